@@ -1,0 +1,138 @@
+"""Reading, writing, resampling and finding audio files.
+
+Every reader returns float32 ``[samples, channels]`` and the file's sample rate. MP3 goes through
+:func:`spectral_enhance.codec.decode_mp3` so it is sample-aligned with its source; everything else
+through libsndfile. Writes go to a temporary name in the target folder and are renamed when
+complete, so an interrupted run never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .codec import decode_mp3
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioError",
+    "find_audio",
+    "read_audio",
+    "resample",
+    "to_mono",
+    "write_audio",
+]
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
+CLIP_MODES = ("clamp", "rescale")
+
+
+class AudioError(Exception):
+    """A file that cannot be read or written; ``str()`` is a one-line message naming it."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read any supported file as float32 ``[samples, channels]`` and its sample rate."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "no such file or folder")
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty")
+    try:
+        if path.suffix.lower() == ".mp3":
+            samples, rate = decode_mp3(path)
+        else:
+            samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, EOFError, OSError) as error:
+        raise AudioError(path, f"not readable as audio ({_one_line(error)})") from error
+    if samples.size == 0:
+        raise AudioError(path, "contains no audio samples")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError(path, "contains NaN or infinite samples")
+    return samples, rate
+
+
+def _one_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[-1] if text else type(error).__name__
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average the channels: ``[samples, channels]`` -> ``[samples]`` (as the authors' code)."""
+    return samples.mean(axis=1) if samples.ndim == 2 else samples
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Resample along the first axis with soxr (very high quality); a no-op at equal rates."""
+    if rate_in == rate_out:
+        return samples
+    return soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+
+
+def _clip(samples: np.ndarray, mode: str) -> np.ndarray:
+    if mode not in CLIP_MODES:
+        raise ValueError(f"clip mode must be one of {CLIP_MODES}, not {mode!r}")
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if mode == "rescale" and peak > 1.0:
+        return samples / peak
+    return np.clip(samples, -1.0, 1.0)
+
+
+def write_audio(
+    path: str | os.PathLike,
+    samples: np.ndarray,
+    sample_rate: int,
+    clip: str = "clamp",
+    subtype: str = "PCM_16",
+) -> Path:
+    """Write WAV or FLAC (by extension) atomically, clipping as ``clip`` says (clamp|rescale).
+
+    ``samples``: ``[samples]`` or ``[samples, channels]`` floats in [-1, 1].
+    """
+    path = Path(path)
+    fmt = {".wav": "WAV", ".flac": "FLAC"}.get(path.suffix.lower())
+    if fmt is None:
+        raise AudioError(path, "output must end in .wav or .flac")
+    data = _clip(np.asarray(samples, dtype=np.float32), clip)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(handle)
+    except OSError as error:
+        raise AudioError(path, f"cannot write here ({error.strerror or error})") from error
+    try:
+        sf.write(temp, data, sample_rate, format=fmt, subtype=subtype)
+        os.replace(temp, path)
+    except BaseException as error:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(error, (OSError, sf.LibsndfileError)):
+            raise AudioError(path, f"cannot write ({_one_line(error)})") from error
+        raise
+    return path
+
+
+def find_audio(sources: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Yield audio files named directly, and those found recursively in folders, sorted.
+
+    A named path that does not exist is yielded as it is, so the caller reports it.
+    """
+    for source in map(Path, sources):
+        if source.is_dir():
+            for path in sorted(source.rglob("*")):
+                if path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file():
+                    yield path
+        else:
+            yield source

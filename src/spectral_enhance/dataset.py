@@ -1,0 +1,210 @@
+"""Build paired low/high clips from a folder of music by the paper's recipe (section 2.1).
+
+Layout of a dataset folder::
+
+    manifest.csv                 one row per clip
+    recipe.json                  the DegradationRecipe and clip settings used
+    train/<clip>.low.wav         32 kbps decoded, 22,050 Hz mono 16-bit
+    train/<clip>.high.wav        128 kbps decoded, aligned to the sample
+    val/... test/...
+    .tracks/<track>.csv          per-track rows; a track with one is done and skipped on rerun
+
+Tracks, not clips, are split 85/8/7, so no track feeds two splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .audio import AudioError, find_audio, read_audio, write_audio
+from .recipe import DegradationRecipe, degrade
+
+__all__ = ["MANIFEST_FIELDS", "SPLITS", "BuildReport", "DatasetConfig", "build_dataset", "read_manifest"]
+
+SPLITS = ("train", "val", "test")
+MANIFEST_FIELDS = (
+    "clip",
+    "split",
+    "track",
+    "start",
+    "samples",
+    "sample_rate",
+    "low_bitrate",
+    "high_bitrate",
+)
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """Clip settings; defaults are the paper's (100,000-sample clips, 85/8/7 split)."""
+
+    clip_samples: int = 100_000
+    split: tuple[float, float, float] = (0.85, 0.08, 0.07)
+    silence_dbfs: float = -50.0
+    seed: int = 0
+    recipe: DegradationRecipe = field(default_factory=DegradationRecipe)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary line."""
+
+    tracks_done: int = 0
+    tracks_skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+    clips: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+
+
+def assign_splits(tracks: Sequence[Path], fractions: Sequence[float], seed: int) -> dict[Path, str]:
+    """Shuffle tracks with ``seed`` and give each split its share of them (at least one each)."""
+    order = sorted(tracks, key=str)
+    random.Random(seed).shuffle(order)
+    n = len(order)
+    n_val = max(1, round(fractions[1] * n)) if n >= 3 else 0
+    n_test = max(1, round(fractions[2] * n)) if n >= 3 else 0
+    n_train = n - n_val - n_test
+    names = ["train"] * n_train + ["val"] * n_val + ["test"] * n_test
+    return dict(zip(order, names, strict=True))
+
+
+def track_id(path: Path) -> str:
+    """A readable, unique, filesystem-safe name for a track."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", path.stem).strip("_")[:40] or "track"
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    return f"{stem}-{digest}"
+
+
+def _clip_starts(high: np.ndarray, config: DatasetConfig) -> list[int]:
+    """Starts of non-overlapping clips whose RMS is above the silence threshold."""
+    starts = range(0, len(high) - config.clip_samples + 1, config.clip_samples)
+    floor = 10 ** (config.silence_dbfs / 20)
+    return [s for s in starts if np.sqrt(np.mean(high[s : s + config.clip_samples] ** 2)) > floor]
+
+
+def _build_track(path: Path, split: str, out: Path, config: DatasetConfig) -> list[dict]:
+    """Degrade one track and write its clips; returns its manifest rows."""
+    samples, rate = read_audio(path)
+    low, high = degrade(samples, rate, config.recipe)
+    name = track_id(path)
+    rows = []
+    for index, start in enumerate(_clip_starts(high, config)):
+        clip = f"{name}-{index:04d}"
+        end = start + config.clip_samples
+        rate_out = config.recipe.sample_rate
+        write_audio(out / split / f"{clip}.low.wav", low[start:end], rate_out)
+        write_audio(out / split / f"{clip}.high.wav", high[start:end], rate_out)
+        rows.append(
+            {
+                "clip": clip,
+                "split": split,
+                "track": str(path),
+                "start": start,
+                "samples": config.clip_samples,
+                "sample_rate": rate_out,
+                "low_bitrate": config.recipe.low_bitrate,
+                "high_bitrate": config.recipe.high_bitrate,
+            }
+        )
+    _write_rows(out / ".tracks" / f"{name}.csv", rows)
+    return rows
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".part")
+    with open(temp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    temp.replace(path)
+
+
+def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[Path, list[dict] | str]:
+    path = job[0]
+    try:
+        return path, _build_track(*job)
+    except AudioError as error:
+        return path, str(error)
+
+
+def build_dataset(
+    sources: Sequence[str | Path],
+    out: str | Path,
+    config: DatasetConfig = DatasetConfig(),
+    jobs: int = 1,
+    progress: bool = True,
+) -> BuildReport:
+    """Convert every track under ``sources`` into paired clips under ``out``; see the module doc.
+
+    Rerunning with the same sources and config skips finished tracks. Unreadable files are
+    reported and counted, not fatal.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = out / "recipe.json"
+    wanted = {**asdict(config), "split": list(config.split)}
+    if settings.exists() and json.loads(settings.read_text()) != wanted:
+        raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
+    settings.write_text(json.dumps(wanted, indent=2) + "\n")
+
+    tracks = list(dict.fromkeys(find_audio(sources)))
+    splits = assign_splits(tracks, config.split, config.seed)
+    report = BuildReport()
+    todo = []
+    for path in tracks:
+        if (out / ".tracks" / f"{track_id(path)}.csv").exists():
+            report.tracks_skipped += 1
+        else:
+            todo.append((path, splits[path], out, config))
+    bar = tqdm(total=len(todo), unit="track", disable=not progress, desc="dataset")
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    try:
+        for _path, result in pool.map(_run, todo) if pool else map(_run, todo):
+            bar.update()
+            if isinstance(result, str):
+                report.failed.append(result)
+                tqdm.write(f"skipped {result}")
+            else:
+                report.tracks_done += 1
+    finally:
+        bar.close()
+        if pool:
+            pool.shutdown(cancel_futures=True)
+
+    rows = [row for path in tracks for row in _read_rows(out / ".tracks" / f"{track_id(path)}.csv")]
+    _write_rows(out / "manifest.csv", rows)
+    for row in rows:
+        report.clips[row["split"]] += 1
+    return report
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
+    """Rows of a dataset's ``manifest.csv``, optionally of one split, with file paths added."""
+    root = Path(root)
+    manifest = root / "manifest.csv"
+    if not manifest.exists():
+        raise FileNotFoundError(f"{root}: no manifest.csv (build it with `spectral-enhance dataset`)")
+    rows = [r for r in _read_rows(manifest) if split is None or r["split"] == split]
+    for row in rows:
+        row["low"] = root / row["split"] / f"{row['clip']}.low.wav"
+        row["high"] = root / row["split"] / f"{row['clip']}.high.wav"
+    return rows
+

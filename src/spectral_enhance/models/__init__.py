@@ -1,0 +1,46 @@
+"""Model registry: architecture name -> (model class, config dataclass).
+
+A checkpoint stores the architecture name and ``config.to_dict()``; `build_model` rebuilds the
+model from those two alone, so loading needs nothing remembered.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from spectral_enhance.models.spectral import (
+    SeparableBlock,
+    SeparableConv2d,
+    SpectralAutoencoder,
+    SpectralConfig,
+    count_parameters,
+    float32_bytes,
+    unit_variance_scale,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "SeparableBlock",
+    "SeparableConv2d",
+    "SpectralAutoencoder",
+    "SpectralConfig",
+    "build_model",
+    "count_parameters",
+    "float32_bytes",
+    "unit_variance_scale",
+]
+
+ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
+    "spectral": (SpectralAutoencoder, SpectralConfig),
+}
+
+
+def build_model(arch: str, config: dict) -> nn.Module:
+    """Build the architecture ``arch`` from a config dict (as written by ``Config.to_dict()``).
+
+    The config class must offer ``from_dict``; the model keeps the config as ``model.config``.
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    model_cls, config_cls = ARCHITECTURES[arch]
+    return model_cls(config_cls.from_dict(config))

@@ -1,0 +1,112 @@
+"""The paper's STFT (section 2.2) with an exact inverse.
+
+Analysis follows the authors' code: a periodic Hann window of 1,024 samples, hop 248, and a
+1,023-point real FFT that crops each windowed frame to its first 1,023 samples, giving 512 bins.
+Real and imaginary parts are stacked on a leading axis: ``[2, frames, 512]``.
+
+The inverse is the least-squares overlap-add (each frame weighted by the analysis window, the sum
+divided by the overlapped squared windows), so ``istft(stft(x, pad=True), len(x))`` returns ``x``.
+Padding by ``frame - hop`` zeros on each side gives every sample of the signal the same window
+coverage as the middle, so the edges come back exactly too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["StftConfig", "istft", "num_frames", "stft"]
+
+
+@dataclass(frozen=True)
+class StftConfig:
+    """STFT geometry; defaults are the paper's (section 2.2 and REFERENCE-NOTES.md)."""
+
+    window_length: int = 1024
+    hop_length: int = 248
+    fft_length: int = 1023
+
+    @property
+    def bins(self) -> int:
+        """Number of frequency bins of the real FFT (512 for the paper's 1,023 points)."""
+        return self.fft_length // 2 + 1
+
+    @property
+    def pad(self) -> int:
+        """Zeros added on each side before analysis so the edges are covered like the middle."""
+        return self.fft_length - self.hop_length
+
+    def window(self) -> np.ndarray:
+        """Periodic Hann window of ``window_length``, cropped to the ``fft_length`` samples used."""
+        n = np.arange(self.window_length)
+        hann = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / self.window_length)
+        return hann[: self.fft_length].astype(np.float64)
+
+    def to_dict(self) -> dict:
+        """Plain dict for checkpoints and model cards."""
+        return asdict(self)
+
+
+def num_frames(num_samples: int, config: StftConfig = StftConfig(), pad: bool = True) -> int:
+    """Frames the STFT gives for ``num_samples`` (100,000 samples unpadded -> 400 frames)."""
+    if pad:
+        return _padded_length(num_samples, config)[1]
+    if num_samples < config.window_length:
+        return 0
+    return 1 + (num_samples - config.window_length) // config.hop_length
+
+
+def _padded_length(num_samples: int, config: StftConfig) -> tuple[int, int]:
+    """Total padded length and frame count when padding for an exact round trip."""
+    body = num_samples + 2 * config.pad
+    frames = 1 + max(0, -(-(body - config.fft_length) // config.hop_length))
+    return (frames - 1) * config.hop_length + config.fft_length, frames
+
+
+def stft(x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True) -> np.ndarray:
+    """Stacked real/imaginary STFT of the last axis of ``x``.
+
+    Shape: ``[..., samples]`` -> ``[..., 2, frames, bins]`` as float32. With ``pad=False`` the
+    framing is the authors' (no padding, frames of ``window_length``); with ``pad=True`` (the
+    default, used for training and inference) the signal is padded so ``istft`` inverts it exactly.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if pad:
+        total, _ = _padded_length(x.shape[-1], config)
+        widths = [(0, 0)] * (x.ndim - 1) + [(config.pad, total - x.shape[-1] - config.pad)]
+        x = np.pad(x, widths)
+        length = config.fft_length
+    else:
+        length = config.window_length
+    if x.shape[-1] < length:
+        raise ValueError(f"signal of {x.shape[-1]} samples is shorter than one STFT frame")
+    frames = sliding_window_view(x, length, axis=-1)[..., :: config.hop_length, :]
+    spectrum = np.fft.rfft(frames[..., : config.fft_length] * config.window(), axis=-1)
+    return np.stack([spectrum.real, spectrum.imag], axis=-3).astype(np.float32)
+
+
+def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig()) -> np.ndarray:
+    """Exact inverse of ``stft(x, pad=True)``: ``[..., 2, frames, bins]`` -> ``[..., num_samples]``.
+
+    Least-squares overlap-add: frames are windowed again and the sum is divided by the sum of
+    squared windows, then the analysis padding is trimmed.
+    """
+    spec = np.asarray(spec)
+    complex_spec = spec[..., 0, :, :].astype(np.float64) + 1j * spec[..., 1, :, :]
+    frames = np.fft.irfft(complex_spec, n=config.fft_length, axis=-1) * config.window()
+    n_frames = frames.shape[-2]
+    total = (n_frames - 1) * config.hop_length + config.fft_length
+    out = np.zeros(frames.shape[:-2] + (total,))
+    norm = np.zeros(total)
+    window_sq = config.window() ** 2
+    for i in range(n_frames):
+        start = i * config.hop_length
+        out[..., start : start + config.fft_length] += frames[..., i, :]
+        norm[start : start + config.fft_length] += window_sq
+    out /= np.maximum(norm, 1e-8)
+    end = config.pad + num_samples
+    if end > total:
+        raise ValueError(f"{n_frames} frames cannot hold {num_samples} samples")
+    return out[..., config.pad : end].astype(np.float32)

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import music
+
+from spectral_enhance.audio import AudioError, find_audio, read_audio, resample, write_audio
+from spectral_enhance.codec import encode_mp3
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg"])
+def test_reads_libsndfile_formats(tmp_path, suffix):
+    x = music(0.5, 44100, channels=2)
+    path = tmp_path / f"a{suffix}"
+    sf.write(path, x, 44100)
+    y, rate = read_audio(path)
+    assert rate == 44100 and y.shape == x.shape and y.dtype == np.float32
+
+
+def test_reads_mp3_aligned(tmp_path, song):
+    path = tmp_path / "a.mp3"
+    path.write_bytes(encode_mp3(song, 22050, 128))
+    y, rate = read_audio(path)
+    assert rate == 22050 and y.shape == (len(song), 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("empty.wav", b"", "empty"),
+        ("text.mp3", b"this is not audio at all, just text" * 20, "not readable"),
+        ("junk.flac", bytes(range(256)) * 8, "not readable"),
+    ],
+)
+def test_bad_files_raise_one_line_errors(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(AudioError) as info:
+        read_audio(path)
+    message = str(info.value)
+    assert str(path) in message and problem in message and "\n" not in message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError, match="no such file"):
+        read_audio(tmp_path / "nope.wav")
+
+
+def test_resample_keeps_a_tone():
+    t = np.arange(44100) / 44100
+    x = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    y = resample(x, 44100, 22050)
+    assert len(y) == 22050
+    spectrum = np.abs(np.fft.rfft(y))
+    assert np.argmax(spectrum) == 1000  # 1 Hz bins over one second
+
+
+def test_write_clamps_or_rescales(tmp_path):
+    x = np.array([0.5, 2.0, -3.0, 0.25], dtype=np.float32)
+    clamped, _ = sf.read(write_audio(tmp_path / "c.wav", x, 8000, subtype="FLOAT"))
+    np.testing.assert_allclose(clamped, [0.5, 1.0, -1.0, 0.25])
+    rescaled, _ = sf.read(write_audio(tmp_path / "r.wav", x, 8000, clip="rescale", subtype="FLOAT"))
+    np.testing.assert_allclose(rescaled, x / 3.0, rtol=1e-6)
+
+
+def test_write_leaves_no_temporary_file_and_never_partial(tmp_path):
+    out = write_audio(tmp_path / "sub" / "x.flac", np.zeros(100), 8000)
+    assert [p.name for p in out.parent.iterdir()] == ["x.flac"]
+    with pytest.raises(AudioError):
+        write_audio(tmp_path / "x.mp3", np.zeros(100), 8000)
+
+
+def test_write_to_unwritable_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(AudioError, match="cannot write"):
+        write_audio(blocker / "x.wav", np.zeros(10), 8000)
+
+
+def test_find_audio_walks_folders(tmp_path):
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    for name in ["d/a.wav", "d/e/b.MP3", "d/notes.txt", "c.flac"]:
+        (tmp_path / name).write_bytes(b"x")
+    found = list(find_audio([tmp_path / "d", tmp_path / "c.flac", tmp_path / "missing.wav"]))
+    names = [p.relative_to(tmp_path).as_posix() for p in found]
+    assert names == ["d/a.wav", "d/e/b.MP3", "c.flac", "missing.wav"]

@@ -1,0 +1,89 @@
+import csv
+
+import numpy as np
+import soundfile as sf
+from conftest import music
+
+from spectral_enhance.cli import main
+from spectral_enhance.dataset import DatasetConfig, build_dataset, read_manifest
+from spectral_enhance.recipe import DegradationRecipe, degrade
+
+
+def make_tracks(folder, count=6, seconds=2.0):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        sf.write(folder / f"track{i}.flac", music(seconds, 44100, channels=2, seed=i), 44100)
+    return folder
+
+
+def test_recipe_pair_is_aligned_and_low_lacks_the_high_band():
+    x = music(3.0, 22050, seed=3)
+    low, high = degrade(x, 22050)
+    assert low.shape == high.shape == x.shape
+    snr = 10 * np.log10(np.sum(high**2) / np.sum((high - low) ** 2))
+    assert snr > 8  # aligned; misaligned pairs score below 0 dB
+    spectrum = lambda s: np.abs(np.fft.rfft(s)) ** 2  # noqa: E731
+    top = slice(int(len(x) * 9500 / 22050), None)
+    assert spectrum(low)[top].sum() < 0.01 * spectrum(high)[top].sum()
+
+
+def test_degrade_resamples_and_downmixes():
+    x = music(1.0, 44100, channels=2)
+    low, high = degrade(x, 44100, DegradationRecipe())
+    assert low.ndim == 1 and len(low) == 22050
+
+
+def test_build_splits_by_track_and_resumes(tmp_path):
+    src = make_tracks(tmp_path / "music", count=8, seconds=2.5)
+    (src / "broken.wav").write_bytes(b"RIFF not really")
+    config = DatasetConfig(clip_samples=20_000)
+    report = build_dataset([src], tmp_path / "ds", config, progress=False)
+    assert report.tracks_done == 8
+    assert len(report.failed) == 1 and "broken.wav" in report.failed[0]
+    rows = read_manifest(tmp_path / "ds")
+    assert len(rows) == 8 * 2  # 2.5 s at 22,050 Hz holds two 20,000-sample clips
+    assert sum(report.clips.values()) == len(rows)
+    tracks = {}
+    for row in rows:
+        tracks.setdefault(row["track"], set()).add(row["split"])
+        low, rate = sf.read(row["low"])
+        high, _ = sf.read(row["high"])
+        assert rate == 22050 and len(low) == len(high) == 20_000
+    assert all(len(splits) == 1 for splits in tracks.values())
+    assert {s for splits in tracks.values() for s in splits} == {"train", "val", "test"}
+
+    again = build_dataset([src], tmp_path / "ds", config, progress=False)
+    assert again.tracks_done == 0 and again.tracks_skipped == 8
+    assert read_manifest(tmp_path / "ds") == rows
+
+
+def test_split_is_deterministic_under_seed(tmp_path):
+    src = make_tracks(tmp_path / "music", count=6, seconds=1.0)
+    splits = []
+    for name, seed in [("a", 1), ("b", 1), ("c", 2)]:
+        build_dataset([src], tmp_path / name, DatasetConfig(clip_samples=10_000, seed=seed), progress=False)
+        with open(tmp_path / name / "manifest.csv") as handle:
+            splits.append(sorted((r["track"], r["split"]) for r in csv.DictReader(handle)))
+    assert splits[0] == splits[1]
+    assert splits[0] != splits[2]
+
+
+def test_silent_clips_are_dropped(tmp_path):
+    src = tmp_path / "music"
+    src.mkdir()
+    x = np.concatenate([music(1.0, 22050), np.zeros(2 * 22050, dtype=np.float32)])
+    sf.write(src / "half_silent.wav", x, 22050)
+    build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)
+    starts = [int(r["start"]) for r in read_manifest(tmp_path / "ds")]
+    assert starts == [0, 10_000, 20_000]  # of six clips, the last three are silent
+
+
+def test_cli_reports_failures_in_exit_code(tmp_path, capsys):
+    src = make_tracks(tmp_path / "music", count=3, seconds=1.0)
+    assert main(["dataset", str(src), "--out", str(tmp_path / "ds"), "--clip-samples", "8000"]) == 0
+    (src / "bad.ogg").write_bytes(b"OggS garbage")
+    code = main(["dataset", str(src), "--out", str(tmp_path / "ds"), "--clip-samples", "8000"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "3 already done, 1 failed" in out.out
+    assert "bad.ogg" in out.err + out.out

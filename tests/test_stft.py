@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from spectral_enhance.stft import StftConfig, istft, num_frames, stft
+
+
+def test_paper_geometry():
+    """100,000 samples unpadded: 400 frames x 512 bins, real and imaginary stacked."""
+    x = np.random.default_rng(0).standard_normal(100_000)
+    spec = stft(x, pad=False)
+    assert spec.shape == (2, 400, 512)
+    assert num_frames(100_000, pad=False) == 400
+
+
+def test_matches_a_direct_dft_of_one_frame():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(3000)
+    spec = stft(x, pad=False)
+    n = np.arange(1024)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / 1024)
+    frame = x[248 * 3 : 248 * 3 + 1023] * window[:1023]
+    k = np.arange(512)[:, None]
+    direct = (frame * np.exp(-2j * np.pi * k * np.arange(1023) / 1023)).sum(axis=1)
+    np.testing.assert_allclose(spec[0, 3] + 1j * spec[1, 3], direct, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("length", [1, 247, 1023, 1024, 5000, 100_000, 100_001])
+def test_round_trip_is_exact_edges_included(length):
+    x = np.random.default_rng(length).standard_normal((2, length)).astype(np.float32)
+    y = istft(stft(x), length)
+    assert y.shape == x.shape
+    error = np.max(np.abs(x - y))
+    snr = 10 * np.log10(np.sum(x**2) / max(np.sum((x - y) ** 2), 1e-30))
+    assert snr > 100, (snr, error)
+    assert np.abs(x[:, :300] - y[:, :300]).max() < 1e-5  # first samples too
+    assert np.abs(x[:, -300:] - y[:, -300:]).max() < 1e-5  # and the last
+
+
+def test_frames_count_matches_stft():
+    for length in (1, 500, 99_999, 220_500):
+        assert stft(np.zeros(length)).shape[-2] == num_frames(length)
+
+
+def test_too_few_frames_for_length_is_an_error():
+    with pytest.raises(ValueError):
+        istft(stft(np.zeros(1000)), 50_000)
+
+
+def test_config_round_trips_as_dict():
+    config = StftConfig(hop_length=128)
+    assert StftConfig(**config.to_dict()) == config
