@@ -29,7 +29,7 @@ def test_recipe_pair_is_aligned_and_low_lacks_the_high_band():
 
 def test_degrade_resamples_and_downmixes():
     x = music(1.0, 44100, channels=2)
-    low, high = degrade(x, 44100, DegradationRecipe())
+    low, _ = degrade(x, 44100, DegradationRecipe())
     assert low.ndim == 1 and len(low) == 22050
 
 
@@ -61,7 +61,9 @@ def test_split_is_deterministic_under_seed(tmp_path):
     src = make_tracks(tmp_path / "music", count=6, seconds=1.0)
     splits = []
     for name, seed in [("a", 1), ("b", 1), ("c", 2)]:
-        build_dataset([src], tmp_path / name, DatasetConfig(clip_samples=10_000, seed=seed), progress=False)
+        build_dataset(
+            [src], tmp_path / name, DatasetConfig(clip_samples=10_000, seed=seed), progress=False
+        )
         with open(tmp_path / name / "manifest.csv") as handle:
             splits.append(sorted((r["track"], r["split"]) for r in csv.DictReader(handle)))
     assert splits[0] == splits[1]

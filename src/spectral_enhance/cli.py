@@ -30,7 +30,7 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--silence-dbfs", type=float, default=-50.0, help="drop quieter clips (-50)")
     p.add_argument("--seed", type=int, default=0, help="seed of the track split (0)")
     p.add_argument("--jobs", type=int, default=1, help="processes (1)")
-    p.set_defaults(run=_run_dataset)
+    p.set_defaults(run_command=_run_dataset)
 
 
 def _run_dataset(args: argparse.Namespace) -> int:
@@ -53,6 +53,54 @@ def _run_dataset(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    from dataclasses import fields
+
+    p = commands.add_parser(
+        "train",
+        help="train the paper's model (or a baseline) on a dataset",
+        description="Train on DATA (a folder made by `dataset`) into --run. Defaults are the "
+        "paper's (section 3.3). Runs under torchrun with DistributedDataParallel as it is.",
+    )
+    p.add_argument("data", type=Path, help="dataset folder (with manifest.csv)")
+    p.add_argument("--run", required=True, type=Path, help="run folder for checkpoints and log")
+    p.add_argument(
+        "--plain", action="store_true", help="predict the whole spectrum, not a correction"
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in --run exactly")
+    p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
+    from .train import TrainConfig
+
+    for f in fields(TrainConfig):
+        if f.name == "residual":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        p.add_argument(flag, type=type(f.default), default=f.default, help=f"({f.default})")
+    p.set_defaults(run_command=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    import torch
+
+    from .train import TrainConfig, init_distributed, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "residual"}
+    config = TrainConfig(**values, residual=not args.plain)
+    distributed = init_distributed()
+    try:
+        best = train(args.data, args.run, config, resume=args.resume)
+    finally:
+        if distributed:
+            torch.distributed.destroy_process_group()
+    if best:
+        print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items()))
+    return 0
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -65,14 +113,14 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_dataset]
+_COMMANDS = [_add_dataset, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage)."""
     args = get_parser().parse_args(argv)
     try:
-        return args.run(args)
+        return args.run_command(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -149,7 +149,9 @@ def _info_frame(audio: bytes, delay: int, num_samples: int) -> bytes:
     needed = 4 + first.side_info + 4 + 4 + 4 + 4 + 100 + 4 + 36
     table = _BITRATES[1 if first.version_bits == 3 else 2]
     coefficient = 144 if first.version_bits == 3 else 72
-    index = next(i for i in range(1, 15) if coefficient * table[i] * 1000 // first.sample_rate >= needed)
+    index = next(
+        i for i in range(1, 15) if coefficient * table[i] * 1000 // first.sample_rate >= needed
+    )
     size = coefficient * table[index] * 1000 // first.sample_rate
     header = bytearray(audio[first.offset : first.offset + 4])
     header[1] |= 1  # no CRC

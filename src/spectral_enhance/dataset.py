@@ -30,7 +30,14 @@ from tqdm import tqdm
 from .audio import AudioError, find_audio, read_audio, write_audio
 from .recipe import DegradationRecipe, degrade
 
-__all__ = ["MANIFEST_FIELDS", "SPLITS", "BuildReport", "DatasetConfig", "build_dataset", "read_manifest"]
+__all__ = [
+    "MANIFEST_FIELDS",
+    "SPLITS",
+    "BuildReport",
+    "DatasetConfig",
+    "build_dataset",
+    "read_manifest",
+]
 
 SPLITS = ("train", "val", "test")
 MANIFEST_FIELDS = (
@@ -201,10 +208,11 @@ def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
     root = Path(root)
     manifest = root / "manifest.csv"
     if not manifest.exists():
-        raise FileNotFoundError(f"{root}: no manifest.csv (build it with `spectral-enhance dataset`)")
+        raise FileNotFoundError(
+            f"{root}: no manifest.csv (build it with `spectral-enhance dataset`)"
+        )
     rows = [r for r in _read_rows(manifest) if split is None or r["split"] == split]
     for row in rows:
         row["low"] = root / row["split"] / f"{row['clip']}.low.wav"
         row["high"] = root / row["split"] / f"{row['clip']}.high.wav"
     return rows
-

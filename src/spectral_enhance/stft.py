@@ -98,7 +98,7 @@ def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig())
     frames = np.fft.irfft(complex_spec, n=config.fft_length, axis=-1) * config.window()
     n_frames = frames.shape[-2]
     total = (n_frames - 1) * config.hop_length + config.fft_length
-    out = np.zeros(frames.shape[:-2] + (total,))
+    out = np.zeros((*frames.shape[:-2], total))
     norm = np.zeros(total)
     window_sq = config.window() ** 2
     for i in range(n_frames):

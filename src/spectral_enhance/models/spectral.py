@@ -82,6 +82,7 @@ class SeparableConv2d(nn.Module):
     zero "same" padding) followed by a 1 x 1 pointwise convolution with bias. Weights get He-uniform
     initialisation (He et al., 2015; section 3.1): uniform in ``±sqrt(6 / fan_in)`` with PyTorch's
     fan-in (``k * k`` for the depthwise kernel, ``in_channels`` for the pointwise one); biases zero.
+    (Keras would count ``k * k * in_channels`` as the depthwise fan-in, giving far smaller kernels.)
 
     Shape: ``[batch, in_channels, height, width]`` -> ``[batch, out_channels, height, width]``.
     """
@@ -130,8 +131,8 @@ class SpectralAutoencoder(nn.Module):
 
     N = 1: the single block (``middle_block``), no output layer. N > 1: a U shape of
     ``floor(N/2)`` ``encoder_blocks`` whose outputs are kept, a ``middle_block`` if N is odd,
-    ``floor(N/2)`` ``decoder_blocks`` each followed by an elementwise product with the kept output of
-    its mirror encoder block (the paper's skip connections), then ``output_layer``, a
+    ``floor(N/2)`` ``decoder_blocks`` each followed by an elementwise product with the kept
+    output of its mirror encoder block (the paper's skip connections), then ``output_layer``, a
     ``bins -> bins`` separable convolution. With ``config.residual`` the (scaled) input is added to
     the network's output.
 
@@ -154,6 +155,9 @@ class SpectralAutoencoder(nn.Module):
             if config.n_blocks > 1
             else None
         )
+        if config.residual:
+            # Start as the identity: no correction until training finds one.
+            nn.init.zeros_(self.last_layer.pointwise.weight)
 
     @property
     def blocks(self) -> list[SeparableBlock]:

@@ -1,0 +1,49 @@
+"""Self-describing checkpoints: weights plus everything needed to rebuild the model and its STFT.
+
+A checkpoint is a plain dict saved with ``torch.save`` and loaded with ``weights_only=True`` (no
+pickled code), holding ``arch``, ``model_config``, ``stft``, ``recipe``, ``state_dict`` and,
+for training runs, ``training`` (optimizer, scheduler, RNG and loop state) and ``metrics``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .models import build_model
+
+__all__ = ["load_checkpoint", "load_model", "save_checkpoint"]
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:
+    """Write ``checkpoint`` atomically (temporary name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.part")
+    torch.save(checkpoint, temp)
+    os.replace(temp, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint dict without executing pickled code."""
+    path = Path(path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
+        raise ValueError(f"{path}: not a spectral-enhance checkpoint ({error})") from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ValueError(f"{path}: not a spectral-enhance checkpoint (no state_dict)")
+    return checkpoint
+
+
+def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model of a checkpoint in eval mode; returns it and the checkpoint dict."""
+    checkpoint = load_checkpoint(path)
+    model = build_model(checkpoint["arch"], checkpoint["model_config"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval(), checkpoint

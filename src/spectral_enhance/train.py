@@ -1,0 +1,348 @@
+"""Training (section 3.3): Adam, a cyclical learning rate, validation on all four metrics.
+
+One process or many: under ``torchrun`` the same loop runs with DistributedDataParallel (gloo on
+CPU, nccl on GPU), each process taking its share of every global batch. The model is convolutional
+in time, so training uses random time crops of the clips (far cheaper on a CPU) while validation
+scores whole clips through the exact inverse STFT, as inference does.
+
+A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch
+and when the time budget ends the run), ``best.pt`` (chosen by :func:`selection_score`) and
+``log.csv`` with the loss and validation metrics per epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .dataset import read_manifest
+from .losses import parse_loss
+from .metrics import score
+from .models import build_model
+from .models.spectral import unit_variance_scale
+from .recipe import DegradationRecipe
+from .stft import StftConfig, istft, stft
+
+__all__ = ["TrainConfig", "selection_score", "train"]
+
+METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings; defaults are the paper's (section 3.3) where it gives them."""
+
+    arch: str = "spectral"
+    n_blocks: int = 1
+    residual: bool = True
+    loss: str = "pixel+0.5*ssim"
+    lr: float = 1e-3
+    lr_floor: float = 1e-4  # the cycle's low end
+    lr_decay: float = 5e-4  # per-step decay of the cycle's amplitude (section 3.3)
+    lr_cycle_steps: int = 500  # steps from low to high
+    batch_size: int = 32
+    epochs: int = 200
+    crop_frames: int = 128  # 0 trains on whole clips
+    val_clips: int = 48
+    seed: int = 0
+    max_minutes: float = 0.0  # 0: no time budget
+
+
+def _world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class ClipPairs:
+    """Low/high waveforms of one split, held in memory as int16 (4,000 clips fit in 2 GB)."""
+
+    def __init__(self, root: str | Path, split: str, limit: int = 0, seed: int = 0) -> None:
+        rows = read_manifest(root, split)
+        if not rows:
+            raise ValueError(f"{root}: no clips in the {split!r} split")
+        if limit:
+            order = np.random.default_rng(seed).permutation(len(rows))[:limit]
+            rows = [rows[i] for i in sorted(order)]
+        self.rows = rows
+        self.low = [sf.read(r["low"], dtype="int16")[0] for r in rows]
+        self.high = [sf.read(r["high"], dtype="int16")[0] for r in rows]
+        self.sample_rate = int(rows[0]["sample_rate"])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Float waveforms of clip ``index``."""
+        return self.low[index] / 32768.0, self.high[index] / 32768.0
+
+    def crop_batch(
+        self, indices: np.ndarray, frames: int, stft_config: StftConfig, rng_key: tuple[int, ...]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """STFTs of random crops of ``frames`` frames: two ``[batch, 2, frames, bins]`` tensors.
+
+        Crop positions depend only on ``rng_key`` and the clip, so a resumed run repeats them.
+        """
+        length = (frames - 1) * stft_config.hop_length + stft_config.window_length
+        lows, highs = [], []
+        for index in indices:
+            low, high = self.pair(int(index))
+            rng = np.random.default_rng((*rng_key, int(index)))
+            start = int(rng.integers(0, len(low) - length + 1)) if len(low) > length else 0
+            lows.append(low[start : start + length])
+            highs.append(high[start : start + length])
+        to_tensor = lambda x: torch.from_numpy(stft(np.stack(x), stft_config, pad=False))  # noqa: E731
+        return to_tensor(lows), to_tensor(highs)
+
+
+def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tuple[int, float]:
+    """Rank of a validation result against the decoded input (higher is better).
+
+    First whether it is at least as good as the input on every metric (so PESQ and STOI are
+    never traded away for SNR or LSD), then its SNR gain in dB plus its LSD reduction.
+    """
+    better = (
+        metrics["snr"] > baseline["snr"]
+        and metrics["lsd"] < baseline["lsd"]
+        and metrics["pesq"] >= baseline["pesq"]
+        and metrics["stoi"] >= baseline["stoi"]
+    )
+    gain = metrics["snr"] - baseline["snr"] + baseline["lsd"] - metrics["lsd"]
+    return int(better), float(gain)
+
+
+@torch.no_grad()
+def enhance_waveform(model: nn.Module, low: np.ndarray, stft_config: StftConfig) -> np.ndarray:
+    """Whole-signal enhancement through the exact STFT pair (validation; no block processing)."""
+    spec = torch.from_numpy(stft(low, stft_config))[None]
+    return istft(model(spec)[0].numpy(), len(low), stft_config)
+
+
+def validate(
+    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, cutoff_hz: float
+) -> dict[str, float]:
+    """Mean loss and metrics of ``model`` on whole validation clips."""
+    model.eval()
+    totals = dict.fromkeys((*METRICS, "loss"), 0.0)
+    for index in range(len(clips)):
+        low, high = clips.pair(index)
+        spec_low = torch.from_numpy(stft(low, stft_config))[None]
+        spec_high = torch.from_numpy(stft(high, stft_config))[None]
+        with torch.no_grad():
+            pred = model(spec_low)
+            totals["loss"] += float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
+        out = istft(pred[0].numpy(), len(low), stft_config)
+        for name, value in score(high, out, clips.sample_rate, cutoff_hz).items():
+            totals[name] += value
+    model.train()
+    return {name: value / len(clips) for name, value in totals.items()}
+
+
+def input_metrics(clips: ClipPairs, cutoff_hz: float) -> dict[str, float]:
+    """Metrics of the decoded low-bitrate input itself: the bar a model must clear."""
+    totals = dict.fromkeys(METRICS, 0.0)
+    for index in range(len(clips)):
+        low, high = clips.pair(index)
+        for name, value in score(high, low, clips.sample_rate, cutoff_hz).items():
+            totals[name] += value
+    return {name: value / len(clips) for name, value in totals.items()}
+
+
+def _scale(model: nn.Module) -> float:
+    inner = model.module if hasattr(model, "module") else model
+    return float(inner.config.scale)
+
+
+def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
+    """The model's input scale from the STFTs of up to ``count`` evenly spread clips."""
+    step = max(1, len(clips) // count)
+    spectra = np.stack([stft(clips.pair(i)[0], stft_config) for i in range(0, len(clips), step)])
+    return unit_variance_scale(torch.from_numpy(spectra))
+
+
+def _lr_at(step: int, config: TrainConfig) -> float:
+    """Triangular cycle between ``lr_floor`` and ``lr`` whose amplitude decays by ``lr_decay``."""
+    cycle = step / (2 * config.lr_cycle_steps)
+    position = 1.0 - abs(2.0 * (cycle - math.floor(cycle)) - 1.0)
+    amplitude = (config.lr - config.lr_floor) * (1.0 - config.lr_decay) ** step
+    return config.lr_floor + amplitude * position
+
+
+def _log(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as handle:
+        writer = csv.DictWriter(handle, list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def train(
+    data: str | Path,
+    run_dir: str | Path,
+    config: TrainConfig = TrainConfig(),
+    resume: bool = False,
+    progress: bool = True,
+    model_config: dict | None = None,
+) -> dict:
+    """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics.
+
+    ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests).
+    """
+    rank, world = _world()
+    run_dir = Path(run_dir)
+    stft_config = StftConfig()
+    recipe = DegradationRecipe()
+    torch.manual_seed(config.seed)
+    train_clips = ClipPairs(data, "train")
+    val_clips = ClipPairs(data, "val", limit=config.val_clips, seed=config.seed)
+    if config.batch_size % world:
+        raise ValueError(f"batch size {config.batch_size} does not divide over {world} processes")
+
+    state = None
+    if resume and (run_dir / "last.pt").exists():
+        state = load_checkpoint(run_dir / "last.pt")
+        config = replace(TrainConfig(**state["training"]["config"]), max_minutes=config.max_minutes)
+        arch_config = state["model_config"]
+    else:
+        arch_config = {"n_blocks": config.n_blocks, "residual": config.residual}
+        arch_config |= model_config or {}
+        if config.arch == "spectral" and "scale" not in arch_config:
+            arch_config["scale"] = estimate_scale(train_clips, stft_config)
+    model = build_model(config.arch, arch_config)
+    loss_fn = parse_loss(config.loss)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    epoch, step_in_epoch, step, history = 0, 0, 0, {"best": None, "baseline": None}
+    if state is not None:
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["training"]["optimizer"])
+        epoch = state["training"]["epoch"]
+        step_in_epoch = state["training"]["step_in_epoch"]
+        step = state["training"]["step"]
+        history = state["training"]["history"]
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if history["baseline"] is None:
+            history["baseline"] = input_metrics(val_clips, recipe.cutoff_hz)
+            _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
+
+    def checkpoint(metrics: dict | None = None) -> dict:
+        return {
+            "arch": config.arch,
+            "model_config": arch_config,
+            "stft": stft_config.to_dict(),
+            "recipe": recipe.to_dict(),
+            "state_dict": model.state_dict(),
+            "metrics": metrics or {},
+            "training": {
+                "config": asdict(config),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch,
+                "step_in_epoch": step_in_epoch,
+                "step": step,
+                "history": history,
+            },
+        }
+
+    per_rank = config.batch_size // world
+    steps_per_epoch = len(train_clips) // config.batch_size
+    started = time.monotonic()
+    out_of_time = False
+    while epoch < config.epochs and not out_of_time:
+        order = np.random.default_rng((config.seed, epoch)).permutation(len(train_clips))
+        bar = tqdm(
+            total=steps_per_epoch,
+            initial=step_in_epoch,
+            desc=f"epoch {epoch + 1}",
+            disable=not progress or rank > 0,
+            unit="step",
+        )
+        losses = []
+        while step_in_epoch < steps_per_epoch:
+            batch = order[
+                step_in_epoch * config.batch_size : (step_in_epoch + 1) * config.batch_size
+            ]
+            mine = batch[rank * per_rank : (rank + 1) * per_rank]
+            frames = config.crop_frames or _whole_clip_frames(train_clips, stft_config)
+            low, high = train_clips.crop_batch(mine, frames, stft_config, (config.seed, epoch))
+            for group in optimizer.param_groups:
+                group["lr"] = _lr_at(step, config)
+            scale = _scale(model)
+            loss = loss_fn(net(low) * scale, high * scale)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss))
+            step += 1
+            step_in_epoch += 1
+            bar.update()
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", lr=f"{_lr_at(step, config):.1e}")
+            elapsed = (time.monotonic() - started) / 60
+            if config.max_minutes and _agree(elapsed >= config.max_minutes):
+                out_of_time = True
+                break
+        bar.close()
+        if step_in_epoch >= steps_per_epoch:
+            epoch, step_in_epoch = epoch + 1, 0
+        if rank == 0:
+            metrics = validate(model, val_clips, loss_fn, stft_config, recipe.cutoff_hz)
+            label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
+            _log(
+                run_dir / "log.csv",
+                _row(label, step, np.mean(losses or [math.nan]), _lr_at(step, config), metrics),
+            )
+            rank_now = selection_score(metrics, history["baseline"])
+            best = history["best"]
+            if best is None or rank_now > tuple(best["rank"]):
+                history["best"] = {"rank": list(rank_now), "metrics": metrics, "epoch": label}
+                save_checkpoint(run_dir / "best.pt", checkpoint(metrics))
+            save_checkpoint(run_dir / "last.pt", checkpoint(metrics))
+            if progress:
+                shown = " ".join(f"{k} {metrics[k]:.3f}" for k in ("loss", *METRICS))
+                tqdm.write(f"epoch {label}: {shown}")
+        if world > 1:
+            dist.barrier()
+    return history["best"]["metrics"] if history["best"] else {}
+
+
+def _whole_clip_frames(clips: ClipPairs, stft_config: StftConfig) -> int:
+    return 1 + (len(clips.low[0]) - stft_config.window_length) // stft_config.hop_length
+
+
+def _agree(flag: bool) -> bool:
+    """True on every process if it is true on any (so all stop at the same step)."""
+    if _world()[1] == 1:
+        return flag
+    value = torch.tensor([int(flag)])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+def _row(label: str, step: int, loss: float, lr: float, metrics: dict) -> dict:
+    row = {"epoch": label, "step": step, "train_loss": loss, "lr": lr}
+    row |= {"val_loss": metrics.get("loss", math.nan)}
+    row |= {name: metrics[name] for name in METRICS}
+    row["time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    return {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
+
+
+def init_distributed() -> bool:
+    """Join the process group torchrun describes in the environment; False when not under it."""
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) < 2:
+        return False
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend)
+    return True
