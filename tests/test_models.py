@@ -62,15 +62,17 @@ def test_prelu_alpha_starts_at_zero_per_latent_channel() -> None:
 
 def test_block_parameter_count_matches_keras() -> None:
     assert KERAS_BLOCK_PARAMETERS == 282368
-    assert count_parameters(SeparableBlock()) == 282368
-    model = SpectralAutoencoder(SpectralConfig(n_blocks=1))
+    assert count_parameters(SeparableBlock(bias=True)) == 282368
+    model = SpectralAutoencoder(SpectralConfig(n_blocks=1, bias=True))
     assert model.parameters_per_block() == {"middle_block": 282368}
     assert count_parameters(model) == 282368
     assert float32_bytes(model) == 4 * 282368
+    # Without the pointwise biases (our default) a block has 256 + 512 fewer.
+    assert count_parameters(SeparableBlock()) == 282368 - 256 - 512
 
 
 def test_parameters_per_block_of_u_shape_sum_to_total() -> None:
-    model = SpectralAutoencoder(SpectralConfig(n_blocks=3))
+    model = SpectralAutoencoder(SpectralConfig(n_blocks=3, bias=True))
     counts = model.parameters_per_block()
     assert list(counts) == ["encoder_blocks.0", "middle_block", "decoder_blocks.0", "output_layer"]
     assert counts["output_layer"] == 512 * 25 + 512 * 512 + 512
@@ -79,7 +81,7 @@ def test_parameters_per_block_of_u_shape_sum_to_total() -> None:
 
 def test_he_uniform_init_bounds_and_zero_bias() -> None:
     torch.manual_seed(0)
-    conv = SeparableConv2d(64, 32, 5)
+    conv = SeparableConv2d(64, 32, 5, bias=True)
     depthwise_bound = (6.0 / 25) ** 0.5
     pointwise_bound = (6.0 / 64) ** 0.5
     assert conv.depthwise.bias is None
@@ -88,6 +90,16 @@ def test_he_uniform_init_bounds_and_zero_bias() -> None:
     assert conv.pointwise.weight.abs().max() <= pointwise_bound
     assert conv.pointwise.weight.abs().max() > 0.9 * pointwise_bound
     assert torch.equal(conv.pointwise.bias, torch.zeros(32))
+    assert SeparableConv2d(64, 32, 5).pointwise.bias is None
+
+
+def test_without_bias_silence_stays_silent_and_scale_carries_through() -> None:
+    model = make_model(n_blocks=1, residual=False)
+    with torch.no_grad():
+        model.middle_block.activation.weight.uniform_(0.0, 0.5)
+        x = torch.randn(1, 2, 9, 16)
+        assert torch.equal(model(torch.zeros_like(x)), torch.zeros_like(x))
+        assert torch.allclose(model(3.0 * x), 3.0 * model(x), atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -108,13 +120,13 @@ def test_single_block_without_residual_is_the_block() -> None:
     model = make_model(n_blocks=1, residual=False, scale=1.0)
     x = torch.randn(1, 2, 9, 16)
     with torch.no_grad():
-        expected = model.middle_block(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        expected = model.middle_block(x)
         assert torch.allclose(model(x), expected, atol=1e-6)
 
 
 def test_skip_connections_are_products_with_mirror_blocks() -> None:
     model = make_model(n_blocks=2, residual=False)
-    x = torch.randn(1, 16, 2, 6)
+    x = torch.randn(1, 2, 6, 16)
     with torch.no_grad():
         kept = model.encoder_blocks[0](x)
         expected = model.output_layer(model.decoder_blocks[0](kept) * kept)

@@ -7,6 +7,7 @@ Each subcommand imports its module only when it runs, so ``spectral-enhance --he
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,7 +70,14 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --run exactly")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
-    from .train import TrainConfig
+    p.add_argument(
+        "--model-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a field of the model's config, e.g. input_gain=true (repeatable)",
+    )
+    from .train_config import TrainConfig
 
     for f in fields(TrainConfig):
         if f.name == "residual":
@@ -84,20 +92,113 @@ def _run_train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .train import TrainConfig, init_distributed, train
+    from .train import init_distributed, train
+    from .train_config import TrainConfig
 
     if args.threads:
         torch.set_num_threads(args.threads)
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "residual"}
     config = TrainConfig(**values, residual=not args.plain)
+    options = {}
+    for item in args.model_option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--model-option {item!r}: expected KEY=VALUE")
+        options[key.strip()] = json.loads(value)
     distributed = init_distributed()
     try:
-        best = train(args.data, args.run, config, resume=args.resume)
+        best = train(args.data, args.run, config, resume=args.resume, model_config=options)
     finally:
         if distributed:
             torch.distributed.destroy_process_group()
     if best:
         print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items()))
+    return 0
+
+
+def _add_enhance(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "enhance",
+        help="restore MP3s (or any audio): files or folders",
+        description="Enhance each INPUT (files, or folders searched for audio) into "
+        "NAME.enhanced.wav beside it or in --out. The output is aligned to the sample with the "
+        "decoded input and lasts exactly as long.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
+    p.add_argument("-o", "--out", type=Path, help="folder for the outputs (created if missing)")
+    p.add_argument("--format", choices=("wav", "flac"), default="wav", help="output format (wav)")
+    p.add_argument(
+        "--model",
+        default="spectral-n1",
+        help="bundled model name, export folder, .onnx file, or .pt checkpoint (spectral-n1)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("onnx", "torch"),
+        default="onnx",
+        help="onnx: ONNX Runtime, no PyTorch needed (default); torch: a .pt checkpoint",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "int8"),
+        default="int8",
+        help="weights of the ONNX model: int8 is smallest and fastest (default)",
+    )
+    p.add_argument("--sample-rate", type=int, help="output rate (default: the model's, 22050 Hz)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (1)")
+    p.add_argument("--threads", type=int, default=0, help="threads per job (0: all cores)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run_command=_run_enhance)
+
+
+def _run_enhance(args: argparse.Namespace) -> int:
+    from .enhance import enhance_files
+
+    load_args = {
+        "model": args.model,
+        "backend": args.backend,
+        "precision": args.precision,
+        "threads": args.threads or (1 if args.jobs > 1 else 0),
+    }
+    from .inference import Enhancer
+
+    Enhancer.load(**load_args)  # fail early, once, on a bad --model
+    report = enhance_files(
+        args.inputs,
+        load_args,
+        out_dir=args.out,
+        fmt=args.format,
+        output_rate=args.sample_rate,
+        overwrite=args.overwrite,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print(report.summary(), file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "export",
+        help="export a checkpoint to ONNX fp32/fp16/int8 with a model card",
+        description="Write model.fp32.onnx, model.fp16.onnx, model.int8.onnx and card.json, "
+        "each ONNX file checked against PyTorch in ONNX Runtime.",
+    )
+    p.add_argument("checkpoint", type=Path, help="a .pt checkpoint from `train`")
+    p.add_argument("--out", required=True, type=Path, help="folder to write")
+    p.add_argument("--name", help="model name in the card (default: the run folder's name)")
+    p.set_defaults(run_command=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    card = export(args.checkpoint, args.out, args.name)
+    sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
+    errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
+    print(f"wrote {args.out}: {sizes}; error against PyTorch: {errors}")
     return 0
 
 
@@ -113,7 +214,7 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_dataset, _add_train]
+_COMMANDS = [_add_enhance, _add_dataset, _add_train, _add_export]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

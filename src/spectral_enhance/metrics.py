@@ -175,10 +175,16 @@ def score(
     """All section 4.2 metrics of one pair: keys ``snr``, ``pesq``, ``lsd``, ``lsd_high``, ``stoi``.
 
     ``lsd`` is over the whole band and ``lsd_high`` over the bins at or above ``cutoff_hz``.
+    PESQ is NaN where its voice-activity detector finds nothing to score in the reference (quiet
+    or sparse music), so averages must skip it (``numpy.nanmean``).
     """
+    try:
+        pesq_value = pesq_wb(reference, estimate, sample_rate)
+    except ValueError:
+        pesq_value = math.nan
     return {
         "snr": snr(reference, estimate),
-        "pesq": pesq_wb(reference, estimate, sample_rate),
+        "pesq": pesq_value,
         "lsd": log_spectral_distance(reference, estimate, sample_rate),
         "lsd_high": lsd_above(reference, estimate, sample_rate, cutoff_hz),
         "stoi": stoi(reference, estimate, sample_rate),

@@ -16,7 +16,7 @@ import csv
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,30 +34,11 @@ from .models import build_model
 from .models.spectral import unit_variance_scale
 from .recipe import DegradationRecipe
 from .stft import StftConfig, istft, stft
+from .train_config import TrainConfig, lr_at
 
 __all__ = ["TrainConfig", "selection_score", "train"]
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training settings; defaults are the paper's (section 3.3) where it gives them."""
-
-    arch: str = "spectral"
-    n_blocks: int = 1
-    residual: bool = True
-    loss: str = "pixel+0.5*ssim"
-    lr: float = 1e-3
-    lr_floor: float = 1e-4  # the cycle's low end
-    lr_decay: float = 5e-4  # per-step decay of the cycle's amplitude (section 3.3)
-    lr_cycle_steps: int = 500  # steps from low to high
-    batch_size: int = 32
-    epochs: int = 200
-    crop_frames: int = 128  # 0 trains on whole clips
-    val_clips: int = 48
-    seed: int = 0
-    max_minutes: float = 0.0  # 0: no time budget
 
 
 def _world() -> tuple[int, int]:
@@ -135,29 +116,32 @@ def validate(
 ) -> dict[str, float]:
     """Mean loss and metrics of ``model`` on whole validation clips."""
     model.eval()
-    totals = dict.fromkeys((*METRICS, "loss"), 0.0)
+    rows = []
     for index in range(len(clips)):
         low, high = clips.pair(index)
         spec_low = torch.from_numpy(stft(low, stft_config))[None]
         spec_high = torch.from_numpy(stft(high, stft_config))[None]
         with torch.no_grad():
             pred = model(spec_low)
-            totals["loss"] += float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
+            loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
         out = istft(pred[0].numpy(), len(low), stft_config)
-        for name, value in score(high, out, clips.sample_rate, cutoff_hz).items():
-            totals[name] += value
+        rows.append(score(high, out, clips.sample_rate, cutoff_hz) | {"loss": loss})
     model.train()
-    return {name: value / len(clips) for name, value in totals.items()}
+    return _mean(rows)
 
 
 def input_metrics(clips: ClipPairs, cutoff_hz: float) -> dict[str, float]:
     """Metrics of the decoded low-bitrate input itself: the bar a model must clear."""
-    totals = dict.fromkeys(METRICS, 0.0)
-    for index in range(len(clips)):
-        low, high = clips.pair(index)
-        for name, value in score(high, low, clips.sample_rate, cutoff_hz).items():
-            totals[name] += value
-    return {name: value / len(clips) for name, value in totals.items()}
+    rows = [
+        score(high, low, clips.sample_rate, cutoff_hz)
+        for low, high in map(clips.pair, range(len(clips)))
+    ]
+    return _mean(rows)
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each metric over clips, skipping NaN (PESQ where it finds nothing to score)."""
+    return {name: float(np.nanmean([row[name] for row in rows])) for name in rows[0]}
 
 
 def _scale(model: nn.Module) -> float:
@@ -172,14 +156,6 @@ def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -
     return unit_variance_scale(torch.from_numpy(spectra))
 
 
-def _lr_at(step: int, config: TrainConfig) -> float:
-    """Triangular cycle between ``lr_floor`` and ``lr`` whose amplitude decays by ``lr_decay``."""
-    cycle = step / (2 * config.lr_cycle_steps)
-    position = 1.0 - abs(2.0 * (cycle - math.floor(cycle)) - 1.0)
-    amplitude = (config.lr - config.lr_floor) * (1.0 - config.lr_decay) ** step
-    return config.lr_floor + amplitude * position
-
-
 def _log(path: Path, row: dict) -> None:
     new = not path.exists()
     with open(path, "a", newline="") as handle:
@@ -192,7 +168,7 @@ def _log(path: Path, row: dict) -> None:
 def train(
     data: str | Path,
     run_dir: str | Path,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     resume: bool = False,
     progress: bool = True,
     model_config: dict | None = None,
@@ -201,6 +177,7 @@ def train(
 
     ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests).
     """
+    config = config or TrainConfig()
     rank, world = _world()
     run_dir = Path(run_dir)
     stft_config = StftConfig()
@@ -279,17 +256,17 @@ def train(
             frames = config.crop_frames or _whole_clip_frames(train_clips, stft_config)
             low, high = train_clips.crop_batch(mine, frames, stft_config, (config.seed, epoch))
             for group in optimizer.param_groups:
-                group["lr"] = _lr_at(step, config)
+                group["lr"] = lr_at(step, config)
             scale = _scale(model)
             loss = loss_fn(net(low) * scale, high * scale)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             step_in_epoch += 1
             bar.update()
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", lr=f"{_lr_at(step, config):.1e}")
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", lr=f"{lr_at(step, config):.1e}")
             elapsed = (time.monotonic() - started) / 60
             if config.max_minutes and _agree(elapsed >= config.max_minutes):
                 out_of_time = True
@@ -302,7 +279,7 @@ def train(
             label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
             _log(
                 run_dir / "log.csv",
-                _row(label, step, np.mean(losses or [math.nan]), _lr_at(step, config), metrics),
+                _row(label, step, np.mean(losses or [math.nan]), lr_at(step, config), metrics),
             )
             rank_now = selection_score(metrics, history["baseline"])
             best = history["best"]

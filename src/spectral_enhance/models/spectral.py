@@ -4,10 +4,13 @@ The model maps the stacked STFT of the 32 kbps decode to that of the 128 kbps de
 ``[batch, 2, frames, 512]`` (2 = real/imaginary). Following the authors' Keras code (channels-last,
 REFERENCE-NOTES.md "Model"), the 512 frequency bins are the channels: each 5 x 5 depthwise kernel
 runs over the (real/imag, time) plane of one bin and the pointwise 1 x 1 convolutions mix bins.
-Internally the tensor is therefore ``[batch, 512, 2, frames]``.
+The tensor stays channels-last, ``[batch, 2, frames, bins]``: the pointwise convolutions are then
+matrix products over the last axis, which ONNX Runtime runs fastest and quantizes to int8
+(section 3.4), and only the depthwise convolutions see a channels-first view.
 
-Every operation is a convolution, PReLU, product, sum or permutation whose shape follows the input,
-so one model serves any number of frames (one frame included) and exports to ONNX as is.
+Every operation is a convolution, matrix product, PReLU, product, sum or permutation whose shape
+follows the input, so one model serves any number of frames (one frame included) and exports to
+ONNX as is.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ class SpectralConfig:
         scale: the input is multiplied by ``scale`` before the network and the output divided by
             it after, so the values inside are near unit variance (see `unit_variance_scale`).
             The STFT values themselves are not rescaled by the authors (REFERENCE-NOTES.md "STFT").
+        bias: pointwise layers with biases, as the authors' Keras layers. Off by default: without
+            biases the network maps silence to silence and (for N = 1) a louder input to a
+            proportionally louder output, so quiet passages are not given a constant spectral
+            floor, which PESQ hears as added noise.
+        input_gain: with ``residual``, a learned gain per frequency bin on the input path
+            (``output = gain * input + net(input)``), initialised to 1: the codec's level and
+            tilt errors are linear and this corrects them everywhere at no risk.
+        correction_from_bin: with ``residual``, the network's correction is zero below this bin
+            (0: the whole band). Setting it near the codec's cutoff leaves the band PESQ and STOI
+            hear to the linear gain, and gives the network the band the codec removed.
     """
 
     n_blocks: int = 1
@@ -50,6 +63,9 @@ class SpectralConfig:
     kernel_size: int = 5
     residual: bool = True
     scale: float = 1.0
+    bias: bool = False
+    input_gain: bool = False
+    correction_from_bin: int = 0
 
     def __post_init__(self) -> None:
         if self.n_blocks < 1:
@@ -79,15 +95,18 @@ class SeparableConv2d(nn.Module):
     """Depthwise separable convolution, like Keras ``SeparableConv2D`` (Sifre and Mallat, 2014).
 
     A ``kernel_size`` x ``kernel_size`` depthwise convolution per input channel (no bias, stride 1,
-    zero "same" padding) followed by a 1 x 1 pointwise convolution with bias. Weights get He-uniform
-    initialisation (He et al., 2015; section 3.1): uniform in ``±sqrt(6 / fan_in)`` with PyTorch's
-    fan-in (``k * k`` for the depthwise kernel, ``in_channels`` for the pointwise one); biases zero.
-    (Keras would count ``k * k * in_channels`` as the depthwise fan-in, giving far smaller kernels.)
+    zero "same" padding) followed by a pointwise (1 x 1) layer, computed as a matrix product over
+    the channel axis. Weights get He-uniform initialisation (He et al., 2015; section 3.1):
+    uniform in ``±sqrt(6 / fan_in)`` with PyTorch's fan-in (``k * k`` for the depthwise kernel,
+    ``in_channels`` for the pointwise one); biases, if any, zero. (Keras would count
+    ``k * k * in_channels`` as the depthwise fan-in, giving far smaller kernels.)
 
-    Shape: ``[batch, in_channels, height, width]`` -> ``[batch, out_channels, height, width]``.
+    Shape: ``[batch, height, width, in_channels]`` -> ``[batch, height, width, out_channels]``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 5) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int = 5, bias: bool = False
+    ) -> None:
         super().__init__()
         self.depthwise = nn.Conv2d(
             in_channels,
@@ -97,13 +116,29 @@ class SeparableConv2d(nn.Module):
             groups=in_channels,
             bias=False,
         )
-        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=True)
-        for conv in (self.depthwise, self.pointwise):
-            nn.init.kaiming_uniform_(conv.weight, mode="fan_in", nonlinearity="relu")
-        nn.init.zeros_(self.pointwise.bias)
+        self.pointwise = nn.Linear(in_channels, out_channels, bias=bias)
+        for layer in (self.depthwise, self.pointwise):
+            nn.init.kaiming_uniform_(layer.weight, mode="fan_in", nonlinearity="relu")
+        if bias:
+            nn.init.zeros_(self.pointwise.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise(self.depthwise(x))
+        return self.pointwise(self.depthwise(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
+
+
+class PReLU(nn.Module):
+    """Parametric ReLU with one slope per channel of the last axis (He et al., 2015).
+
+    ``relu(x) - alpha * relu(-x)``: the same function as ``torch.nn.PReLU`` for channels-last
+    tensors, written with elementwise operations that ONNX Runtime runs quickly.
+    """
+
+    def __init__(self, channels: int, init: float = 0.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) - self.weight * torch.relu(-x)
 
 
 class SeparableBlock(nn.Module):
@@ -113,14 +148,16 @@ class SeparableBlock(nn.Module):
     (section 3.1), then ``latent -> bins``. Keras' default per-element alpha would tie the model to
     400 frames; per-channel alpha keeps it length-agnostic (REFERENCE-NOTES.md "Model").
 
-    Shape: ``[batch, bins, 2, frames]`` -> ``[batch, bins, 2, frames]``.
+    Shape: ``[batch, 2, frames, bins]`` -> ``[batch, 2, frames, bins]``.
     """
 
-    def __init__(self, bins: int = 512, latent: int = 256, kernel_size: int = 5) -> None:
+    def __init__(
+        self, bins: int = 512, latent: int = 256, kernel_size: int = 5, bias: bool = False
+    ) -> None:
         super().__init__()
-        self.to_latent = SeparableConv2d(bins, latent, kernel_size)
-        self.activation = nn.PReLU(num_parameters=latent, init=0.0)
-        self.from_latent = SeparableConv2d(latent, bins, kernel_size)
+        self.to_latent = SeparableConv2d(bins, latent, kernel_size, bias)
+        self.activation = PReLU(latent, init=0.0)
+        self.from_latent = SeparableConv2d(latent, bins, kernel_size, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.from_latent(self.activation(self.to_latent(x)))
@@ -145,19 +182,22 @@ class SpectralAutoencoder(nn.Module):
         half = config.n_blocks // 2
 
         def block() -> SeparableBlock:
-            return SeparableBlock(config.bins, config.latent, config.kernel_size)
+            return SeparableBlock(config.bins, config.latent, config.kernel_size, config.bias)
 
         self.encoder_blocks = nn.ModuleList(block() for _ in range(half))
         self.middle_block = block() if config.n_blocks % 2 == 1 else None
         self.decoder_blocks = nn.ModuleList(block() for _ in range(half))
         self.output_layer = (
-            SeparableConv2d(config.bins, config.bins, config.kernel_size)
+            SeparableConv2d(config.bins, config.bins, config.kernel_size, config.bias)
             if config.n_blocks > 1
             else None
         )
         if config.residual:
             # Start as the identity: no correction until training finds one.
             nn.init.zeros_(self.last_layer.pointwise.weight)
+        self.gain = nn.Parameter(torch.ones(config.bins)) if config.input_gain else None
+        mask = (torch.arange(config.bins) >= config.correction_from_bin).float()
+        self.register_buffer("correction_mask", mask, persistent=False)
 
     @property
     def blocks(self) -> list[SeparableBlock]:
@@ -186,7 +226,7 @@ class SpectralAutoencoder(nn.Module):
         return {name: count_parameters(self.get_submodule(name)) for name in names}
 
     def net(self, x: torch.Tensor) -> torch.Tensor:
-        """The blocks without scaling or residual: ``[batch, bins, 2, frames]`` in and out."""
+        """The blocks without scaling or residual: ``[batch, 2, frames, bins]`` in and out."""
         kept = []
         for block in self.encoder_blocks:
             x = block(x)
@@ -201,11 +241,13 @@ class SpectralAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Enhance stacked STFTs: ``[batch, 2, frames, bins]`` -> same shape."""
-        scaled = x.permute(0, 3, 1, 2) * self.config.scale
+        scaled = x * self.config.scale
         out = self.net(scaled)
         if self.config.residual:
-            out = out + scaled
-        return (out / self.config.scale).permute(0, 2, 3, 1)
+            if self.config.correction_from_bin:
+                out = out * self.correction_mask
+            out = out + (scaled * self.gain if self.gain is not None else scaled)
+        return out / self.config.scale
 
 
 def count_parameters(model: nn.Module) -> int:

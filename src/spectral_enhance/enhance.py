@@ -1,0 +1,289 @@
+"""The main job: enhance many files, streaming each one so memory stays bounded at any length.
+
+Each file is read in blocks (MP3 gapless, as :mod:`spectral_enhance.codec` decodes it), resampled
+to the model's rate, enhanced by :class:`~spectral_enhance.inference.Enhancer`, resampled to the
+output rate and written block by block under a temporary name that is renamed when complete.
+A file that fails is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .audio import AUDIO_EXTENSIONS, AudioError, find_audio
+from .codec import DECODER_DELAY, ENCODER_DELAY, read_gapless_info
+from .inference import Enhancer, resampled_length
+
+__all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path", "read_blocks"]
+
+BLOCK = 1 << 18  # samples read at a time
+FORMATS = {"wav": ("WAV", ".wav"), "flac": ("FLAC", ".flac")}
+SUFFIX = ".enhanced"
+
+
+@dataclass
+class BatchReport:
+    """Totals of a batch, for the closing summary."""
+
+    done: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+    seconds_of_audio: float = 0.0
+    wall_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: files done and failed, audio seconds, wall time and times real time."""
+        speed = self.seconds_of_audio / self.wall_seconds if self.wall_seconds else 0.0
+        return (
+            f"{self.done} enhanced, {self.skipped} skipped, {len(self.failed)} failed; "
+            f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
+            f"({speed:.0f}x real time)"
+        )
+
+
+def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
+    """``NAME.enhanced.wav`` beside the input, or inside ``out_dir``."""
+    name = source.stem + SUFFIX + FORMATS[fmt][1]
+    return (out_dir or source.parent) / name
+
+
+def read_blocks(path: Path, block: int = BLOCK) -> tuple[int, int, int, Iterator[np.ndarray]]:
+    """Open ``path`` for block reading: (sample rate, channels, samples, blocks of float32).
+
+    MP3 is aligned as :func:`spectral_enhance.codec.decode_mp3` aligns it.
+    """
+    if not path.exists():
+        raise AudioError(path, "no such file or folder")
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty")
+    try:
+        handle = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioError(path, f"not readable as audio ({str(error).strip()})") from error
+    skip, length = 0, handle.frames
+    if path.suffix.lower() == ".mp3":
+        with open(path, "rb") as raw:
+            info = read_gapless_info(raw.read(1 << 16))
+        if info is None:
+            skip = ENCODER_DELAY + DECODER_DELAY
+            length = max(0, handle.frames - skip)
+        elif handle.frames != info.length:
+            skip, length = info.delay + DECODER_DELAY, info.length
+    if length <= 0:
+        handle.close()
+        raise AudioError(path, "contains no audio samples")
+
+    def blocks() -> Iterator[np.ndarray]:
+        with handle:
+            try:
+                if skip:
+                    handle.seek(skip)
+                left = length
+                while left > 0:
+                    data = handle.read(min(block, left), dtype="float32", always_2d=True)
+                    if len(data) == 0:
+                        break
+                    if not np.all(np.isfinite(data)):
+                        raise AudioError(path, "contains NaN or infinite samples")
+                    left -= len(data)
+                    yield data
+                if left > 0:
+                    decoded = length - left
+                    raise AudioError(
+                        path, f"truncated or damaged: decoded {decoded} of {length} samples"
+                    )
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(path, f"decoding failed ({str(error).strip()})") from error
+
+    return handle.samplerate, handle.channels, length, blocks()
+
+
+def _wide_band_warning(path: Path, block: np.ndarray, rate: int, model_rate: int) -> str | None:
+    """A warning when the input holds content above the model's band (it will be removed)."""
+    if rate <= model_rate or len(block) < 4096:
+        return None
+    spectrum = np.abs(np.fft.rfft(block.mean(axis=1) * np.hanning(len(block)))) ** 2
+    above = spectrum[int(len(spectrum) * model_rate / rate) :].sum()
+    if above <= 1e-4 * spectrum.sum():
+        return None
+    return (
+        f"{path}: has content above {model_rate / 2000:.1f} kHz, which the model's "
+        f"{model_rate} Hz output does not carry; that band is not kept"
+    )
+
+
+class _Resampler:
+    """Streaming soxr resampling whose total output has exactly the rounded length."""
+
+    def __init__(self, rate_in: int, rate_out: int, channels: int, total_in: int) -> None:
+        self.same = rate_in == rate_out
+        self.left = resampled_length(total_in, rate_in, rate_out)
+        if not self.same:
+            self.stream = soxr.ResampleStream(rate_in, rate_out, channels, "float32", "VHQ")
+
+    def __call__(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        out = block if self.same else self.stream.resample_chunk(block, last=last)
+        out = out[: self.left]
+        if last and len(out) < self.left:
+            out = np.pad(out, ((0, self.left - len(out)), (0, 0)))
+        self.left -= len(out)
+        return out
+
+
+def enhance_file(
+    enhancer: Enhancer,
+    source: Path,
+    target: Path,
+    fmt: str = "wav",
+    output_rate: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[float, list[str]]:
+    """Enhance one file into ``target``; returns (seconds of audio, warnings)."""
+    rate, channels, length, blocks = read_blocks(source)
+    out_rate = output_rate or enhancer.sample_rate
+    model_length = resampled_length(length, rate, enhancer.sample_rate)
+    if model_length < enhancer.stft.fft_length:
+        raise AudioError(source, f"too short ({length} samples; one STFT frame needs more)")
+    to_model = _Resampler(rate, enhancer.sample_rate, channels, length)
+    to_output = _Resampler(enhancer.sample_rate, out_rate, channels, model_length)
+    stream = enhancer.stream(progress)
+    next(stream)
+    warnings: list[str] = []
+    clipped = 0
+    temp = _temporary(target)
+    try:
+        format_name = FORMATS[fmt][0]
+        with sf.SoundFile(temp, "w", out_rate, channels, "PCM_16", format=format_name) as out:
+
+            def write(data: np.ndarray) -> None:
+                nonlocal clipped
+                clipped += int(np.count_nonzero(np.abs(data) > 1.0))
+                out.write(np.clip(data, -1.0, 1.0))
+
+            first = True
+            for block in blocks:
+                if first and (
+                    note := _wide_band_warning(source, block, rate, enhancer.sample_rate)
+                ):
+                    warnings.append(note)
+                first = False
+                write(to_output(stream.send(to_model(block))))
+            tail = to_model(np.zeros((0, channels), np.float32), last=True)
+            write(to_output(stream.send(tail)))
+            write(to_output(stream.send(None), last=True))
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    if clipped:
+        warnings.append(f"{target}: {clipped} samples clipped to [-1, 1]")
+    return length / rate, warnings
+
+
+def _temporary(target: Path) -> str:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as error:
+        raise AudioError(target, f"cannot write here ({error.strerror or error})") from error
+    os.close(handle)
+    return temp
+
+
+def collect_inputs(sources: Sequence[str | os.PathLike]) -> list[Path]:
+    """Input files: named files as they are, folders searched for audio (not our own outputs)."""
+    found = []
+    for path in find_audio(sources):
+        if path.stem.endswith(SUFFIX) and path.suffix.lower() in AUDIO_EXTENSIONS:
+            continue
+        found.append(path)
+    return list(dict.fromkeys(found))
+
+
+_worker: Enhancer | None = None
+
+
+def _init_worker(load_args: dict) -> None:
+    global _worker
+    _worker = Enhancer.load(**load_args)
+
+
+def _enhance_one(
+    job: tuple[Path, Path, str, int | None],
+) -> tuple[Path, float, list[str], str | None]:
+    source, target, fmt, rate = job
+    try:
+        seconds, warnings = enhance_file(_worker, source, target, fmt, rate)
+        return source, seconds, warnings, None
+    except AudioError as error:
+        return source, 0.0, [], str(error)
+    except Exception as error:  # one bad file must not stop the batch
+        return source, 0.0, [], f"{source}: {type(error).__name__}: {error}"
+
+
+def enhance_files(
+    sources: Sequence[str | os.PathLike],
+    load_args: dict,
+    out_dir: Path | None = None,
+    fmt: str = "wav",
+    output_rate: int | None = None,
+    overwrite: bool = False,
+    jobs: int = 1,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> BatchReport:
+    """Enhance every input; the model is loaded once per process. Returns the batch totals."""
+    from tqdm import tqdm
+
+    started = time.monotonic()
+    report = BatchReport()
+    todo = []
+    for source in collect_inputs(sources):
+        target = output_path(source, out_dir, fmt)
+        if target.exists() and not overwrite:
+            log(f"{target}: exists, skipped (use --overwrite to replace it)")
+            report.skipped += 1
+        else:
+            todo.append((source, target, fmt, output_rate))
+    bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
+    if jobs > 1 and len(todo) > 1:
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(load_args,))
+        results = pool.map(_enhance_one, todo)
+    else:
+        pool = None
+        _init_worker(load_args)
+        results = map(_enhance_one, todo)
+    try:
+        for source, seconds, warnings, error in results:
+            bar.update()
+            for warning in warnings:
+                bar.write(f"warning: {warning}")
+            report.warnings += warnings
+            if error:
+                bar.write(f"error: {error}")
+                report.failed.append(error)
+            else:
+                report.done += 1
+                report.seconds_of_audio += seconds
+                bar.write(f"{source} -> {output_path(source, out_dir, fmt)}")
+    finally:
+        bar.close()
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    report.wall_seconds = time.monotonic() - started
+    return report

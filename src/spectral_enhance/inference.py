@@ -1,0 +1,277 @@
+"""Enhancing audio of any length, rate and channel count with a trained model, without PyTorch.
+
+The signal is resampled to the model's rate and cut into long segments whose starts fall on the
+STFT's hop grid. Each segment is analysed with ``margin`` extra samples of real signal on both
+sides, enhanced, resynthesised, and only its middle kept. The margin covers the model's reach in
+frames plus the window overlap, so every kept sample sees exactly the frames a single pass over
+the whole signal would give it: segments leave no trace, and memory stays bounded for any length.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from .stft import StftConfig, istft, stft
+
+__all__ = ["Enhancer", "ModelCard", "bundled_models", "find_model"]
+
+PRETRAINED = Path(__file__).parent / "pretrained"
+DEFAULT_MODEL = "spectral-n1"
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What inference needs to know of a model, read from its ``card.json``."""
+
+    name: str
+    sample_rate: int
+    stft: StftConfig
+    context_frames: int
+    files: dict[str, str]
+    folder: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike) -> ModelCard:
+        """Load ``folder/card.json`` as written by ``spectral-enhance export``."""
+        folder = Path(folder)
+        path = folder / "card.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{folder}: no card.json (make one with `spectral-enhance export`)"
+            )
+        data = json.loads(path.read_text())
+        return cls(
+            name=data["name"],
+            sample_rate=int(data["sample_rate"]),
+            stft=StftConfig(**data["stft"]),
+            context_frames=int(data["context_frames"]),
+            files=dict(data["files"]),
+            folder=folder,
+            data=data,
+        )
+
+
+def bundled_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    if not PRETRAINED.is_dir():
+        return []
+    return sorted(p.name for p in PRETRAINED.iterdir() if (p / "card.json").exists())
+
+
+def find_model(model: str | os.PathLike) -> Path:
+    """Resolve a bundled model name, an export folder, or a checkpoint/ONNX file to a path."""
+    if str(model) in bundled_models():
+        return PRETRAINED / str(model)
+    path = Path(model)
+    if path.exists():
+        return path
+    known = ", ".join(bundled_models()) or "none"
+    raise FileNotFoundError(f"{model}: no such model file or folder (bundled models: {known})")
+
+
+class OnnxModel:
+    """An ONNX Runtime CPU session mapping ``[batch, 2, frames, bins]`` to the same shape."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, spec: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: spec.astype(np.float32)})[0]
+
+
+class TorchModel:
+    """A PyTorch checkpoint behind the same call as :class:`OnnxModel` (needs ``[train]``)."""
+
+    def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
+        import torch
+
+        from .checkpoint import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.torch = torch
+        self.model, self.checkpoint = load_model(path)
+
+    def __call__(self, spec: np.ndarray) -> np.ndarray:
+        with self.torch.inference_mode():
+            return self.model(self.torch.from_numpy(spec.astype(np.float32))).numpy()
+
+
+def context_frames(arch: str, model_config: dict) -> int:
+    """Frames on each side that one output frame depends on (the model's reach in time)."""
+    if arch != "spectral":
+        raise ValueError(f"no block-processing rule for architecture {arch!r}")
+    n, kernel = int(model_config.get("n_blocks", 1)), int(model_config.get("kernel_size", 5))
+    return (kernel // 2) * (2 * n + (n > 1))
+
+
+class Enhancer:
+    """Enhance signals with one loaded model; load it once and reuse it for many files.
+
+    Example::
+
+        enhancer = Enhancer.load()  # the bundled default, int8 on ONNX Runtime
+        out, rate = enhancer.enhance(samples, sample_rate)
+    """
+
+    def __init__(
+        self,
+        model: Callable[[np.ndarray], np.ndarray],
+        sample_rate: int,
+        stft_config: StftConfig,
+        context: int,
+        segment_frames: int = 2048,
+        name: str = "model",
+    ) -> None:
+        self.model = model
+        self.sample_rate = sample_rate
+        self.stft = stft_config
+        self.name = name
+        hop = stft_config.hop_length
+        # Reach of the model, plus the frames whose windows overlap a sample, on each side.
+        overlap = -(-stft_config.fft_length // hop) + 1
+        self.margin = (context + 2 * overlap) * hop
+        self.segment = segment_frames * hop
+
+    @classmethod
+    def load(
+        cls,
+        model: str | os.PathLike = DEFAULT_MODEL,
+        backend: str = "onnx",
+        precision: str = "int8",
+        threads: int = 0,
+        segment_frames: int = 2048,
+    ) -> Enhancer:
+        """Load a bundled model by name, an export folder, an ``.onnx`` file or a checkpoint.
+
+        ``backend`` is ``onnx`` (default, no PyTorch needed) or ``torch`` (a ``.pt`` checkpoint
+        or the fp32 weights of an export folder is not possible: torch needs a checkpoint).
+        """
+        path = find_model(model)
+        if backend == "torch":
+            if path.is_dir():
+                raise ValueError(f"{path}: the torch backend needs a .pt checkpoint, not an export")
+            net = TorchModel(path, threads)
+            checkpoint = net.checkpoint
+            rate = int(checkpoint["recipe"]["sample_rate"])
+            context = context_frames(checkpoint["arch"], checkpoint["model_config"])
+            stft_config = StftConfig(**checkpoint["stft"])
+            return cls(net, rate, stft_config, context, segment_frames, path.stem)
+        if backend != "onnx":
+            raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        card = ModelCard.read(path if path.is_dir() else path.parent)
+        if path.is_dir():
+            if precision not in card.files:
+                raise ValueError(f"{path}: no {precision} model (has {', '.join(card.files)})")
+            path = card.folder / card.files[precision]
+        net = OnnxModel(path, threads)
+        return cls(net, card.sample_rate, card.stft, card.context_frames, segment_frames, card.name)
+
+    def process(
+        self, samples: np.ndarray, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Enhance ``[samples, channels]`` already at the model's rate; same shape out."""
+        stream = self.stream(progress)
+        next(stream)
+        head = stream.send(np.asarray(samples, dtype=np.float32))
+        tail = stream.send(None)
+        return np.concatenate([head, tail])
+
+    def stream(self, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+        """A generator: send ``[n, channels]`` chunks at the model's rate, then ``None``.
+
+        Each send returns the enhanced samples that are complete so far; the final ``None``
+        returns the rest. Altogether the output is exactly as long as the input.
+        """
+        buffer: np.ndarray | None = None
+        pending = 0  # input samples received and not yet returned
+        out = np.zeros((0, 0), dtype=np.float32)
+        while True:
+            chunk = yield out
+            if chunk is None:
+                break
+            chunk = np.asarray(chunk, dtype=np.float32)
+            if buffer is None:
+                buffer = np.zeros((self.margin, chunk.shape[1]), dtype=np.float32)
+            buffer = np.concatenate([buffer, chunk])
+            pending += len(chunk)
+            pieces = []
+            while len(buffer) >= 2 * self.margin + self.segment:
+                pieces.append(self._segment(buffer[: 2 * self.margin + self.segment]))
+                buffer = buffer[self.segment :]
+                pending -= self.segment
+                if progress:
+                    progress(self.segment)
+            out = np.concatenate(pieces) if pieces else np.zeros((0, chunk.shape[1]), np.float32)
+        pieces = []
+        while buffer is not None and pending > 0:
+            window = np.zeros((2 * self.margin + self.segment, buffer.shape[1]), np.float32)
+            window[: len(buffer)] = buffer[: len(window)]
+            take = min(self.segment, pending)
+            pieces.append(self._segment(window)[:take])
+            buffer = buffer[self.segment :]
+            pending -= take
+            if progress:
+                progress(take)
+        channels = 1 if buffer is None else buffer.shape[1]
+        yield np.concatenate(pieces) if pieces else np.zeros((0, channels), np.float32)
+
+    def _segment(self, window: np.ndarray) -> np.ndarray:
+        """Enhance one padded segment ``[2 * margin + segment, channels]``; return its middle."""
+        spec = stft(window.T, self.stft)  # [channels, 2, frames, bins]
+        enhanced = istft(self.model(spec), len(window), self.stft).T
+        return enhanced[self.margin : self.margin + self.segment]
+
+    def enhance(
+        self, samples: np.ndarray, sample_rate: int, output_rate: int | None = None
+    ) -> tuple[np.ndarray, int]:
+        """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
+
+        Returns the enhanced signal at ``output_rate`` (default: the model's rate) with the same
+        shape convention and the same duration as the input, aligned to it, and that rate.
+        """
+        samples = np.asarray(samples, dtype=np.float32)
+        mono = samples.ndim == 1
+        frames = samples[:, None] if mono else samples
+        output_rate = output_rate or self.sample_rate
+        at_model = resample_exact(frames, sample_rate, self.sample_rate)
+        out = resample_exact(self.process(at_model), self.sample_rate, output_rate)
+        return (out[:, 0] if mono else out), output_rate
+
+
+def resampled_length(length: int, rate_in: int, rate_out: int) -> int:
+    """Samples a signal of ``length`` has at ``rate_out`` (rounded to the nearest)."""
+    return (length * rate_out + rate_in // 2) // rate_in
+
+
+def resample_exact(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """soxr resampling of ``[samples, channels]`` trimmed or padded to the exact length."""
+    if rate_in == rate_out:
+        return samples
+    out = soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+    return _fit(out, resampled_length(len(samples), rate_in, rate_out))
+
+
+def _fit(samples: np.ndarray, length: int) -> np.ndarray:
+    if len(samples) >= length:
+        return samples[:length]
+    return np.pad(samples, ((0, length - len(samples)), (0, 0)))

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+import torch
+from conftest import music
+from tiny import tiny_checkpoint
+
+from spectral_enhance.export import export
+from spectral_enhance.inference import Enhancer
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    paths = {
+        "random": tiny_checkpoint(root / "random.pt"),
+        "identity": tiny_checkpoint(root / "identity.pt", identity=True),
+        "u5": tiny_checkpoint(root / "u5.pt", n_blocks=5),
+    }
+    for name in ("random", "identity"):
+        export(paths[name], root / f"{name}-onnx")
+        paths[f"{name}-onnx"] = root / f"{name}-onnx"
+    return paths
+
+
+@pytest.mark.parametrize("name", ["random", "u5"])
+def test_segments_leave_no_trace(models, name):
+    """Enhancing in short segments gives what one pass over the whole signal gives."""
+    x = music(4.0, 22050, channels=2)
+    whole = Enhancer.load(models[name], backend="torch", segment_frames=1000).process(x)
+    pieces = Enhancer.load(models[name], backend="torch", segment_frames=24).process(x)
+    assert whole.shape == pieces.shape == x.shape
+    assert np.abs(whole - x).max() > 1e-3  # the model does change the signal
+    np.testing.assert_allclose(pieces, whole, atol=2e-5)
+
+
+def test_single_pass_matches_the_model_on_the_whole_spectrum(models):
+    from spectral_enhance.checkpoint import load_model
+    from spectral_enhance.stft import istft, stft
+
+    x = music(2.0, 22050)
+    model, _ = load_model(models["random"])
+    with torch.no_grad():
+        direct = istft(model(torch.from_numpy(stft(x))[None])[0].numpy(), len(x))
+    got = Enhancer.load(models["random"], backend="torch", segment_frames=16).process(x[:, None])
+    # At the very edges the model's per-layer zero padding sees the signal's surroundings
+    # differently (silence is analysed as frames there); everywhere else they agree exactly.
+    edge = 2 * 1023 + 4 * 248
+    np.testing.assert_allclose(got[edge:-edge, 0], direct[edge:-edge], atol=2e-5)
+
+
+@pytest.mark.parametrize("length", [1023, 5000, 22050 * 3 + 17])
+def test_identity_model_returns_the_input_exactly(models, length):
+    """An untrained residual model is the identity: proves alignment and exact length."""
+    x = music(length / 22050 + 0.1, 22050)[:length]
+    enhancer = Enhancer.load(models["identity-onnx"], precision="fp32", segment_frames=8)
+    y, rate = enhancer.enhance(x, 22050)
+    assert rate == 22050 and y.shape == x.shape
+    np.testing.assert_allclose(y, x, atol=1e-5)
+
+
+def test_other_rates_keep_duration_and_alignment(models):
+    x = music(2.0, 44100, channels=2)
+    enhancer = Enhancer.load(models["identity-onnx"], precision="fp32")
+    y, rate = enhancer.enhance(x, 44100)
+    assert rate == 22050 and y.shape == (44100, 2)
+    back, rate = enhancer.enhance(x, 44100, output_rate=44100)
+    assert rate == 44100 and back.shape == x.shape
+    # Band-limited to 11 kHz by the round trip through 22,050 Hz, but not shifted.
+    lag = np.argmax(np.correlate(back[2000:6000, 0], x[1900:6100, 0], "valid")) - 100
+    assert lag == 0
+
+
+@pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-4), ("fp16", 1e-2), ("int8", 5e-2)])
+def test_onnx_agrees_with_torch(models, precision, tolerance):
+    x = music(2.0, 22050)[:, None]
+    reference = Enhancer.load(models["random"], backend="torch").process(x)
+    got = Enhancer.load(models["random-onnx"], precision=precision).process(x)
+    assert np.abs(got - reference).max() <= tolerance * np.abs(reference).max()
+
+
+def test_export_writes_card_and_smaller_int8(models):
+    import json
+
+    card = json.loads((models["random-onnx"] / "card.json").read_text())
+    assert card["context_frames"] == 4 and card["sample_rate"] == 22050
+    # Only the matrix products are int8; in this tiny model the depthwise kernels still weigh.
+    assert card["bytes"]["int8"] < card["bytes"]["fp32"]
+    assert card["bytes"]["fp16"] < 0.6 * card["bytes"]["fp32"]
+    assert all(error < 0.05 for error in card["parity_error"].values())
+
+
+def test_unknown_model_names_the_bundled_ones():
+    with pytest.raises(FileNotFoundError, match="no such model"):
+        Enhancer.load("no-such-model")

@@ -1,0 +1,33 @@
+"""A tiny untrained model, saved as a checkpoint and exported, for inference and CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from spectral_enhance.checkpoint import save_checkpoint
+from spectral_enhance.models import build_model
+from spectral_enhance.recipe import DegradationRecipe
+from spectral_enhance.stft import StftConfig
+
+
+def tiny_checkpoint(path: Path, identity: bool = False, n_blocks: int = 1, seed: int = 0) -> Path:
+    """A residual model with 8 latent channels; ``identity`` leaves it as built (output = input)."""
+    torch.manual_seed(seed)
+    config = {"n_blocks": n_blocks, "latent": 8, "residual": True, "scale": 0.1}
+    model = build_model("spectral", config)
+    if not identity:
+        with torch.no_grad():
+            model.last_layer.pointwise.weight.normal_(0.0, 0.05)
+            for block in model.blocks:
+                block.activation.weight.fill_(0.25)
+    checkpoint = {
+        "arch": "spectral",
+        "model_config": config,
+        "stft": StftConfig().to_dict(),
+        "recipe": DegradationRecipe().to_dict(),
+        "state_dict": model.state_dict(),
+        "metrics": {},
+    }
+    return save_checkpoint(path, checkpoint)
