@@ -70,7 +70,9 @@ def test_other_rates_keep_duration_and_alignment(models):
     assert lag == 0
 
 
-@pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-4), ("fp16", 1e-2), ("int8", 5e-2)])
+@pytest.mark.parametrize(
+    ("precision", "tolerance"), [("fp32", 1e-4), ("fp16", 1e-2), ("int8", 5e-2)]
+)
 def test_onnx_agrees_with_torch(models, precision, tolerance):
     x = music(2.0, 22050)[:, None]
     reference = Enhancer.load(models["random"], backend="torch").process(x)

@@ -8,6 +8,7 @@ A file that fails is reported and the others go on.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 import time
@@ -173,8 +174,9 @@ def enhance_file(
                 clipped += int(np.count_nonzero(np.abs(data) > 1.0))
                 out.write(np.clip(data, -1.0, 1.0))
 
-            first = True
+            first, peak = True, 0.0
             for block in blocks:
+                peak = max(peak, float(np.abs(block).max(initial=0.0)))
                 if first and (
                     note := _wide_band_warning(source, block, rate, enhancer.sample_rate)
                 ):
@@ -188,6 +190,8 @@ def enhance_file(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    if peak == 0.0:
+        warnings.append(f"{source}: is silent; the output is silent too")
     if clipped:
         warnings.append(f"{target}: {clipped} samples clipped to [-1, 1]")
     return length / rate, warnings
@@ -245,11 +249,17 @@ def enhance_files(
     overwrite: bool = False,
     jobs: int = 1,
     progress: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> BatchReport:
-    """Enhance every input; the model is loaded once per process. Returns the batch totals."""
+    """Enhance every input; the model is loaded once per process. Returns the batch totals.
+
+    ``log`` receives one line per file and per problem (default: standard error, around the bar).
+    """
+    import sys
+
     from tqdm import tqdm
 
+    log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     started = time.monotonic()
     report = BatchReport()
     todo = []
@@ -262,7 +272,11 @@ def enhance_files(
             todo.append((source, target, fmt, output_rate))
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
     if jobs > 1 and len(todo) > 1:
-        pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(load_args,))
+        # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_init_worker, initargs=(load_args,)
+        )
         results = pool.map(_enhance_one, todo)
     else:
         pool = None
@@ -272,15 +286,15 @@ def enhance_files(
         for source, seconds, warnings, error in results:
             bar.update()
             for warning in warnings:
-                bar.write(f"warning: {warning}")
+                log(f"warning: {warning}")
             report.warnings += warnings
             if error:
-                bar.write(f"error: {error}")
+                log(f"error: {error}")
                 report.failed.append(error)
             else:
                 report.done += 1
                 report.seconds_of_audio += seconds
-                bar.write(f"{source} -> {output_path(source, out_dir, fmt)}")
+                log(f"{source} -> {output_path(source, out_dir, fmt)}")
     finally:
         bar.close()
         if pool:

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import music
+from tiny import tiny_checkpoint
+
+from spectral_enhance.cli import main
+from spectral_enhance.codec import decode_mp3, encode_mp3
+from spectral_enhance.export import export
+
+
+@pytest.fixture(scope="module")
+def identity_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("model")
+    export(tiny_checkpoint(root / "identity.pt", identity=True), root / "onnx")
+    return str(root / "onnx")
+
+
+def run(args, model):
+    return main(["enhance", *map(str, args), "--model", model, "--precision", "fp32", "-q"])
+
+
+def test_mp3_output_is_aligned_and_exactly_as_long(tmp_path, identity_model):
+    song = tmp_path / "song.mp3"
+    song.write_bytes(encode_mp3(music(3.0, 22050), 22050, 32))
+    assert run([song], identity_model) == 0
+    out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
+    decoded, _ = decode_mp3(song)
+    assert rate == 22050 and len(out) == len(decoded)
+    np.testing.assert_allclose(out, decoded[:, 0], atol=2e-4)  # 16-bit output
+
+
+def test_folders_stereo_rates_and_output_folder(tmp_path, identity_model):
+    src = tmp_path / "in" / "sub"
+    src.mkdir(parents=True)
+    x = music(1.5, 44100, channels=2)
+    sf.write(src / "a.flac", x, 44100)
+    out = tmp_path / "made" / "here"
+    assert run([tmp_path / "in", "-o", out, "--format", "flac"], identity_model) == 0
+    y, rate = sf.read(out / "a.enhanced.flac")
+    assert rate == 22050 and y.shape == (len(x) // 2, 2)
+    assert (
+        run([src / "a.flac", "-o", out, "--sample-rate", "44100", "--overwrite"], identity_model)
+        == 0
+    )
+    assert sf.info(out / "a.enhanced.wav").frames == len(x)
+
+
+def test_existing_output_is_kept_without_overwrite(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    target = tmp_path / "a.enhanced.wav"
+    target.write_bytes(b"keep me")
+    assert run([tmp_path / "a.wav"], identity_model) == 0
+    assert target.read_bytes() == b"keep me"
+    assert "exists" in capsys.readouterr().err
+    assert run([tmp_path / "a.wav", "--overwrite"], identity_model) == 0
+    assert sf.info(target).frames == 22050
+
+
+def test_outputs_of_earlier_runs_are_not_inputs(tmp_path, identity_model):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    assert run([tmp_path], identity_model) == 0
+    assert run([tmp_path], identity_model) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.enhanced.wav", "a.wav"]
+
+
+def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, identity_model, capsys):
+    good = tmp_path / "good.wav"
+    sf.write(good, music(1.0), 22050)
+    tagged = encode_mp3(music(2.0), 22050, 128)
+    bad = {
+        "empty.wav": b"",
+        "truncated.mp3": tagged[: len(tagged) // 2],
+        "corrupt.flac": b"fLaC" + bytes(range(256)) * 4,
+        "notes.mp3": b"these are my notes, not audio\n" * 40,
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    sf.write(tmp_path / "short.wav", np.zeros(300) + 0.1, 22050)
+    missing = tmp_path / "missing.wav"
+    code = run([tmp_path, missing], identity_model)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (tmp_path / "good.enhanced.wav").exists()
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    for name in [*bad, "short.wav", "missing.wav"]:
+        assert sum(name in line for line in errors) == 1, (name, err)
+    assert "Traceback" not in err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert "1 enhanced, 0 skipped, 6 failed" in err
+
+
+def test_silent_input_warns_and_succeeds(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "quiet.wav", np.zeros(22050), 22050)
+    assert run([tmp_path / "quiet.wav"], identity_model) == 0
+    assert "quiet.wav: is silent" in capsys.readouterr().err
+    assert not sf.read(tmp_path / "quiet.enhanced.wav")[0].any()
+
+
+def test_unwritable_output_folder(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    assert run([tmp_path / "a.wav", "-o", blocker / "out"], identity_model) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
+
+
+def test_parallel_jobs_give_the_same_output(tmp_path, identity_model):
+    for i in range(3):
+        sf.write(tmp_path / f"t{i}.wav", music(1.0, seed=i), 22050)
+    assert run([tmp_path, "-o", tmp_path / "one"], identity_model) == 0
+    assert (
+        run(
+            [tmp_path / f"t{i}.wav" for i in range(3)] + ["-o", tmp_path / "two", "--jobs", "2"],
+            identity_model,
+        )
+        == 0
+    )
+    for i in range(3):
+        a, _ = sf.read(tmp_path / "one" / f"t{i}.enhanced.wav")
+        b, _ = sf.read(tmp_path / "two" / f"t{i}.enhanced.wav")
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_model_is_one_line(tmp_path, capsys):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    assert main(["enhance", str(tmp_path / "a.wav"), "--model", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "nope: no such model" in err and len(err.strip().splitlines()) == 1
