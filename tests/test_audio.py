@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import music
 
+from conftest import music
 from spectral_enhance.audio import AudioError, find_audio, read_audio, resample, write_audio
 from spectral_enhance.codec import encode_mp3
 

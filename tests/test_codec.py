@@ -3,8 +3,8 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import music
 
+from conftest import music
 from spectral_enhance import codec
 from spectral_enhance.codec import decode_mp3, encode_mp3, read_gapless_info
 

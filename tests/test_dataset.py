@@ -2,8 +2,8 @@ import csv
 
 import numpy as np
 import soundfile as sf
-from conftest import music
 
+from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.dataset import DatasetConfig, build_dataset, read_manifest
 from spectral_enhance.recipe import DegradationRecipe, degrade

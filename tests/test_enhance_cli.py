@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import music
-from tiny import tiny_checkpoint
 
+from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.codec import decode_mp3, encode_mp3
 from spectral_enhance.export import export
+from tiny import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import torch
-from conftest import music
-from tiny import tiny_checkpoint
 
+from conftest import music
 from spectral_enhance.export import export
 from spectral_enhance.inference import Enhancer
+from tiny import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -31,3 +31,18 @@ def tiny_checkpoint(path: Path, identity: bool = False, n_blocks: int = 1, seed:
         "metrics": {},
     }
     return save_checkpoint(path, checkpoint)
+
+
+def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:
+    """A dataset of short clips (20,000 samples) from generated stereo tracks."""
+    import soundfile as sf
+
+    from conftest import music
+    from spectral_enhance.dataset import DatasetConfig, build_dataset
+
+    source = root / "music"
+    source.mkdir(parents=True, exist_ok=True)
+    for i in range(tracks):
+        sf.write(source / f"track{i}.flac", music(seconds, 44100, channels=2, seed=i), 44100)
+    build_dataset([source], root / "dataset", DatasetConfig(clip_samples=20_000), progress=False)
+    return root / "dataset"

@@ -245,6 +245,33 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_evaluate(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "evaluate",
+        help="the paper's Table 1 for any set of systems on a dataset split",
+        description="Score systems on the clips of a dataset split (SNR, PESQ, LSD, LSD above "
+        "the codec's cutoff, STOI) and write report.md, results.csv and results.json. Systems: "
+        "mp3 (the decoded input as it is), dsp (spectral band replication), a bundled model "
+        "name, an export folder or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
+    )
+    p.add_argument("dataset", type=Path, help="dataset folder made by `dataset`")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"), help="(test)")
+    p.add_argument(
+        "--systems", nargs="+", default=["mp3", "dsp", "spectral-n1@int8"], help="systems to score"
+    )
+    p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
+    p.add_argument("--limit", type=int, default=0, help="score only the first N clips")
+    p.set_defaults(run_command=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+
+    evaluate(args.dataset, args.systems, args.out, args.split, args.limit)
+    print((args.out / "report.md").read_text())
+    return 0
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -257,7 +284,7 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_enhance, _add_demo, _add_dataset, _add_train, _add_export]
+_COMMANDS = [_add_enhance, _add_demo, _add_dataset, _add_train, _add_export, _add_evaluate]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

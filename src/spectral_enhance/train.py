@@ -175,7 +175,9 @@ def train(
 ) -> dict:
     """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics.
 
-    ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests).
+    ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests). With
+    ``resume``, the run continues from ``run_dir/last.pt`` with its saved settings, except the
+    number of epochs and the time budget, which come from ``config``.
     """
     config = config or TrainConfig()
     rank, world = _world()
@@ -191,7 +193,8 @@ def train(
     state = None
     if resume and (run_dir / "last.pt").exists():
         state = load_checkpoint(run_dir / "last.pt")
-        config = replace(TrainConfig(**state["training"]["config"]), max_minutes=config.max_minutes)
+        saved = TrainConfig(**state["training"]["config"])
+        config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
         arch_config = state["model_config"]
     else:
         arch_config = {"n_blocks": config.n_blocks, "residual": config.residual}

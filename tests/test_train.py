@@ -1,0 +1,101 @@
+import csv
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from spectral_enhance.checkpoint import load_checkpoint, load_model
+from spectral_enhance.train import TrainConfig, selection_score, train
+from tiny import tiny_dataset
+
+TINY = {"latent": 8}
+FAST = TrainConfig(batch_size=4, epochs=2, crop_frames=16, val_clips=2, lr_cycle_steps=3)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return tiny_dataset(tmp_path_factory.mktemp("train"), tracks=8)
+
+
+def weights(path):
+    return load_checkpoint(path)["state_dict"]
+
+
+def test_trains_logs_and_keeps_a_loadable_best(data, tmp_path):
+    best = train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
+    assert set(best) >= {"snr", "pesq", "lsd", "lsd_high", "stoi", "loss"}
+    with open(tmp_path / "run" / "log.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["epoch"] for r in rows] == ["input", "1", "2"]
+    model, checkpoint = load_model(tmp_path / "run" / "best.pt")
+    assert checkpoint["model_config"]["latent"] == 8
+    assert checkpoint["stft"]["hop_length"] == 248
+    assert checkpoint["training"]["config"]["loss"] == "pixel+0.5*ssim"
+    assert model(torch.zeros(1, 2, 5, 512)).shape == (1, 2, 5, 512)
+
+
+def test_training_changes_the_weights(data, tmp_path):
+    train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
+    trained = weights(tmp_path / "run" / "last.pt")
+    assert trained["middle_block.from_latent.pointwise.weight"].abs().sum() > 0  # starts at 0
+
+
+def test_resume_continues_exactly(data, tmp_path):
+    train(data, tmp_path / "straight", FAST, progress=False, model_config=TINY)
+    half = TrainConfig(**{**FAST.__dict__, "epochs": 1})
+    train(data, tmp_path / "resumed", half, progress=False, model_config=TINY)
+    train(data, tmp_path / "resumed", FAST, resume=True, progress=False)
+    a, b = weights(tmp_path / "straight" / "last.pt"), weights(tmp_path / "resumed" / "last.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_checkpoint(tmp_path / "resumed" / "last.pt")["training"]["step"] == 2 * (
+        load_checkpoint(tmp_path / "straight" / "last.pt")["training"]["step"] // 2
+    )
+
+
+def test_time_budget_ends_the_run_cleanly(data, tmp_path):
+    budget = TrainConfig(**{**FAST.__dict__, "epochs": 50, "max_minutes": 1e-9})
+    train(data, tmp_path / "run", budget, progress=False, model_config=TINY)
+    state = load_checkpoint(tmp_path / "run" / "last.pt")["training"]
+    assert (state["epoch"], state["step_in_epoch"], state["step"]) == (0, 1, 1)
+
+
+def test_selection_never_trades_pesq_or_stoi():
+    base = {"snr": 18.0, "lsd": 2.0, "pesq": 4.0, "stoi": 0.95}
+    big_gain_worse_pesq = {"snr": 21.0, "lsd": 1.0, "pesq": 3.9, "stoi": 0.95}
+    small_gain_all_better = {"snr": 18.1, "lsd": 1.9, "pesq": 4.0, "stoi": 0.95}
+    assert selection_score(small_gain_all_better, base) > selection_score(big_gain_worse_pesq, base)
+
+
+def _worker(rank, world, port, data, out):
+    import spectral_enhance.train as training
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    built = []
+    original = training.build_model
+    training.build_model = lambda *args: built.append(original(*args)) or built[-1]
+    try:
+        config = TrainConfig(**{**FAST.__dict__, "epochs": 1})
+        train(data, out / "run", config, progress=False, model_config=TINY)
+        torch.save(built[0].state_dict(), out / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_processes_keep_identical_replicas(data, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.spawn(_worker, args=(2, port, data, tmp_path), nprocs=2, join=True)
+    a = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    b = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a["middle_block.from_latent.pointwise.weight"].abs().sum() > 0  # they did train
+    assert torch.equal(
+        weights(tmp_path / "run" / "last.pt")["middle_block.to_latent.depthwise.weight"],
+        a["middle_block.to_latent.depthwise.weight"],
+    )
