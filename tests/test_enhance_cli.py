@@ -128,3 +128,12 @@ def test_bad_model_is_one_line(tmp_path, capsys):
     assert main(["enhance", str(tmp_path / "a.wav"), "--model", "nope"]) == 1
     err = capsys.readouterr().err
     assert "nope: no such model" in err and len(err.strip().splitlines()) == 1
+
+
+def test_warns_when_the_input_has_more_bandwidth_than_the_model(tmp_path, identity_model, capsys):
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "wide.wav", 0.1 * rng.standard_normal((44100, 2)), 44100)
+    sf.write(tmp_path / "narrow.wav", music(1.0, 22050), 22050)
+    assert run([tmp_path / "wide.wav", tmp_path / "narrow.wav"], identity_model) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "wide.wav" in warnings[0] and "11.0 kHz" in warnings[0]

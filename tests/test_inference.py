@@ -94,3 +94,11 @@ def test_export_writes_card_and_smaller_int8(models):
 def test_unknown_model_names_the_bundled_ones():
     with pytest.raises(FileNotFoundError, match="no such model"):
         Enhancer.load("no-such-model")
+
+
+def test_public_api_with_the_bundled_model():
+    from spectral_enhance import Enhancer as Public
+
+    x = music(1.0, 44100, channels=2)
+    y, rate = Public.load().enhance(x, 44100)
+    assert rate == 22050 and y.shape == (22050, 2)

@@ -1,0 +1,389 @@
+"""Inference speed of spectral-enhance on the CPU: the model, whole files, start-up and memory.
+
+a. Model time for one 100,000-sample clip at the model's rate: its padded STFT
+   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.OnnxModel``, which
+   is what the enhancer calls) in each precision of a model folder (default: the bundled
+   ``spectral-n1``), and through PyTorch fp32 if ``--checkpoint`` is given. Median of
+   ``--repeats`` after ``--warmup``; ratio to ONNX Runtime fp32; file size and ratio to fp32.
+   Paper reference: 7.74 ms per clip for N = 1, 20.8 ms for N = 5. Aim: int8 under 3 ms.
+b. End to end: a 3-minute music-like signal encoded to MP3 (44.1 kHz stereo 128 kbps, and the
+   paper's 22.05 kHz mono 32 kbps) through ``enhance_file`` with a loaded ``Enhancer`` (the load
+   is timed apart): wall time median of ``--e2e-repeats`` and times real time. Aim: 300x.
+c. Start-up: median wall time of ``spectral-enhance --help`` and of
+   ``python -c "import spectral_enhance.cli"`` in subprocesses, as the environment is and with a
+   bytecode cache in a temporary folder (``PYTHONPYCACHEPREFIX``; an installed package has one).
+   Aim: under 1 s.
+d. ``--memory``, a separate mode: peak RSS, wall time and times real time of
+   ``spectral-enhance enhance FILE -o OUT -q`` on a one-hour 44.1 kHz stereo FLAC, under
+   ``/usr/bin/time -v`` (else ``getrusage`` of the child). Aim: under 500 MB.
+
+All audio is made in code (``harness.music_like``) inside a temporary folder.
+
+Reproduce (from the repository root, on an otherwise idle machine):
+
+    python benchmarks/inference_speed.py --json inference_speed.json
+    python benchmarks/inference_speed.py --model spectral-n5 --json inference_speed_n5.json
+    python benchmarks/inference_speed.py --checkpoint runs/n1/best.pt --parts model
+    python benchmarks/inference_speed.py --memory --json inference_memory.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from harness import (
+    cores,
+    machine,
+    median,
+    music_blocks,
+    music_like,
+    print_machine,
+    table,
+    time_calls,
+    write_json,
+)
+
+from spectral_enhance.codec import encode_mp3
+from spectral_enhance.enhance import enhance_file
+from spectral_enhance.inference import Enhancer, ModelCard, OnnxModel, find_model
+from spectral_enhance.stft import stft
+
+CLIP_SAMPLES = 100_000
+PAPER_MS = {1: 7.74, 5: 20.8}  # per clip, by number of blocks N
+AIM_INT8_MS = 3.0
+AIM_TIMES_REAL_TIME = 300.0
+AIM_STARTUP_S = 1.0
+AIM_PEAK_MB = 500.0
+# Label, sample rate, channels, kbps of the end-to-end inputs.
+E2E_CASES = (("44.1 kHz stereo 128 kbps MP3", 44100, 2, 128), ("22.05 kHz mono 32 kbps MP3", 22050, 1, 32))  # fmt: skip
+MEMORY_RATE = 44100
+GNU_TIME = Path("/usr/bin/time")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--model", default="spectral-n1", help="bundled model name or folder")
+    parser.add_argument("--precisions", nargs="+", help="ONNX files to time (default: all)")
+    parser.add_argument("--checkpoint", type=Path, help="also time this .pt in PyTorch fp32")
+    parser.add_argument("--threads", type=int, default=0, help="threads (0: all cores)")
+    parser.add_argument("--repeats", type=int, default=50, help="timed model calls")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed model calls first")
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("model", "e2e", "startup"),
+        default=["model", "e2e", "startup"],
+        help="what to measure (without --memory)",
+    )
+    parser.add_argument("--e2e-repeats", type=int, default=3, help="runs per end-to-end file")
+    parser.add_argument("--e2e-seconds", type=float, default=180.0, help="end-to-end length")
+    parser.add_argument(
+        "--e2e-precision", choices=("fp32", "fp16", "int8"), default="int8", help="e2e/memory"
+    )
+    parser.add_argument("--startup-runs", type=int, default=5, help="runs per start-up command")
+    parser.add_argument("--memory", action="store_true", help="only the one-hour memory test")
+    parser.add_argument("--memory-seconds", type=float, default=3600.0, help="its input length")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
+    return parser
+
+
+def _aim(ok: bool, text: str) -> str:
+    return f"{text}: {'met' if ok else 'MISSED'}"
+
+
+def _status(text: str) -> None:
+    print(f"  {text} ...", file=sys.stderr, flush=True)
+
+
+def _console_script() -> str:
+    """The ``spectral-enhance`` of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "spectral-enhance"
+    found = str(beside) if beside.exists() else shutil.which("spectral-enhance")
+    if found is None:
+        raise SystemExit("spectral-enhance is not installed (pip install -e .)")
+    return found
+
+
+def bench_model(args: argparse.Namespace, card: ModelCard) -> list[dict]:
+    """Part a: median ms per 100,000-sample clip for each ONNX precision, and PyTorch."""
+    clip = music_like(CLIP_SAMPLES, card.sample_rate, channels=1)[:, 0]
+    spec = stft(clip, card.stft)[None]  # [1, 2, 407, 512]
+    n_blocks = int(card.data.get("model_config", {}).get("n_blocks", 1))
+    results = []
+    for precision in args.precisions or list(card.files):
+        if precision not in card.files:
+            raise SystemExit(f"{card.folder}: no {precision} model (has {', '.join(card.files)})")
+        path = card.folder / card.files[precision]
+        _status(f"onnxruntime {precision}")
+        net = OnnxModel(path, args.threads)
+        seconds = time_calls(partial(net, spec), args.repeats, args.warmup)
+        results.append(
+            {
+                "model": card.name,
+                "backend": "onnxruntime",
+                "precision": precision,
+                "n_blocks": n_blocks,
+                "ms": 1000 * median(seconds),
+                "bytes": path.stat().st_size,
+                "file": str(path),
+            }
+        )
+    if args.checkpoint:
+        results.append(_bench_torch(args, spec))
+    return results
+
+
+def _bench_torch(args: argparse.Namespace, spec: np.ndarray) -> dict:
+    """PyTorch fp32 time of a checkpoint (imported only when asked: it is slow to load)."""
+    import torch
+
+    from spectral_enhance.checkpoint import load_model
+
+    _status("pytorch fp32")
+    torch.set_num_threads(args.threads or cores())
+    model, checkpoint = load_model(args.checkpoint)
+    tensor = torch.from_numpy(spec)
+
+    def call() -> None:
+        with torch.inference_mode():
+            model(tensor)
+
+    seconds = time_calls(call, args.repeats, args.warmup)
+    return {
+        "model": args.checkpoint.name,
+        "backend": "pytorch",
+        "precision": "fp32",
+        "n_blocks": int(checkpoint["model_config"].get("n_blocks", 1)),
+        "ms": 1000 * median(seconds),
+        "bytes": None,  # a checkpoint may hold optimizer state: its size says nothing
+        "file": str(args.checkpoint),
+    }
+
+
+def print_model(results: list[dict], args: argparse.Namespace) -> None:
+    base = next((r for r in results if r["backend"] == "onnxruntime" and r["precision"] == "fp32"), None)  # fmt: skip
+    rows = []
+    for r in results:
+        is_int8 = r["backend"] == "onnxruntime" and r["precision"] == "int8"
+        paper = PAPER_MS.get(r["n_blocks"])
+        rows.append(
+            [
+                r["model"],
+                r["backend"],
+                r["precision"],
+                r["n_blocks"],
+                f"{r['ms']:.2f}",
+                f"{r['ms'] / base['ms']:.2f}x" if base else "-",
+                f"{r['bytes'] / 1024:.0f}" if r["bytes"] else "-",
+                f"{r['bytes'] / base['bytes']:.2f}x" if base and r["bytes"] else "-",
+                f"{paper:.2f}" if paper else "-",
+                _aim(r["ms"] < AIM_INT8_MS, f"< {AIM_INT8_MS:g} ms") if is_int8 else "",
+            ]
+        )
+    headers = ["model", "backend", "precision", "N", "ms", "vs fp32", "KiB", "size", "paper ms"]
+    print(
+        f"a. model time per {CLIP_SAMPLES:,}-sample clip, input [1, 2, 407, 512], median of "
+        f"{args.repeats} after {args.warmup} warm-up, threads {args.threads or 'all'}"
+    )
+    print(table([*headers, "aim"], rows))
+    print("   paper: 7.74 ms per clip for N=1, 20.8 ms for N=5\n", flush=True)
+
+
+def bench_e2e(args: argparse.Namespace, tmp: Path) -> tuple[dict, list[dict]]:
+    """Part b: load the enhancer once, then enhance each MP3 ``--e2e-repeats`` times."""
+    _status(f"loading {args.model} {args.e2e_precision}")
+    start = time.perf_counter()
+    enhancer = Enhancer.load(args.model, precision=args.e2e_precision, threads=args.threads)
+    load = {"model": args.model, "precision": args.e2e_precision}
+    load["seconds"] = time.perf_counter() - start
+    results = []
+    for label, rate, channels, kbps in E2E_CASES:
+        _status(f"encoding {label}")
+        samples = music_like(int(args.e2e_seconds * rate), rate, channels)
+        mp3 = tmp / f"music-{rate}-{channels}ch-{kbps}k.mp3"
+        mp3.write_bytes(encode_mp3(samples, rate, kbps))
+        del samples
+        out = tmp / f"{mp3.stem}.enhanced.wav"
+        _status(f"enhancing {label}")
+        audio_seconds = 0.0
+
+        def run(source: Path = mp3, target: Path = out) -> None:
+            nonlocal audio_seconds
+            audio_seconds, _ = enhance_file(enhancer, source, target)
+
+        wall = median(time_calls(run, args.e2e_repeats))
+        results.append(
+            {
+                "input": label,
+                "mp3_bytes": mp3.stat().st_size,
+                "audio_seconds": audio_seconds,
+                "wall_seconds": wall,
+                "times_real_time": audio_seconds / wall,
+            }
+        )
+    return load, results
+
+
+def print_e2e(load: dict, results: list[dict], args: argparse.Namespace) -> None:
+    rows = [
+        [
+            r["input"],
+            f"{r['audio_seconds']:.0f}",
+            f"{r['wall_seconds']:.2f}",
+            f"{r['times_real_time']:.0f}x",
+            _aim(r["times_real_time"] >= AIM_TIMES_REAL_TIME, f">= {AIM_TIMES_REAL_TIME:g}x"),
+        ]
+        for r in results
+    ]
+    print(
+        f"b. end to end, enhance_file with {load['model']} {load['precision']} "
+        f"(loaded once in {1000 * load['seconds']:.0f} ms), median of {args.e2e_repeats}"
+    )
+    print(table(["input", "audio s", "wall s", "real time", "aim"], rows))
+    print(flush=True)
+
+
+def bench_startup(args: argparse.Namespace, tmp: Path) -> list[dict]:
+    """Part c: subprocess wall times, one untimed run first, as is and with cached bytecode."""
+    commands = {
+        "spectral-enhance --help": [_console_script(), "--help"],
+        'python -c "import spectral_enhance.cli"': [
+            sys.executable,
+            "-c",
+            "import spectral_enhance.cli",
+        ],
+    }
+    cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cached["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    environments = {"as environment": dict(os.environ), "bytecode cached": cached}
+    results = []
+    for env_name, env in environments.items():
+        for name, command in commands.items():
+            _status(f"{name} ({env_name})")
+            run = partial(
+                subprocess.run,
+                command,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            seconds = median(time_calls(run, args.startup_runs, warmup=1))
+            results.append({"command": name, "bytecode": env_name, "seconds": seconds})
+    return results
+
+
+def print_startup(results: list[dict], args: argparse.Namespace) -> None:
+    rows = [
+        [
+            r["command"],
+            r["bytecode"],
+            f"{1000 * r['seconds']:.0f}",
+            _aim(r["seconds"] < AIM_STARTUP_S, f"< {AIM_STARTUP_S:g} s"),
+        ]
+        for r in results
+    ]
+    print(f"c. start-up, median of {args.startup_runs} after one untimed run")
+    print(table(["command", "bytecode", "ms", "aim"], rows))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("   PYTHONDONTWRITEBYTECODE is set here: 'as environment' compiles on every start")
+    print(flush=True)
+
+
+def bench_memory(args: argparse.Namespace, tmp: Path) -> dict:
+    """Part d: peak RSS and speed of the enhance command on a long FLAC."""
+    total = int(args.memory_seconds * MEMORY_RATE)
+    flac = tmp / "long.flac"
+    _status(f"writing {args.memory_seconds:g} s of 44.1 kHz stereo FLAC")
+    with sf.SoundFile(flac, "w", MEMORY_RATE, 2, "PCM_16", format="FLAC") as handle:
+        for block in music_blocks(total, MEMORY_RATE, 2, block=10 * MEMORY_RATE):
+            handle.write(block)
+    command = [_console_script(), "enhance", str(flac), "-o", str(tmp / "out"), "-q"]
+    command += ["--model", args.model, "--precision", args.e2e_precision]
+    command += ["--threads", str(args.threads)]
+    report = tmp / "time.txt"
+    if GNU_TIME.exists():
+        command = [str(GNU_TIME), "-v", "-o", str(report), *command]
+    _status("spectral-enhance enhance")
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"enhance failed ({done.returncode}):\n{done.stderr}")
+    if GNU_TIME.exists():
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+        if found is None:
+            raise SystemExit(f"no peak memory in /usr/bin/time's report:\n{report.read_text()}")
+        peak_kib, method = int(found.group(1)), "/usr/bin/time -v"
+    else:
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        method = "getrusage(RUSAGE_CHILDREN)"
+    return {
+        "input": f"{args.memory_seconds:g} s 44.1 kHz stereo FLAC",
+        "flac_bytes": flac.stat().st_size,
+        "audio_seconds": total / MEMORY_RATE,
+        "wall_seconds": wall,
+        "times_real_time": total / MEMORY_RATE / wall,
+        "peak_rss_mb": peak_kib * 1024 / 1e6,
+        "method": method,
+        "command": " ".join(command),
+    }
+
+
+def print_memory(r: dict) -> None:
+    row = [
+        r["input"],
+        f"{r['flac_bytes'] / 1e6:.0f}",
+        f"{r['wall_seconds']:.1f}",
+        f"{r['times_real_time']:.0f}x",
+        f"{r['peak_rss_mb']:.0f}",
+        _aim(r["peak_rss_mb"] < AIM_PEAK_MB, f"< {AIM_PEAK_MB:g} MB"),
+    ]
+    print(f"d. peak memory of `spectral-enhance enhance FILE -o OUT -q` ({r['method']})")
+    print(table(["input", "file MB", "wall s", "real time", "peak MB", "aim"], [row]))
+    print(f"   end-to-end aim: >= {AIM_TIMES_REAL_TIME:g}x real time")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_parser().parse_args(argv)
+    info = machine() | {"threads": str(args.threads or "all")}
+    print_machine(info)
+    data: dict = {"machine": info, "settings": {k: str(v) for k, v in vars(args).items()}}
+    with tempfile.TemporaryDirectory(prefix="spectral-enhance-bench-") as name:
+        tmp = Path(name)
+        if args.memory:
+            data["memory"] = bench_memory(args, tmp)
+            print_memory(data["memory"])
+        else:
+            if "model" in args.parts:
+                card = ModelCard.read(find_model(args.model))
+                data["model"] = bench_model(args, card)
+                print_model(data["model"], args)
+            if "e2e" in args.parts:
+                data["e2e_load"], data["e2e"] = bench_e2e(args, tmp)
+                print_e2e(data["e2e_load"], data["e2e"], args)
+            if "startup" in args.parts:
+                data["startup"] = bench_startup(args, tmp)
+                print_startup(data["startup"], args)
+    if args.json:
+        write_json(args.json, data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
