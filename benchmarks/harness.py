@@ -155,7 +155,11 @@ def write_json(path: str | os.PathLike, data: dict) -> None:
 _TABLE = 4096  # samples of one period in a voice's wavetable
 _SCALE = 2.0 ** (np.array([0, 2, 4, 7, 9]) / 12)
 # Lowest note (Hz), mean note length (s), level, and gain in the left and right channels.
-_VOICES = ((55.0, 0.5, 0.45, (1.0, 0.8)), (220.0, 0.25, 0.3, (0.7, 1.0)), (440.0, 0.125, 0.2, (1.0, 0.6)))  # fmt: skip
+_VOICES = (
+    (55.0, 0.5, 0.45, (1.0, 0.8)),
+    (220.0, 0.25, 0.3, (0.7, 1.0)),
+    (440.0, 0.125, 0.2, (1.0, 0.6)),
+)
 _HAT_PERIOD = 0.125  # seconds
 _HEADROOM = 0.6  # the voices sum to at most 0.95 (plus rare noise peaks) before this gain
 
@@ -200,7 +204,8 @@ def music_blocks(
 ) -> Iterator[np.ndarray]:
     """A music-like signal in float32 blocks ``[block, channels]`` (the last may be shorter).
 
-    Peaks stay below 0.75 (in practice near 0.6). The same arguments give the same samples; memory stays that of one block.
+    Peaks stay below 0.75 (in practice near 0.6). The same arguments give the same samples;
+    memory stays that of one block.
     """
     rng = np.random.default_rng(seed)
     voices = [_Voice(rng, num_samples, rate, voice) for voice in _VOICES]

@@ -67,7 +67,10 @@ AIM_TIMES_REAL_TIME = 300.0
 AIM_STARTUP_S = 1.0
 AIM_PEAK_MB = 500.0
 # Label, sample rate, channels, kbps of the end-to-end inputs.
-E2E_CASES = (("44.1 kHz stereo 128 kbps MP3", 44100, 2, 128), ("22.05 kHz mono 32 kbps MP3", 22050, 1, 32))  # fmt: skip
+E2E_CASES = (
+    ("44.1 kHz stereo 128 kbps MP3", 44100, 2, 128),
+    ("22.05 kHz mono 32 kbps MP3", 22050, 1, 32),
+)
 MEMORY_RATE = 44100
 GNU_TIME = Path("/usr/bin/time")
 
@@ -176,7 +179,8 @@ def _bench_torch(args: argparse.Namespace, spec: np.ndarray) -> dict:
 
 
 def print_model(results: list[dict], args: argparse.Namespace) -> None:
-    base = next((r for r in results if r["backend"] == "onnxruntime" and r["precision"] == "fp32"), None)  # fmt: skip
+    ort = [r for r in results if r["backend"] == "onnxruntime"]
+    base = next((r for r in ort if r["precision"] == "fp32"), None)
     rows = []
     for r in results:
         is_int8 = r["backend"] == "onnxruntime" and r["precision"] == "int8"

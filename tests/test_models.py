@@ -25,7 +25,12 @@ KERAS_BLOCK_PARAMETERS = 512 * 25 + 512 * 256 + 256 + 256 + 256 * 25 + 256 * 512
 
 def make_config(**kwargs: object) -> SpectralConfig:
     """A small config for fast tests; keyword arguments override its fields."""
-    defaults: dict[str, object] = {"bins": 16, "latent": 8}
+    defaults: dict[str, object] = {
+        "bins": 16,
+        "latent": 8,
+        "input_gain": False,
+        "correction_from_bin": 0,
+    }
     defaults.update(kwargs)
     return SpectralConfig(**defaults)  # type: ignore[arg-type]
 
@@ -63,7 +68,7 @@ def test_prelu_alpha_starts_at_zero_per_latent_channel() -> None:
 def test_block_parameter_count_matches_keras() -> None:
     assert KERAS_BLOCK_PARAMETERS == 282368
     assert count_parameters(SeparableBlock(bias=True)) == 282368
-    model = SpectralAutoencoder(SpectralConfig(n_blocks=1, bias=True))
+    model = SpectralAutoencoder(SpectralConfig(n_blocks=1, bias=True, input_gain=False))
     assert model.parameters_per_block() == {"middle_block": 282368}
     assert count_parameters(model) == 282368
     assert float32_bytes(model) == 4 * 282368
@@ -72,7 +77,7 @@ def test_block_parameter_count_matches_keras() -> None:
 
 
 def test_parameters_per_block_of_u_shape_sum_to_total() -> None:
-    model = SpectralAutoencoder(SpectralConfig(n_blocks=3, bias=True))
+    model = SpectralAutoencoder(SpectralConfig(n_blocks=3, bias=True, input_gain=False))
     counts = model.parameters_per_block()
     assert list(counts) == ["encoder_blocks.0", "middle_block", "decoder_blocks.0", "output_layer"]
     assert counts["output_layer"] == 512 * 25 + 512 * 512 + 512
@@ -243,3 +248,14 @@ def test_unit_variance_scale() -> None:
     assert (spectra * scale).pow(2).mean().sqrt().item() == pytest.approx(1.0, rel=1e-5)
     with pytest.raises(ValueError):
         unit_variance_scale(torch.zeros(1, 2, 3, 4))
+
+
+def test_correction_is_confined_to_the_band_above_the_cutoff_bin() -> None:
+    model = make_model(n_blocks=1, input_gain=True, correction_from_bin=10)
+    with torch.no_grad():
+        model.last_layer.pointwise.weight.normal_()
+        model.gain.fill_(2.0)
+        x = torch.randn(1, 2, 7, 16)
+        y = model(x)
+    assert torch.allclose(y[..., :10], 2.0 * x[..., :10])  # below: the linear gain alone
+    assert not torch.allclose(y[..., 10:], 2.0 * x[..., 10:])  # above: the network's correction

@@ -202,6 +202,7 @@ def train(
         if config.arch == "spectral" and "scale" not in arch_config:
             arch_config["scale"] = estimate_scale(train_clips, stft_config)
     model = build_model(config.arch, arch_config)
+    arch_config = model.config.to_dict()  # complete, so later defaults cannot change its meaning
     loss_fn = parse_loss(config.loss)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     epoch, step_in_epoch, step, history = 0, 0, 0, {"best": None, "baseline": None}
