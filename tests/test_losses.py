@@ -180,3 +180,13 @@ def test_parse_loss_unknown_name_lists_known_ones() -> None:
 def test_parse_loss_rejects_malformed_specs(spec: str) -> None:
     with pytest.raises(ValueError):
         parse_loss(spec)
+
+
+def test_parse_loss_passes_options_to_its_loss() -> None:
+    from spectral_enhance.losses import parse_loss, ssim_loss
+
+    torch.manual_seed(3)
+    a, b = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
+    tuned = parse_loss("ssim", ssim={"k1": 0.005, "max_val": 0.5})
+    assert torch.allclose(tuned(a, b), ssim_loss(a, b, k1=0.005, max_val=0.5))
+    assert not torch.allclose(tuned(a, b), ssim_loss(a, b))

@@ -17,13 +17,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .codec import decode_mp3
+from .codec import DECODER_DELAY, ENCODER_DELAY, decode_mp3, quiet_decoder, read_gapless_info
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioError",
     "find_audio",
     "read_audio",
+    "read_blocks",
     "resample",
     "to_mono",
     "write_audio",
@@ -31,6 +32,11 @@ __all__ = [
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
 CLIP_MODES = ("clamp", "rescale")
+BLOCK = 1 << 20  # samples read at a time by read_blocks
+# libsndfile's MP3 reader returns damaged samples for a while after each read starts, at low
+# bitrates (the bit reservoir is not restored). Each block is therefore read from this many
+# samples earlier and the lead-in dropped: 32 MPEG-1 frames, past any reservoir reach.
+MP3_LEAD_IN = 32 * 1152
 
 
 class AudioError(Exception):
@@ -53,7 +59,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise AudioError(path, "file is empty")
     try:
         if path.suffix.lower() == ".mp3":
-            samples, rate = decode_mp3(path)
+            with quiet_decoder():
+                samples, rate = decode_mp3(path)
         else:
             samples, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError, EOFError, OSError) as error:
@@ -63,6 +70,69 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if not np.all(np.isfinite(samples)):
         raise AudioError(path, "contains NaN or infinite samples")
     return samples, rate
+
+
+def read_blocks(
+    path: str | os.PathLike, block: int = BLOCK
+) -> tuple[int, int, int, Iterator[np.ndarray]]:
+    """Open ``path`` for reading in blocks: (sample rate, channels, samples, blocks).
+
+    Blocks are float32 ``[n, channels]``, at most ``block`` long, so memory stays bounded for any
+    length. MP3 is aligned as :func:`spectral_enhance.codec.decode_mp3` aligns it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "no such file or folder")
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty")
+    mp3 = path.suffix.lower() == ".mp3"
+    try:
+        with quiet_decoder(mp3):
+            handle = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        raise AudioError(path, f"not readable as audio ({_one_line(error)})") from error
+    skip, length = 0, handle.frames
+    if mp3:
+        with open(path, "rb") as raw:
+            info = read_gapless_info(raw.read(1 << 16))
+        if info is None:
+            skip = ENCODER_DELAY + DECODER_DELAY
+            length = max(0, handle.frames - skip)
+        elif handle.frames != info.length:
+            skip, length = info.delay + DECODER_DELAY, info.length
+    if length <= 0:
+        handle.close()
+        raise AudioError(path, "contains no audio samples")
+
+    def read(position: int, count: int) -> np.ndarray:
+        start = max(0, position - MP3_LEAD_IN) if mp3 else position
+        if mp3 or position == skip:
+            handle.seek(start)
+        with quiet_decoder(mp3):
+            data = handle.read(position - start + count, dtype="float32", always_2d=True)
+        return data[position - start :]
+
+    def blocks() -> Iterator[np.ndarray]:
+        with handle:
+            try:
+                position, end = skip, skip + length
+                while position < end:
+                    data = read(position, min(block, end - position))
+                    if len(data) == 0:
+                        raise AudioError(
+                            path,
+                            f"truncated or damaged: decoded {position - skip} of {length} samples",
+                        )
+                    if not np.all(np.isfinite(data)):
+                        raise AudioError(path, "contains NaN or infinite samples")
+                    position += len(data)
+                    yield data
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(path, f"decoding failed ({_one_line(error)})") from error
+
+    return handle.samplerate, handle.channels, length, blocks()
 
 
 def _one_line(error: Exception) -> str:

@@ -10,9 +10,11 @@ usual LAME encoder delay plus the decoder delay (1,105 samples) and keep their p
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,15 @@ import lameenc
 import numpy as np
 import soundfile as sf
 
-__all__ = ["DECODER_DELAY", "ENCODER_DELAY", "GaplessInfo", "decode_mp3", "encode_mp3"]
+__all__ = [
+    "DECODER_DELAY",
+    "ENCODER_DELAY",
+    "GaplessInfo",
+    "decode_mp3",
+    "encode_mp3",
+    "quiet_decoder",
+    "read_gapless_info",
+]
 
 ENCODER_DELAY = 576  # LAME's delay for input at its output rate (lame_get_encoder_delay)
 DECODER_DELAY = 529  # the MP3 synthesis filterbank's delay, added by every decoder
@@ -104,6 +114,31 @@ def _frames(data: bytes) -> list[_Frame]:
         frames.append(frame)
         offset += frame.size
     return frames
+
+
+@contextlib.contextmanager
+def quiet_decoder(active: bool = True) -> Iterator[None]:
+    """Silence what libmpg123 prints on the C standard error while decoding.
+
+    It reports recoverable stream problems (a bit reservoir a decoder cannot reach, a resync)
+    there directly, which would garble a command's own output; real failures still raise.
+    """
+    if not active:
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def read_gapless_info(data: bytes) -> GaplessInfo | None:

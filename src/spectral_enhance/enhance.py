@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +21,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .audio import AUDIO_EXTENSIONS, AudioError, find_audio
-from .codec import DECODER_DELAY, ENCODER_DELAY, read_gapless_info
+from .audio import AUDIO_EXTENSIONS, AudioError, find_audio, read_blocks
 from .inference import Enhancer, resampled_length
 
-__all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path", "read_blocks"]
+__all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path"]
 
-BLOCK = 1 << 18  # samples read at a time
 FORMATS = {"wav": ("WAV", ".wav"), "flac": ("FLAC", ".flac")}
 SUFFIX = ".enhanced"
 
@@ -57,59 +55,6 @@ def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
     """``NAME.enhanced.wav`` beside the input, or inside ``out_dir``."""
     name = source.stem + SUFFIX + FORMATS[fmt][1]
     return (out_dir or source.parent) / name
-
-
-def read_blocks(path: Path, block: int = BLOCK) -> tuple[int, int, int, Iterator[np.ndarray]]:
-    """Open ``path`` for block reading: (sample rate, channels, samples, blocks of float32).
-
-    MP3 is aligned as :func:`spectral_enhance.codec.decode_mp3` aligns it.
-    """
-    if not path.exists():
-        raise AudioError(path, "no such file or folder")
-    if path.is_dir():
-        raise AudioError(path, "is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty")
-    try:
-        handle = sf.SoundFile(path)
-    except (sf.LibsndfileError, RuntimeError, OSError) as error:
-        raise AudioError(path, f"not readable as audio ({str(error).strip()})") from error
-    skip, length = 0, handle.frames
-    if path.suffix.lower() == ".mp3":
-        with open(path, "rb") as raw:
-            info = read_gapless_info(raw.read(1 << 16))
-        if info is None:
-            skip = ENCODER_DELAY + DECODER_DELAY
-            length = max(0, handle.frames - skip)
-        elif handle.frames != info.length:
-            skip, length = info.delay + DECODER_DELAY, info.length
-    if length <= 0:
-        handle.close()
-        raise AudioError(path, "contains no audio samples")
-
-    def blocks() -> Iterator[np.ndarray]:
-        with handle:
-            try:
-                if skip:
-                    handle.seek(skip)
-                left = length
-                while left > 0:
-                    data = handle.read(min(block, left), dtype="float32", always_2d=True)
-                    if len(data) == 0:
-                        break
-                    if not np.all(np.isfinite(data)):
-                        raise AudioError(path, "contains NaN or infinite samples")
-                    left -= len(data)
-                    yield data
-                if left > 0:
-                    decoded = length - left
-                    raise AudioError(
-                        path, f"truncated or damaged: decoded {decoded} of {length} samples"
-                    )
-            except (sf.LibsndfileError, RuntimeError) as error:
-                raise AudioError(path, f"decoding failed ({str(error).strip()})") from error
-
-    return handle.samplerate, handle.channels, length, blocks()
 
 
 def _wide_band_warning(path: Path, block: np.ndarray, rate: int, model_rate: int) -> str | None:
@@ -220,6 +165,7 @@ def collect_inputs(sources: Sequence[str | os.PathLike]) -> list[Path]:
 
 
 _worker: Enhancer | None = None
+_SECONDS_BAR = "{desc}: {n:.0f} s of audio [{elapsed}, {rate_fmt}]"
 
 
 def _init_worker(load_args: dict) -> None:
@@ -228,11 +174,20 @@ def _init_worker(load_args: dict) -> None:
 
 
 def _enhance_one(
-    job: tuple[Path, Path, str, int | None],
+    job: tuple[Path, Path, str, int | None, bool],
 ) -> tuple[Path, float, list[str], str | None]:
-    source, target, fmt, rate = job
+    source, target, fmt, rate, show_blocks = job
     try:
-        seconds, warnings = enhance_file(_worker, source, target, fmt, rate)
+        if not show_blocks:
+            seconds, warnings = enhance_file(_worker, source, target, fmt, rate)
+            return source, seconds, warnings, None
+        from tqdm import tqdm
+
+        with tqdm(desc=source.name, unit="s", leave=False, bar_format=_SECONDS_BAR) as bar:
+            per_second = 1.0 / _worker.sample_rate
+            seconds, warnings = enhance_file(
+                _worker, source, target, fmt, rate, lambda n: bar.update(n * per_second)
+            )
         return source, seconds, warnings, None
     except AudioError as error:
         return source, 0.0, [], str(error)
@@ -269,7 +224,7 @@ def enhance_files(
             log(f"{target}: exists, skipped (use --overwrite to replace it)")
             report.skipped += 1
         else:
-            todo.append((source, target, fmt, output_rate))
+            todo.append((source, target, fmt, output_rate, progress and jobs == 1))
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
     if jobs > 1 and len(todo) > 1:
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.

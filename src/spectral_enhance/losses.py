@@ -155,7 +155,9 @@ class WeightedLoss:
     for the scalar total, or use `evaluate` to also get each unweighted term for logging.
     """
 
-    def __init__(self, terms: list[tuple[float, str]]) -> None:
+    def __init__(
+        self, terms: list[tuple[float, str]], options: dict[str, dict] | None = None
+    ) -> None:
         if not terms:
             raise ValueError("a loss needs at least one term")
         for weight, name in terms:
@@ -167,12 +169,16 @@ class WeightedLoss:
         if len(set(names)) != len(names):
             raise ValueError(f"a loss appears twice in {names}")
         self.terms = list(terms)
+        self.options = options or {}
 
     def evaluate(
         self, prediction: torch.Tensor, target: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The weighted total and each term's unweighted value, keyed by name."""
-        parts = {name: LOSSES[name](prediction, target) for _, name in self.terms}
+        parts = {
+            name: LOSSES[name](prediction, target, **self.options.get(name, {}))
+            for _, name in self.terms
+        }
         total = sum(weight * parts[name] for weight, name in self.terms)
         return total, parts
 
@@ -188,11 +194,12 @@ class WeightedLoss:
         return f"WeightedLoss({str(self)!r})"
 
 
-def parse_loss(spec: str) -> WeightedLoss:
+def parse_loss(spec: str, **options: dict) -> WeightedLoss:
     """Parse a loss spec such as ``"pixel+0.5*ssim"``, ``"mse"`` or ``"0.3*mae+log_spectral"``.
 
     Terms are joined by ``+``; each is a name from `LOSSES`, optionally preceded by ``weight*``.
-    Whitespace is ignored. Raises ValueError for malformed terms and unknown names.
+    Whitespace is ignored. Raises ValueError for malformed terms and unknown names. ``options``
+    gives keyword arguments per loss, e.g. ``ssim={"k1": 0.005, "max_val": 0.5}``.
     """
     terms = []
     # A "+" right after a number's "e" belongs to an exponent ("1e+3*mse"), not between terms.
@@ -206,4 +213,4 @@ def parse_loss(spec: str) -> WeightedLoss:
         except ValueError:
             raise ValueError(f"bad weight {weight_text!r} in {spec!r}") from None
         terms.append((weight, match.group("name")))
-    return WeightedLoss(terms)
+    return WeightedLoss(terms, options)

@@ -18,6 +18,7 @@ import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -203,7 +204,8 @@ def train(
             arch_config["scale"] = estimate_scale(train_clips, stft_config)
     model = build_model(config.arch, arch_config)
     arch_config = model.config.to_dict()  # complete, so later defaults cannot change its meaning
-    loss_fn = parse_loss(config.loss)
+    ssim = {"k1": config.ssim_k1, "k2": config.ssim_k2, "max_val": config.ssim_max_val}
+    loss_fn = parse_loss(config.loss, ssim=ssim)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     epoch, step_in_epoch, step, history = 0, 0, 0, {"best": None, "baseline": None}
     if state is not None:
@@ -238,6 +240,7 @@ def train(
             },
         }
 
+    board = _tensorboard(run_dir) if rank == 0 else None
     per_rank = config.batch_size // world
     steps_per_epoch = len(train_clips) // config.batch_size
     started = time.monotonic()
@@ -291,12 +294,26 @@ def train(
                 history["best"] = {"rank": list(rank_now), "metrics": metrics, "epoch": label}
                 save_checkpoint(run_dir / "best.pt", checkpoint(metrics))
             save_checkpoint(run_dir / "last.pt", checkpoint(metrics))
+            if board is not None:
+                board.add_scalar("train/loss", float(np.mean(losses or [math.nan])), step)
+                for name, value in metrics.items():
+                    board.add_scalar(f"val/{name}", value, step)
+                board.flush()
             if progress:
                 shown = " ".join(f"{k} {metrics[k]:.3f}" for k in ("loss", *METRICS))
                 tqdm.write(f"epoch {label}: {shown}")
         if world > 1:
             dist.barrier()
     return history["best"]["metrics"] if history["best"] else {}
+
+
+def _tensorboard(run_dir: Path) -> Any:
+    """A TensorBoard writer into ``run_dir`` if TensorBoard is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(run_dir))
 
 
 def _whole_clip_frames(clips: ClipPairs, stft_config: StftConfig) -> int:

@@ -16,6 +16,9 @@ class TrainConfig:
     n_blocks: int = 1
     residual: bool = True
     loss: str = "pixel+0.5*ssim"
+    ssim_k1: float = 0.01  # section 3.2: between 0.005 and 0.01
+    ssim_k2: float = 0.03  # section 3.2: between 0.01 and 0.03
+    ssim_max_val: float = 1.0  # L, on the unit-variance scaled magnitudes
     lr: float = 1e-3
     lr_floor: float = 1e-4  # the cycle's low end
     lr_decay: float = 5e-4  # per-step decay of the cycle's amplitude (section 3.3)
