@@ -72,7 +72,7 @@ def stft(x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True) -> 
     framing is the authors' (no padding, frames of ``window_length``); with ``pad=True`` (the
     default, used for training and inference) the signal is padded so ``istft`` inverts it exactly.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32)
     if pad:
         total, _ = _padded_length(x.shape[-1], config)
         widths = [(0, 0)] * (x.ndim - 1) + [(config.pad, total - x.shape[-1] - config.pad)]
@@ -82,9 +82,24 @@ def stft(x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True) -> 
         length = config.window_length
     if x.shape[-1] < length:
         raise ValueError(f"signal of {x.shape[-1]} samples is shorter than one STFT frame")
-    frames = sliding_window_view(x, length, axis=-1)[..., :: config.hop_length, :]
-    spectrum = np.fft.rfft(frames[..., : config.fft_length] * config.window(), axis=-1)
-    return np.stack([spectrum.real, spectrum.imag], axis=-3).astype(np.float32)
+    frames = sliding_window_view(x, length, axis=-1)[..., :: config.hop_length, : config.fft_length]
+    window = config.window().astype(np.float32)
+    spectrum = np.fft.rfft(frames * window, axis=-1)
+    return np.stack([spectrum.real, spectrum.imag], axis=-3).astype(np.float32, copy=False)
+
+
+def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
+    """Sum ``[..., n_frames, length]`` frames placed ``hop`` apart: ``[..., total]``."""
+    n_frames, length = frames.shape[-2:]
+    parts = -(-length // hop)
+    padded = np.zeros((*frames.shape[:-1], parts * hop), dtype=frames.dtype)
+    padded[..., :length] = frames
+    pieces = padded.reshape(*frames.shape[:-1], parts, hop)
+    out = np.zeros((*frames.shape[:-2], n_frames + parts - 1, hop), dtype=frames.dtype)
+    for j in range(parts):  # piece j of frame k lands in block k + j
+        out[..., j : j + n_frames, :] += pieces[..., j, :]
+    total = (n_frames - 1) * hop + length
+    return out.reshape(*frames.shape[:-2], -1)[..., :total]
 
 
 def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig()) -> np.ndarray:
@@ -93,20 +108,18 @@ def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig())
     Least-squares overlap-add: frames are windowed again and the sum is divided by the sum of
     squared windows, then the analysis padding is trimmed.
     """
-    spec = np.asarray(spec)
-    complex_spec = spec[..., 0, :, :].astype(np.float64) + 1j * spec[..., 1, :, :]
-    frames = np.fft.irfft(complex_spec, n=config.fft_length, axis=-1) * config.window()
+    spec = np.asarray(spec, dtype=np.float32)
+    complex_spec = spec[..., 0, :, :] + 1j * spec[..., 1, :, :]
+    window = config.window().astype(np.float32)
+    frames = np.fft.irfft(complex_spec, n=config.fft_length, axis=-1).astype(np.float32) * window
     n_frames = frames.shape[-2]
-    total = (n_frames - 1) * config.hop_length + config.fft_length
-    out = np.zeros((*frames.shape[:-2], total))
-    norm = np.zeros(total)
-    window_sq = config.window() ** 2
-    for i in range(n_frames):
-        start = i * config.hop_length
-        out[..., start : start + config.fft_length] += frames[..., i, :]
-        norm[start : start + config.fft_length] += window_sq
-    out /= np.maximum(norm, 1e-8)
+    out = _overlap_add(frames, config.hop_length)
+    norm = _overlap_add(
+        np.broadcast_to(window**2, (n_frames, config.fft_length)), config.hop_length
+    )
     end = config.pad + num_samples
-    if end > total:
+    if end > out.shape[-1]:
         raise ValueError(f"{n_frames} frames cannot hold {num_samples} samples")
-    return out[..., config.pad : end].astype(np.float32)
+    return (out[..., config.pad : end] / np.maximum(norm[config.pad : end], 1e-8)).astype(
+        np.float32, copy=False
+    )
