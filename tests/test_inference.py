@@ -102,3 +102,18 @@ def test_public_api_with_the_bundled_model():
     x = music(1.0, 44100, channels=2)
     y, rate = Public.load().enhance(x, 44100)
     assert rate == 22050 and y.shape == (22050, 2)
+
+
+def test_inference_path_imports_no_torch():
+    """The default install has no PyTorch: enhancing must not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from spectral_enhance import Enhancer\n"
+        "import spectral_enhance.cli, spectral_enhance.enhance\n"
+        "Enhancer.load().enhance(np.zeros(30000, np.float32) + 0.01, 22050)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -232,13 +232,40 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoint", type=Path, help="a .pt checkpoint from `train`")
     p.add_argument("--out", required=True, type=Path, help="folder to write")
     p.add_argument("--name", help="model name in the card (default: the run folder's name)")
+    p.add_argument("--training-data", help="what the model was trained on, for the card")
+    p.add_argument("--command", help="the command that trained it, for the card")
+    p.add_argument(
+        "--evaluation",
+        type=Path,
+        help="an `evaluate` output folder whose results.json holds this model's test metrics",
+    )
+    p.add_argument("--system", help="the model's system name in --evaluation (e.g. NAME@int8)")
     p.set_defaults(run_command=_run_export)
 
 
 def _run_export(args: argparse.Namespace) -> int:
     from .export import export
 
-    card = export(args.checkpoint, args.out, args.name)
+    extra = {}
+    if args.training_data:
+        extra["training_data"] = args.training_data
+    if args.command:
+        extra["training_command"] = args.command
+    if args.evaluation:
+        results = json.loads((args.evaluation / "results.json").read_text())
+        if args.system not in results["systems"]:
+            known = ", ".join(results["systems"])
+            raise ValueError(f"{args.evaluation}: no system {args.system!r} (has {known})")
+        extra["test_metrics"] = {
+            "system": args.system,
+            "dataset": results["dataset"],
+            "split": results["split"],
+            "machine": results["machine"],
+            "input": results["systems"].get("mp3", {}).get("metrics"),
+            "model": results["systems"][args.system]["metrics"],
+            "model_ms": results["systems"][args.system]["model_ms"],
+        }
+    card = export(args.checkpoint, args.out, args.name, extra)
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
     errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
     print(f"wrote {args.out}: {sizes}; error against PyTorch: {errors}")
@@ -272,6 +299,71 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_plot(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "plot",
+        help="draw the paper's figures 2 to 4 and training curves as PNG",
+        description="spectrograms (figure 3): low, high and enhanced spectrograms of one clip; "
+        "spectra (figure 4): magnitude, power and phase spectra of the enhanced clip against the "
+        "high one; losses (figure 2): the spectrograms that models trained with different losses "
+        "make of one clip; curves: loss and validation metrics per epoch of training runs.",
+    )
+    p.add_argument("kind", choices=("spectrograms", "spectra", "losses", "curves"))
+    p.add_argument(
+        "sources", nargs="+", type=Path, help="a dataset folder, or run folders (curves)"
+    )
+    p.add_argument("--clip", help="clip id (default: the first test clip)")
+    p.add_argument("--split", default="test", help="split to take the first clip from (test)")
+    p.add_argument("--model", default="spectral-n1", help="model for spectrograms/spectra")
+    p.add_argument("--checkpoints", nargs="+", type=Path, default=[], help="models for losses")
+    p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    p.set_defaults(run_command=_run_plot)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    import csv
+
+    from . import plots
+
+    if args.kind == "curves":
+        logs = {}
+        for run in args.sources:
+            with open(run / "log.csv", newline="") as handle:
+                logs[run.name] = list(csv.DictReader(handle))
+        plots.curves_figure(logs, args.out)
+        print(f"wrote {args.out}")
+        return 0
+
+    from .dataset import load_clip
+    from .inference import Enhancer
+
+    clip = load_clip(args.sources[0], args.clip, args.split)
+    low, high, rate = clip["low_samples"], clip["high_samples"], int(clip["sample_rate"])
+    title = f"{clip['clip']} ({Path(clip['track']).name})"
+    if args.kind == "losses":
+        if not args.checkpoints:
+            raise ValueError("plot losses needs --checkpoints (one .pt per loss)")
+        signals = {"128 kbps (reference)": high}
+        for checkpoint in args.checkpoints:
+            enhancer = Enhancer.load(checkpoint, backend="torch")
+            loss = enhancer.model.checkpoint["training"]["config"]["loss"]
+            signals[loss] = enhancer.enhance(low, rate)[0]
+        plots.spectrograms_figure(signals, rate, args.out, title=title, columns=4)
+    else:
+        enhancer = Enhancer.load(
+            args.model, backend="torch" if str(args.model).endswith(".pt") else "onnx"
+        )
+        enhanced = enhancer.enhance(low, rate)[0]
+        if args.kind == "spectrograms":
+            signals = {"32 kbps (input)": low, "128 kbps (reference)": high}
+            signals[f"enhanced ({enhancer.name})"] = enhanced
+            plots.spectrograms_figure(signals, rate, args.out, title=title, cutoff_hz=8270.0)
+        else:
+            plots.spectra_figure(high, enhanced, rate, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -284,7 +376,15 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_enhance, _add_demo, _add_dataset, _add_train, _add_export, _add_evaluate]
+_COMMANDS = [
+    _add_enhance,
+    _add_demo,
+    _add_dataset,
+    _add_train,
+    _add_export,
+    _add_evaluate,
+    _add_plot,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -216,3 +216,20 @@ def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
         row["low"] = root / row["split"] / f"{row['clip']}.low.wav"
         row["high"] = root / row["split"] / f"{row['clip']}.high.wav"
     return rows
+
+
+def load_clip(root: str | Path, clip: str | None = None, split: str = "test") -> dict:
+    """One clip's manifest row with its ``low`` and ``high`` float32 samples loaded.
+
+    ``clip`` is a clip id; None takes the first clip of ``split``.
+    """
+    import soundfile as sf
+
+    rows = read_manifest(root, None if clip else split)
+    matches = [r for r in rows if clip is None or r["clip"] == clip]
+    if not matches:
+        raise ValueError(f"{root}: no clip {clip!r}")
+    row = dict(matches[0])
+    row["low_samples"], _ = sf.read(row["low"], dtype="float32")
+    row["high_samples"], _ = sf.read(row["high"], dtype="float32")
+    return row

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["spectrogram_db", "spectrograms_figure"]
+__all__ = ["curves_figure", "spectra_figure", "spectrogram_db", "spectrograms_figure"]
 
 
 def spectrogram_db(
@@ -32,18 +32,20 @@ def spectrograms_figure(
     path: str | os.PathLike,
     title: str | None = None,
     cutoff_hz: float | None = None,
+    columns: int = 3,
 ) -> Path:
-    """Figure 3: the spectrograms of ``signals`` (name -> samples) side by side, in dB, as a PNG.
+    """Figure 3 (and 2): spectrograms of ``signals`` (name -> samples) side by side, in dB.
 
-    ``cutoff_hz`` draws the codec's cutoff as a dashed line on each panel.
+    ``cutoff_hz`` draws the codec's cutoff as a dashed line on each panel; more than ``columns``
+    signals wrap onto further rows.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(signals), figsize=(5 * len(signals), 4.2), sharey=True)
-    axes = np.atleast_1d(axes)
+    plt = _pyplot()
+    cols = min(columns, len(signals))
+    rows = -(-len(signals) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(5 * cols, 4.2 * rows), squeeze=False)
+    axes = grid.flat[: len(signals)]
+    for extra in grid.flat[len(signals) :]:
+        extra.axis("off")
     image = None
     for ax, (name, samples) in zip(axes, signals.items(), strict=True):
         spec = spectrogram_db(samples)
@@ -55,12 +57,91 @@ def spectrograms_figure(
             ax.axhline(cutoff_hz / 1000, color="white", linestyle="--", linewidth=0.8)
         ax.set_title(name)
         ax.set_xlabel("time (s)")
-    axes[0].set_ylabel("frequency (kHz)")
-    fig.colorbar(image, ax=list(axes), label="power (dB re full scale)", shrink=0.9)
+    for row in grid:
+        row[0].set_ylabel("frequency (kHz)")
+    fig.colorbar(image, ax=list(grid.flat), label="power (dB re full scale)", shrink=0.9)
     if title:
         fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
     plt.close(fig)
     return path
+
+
+def spectra_figure(
+    reference: np.ndarray,
+    estimate: np.ndarray,
+    sample_rate: int,
+    path: str | os.PathLike,
+    labels: tuple[str, str] = ("128 kbps (reference)", "reconstructed"),
+) -> Path:
+    """Figure 4: magnitude, power and two-sided phase spectra of two signals, overlaid.
+
+    The spectra are of the whole signal (one FFT), in dB for magnitude and power; the phase
+    spectrum runs from -fs/2 to fs/2 in radians.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
+    n = len(reference)
+    freqs = np.fft.rfftfreq(n, 1 / sample_rate) / 1000
+    two_sided = np.fft.fftshift(np.fft.fftfreq(n, 1 / sample_rate)) / 1000
+    for samples, label, alpha in ((reference, labels[0], 0.8), (estimate, labels[1], 0.6)):
+        spectrum = np.fft.rfft(samples) / n
+        axes[0].plot(
+            freqs, 20 * np.log10(np.abs(spectrum) + 1e-12), label=label, alpha=alpha, lw=0.6
+        )
+        axes[1].plot(
+            freqs, 10 * np.log10(np.abs(spectrum) ** 2 + 1e-24), label=label, alpha=alpha, lw=0.6
+        )
+        phase = np.angle(np.fft.fftshift(np.fft.fft(samples)))
+        axes[2].plot(two_sided, phase, ",", label=label, alpha=0.4)
+    titles = ("magnitude spectrum", "power spectrum", "two-sided phase spectrum")
+    units = ("magnitude (dB)", "power (dB)", "phase (rad)")
+    for ax, title, unit in zip(axes, titles, units, strict=True):
+        ax.set_title(title)
+        ax.set_xlabel("frequency (kHz)")
+        ax.set_ylabel(unit)
+        ax.legend(loc="upper right", fontsize=8, markerscale=20)
+    return _save(fig, path)
+
+
+def curves_figure(logs: dict[str, list[dict]], path: str | os.PathLike) -> Path:
+    """Training curves: loss and each validation metric per epoch, one line per run.
+
+    ``logs`` maps a run's name to the rows of its ``log.csv`` (the ``input`` row, the decoded
+    input's metrics, is drawn as a dashed line).
+    """
+    plt = _pyplot()
+    panels = [("train_loss", "training loss"), ("val_loss", "validation loss"), ("snr", "SNR (dB)")]
+    panels += [("pesq", "PESQ"), ("lsd", "LSD"), ("lsd_high", "LSD above cutoff"), ("stoi", "STOI")]
+    fig, axes = plt.subplots(2, 4, figsize=(18, 7.5), layout="constrained")
+    for ax, (key, title) in zip(axes.flat, panels, strict=False):
+        for name, rows in logs.items():
+            epochs = [r for r in rows if r["epoch"] != "input"]
+            x = [float(r["step"]) for r in epochs]
+            ax.plot(x, [float(r[key]) for r in epochs], marker=".", label=name)
+            base = [r for r in rows if r["epoch"] == "input"]
+            if base and key not in ("train_loss", "val_loss"):
+                ax.axhline(float(base[0][key]), linestyle="--", color="grey", linewidth=0.8)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+    axes.flat[-1].axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("training curves (dashed: the decoded 32 kbps input)")
+    return _save(fig, path)
