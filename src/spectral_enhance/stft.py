@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["StftConfig", "istft", "num_frames", "stft"]
@@ -84,7 +85,8 @@ def stft(x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True) -> 
         raise ValueError(f"signal of {x.shape[-1]} samples is shorter than one STFT frame")
     frames = sliding_window_view(x, length, axis=-1)[..., :: config.hop_length, : config.fft_length]
     window = config.window().astype(np.float32)
-    spectrum = np.fft.rfft(frames * window, axis=-1)
+    # scipy's FFT keeps float32 and uses every core: several times numpy's speed at 1,023 points.
+    spectrum = scipy.fft.rfft(frames * window, axis=-1, workers=-1)
     return np.stack([spectrum.real, spectrum.imag], axis=-3).astype(np.float32, copy=False)
 
 
@@ -111,7 +113,7 @@ def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig())
     spec = np.asarray(spec, dtype=np.float32)
     complex_spec = spec[..., 0, :, :] + 1j * spec[..., 1, :, :]
     window = config.window().astype(np.float32)
-    frames = np.fft.irfft(complex_spec, n=config.fft_length, axis=-1).astype(np.float32) * window
+    frames = scipy.fft.irfft(complex_spec, n=config.fft_length, axis=-1, workers=-1) * window
     n_frames = frames.shape[-2]
     out = _overlap_add(frames, config.hop_length)
     norm = _overlap_add(
