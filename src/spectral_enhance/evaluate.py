@@ -35,6 +35,7 @@ __all__ = ["PAPER_TABLE_1", "System", "evaluate", "load_system", "machine_name"]
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
 LABELS = {"snr": "SNR (dB)", "pesq": "PESQ", "lsd": "LSD", "lsd_high": "LSD above cutoff"}
 LABELS["stoi"] = "STOI"
+DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5}
 # The paper's Table 1, with its inference times (ms); its LSD definition differs from ours.
 PAPER_TABLE_1 = {
     "Audio-SR-Net": {"ms": 27.7, "snr": 16.7353, "pesq": 2.6296, "lsd": 2.3340, "stoi": 0.9996},
@@ -144,7 +145,8 @@ def _report(summary: dict, dataset: Path, split: str, machine: str) -> str:
         cells = []
         for name in names:
             m = summary[name]["metrics"][metric]
-            cells.append(f"{m['mean']:.4f} ± {m['ci95']:.4f}")
+            digits = DIGITS[metric]
+            cells.append(f"{m['mean']:.{digits}f} ± {m['ci95']:.{digits}f}")
         lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
     ms = [f"{summary[n]['model_ms']:.2f}" if summary[n]["model_ms"] else "–" for n in names]
     lines.append("| model time per 100,000-sample clip (ms) | " + " | ".join(ms) + " |")

@@ -41,6 +41,22 @@ def _to_int8(source: Path, target: Path) -> None:
     quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
 
 
+def describe(arch: str, config: dict[str, Any]) -> str:
+    """One sentence on what the model computes, for the card."""
+    if arch != "spectral":
+        return arch
+    n = config.get("n_blocks", 1)
+    if not config.get("residual", True):
+        return f"plain (the paper's form): N = {n} blocks map the input STFT to the output STFT"
+    gain = "a learned gain per bin times the input" if config.get("input_gain") else "the input"
+    start = config.get("correction_from_bin", 0)
+    band = f"above bin {start}" if start else "over the whole band"
+    return (
+        f"residual (our default, better than the plain form on validation): output = {gain} "
+        f"+ the correction of N = {n} blocks, {band}"
+    )
+
+
 def parity_input(frames: int = 128, bins: int = 512, seed: int = 0) -> np.ndarray:
     """A music-like test spectrum ``[1, 2, frames, bins]``: energy falling with frequency."""
     rng = np.random.default_rng(seed)
@@ -91,6 +107,7 @@ def export(
 
     parameters = count_parameters(model)
     card = {
+        "form": describe(state["arch"], state["model_config"]),
         "name": name or Path(checkpoint).parent.name,
         "arch": state["arch"],
         "model_config": state["model_config"],
