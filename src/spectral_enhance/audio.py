@@ -48,8 +48,8 @@ class AudioError(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
-    """Read any supported file as float32 ``[samples, channels]`` and its sample rate."""
+def _existing_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path if it names a non-empty file; AudioError saying what it is otherwise."""
     path = Path(path)
     if not path.exists():
         raise AudioError(path, "no such file or folder")
@@ -57,6 +57,12 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise AudioError(path, "is a folder, not an audio file")
     if path.stat().st_size == 0:
         raise AudioError(path, "file is empty")
+    return path
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read any supported file as float32 ``[samples, channels]`` and its sample rate."""
+    path = _existing_file(path)
     try:
         if path.suffix.lower() == ".mp3":
             with quiet_decoder():
@@ -80,13 +86,7 @@ def read_blocks(
     Blocks are float32 ``[n, channels]``, at most ``block`` long, so memory stays bounded for any
     length. MP3 is aligned as :func:`spectral_enhance.codec.decode_mp3` aligns it.
     """
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "no such file or folder")
-    if path.is_dir():
-        raise AudioError(path, "is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty")
+    path = _existing_file(path)
     mp3 = path.suffix.lower() == ".mp3"
     try:
         with quiet_decoder(mp3):

@@ -171,23 +171,7 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("-o", "--out", type=Path, help="folder for the outputs (created if missing)")
     p.add_argument("--format", choices=("wav", "flac"), default="wav", help="output format (wav)")
-    p.add_argument(
-        "--model",
-        default="spectral-n1",
-        help="bundled model name, export folder, .onnx file, or .pt checkpoint (spectral-n1)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("onnx", "torch"),
-        default="onnx",
-        help="onnx: ONNX Runtime, no PyTorch needed (default); torch: a .pt checkpoint",
-    )
-    p.add_argument(
-        "--precision",
-        choices=("fp32", "fp16", "int8"),
-        default="int8",
-        help="weights of the ONNX model: int8 is smallest and fastest (default)",
-    )
+    _add_model_options(p)
     p.add_argument("--sample-rate", type=int, help="output rate (default: the model's, 22050 Hz)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (1)")
