@@ -11,7 +11,7 @@ common=(--epochs 3 --val-clips 32 --threads 1)
 run() {
   local name=$1
   shift
-  spectral-enhance train "$data" --run "$out/$name" "${common[@]}" "$@" > "$out/$name.log" 2>&1
+  spectral-enhance train "$data" --out "$out/$name" "${common[@]}" "$@" > "$out/$name.log" 2>&1
 }
 run plain --plain &
 run residual --model-option input_gain=false --model-option correction_from_bin=0 &

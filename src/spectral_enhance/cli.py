@@ -104,11 +104,14 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "train",
         help="train the paper's model (or a baseline) on a dataset",
-        description="Train on DATA (a folder made by `dataset`) into --run. Defaults are the "
-        "paper's (section 3.3). Runs under torchrun with DistributedDataParallel as it is.",
+        description="Train on DATA (a folder made by `dataset`) into --out. Defaults are the "
+        "paper's (section 3.3). Runs under torchrun with DistributedDataParallel as it is: "
+        "torchrun --nproc-per-node 2 -m spectral_enhance train DATA --out RUN.",
     )
     p.add_argument("data", type=Path, help="dataset folder (with manifest.csv)")
-    p.add_argument("--run", required=True, type=Path, help="run folder for checkpoints and log")
+    p.add_argument(
+        "--out", "--run", required=True, type=Path, help="run folder for checkpoints and log"
+    )
     p.add_argument(
         "--plain", action="store_true", help="predict the whole spectrum, not a correction"
     )
@@ -151,7 +154,7 @@ def _run_train(args: argparse.Namespace) -> int:
         options[key.strip()] = json.loads(value)
     distributed = init_distributed()
     try:
-        best = train(args.data, args.run, config, resume=args.resume, model_config=options)
+        best = train(args.data, args.out, config, resume=args.resume, model_config=options)
     finally:
         if distributed:
             torch.distributed.destroy_process_group()
