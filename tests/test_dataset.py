@@ -89,3 +89,14 @@ def test_cli_reports_failures_in_exit_code(tmp_path, capsys):
     assert code == 1
     assert "3 already done, 1 failed" in out.out
     assert "bad.ogg" in out.err + out.out
+
+
+def test_parallel_build_matches_serial(tmp_path):
+    src = make_tracks(tmp_path / "music", count=4, seconds=1.0)
+    config = DatasetConfig(clip_samples=10_000)
+    build_dataset([src], tmp_path / "one", config, jobs=1, progress=False)
+    build_dataset([src], tmp_path / "two", config, jobs=2, progress=False)
+    one, two = read_manifest(tmp_path / "one"), read_manifest(tmp_path / "two")
+    assert [r["clip"] for r in one] == [r["clip"] for r in two]
+    for a, b in zip(one, two, strict=True):
+        assert sf.read(a["low"])[0].tolist() == sf.read(b["low"])[0].tolist()

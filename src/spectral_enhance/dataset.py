@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import multiprocessing
 import random
 import re
 from collections.abc import Sequence
@@ -175,7 +176,9 @@ def build_dataset(
         else:
             todo.append((path, splits[path], out, config))
     bar = tqdm(total=len(todo), unit="track", disable=not progress, desc="dataset")
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    # Spawned, not forked: forking a process that holds library threads can hang.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context) if jobs > 1 else None
     try:
         for _path, result in pool.map(_run, todo) if pool else map(_run, todo):
             bar.update()
