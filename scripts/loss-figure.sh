@@ -11,7 +11,7 @@ losses=(pixel ssim "pixel+0.5*ssim" mse mae kl log_spectral)
 names=(pixel ssim pixel-ssim mse mae kl log-spectral)
 pids=()
 for i in "${!losses[@]}"; do
-  spectral-enhance train "$data" --run "$out/${names[$i]}" --loss "${losses[$i]}" --epochs 2 \
+  spectral-enhance train "$data" --out "$out/${names[$i]}" --loss "${losses[$i]}" --epochs 2 \
     --val-clips 16 --threads 1 > "$out/${names[$i]}.log" 2>&1 &
   pids+=($!)
   if [ ${#pids[@]} -eq 2 ]; then wait "${pids[@]}"; pids=(); fi

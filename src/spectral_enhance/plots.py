@@ -42,7 +42,9 @@ def spectrograms_figure(
     plt = _pyplot()
     cols = min(columns, len(signals))
     rows = -(-len(signals) // cols)
-    fig, grid = plt.subplots(rows, cols, figsize=(5 * cols, 4.2 * rows), squeeze=False)
+    fig, grid = plt.subplots(
+        rows, cols, figsize=(5 * cols, 4.2 * rows), squeeze=False, layout="constrained"
+    )
     axes = grid.flat[: len(signals)]
     for extra in grid.flat[len(signals) :]:
         extra.axis("off")
@@ -77,7 +79,7 @@ def _pyplot():
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=90)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
