@@ -26,6 +26,7 @@ __all__ = [
     "read_audio",
     "read_blocks",
     "resample",
+    "resampled_length",
     "to_mono",
     "write_audio",
 ]
@@ -145,11 +146,23 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return samples.mean(axis=1) if samples.ndim == 2 else samples
 
 
+def resampled_length(length: int, rate_in: int, rate_out: int) -> int:
+    """Samples a signal of ``length`` has at ``rate_out`` (rounded to the nearest)."""
+    return (length * rate_out + rate_in // 2) // rate_in
+
+
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Resample along the first axis with soxr (very high quality); a no-op at equal rates."""
+    """Resample along the first axis with soxr (very high quality); a no-op at equal rates.
+
+    The result has exactly :func:`resampled_length` samples, so durations match to the sample.
+    """
     if rate_in == rate_out:
         return samples
-    return soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+    out = soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+    length = resampled_length(len(samples), rate_in, rate_out)
+    if len(out) >= length:
+        return out[:length]
+    return np.pad(out, [(0, length - len(out))] + [(0, 0)] * (out.ndim - 1))
 
 
 def _clip(samples: np.ndarray, mode: str) -> np.ndarray:

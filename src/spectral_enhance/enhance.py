@@ -21,8 +21,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .audio import AUDIO_EXTENSIONS, AudioError, find_audio, read_blocks
-from .inference import Enhancer, resampled_length
+from .audio import AUDIO_EXTENSIONS, AudioError, find_audio, read_blocks, resampled_length
+from .inference import Enhancer
 
 __all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soxr
 
+from .audio import resample
 from .stft import StftConfig, istft, stft
 
 __all__ = ["Enhancer", "ModelCard", "bundled_models", "find_model"]
@@ -161,8 +161,9 @@ class Enhancer:
     ) -> Enhancer:
         """Load a bundled model by name, an export folder, an ``.onnx`` file or a checkpoint.
 
-        ``backend`` is ``onnx`` (default, no PyTorch needed) or ``torch`` (a ``.pt`` checkpoint
-        or the fp32 weights of an export folder is not possible: torch needs a checkpoint).
+        ``backend`` is ``onnx`` (the default; needs no PyTorch; ``precision`` picks the file of
+        an export folder) or ``torch`` (a ``.pt`` checkpoint from ``train``; needs ``[train]``).
+        ``segment_frames`` sets the length of the segments long signals are cut into.
         """
         path = find_model(model)
         if backend == "torch":
@@ -253,25 +254,6 @@ class Enhancer:
         mono = samples.ndim == 1
         frames = samples[:, None] if mono else samples
         output_rate = output_rate or self.sample_rate
-        at_model = resample_exact(frames, sample_rate, self.sample_rate)
-        out = resample_exact(self.process(at_model), self.sample_rate, output_rate)
+        at_model = resample(frames, sample_rate, self.sample_rate)
+        out = resample(self.process(at_model), self.sample_rate, output_rate)
         return (out[:, 0] if mono else out), output_rate
-
-
-def resampled_length(length: int, rate_in: int, rate_out: int) -> int:
-    """Samples a signal of ``length`` has at ``rate_out`` (rounded to the nearest)."""
-    return (length * rate_out + rate_in // 2) // rate_in
-
-
-def resample_exact(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """soxr resampling of ``[samples, channels]`` trimmed or padded to the exact length."""
-    if rate_in == rate_out:
-        return samples
-    out = soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
-    return _fit(out, resampled_length(len(samples), rate_in, rate_out))
-
-
-def _fit(samples: np.ndarray, length: int) -> np.ndarray:
-    if len(samples) >= length:
-        return samples[:length]
-    return np.pad(samples, ((0, length - len(samples)), (0, 0)))
