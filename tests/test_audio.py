@@ -111,3 +111,14 @@ def test_block_reading_of_other_formats(tmp_path):
     _, _, length, blocks = read_blocks(tmp_path / "a.flac", block=10_000)
     np.testing.assert_allclose(np.concatenate(list(blocks)), x, atol=1e-6)
     assert length == len(x)
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = write_audio(tmp_path / "a.wav", np.zeros(10), 8000)
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -27,6 +27,7 @@ __all__ = [
     "read_blocks",
     "resample",
     "resampled_length",
+    "temporary_path",
     "to_mono",
     "write_audio",
 ]
@@ -174,6 +175,25 @@ def _clip(samples: np.ndarray, mode: str) -> np.ndarray:
     return np.clip(samples, -1.0, 1.0)
 
 
+def temporary_path(target: Path) -> str:
+    """A new empty file beside ``target`` to write into and then rename over it.
+
+    It gets the permissions a plainly created file would (``mkstemp`` makes it private).
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+        os.close(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+    except OSError as error:
+        raise AudioError(target, f"cannot write here ({error.strerror or error})") from error
+    return temp
+
+
 def write_audio(
     path: str | os.PathLike,
     samples: np.ndarray,
@@ -190,12 +210,7 @@ def write_audio(
     if fmt is None:
         raise AudioError(path, "output must end in .wav or .flac")
     data = _clip(np.asarray(samples, dtype=np.float32), clip)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(handle)
-    except OSError as error:
-        raise AudioError(path, f"cannot write here ({error.strerror or error})") from error
+    temp = temporary_path(path)
     try:
         sf.write(temp, data, sample_rate, format=fmt, subtype=subtype)
         os.replace(temp, path)

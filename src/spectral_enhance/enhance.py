@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +20,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .audio import AUDIO_EXTENSIONS, AudioError, find_audio, read_blocks, resampled_length
+from .audio import (
+    AUDIO_EXTENSIONS,
+    AudioError,
+    find_audio,
+    read_blocks,
+    resampled_length,
+    temporary_path,
+)
 from .inference import Enhancer
 
 __all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path"]
@@ -109,7 +115,7 @@ def enhance_file(
     next(stream)
     warnings: list[str] = []
     clipped = 0
-    temp = _temporary(target)
+    temp = temporary_path(target)
     try:
         format_name = FORMATS[fmt][0]
         with sf.SoundFile(temp, "w", out_rate, channels, "PCM_16", format=format_name) as out:
@@ -140,18 +146,6 @@ def enhance_file(
     if clipped:
         warnings.append(f"{target}: {clipped} samples clipped to [-1, 1]")
     return length / rate, warnings
-
-
-def _temporary(target: Path) -> str:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
-        )
-    except OSError as error:
-        raise AudioError(target, f"cannot write here ({error.strerror or error})") from error
-    os.close(handle)
-    return temp
 
 
 def collect_inputs(sources: Sequence[str | os.PathLike]) -> list[Path]:
