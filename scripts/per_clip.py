@@ -28,9 +28,8 @@ def main() -> None:
     ]
     pairs.sort()
     diffs = [d for d, *_ in pairs]
-    print(
-        f"{args.metric}: {len(pairs)} clips scored by both; mean change {sum(diffs) / len(diffs):+.4f}"
-    )
+    mean = sum(diffs) / len(diffs)
+    print(f"{args.metric}: {len(pairs)} clips scored by both; mean change {mean:+.4f}")
     rest = diffs[1:]
     print(
         f"without the worst clip: mean change {sum(rest) / len(rest):+.4f} over {len(rest)} clips"
