@@ -115,7 +115,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--plain", action="store_true", help="predict the whole spectrum, not a correction"
     )
-    p.add_argument("--resume", action="store_true", help="continue the run in --run exactly")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
     p.add_argument(
         "--model-option",
@@ -130,7 +130,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         if f.name == "residual":
             continue
         flag = "--" + f.name.replace("_", "-")
-        p.add_argument(flag, type=type(f.default), default=f.default, help=f"({f.default})")
+        help_text = f"{f.metadata['help']} ({f.default})"
+        p.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
     p.set_defaults(run_command=_run_train)
 
 

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["TrainConfig", "lr_at"]
 
 
+def _setting(default: object, help: str) -> object:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training settings; defaults are the paper's (section 3.3) where it gives them."""
+    """Training settings; defaults are the paper's (section 3.3) where it gives them.
 
-    arch: str = "spectral"
-    n_blocks: int = 1
-    residual: bool = True
-    loss: str = "pixel+0.5*ssim"
-    ssim_k1: float = 0.01  # section 3.2: between 0.005 and 0.01
-    ssim_k2: float = 0.03  # section 3.2: between 0.01 and 0.03
-    ssim_max_val: float = 1.0  # L, on the unit-variance scaled magnitudes
-    lr: float = 1e-3
-    lr_floor: float = 1e-4  # the cycle's low end
-    lr_decay: float = 5e-4  # per-step decay of the cycle's amplitude (section 3.3)
-    lr_cycle_steps: int = 500  # steps from low to high
-    batch_size: int = 32
-    epochs: int = 200
-    crop_frames: int = 128  # 0 trains on whole clips
-    val_clips: int = 48
-    seed: int = 0
-    max_minutes: float = 0.0  # 0: no time budget
+    Each field's ``help`` metadata is what ``spectral-enhance train --help`` shows.
+    """
+
+    arch: str = _setting("spectral", "architecture (spectral: the paper's model)")
+    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1)")
+    residual: bool = _setting(True, "predict a correction added to the input")
+    loss: str = _setting(
+        "pixel+0.5*ssim", "weighted sum of pixel, ssim, mse, mae, kl, log_spectral"
+    )
+    ssim_k1: float = _setting(0.01, "SSIM k1; section 3.2: 0.005 to 0.01")
+    ssim_k2: float = _setting(0.03, "SSIM k2; section 3.2: 0.01 to 0.03")
+    ssim_max_val: float = _setting(1.0, "SSIM L, on the unit-variance scaled magnitudes")
+    lr: float = _setting(1e-3, "Adam learning rate, the cycle's high end")
+    lr_floor: float = _setting(1e-4, "the learning-rate cycle's low end")
+    lr_decay: float = _setting(5e-4, "per-step decay of the cycle's amplitude (section 3.3)")
+    lr_cycle_steps: int = _setting(500, "steps from the cycle's low end to its high end")
+    batch_size: int = _setting(32, "clips per step, over all processes")
+    epochs: int = _setting(200, "passes over the training clips")
+    crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips")
+    val_clips: int = _setting(48, "validation clips scored after each epoch")
+    seed: int = _setting(0, "seed of the order, the crops and the initialisation")
+    max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit")
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
