@@ -16,6 +16,13 @@ def test_reads_libsndfile_formats(tmp_path, suffix):
     assert rate == 44100 and y.shape == x.shape and y.dtype == np.float32
 
 
+def test_reads_opus(tmp_path):
+    x = music(0.5, 48000, channels=2)
+    sf.write(tmp_path / "a.opus", x, 48000, format="OGG", subtype="OPUS")
+    y, rate = read_audio(tmp_path / "a.opus")
+    assert rate == 48000 and y.shape[1] == 2 and abs(len(y) - len(x)) < 1000
+
+
 def test_reads_mp3_aligned(tmp_path, song):
     path = tmp_path / "a.mp3"
     path.write_bytes(encode_mp3(song, 22050, 128))
