@@ -1,4 +1,4 @@
-"""Restore low-bitrate MP3 music: rebuild the high band a codec removed (Deshpande et al.).
+"""Restore low-bitrate MP3 music: rebuild the high band a codec removed, on a laptop CPU.
 
 ``from spectral_enhance import Enhancer; Enhancer.load().enhance(samples, sample_rate)``
 """
