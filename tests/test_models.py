@@ -18,6 +18,7 @@ from spectral_enhance.models import (
     float32_bytes,
     unit_variance_scale,
 )
+from tiny import overfit
 
 # One default block as Keras counts it: sep. conv 512->256, PReLU(256), sep. conv 256->512.
 KERAS_BLOCK_PARAMETERS = 512 * 25 + 512 * 256 + 256 + 256 + 256 * 25 + 256 * 512 + 512
@@ -182,16 +183,7 @@ def test_overfits_one_example() -> None:
     torch.manual_seed(1)
     x = torch.randn(1, 2, 12, 16)
     target = 0.5 * x.flip(-1)  # a fixed mixing of frequency bins, the pointwise layers' job
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
-    with torch.no_grad():
-        initial = (model(x) - target).pow(2).mean().item()
-    for _ in range(100):
-        optimizer.zero_grad()
-        loss = (model(x) - target).pow(2).mean()
-        loss.backward()
-        optimizer.step()
-    with torch.no_grad():
-        final = (model(x) - target).pow(2).mean().item()
+    initial, final = overfit(model, x, target)
     assert final < initial / 10
 
 
@@ -238,7 +230,7 @@ def test_build_model_round_trips_config() -> None:
     with torch.no_grad():
         assert torch.equal(model(x), rebuilt(x))
     with pytest.raises(ValueError, match="spectral"):
-        build_model("wavenet", {})
+        build_model("no-such-arch", {})
 
 
 def test_unit_variance_scale() -> None:

@@ -99,3 +99,8 @@ def test_two_processes_keep_identical_replicas(data, tmp_path):
         weights(tmp_path / "run" / "last.pt")["middle_block.to_latent.depthwise.weight"],
         a["middle_block.to_latent.depthwise.weight"],
     )
+
+
+def test_waveform_architectures_are_refused_clearly(data, tmp_path):
+    with pytest.raises(ValueError, match="only 'spectral' trains"):
+        train(data, tmp_path / "run", TrainConfig(arch="wavenet"), progress=False)

@@ -46,3 +46,17 @@ def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:
         sf.write(source / f"track{i}.flac", music(seconds, 44100, channels=2, seed=i), 44100)
     build_dataset([source], root / "dataset", DatasetConfig(clip_samples=20_000), progress=False)
     return root / "dataset"
+
+
+def overfit(model, x, target, steps: int = 100, lr: float = 2e-2) -> tuple[float, float]:
+    """Train ``model`` on one example with Adam; the MSE before and after."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    with torch.no_grad():
+        initial = (model(x) - target).pow(2).mean().item()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (model(x) - target).pow(2).mean().backward()
+        optimizer.step()
+    with torch.no_grad():
+        final = (model(x) - target).pow(2).mean().item()
+    return initial, final

@@ -181,6 +181,11 @@ def train(
     number of epochs and the time budget, which come from ``config``.
     """
     config = config or TrainConfig()
+    if config.arch != "spectral":
+        raise ValueError(
+            f"training {config.arch!r} needs waveform crops and a waveform loss, which `train` "
+            "does not have yet; only 'spectral' trains"
+        )
     rank, world = _world()
     run_dir = Path(run_dir)
     stft_config = StftConfig()

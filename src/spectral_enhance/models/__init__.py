@@ -17,21 +17,44 @@ from spectral_enhance.models.spectral import (
     float32_bytes,
     unit_variance_scale,
 )
+from spectral_enhance.models.waveform import (
+    UNBOUNDED,
+    AudioUNet,
+    AudioUNetConfig,
+    TemporalFiLM,
+    TFiLM,
+    TFiLMConfig,
+    WaveNet,
+    WaveNetConfig,
+    pixel_shuffle_1d,
+)
 
 __all__ = [
     "ARCHITECTURES",
+    "UNBOUNDED",
+    "AudioUNet",
+    "AudioUNetConfig",
     "SeparableBlock",
     "SeparableConv2d",
     "SpectralAutoencoder",
     "SpectralConfig",
+    "TFiLM",
+    "TFiLMConfig",
+    "TemporalFiLM",
+    "WaveNet",
+    "WaveNetConfig",
     "build_model",
     "count_parameters",
     "float32_bytes",
+    "pixel_shuffle_1d",
     "unit_variance_scale",
 ]
 
 ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
     "spectral": (SpectralAutoencoder, SpectralConfig),
+    "audiounet": (AudioUNet, AudioUNetConfig),
+    "tfilm": (TFiLM, TFiLMConfig),
+    "wavenet": (WaveNet, WaveNetConfig),
 }
 
 
