@@ -15,10 +15,12 @@ ONNX as is.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from .config import ModelConfig
 
 __all__ = [
     "SeparableBlock",
@@ -32,7 +34,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class SpectralConfig:
+class SpectralConfig(ModelConfig):
     """Hyper-parameters of `SpectralAutoencoder`; defaults are the paper's single block.
 
     Attributes:
@@ -79,19 +81,6 @@ class SpectralConfig:
             raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
         if not self.scale > 0.0:
             raise ValueError(f"scale must be positive, got {self.scale}")
-
-    def to_dict(self) -> dict:
-        """Plain dict for checkpoints and model cards."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> SpectralConfig:
-        """Inverse of `to_dict`; missing keys take their defaults, unknown keys raise ValueError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown SpectralConfig keys {unknown}; known: {sorted(known)}")
-        return cls(**data)
 
 
 class SeparableConv2d(nn.Module):

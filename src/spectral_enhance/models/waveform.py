@@ -24,12 +24,13 @@ samples as dynamic axes; `TFiLM` becomes ONNX ``LSTM`` and ``MaxPool`` nodes.
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, fields
-from typing import Self
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .config import ModelConfig
 
 __all__ = [
     "UNBOUNDED",
@@ -47,30 +48,13 @@ UNBOUNDED = sys.maxsize
 """`TFiLM.receptive_field`: the output depends on all of the input before it."""
 
 
-class _Config:
-    """`to_dict` / `from_dict` shared by the frozen config dataclasses of this module."""
-
-    def to_dict(self) -> dict:
-        """Plain dict for checkpoints and model cards."""
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Self:
-        """Inverse of `to_dict`; missing keys take their defaults, unknown keys raise ValueError."""
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} keys {unknown}; known: {sorted(known)}")
-        return cls(**data)
-
-
 def _require_odd(name: str, value: int) -> None:
     if value < 1 or value % 2 == 0:
         raise ValueError(f"{name} must be odd and positive, got {value}")
 
 
 @dataclass(frozen=True)
-class AudioUNetConfig(_Config):
+class AudioUNetConfig(ModelConfig):
     """Hyper-parameters of `AudioUNet`, Kuleshov et al.'s design scaled down for a CPU.
 
     Down-sampling block ``i`` (0-based) has ``min(base_filters * 2**i, max_filters)`` filters and
@@ -137,7 +121,7 @@ class TFiLMConfig(AudioUNetConfig):
 
 
 @dataclass(frozen=True)
-class WaveNetConfig(_Config):
+class WaveNetConfig(ModelConfig):
     """Hyper-parameters of `WaveNet`; the defaults are small enough to train on a CPU.
 
     Attributes:
