@@ -105,13 +105,6 @@ def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tu
     return int(better), float(gain)
 
 
-@torch.no_grad()
-def enhance_waveform(model: nn.Module, low: np.ndarray, stft_config: StftConfig) -> np.ndarray:
-    """Whole-signal enhancement through the exact STFT pair (validation; no block processing)."""
-    spec = torch.from_numpy(stft(low, stft_config))[None]
-    return istft(model(spec)[0].numpy(), len(low), stft_config)
-
-
 def validate(
     model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, cutoff_hz: float
 ) -> dict[str, float]:
