@@ -12,6 +12,7 @@ coverage as the middle, so the edges come back exactly too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -104,6 +105,17 @@ def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
     return out.reshape(*frames.shape[:-2], -1)[..., :total]
 
 
+@functools.lru_cache(maxsize=8)
+def _window_norm(n_frames: int, config: StftConfig) -> np.ndarray:
+    """Overlapped squared windows of ``n_frames`` frames; cached, as segments repeat lengths."""
+    window_sq = config.window().astype(np.float32) ** 2
+    norm = _overlap_add(
+        np.broadcast_to(window_sq, (n_frames, config.fft_length)), config.hop_length
+    )
+    norm.flags.writeable = False
+    return norm
+
+
 def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig()) -> np.ndarray:
     """Exact inverse of ``stft(x, pad=True)``: ``[..., 2, frames, bins]`` -> ``[..., num_samples]``.
 
@@ -116,9 +128,7 @@ def istft(spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig())
     frames = scipy.fft.irfft(complex_spec, n=config.fft_length, axis=-1, workers=-1) * window
     n_frames = frames.shape[-2]
     out = _overlap_add(frames, config.hop_length)
-    norm = _overlap_add(
-        np.broadcast_to(window**2, (n_frames, config.fft_length)), config.hop_length
-    )
+    norm = _window_norm(n_frames, config)
     end = config.pad + num_samples
     if end > out.shape[-1]:
         raise ValueError(f"{n_frames} frames cannot hold {num_samples} samples")
