@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .codec import DECODER_DELAY, ENCODER_DELAY, decode_mp3, quiet_decoder, read_gapless_info
+from .codec import decode_mp3, gapless_span, quiet_decoder, read_gapless_info
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -98,12 +98,7 @@ def read_blocks(
     skip, length = 0, handle.frames
     if mp3:
         with open(path, "rb") as raw:
-            info = read_gapless_info(raw.read(1 << 16))
-        if info is None:
-            skip = ENCODER_DELAY + DECODER_DELAY
-            length = max(0, handle.frames - skip)
-        elif handle.frames != info.length:
-            skip, length = info.delay + DECODER_DELAY, info.length
+            skip, length = gapless_span(read_gapless_info(raw.read(1 << 16)), handle.frames)
     if length <= 0:
         handle.close()
         raise AudioError(path, "contains no audio samples")

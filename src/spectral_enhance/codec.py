@@ -28,6 +28,7 @@ __all__ = [
     "GaplessInfo",
     "decode_mp3",
     "encode_mp3",
+    "gapless_span",
     "quiet_decoder",
     "read_gapless_info",
 ]
@@ -225,6 +226,20 @@ def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int, quality: int
     return _info_frame(audio, ENCODER_DELAY, len(samples)) + audio
 
 
+def gapless_span(info: GaplessInfo | None, decoded: int) -> tuple[int, int]:
+    """Where the encoded signal lies in a decode of ``decoded`` samples: (start, length).
+
+    With a tag the decoder may already have trimmed (then the decode is exactly the original
+    length); without one, the standard LAME + decoder delay is skipped and the tail kept.
+    """
+    if info is None:
+        start = ENCODER_DELAY + DECODER_DELAY
+        return start, max(0, decoded - start)
+    if decoded == info.length:
+        return 0, decoded
+    return info.delay + DECODER_DELAY, info.length
+
+
 def decode_mp3(source: str | os.PathLike | bytes) -> tuple[np.ndarray, int]:
     """Decode an MP3 to float32 ``[samples, channels]`` aligned with what was encoded.
 
@@ -232,14 +247,9 @@ def decode_mp3(source: str | os.PathLike | bytes) -> tuple[np.ndarray, int]:
     1,105-sample LAME + decoder delay is removed and the padded tail kept.
     """
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    info = read_gapless_info(data)
     samples, sample_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    if info is None:
-        return samples[ENCODER_DELAY + DECODER_DELAY :], sample_rate
-    if len(samples) == info.length:  # the decoder already applied the tag
-        return samples, sample_rate
-    start = info.delay + DECODER_DELAY
-    trimmed = samples[start : start + info.length]
-    if len(trimmed) < info.length:
-        trimmed = np.pad(trimmed, ((0, info.length - len(trimmed)), (0, 0)))
+    start, length = gapless_span(read_gapless_info(data), len(samples))
+    trimmed = samples[start : start + length]
+    if len(trimmed) < length:
+        trimmed = np.pad(trimmed, ((0, length - len(trimmed)), (0, 0)))
     return trimmed, sample_rate
