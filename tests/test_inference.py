@@ -5,7 +5,7 @@ import torch
 from conftest import music
 from spectral_enhance.export import export
 from spectral_enhance.inference import Enhancer
-from tiny import tiny_checkpoint
+from tiny import tiny_checkpoint, tiny_waveform_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,75 @@ def models(tmp_path_factory):
         export(paths[name], root / f"{name}-onnx")
         paths[f"{name}-onnx"] = root / f"{name}-onnx"
     return paths
+
+
+@pytest.fixture(scope="module")
+def baselines(tmp_path_factory):
+    """Tiny untrained waveform baselines: each as a checkpoint and as an export folder."""
+    root = tmp_path_factory.mktemp("baselines")
+    paths = {}
+    for arch in ("audiounet", "tfilm", "wavenet"):
+        paths[arch] = tiny_waveform_checkpoint(root / f"{arch}.pt", arch)
+        export(paths[arch], root / f"{arch}-onnx")
+        paths[f"{arch}-onnx"] = root / f"{arch}-onnx"
+    return paths
+
+
+@pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
+def test_waveform_segments_leave_no_trace(baselines, arch):
+    """Segments on the model's grid with a receptive-field margin equal one pass (exactly)."""
+    x = music(3.0, 22050, channels=2)
+    whole = Enhancer.load(baselines[arch], backend="torch", segment_samples=10**6).process(x)
+    pieces = Enhancer.load(baselines[arch], backend="torch", segment_samples=1000).process(x)
+    assert whole.shape == pieces.shape == x.shape
+    assert np.abs(whole - x).max() > 1e-2  # the model does change the signal
+    np.testing.assert_allclose(pieces, whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
+def test_waveform_single_pass_matches_the_model_away_from_the_edges(baselines, arch):
+    from spectral_enhance.checkpoint import load_model
+
+    x = music(2.0, 22050)
+    model, _ = load_model(baselines[arch])
+    with torch.no_grad():
+        direct = model(torch.from_numpy(x)[None])[0].numpy()
+    enhancer = Enhancer.load(baselines[arch], backend="torch", segment_samples=4096)
+    got = enhancer.process(x[:, None])[:, 0]
+    # Within the receptive field of the ends, the segments see silence where one pass sees the
+    # layers' zero padding; everywhere else the two agree.
+    edge = model.receptive_field
+    np.testing.assert_allclose(got[edge:-edge], direct[edge:-edge], atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["audiounet", "tfilm", "wavenet"])
+@pytest.mark.parametrize("length", [1, 1023, 70_001])
+def test_waveform_baselines_keep_any_length(baselines, arch, length):
+    x = music(length / 22050 + 0.1, 22050, channels=2)[:length]
+    y = Enhancer.load(baselines[f"{arch}-onnx"], precision="fp32").process(x)
+    assert y.shape == x.shape and np.isfinite(y).all()
+
+
+@pytest.mark.parametrize("arch", ["audiounet", "tfilm", "wavenet"])
+@pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-4), ("int8", 5e-2)])
+def test_waveform_onnx_agrees_with_torch(baselines, arch, precision, tolerance):
+    x = music(2.0, 22050)[:, None]
+    reference = Enhancer.load(baselines[arch], backend="torch").process(x)
+    got = Enhancer.load(baselines[f"{arch}-onnx"], precision=precision).process(x)
+    assert np.abs(got - reference).max() <= tolerance * np.abs(reference).max()
+
+
+def test_waveform_card_records_the_block_rule(baselines):
+    import json
+
+    from spectral_enhance.checkpoint import load_model
+
+    card = json.loads((baselines["wavenet-onnx"] / "card.json").read_text())
+    model, _ = load_model(baselines["wavenet"])
+    assert card["domain"] == "waveform" and card["context_samples"] == model.receptive_field
+    unet = json.loads((baselines["audiounet-onnx"] / "card.json").read_text())
+    assert unet["length_multiple"] == 8  # depth 2: 2 ** (depth + 1)
+    assert "U-Net" in unet["form"]
 
 
 @pytest.mark.parametrize("name", ["random", "u5"])

@@ -8,8 +8,9 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from spectral_enhance.checkpoint import load_checkpoint, load_model
+from spectral_enhance.models import build_model
 from spectral_enhance.train import TrainConfig, selection_score, train
-from tiny import tiny_dataset
+from tiny import TINY_WAVEFORM, tiny_dataset
 
 TINY = {"latent": 8}
 FAST = TrainConfig(batch_size=4, epochs=2, crop_frames=16, val_clips=2, lr_cycle_steps=3)
@@ -101,6 +102,20 @@ def test_two_processes_keep_identical_replicas(data, tmp_path):
     )
 
 
-def test_waveform_architectures_are_refused_clearly(data, tmp_path):
-    with pytest.raises(ValueError, match="only 'spectral' trains"):
-        train(data, tmp_path / "run", TrainConfig(arch="wavenet"), progress=False)
+@pytest.mark.parametrize("arch", ["audiounet", "tfilm", "wavenet"])
+def test_waveform_baselines_train_on_crops_with_mse(data, tmp_path, arch):
+    config = TrainConfig(**{**FAST.__dict__, "arch": arch, "epochs": 1, "crop_samples": 512})
+    best = train(data, tmp_path / "run", config, progress=False, model_config=TINY_WAVEFORM[arch])
+    assert set(best) >= {"snr", "pesq", "lsd", "lsd_high", "stoi", "loss"}
+    first = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert first["arch"] == arch
+    assert first["training"]["config"]["loss"] == "mse"  # the baselines' papers' loss
+    untrained = build_model(arch, TINY_WAVEFORM[arch]).state_dict()
+    assert any(not torch.equal(first["state_dict"][k], untrained[k]) for k in untrained)
+    model, _ = load_model(tmp_path / "run" / "best.pt")
+    assert model(torch.zeros(2, 1001)).shape == (2, 1001)
+
+
+def test_unknown_architecture_is_refused_clearly(data, tmp_path):
+    with pytest.raises(ValueError, match="unknown architecture 'unet'"):
+        train(data, tmp_path / "run", TrainConfig(arch="unet"), progress=False)

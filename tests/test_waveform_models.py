@@ -22,23 +22,12 @@ from spectral_enhance.models import (
     build_model,
     pixel_shuffle_1d,
 )
-from tiny import overfit
+from tiny import TINY_WAVEFORM, overfit
 
 NAMES = ("audiounet", "tfilm", "wavenet")
 UNETS = ("audiounet", "tfilm")
 
-# Tiny configs: a few channels and short kernels so each test runs in well under a second.
-TINY: dict[str, dict[str, object]] = {
-    "audiounet": {"depth": 2, "base_filters": 4, "max_filters": 8, "first_kernel_size": 9},
-    "tfilm": {
-        "depth": 2,
-        "base_filters": 4,
-        "max_filters": 8,
-        "first_kernel_size": 9,
-        "block_size": 4,
-    },
-    "wavenet": {"residual_channels": 6, "skip_channels": 6, "layers": 4},
-}
+TINY = TINY_WAVEFORM  # a few channels and short kernels: each test runs in well under 1 s
 
 
 @pytest.fixture(autouse=True)

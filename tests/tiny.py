@@ -33,6 +33,36 @@ def tiny_checkpoint(path: Path, identity: bool = False, n_blocks: int = 1, seed:
     return save_checkpoint(path, checkpoint)
 
 
+TINY_WAVEFORM = {
+    "audiounet": {"depth": 2, "base_filters": 4, "max_filters": 8, "first_kernel_size": 9},
+    "tfilm": {
+        "depth": 2,
+        "base_filters": 4,
+        "max_filters": 8,
+        "first_kernel_size": 9,
+        "block_size": 4,
+    },
+    "wavenet": {"residual_channels": 6, "skip_channels": 6, "layers": 4},
+}
+
+
+def tiny_waveform_checkpoint(path: Path, arch: str, seed: int = 0) -> Path:
+    """An untrained waveform baseline with a few channels, its output layer made audible."""
+    torch.manual_seed(seed)
+    model = build_model(arch, TINY_WAVEFORM[arch])
+    with torch.no_grad():
+        model.last_layer.weight.normal_(0.0, 0.5)
+    checkpoint = {
+        "arch": arch,
+        "model_config": model.config.to_dict(),
+        "stft": StftConfig().to_dict(),
+        "recipe": DegradationRecipe().to_dict(),
+        "state_dict": model.state_dict(),
+        "metrics": {},
+    }
+    return save_checkpoint(path, checkpoint)
+
+
 def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:
     """A dataset of short clips (20,000 samples) from generated stereo tracks."""
     import soundfile as sf

@@ -130,7 +130,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         if f.name == "residual":
             continue
         flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} ({f.default})"
+        help_text = f.metadata["help"] + (f" ({f.default})" if f.default != "" else "")
         p.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
     p.set_defaults(run_command=_run_train)
 

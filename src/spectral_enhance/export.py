@@ -2,7 +2,8 @@
 
 int8 is ONNX Runtime's dynamic quantization (section 3.4): the weights of the matrix products
 (the pointwise layers, nearly all of the weights) are stored as int8 and activations are quantized
-on the fly. fp16 stores weights and computes in half precision, with float32 inputs and outputs.
+on the fly; in the waveform baselines the convolutions (and TFiLM's LSTMs) are quantized the same
+way. fp16 stores weights and computes in half precision, with float32 inputs and outputs.
 Each file is loaded into an ONNX Runtime CPU session and compared with PyTorch on a real-looking
 input before the card is written; a model that disagrees beyond its tolerance is an error.
 """
@@ -21,52 +22,65 @@ import onnx
 import torch
 
 from .checkpoint import load_model
-from .inference import OnnxModel, context_frames
+from .inference import OnnxModel, block_rule
 from .models import count_parameters
 
 __all__ = ["TOLERANCES", "export"]
 
 # Largest error allowed against PyTorch, relative to the largest output magnitude.
 TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
+FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 
 def _export_onnx(model: torch.nn.Module, example: np.ndarray, path: Path) -> None:
-    """fp32 ONNX with dynamic batch and frame axes."""
+    """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples)."""
+    name, time_axis = ("spectrum", 2) if example.ndim == 4 else ("waveform", 1)
+    axes = {0: "batch", time_axis: "time"}
     torch.onnx.export(
         model,
         (torch.from_numpy(example),),
         path,
-        input_names=["spectrum"],
+        input_names=[name],
         output_names=["enhanced"],
-        dynamic_axes={"spectrum": {0: "batch", 2: "frames"}, "enhanced": {0: "batch", 2: "frames"}},
+        dynamic_axes={name: axes, "enhanced": axes},
         opset_version=17,
         dynamo=False,
     )
 
 
 def _to_fp16(source: Path, target: Path) -> None:
-    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
 
-    model = convert_float_to_float16(onnx.load(source), keep_io_types=True)
-    onnx.save(model, target)
+    model = onnx.load(source)
+    blocked = list(DEFAULT_OP_BLOCK_LIST)
+    if any(node.op_type == "LSTM" for node in model.graph.node):
+        # ONNX Runtime 1.32's CPU kernels crash on TFiLM's graph in half precision (the LSTMs
+        # and the ops around them); only its convolutions are converted.
+        blocked += sorted({node.op_type for node in model.graph.node} - FP16_SAFE)
+    onnx.save(convert_float_to_float16(model, keep_io_types=True, op_block_list=blocked), target)
 
 
-def _to_int8(source: Path, target: Path) -> None:
+def _to_int8(source: Path, target: Path, op_types: list[str]) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.disable(logging.WARNING)  # its advice to pre-process applies to static quantization
     try:
-        quantize_dynamic(
-            source, target, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
-        )
+        quantize_dynamic(source, target, op_types_to_quantize=op_types, weight_type=QuantType.QInt8)
     finally:
         logging.disable(logging.NOTSET)
+
+
+WAVEFORM_FORMS = {
+    "audiounet": "Audio-SR-Net (Kuleshov et al., 2017): a waveform U-Net predicting a correction",
+    "tfilm": "TFiLM (Birnbaum et al., 2019): the waveform U-Net with temporal FiLM layers",
+    "wavenet": "WaveNet (non-causal, Rethage et al., 2018) predicting a waveform correction",
+}
 
 
 def describe(arch: str, config: dict[str, Any]) -> str:
     """One sentence on what the model computes, for the card."""
     if arch != "spectral":
-        return arch
+        return WAVEFORM_FORMS.get(arch, arch)
     n = config.get("n_blocks", 1)
     if not config.get("residual", True):
         return f"plain (the paper's form): N = {n} blocks map the input STFT to the output STFT"
@@ -86,6 +100,15 @@ def parity_input(frames: int = 128, bins: int = 512, seed: int = 0) -> np.ndarra
     return (rng.standard_normal((1, 2, frames, bins)) * envelope).astype(np.float32)
 
 
+def parity_waveform(samples: int = 16_384, seed: int = 0) -> np.ndarray:
+    """A music-like test waveform ``[1, samples]``: noise whose energy falls with frequency."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.standard_normal(samples))
+    spectrum /= 1.0 + np.arange(len(spectrum)) / 64.0
+    wave = np.fft.irfft(spectrum, samples)
+    return (0.3 * wave / np.abs(wave).max())[None].astype(np.float32)
+
+
 def export(
     checkpoint: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -97,23 +120,34 @@ def export(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
-    example = parity_input(bins=int(state["model_config"].get("bins", 512)))
+    spectral = state["arch"] == "spectral"
+    # The check runs on another length than the export's example: the time axis must be dynamic.
+    if spectral:
+        bins = int(state["model_config"].get("bins", 512))
+        example, check = parity_input(bins=bins), parity_input(frames=100, bins=bins, seed=1)
+    else:
+        example, check = parity_waveform(), parity_waveform(12_345, seed=1)
     with warnings.catch_warnings():
         # We use the TorchScript exporter (deprecated for torch.export), the one whose output is
         # checked here against ONNX Runtime and its quantizer; its notice is silenced here only.
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
         warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
+        # Tracing TFiLM's LSTMs: shape checks become constants (the export is checked below on
+        # another length), and the batch-size advice is met (the states are made inside).
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*with a variable length with LSTM.*")
         _export_onnx(model, example, out_dir / files["fp32"])
     onnx.checker.check_model(onnx.load(out_dir / files["fp32"]))
     _to_fp16(out_dir / files["fp32"], out_dir / files["fp16"])
-    _to_int8(out_dir / files["fp32"], out_dir / files["int8"])
+    quantized = ["MatMul"] if spectral else ["MatMul", "Conv", "LSTM"]
+    _to_int8(out_dir / files["fp32"], out_dir / files["int8"], quantized)
 
     with torch.no_grad():
-        expected = model(torch.from_numpy(example)).numpy()
+        expected = model(torch.from_numpy(check)).numpy()
     peak = float(np.abs(expected).max())
     parity, sizes = {}, {}
     for precision, file in files.items():
-        got = OnnxModel(out_dir / file)(example)
+        got = OnnxModel(out_dir / file)(check)
         error = float(np.abs(got - expected).max()) / peak
         if not error <= TOLERANCES[precision]:
             raise ValueError(
@@ -132,7 +166,7 @@ def export(
         "stft": state["stft"],
         "recipe": state["recipe"],
         "sample_rate": int(state["recipe"]["sample_rate"]),
-        "context_frames": context_frames(state["arch"], state["model_config"]),
+        **block_rule(state["arch"], state["model_config"]).to_dict(),
         "files": files,
         "bytes": sizes,
         "parameters": parameters,

@@ -1,10 +1,13 @@
 """Enhancing audio of any length, rate and channel count with a trained model, without PyTorch.
 
-The signal is resampled to the model's rate and cut into long segments whose starts fall on the
-STFT's hop grid. Each segment is analysed with ``margin`` extra samples of real signal on both
-sides, enhanced, resynthesised, and only its middle kept. The margin covers the model's reach in
-frames plus the window overlap, so every kept sample sees exactly the frames a single pass over
-the whole signal would give it: segments leave no trace, and memory stays bounded for any length.
+The signal is resampled to the model's rate and cut into long segments. Each segment is enhanced
+with ``margin`` extra samples of real signal on both sides and only its middle kept, so memory
+stays bounded for any length. For the spectral model the segment starts fall on the STFT's hop
+grid and the margin covers the model's reach in frames plus the window overlap; for the waveform
+baselines they fall on the model's down-sampling grid and the margin covers its receptive field.
+Either way every kept sample sees exactly what a single pass over the whole signal would give it,
+so segments leave no trace (TFiLM, whose LSTMs see all earlier input, is the one approximation:
+its margin is a fixed ``TFILM_CONTEXT`` samples).
 """
 
 from __future__ import annotations
@@ -21,11 +24,58 @@ import numpy as np
 from .audio import resample
 from .stft import StftConfig, istft, stft
 
-__all__ = ["Enhancer", "ModelCard", "bundled_models", "find_model"]
+__all__ = ["BlockRule", "Enhancer", "ModelCard", "block_rule", "bundled_models", "find_model"]
 
 PRETRAINED = Path(__file__).parent / "pretrained"
 DEFAULT_MODEL = "spectral-n1"
 PRECISIONS = ("fp32", "fp16", "int8")
+WAVEFORM_SEGMENT = 65_536  # samples per segment for the waveform models (memory grows with it)
+TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbounded
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """How a model runs over long signals: what it takes, and how far it reaches.
+
+    ``domain`` is ``spectrum`` (``[batch, 2, frames, bins]`` in and out; ``context`` in frames)
+    or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
+    multiples of ``multiple`` samples for the model's strided layers to see the same grid).
+    """
+
+    domain: str = "spectrum"
+    context: int = 0
+    multiple: int = 1
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BlockRule:
+        """Read from a model card (cards without ``domain`` are spectral)."""
+        if data.get("domain", "spectrum") == "spectrum":
+            return cls("spectrum", int(data["context_frames"]))
+        return cls("waveform", int(data["context_samples"]), int(data.get("length_multiple", 1)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model card's fields for this rule."""
+        if self.domain == "spectrum":
+            return {"domain": "spectrum", "context_frames": self.context}
+        return {
+            "domain": "waveform",
+            "context_samples": self.context,
+            "length_multiple": self.multiple,
+        }
+
+
+def block_rule(arch: str, model_config: dict[str, Any]) -> BlockRule:
+    """The `BlockRule` of an architecture, from its config alone (no PyTorch needed)."""
+    if arch == "spectral":
+        n, kernel = int(model_config.get("n_blocks", 1)), int(model_config.get("kernel_size", 5))
+        return BlockRule("spectrum", (kernel // 2) * (2 * n + (n > 1)))
+    if arch in ("audiounet", "tfilm", "wavenet"):
+        from .models import build_model  # the reach is a property of the built model
+
+        model = build_model(arch, model_config)
+        context = model.receptive_field if arch != "tfilm" else TFILM_CONTEXT
+        return BlockRule("waveform", context, getattr(model, "length_multiple", 1))
+    raise ValueError(f"no block-processing rule for architecture {arch!r}")
 
 
 @dataclass(frozen=True)
@@ -35,7 +85,7 @@ class ModelCard:
     name: str
     sample_rate: int
     stft: StftConfig
-    context_frames: int
+    rule: BlockRule
     files: dict[str, str]
     folder: Path
     data: dict[str, Any]
@@ -54,7 +104,7 @@ class ModelCard:
             name=data["name"],
             sample_rate=int(data["sample_rate"]),
             stft=StftConfig(**data["stft"]),
-            context_frames=int(data["context_frames"]),
+            rule=BlockRule.from_dict(data),
             files=dict(data["files"]),
             folder=folder,
             data=data,
@@ -80,7 +130,7 @@ def find_model(model: str | os.PathLike) -> Path:
 
 
 class OnnxModel:
-    """An ONNX Runtime CPU session mapping ``[batch, 2, frames, bins]`` to the same shape."""
+    """An ONNX Runtime CPU session mapping a spectrum or a waveform to the same shape."""
 
     def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
         import onnxruntime as ort
@@ -92,8 +142,8 @@ class OnnxModel:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
-    def __call__(self, spec: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: spec.astype(np.float32)})[0]
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: x.astype(np.float32)})[0]
 
 
 class TorchModel:
@@ -109,17 +159,9 @@ class TorchModel:
         self.torch = torch
         self.model, self.checkpoint = load_model(path)
 
-    def __call__(self, spec: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         with self.torch.inference_mode():
-            return self.model(self.torch.from_numpy(spec.astype(np.float32))).numpy()
-
-
-def context_frames(arch: str, model_config: dict) -> int:
-    """Frames on each side that one output frame depends on (the model's reach in time)."""
-    if arch != "spectral":
-        raise ValueError(f"no block-processing rule for architecture {arch!r}")
-    n, kernel = int(model_config.get("n_blocks", 1)), int(model_config.get("kernel_size", 5))
-    return (kernel // 2) * (2 * n + (n > 1))
+            return self.model(self.torch.from_numpy(x.astype(np.float32))).numpy()
 
 
 class Enhancer:
@@ -136,19 +178,28 @@ class Enhancer:
         model: Callable[[np.ndarray], np.ndarray],
         sample_rate: int,
         stft_config: StftConfig,
-        context: int,
+        rule: BlockRule,
         segment_frames: int = 2048,
         name: str = "model",
+        segment_samples: int | None = None,
     ) -> None:
         self.model = model
         self.sample_rate = sample_rate
         self.stft = stft_config
+        self.rule = rule
         self.name = name
-        hop = stft_config.hop_length
-        # Reach of the model, plus the frames whose windows overlap a sample, on each side.
-        overlap = -(-stft_config.fft_length // hop) + 1
-        self.margin = (context + 2 * overlap) * hop
-        self.segment = segment_frames * hop
+        if rule.domain == "spectrum":
+            hop = stft_config.hop_length
+            # Reach of the model, plus the frames whose windows overlap a sample, on each side.
+            overlap = -(-stft_config.fft_length // hop) + 1
+            self.margin = (rule.context + 2 * overlap) * hop
+            self.segment = segment_frames * hop
+        else:
+            # Whole multiples of the down-sampling grid, so every segment sees the same grid.
+            grid = rule.multiple
+            self.margin = -(-rule.context // grid) * grid
+            wanted = segment_samples or max(WAVEFORM_SEGMENT, 4 * self.margin)
+            self.segment = -(-wanted // grid) * grid
 
     @classmethod
     def load(
@@ -158,12 +209,14 @@ class Enhancer:
         precision: str = "int8",
         threads: int = 0,
         segment_frames: int = 2048,
+        segment_samples: int | None = None,
     ) -> Enhancer:
         """Load a bundled model by name, an export folder, an ``.onnx`` file or a checkpoint.
 
         ``backend`` is ``onnx`` (the default; needs no PyTorch; ``precision`` picks the file of
         an export folder) or ``torch`` (a ``.pt`` checkpoint from ``train``; needs ``[train]``).
-        ``segment_frames`` sets the length of the segments long signals are cut into.
+        Long signals are cut into segments of ``segment_frames`` STFT frames (spectral models) or
+        ``segment_samples`` samples (waveform models; default `WAVEFORM_SEGMENT`).
         """
         path = find_model(model)
         if backend == "torch":
@@ -172,9 +225,9 @@ class Enhancer:
             net = TorchModel(path, threads)
             checkpoint = net.checkpoint
             rate = int(checkpoint["recipe"]["sample_rate"])
-            context = context_frames(checkpoint["arch"], checkpoint["model_config"])
+            rule = block_rule(checkpoint["arch"], checkpoint["model_config"])
             stft_config = StftConfig(**checkpoint["stft"])
-            return cls(net, rate, stft_config, context, segment_frames, path.stem)
+            return cls(net, rate, stft_config, rule, segment_frames, path.stem, segment_samples)
         if backend != "onnx":
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
         if precision not in PRECISIONS:
@@ -185,7 +238,9 @@ class Enhancer:
                 raise ValueError(f"{path}: no {precision} model (has {', '.join(card.files)})")
             path = card.folder / card.files[precision]
         net = OnnxModel(path, threads)
-        return cls(net, card.sample_rate, card.stft, card.context_frames, segment_frames, card.name)
+        return cls(
+            net, card.sample_rate, card.stft, card.rule, segment_frames, card.name, segment_samples
+        )
 
     def process(
         self, samples: np.ndarray, progress: Callable[[int], None] | None = None
@@ -238,9 +293,17 @@ class Enhancer:
 
     def _segment(self, window: np.ndarray) -> np.ndarray:
         """Enhance one padded segment ``[2 * margin + segment, channels]``; return its middle."""
-        spec = stft(window.T, self.stft)  # [channels, 2, frames, bins]
-        enhanced = istft(self.model(spec), len(window), self.stft).T
+        if self.rule.domain == "waveform":
+            enhanced = self.model(np.ascontiguousarray(window.T)).T
+        else:
+            spec = stft(window.T, self.stft)  # [channels, 2, frames, bins]
+            enhanced = istft(self.model(spec), len(window), self.stft).T
         return enhanced[self.margin : self.margin + self.segment]
+
+    def model_input(self, samples: int, seed: int = 0) -> np.ndarray:
+        """A noise input of ``samples`` samples in the form the model takes, for timing it."""
+        noise = np.random.default_rng(seed).standard_normal((1, samples)).astype(np.float32) * 0.1
+        return noise if self.rule.domain == "waveform" else stft(noise, self.stft)
 
     def enhance(
         self, samples: np.ndarray, sample_rate: int, output_rate: int | None = None

@@ -1,9 +1,11 @@
 """Training (section 3.3): Adam, a cyclical learning rate, validation on all four metrics.
 
 One process or many: under ``torchrun`` the same loop runs with DistributedDataParallel (gloo on
-CPU, nccl on GPU), each process taking its share of every global batch. The model is convolutional
-in time, so training uses random time crops of the clips (far cheaper on a CPU) while validation
-scores whole clips through the exact inverse STFT, as inference does.
+CPU, nccl on GPU), each process taking its share of every global batch. The models are
+convolutional in time, so training uses random time crops of the clips (far cheaper on a CPU)
+while validation scores whole clips, as inference does: through the exact inverse STFT for the
+spectral model, directly for the waveform baselines (which train on waveform crops with their
+papers' MSE loss).
 
 A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch
 and when the time budget ends the run), ``best.pt`` (chosen by :func:`selection_score`) and
@@ -31,11 +33,11 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .dataset import read_manifest
 from .losses import parse_loss
 from .metrics import score
-from .models import build_model
+from .models import ARCHITECTURES, build_model
 from .models.spectral import unit_variance_scale
 from .recipe import DegradationRecipe
 from .stft import StftConfig, istft, stft
-from .train_config import TrainConfig, lr_at
+from .train_config import TrainConfig, default_loss, lr_at
 
 __all__ = ["TrainConfig", "selection_score", "train"]
 
@@ -70,14 +72,13 @@ class ClipPairs:
         """Float waveforms of clip ``index``."""
         return self.low[index] / 32768.0, self.high[index] / 32768.0
 
-    def crop_batch(
-        self, indices: np.ndarray, frames: int, stft_config: StftConfig, rng_key: tuple[int, ...]
+    def crop_waveforms(
+        self, indices: np.ndarray, length: int, rng_key: tuple[int, ...]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """STFTs of random crops of ``frames`` frames: two ``[batch, 2, frames, bins]`` tensors.
+        """Random crops of ``length`` samples: two float32 ``[batch, length]`` tensors.
 
         Crop positions depend only on ``rng_key`` and the clip, so a resumed run repeats them.
         """
-        length = (frames - 1) * stft_config.hop_length + stft_config.window_length
         lows, highs = [], []
         for index in indices:
             low, high = self.pair(int(index))
@@ -85,8 +86,21 @@ class ClipPairs:
             start = int(rng.integers(0, len(low) - length + 1)) if len(low) > length else 0
             lows.append(low[start : start + length])
             highs.append(high[start : start + length])
-        to_tensor = lambda x: torch.from_numpy(stft(np.stack(x), stft_config, pad=False))  # noqa: E731
+        to_tensor = lambda x: torch.from_numpy(np.stack(x).astype(np.float32))  # noqa: E731
         return to_tensor(lows), to_tensor(highs)
+
+    def crop_batch(
+        self, indices: np.ndarray, frames: int, stft_config: StftConfig, rng_key: tuple[int, ...]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """STFTs of random crops of ``frames`` frames: two ``[batch, 2, frames, bins]`` tensors."""
+        length = (frames - 1) * stft_config.hop_length + stft_config.window_length
+        low, high = self.crop_waveforms(indices, length, rng_key)
+        return stft_tensor(low, stft_config), stft_tensor(high, stft_config)
+
+
+def stft_tensor(waves: torch.Tensor, stft_config: StftConfig) -> torch.Tensor:
+    """STFT of ``[batch, samples]`` crops without edge padding: ``[batch, 2, frames, bins]``."""
+    return torch.from_numpy(stft(waves.numpy(), stft_config, pad=False))
 
 
 def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tuple[int, float]:
@@ -113,12 +127,18 @@ def validate(
     rows = []
     for index in range(len(clips)):
         low, high = clips.pair(index)
-        spec_low = torch.from_numpy(stft(low, stft_config))[None]
-        spec_high = torch.from_numpy(stft(high, stft_config))[None]
-        with torch.no_grad():
-            pred = model(spec_low)
-            loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
-        out = istft(pred[0].numpy(), len(low), stft_config)
+        if _is_waveform(model):
+            with torch.no_grad():
+                pred = model(torch.from_numpy(low.astype(np.float32))[None])
+                loss = float(loss_fn(pred, torch.from_numpy(high.astype(np.float32))[None]))
+            out = pred[0].numpy().astype(np.float64)
+        else:
+            spec_low = torch.from_numpy(stft(low, stft_config))[None]
+            spec_high = torch.from_numpy(stft(high, stft_config))[None]
+            with torch.no_grad():
+                pred = model(spec_low)
+                loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
+            out = istft(pred[0].numpy(), len(low), stft_config)
         rows.append(score(high, out, clips.sample_rate, cutoff_hz) | {"loss": loss})
     model.train()
     return _mean(rows)
@@ -140,7 +160,12 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 def _scale(model: nn.Module) -> float:
     inner = model.module if hasattr(model, "module") else model
-    return float(inner.config.scale)
+    return float(getattr(inner.config, "scale", 1.0))
+
+
+def _is_waveform(model: nn.Module) -> bool:
+    inner = model.module if hasattr(model, "module") else model
+    return not hasattr(inner.config, "scale")
 
 
 def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
@@ -174,11 +199,11 @@ def train(
     number of epochs and the time budget, which come from ``config``.
     """
     config = config or TrainConfig()
-    if config.arch != "spectral":
-        raise ValueError(
-            f"training {config.arch!r} needs waveform crops and a waveform loss, which `train` "
-            "does not have yet; only 'spectral' trains"
-        )
+    if config.arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
+    if not config.loss:
+        config = replace(config, loss=default_loss(config.arch))
+    waveform = config.arch != "spectral"
     rank, world = _world()
     run_dir = Path(run_dir)
     stft_config = StftConfig()
@@ -195,10 +220,12 @@ def train(
         saved = TrainConfig(**state["training"]["config"])
         config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
         arch_config = state["model_config"]
+    elif waveform:
+        arch_config = dict(model_config or {})
     else:
         arch_config = {"n_blocks": config.n_blocks, "residual": config.residual}
         arch_config |= model_config or {}
-        if config.arch == "spectral" and "scale" not in arch_config:
+        if "scale" not in arch_config:
             arch_config["scale"] = estimate_scale(train_clips, stft_config)
     model = build_model(config.arch, arch_config)
     arch_config = model.config.to_dict()  # complete, so later defaults cannot change its meaning
@@ -258,8 +285,13 @@ def train(
                 step_in_epoch * config.batch_size : (step_in_epoch + 1) * config.batch_size
             ]
             mine = batch[rank * per_rank : (rank + 1) * per_rank]
-            frames = config.crop_frames or _whole_clip_frames(train_clips, stft_config)
-            low, high = train_clips.crop_batch(mine, frames, stft_config, (config.seed, epoch))
+            key = (config.seed, epoch)
+            if waveform:
+                length = config.crop_samples or len(train_clips.low[0])
+                low, high = train_clips.crop_waveforms(mine, length, key)
+            else:
+                frames = config.crop_frames or _whole_clip_frames(train_clips, stft_config)
+                low, high = train_clips.crop_batch(mine, frames, stft_config, key)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, config)
             scale = _scale(model)

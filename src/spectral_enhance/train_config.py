@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["TrainConfig", "lr_at"]
+__all__ = ["TrainConfig", "default_loss", "lr_at"]
 
 
 def _setting(default: object, help: str) -> object:
@@ -19,11 +19,16 @@ class TrainConfig:
     Each field's ``help`` metadata is what ``spectral-enhance train --help`` shows.
     """
 
-    arch: str = _setting("spectral", "architecture (spectral: the paper's model)")
-    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1)")
+    arch: str = _setting(
+        "spectral",
+        "spectral (the paper's model) or a waveform baseline: audiounet, tfilm, wavenet",
+    )
+    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1; spectral only)")
     residual: bool = _setting(True, "predict a correction added to the input")
     loss: str = _setting(
-        "pixel+0.5*ssim", "weighted sum of pixel, ssim, mse, mae, kl, log_spectral"
+        "",
+        "weighted sum of pixel, ssim, mse, mae, kl, log_spectral; empty: the architecture's "
+        "paper's loss (pixel+0.5*ssim; mse on the waveform for the baselines)",
     )
     ssim_k1: float = _setting(0.01, "SSIM k1; section 3.2: 0.005 to 0.01")
     ssim_k2: float = _setting(0.03, "SSIM k2; section 3.2: 0.01 to 0.03")
@@ -35,9 +40,19 @@ class TrainConfig:
     batch_size: int = _setting(32, "clips per step, over all processes")
     epochs: int = _setting(200, "passes over the training clips")
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips")
+    crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops")
     val_clips: int = _setting(48, "validation clips scored after each epoch")
     seed: int = _setting(0, "seed of the order, the crops and the initialisation")
     max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit")
+
+
+PAPER_LOSSES = {"spectral": "pixel+0.5*ssim"}
+"""Each architecture's loss in its paper; the waveform baselines (absent here) use ``mse``."""
+
+
+def default_loss(arch: str) -> str:
+    """The loss an architecture's paper trains it with."""
+    return PAPER_LOSSES.get(arch, "mse")
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
