@@ -16,7 +16,7 @@ run() {
 run plain --plain &
 run residual --model-option input_gain=false --model-option correction_from_bin=0 &
 wait
-run residual-gain --model-option correction_from_bin=0 &
-run residual-gain-band &
+run residual-gain &
+run residual-gain-band --model-option correction_from_bin=372 &
 wait
 python "$(dirname "$0")/summarize_runs.py" "$out"/plain "$out"/residual "$out"/residual-gain "$out"/residual-gain-band

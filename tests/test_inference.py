@@ -160,6 +160,15 @@ def test_export_writes_card_and_smaller_int8(models):
     assert all(error < 0.05 for error in card["parity_error"].values())
 
 
+def test_export_can_keep_int8_only(models, tmp_path):
+    card = export(models["random"], tmp_path / "m", precisions=("int8",))
+    assert card["files"] == {"int8": "model.int8.onnx"}
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["card.json", "model.int8.onnx"]
+    assert Enhancer.load(tmp_path / "m").process(np.zeros((3000, 1), np.float32)).shape == (3000, 1)
+    with pytest.raises(ValueError, match="no fp32 model"):
+        Enhancer.load(tmp_path / "m", precision="fp32")
+
+
 def test_unknown_model_names_the_bundled_ones():
     with pytest.raises(FileNotFoundError, match="no such model"):
         Enhancer.load("no-such-model")

@@ -228,6 +228,13 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
         help="an `evaluate` output folder whose results.json holds this model's test metrics",
     )
     p.add_argument("--system", help="the model's system name in --evaluation (e.g. NAME@int8)")
+    p.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=("fp32", "fp16", "int8"),
+        default=["fp32", "fp16", "int8"],
+        help="which ONNX files to keep (all three)",
+    )
     p.set_defaults(run_command=_run_export)
 
 
@@ -253,7 +260,7 @@ def _run_export(args: argparse.Namespace) -> int:
             "model": results["systems"][args.system]["metrics"],
             "model_ms": results["systems"][args.system]["model_ms"],
         }
-    card = export(args.checkpoint, args.out, args.name, extra)
+    card = export(args.checkpoint, args.out, args.name, extra, args.precisions)
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
     errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
     print(f"wrote {args.out}: {sizes}; error against PyTorch: {errors}")

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,20 @@ def export(
     out_dir: str | os.PathLike,
     name: str | None = None,
     extra_card: dict[str, Any] | None = None,
+    precisions: Sequence[str] = tuple(TOLERANCES),
 ) -> dict[str, Any]:
-    """Write ``model.{fp32,fp16,int8}.onnx`` and ``card.json`` into ``out_dir``; return the card."""
+    """Write ``model.{fp32,fp16,int8}.onnx`` and ``card.json`` into ``out_dir``; return the card.
+
+    ``precisions`` picks which of the three files to keep (a bundled model may ship int8 only).
+    """
+    unknown = sorted(set(precisions) - set(TOLERANCES))
+    if unknown or not precisions:
+        raise ValueError(f"precisions must be some of {', '.join(TOLERANCES)}, not {unknown}")
     model, state = load_model(checkpoint)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
+    made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
+    files = {precision: made[precision] for precision in TOLERANCES if precision in precisions}
     spectral = state["arch"] == "spectral"
     # The check runs on another length than the export's example: the time axis must be dynamic.
     if spectral:
@@ -136,11 +145,15 @@ def export(
         # another length), and the batch-size advice is met (the states are made inside).
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*with a variable length with LSTM.*")
-        _export_onnx(model, example, out_dir / files["fp32"])
-    onnx.checker.check_model(onnx.load(out_dir / files["fp32"]))
-    _to_fp16(out_dir / files["fp32"], out_dir / files["fp16"])
-    quantized = ["MatMul"] if spectral else ["MatMul", "Conv", "LSTM"]
-    _to_int8(out_dir / files["fp32"], out_dir / files["int8"], quantized)
+        _export_onnx(model, example, out_dir / made["fp32"])
+    onnx.checker.check_model(onnx.load(out_dir / made["fp32"]))
+    if "fp16" in files:
+        _to_fp16(out_dir / made["fp32"], out_dir / made["fp16"])
+    if "int8" in files:
+        quantized = ["MatMul"] if spectral else ["MatMul", "Conv", "LSTM"]
+        _to_int8(out_dir / made["fp32"], out_dir / made["int8"], quantized)
+    if "fp32" not in files:
+        (out_dir / made["fp32"]).unlink()
 
     with torch.no_grad():
         expected = model(torch.from_numpy(check)).numpy()
