@@ -6,7 +6,7 @@ from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.codec import decode_mp3, encode_mp3
 from spectral_enhance.export import export
-from tiny import tiny_checkpoint
+from tiny import tiny_checkpoint, tiny_waveform_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,18 @@ def test_mp3_output_is_aligned_and_exactly_as_long(tmp_path, identity_model):
     decoded, _ = decode_mp3(song)
     assert rate == 22050 and len(out) == len(decoded)
     np.testing.assert_allclose(out, decoded[:, 0], atol=2e-4)  # 16-bit output
+
+
+@pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
+def test_waveform_baseline_output_is_aligned_and_exactly_as_long(tmp_path, arch):
+    export(tiny_waveform_checkpoint(tmp_path / "m.pt", arch, identity=True), tmp_path / "onnx")
+    song = tmp_path / "song.mp3"
+    song.write_bytes(encode_mp3(music(5.0, 22050, channels=2), 22050, 32))
+    assert run([song], str(tmp_path / "onnx")) == 0
+    out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
+    decoded, _ = decode_mp3(song)
+    assert rate == 22050 and out.shape == decoded.shape
+    np.testing.assert_allclose(out, decoded, atol=2e-4)  # 16-bit output
 
 
 def test_folders_stereo_rates_and_output_folder(tmp_path, identity_model):

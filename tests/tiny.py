@@ -46,12 +46,19 @@ TINY_WAVEFORM = {
 }
 
 
-def tiny_waveform_checkpoint(path: Path, arch: str, seed: int = 0) -> Path:
-    """An untrained waveform baseline with a few channels, its output layer made audible."""
+def tiny_waveform_checkpoint(path: Path, arch: str, seed: int = 0, identity: bool = False) -> Path:
+    """An untrained waveform baseline with a few channels, its output layer made audible.
+
+    ``identity`` zeroes the output layer instead, so the model returns its input exactly.
+    """
     torch.manual_seed(seed)
     model = build_model(arch, TINY_WAVEFORM[arch])
     with torch.no_grad():
-        model.last_layer.weight.normal_(0.0, 0.5)
+        if identity:
+            model.last_layer.weight.zero_()
+            model.last_layer.bias.zero_()
+        else:
+            model.last_layer.weight.normal_(0.0, 0.5)
     checkpoint = {
         "arch": arch,
         "model_config": model.config.to_dict(),
