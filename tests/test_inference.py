@@ -34,15 +34,21 @@ def baselines(tmp_path_factory):
     return paths
 
 
+def assert_segments_leave_no_trace(model, x, whole: dict, short: dict, atol: float) -> None:
+    """Enhancing ``x`` in short segments gives what one segment over all of it gives."""
+    whole_out = Enhancer.load(model, backend="torch", **whole).process(x)
+    pieces = Enhancer.load(model, backend="torch", **short).process(x)
+    assert whole_out.shape == pieces.shape == x.shape
+    assert np.abs(whole_out - x).max() > 1e-3  # the model does change the signal
+    np.testing.assert_allclose(pieces, whole_out, atol=atol)
+
+
 @pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
 def test_waveform_segments_leave_no_trace(baselines, arch):
     """Segments on the model's grid with a receptive-field margin equal one pass (exactly)."""
     x = music(3.0, 22050, channels=2)
-    whole = Enhancer.load(baselines[arch], backend="torch", segment_samples=70_000).process(x)
-    pieces = Enhancer.load(baselines[arch], backend="torch", segment_samples=3000).process(x)
-    assert whole.shape == pieces.shape == x.shape
-    assert np.abs(whole - x).max() > 1e-2  # the model does change the signal
-    np.testing.assert_allclose(pieces, whole, atol=1e-5)
+    sizes = {"segment_samples": 70_000}, {"segment_samples": 3000}
+    assert_segments_leave_no_trace(baselines[arch], x, *sizes, atol=1e-5)
 
 
 @pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
@@ -95,11 +101,8 @@ def test_waveform_card_records_the_block_rule(baselines):
 def test_segments_leave_no_trace(models, name):
     """Enhancing in short segments gives what one pass over the whole signal gives."""
     x = music(4.0, 22050, channels=2)
-    whole = Enhancer.load(models[name], backend="torch", segment_frames=1000).process(x)
-    pieces = Enhancer.load(models[name], backend="torch", segment_frames=24).process(x)
-    assert whole.shape == pieces.shape == x.shape
-    assert np.abs(whole - x).max() > 1e-3  # the model does change the signal
-    np.testing.assert_allclose(pieces, whole, atol=2e-5)
+    sizes = {"segment_frames": 1000}, {"segment_frames": 24}
+    assert_segments_leave_no_trace(models[name], x, *sizes, atol=2e-5)
 
 
 def test_single_pass_matches_the_model_on_the_whole_spectrum(models):
