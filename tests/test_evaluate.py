@@ -6,7 +6,8 @@ import pytest
 
 from spectral_enhance.dataset import read_manifest
 from spectral_enhance.evaluate import System, evaluate
-from tiny import tiny_dataset
+from spectral_enhance.export import export
+from tiny import tiny_dataset, tiny_waveform_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,20 @@ def test_resumes_without_scoring_twice(data, tmp_path):
     clips = len(read_manifest(data, "test"))
     assert len(calls) == clips
     assert len((tmp_path / "results.csv").read_text().strip().splitlines()) == 1 + clips
+
+
+@pytest.mark.parametrize("form", ["onnx", "pt"])
+def test_waveform_baseline_is_a_system(data, tmp_path, form):
+    """A waveform model (export folder or checkpoint) is scored and timed like the others."""
+    checkpoint = tiny_waveform_checkpoint(tmp_path / "wavenet.pt", "wavenet", identity=True)
+    if form == "onnx":
+        export(checkpoint, tmp_path / "wavenet")
+        spec = f"{tmp_path / 'wavenet'}@fp32"
+    else:
+        spec = str(checkpoint)
+    summary = evaluate(data, ["mp3", spec], tmp_path / "out", progress=False)
+    name = next(s for s in summary if s != "mp3")
+    assert summary[name]["model_ms"] > 0
+    for metric in ("snr", "lsd", "stoi"):  # the identity model scores exactly as its input
+        got, want = summary[name]["metrics"][metric], summary["mp3"]["metrics"][metric]
+        assert got["mean"] == pytest.approx(want["mean"], abs=1e-3)
