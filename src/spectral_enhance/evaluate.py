@@ -116,7 +116,8 @@ def _summary(rows: list[dict], systems: Sequence[System]) -> dict:
             values = np.array([float(r[name]) for r in mine], dtype=np.float64)
             values = values[~np.isnan(values)]
             n = len(values)
-            std = float(values.std(ddof=1)) if n > 1 else math.nan
+            with np.errstate(invalid="ignore"):  # a perfect system's SNR is inf: its spread NaN
+                std = float(values.std(ddof=1)) if n > 1 else math.nan
             mean = float(values.mean()) if n else math.nan
             metrics[name] = {"mean": mean, "ci95": 1.96 * std / math.sqrt(n) if n > 1 else math.nan}
             metrics[name]["n"] = n
