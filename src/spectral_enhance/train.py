@@ -33,7 +33,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .dataset import read_manifest
 from .losses import parse_loss
 from .metrics import score
-from .models import ARCHITECTURES, build_model
+from .models import ARCHITECTURES, SpectralAutoencoder, build_model
 from .models.spectral import unit_variance_scale
 from .recipe import DegradationRecipe
 from .stft import StftConfig, istft, stft
@@ -158,14 +158,18 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
     return {name: float(np.nanmean([row[name] for row in rows])) for name in rows[0]}
 
 
+def _inner(model: nn.Module) -> nn.Module:
+    """The model itself, inside DistributedDataParallel or not."""
+    return model.module if hasattr(model, "module") else model
+
+
 def _scale(model: nn.Module) -> float:
-    inner = model.module if hasattr(model, "module") else model
-    return float(getattr(inner.config, "scale", 1.0))
+    """The spectral model's input scale, under which its loss is computed (1 for waveforms)."""
+    return float(getattr(_inner(model).config, "scale", 1.0))
 
 
 def _is_waveform(model: nn.Module) -> bool:
-    inner = model.module if hasattr(model, "module") else model
-    return not hasattr(inner.config, "scale")
+    return not isinstance(_inner(model), SpectralAutoencoder)
 
 
 def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
