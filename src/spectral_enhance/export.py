@@ -179,7 +179,7 @@ def export(
         "stft": state["stft"],
         "recipe": state["recipe"],
         "sample_rate": int(state["recipe"]["sample_rate"]),
-        **block_rule(state["arch"], state["model_config"]).to_dict(),
+        **block_rule(model).to_dict(),
         "files": files,
         "bytes": sizes,
         "parameters": parameters,

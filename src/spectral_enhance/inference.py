@@ -64,18 +64,16 @@ class BlockRule:
         }
 
 
-def block_rule(arch: str, model_config: dict[str, Any]) -> BlockRule:
-    """The `BlockRule` of an architecture, from its config alone (no PyTorch needed)."""
-    if arch == "spectral":
-        n, kernel = int(model_config.get("n_blocks", 1)), int(model_config.get("kernel_size", 5))
+def block_rule(model: Any) -> BlockRule:
+    """The `BlockRule` of a built PyTorch model, for its card and for the torch backend."""
+    reach = getattr(model, "receptive_field", None)
+    if reach is None:  # the spectral autoencoder, whose reach is counted in frames
+        n, kernel = model.config.n_blocks, model.config.kernel_size
         return BlockRule("spectrum", (kernel // 2) * (2 * n + (n > 1)))
-    if arch in ("audiounet", "tfilm", "wavenet"):
-        from .models import build_model  # the reach is a property of the built model
+    from .models import UNBOUNDED
 
-        model = build_model(arch, model_config)
-        context = model.receptive_field if arch != "tfilm" else TFILM_CONTEXT
-        return BlockRule("waveform", context, getattr(model, "length_multiple", 1))
-    raise ValueError(f"no block-processing rule for architecture {arch!r}")
+    context = TFILM_CONTEXT if reach == UNBOUNDED else reach
+    return BlockRule("waveform", context, getattr(model, "length_multiple", 1))
 
 
 @dataclass(frozen=True)
@@ -225,7 +223,7 @@ class Enhancer:
             net = TorchModel(path, threads)
             checkpoint = net.checkpoint
             rate = int(checkpoint["recipe"]["sample_rate"])
-            rule = block_rule(checkpoint["arch"], checkpoint["model_config"])
+            rule = block_rule(net.model)
             stft_config = StftConfig(**checkpoint["stft"])
             return cls(net, rate, stft_config, rule, segment_frames, path.stem, segment_samples)
         if backend != "onnx":
