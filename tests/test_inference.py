@@ -172,6 +172,52 @@ def test_export_can_keep_int8_only(models, tmp_path):
         Enhancer.load(tmp_path / "m", precision="fp32")
 
 
+def test_cores_in_parallel_give_what_one_core_gives(models):
+    """Segments and channels spread over a thread pool come back in place, unchanged."""
+    x = music(6.0, 22050, channels=2)
+    x[:, 1] *= -0.5  # channels must not be swapped or mixed
+    one = Enhancer.load(models["random-onnx"], precision="fp32", threads=1, segment_frames=64)
+    two = Enhancer.load(models["random-onnx"], precision="fp32", threads=2, segment_frames=64)
+    assert one.pool is None and two.pool is not None
+    expected, got = one.process(x), two.process(x)
+    assert np.abs(expected - x).max() > 1e-3
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    # Streamed in uneven chunks, as enhance_file feeds it.
+    stream = two.stream()
+    next(stream)
+    parts = [stream.send(x[i : i + 7_777]) for i in range(0, len(x), 7_777)]
+    parts.append(stream.send(None))
+    np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_export_option_guards_the_band_below_a_bin(models, tmp_path):
+    """``correction_from_bin`` at export: below it the output is the input, above it is not."""
+    from spectral_enhance.export import parity_input
+    from spectral_enhance.inference import OnnxModel
+
+    card = export(
+        models["random"],
+        tmp_path / "g",
+        precisions=("fp32",),
+        model_options={"correction_from_bin": 100},
+    )
+    assert card["model_config"]["correction_from_bin"] == 100
+    assert card["model_options_at_export"] == {"correction_from_bin": 100}
+    x = parity_input(frames=40)
+    guarded = OnnxModel(tmp_path / "g" / "model.fp32.onnx")(x)
+    plain = OnnxModel(models["random-onnx"] / "model.fp32.onnx")(x)
+    np.testing.assert_allclose(guarded[..., :100], x[..., :100], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(guarded[..., 100:], plain[..., 100:], rtol=1e-5, atol=1e-4)
+    assert np.abs(plain[..., :100] - x[..., :100]).max() > 1e-2  # unguarded, the band changes
+
+
+def test_export_refuses_options_that_change_weights(models, tmp_path):
+    with pytest.raises(ValueError, match=r"random\.pt: the weights do not fit"):
+        export(models["random"], tmp_path / "x", model_options={"latent": 16})
+    with pytest.raises(ValueError, match="unknown SpectralConfig keys"):
+        export(models["random"], tmp_path / "y", model_options={"no_such_field": 1})
+
+
 def test_unknown_model_names_the_bundled_ones():
     with pytest.raises(FileNotFoundError, match="no such model"):
         Enhancer.load("no-such-model")

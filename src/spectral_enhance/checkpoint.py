@@ -41,9 +41,20 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return checkpoint
 
 
-def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model of a checkpoint in eval mode; returns it and the checkpoint dict."""
+def load_model(
+    path: str | os.PathLike, options: dict[str, Any] | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model of a checkpoint in eval mode; returns it and the checkpoint dict.
+
+    ``options`` override fields of the stored model config (the returned dict carries them);
+    one that changes a weight's shape fails here, as the weights no longer fit.
+    """
     checkpoint = load_checkpoint(path)
+    if options:
+        checkpoint["model_config"] = {**checkpoint["model_config"], **options}
     model = build_model(checkpoint["arch"], checkpoint["model_config"])
-    model.load_state_dict(checkpoint["state_dict"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as error:
+        raise ValueError(f"{path}: the weights do not fit the model config ({error})") from error
     return model.eval(), checkpoint

@@ -147,12 +147,7 @@ def _run_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "residual"}
     config = TrainConfig(**values, residual=not args.plain)
-    options = {}
-    for item in args.model_option:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--model-option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = json.loads(value)
+    options = _model_options(args.model_option)
     distributed = init_distributed()
     try:
         best = train(args.data, args.out, config, resume=args.resume, model_config=options)
@@ -162,6 +157,17 @@ def _run_train(args: argparse.Namespace) -> int:
     if best:
         print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items()))
     return 0
+
+
+def _model_options(items: list[str]) -> dict:
+    """``--model-option KEY=VALUE`` flags as a dict, each value read as JSON."""
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--model-option {item!r}: expected KEY=VALUE")
+        options[key.strip()] = json.loads(value)
+    return options
 
 
 def _add_enhance(commands: argparse._SubParsersAction) -> None:
@@ -235,6 +241,14 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
         default=["fp32", "fp16", "int8"],
         help="which ONNX files to keep (all three)",
     )
+    p.add_argument(
+        "--model-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field that changes no weights, e.g. correction_from_bin=232 "
+        "(the bundled spectral-n1's guard: no correction below 5 kHz)",
+    )
     p.set_defaults(run_command=_run_export)
 
 
@@ -260,7 +274,8 @@ def _run_export(args: argparse.Namespace) -> int:
             "model": results["systems"][args.system]["metrics"],
             "model_ms": results["systems"][args.system]["model_ms"],
         }
-    card = export(args.checkpoint, args.out, args.name, extra, args.precisions)
+    options = _model_options(args.model_option)
+    card = export(args.checkpoint, args.out, args.name, extra, args.precisions, options)
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
     errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
     print(f"wrote {args.out}: {sizes}; error against PyTorch: {errors}")

@@ -116,15 +116,18 @@ def export(
     name: str | None = None,
     extra_card: dict[str, Any] | None = None,
     precisions: Sequence[str] = tuple(TOLERANCES),
+    model_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``model.{fp32,fp16,int8}.onnx`` and ``card.json`` into ``out_dir``; return the card.
 
     ``precisions`` picks which of the three files to keep (a bundled model may ship int8 only).
+    ``model_options`` override fields of the model's config that change no weights (such as
+    ``correction_from_bin``); one that changes a weight's shape fails to load.
     """
     unknown = sorted(set(precisions) - set(TOLERANCES))
     if unknown or not precisions:
         raise ValueError(f"precisions must be some of {', '.join(TOLERANCES)}, not {unknown}")
-    model, state = load_model(checkpoint)
+    model, state = load_model(checkpoint, model_options)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
@@ -193,6 +196,8 @@ def export(
             if key in ("config", "epoch", "step")
         },
     }
+    if model_options:
+        card["model_options_at_export"] = dict(model_options)
     card |= extra_card or {}
     (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     return card
