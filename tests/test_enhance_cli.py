@@ -149,3 +149,40 @@ def test_warns_when_the_input_has_more_bandwidth_than_the_model(tmp_path, identi
     assert run([tmp_path / "wide.wav", tmp_path / "narrow.wav"], identity_model) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "wide.wav" in warnings[0] and "11.0 kHz" in warnings[0]
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_error_was():
+    from spectral_enhance.enhance import read_ahead
+
+    def items():
+        yield from range(5)
+        raise ValueError("damaged at 5")
+
+    got = []
+    with pytest.raises(ValueError, match="damaged at 5"):
+        for item in read_ahead(items(), depth=2):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_read_ahead_stops_its_thread_when_closed_early():
+    import threading
+
+    from spectral_enhance.enhance import read_ahead
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    reader = read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(3)] == [0, 1, 2]
+    reader.close()
+    assert closed.wait(2.0)  # the source was closed, so its file would be too
+    assert not any(t.name == "read-ahead" for t in threading.enumerate())

@@ -120,13 +120,18 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         return False
 
     def fetch() -> None:
+        source = iter(items)
         try:
-            for item in items:
+            for item in source:
                 if not put((item, None)):
                     return
             put((end, None))
         except BaseException as error:
             put((end, error))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:  # a generator's file is closed here, in its own thread
+                close()
 
     thread = threading.Thread(target=fetch, name="read-ahead", daemon=True)
     thread.start()
