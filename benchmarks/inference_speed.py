@@ -94,7 +94,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=["model", "e2e", "startup"],
         help="what to measure (without --memory)",
     )
-    parser.add_argument("--e2e-repeats", type=int, default=3, help="runs per end-to-end file")
+    parser.add_argument("--e2e-repeats", type=int, default=7, help="runs per end-to-end file")
     parser.add_argument("--e2e-seconds", type=float, default=180.0, help="end-to-end length")
     parser.add_argument(
         "--e2e-precision", choices=("fp32", "fp16", "int8"), default="int8", help="e2e/memory"
