@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spectral_enhance.inference import usable_cores
+
 __all__ = [
     "cores",
     "machine",
@@ -35,11 +37,8 @@ _PACKAGES = ("numpy", "torch", "onnxruntime")
 
 
 def cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    """CPU cores this process may run on (as the enhancer counts them)."""
+    return usable_cores()
 
 
 def _cpuinfo() -> tuple[str, list[str]]:

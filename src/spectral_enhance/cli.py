@@ -117,13 +117,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
-    p.add_argument(
-        "--model-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a field of the model's config, e.g. input_gain=true (repeatable)",
-    )
+    _add_model_option_flag(p, "set a field of the model's config, e.g. input_gain=true")
     from .train_config import TrainConfig
 
     for f in fields(TrainConfig):
@@ -157,6 +151,16 @@ def _run_train(args: argparse.Namespace) -> int:
     if best:
         print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items()))
     return 0
+
+
+def _add_model_option_flag(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument(
+        "--model-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{help_text} (repeatable; values are JSON)",
+    )
 
 
 def _model_options(items: list[str]) -> dict:
@@ -241,13 +245,10 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
         default=["fp32", "fp16", "int8"],
         help="which ONNX files to keep (all three)",
     )
-    p.add_argument(
-        "--model-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config field that changes no weights, e.g. correction_from_bin=232 "
-        "(the bundled spectral-n1's guard: no correction below 5 kHz)",
+    _add_model_option_flag(
+        p,
+        "override a config field that changes no weights, e.g. correction_from_bin=232 "
+        "(the bundled models' guard: no correction below 5 kHz)",
     )
     p.set_defaults(run_command=_run_export)
 
