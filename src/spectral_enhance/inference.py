@@ -331,15 +331,8 @@ class Enhancer:
         if self.pool is None or len(windows) * channels < 2:
             outs = [self._segment(window, self.model) for window in windows]
         else:
-            units = [(w, c) for w in range(len(windows)) for c in range(channels)]
-            done = list(
-                self.pool.map(
-                    lambda unit: self._segment(
-                        windows[unit[0]][:, unit[1] : unit[1] + 1], self.unit_model, 1
-                    ),
-                    units,
-                )
-            )
+            units = [window[:, c : c + 1] for window in windows for c in range(channels)]
+            done = list(self.pool.map(lambda unit: self._segment(unit, self.unit_model, 1), units))
             outs = [
                 np.concatenate(done[w * channels : (w + 1) * channels], axis=1)
                 for w in range(len(windows))

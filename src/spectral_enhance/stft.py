@@ -126,7 +126,8 @@ def istft(
     """Exact inverse of ``stft(x, pad=True)``: ``[..., 2, frames, bins]`` -> ``[..., num_samples]``.
 
     Least-squares overlap-add: frames are windowed again and the sum is divided by the sum of
-    squared windows, then the analysis padding is trimmed.
+    squared windows, then the analysis padding is trimmed. ``workers``: threads of the FFT (-1: all
+    cores).
     """
     spec = np.asarray(spec, dtype=np.float32)
     complex_spec = np.empty(spec[..., 0, :, :].shape, dtype=np.complex64)
