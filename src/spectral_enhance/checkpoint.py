@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .atomic import atomic_path
 from .models import build_model
 
 __all__ = ["load_checkpoint", "load_model", "save_checkpoint"]
@@ -22,10 +23,8 @@ __all__ = ["load_checkpoint", "load_model", "save_checkpoint"]
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:
     """Write ``checkpoint`` atomically (temporary name, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.part")
-    torch.save(checkpoint, temp)
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        torch.save(checkpoint, temp)
     return path
 
 

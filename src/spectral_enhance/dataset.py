@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .atomic import atomic_path
 from .audio import AudioError, find_audio, read_audio, write_audio
 from .recipe import DegradationRecipe, degrade
 
@@ -129,13 +130,10 @@ def _build_track(path: Path, split: str, out: Path, config: DatasetConfig) -> li
 
 
 def _write_rows(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".part")
-    with open(temp, "w", newline="") as handle:
+    with atomic_path(path) as temp, open(temp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, MANIFEST_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    temp.replace(path)
 
 
 def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[Path, list[dict] | str]:

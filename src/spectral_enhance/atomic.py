@@ -1,0 +1,92 @@
+"""Write-to-a-temporary-name-then-rename: the one place every output file is written through.
+
+Audio, dataset clips, manifests and checkpoints are written under a hidden temporary name in the
+target's folder and renamed over the target only when complete, so an interrupted run (an
+error, Ctrl-C, SIGTERM or SIGHUP) never leaves a half-written file under the final name, and a
+failure leaves no temporary file behind either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["OutputError", "atomic_path", "terminate_on_hangup"]
+
+NAME_MAX = 255  # bytes in one file name on the common Linux, macOS and Windows file systems
+_SUFFIX = ".part"
+_RANDOM = 8  # characters mkstemp adds
+
+
+class OutputError(Exception):
+    """An output that cannot be written; ``str()`` is one line naming it and the problem."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def _problem(error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "cannot write here (permission denied or read-only)"
+    return f"cannot write ({error.strerror or error})"
+
+
+def _prefix(name: str) -> str:
+    """``.NAME.`` cut so that prefix, random part and suffix fit in one file name."""
+    room = NAME_MAX - len(_SUFFIX) - _RANDOM - 2
+    encoded = name.encode()[:room].decode(errors="ignore")
+    return f".{encoded}."
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` if the body succeeds.
+
+    The temporary file is created empty with the permissions a plain ``open`` would give it. On
+    any exception it is removed and an ``OSError`` becomes :class:`OutputError` naming ``target``
+    (a full disk says so).
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(
+            prefix=_prefix(target.name), suffix=_SUFFIX, dir=target.parent
+        )
+        os.close(handle)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(name, 0o666 & ~umask)
+    except OSError as error:
+        raise OutputError(target, _problem(error)) from error
+    temp = Path(name)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException as error:
+        temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(target, _problem(error)) from error
+        raise
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def terminate_on_hangup() -> None:
+    """Make SIGTERM and SIGHUP raise ``KeyboardInterrupt`` as SIGINT does, so cleanup runs.
+
+    For command-line entry points only: it replaces the process's handlers.
+    """
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
