@@ -58,7 +58,7 @@ from harness import (
     write_json,
 )
 
-from spectral_enhance.codec import encode_mp3
+from spectral_enhance.audio.mp3 import encode_mp3
 from spectral_enhance.enhance import enhance_file
 from spectral_enhance.inference import Enhancer, ModelCard, OnnxModel, find_model
 from spectral_enhance.stft import stft

@@ -3,8 +3,9 @@ import pytest
 import soundfile as sf
 
 from conftest import music
+from spectral_enhance.atomic import OutputError
 from spectral_enhance.audio import AudioError, find_audio, read_audio, resample, write_audio
-from spectral_enhance.codec import encode_mp3
+from spectral_enhance.audio.mp3 import encode_mp3
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg"])
@@ -34,8 +35,8 @@ def test_reads_mp3_aligned(tmp_path, song):
     ("name", "content", "problem"),
     [
         ("empty.wav", b"", "empty"),
-        ("text.mp3", b"this is not audio at all, just text" * 20, "not readable"),
-        ("junk.flac", bytes(range(256)) * 8, "not readable"),
+        ("text.mp3", b"this is not audio at all, just text" * 20, "not an audio file"),
+        ("junk.flac", bytes(range(256)) * 8, "not an audio file"),
     ],
 )
 def test_bad_files_raise_one_line_errors(tmp_path, name, content, problem):
@@ -63,23 +64,23 @@ def test_resample_keeps_a_tone():
 
 def test_write_clamps_or_rescales(tmp_path):
     x = np.array([0.5, 2.0, -3.0, 0.25], dtype=np.float32)
-    clamped, _ = sf.read(write_audio(tmp_path / "c.wav", x, 8000, subtype="FLOAT"))
+    clamped, _ = sf.read(write_audio(tmp_path / "c.wav", x, 8000, depth="float"))
     np.testing.assert_allclose(clamped, [0.5, 1.0, -1.0, 0.25])
-    rescaled, _ = sf.read(write_audio(tmp_path / "r.wav", x, 8000, clip="rescale", subtype="FLOAT"))
+    rescaled, _ = sf.read(write_audio(tmp_path / "r.wav", x, 8000, clip="rescale", depth="float"))
     np.testing.assert_allclose(rescaled, x / 3.0, rtol=1e-6)
 
 
 def test_write_leaves_no_temporary_file_and_never_partial(tmp_path):
     out = write_audio(tmp_path / "sub" / "x.flac", np.zeros(100), 8000)
     assert [p.name for p in out.parent.iterdir()] == ["x.flac"]
-    with pytest.raises(AudioError):
+    with pytest.raises(OutputError):
         write_audio(tmp_path / "x.mp3", np.zeros(100), 8000)
 
 
 def test_write_to_unwritable_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(AudioError, match="cannot write"):
+    with pytest.raises(OutputError, match="cannot write"):
         write_audio(blocker / "x.wav", np.zeros(10), 8000)
 
 
@@ -87,37 +88,41 @@ def test_find_audio_walks_folders(tmp_path):
     (tmp_path / "d" / "e").mkdir(parents=True)
     for name in ["d/a.wav", "d/e/b.MP3", "d/notes.txt", "c.flac"]:
         (tmp_path / name).write_bytes(b"x")
-    found = list(find_audio([tmp_path / "d", tmp_path / "c.flac", tmp_path / "missing.wav"]))
-    names = [p.relative_to(tmp_path).as_posix() for p in found]
+    (tmp_path / "covers").mkdir()
+    (tmp_path / "covers" / "front.jpg").write_bytes(b"x")
+    sources = [tmp_path / "d", tmp_path / "c.flac", tmp_path / "missing.wav", tmp_path / "covers"]
+    found = find_audio(sources)
+    names = [p.relative_to(tmp_path).as_posix() for p in found.files]
     assert names == ["d/a.wav", "d/e/b.MP3", "c.flac", "missing.wav"]
+    assert len(found.notes) == 1 and "covers: no audio files" in found.notes[0]
 
 
 @pytest.mark.parametrize(("rate", "channels"), [(22050, 1), (44100, 1), (48000, 2)])
-def test_block_reading_equals_whole_decoding_at_low_bitrate(tmp_path, rate, channels):
-    """libsndfile alone damages samples after each read starts at 32 kbps; blocks must not."""
-    from spectral_enhance.audio import read_blocks
-    from spectral_enhance.codec import decode_mp3
+def test_blocks_equal_whole_decoding_at_low_bitrate(tmp_path, rate, channels):
+    from spectral_enhance.audio import open_audio
 
     x = music(6.0, rate, channels=channels)
     path = tmp_path / "low.mp3"
     path.write_bytes(encode_mp3(x, rate, 32))
-    whole, _ = decode_mp3(path)
-    got_rate, got_channels, length, blocks = read_blocks(path, block=50_000)
-    parts = list(blocks)
-    assert (got_rate, got_channels, length) == (rate, channels, len(x))
-    assert max(len(p) for p in parts) == 50_000
-    # Equal but for float rounding in the decoder's warm-up (the damage it avoids is ~0.1).
-    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
+    whole, _ = read_audio(path)
+    with open_audio(path) as reader:
+        parts = list(reader.blocks(block=50_000))
+        assert (reader.info.sample_rate, reader.info.channels) == (rate, channels)
+    assert max(len(p) for p in parts) < 60_000
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    assert len(whole) == len(x) and whole.shape[1] == channels
 
 
-def test_block_reading_of_other_formats(tmp_path):
-    from spectral_enhance.audio import read_blocks
+def test_blocks_of_other_formats_resampled_to_the_rounded_length(tmp_path):
+    from spectral_enhance.audio import open_audio, resampled_length
 
     x = music(2.0, 44100, channels=2)
     sf.write(tmp_path / "a.flac", x, 44100, subtype="PCM_24")
-    _, _, length, blocks = read_blocks(tmp_path / "a.flac", block=10_000)
-    np.testing.assert_allclose(np.concatenate(list(blocks)), x, atol=1e-6)
-    assert length == len(x)
+    with open_audio(tmp_path / "a.flac") as reader:
+        np.testing.assert_allclose(np.concatenate(list(reader.blocks(block=10_000))), x, atol=1e-6)
+    with open_audio(tmp_path / "a.flac") as reader:
+        y = np.concatenate(list(reader.blocks(rate=22050, block=10_000)))
+    assert len(y) == resampled_length(len(x), 44100, 22050)
 
 
 def test_outputs_get_ordinary_permissions(tmp_path):

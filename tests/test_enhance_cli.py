@@ -3,8 +3,9 @@ import pytest
 import soundfile as sf
 
 from conftest import music
+from spectral_enhance.audio import read_audio
+from spectral_enhance.audio.mp3 import encode_mp3
 from spectral_enhance.cli import main
-from spectral_enhance.codec import decode_mp3, encode_mp3
 from spectral_enhance.export import export
 from tiny import tiny_checkpoint, tiny_waveform_checkpoint
 
@@ -25,7 +26,7 @@ def test_mp3_output_is_aligned_and_exactly_as_long(tmp_path, identity_model):
     song.write_bytes(encode_mp3(music(3.0, 22050), 22050, 32))
     assert run([song], identity_model) == 0
     out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
-    decoded, _ = decode_mp3(song)
+    decoded, _ = read_audio(song)
     assert rate == 22050 and len(out) == len(decoded)
     np.testing.assert_allclose(out, decoded[:, 0], atol=2e-4)  # 16-bit output
 
@@ -37,7 +38,7 @@ def test_waveform_baseline_output_is_aligned_and_exactly_as_long(tmp_path, arch)
     song.write_bytes(encode_mp3(music(5.0, 22050, channels=2), 22050, 32))
     assert run([song], str(tmp_path / "onnx")) == 0
     out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
-    decoded, _ = decode_mp3(song)
+    decoded, _ = read_audio(song)
     assert rate == 22050 and out.shape == decoded.shape
     np.testing.assert_allclose(out, decoded, atol=2e-4)  # 16-bit output
 
@@ -80,9 +81,9 @@ def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, identity_model, caps
     good = tmp_path / "good.wav"
     sf.write(good, music(1.0), 22050)
     tagged = encode_mp3(music(2.0), 22050, 128)
+    (tmp_path / "truncated.mp3").write_bytes(tagged[: len(tagged) // 2])
     bad = {
         "empty.wav": b"",
-        "truncated.mp3": tagged[: len(tagged) // 2],
         "corrupt.flac": b"fLaC" + bytes(range(256)) * 4,
         "notes.mp3": b"these are my notes, not audio\n" * 40,
     }
@@ -99,7 +100,10 @@ def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, identity_model, caps
         assert sum(name in line for line in errors) == 1, (name, err)
     assert "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
-    assert "1 enhanced, 0 skipped, 6 failed" in err
+    assert "2 enhanced, 0 kept (output exists), 0 skipped, 5 failed" in err
+    # A file that ends early is enhanced as far as it goes, and says so.
+    (early,) = [line for line in err.splitlines() if "truncated.mp3: ends early" in line]
+    assert early.startswith("warning:") and "missing" in early
 
 
 def test_silent_input_warns_and_succeeds(tmp_path, identity_model, capsys):
@@ -147,7 +151,7 @@ def test_warns_when_the_input_has_more_bandwidth_than_the_model(tmp_path, identi
     sf.write(tmp_path / "wide.wav", 0.1 * rng.standard_normal((44100, 2)), 44100)
     sf.write(tmp_path / "narrow.wav", music(1.0, 22050), 22050)
     assert run([tmp_path / "wide.wav", tmp_path / "narrow.wav"], identity_model) == 0
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
     assert len(warnings) == 1 and "wide.wav" in warnings[0] and "11.0 kHz" in warnings[0]
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .audio.write import BIT_DEPTHS
 
 __all__ = ["get_parser", "main"]
 
@@ -174,37 +176,87 @@ def _model_options(items: list[str]) -> dict:
     return options
 
 
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], refused at parse time otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}")
+        return value
+
+    return parse
+
+
+def _bundled_help() -> str:
+    from .inference import bundled_models
+
+    return ", ".join(bundled_models()) or "none"
+
+
 def _add_enhance(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "enhance",
         help="restore MP3s (or any audio): files or folders",
         description="Enhance each INPUT (files, or folders searched for audio) into "
         "NAME.enhanced.wav beside it or in --out. The output is aligned to the sample with the "
-        "decoded input and lasts exactly as long.",
+        "decoded input and lasts exactly as long. Inputs are typed by content and never "
+        "written; an existing output is kept unless --overwrite; two inputs that would write "
+        "the same output are refused by name. Exit code 1 if any input failed or none could "
+        "be enhanced.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
-    p.add_argument("-o", "--out", type=Path, help="folder for the outputs (created if missing)")
-    p.add_argument("--format", choices=("wav", "flac"), default="wav", help="output format (wav)")
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="folder for the outputs (created if missing; default: beside each input)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("wav", "flac"),
+        default="wav",
+        help="output file format (wav)",
+    )
+    p.add_argument(
+        "--bit-depth",
+        choices=BIT_DEPTHS,
+        help="output samples: float keeps peaks above full scale (WAV only; the WAV default); "
+        "16, 24 (the FLAC default) or 32-bit integers clip them, and the run says how many",
+    )
     _add_model_options(p)
-    p.add_argument("--sample-rate", type=int, help="output rate (default: the model's, 22050 Hz)")
+    p.add_argument(
+        "--sample-rate",
+        type=_bounded_int(8000, 384000),
+        help="output sample rate in Hz (default: the model's, 22050 Hz); the enhanced signal is "
+        "resampled to it and keeps the input's duration",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (1)")
-    p.add_argument("--threads", type=int, default=0, help="threads per job (0: all cores)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--jobs", type=_bounded_int(1, 64), default=1, help="files processed in parallel (1)"
+    )
+    p.add_argument(
+        "--threads", type=_bounded_int(0, 256), default=0, help="threads per job (0: all cores)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run_command=_run_enhance)
 
 
 def _run_enhance(args: argparse.Namespace) -> int:
     from .enhance import enhance_files
+    from .inference import Enhancer
 
+    if args.format == "flac" and args.bit_depth in ("32", "float"):
+        raise ValueError(f"FLAC holds 16 or 24-bit samples, not {args.bit_depth}")
     load_args = {
         "model": args.model,
         "backend": args.backend,
         "precision": args.precision,
         "threads": args.threads or (1 if args.jobs > 1 else 0),
     }
-    from .inference import Enhancer
-
     Enhancer.load(**load_args)  # fail early, once, on a bad --model
     report = enhance_files(
         args.inputs,
@@ -215,9 +267,10 @@ def _run_enhance(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         jobs=args.jobs,
         progress=not args.quiet,
+        depth=args.bit_depth,
     )
     print(report.summary(), file=sys.stderr)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.nothing_possible else 0
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:
@@ -380,7 +433,10 @@ def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spectral-enhance",
         description="Restore low-bitrate MP3 music: rebuild the high band a codec removed.",
+        epilog=f"Bundled models: {_bundled_help()}. `spectral-enhance COMMAND --help` explains "
+        "each command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in _COMMANDS:
         add(commands)
@@ -398,15 +454,28 @@ _COMMANDS = [
 ]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spectral-enhance")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage)."""
+    from .atomic import OutputError, terminate_on_hangup
+    from .audio import AudioError
+
     args = get_parser().parse_args(argv)
+    terminate_on_hangup()
     try:
         return args.run_command(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, AudioError, OutputError) as error:
         print(f"spectral-enhance {args.command}: error: {error}", file=sys.stderr)
         return 1
 

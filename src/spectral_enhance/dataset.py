@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .atomic import atomic_path
-from .audio import AudioError, find_audio, read_audio, write_audio
+from .audio import AudioError, decode, find_audio, write_audio
 from .recipe import DegradationRecipe, degrade
 
 __all__ = [
@@ -72,6 +72,7 @@ class BuildReport:
     tracks_done: int = 0
     tracks_skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     clips: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
 
 
@@ -101,10 +102,12 @@ def _clip_starts(high: np.ndarray, config: DatasetConfig) -> list[int]:
     return [s for s in starts if np.sqrt(np.mean(high[s : s + config.clip_samples] ** 2)) > floor]
 
 
-def _build_track(path: Path, split: str, out: Path, config: DatasetConfig) -> list[dict]:
-    """Degrade one track and write its clips; returns its manifest rows."""
-    samples, rate = read_audio(path)
-    low, high = degrade(samples, rate, config.recipe)
+def _build_track(
+    path: Path, split: str, out: Path, config: DatasetConfig
+) -> tuple[list[dict], list[str]]:
+    """Degrade one track and write its clips; returns its manifest rows and decoding warnings."""
+    decoded = decode(path)
+    low, high = degrade(decoded.samples, decoded.sample_rate, config.recipe)
     name = track_id(path)
     rows = []
     for index, start in enumerate(_clip_starts(high, config)):
@@ -126,7 +129,7 @@ def _build_track(path: Path, split: str, out: Path, config: DatasetConfig) -> li
             }
         )
     _write_rows(out / ".tracks" / f"{name}.csv", rows)
-    return rows
+    return rows, decoded.warnings
 
 
 def _write_rows(path: Path, rows: list[dict]) -> None:
@@ -136,12 +139,11 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[Path, list[dict] | str]:
-    path = job[0]
+def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[list[dict] | str, list[str]]:
     try:
-        return path, _build_track(*job)
+        return _build_track(*job)
     except AudioError as error:
-        return path, str(error)
+        return str(error), []
 
 
 def build_dataset(
@@ -164,7 +166,10 @@ def build_dataset(
         raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
     settings.write_text(json.dumps(wanted, indent=2) + "\n")
 
-    tracks = list(dict.fromkeys(find_audio(sources)))
+    found = find_audio(sources)
+    for note in found.notes:
+        tqdm.write(note)
+    tracks = list(dict.fromkeys(found.files))
     splits = assign_splits(tracks, config.split, config.seed)
     report = BuildReport()
     todo = []
@@ -178,8 +183,11 @@ def build_dataset(
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context) if jobs > 1 else None
     try:
-        for _path, result in pool.map(_run, todo) if pool else map(_run, todo):
+        for result, warnings in pool.map(_run, todo) if pool else map(_run, todo):
             bar.update()
+            for warning in warnings:
+                tqdm.write(f"warning: {warning}")
+            report.warnings += warnings
             if isinstance(result, str):
                 report.failed.append(result)
                 tqdm.write(f"skipped {result}")

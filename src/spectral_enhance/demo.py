@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import read_audio, write_audio
-from .codec import encode_mp3
+from .audio.mp3 import encode_mp3
 from .enhance import enhance_file
 from .inference import Enhancer
 from .metrics import log_spectral_distance, lsd_above, snr

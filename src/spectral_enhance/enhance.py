@@ -1,9 +1,12 @@
-"""The main job: enhance many files, streaming each one so memory stays bounded at any length.
+"""The batch runner: enhance many files, streaming each one so memory stays bounded at any length.
 
-Each file is read in blocks (MP3 gapless, as :mod:`spectral_enhance.codec` decodes it), resampled
-to the model's rate, enhanced by :class:`~spectral_enhance.inference.Enhancer`, resampled to the
-output rate and written block by block under a temporary name that is renamed when complete.
-A file that fails is reported and the others go on.
+Inputs are found (:mod:`spectral_enhance.audio.files`), each output name is decided before any
+work starts (an existing output is kept without ``overwrite``; two inputs that would write the
+same output are refused by name), and then each file is decoded block by block
+(:mod:`spectral_enhance.audio.decode`), resampled to the model's rate, enhanced by
+:class:`~spectral_enhance.inference.Enhancer`, resampled to the output rate and written by the
+output writer (:mod:`spectral_enhance.audio.write`) under a temporary name renamed when
+complete. A file that fails is reported and the others go on; nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -20,83 +23,115 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-import soundfile as sf
-import soxr
 
-from .audio import (
-    AUDIO_EXTENSIONS,
-    AudioError,
-    find_audio,
-    read_blocks,
-    resampled_length,
-    temporary_path,
-)
+from .atomic import OutputError, terminate_on_hangup
+from .audio import AudioError, AudioInfo, StreamResampler, find_audio, open_audio
+from .audio.write import FORMATS, audio_writer, output_suffix
 from .inference import Enhancer
 
-__all__ = ["BatchReport", "enhance_file", "enhance_files", "output_path"]
+__all__ = [
+    "BatchReport",
+    "FileResult",
+    "enhance_file",
+    "enhance_files",
+    "output_path",
+    "plan_outputs",
+    "read_ahead",
+]
 
 T = TypeVar("T")
-FORMATS = {"wav": ("WAV", ".wav"), "flac": ("FLAC", ".flac")}
 SUFFIX = ".enhanced"
 
 
 @dataclass
+class FileResult:
+    """What enhancing one file gave: its input's facts, seconds of audio, warnings."""
+
+    info: AudioInfo
+    seconds: float
+    warnings: list[str]
+
+
+@dataclass
 class BatchReport:
-    """Totals of a batch, for the closing summary."""
+    """Totals of a batch, for the closing summary; every skipped input is named in ``notes``."""
 
     done: int = 0
-    skipped: int = 0
+    exist: int = 0
+    refused: int = 0
     failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds_of_audio: float = 0.0
     wall_seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_possible(self) -> bool:
+        """True when no input given could be enhanced (not even one whose output exists)."""
+        return self.done == 0 and self.exist == 0
 
     def summary(self) -> str:
-        """One line: files done and failed, audio seconds, wall time and times real time."""
+        """One line: files done, kept, refused and failed, warnings, audio and wall seconds."""
         speed = self.seconds_of_audio / self.wall_seconds if self.wall_seconds else 0.0
-        return (
-            f"{self.done} enhanced, {self.skipped} skipped, {len(self.failed)} failed; "
+        line = (
+            f"{self.done} enhanced, {self.exist} kept (output exists), {self.refused} skipped, "
+            f"{len(self.failed)} failed, {len(self.warnings)} warning(s); "
             f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
             f"({speed:.0f}x real time)"
         )
+        if self.nothing_possible:
+            line = "nothing enhanced: " + line
+        return line
 
 
 def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
     """``NAME.enhanced.wav`` beside the input, or inside ``out_dir``."""
-    name = source.stem + SUFFIX + FORMATS[fmt][1]
-    return (out_dir or source.parent) / name
+    return (out_dir or source.parent) / (source.stem + SUFFIX + output_suffix(fmt))
 
 
-def _wide_band_warning(path: Path, block: np.ndarray, rate: int, model_rate: int) -> str | None:
-    """A warning when the input holds content above the model's band (it will be removed)."""
-    if rate <= model_rate or len(block) < 4096:
-        return None
-    spectrum = np.abs(np.fft.rfft(block.mean(axis=1) * np.hanning(len(block)))) ** 2
-    above = spectrum[int(len(spectrum) * model_rate / rate) :].sum()
-    if above <= 1e-4 * spectrum.sum():
-        return None
-    return (
-        f"{path}: has content above {model_rate / 2000:.1f} kHz, which the model's "
-        f"{model_rate} Hz output does not carry; that band is not kept"
-    )
+def _is_output(path: Path) -> bool:
+    return path.stem.endswith(SUFFIX) and path.suffix.lower() in (".wav", ".flac")
 
 
-class _Resampler:
-    """Streaming soxr resampling whose total output has exactly the rounded length."""
+def plan_outputs(
+    sources: Sequence[str | os.PathLike], out_dir: Path | None, fmt: str, overwrite: bool
+) -> tuple[list[tuple[Path, Path]], BatchReport]:
+    """Pair each input with its output before any work, and name every input left out.
 
-    def __init__(self, rate_in: int, rate_out: int, channels: int, total_in: int) -> None:
-        self.same = rate_in == rate_out
-        self.left = resampled_length(total_in, rate_in, rate_out)
-        if not self.same:
-            self.stream = soxr.ResampleStream(rate_in, rate_out, channels, "float32", "VHQ")
-
-    def __call__(self, block: np.ndarray, last: bool = False) -> np.ndarray:
-        out = block if self.same else self.stream.resample_chunk(block, last=last)
-        out = out[: self.left]
-        if last and len(out) < self.left:
-            out = np.pad(out, ((0, self.left - len(out)), (0, 0)))
-        self.left -= len(out)
-        return out
+    Left out: this tool's own outputs, a second input whose output name is taken (by another
+    input or by an input file itself), an existing output without ``overwrite``, and folders
+    holding no audio file.
+    """
+    report = BatchReport()
+    found = find_audio(sources)
+    report.notes += found.notes
+    report.refused += len(found.notes)
+    inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
+    claimed: dict[Path, Path] = {}
+    jobs = []
+    for source in dict.fromkeys(found.files):
+        target = output_path(source, out_dir, fmt)
+        key = target.resolve()
+        if _is_output(source):
+            report.notes.append(f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
+            report.refused += 1
+        elif key in claimed:
+            report.notes.append(
+                f"{source}: its output {target} is also {claimed[key]}'s; skipped (rename one, "
+                "or enhance them into different folders with -o)"
+            )
+            report.refused += 1
+        elif key in inputs:
+            report.notes.append(f"{source}: its output {target} is an input; skipped")
+            report.refused += 1
+        elif target.exists() and not overwrite:
+            report.notes.append(f"{target}: exists, kept (use --overwrite to replace it)")
+            report.exist += 1
+            claimed[key] = source
+        else:
+            claimed[key] = source
+            jobs.append((source, target))
+    return jobs, report
 
 
 def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
@@ -148,74 +183,88 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         thread.join()
 
 
+def _wide_band_warning(path: Path, block: np.ndarray, rate: int, model_rate: int) -> str | None:
+    """A warning when the input holds content above the model's band (it will be removed)."""
+    if rate <= model_rate or len(block) < 4096:
+        return None
+    spectrum = np.abs(np.fft.rfft(block.mean(axis=1) * np.hanning(len(block)))) ** 2
+    above = spectrum[int(len(spectrum) * model_rate / rate) :].sum()
+    if above <= 1e-4 * spectrum.sum():
+        return None
+    return (
+        f"{path}: has content above {model_rate / 2000:.1f} kHz, which the model's "
+        f"{model_rate} Hz output does not carry; that band is not kept"
+    )
+
+
 def enhance_file(
     enhancer: Enhancer,
     source: Path,
     target: Path,
     fmt: str = "wav",
     output_rate: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[float, list[str]]:
-    """Enhance one file into ``target``; returns (seconds of audio, warnings)."""
-    rate, channels, length, blocks = read_blocks(source)
-    out_rate = output_rate or enhancer.sample_rate
-    model_length = resampled_length(length, rate, enhancer.sample_rate)
-    if model_length < enhancer.stft.fft_length:
-        raise AudioError(source, f"too short ({length} samples; one STFT frame needs more)")
-    to_model = _Resampler(rate, enhancer.sample_rate, channels, length)
-    to_output = _Resampler(enhancer.sample_rate, out_rate, channels, model_length)
-    stream = enhancer.stream(progress)
-    next(stream)
-    warnings: list[str] = []
-    clipped = 0
-    temp = temporary_path(target)
-    try:
-        format_name = FORMATS[fmt][0]
-        with sf.SoundFile(temp, "w", out_rate, channels, "PCM_16", format=format_name) as out:
+    progress: Callable[[float, float | None], None] | None = None,
+    depth: str | None = None,
+) -> FileResult:
+    """Enhance one file into ``target`` (format ``fmt``, bit depth ``depth``).
 
-            def write(data: np.ndarray) -> None:
-                nonlocal clipped
-                clipped += int(np.count_nonzero(np.abs(data) > 1.0))
-                out.write(np.clip(data, -1.0, 1.0))
+    ``progress(seconds_done, seconds_expected)`` is called as the file advances; the expected
+    length is the container's estimate (None if it has none). Raises :class:`AudioError` for
+    an unreadable input and :class:`OutputError` for an unwritable output.
+    """
+    model_rate = enhancer.sample_rate
+    with open_audio(source) as reader:
+        info = reader.info
+        out_rate = output_rate or model_rate
+        to_model = StreamResampler(info.sample_rate, model_rate, info.channels)
+        to_output = StreamResampler(model_rate, out_rate, info.channels)
+        expected = info.estimated_samples / info.sample_rate if info.estimated_samples else None
+        done = 0
 
-            def read() -> Iterator[tuple[np.ndarray, float]]:
-                for index, block in enumerate(blocks):
-                    if index == 0 and (
-                        note := _wide_band_warning(source, block, rate, enhancer.sample_rate)
-                    ):
-                        warnings.append(note)
-                    yield to_model(block), float(np.abs(block).max(initial=0.0))
+        def advanced(samples: int) -> None:
+            nonlocal done
+            done += samples
+            if progress:
+                progress(done / model_rate, expected)
 
-            peak = 0.0
-            for block, block_peak in read_ahead(read()):
+        stream = enhancer.stream(advanced)
+        next(stream)
+        warnings: list[str] = []
+
+        def blocks() -> Iterator[tuple[np.ndarray, float]]:
+            rate = info.sample_rate
+            for index, block in enumerate(reader.blocks()):
+                if index == 0 and (note := _wide_band_warning(source, block, rate, model_rate)):
+                    warnings.append(note)
+                yield to_model(block), float(np.abs(block).max(initial=0.0))
+            yield to_model(np.zeros((0, info.channels), np.float32), last=True), 0.0
+
+        with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
+            peak, received = 0.0, 0
+            for block, block_peak in read_ahead(blocks()):
                 peak = max(peak, block_peak)
-                write(to_output(stream.send(block)))
-            tail = to_model(np.zeros((0, channels), np.float32), last=True)
-            write(to_output(stream.send(tail)))
-            write(to_output(stream.send(None), last=True))
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+                received += len(block)
+                sink.write(to_output(stream.send(block)))
+            if received < enhancer.stft.fft_length:
+                raise AudioError(
+                    source,
+                    f"too short ({received} samples at {model_rate} Hz; one STFT frame "
+                    f"needs {enhancer.stft.fft_length})",
+                )
+            sink.write(to_output(stream.send(None), last=True))
+        warnings = reader.warnings + warnings
     if peak == 0.0:
         warnings.append(f"{source}: is silent; the output is silent too")
-    if clipped:
-        warnings.append(f"{target}: {clipped} samples clipped to [-1, 1]")
-    return length / rate, warnings
-
-
-def collect_inputs(sources: Sequence[str | os.PathLike]) -> list[Path]:
-    """Input files: named files as they are, folders searched for audio (not our own outputs)."""
-    found = []
-    for path in find_audio(sources):
-        if path.stem.endswith(SUFFIX) and path.suffix.lower() in AUDIO_EXTENSIONS:
-            continue
-        found.append(path)
-    return list(dict.fromkeys(found))
+    if sink.clipped:
+        warnings.append(
+            f"{target}: {sink.clipped} samples beyond full scale clipped (peak "
+            f"{20 * np.log10(sink.peak):+.1f} dBFS); use --bit-depth float to keep them"
+        )
+    return FileResult(info, reader.samples_read / info.sample_rate, warnings)
 
 
 _worker: Enhancer | None = None
-_SECONDS_BAR = "{desc}: {n:.0f} s of audio [{elapsed}, {rate_fmt}]"
+_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
 
 
 def _init_worker(load_args: dict) -> None:
@@ -223,26 +272,31 @@ def _init_worker(load_args: dict) -> None:
     _worker = Enhancer.load(**load_args)
 
 
-def _enhance_one(
-    job: tuple[Path, Path, str, int | None, bool],
-) -> tuple[Path, float, list[str], str | None]:
-    source, target, fmt, rate, show_blocks = job
+def _init_pool_worker(load_args: dict) -> None:
+    terminate_on_hangup()  # a worker's SIGTERM cleans up its temporary file too
+    _init_worker(load_args)
+
+
+def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
+    source, target, fmt, rate, depth, show_bar = job
     try:
-        if not show_blocks:
-            seconds, warnings = enhance_file(_worker, source, target, fmt, rate)
-            return source, seconds, warnings, None
+        if not show_bar:
+            return source, enhance_file(_worker, source, target, fmt, rate, depth=depth), None
         from tqdm import tqdm
 
-        with tqdm(desc=source.name, unit="s", leave=False, bar_format=_SECONDS_BAR) as bar:
-            per_second = 1.0 / _worker.sample_rate
-            seconds, warnings = enhance_file(
-                _worker, source, target, fmt, rate, lambda n: bar.update(n * per_second)
-            )
-        return source, seconds, warnings, None
-    except AudioError as error:
-        return source, 0.0, [], str(error)
+        with tqdm(desc=source.name, unit="s", leave=False, bar_format=_BAR, total=None) as bar:
+
+            def progress(seconds: float, expected: float | None) -> None:
+                if expected and bar.total != expected:
+                    bar.total = max(expected, seconds)
+                bar.update(seconds - bar.n)
+
+            result = enhance_file(_worker, source, target, fmt, rate, progress, depth)
+        return source, result, None
+    except (AudioError, OutputError) as error:
+        return source, None, str(error)
     except Exception as error:  # one bad file must not stop the batch
-        return source, 0.0, [], f"{source}: {type(error).__name__}: {error}"
+        return source, None, f"{source}: {type(error).__name__}: {error}"
 
 
 def enhance_files(
@@ -255,6 +309,7 @@ def enhance_files(
     jobs: int = 1,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    depth: str | None = None,
 ) -> BatchReport:
     """Enhance every input; the model is loaded once per process. Returns the batch totals.
 
@@ -264,42 +319,40 @@ def enhance_files(
 
     from tqdm import tqdm
 
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}")
     log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     started = time.monotonic()
-    report = BatchReport()
-    todo = []
-    for source in collect_inputs(sources):
-        target = output_path(source, out_dir, fmt)
-        if target.exists() and not overwrite:
-            log(f"{target}: exists, skipped (use --overwrite to replace it)")
-            report.skipped += 1
-        else:
-            todo.append((source, target, fmt, output_rate, progress and jobs == 1))
+    planned, report = plan_outputs(sources, out_dir, fmt, overwrite)
+    for note in report.notes:
+        log(note)
+    todo = [(s, t, fmt, output_rate, depth, progress and jobs == 1) for s, t in planned]
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
     if jobs > 1 and len(todo) > 1:
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_worker, initargs=(load_args,)
+            jobs, mp_context=context, initializer=_init_pool_worker, initargs=(load_args,)
         )
         results = pool.map(_enhance_one, todo)
     else:
         pool = None
-        _init_worker(load_args)
+        if todo:
+            _init_worker(load_args)
         results = map(_enhance_one, todo)
     try:
-        for source, seconds, warnings, error in results:
+        for (source, result, error), (_, target) in zip(results, planned, strict=True):
             bar.update()
-            for warning in warnings:
-                log(f"warning: {warning}")
-            report.warnings += warnings
-            if error:
+            if error or result is None:
                 log(f"error: {error}")
-                report.failed.append(error)
-            else:
-                report.done += 1
-                report.seconds_of_audio += seconds
-                log(f"{source} -> {output_path(source, out_dir, fmt)}")
+                report.failed.append(str(error))
+                continue
+            for warning in result.warnings:
+                log(f"warning: {warning}")
+            report.warnings += result.warnings
+            report.done += 1
+            report.seconds_of_audio += result.seconds
+            log(f"{source} -> {target}")
     finally:
         bar.close()
         if pool:

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .audio import resample, to_mono
-from .codec import decode_mp3, encode_mp3
+from .audio import decode, resample, to_mono
+from .audio.mp3 import encode_mp3
 
 __all__ = ["DegradationRecipe", "degrade"]
 
@@ -37,7 +37,7 @@ class DegradationRecipe:
 
 def transcode(samples: np.ndarray, sample_rate: int, bitrate: int) -> np.ndarray:
     """Encode to MP3 at ``bitrate`` kbps and decode again, aligned and of the same length."""
-    decoded, _ = decode_mp3(encode_mp3(samples, sample_rate, bitrate))
+    decoded = decode(encode_mp3(samples, sample_rate, bitrate)).samples
     return decoded[:, 0] if samples.ndim == 1 else decoded
 
 

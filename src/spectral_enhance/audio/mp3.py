@@ -1,40 +1,36 @@
-"""Sample-exact MP3 encoding (LAME through ``lameenc``) and gapless decoding (libsndfile).
+"""The MP3 format's gapless facts: LAME encoding with a tag, and where a decode's signal lies.
 
 An MP3 decodes later and longer than what was encoded: LAME delays the signal by 576 samples
-and the decoder by 529 more, and the last frame is padded. Gapless players read the delay and the
-padding from the LAME tag of the first ("Info") frame. ``lameenc`` writes no such frame, so
-:func:`encode_mp3` adds one; :func:`decode_mp3` reads it back and trims the decoded samples,
-whether or not the decoder underneath already did. Files without a LAME tag are trimmed by the
-usual LAME encoder delay plus the decoder delay (1,105 samples) and keep their padded tail.
+and every decoder by 529 more, and the last frame is padded. Gapless players read the delay and
+the padding from the LAME tag of the first ("Info"/"Xing") frame, or from an iTunes
+``iTunSMPB`` comment. ``lameenc`` writes no tag, so :func:`encode_mp3` adds one; the rule for
+reading them back is :func:`gapless_span`, which :mod:`spectral_enhance.audio.decode` applies
+to every MP3 it decodes (see its module doc for the whole rule).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import lameenc
 import numpy as np
-import soundfile as sf
 
 __all__ = [
     "DECODER_DELAY",
     "ENCODER_DELAY",
     "GaplessInfo",
-    "decode_mp3",
     "encode_mp3",
+    "first_frame_offset",
     "gapless_span",
-    "quiet_decoder",
+    "id3v2_end",
+    "parse_itunsmpb",
     "read_gapless_info",
 ]
 
 ENCODER_DELAY = 576  # LAME's delay for input at its output rate (lame_get_encoder_delay)
 DECODER_DELAY = 529  # the MP3 synthesis filterbank's delay, added by every decoder
+HEAD_SCAN = 65536  # bytes after the ID3v2 tags searched for the first frame
 
 # Bitrates (kbps) by header index, for MPEG-1 and MPEG-2/2.5 layer III.
 _BITRATES = {
@@ -69,21 +65,23 @@ class _Frame:
 
 @dataclass(frozen=True)
 class GaplessInfo:
-    """Encoder delay and padding from a LAME tag, and the audio frames it counts."""
+    """Where the encoded signal lies in a decode: skip ``delay`` + 529 samples, keep ``length``.
+
+    ``source`` says which tag told (``LAME tag`` or ``iTunSMPB``).
+    """
 
     delay: int
-    padding: int
-    frames: int
-    samples_per_frame: int
+    length: int
+    source: str
 
     @property
-    def length(self) -> int:
-        """Samples of the original signal."""
-        return self.frames * self.samples_per_frame - self.delay - self.padding
+    def start(self) -> int:
+        """Decoded samples before the signal: the encoder's delay and the decoder's."""
+        return self.delay + DECODER_DELAY
 
 
 def _parse_header(data: bytes, offset: int) -> _Frame | None:
-    if offset + 4 > len(data):
+    if offset < 0 or offset + 4 > len(data):
         return None
     b1, b2, b3 = data[offset + 1], data[offset + 2], data[offset + 3]
     if data[offset] != 0xFF or (b1 & 0xE0) != 0xE0:
@@ -100,71 +98,97 @@ def _parse_header(data: bytes, offset: int) -> _Frame | None:
     return _Frame(offset, version_bits, sample_rate, bitrate, (b3 >> 6) == 3, padding, size)
 
 
-def _skip_id3(data: bytes) -> int:
-    if data[:3] == b"ID3" and len(data) >= 10:
-        size = (data[6] & 127) << 21 | (data[7] & 127) << 14 | (data[8] & 127) << 7 | data[9] & 127
-        return 10 + size + (10 if data[5] & 0x10 else 0)
-    return 0
+def id3v2_end(head: bytes) -> int:
+    """Bytes taken by the ID3v2 tags at the start of ``head``: any number, any size.
+
+    The end may lie beyond ``head``: the caller reads on from there.
+    """
+    offset = 0
+    while head[offset : offset + 3] == b"ID3" and len(head) >= offset + 10:
+        size_bytes = head[offset + 6 : offset + 10]
+        if any(b & 0x80 for b in size_bytes):  # not a sync-safe size: not a tag
+            break
+        size = 0
+        for b in size_bytes:
+            size = size << 7 | b
+        offset += 10 + size + (10 if head[offset + 5] & 0x10 else 0)
+    return offset
+
+
+def _first_frame(data: bytes) -> _Frame | None:
+    """The first layer III frame in ``data`` that another frame follows (or that ends it).
+
+    Junk before the audio is skipped as a decoder resynchronises; a false sync inside the junk
+    is rejected because no frame header follows it.
+    """
+    offset = data.find(b"\xff")
+    while 0 <= offset < len(data) - 4:
+        frame = _parse_header(data, offset)
+        if frame is not None:
+            after = offset + frame.size
+            if after + 4 > len(data) or _parse_header(data, after) is not None:
+                return frame
+        offset = data.find(b"\xff", offset + 1)
+    return None
+
+
+def first_frame_offset(head: bytes) -> int | None:
+    """Where the first real frame of ``head`` (bytes after the ID3v2 tags) starts, if any."""
+    first = _first_frame(head)
+    return None if first is None else first.offset
 
 
 def _frames(data: bytes) -> list[_Frame]:
-    """Walk the frames of an MP3 stream (after any ID3v2 tag) until the first break."""
-    offset = _skip_id3(data)
-    frames = []
-    while (frame := _parse_header(data, offset)) is not None and frame.size > 0:
+    """The frames of an MP3 stream (after any ID3v2 tags and junk) up to the first break."""
+    start = id3v2_end(data)
+    first = _first_frame(data[start : start + HEAD_SCAN])
+    frames: list[_Frame] = []
+    offset = start + first.offset if first else len(data)
+    while (frame := _parse_header(data, offset)) is not None:
         frames.append(frame)
         offset += frame.size
     return frames
 
 
-@contextlib.contextmanager
-def quiet_decoder(active: bool = True) -> Iterator[None]:
-    """Silence what libmpg123 prints on the C standard error while decoding.
+def read_gapless_info(head: bytes) -> GaplessInfo | None:
+    """The LAME tag in the first frame of ``head`` (bytes from after the ID3v2 tags), or None.
 
-    It reports recoverable stream problems (a bit reservoir a decoder cannot reach, a resync)
-    there directly, which would garble a command's own output; real failures still raise.
+    A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing.
     """
-    if not active:
-        yield
-        return
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def read_gapless_info(data: bytes) -> GaplessInfo | None:
-    """LAME tag of an MP3 stream's first frame, or None if the stream has no Xing/Info tag."""
-    frames = _frames(data[:65536])
-    if not frames:
+    first = _first_frame(head)
+    if first is None:
         return None
-    first = frames[0]
     pos = first.offset + 4 + first.side_info
-    tag = data[pos : pos + 4]
-    if tag not in (b"Xing", b"Info"):
+    if head[pos : pos + 4] not in (b"Xing", b"Info") or len(head) < pos + 8:
         return None
-    (flags,) = struct.unpack(">I", data[pos + 4 : pos + 8])
-    count = None
+    (flags,) = struct.unpack(">I", head[pos + 4 : pos + 8])
     pos += 8
-    if flags & 1:
-        (count,) = struct.unpack(">I", data[pos : pos + 4])
-        pos += 4
-    pos += 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
-    lame = data[pos : pos + 36]
-    if count is None or len(lame) < 24:
+    if not flags & 1:
+        return None
+    (frames,) = struct.unpack(">I", head[pos : pos + 4])
+    pos += 4 + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
+    lame = head[pos : pos + 36]
+    if frames == 0 or len(lame) < 24 or not lame[:4].isalpha():
         return None
     delay = lame[21] << 4 | lame[22] >> 4
     padding = (lame[22] & 15) << 8 | lame[23]
-    return GaplessInfo(delay, padding, count, first.samples)
+    length = frames * first.samples - delay - padding
+    return GaplessInfo(delay, length, "LAME tag") if length > 0 else None
+
+
+def parse_itunsmpb(value: str) -> GaplessInfo | None:
+    """iTunes' ``iTunSMPB`` comment: `` 00000000 DELAY PADDING LENGTH ...`` in hexadecimal.
+
+    Its delay counts as a LAME tag's does (the decoder's 529 samples come on top, as FFmpeg
+    reads it) and its length is the signal's, in samples; None if it does not parse.
+    """
+    try:
+        fields = [int(part, 16) for part in value.split()[:4]]
+    except ValueError:
+        return None
+    if len(fields) < 4 or fields[3] <= 0 or fields[1] > 576 * 64:
+        return None
+    return GaplessInfo(fields[1], fields[3], "iTunSMPB")
 
 
 def _crc16(data: bytes) -> int:
@@ -226,30 +250,12 @@ def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int, quality: int
     return _info_frame(audio, ENCODER_DELAY, len(samples)) + audio
 
 
-def gapless_span(info: GaplessInfo | None, decoded: int) -> tuple[int, int]:
-    """Where the encoded signal lies in a decode of ``decoded`` samples: (start, length).
+def gapless_span(info: GaplessInfo | None) -> tuple[int, int | None]:
+    """Where the encoded signal lies in a full decode of an MP3: (start, length or None).
 
-    With a tag the decoder may already have trimmed (then the decode is exactly the original
-    length); without one, the standard LAME + decoder delay is skipped and the tail kept.
+    With a tag, its delay and length; without one, LAME's usual delay plus the decoder's
+    (1,105 samples) is skipped and the rest kept, padded tail included (None: to the end).
     """
     if info is None:
-        start = ENCODER_DELAY + DECODER_DELAY
-        return start, max(0, decoded - start)
-    if decoded == info.length:
-        return 0, decoded
-    return info.delay + DECODER_DELAY, info.length
-
-
-def decode_mp3(source: str | os.PathLike | bytes) -> tuple[np.ndarray, int]:
-    """Decode an MP3 to float32 ``[samples, channels]`` aligned with what was encoded.
-
-    With a LAME tag, the result is the original length and lag; without one, the standard
-    1,105-sample LAME + decoder delay is removed and the padded tail kept.
-    """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    samples, sample_rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    start, length = gapless_span(read_gapless_info(data), len(samples))
-    trimmed = samples[start : start + length]
-    if len(trimmed) < length:
-        trimmed = np.pad(trimmed, ((0, length - len(trimmed)), (0, 0)))
-    return trimmed, sample_rate
+        return ENCODER_DELAY + DECODER_DELAY, None
+    return info.start, info.length

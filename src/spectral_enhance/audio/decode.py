@@ -1,0 +1,438 @@
+"""The input module: opening, probing, decoding, gapless trimming and resampling of any file.
+
+Every file goes through FFmpeg's demuxers and decoders (PyAV), which type it by its content,
+not its name, and open what a music library holds: MP3, AAC/M4A, FLAC, WAV, Ogg Vorbis, Opus,
+WMA, AIFF and more (docs/decoding.md compares it with libsndfile). The rules, stated in the
+README's "What files it reads":
+
+- A file is decoded to its end, streaming; its length is what that gives. Nothing is allocated
+  from what a header claims.
+- MP3: the signal starts after the encoder delay a LAME/Xing/Info tag (found after ID3v2 tags of
+  any size, and after junk) or an ``iTunSMPB`` comment gives, plus the decoder's 529 samples,
+  and lasts as long as the tag says. Without either, LAME's usual 576 + 529 = 1,105 samples are
+  removed from the start and nothing is cut or invented at the end. FFmpeg's own trimming is
+  switched off so this one rule decides (:func:`spectral_enhance.audio.mp3.gapless_span`).
+- A file that ends before its tag or header said is decoded as far as it goes, with a warning
+  saying how much is missing; it is never padded or refused for it.
+- Damage in the middle is decoded through: a packet the decoder rejects becomes silence of its
+  duration (so what follows keeps its time) and a warning counts them; NaN or infinite samples
+  become zeros, with a warning.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soxr
+
+from .mp3 import (
+    GaplessInfo,
+    first_frame_offset,
+    gapless_span,
+    id3v2_end,
+    parse_itunsmpb,
+    read_gapless_info,
+)
+
+__all__ = [
+    "AudioError",
+    "AudioInfo",
+    "AudioReader",
+    "Decoded",
+    "StreamResampler",
+    "decode",
+    "open_audio",
+    "read_audio",
+    "resample",
+    "resampled_length",
+    "to_mono",
+]
+
+BLOCK = 1 << 18  # samples per block yielded by AudioReader.blocks
+_HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
+_LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
+_LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
+
+
+class AudioError(Exception):
+    """A file that cannot be read; ``str()`` is a one-line message naming it and the problem."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What probing a file found; ``expected`` is a length the file itself promised, if any."""
+
+    path: Path
+    container: str
+    codec: str
+    sample_rate: int
+    channels: int
+    estimated_samples: int | None  # from the container, for progress bars only
+    trim: str  # how the start was found: "LAME tag", "iTunSMPB", "standard MP3 delay", "none"
+    expected: int | None
+
+
+@dataclass
+class Decoded:
+    """A whole decoded file: float32 ``[samples, channels]`` at ``sample_rate``, and warnings."""
+
+    samples: np.ndarray
+    sample_rate: int
+    info: AudioInfo
+    warnings: list[str] = field(default_factory=list)
+
+
+def resampled_length(length: int, rate_in: int, rate_out: int) -> int:
+    """Samples a signal of ``length`` has at ``rate_out`` (rounded to the nearest)."""
+    return (length * rate_out + rate_in // 2) // rate_in
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Resample along the first axis with soxr (very high quality); a no-op at equal rates.
+
+    The result has exactly :func:`resampled_length` samples, so durations match to the sample.
+    """
+    if rate_in == rate_out:
+        return samples
+    out = soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+    return _fit(out, resampled_length(len(samples), rate_in, rate_out))
+
+
+def _fit(samples: np.ndarray, length: int) -> np.ndarray:
+    if len(samples) >= length:
+        return samples[:length]
+    return np.pad(samples, [(0, length - len(samples))] + [(0, 0)] * (samples.ndim - 1))
+
+
+class StreamResampler:
+    """Streaming soxr resampling of ``[n, channels]`` chunks to exactly the rounded length.
+
+    The total length is known only at the end (``last=True``), when the output is cut or
+    completed to :func:`resampled_length` of everything received.
+    """
+
+    def __init__(self, rate_in: int, rate_out: int, channels: int) -> None:
+        self.rate_in, self.rate_out = rate_in, rate_out
+        self.received = self.sent = 0
+        self.stream = None
+        if rate_in != rate_out:
+            self.stream = soxr.ResampleStream(rate_in, rate_out, channels, "float32", "VHQ")
+
+    def __call__(self, chunk: np.ndarray, last: bool = False) -> np.ndarray:
+        self.received += len(chunk)
+        out = chunk if self.stream is None else self.stream.resample_chunk(chunk, last=last)
+        total = resampled_length(self.received, self.rate_in, self.rate_out)
+        out = _fit(out, total - self.sent) if last else out[: max(0, total - self.sent)]
+        self.sent += len(out)
+        return out
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average the channels: ``[samples, channels]`` -> ``[samples]`` (as the authors' code)."""
+    return samples.mean(axis=1) if samples.ndim == 2 else samples
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's own words on one line (FFmpeg's without its errno and file name)."""
+    text = getattr(error, "strerror", None) or str(error).strip()
+    lines = str(text).splitlines()
+    return lines[-1] if lines else type(error).__name__
+
+
+_SCALE = {"u8": 1 / 128, "s16": 1 / 32768, "s32": 1 / 2**31, "s64": 1 / 2**63}
+
+
+def _to_float(frame, channels: int) -> np.ndarray:
+    """An FFmpeg audio frame as float32 ``[samples, channels]`` in [-1, 1]."""
+    data = frame.to_ndarray()
+    name = frame.format.name.rstrip("p")
+    data = data.T if frame.format.is_planar else data.reshape(-1, len(frame.layout.channels))
+    if name in _SCALE:
+        offset = 128 if name == "u8" else 0
+        data = (data.astype(np.float32) - offset) * np.float32(_SCALE[name])
+    data = np.asarray(data, dtype=np.float32)
+    if data.shape[1] != channels:  # a stream that changes its layout: keep the first one's
+        data = np.repeat(data[:, :1], channels, 1) if data.shape[1] == 1 else data[:, :channels]
+    return data
+
+
+def _mp3_head(handle: BinaryIO) -> tuple[int, bytes]:
+    """Where an MP3's ID3v2 tags (however large) end, and the bytes after them."""
+    handle.seek(0)
+    offset = 0
+    while True:
+        header = handle.read(10)
+        end = id3v2_end(header)
+        if end == 0:
+            break
+        offset += end
+        handle.seek(offset)
+    handle.seek(offset)
+    return offset, handle.read(_HEAD)
+
+
+class _Window(io.RawIOBase):
+    """A read-only view of a file from ``start`` on, so FFmpeg begins at the first real frame."""
+
+    def __init__(self, handle: BinaryIO, start: int) -> None:
+        self.handle, self.start = handle, start
+        self.handle.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_SET:
+            offset += self.start
+        return self.handle.seek(offset, whence) - self.start
+
+    def tell(self) -> int:
+        return self.handle.tell() - self.start
+
+
+class AudioReader:
+    """An open audio file, decoded block by block; see the module doc for the rules.
+
+    ``source`` is a path or the bytes of a file; ``name`` names it in messages. Use as a
+    context manager, or call :meth:`close`. ``warnings`` fills as the file is decoded.
+    """
+
+    def __init__(self, source: str | os.PathLike | bytes, name: str | None = None) -> None:
+        import av
+
+        self._av = av
+        self.name = name or ("<bytes>" if isinstance(source, bytes) else str(source))
+        self.warnings: list[str] = []
+        if isinstance(source, bytes):
+            self._file: BinaryIO = io.BytesIO(source)
+        else:
+            path = Path(source)
+            if not path.exists():
+                raise AudioError(path, "no such file or folder")
+            if path.is_dir():
+                raise AudioError(path, "is a folder, not an audio file")
+            try:
+                self._file = open(path, "rb")  # noqa: SIM115 (closed by close())
+            except OSError as error:
+                raise AudioError(path, f"cannot open ({error.strerror or error})") from error
+        try:
+            self._open()
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _open(self) -> None:
+        av = self._av
+        if self._file.seek(0, os.SEEK_END) == 0:
+            raise AudioError(self.name, "file is empty")
+        self._file.seek(0)
+        try:
+            self._container = av.open(self._file, "r")
+        except (av.FFmpegError, ValueError, OSError) as error:
+            raise AudioError(self.name, f"not an audio file ({_one_line(error)})") from error
+        streams = self._container.streams.audio
+        if not streams:
+            self._container.close()
+            raise AudioError(self.name, "has no audio stream")
+        self._stream = stream = streams[0]
+        context = stream.codec_context
+        rate, channels = context.sample_rate, context.channels
+        if not rate or not channels:
+            self._container.close()
+            found = self._container.format.name
+            raise AudioError(self.name, f"not an audio file (read as {found}: no sample rate)")
+        codec = context.name
+        gapless: GaplessInfo | None = None
+        trim, expected = "none", None
+        if codec.startswith("mp3"):
+            tags = {**self._container.metadata, **stream.metadata}
+            position = self._file.tell()  # FFmpeg reads on from here: put it back after
+            start, head = _mp3_head(self._file)
+            gapless = read_gapless_info(head)
+            if gapless is None:
+                gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
+            junk = first_frame_offset(head)
+            if junk:  # bytes between the tags and the first frame: FFmpeg starts after them
+                self._container.close()
+                self._container = av.open(_Window(self._file, start + junk), "r", format="mp3")
+                self._stream = stream = self._container.streams.audio[0]
+                context = stream.codec_context
+            else:
+                self._file.seek(position)
+            # This module trims MP3 by one rule (the module doc), not FFmpeg's own.
+            context.options = {"flags2": "+skip_manual"}
+            trim = gapless.source if gapless else "standard MP3 delay"
+            expected = gapless.length if gapless else None
+            self._skip, self._keep = gapless_span(gapless)
+        else:
+            self._skip, self._keep = 0, None
+            if stream.duration and stream.time_base:
+                expected = round(stream.duration * stream.time_base * rate)
+        estimate = expected
+        if estimate is None and self._container.duration:
+            estimate = int(self._container.duration * rate / 1_000_000)
+        self.info = AudioInfo(
+            Path(self.name),
+            self._container.format.name,
+            codec,
+            rate,
+            channels,
+            estimate,
+            trim,
+            expected,
+        )
+        self.samples_read = 0  # samples yielded so far, at the file's rate
+
+    def close(self) -> None:
+        """Release the decoder and the file."""
+        self._container.close()
+        self._file.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _chunks(self) -> Iterator[np.ndarray]:
+        """Decoded float32 ``[n, channels]`` chunks of the whole stream, damage reported."""
+        av, stream, info = self._av, self._stream, self.info
+        damaged: list[float] = []
+        other_rate = non_finite = 0
+        position = 0
+        try:
+            for packet in self._container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except (av.FFmpegError, ValueError) as error:
+                    if isinstance(error, av.error.EOFError):
+                        break
+                    damaged.append(position / info.sample_rate)
+                    gap = 0
+                    if packet.duration and packet.time_base:
+                        gap = int(packet.duration * packet.time_base * info.sample_rate)
+                    if 0 < gap <= info.sample_rate:
+                        position += gap
+                        yield np.zeros((gap, info.channels), np.float32)
+                    continue
+                for frame in frames:
+                    data = _to_float(frame, info.channels)
+                    if frame.sample_rate != info.sample_rate:
+                        other_rate += 1
+                        length = resampled_length(len(data), frame.sample_rate, info.sample_rate)
+                        data = np.zeros((length, info.channels), np.float32)
+                    if not np.isfinite(data).all():
+                        non_finite += 1
+                        data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+                    position += len(data)
+                    yield data
+        except (av.FFmpegError, OSError) as error:
+            self.warnings.append(
+                f"{self.name}: decoding stopped at {position / info.sample_rate:.2f} s "
+                f"({_one_line(error)}); the rest is missing"
+            )
+        if damaged:
+            where = ", ".join(f"{t:.1f}" for t in damaged[:5]) + (
+                ", ..." if len(damaged) > 5 else ""
+            )
+            self.warnings.append(
+                f"{self.name}: {len(damaged)} damaged packet(s) skipped, replaced by silence "
+                f"(at {where} s)"
+            )
+        if other_rate:
+            self.warnings.append(
+                f"{self.name}: {other_rate} frame(s) at another sample rate (damage?) "
+                "replaced by silence"
+            )
+        if non_finite:
+            self.warnings.append(f"{self.name}: NaN or infinite samples in {non_finite} frame(s)")
+
+    def blocks(self, rate: int | None = None, block: int = BLOCK) -> Iterator[np.ndarray]:
+        """Yield float32 ``[n, channels]`` blocks of about ``block`` samples, trimmed as the
+        module doc says, resampled to ``rate`` if given (the last block completes the length).
+
+        Raises :class:`AudioError` if the file holds no audio at all.
+        """
+        info = self.info
+        skip, keep = self._skip, self._keep
+        resampler = StreamResampler(info.sample_rate, rate or info.sample_rate, info.channels)
+        pending: list[np.ndarray] = []
+        size = 0
+        for chunk in self._chunks():
+            if skip:
+                dropped = min(skip, len(chunk))
+                chunk, skip = chunk[dropped:], skip - dropped
+            if keep is not None:
+                chunk = chunk[: max(0, keep - self.samples_read)]
+            if not len(chunk):
+                continue
+            self.samples_read += len(chunk)
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= block:
+                yield resampler(np.concatenate(pending))
+                pending, size = [], 0
+        if self.samples_read == 0:
+            raise AudioError(self.name, "contains no audio samples")
+        tail = np.concatenate(pending) if pending else np.zeros((0, info.channels), np.float32)
+        yield resampler(tail, last=True)
+        self._check_length()
+
+    def _check_length(self) -> None:
+        expected, got = self.info.expected, self.samples_read
+        if expected is None:
+            return
+        lossless = self.info.codec.startswith(_LOSSLESS) or self.info.trim != "none"
+        if expected - got > (0 if lossless else _LOSSY_SLACK):
+            rate = self.info.sample_rate
+            what = self.info.trim if self.info.trim != "none" else "its header"
+            self.warnings.append(
+                f"{self.name}: ends early: decoded {got / rate:.2f} s of the "
+                f"{expected / rate:.2f} s {what} promises ({(expected - got) / rate:.2f} s, "
+                f"{expected - got} samples missing)"
+            )
+
+
+def open_audio(source: str | os.PathLike | bytes, name: str | None = None) -> AudioReader:
+    """Open a file (or a file's bytes) for decoding; :class:`AudioError` if it is not audio."""
+    return AudioReader(source, name)
+
+
+def decode(
+    source: str | os.PathLike | bytes, rate: int | None = None, name: str | None = None
+) -> Decoded:
+    """Decode a whole file (at ``rate`` if given), with the warnings decoding raised."""
+    with open_audio(source, name) as reader:
+        parts = list(reader.blocks(rate))
+        return Decoded(
+            np.concatenate(parts),
+            rate or reader.info.sample_rate,
+            reader.info,
+            reader.warnings,
+        )
+
+
+def read_audio(source: str | os.PathLike | bytes) -> tuple[np.ndarray, int]:
+    """Decode a whole file as float32 ``[samples, channels]`` and its rate (warnings dropped:
+    use :func:`decode` where they must be reported)."""
+    decoded = decode(source)
+    return decoded.samples, decoded.sample_rate

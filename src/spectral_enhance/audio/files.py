@@ -1,0 +1,47 @@
+"""Finding audio files in folders, by the suffixes a music library's files carry.
+
+A file named directly is always tried (its content decides); a folder is searched for these
+suffixes only, so its cover art and playlists are not decoded. What a search skips is reported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["AUDIO_EXTENSIONS", "Found", "find_audio"]
+
+AUDIO_EXTENSIONS = (
+    ".mp3", ".mp2", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".wav", ".wma",
+    ".aif", ".aiff", ".ape", ".wv", ".mka", ".webm",
+)  # fmt: skip
+
+
+@dataclass
+class Found:
+    """Files to try, in order, and one line for each folder that gave none."""
+
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
+    """Files named directly, and audio files found recursively in folders, sorted.
+
+    A named path that does not exist is kept, so the reader reports it; a folder with no audio
+    file gets a note saying what it held instead.
+    """
+    found = Found()
+    for source in map(Path, sources):
+        if not source.is_dir():
+            found.files.append(source)
+            continue
+        files = sorted(p for p in source.rglob("*") if p.is_file())
+        audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
+        if not audio:
+            held = f"{len(files)} other file(s)" if files else "nothing"
+            found.notes.append(f"{source}: no audio files in this folder ({held}); skipped")
+        found.files += audio
+    return found

@@ -1,0 +1,117 @@
+"""The output writer: WAV or FLAC, whole or streamed, under a temporary name, never clipped unsaid.
+
+The default keeps the headroom an enhanced signal needs: WAV is written as 32-bit float (values
+beyond [-1, 1] survive), FLAC as 24-bit. Integer outputs clamp what lies beyond [-1, 1] and the
+writer counts it, so the caller can name the file and the number; ``clip="rescale"`` instead
+scales a whole signal down to fit (for whole-array writes, where the peak is known).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..atomic import OutputError, atomic_path
+
+__all__ = ["BIT_DEPTHS", "FORMATS", "AudioSink", "audio_writer", "output_suffix", "write_audio"]
+
+# Output formats: libsndfile name, file suffix, sample formats by bit depth, the default depth.
+FORMATS = {
+    "wav": ("WAV", ".wav", {"16": "PCM_16", "24": "PCM_24", "32": "PCM_32", "float": "FLOAT"}),
+    "flac": ("FLAC", ".flac", {"16": "PCM_16", "24": "PCM_24"}),
+}
+DEFAULT_DEPTH = {"wav": "float", "flac": "24"}
+BIT_DEPTHS = ("16", "24", "32", "float")
+CLIP_MODES = ("clamp", "rescale")
+
+
+def output_suffix(fmt: str) -> str:
+    """The file suffix of an output format (``.wav``)."""
+    return FORMATS[fmt][1]
+
+
+def _subtype(target: Path, fmt: str, depth: str | None) -> str:
+    if fmt not in FORMATS:
+        raise OutputError(target, f"unknown output format {fmt!r} (known: {', '.join(FORMATS)})")
+    depths = FORMATS[fmt][2]
+    depth = depth or DEFAULT_DEPTH[fmt]
+    if depth not in depths:
+        raise OutputError(target, f"{fmt} cannot hold {depth}-bit samples ({', '.join(depths)})")
+    return depths[depth]
+
+
+@dataclass
+class AudioSink:
+    """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples."""
+
+    handle: sf.SoundFile
+    floating: bool
+    clipped: int = 0
+    peak: float = 0.0
+
+    def write(self, block: np.ndarray) -> None:
+        """Append float ``[n, channels]`` samples, clamping (and counting) beyond [-1, 1]."""
+        if not len(block):
+            return
+        self.peak = max(self.peak, float(np.max(np.abs(block))))
+        if not self.floating:
+            over = np.abs(block) > 1.0
+            if over.any():
+                self.clipped += int(np.count_nonzero(over))
+                block = np.clip(block, -1.0, 1.0)
+        self.handle.write(block)
+
+
+@contextlib.contextmanager
+def audio_writer(
+    target: str | os.PathLike,
+    sample_rate: int,
+    channels: int,
+    fmt: str = "wav",
+    depth: str | None = None,
+) -> Iterator[AudioSink]:
+    """Open ``target`` for writing in blocks; it appears under its name only when complete."""
+    target = Path(target)
+    subtype = _subtype(target, fmt, depth)
+    with atomic_path(target) as temp:
+        try:
+            handle = sf.SoundFile(temp, "w", sample_rate, channels, subtype, format=FORMATS[fmt][0])
+        except sf.LibsndfileError as error:
+            raise OutputError(target, f"cannot write ({error})") from error
+        with handle:
+            yield AudioSink(handle, subtype == "FLOAT")
+
+
+def write_audio(
+    path: str | os.PathLike,
+    samples: np.ndarray,
+    sample_rate: int,
+    clip: str = "clamp",
+    depth: str = "16",
+) -> Path:
+    """Write a whole signal as WAV or FLAC (by the path's suffix), clamping or rescaling it.
+
+    ``samples``: ``[samples]`` or ``[samples, channels]`` floats. Returns the path.
+    """
+    path = Path(path)
+    fmt = {".wav": "wav", ".flac": "flac"}.get(path.suffix.lower())
+    if fmt is None:
+        raise OutputError(path, "output must end in .wav or .flac")
+    if clip not in CLIP_MODES:
+        raise ValueError(f"clip mode must be one of {CLIP_MODES}, not {clip!r}")
+    data = np.asarray(samples, dtype=np.float32)
+    data = data[:, None] if data.ndim == 1 else data
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    if clip == "rescale" and peak > 1.0:
+        data = data / peak
+    elif clip == "clamp":
+        data = np.clip(data, -1.0, 1.0)
+    with audio_writer(path, sample_rate, data.shape[1], fmt, depth) as sink:
+        sink.write(data)
+    return path

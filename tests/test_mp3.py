@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from conftest import music
+from spectral_enhance.audio import decode, mp3
+from spectral_enhance.audio.mp3 import encode_mp3, id3v2_end, parse_itunsmpb, read_gapless_info
+
+
+def lag(decoded: np.ndarray, original: np.ndarray, search: int = 2000) -> int:
+    """Offset of ``original`` inside ``decoded`` by cross-correlation (0 = aligned)."""
+    a = np.pad(decoded[: 4 * search + 8000], (search, 0))
+    b = original[search : search + 8000]
+    return int(np.argmax(np.correlate(a, b, "valid"))) - 2 * search
+
+
+def untagged(stream: bytes) -> bytes:
+    """The stream without its first (Info) frame."""
+    return stream[mp3._frames(stream)[0].size :]
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 48000])
+@pytest.mark.parametrize("bitrate", [32, 64, 128])
+def test_round_trip_is_aligned_and_exact_length(rate, bitrate):
+    x = music(1.7, rate, seed=bitrate)
+    decoded = decode(encode_mp3(x, rate, bitrate))
+    assert decoded.sample_rate == rate and decoded.info.trim == "LAME tag"
+    assert decoded.samples.shape == (len(x), 1)
+    assert lag(decoded.samples[:, 0], x) == 0
+    residual = x - decoded.samples[:, 0]
+    assert 10 * np.log10(np.sum(x**2) / np.sum(residual**2)) > 5  # it is the same music
+
+
+def test_untagged_mp3_skips_the_standard_delay_and_keeps_its_tail(song):
+    stream = untagged(encode_mp3(song, 22050, 64))
+    assert read_gapless_info(stream) is None
+    decoded = decode(stream)
+    assert decoded.info.trim == "standard MP3 delay"
+    assert lag(decoded.samples[:, 0], song) == 0
+    frames = len(mp3._frames(stream))
+    assert len(decoded.samples) == frames * 576 - mp3.ENCODER_DELAY - mp3.DECODER_DELAY
+
+
+def test_tag_records_delay_and_length(song):
+    info = read_gapless_info(encode_mp3(song, 22050, 32))
+    assert info.delay == mp3.ENCODER_DELAY
+    assert info.length == len(song)
+    assert info.start == 1105
+
+
+@pytest.mark.parametrize("tag_bytes", [100, 70_000, 3_000_000])
+def test_tag_is_found_after_an_id3v2_tag_of_any_size(song, tag_bytes):
+    size = tag_bytes - 10
+    syncsafe = bytes([(size >> 21) & 127, (size >> 14) & 127, (size >> 7) & 127, size & 127])
+    id3 = b"ID3\x03\x00\x00" + syncsafe + bytes(size)
+    stream = id3 + encode_mp3(song, 22050, 64)
+    assert id3v2_end(stream) == tag_bytes
+    decoded = decode(stream)
+    assert decoded.info.trim == "LAME tag" and len(decoded.samples) == len(song)
+    assert lag(decoded.samples[:, 0], song) == 0
+
+
+def test_junk_before_the_first_frame_is_skipped(song):
+    junk = bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8))
+    decoded = decode(junk + encode_mp3(song, 22050, 64))
+    assert decoded.info.trim == "LAME tag" and len(decoded.samples) == len(song)
+    assert lag(decoded.samples[:, 0], song) == 0
+
+
+def test_itunsmpb_fields():
+    info = parse_itunsmpb(" 00000000 00000240 000003C0 0000000000015888 00000000 00000000")
+    assert (info.delay, info.length, info.source) == (576, 0x15888, "iTunSMPB")
+    assert info.start == 576 + 529
+    assert parse_itunsmpb("not hex at all") is None
+    assert parse_itunsmpb("") is None
+
+
+def test_constant_bitrate(song):
+    stream = encode_mp3(song, 22050, 32)
+    rates = {f.bitrate for f in mp3._frames(stream)[1:]}
+    assert rates == {32}
+
+
+def test_stereo_keeps_channels():
+    x = music(1.0, 44100, channels=2)
+    decoded = decode(encode_mp3(x, 44100, 128))
+    assert decoded.samples.shape == x.shape
+    assert lag(decoded.samples[:, 1], x[:, 1]) == 0
