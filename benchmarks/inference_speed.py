@@ -233,7 +233,7 @@ def bench_e2e(args: argparse.Namespace, tmp: Path) -> tuple[dict, list[dict]]:
 
         def run(source: Path = mp3, target: Path = out) -> None:
             nonlocal audio_seconds
-            audio_seconds, _ = enhance_file(enhancer, source, target)
+            audio_seconds = enhance_file(enhancer, source, target).seconds
 
         wall = median(time_calls(run, args.e2e_repeats))
         _status(f"spectral-enhance enhance {label}")

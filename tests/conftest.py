@@ -26,3 +26,14 @@ def music(seconds: float, rate: int = 22050, channels: int = 1, seed: int = 0) -
 def song() -> np.ndarray:
     """Three seconds of mono music at 22,050 Hz."""
     return music(3.0)
+
+
+@pytest.fixture(scope="session")
+def identity_model(tmp_path_factory) -> str:
+    """A tiny untrained spectral model exported to ONNX whose output equals its input."""
+    from spectral_enhance.export import export
+    from tiny import tiny_checkpoint
+
+    root = tmp_path_factory.mktemp("identity-model")
+    export(tiny_checkpoint(root / "identity.pt", identity=True), root / "onnx")
+    return str(root / "onnx")

@@ -7,14 +7,7 @@ from spectral_enhance.audio import read_audio
 from spectral_enhance.audio.mp3 import encode_mp3
 from spectral_enhance.cli import main
 from spectral_enhance.export import export
-from tiny import tiny_checkpoint, tiny_waveform_checkpoint
-
-
-@pytest.fixture(scope="module")
-def identity_model(tmp_path_factory):
-    root = tmp_path_factory.mktemp("model")
-    export(tiny_checkpoint(root / "identity.pt", identity=True), root / "onnx")
-    return str(root / "onnx")
+from tiny import tiny_waveform_checkpoint
 
 
 def run(args, model):

@@ -21,7 +21,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         default="spectral-n1",
-        help="bundled model name, export folder, .onnx file, or .pt checkpoint (spectral-n1)",
+        help=f"a bundled model ({_bundled_help()}; default spectral-n1), an export folder, an "
+        ".onnx file, or a .pt checkpoint",
     )
     p.add_argument(
         "--backend",

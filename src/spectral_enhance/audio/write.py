@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +47,22 @@ def _subtype(target: Path, fmt: str, depth: str | None) -> str:
     return depths[depth]
 
 
+def _failure(target: Path, error: Exception) -> OutputError:
+    """libsndfile reports a full disk as a bare "System error": look at the disk to say so."""
+    try:
+        full = shutil.disk_usage(target.parent).free < 1 << 16
+    except OSError:
+        full = False
+    return OutputError(target, "the disk is full" if full else f"cannot write ({error})")
+
+
 @dataclass
 class AudioSink:
     """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples."""
 
     handle: sf.SoundFile
     floating: bool
+    target: Path
     clipped: int = 0
     peak: float = 0.0
 
@@ -65,7 +76,10 @@ class AudioSink:
             if over.any():
                 self.clipped += int(np.count_nonzero(over))
                 block = np.clip(block, -1.0, 1.0)
-        self.handle.write(block)
+        try:
+            self.handle.write(block)
+        except (sf.LibsndfileError, OSError) as error:
+            raise _failure(self.target, error) from error
 
 
 @contextlib.contextmanager
@@ -83,9 +97,14 @@ def audio_writer(
         try:
             handle = sf.SoundFile(temp, "w", sample_rate, channels, subtype, format=FORMATS[fmt][0])
         except sf.LibsndfileError as error:
-            raise OutputError(target, f"cannot write ({error})") from error
-        with handle:
-            yield AudioSink(handle, subtype == "FLOAT")
+            raise _failure(target, error) from error
+        try:
+            yield AudioSink(handle, subtype == "FLOAT", target)
+        finally:
+            try:
+                handle.close()
+            except (sf.LibsndfileError, OSError) as error:
+                raise _failure(target, error) from error
 
 
 def write_audio(

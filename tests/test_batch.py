@@ -1,0 +1,192 @@
+"""The batch runner as a user meets it: collisions, skipped inputs, signals, disks and clipping."""
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import music
+from spectral_enhance.cli import get_parser, main
+
+
+def run(args, model, *extra):
+    return main(["enhance", *map(str, args), "--model", model, "--precision", "fp32", "-q", *extra])
+
+
+def lines(err: str, start: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith(start)]
+
+
+def test_two_inputs_with_one_output_name_never_overwrite(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "song.wav", music(1.0, seed=1), 22050)
+    sf.write(tmp_path / "song.flac", music(1.0, seed=2), 22050)
+    assert run([tmp_path / "song.flac", tmp_path / "song.wav"], identity_model) == 0
+    err = capsys.readouterr().err
+    (refused,) = [line for line in err.splitlines() if "song.wav: its output" in line]
+    assert "song.flac's" in refused and "skipped" in refused
+    assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
+    first, _ = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
+    np.testing.assert_allclose(first, music(1.0, seed=2), atol=1e-4)  # song.flac's, kept
+
+
+def test_same_names_in_two_folders_into_one_output_folder(tmp_path, identity_model, capsys):
+    for folder in "ab":
+        (tmp_path / folder).mkdir()
+        sf.write(tmp_path / folder / "x.wav", music(1.0), 22050)
+    assert run([tmp_path / "a", tmp_path / "b", "-o", tmp_path / "out"], identity_model) == 0
+    err = capsys.readouterr().err
+    assert any("b/x.wav: its output" in line for line in err.splitlines())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["x.enhanced.wav"]
+
+
+def test_nothing_is_silent(tmp_path, identity_model, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "covers").mkdir()
+    (tmp_path / "covers" / "front.jpg").write_bytes(b"\xff\xd8 not audio")
+    sf.write(tmp_path / "old.enhanced.wav", music(1.0), 22050)
+    sources = [tmp_path / "empty", tmp_path / "covers", tmp_path / "old.enhanced.wav"]
+    assert run(sources, identity_model) == 1  # nothing given could be enhanced
+    err = capsys.readouterr().err
+    assert any(
+        "empty: no audio files in this folder (nothing)" in line for line in err.splitlines()
+    )
+    assert any(
+        "covers: no audio files in this folder (1 other" in line for line in err.splitlines()
+    )
+    assert any("old.enhanced.wav: is an output of this tool" in line for line in err.splitlines())
+    assert "nothing enhanced: 0 enhanced, 0 kept (output exists), 3 skipped" in err
+
+
+def test_a_rerun_that_finds_every_output_done_succeeds_and_says_so(
+    tmp_path, identity_model, capsys
+):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    assert run([tmp_path / "a.wav"], identity_model) == 0
+    assert run([tmp_path / "a.wav"], identity_model) == 0
+    assert "0 enhanced, 1 kept (output exists)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sample-rate", "0"],
+        ["--sample-rate", "44.1k"],
+        ["--jobs", "0"],
+        ["--threads", "-1"],
+        ["--bit-depth", "12"],
+    ],
+)
+def test_numeric_options_are_checked_when_parsed(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        get_parser().parse_args(["enhance", "a.mp3", *args])
+    assert exit_info.value.code == 2
+    assert args[0] in capsys.readouterr().err
+
+
+def test_version_and_help_list_the_bundled_models(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("spectral-enhance ")
+    with pytest.raises(SystemExit):
+        main(["enhance", "--help"])
+    out = capsys.readouterr().out
+    assert "spectral-n1" in out and "spectral-n5" in out and "--bit-depth" in out
+
+
+def test_float_output_keeps_peaks_and_integer_output_says_it_clipped(
+    tmp_path, identity_model, capsys
+):
+    loud = music(1.0) * (1.6 / 0.3)  # peaks at 1.6: over full scale after the identity model
+    sf.write(tmp_path / "loud.wav", loud, 22050, subtype="FLOAT")
+    assert run([tmp_path / "loud.wav"], identity_model) == 0
+    kept, _ = sf.read(tmp_path / "loud.enhanced.wav", dtype="float32")
+    assert np.max(np.abs(kept)) > 1.5 and not lines(capsys.readouterr().err, "warning:")
+    assert run([tmp_path / "loud.wav", "--bit-depth", "16", "--overwrite"], identity_model) == 0
+    (warning,) = lines(capsys.readouterr().err, "warning:")
+    assert "loud.enhanced.wav" in warning and "clipped" in warning
+    assert sf.info(tmp_path / "loud.enhanced.wav").subtype == "PCM_16"
+
+
+def test_m4a_input(tmp_path, identity_model):
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("Debian ffmpeg is not installed")
+    sf.write(tmp_path / "src.wav", music(2.0, 44100, channels=2), 44100)
+    m4a = tmp_path / "song.m4a"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", tmp_path / "src.wav", "-c:a", "aac", "-b:a", "96k", m4a],
+        check=True,
+    )
+    assert run([m4a], identity_model) == 0
+    out, rate = sf.read(tmp_path / "song.enhanced.wav")
+    assert rate == 22050 and out.shape[1] == 2 and abs(len(out) - 44100) <= 1024
+
+
+def test_a_name_at_the_file_system_limit_gets_a_temporary_name_that_fits(tmp_path, identity_model):
+    stem = "x" * (255 - len(".enhanced.wav"))
+    sf.write(tmp_path / f"{stem}.wav"[-255:], music(1.0), 22050)
+    source = next(tmp_path.iterdir())
+    assert run([source], identity_model) == 0
+    assert (tmp_path / (source.stem + ".enhanced.wav")).exists()
+
+
+def _mount_tiny_disk(folder) -> bool:
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def test_a_full_disk_names_the_output_and_leaves_nothing(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "a.wav", music(3.0), 22050)
+    disk = tmp_path / "disk"
+    mounted = os.geteuid() == 0 and _mount_tiny_disk(disk)
+    try:
+        if not mounted:  # no tmpfs to fill: make the disk look full as libsndfile reports it
+            pytest.MonkeyPatch().setattr(
+                shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, 0)
+            )
+            disk.mkdir(exist_ok=True)
+            original = sf.SoundFile.write
+
+            def full(self, data):
+                if str(self.name).startswith(str(disk)):
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                return original(self, data)
+
+            pytest.MonkeyPatch().setattr(sf.SoundFile, "write", full)
+        assert run([tmp_path / "a.wav", "-o", disk], identity_model) == 1
+        (error,) = lines(capsys.readouterr().err, "error:")
+        assert "a.enhanced.wav: the disk is full" in error
+        assert list(disk.iterdir()) == []
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, signum):
+    rate = 8000
+    sf.write(tmp_path / "long.wav", music(240.0, rate), rate)  # a few seconds of work
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(tmp_path / "long.wav")]
+    command += ["-o", str(out), "--model", identity_model, "--precision", "fp32", "-q"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"finished before the signal: {process.stderr.read()}")
+        time.sleep(0.01)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
