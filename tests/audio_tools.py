@@ -1,0 +1,144 @@
+"""Test files made by independent tools (Debian ffmpeg, lame, sox, lameenc), alignment lags,
+and the damaged copies the fuzz tests decode (:mod:`test_fuzz`, ``scripts/fuzz_decode.py``)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import lameenc
+import numpy as np
+import soundfile as sf
+
+from conftest import music
+from spectral_enhance.audio import mp3
+
+
+def source(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """Music plus white noise (so cross-correlation has one peak), float32 ``[n, channels]``,
+    on the 16-bit grid so a PCM WAV of it holds exactly these values."""
+    x = music(seconds, rate, channels, seed).reshape(-1, channels)
+    x = 0.7 * x + 0.05 * np.random.default_rng(seed + 99).standard_normal(x.shape)
+    return (np.round(x * 32768) / 32768).astype(np.float32)
+
+
+def write_wav(path: Path, x: np.ndarray, rate: int) -> Path:
+    """``x`` as a 16-bit PCM WAV file (exact: ``x`` is on the 16-bit grid)."""
+    sf.write(path, x, rate, subtype="PCM_16")
+    return path
+
+
+def run(*command: str | Path) -> bytes:
+    """Run a Debian tool; skip the test if it is not installed, fail with its stderr if it fails."""
+    if shutil.which(str(command[0])) is None:
+        import pytest
+
+        pytest.skip(f"{command[0]} is not installed")
+    done = subprocess.run(list(map(str, command)), capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"{command} failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return done.stdout
+
+
+def ffmpeg_decode(path: Path, channels: int) -> np.ndarray:
+    """FFmpeg's own decode of ``path`` as float32 ``[n, channels]`` (its gapless rules, not ours:
+    a LAME tag trims, a file without one is decoded whole)."""
+    out = run("ffmpeg", "-v", "error", "-i", path, "-f", "f32le", "-")
+    return np.frombuffer(out, "<f4").reshape(-1, channels)
+
+
+def lameenc_mp3(x: np.ndarray, rate: int, bitrate: int) -> bytes:
+    """A tag-less CBR MP3 from lameenc, at the input's rate (LAME's delay: 576)."""
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)
+    encoder.set_channels(x.shape[1])
+    encoder.set_quality(2)
+    pcm = np.round(x * 32768).clip(-32768, 32767).astype("<i2")
+    return bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+
+
+def without_info_frame(stream: bytes) -> bytes:
+    """An MP3 stream without its first frame (the Xing/Info frame holding the LAME tag)."""
+    return stream[mp3._frames(stream)[0].size :]
+
+
+def lag(decoded: np.ndarray, original: np.ndarray, search: int = 3000) -> int:
+    """How many samples ``decoded`` lags ``original`` (1-D), by FFT cross-correlation over
+    +-``search``: 0 = aligned. Needs a noise-like signal, as periodic ones have many peaks."""
+    d = np.asarray(decoded, np.float64)
+    o = np.asarray(original, np.float64)
+    n = 1 << int(len(d) + len(o)).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(d, n) * np.conj(np.fft.rfft(o, n)), n)
+    window = np.concatenate([corr[n - search :], corr[: search + 1]])
+    return int(np.argmax(window)) - search
+
+
+def similarity(decoded: np.ndarray, original: np.ndarray) -> float:
+    """Normalised correlation at lag 0 of the common part: 1 = same signal, 0 = unrelated."""
+    n = min(len(decoded), len(original))
+    d, o = decoded[:n].astype(np.float64), original[:n].astype(np.float64)
+    return float(np.dot(d, o) / np.sqrt(np.dot(d, d) * np.dot(o, o) + 1e-12))
+
+
+# Damaged copies, for the fuzz tests: a mutation is (kind, where in [0, 1), size, seed).
+MUTATIONS = ("flip", "overwrite", "delete", "insert", "truncate", "prepend", "append")
+
+
+def mutate(data: bytes, mutations: list[tuple[str, float, int, int]]) -> bytes:
+    """``data`` with each mutation applied in turn, deterministically."""
+    out = bytearray(data)
+    for kind, where, size, seed in mutations:
+        rng = random.Random(seed)
+        at = int(where * len(out))
+        junk = rng.randbytes(size)
+        if kind == "flip":  # ``size`` single bytes XORed with random non-zero masks
+            for _ in range(min(size, 64)):
+                if out:
+                    out[rng.randrange(len(out))] ^= rng.randrange(1, 256)
+        elif kind == "overwrite":
+            out[at : at + size] = junk[: len(out) - at]
+        elif kind == "delete":
+            del out[at : at + size]
+        elif kind == "insert":
+            out[at:at] = junk
+        elif kind == "truncate":
+            del out[at:]
+        elif kind == "prepend":
+            out[:0] = junk
+        elif kind == "append":
+            out += junk
+    return bytes(out)
+
+
+def random_mutations(rng: random.Random) -> list[tuple[str, float, int, int]]:
+    """One to four random mutations (what the Hypothesis test draws, for the long run)."""
+    return [
+        (
+            rng.choice(MUTATIONS),
+            rng.random(),
+            rng.choice([1, 4, 64, 417, 4096, 20000]),
+            rng.getrandbits(32),
+        )
+        for _ in range(rng.randint(1, 4))
+    ]
+
+
+def seed_files(folder: Path) -> dict[str, bytes]:
+    """The intact files the fuzz tests damage: our own tagged MP3, a ``lame`` CLI VBR MP3, a
+    tag-less lameenc MP3, a 16-bit WAV and a FLAC (2 s of stereo at 44.1 kHz or 22.05 kHz)."""
+    x = source(2.0, 44100, 2, seed=5)
+    wav = write_wav(folder / "seed.wav", x, 44100)
+    run("lame", "--quiet", "-V", "4", wav, folder / "seed-lame.mp3")
+    run("ffmpeg", "-v", "error", "-y", "-i", wav, folder / "seed.flac")
+    y = source(2.0, 22050, 1, seed=6)
+    return {
+        "own.mp3": mp3.encode_mp3(y[:, 0], 22050, 64),
+        "lame.mp3": (folder / "seed-lame.mp3").read_bytes(),
+        "lameenc.mp3": lameenc_mp3(x, 44100, 128),
+        "seed.wav": wav.read_bytes(),
+        "seed.flac": (folder / "seed.flac").read_bytes(),
+    }
