@@ -100,3 +100,30 @@ def test_parallel_build_matches_serial(tmp_path):
     assert [r["clip"] for r in one] == [r["clip"] for r in two]
     for a, b in zip(one, two, strict=True):
         assert sf.read(a["low"])[0].tolist() == sf.read(b["low"])[0].tolist()
+
+
+def test_truncated_and_lying_mp3s_are_decoded_as_far_as_they_go(tmp_path, capsys):
+    """A cut-off MP3 gives clips of real audio only, with a warning; a tag claiming 2^31 frames
+    allocates nothing from that claim."""
+    import struct
+
+    from spectral_enhance.audio.mp3 import encode_mp3
+
+    src = make_tracks(tmp_path / "music", count=3, seconds=2.0)
+    whole = encode_mp3(music(4.0, 22050, seed=9), 22050, 128)
+    (src / "cut.mp3").write_bytes(whole[: len(whole) // 2])
+    lying = bytearray(whole)
+    count_at = lying.index(b"Info") + 8
+    lying[count_at : count_at + 4] = struct.pack(">I", 0x7FFFFFFF)
+    (src / "lying.mp3").write_bytes(bytes(lying))
+    report = build_dataset(
+        [src], tmp_path / "ds", DatasetConfig(clip_samples=20_000), progress=False
+    )
+    assert report.tracks_done == 5 and not report.failed
+    warned = [w for w in report.warnings if "ends early" in w]
+    assert len(warned) == 2 and any("cut.mp3" in w for w in warned)
+    rows = [r for r in read_manifest(tmp_path / "ds") if "cut" in r["track"]]
+    assert len(rows) == 2  # 2 s of 4 s: two whole clips, none half zeros
+    for row in rows:
+        high, _ = sf.read(row["high"])
+        assert np.sqrt(np.mean(high[-2000:] ** 2)) > 0.01

@@ -96,7 +96,8 @@ def _run_dataset(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{split} {n}" for split, n in report.clips.items())
     print(
         f"{report.tracks_done} tracks converted, {report.tracks_skipped} already done, "
-        f"{len(report.failed)} failed; clips: {counts}; manifest: {args.out / 'manifest.csv'}"
+        f"{len(report.failed)} failed, {len(report.warnings)} warning(s); clips: {counts}; "
+        f"manifest: {args.out / 'manifest.csv'}"
     )
     return 1 if report.failed else 0
 

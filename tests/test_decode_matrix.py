@@ -1,0 +1,303 @@
+"""The input module against files other tools made (issue 11's correctness matrix).
+
+Every file is encoded here, from a noise-like source written as 16-bit WAV, by Debian's
+``ffmpeg`` (libmp3lame), the ``lame`` CLI, ``sox``, ``lameenc`` or our own tagged writer, and
+decoded with :func:`spectral_enhance.audio.decode`. The rules checked are decode.py's: with a
+LAME tag (or ``iTunSMPB``) the source's exact length at lag 0; without, the full decode less its
+first 1,105 samples (which is FFmpeg's untrimmed decode shifted by 1,105, and lag 0 for LAME).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audio_tools import (
+    ffmpeg_decode,
+    lag,
+    lameenc_mp3,
+    run,
+    similarity,
+    source,
+    without_info_frame,
+    write_wav,
+)
+from mutagen.apev2 import APEv2
+from mutagen.id3 import APIC, COMM, ID3, TIT2
+
+from spectral_enhance.audio import decode
+from spectral_enhance.audio.mp3 import encode_mp3
+
+SECONDS = 1.5
+STANDARD_DELAY = 576 + 529  # what decode.py removes from an MP3 that has no tag
+
+
+def encode(folder, tool: str, x: np.ndarray, rate: int, *options: str) -> Path:
+    """``x`` encoded at ``rate`` by ``tool`` (ffmpeg, lame, lameenc or own) into folder/test.mp3.
+
+    ffmpeg and lame are told the output rate, so LAME does not pick a lower one at low bitrates.
+    For lameenc and own, ``options`` is the bitrate.
+    """
+    wav = write_wav(folder / "source.wav", x, rate)
+    out = folder / "test.mp3"
+    if tool == "ffmpeg":
+        run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libmp3lame", "-ar", rate, *options, out)
+    elif tool == "lame":
+        run("lame", "--quiet", "--resample", f"{rate / 1000:g}", *options, wav, out)
+    elif tool == "lameenc":
+        out.write_bytes(lameenc_mp3(x, rate, int(options[0])))
+    else:
+        out.write_bytes(encode_mp3(x if x.shape[1] > 1 else x[:, 0], rate, int(options[0])))
+    return out
+
+
+def spf(rate: int) -> int:
+    """Samples per layer III frame at ``rate``: 1,152 for MPEG-1, 576 for MPEG-2 and 2.5."""
+    return 1152 if rate >= 32000 else 576
+
+
+def check_mp3(path, x: np.ndarray, rate: int, tagged: bool, reference=None) -> None:
+    """``path`` decodes by the documented rule, aligned with ``x`` and equal to FFmpeg's decode.
+
+    ``reference``: FFmpeg's decode of the same audio without what the test added (else of
+    ``path`` itself). FFmpeg trims a LAME-tagged file as we do and leaves a tag-less one whole.
+    """
+    decoded = decode(path)
+    channels = x.shape[1]
+    full = ffmpeg_decode(path, channels) if reference is None else reference
+    assert decoded.sample_rate == rate and decoded.info.container == "mp3"
+    assert decoded.warnings == []
+    if tagged:
+        assert decoded.info.trim == "LAME tag"
+        assert decoded.info.expected == len(x)
+        assert decoded.samples.shape == x.shape
+        expected = full
+    else:
+        assert decoded.info.trim == "standard MP3 delay" and decoded.info.expected is None
+        assert len(full) % spf(rate) == 0  # a whole number of frames, the padded tail kept
+        expected = full[STANDARD_DELAY:]
+    assert decoded.samples.shape == expected.shape
+    np.testing.assert_allclose(decoded.samples, expected, atol=1e-4)
+    for c in range(channels):
+        assert lag(decoded.samples[:, c], x[:, c]) == 0, f"channel {c}"
+        assert similarity(decoded.samples[:, c], x[:, c]) > 0.3, f"channel {c}"
+
+
+# Encoder x tag: (tool, options, whether the file has a LAME tag), at 44.1 kHz stereo.
+ENCODERS = [
+    ("lameenc", ("128",), False),
+    ("own", ("128",), True),
+    ("ffmpeg", ("-b:a", "128k"), True),
+    ("ffmpeg", ("-b:a", "128k", "-write_xing", "0"), False),
+    ("ffmpeg", ("-q:a", "4"), True),
+    ("ffmpeg", ("-q:a", "4", "-write_xing", "0"), False),
+    ("lame", ("-b", "128"), True),
+    ("lame", ("-V", "2"), True),
+    ("lame", ("-b", "128", "-t"), False),
+    ("lame", ("-V", "2", "-t"), False),
+]
+
+
+@pytest.mark.parametrize(("tool", "options", "tagged"), ENCODERS, ids=lambda v: str(v))
+def test_encoders_with_and_without_a_tag(tmp_path, tool, options, tagged):
+    x = source(SECONDS, 44100, 2, seed=1)
+    check_mp3(encode(tmp_path, tool, x, 44100, *options), x, 44100, tagged)
+
+
+# Every MPEG version's rates, each at bitrates from the lowest to the highest it allows.
+RATES = {
+    8000: (8, 32, 64),
+    11025: (8, 32, 64),
+    12000: (8, 32, 64),
+    16000: (8, 64, 160),
+    22050: (8, 64, 160),
+    24000: (8, 64, 160),
+    32000: (32, 128, 320),
+    44100: (32, 128, 320),
+    48000: (32, 128, 320),
+}
+RATE_BITRATES = [(rate, bitrate) for rate, bitrates in RATES.items() for bitrate in bitrates]
+
+
+@pytest.mark.parametrize(("rate", "bitrate"), RATE_BITRATES)
+def test_lame_cli_at_every_rate_and_bitrate(tmp_path, rate, bitrate):
+    x = source(SECONDS, rate, 1, seed=rate + bitrate)
+    path = encode(tmp_path, "lame", x, rate, "-b", str(bitrate), "-m", "m")
+    check_mp3(path, x, rate, tagged=True)
+
+
+@pytest.mark.parametrize("rate", list(RATES))
+@pytest.mark.parametrize("tool", ["ffmpeg", "lameenc", "own"])
+def test_every_rate_with_and_without_a_tag(tmp_path, rate, tool):
+    x = source(SECONDS, rate, 2, seed=rate)
+    bitrate = RATES[rate][1]
+    options = ("-b:a", f"{bitrate}k", "-write_xing", "0") if tool == "ffmpeg" else (str(bitrate),)
+    check_mp3(encode(tmp_path, tool, x, rate, *options), x, rate, tagged=tool == "own")
+
+
+CHANNEL_MODES = [
+    ("lame", 1, ("-b", "96", "-m", "m")),
+    ("lame", 2, ("-b", "128", "-m", "s")),
+    ("lame", 2, ("-b", "128", "-m", "j")),
+    ("lame", 2, ("-V", "6", "-m", "j")),
+    ("ffmpeg", 1, ("-b:a", "96k", "-ac", "1")),
+    ("ffmpeg", 2, ("-b:a", "128k", "-joint_stereo", "0")),
+    ("ffmpeg", 2, ("-b:a", "128k", "-joint_stereo", "1")),
+]
+
+
+@pytest.mark.parametrize(("tool", "channels", "options"), CHANNEL_MODES, ids=str)
+def test_mono_stereo_and_joint_stereo_keep_their_channels(tmp_path, tool, channels, options):
+    x = source(SECONDS, 44100, channels, seed=channels)
+    check_mp3(encode(tmp_path, tool, x, 44100, *options), x, 44100, tagged=True)
+    if channels == 2:  # the channels are not swapped or mixed: each resembles its own source
+        y = decode(tmp_path / "test.mp3").samples
+        assert similarity(y[:, 0], x[:, 0]) > 2 * abs(similarity(y[:, 0], x[:, 1]))
+        assert similarity(y[:, 1], x[:, 1]) > 2 * abs(similarity(y[:, 1], x[:, 0]))
+
+
+def id3v2_tag(size: int) -> bytes:
+    """A hand-made ID3v2.3 tag of exactly ``size`` bytes: a title frame and zero padding."""
+    frame = b"TIT2" + (6).to_bytes(4, "big") + b"\0\0" + b"\0title"
+    body = frame + bytes(size - 10 - len(frame))
+    n = len(body)
+    return b"ID3\3\0\0" + bytes([n >> 21 & 127, n >> 14 & 127, n >> 7 & 127, n & 127]) + body
+
+
+def junk(size: int, seed: int) -> bytes:
+    """Random bytes, not starting like an ID3 tag."""
+    return b"J" + np.random.default_rng(seed).integers(0, 256, size - 1, np.uint8).tobytes()
+
+
+def add_tags(path, kind: str, folder) -> None:
+    """Add ``kind`` of metadata (or junk) to the MP3 at ``path``, in place."""
+    if kind == "id3v2 3 MB picture":
+        tags = ID3()
+        tags.add(TIT2(encoding=3, text="A song"))
+        cover = np.random.default_rng(0).integers(0, 256, 3_000_000, np.uint8).tobytes()
+        tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=cover))
+        tags.save(path, v2_version=3)
+    elif kind == "id3v2 cover by ffmpeg":
+        cover = folder / "cover.png"
+        run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", cover)
+        out = folder / "with-cover.mp3"
+        run("ffmpeg", "-v", "error", "-i", path, "-i", cover, "-map", "0", "-map", "1", "-c", "copy",
+            "-id3v2_version", "3", out)  # fmt: skip
+        out.replace(path)
+    elif kind == "id3v1":
+        tags = ID3()
+        tags.add(TIT2(encoding=3, text="A song"))
+        tags.save(path, v1=2)
+    elif kind == "ape":
+        tags = APEv2()
+        tags["Title"] = "A song"
+        tags.save(path)
+    elif kind == "id3v2, ape and id3v1":
+        add_tags(path, "ape", folder)
+        add_tags(path, "id3v1", folder)
+    elif kind == "junk":
+        path.write_bytes(junk(5000, 1) + path.read_bytes())
+    elif kind == "id3v2 then junk":
+        path.write_bytes(id3v2_tag(70_000) + junk(3000, 2) + path.read_bytes())
+
+
+TAGS = [
+    "id3v2 3 MB picture",
+    "id3v2 cover by ffmpeg",
+    "id3v1",
+    "ape",
+    "id3v2, ape and id3v1",
+    "junk",
+    "id3v2 then junk",
+]
+
+
+@pytest.mark.parametrize("kind", TAGS)
+@pytest.mark.parametrize(("tool", "options", "tagged"), [ENCODERS[6], ENCODERS[0], ENCODERS[5]])
+def test_metadata_and_junk_change_nothing(tmp_path, kind, tool, options, tagged):
+    x = source(SECONDS, 44100, 2, seed=3)
+    path = encode(tmp_path, tool, x, 44100, *options)
+    reference = ffmpeg_decode(path, 2)  # the bare file's decode: the tags must not change it
+    add_tags(path, kind, tmp_path)
+    check_mp3(path, x, 44100, tagged, reference)
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize(("tool", "options"), [ENCODERS[1][:2], ENCODERS[4][:2], ENCODERS[7][:2]])
+def test_truncated_tagged_file_decodes_what_is_there(tmp_path, tool, options, fraction):
+    x = source(SECONDS, 44100, 2, seed=4)
+    path = encode(tmp_path, tool, x, 44100, *options)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(fraction * len(data))])
+    decoded = decode(path)
+    assert decoded.info.trim == "LAME tag" and decoded.info.expected == len(x)
+    assert len(decoded.warnings) == 1
+    warning = decoded.warnings[0]
+    assert warning.startswith(f"{path}: ends early") and "\n" not in warning
+    # What decodes, not padded: FFmpeg's decode (trimmed at the start by the tag) to the end.
+    reference = ffmpeg_decode(path, 2)
+    assert decoded.samples.shape == reference.shape
+    assert len(decoded.samples) < len(x) * (fraction + 0.1)
+    np.testing.assert_allclose(decoded.samples, reference, atol=1e-4)
+    assert lag(decoded.samples[:, 0], x[:, 0]) == 0
+    missing = len(x) - len(decoded.samples)
+    assert f"{missing} samples missing" in warning
+
+
+@pytest.mark.parametrize(
+    ("tool", "container"),
+    [("wav", "wav"), ("sox-flac", "flac"), ("ffmpeg-flac", "flac"), ("sox-ogg", "ogg")],
+)
+def test_other_formats_named_mp3_are_decoded_as_what_they_are(tmp_path, tool, container):
+    x = source(SECONDS, 44100, 2, seed=5)
+    wav = write_wav(tmp_path / "source.wav", x, 44100)
+    path = tmp_path / "not-really.mp3"
+    if tool == "wav":
+        path.write_bytes(wav.read_bytes())
+    elif tool == "ffmpeg-flac":
+        run("ffmpeg", "-v", "error", "-i", wav, "-f", "flac", path)
+    else:
+        run("sox", wav, "-t", container, path)
+    decoded = decode(path)
+    assert decoded.info.container == container and decoded.info.trim == "none"
+    assert decoded.warnings == []
+    if container == "ogg":  # lossy: the same length and alignment, not the same samples
+        assert decoded.samples.shape == x.shape
+        assert lag(decoded.samples[:, 0], x[:, 0]) == 0
+        assert similarity(decoded.samples[:, 0], x[:, 0]) > 0.9
+    else:
+        np.testing.assert_array_equal(decoded.samples, x)
+
+
+@pytest.mark.parametrize("base", ["lameenc", "lame -t"])
+def test_itunsmpb_without_a_lame_tag_is_exact(tmp_path, base):
+    x = source(SECONDS, 44100, 2, seed=6)
+    path = tmp_path / "test.mp3"
+    if base == "lameenc":
+        path.write_bytes(without_info_frame(encode_mp3(x, 44100, 128)))
+    else:
+        encode(tmp_path, "lame", x, 44100, "-b", "128", "-t")
+    frames = len(ffmpeg_decode(path, 2)) // 1152
+    padding = frames * 1152 - 576 - len(x)
+    tags = ID3()
+    smpb = f" 00000000 00000240 {padding:08X} {len(x):016X}" + " 00000000" * 8
+    tags.add(COMM(encoding=0, lang="eng", desc="iTunSMPB", text=smpb))
+    tags.save(path, v2_version=3)
+    decoded = decode(path)
+    assert decoded.info.trim == "iTunSMPB" and decoded.info.expected == len(x)
+    assert decoded.samples.shape == x.shape and decoded.warnings == []
+    assert lag(decoded.samples[:, 0], x[:, 0]) == 0 and lag(decoded.samples[:, 1], x[:, 1]) == 0
+
+
+def test_aac_in_m4a_is_aligned_by_its_edit_list(tmp_path):
+    x = source(SECONDS, 44100, 2, seed=7)
+    wav = write_wav(tmp_path / "source.wav", x, 44100)
+    path = tmp_path / "test.m4a"
+    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", "aac", "-b:a", "128k", path)
+    decoded = decode(path)
+    assert decoded.info.codec == "aac" and decoded.info.trim == "none"
+    assert abs(len(decoded.samples) - len(x)) <= 1024  # within one AAC frame
+    # FFmpeg's edit list removes the encoder's 1,024 priming samples: aligned to the sample.
+    assert lag(decoded.samples[:, 0], x[:, 0]) == 0
+    assert similarity(decoded.samples[:, 0], x[:, 0]) > 0.9
