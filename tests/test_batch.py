@@ -2,6 +2,7 @@
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -190,3 +191,10 @@ def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, signum):
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+def test_the_progress_bar_shows_percent_and_time_left(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "a.wav", music(3.0), 22050)
+    assert main(["enhance", str(tmp_path / "a.wav"), "--model", identity_model]) == 0
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    assert re.search(r"a\.wav: +\d+%\|.*\| \d+/3 s \[\d\d:\d\d<", bar), bar

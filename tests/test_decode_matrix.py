@@ -57,6 +57,12 @@ def spf(rate: int) -> int:
     return 1152 if rate >= 32000 else 576
 
 
+def info_frame(path: Path) -> bool:
+    """Whether the MP3 at ``path`` (no ID3v2 tag) starts with a Xing or Info frame."""
+    head = path.read_bytes()[:200]
+    return b"Xing" in head or b"Info" in head
+
+
 def check_mp3(path, x: np.ndarray, rate: int, tagged: bool, reference=None) -> None:
     """``path`` decodes by the documented rule, aligned with ``x`` and equal to FFmpeg's decode.
 
@@ -124,7 +130,11 @@ RATE_BITRATES = [(rate, bitrate) for rate, bitrates in RATES.items() for bitrate
 def test_lame_cli_at_every_rate_and_bitrate(tmp_path, rate, bitrate):
     x = source(SECONDS, rate, 1, seed=rate + bitrate)
     path = encode(tmp_path, "lame", x, rate, "-b", str(bitrate), "-m", "m")
-    check_mp3(path, x, rate, tagged=True)
+    # LAME writes no tag when a frame at the bitrate cannot hold it (here below 64 kbps at
+    # MPEG-2 and 2.5 rates): such a file is tag-less, and the 1,105 rule applies.
+    tagged = info_frame(path)
+    assert tagged or bitrate < 64
+    check_mp3(path, x, rate, tagged)
 
 
 @pytest.mark.parametrize("rate", list(RATES))

@@ -265,6 +265,7 @@ def enhance_file(
 
 _worker: Enhancer | None = None
 _BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
+_BAR_UNSIZED = "{desc}: {n:.0f} s of audio [{elapsed}, {rate_fmt}]"
 
 
 def _init_worker(load_args: dict) -> None:
@@ -284,14 +285,22 @@ def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
             return source, enhance_file(_worker, source, target, fmt, rate, depth=depth), None
         from tqdm import tqdm
 
-        with tqdm(desc=source.name, unit="s", leave=False, bar_format=_BAR, total=None) as bar:
+        bar = None
 
-            def progress(seconds: float, expected: float | None) -> None:
-                if expected and bar.total != expected:
-                    bar.total = max(expected, seconds)
-                bar.update(seconds - bar.n)
+        def progress(seconds: float, expected: float | None) -> None:
+            nonlocal bar
+            if bar is None:  # the length is known once the file is open
+                form = _BAR if expected else _BAR_UNSIZED
+                bar = tqdm(desc=source.name, unit="s", leave=False, total=expected, bar_format=form)
+            if bar.total and seconds > bar.total:
+                bar.total = seconds  # the container's estimate was short
+            bar.update(seconds - bar.n)
 
+        try:
             result = enhance_file(_worker, source, target, fmt, rate, progress, depth)
+        finally:
+            if bar is not None:
+                bar.close()
         return source, result, None
     except (AudioError, OutputError) as error:
         return source, None, str(error)
