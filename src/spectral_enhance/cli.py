@@ -116,6 +116,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "--plain", action="store_true", help="predict the whole spectrum, not a correction"
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an --out that holds a run, replacing its checkpoints and log",
+    )
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
     _add_model_option_flag(p, "set a field of the model's config, e.g. input_gain=true")
     from .train_config import TrainConfig
@@ -144,7 +149,14 @@ def _run_train(args: argparse.Namespace) -> int:
     options = _model_options(args.model_option)
     distributed = init_distributed()
     try:
-        best = train(args.data, args.out, config, resume=args.resume, model_config=options)
+        best = train(
+            args.data,
+            args.out,
+            config,
+            resume=args.resume,
+            model_config=options,
+            overwrite=args.overwrite,
+        )
     finally:
         if distributed:
             torch.distributed.destroy_process_group()
