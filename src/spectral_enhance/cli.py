@@ -266,7 +266,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import export, metrics_from_evaluation
 
     extra = {}
     if args.training_data:
@@ -274,19 +274,7 @@ def _run_export(args: argparse.Namespace) -> int:
     if args.command:
         extra["training_command"] = args.command
     if args.evaluation:
-        results = json.loads((args.evaluation / "results.json").read_text())
-        if args.system not in results["systems"]:
-            known = ", ".join(results["systems"])
-            raise ValueError(f"{args.evaluation}: no system {args.system!r} (has {known})")
-        extra["test_metrics"] = {
-            "system": args.system,
-            "dataset": results["dataset"],
-            "split": results["split"],
-            "machine": results["machine"],
-            "input": results["systems"].get("mp3", {}).get("metrics"),
-            "model": results["systems"][args.system]["metrics"],
-            "model_ms": results["systems"][args.system]["model_ms"],
-        }
+        extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
     card = export(args.checkpoint, args.out, args.name, extra, args.precisions, options)
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())

@@ -255,9 +255,11 @@ def read_clip(row: dict, which: str, dtype: str = "float32") -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: clip missing (listed in the dataset's manifest.csv)")
     try:
-        samples, _ = sf.read(path, dtype=dtype)
+        samples, rate = sf.read(path, dtype=dtype)
     except (sf.SoundFileError, RuntimeError) as error:
         raise ValueError(f"{path}: not a readable clip ({error})") from error
+    if rate != int(row["sample_rate"]):
+        raise ValueError(f"{path}: {rate} Hz, the manifest says {row['sample_rate']} Hz")
     expected = int(row["samples"])
     if samples.shape != (expected,):
         raise ValueError(
