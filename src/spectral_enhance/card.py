@@ -14,13 +14,24 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePath
 from typing import Any
 
+import numpy as np
+
 from .atomic import atomic_write_text
 from .stft import StftConfig
 
-__all__ = ["CARD_NAME", "BlockRule", "ModelCard"]
+__all__ = ["CARD_NAME", "RATES", "BlockRule", "ModelCard", "rate_problem"]
 
 CARD_NAME = "card.json"
-RATES = (1_000, 768_000)  # sample rates a card may name, in Hz
+RATES = (1_000, 768_000)  # sample rates a model card or the enhancer accepts, in Hz
+
+
+def rate_problem(rate: Any) -> str | None:
+    """What is wrong with ``rate`` as a sample rate (a whole number of Hz in `RATES`), or None."""
+    if isinstance(rate, bool) or not isinstance(rate, int | np.integer):
+        return f"must be an integer, not {type(rate).__name__}"
+    if not RATES[0] <= rate <= RATES[1]:
+        return f"must be from {RATES[0]:,} to {RATES[1]:,} Hz, not {rate}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,9 @@ class _Checker:
 
     def rate(self, key: str) -> int:
         rate = self.value(key, int)
-        if not RATES[0] <= rate <= RATES[1]:
-            raise self.fail(key, f"must be from {RATES[0]:,} to {RATES[1]:,} Hz, not {rate}")
+        problem = rate_problem(rate)
+        if problem:
+            raise self.fail(key, problem)
         return rate
 
     def stft(self, key: str) -> StftConfig:

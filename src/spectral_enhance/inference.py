@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .audio import resample
-from .card import CARD_NAME, BlockRule, ModelCard
+from .card import CARD_NAME, BlockRule, ModelCard, rate_problem
 from .stft import StftConfig, istft, stft
 
 __all__ = ["BlockRule", "Enhancer", "ModelCard", "block_rule", "bundled_models", "find_model"]
@@ -308,12 +308,60 @@ class Enhancer:
         """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
 
         Returns the enhanced signal at ``output_rate`` (default: the model's rate) with the same
-        shape convention and the same duration as the input, aligned to it, and that rate.
+        shape convention and the same duration as the input, aligned to it, and that rate. The
+        output is float32 in [-1, 1] for any input type: float samples are taken as they are
+        (full scale 1.0); int16 is scaled by 1/32,768, int32 by 1/2^31, and uint8 (8-bit WAV) is
+        centred at 128 and scaled by 1/128. Rates are integers from 1,000 to 768,000 Hz. NaN or
+        infinite samples, other types and ``[channels, samples]`` arrays are refused
+        (``ValueError``).
         """
-        samples = np.asarray(samples, dtype=np.float32)
-        mono = samples.ndim == 1
-        frames = samples[:, None] if mono else samples
-        output_rate = output_rate or self.sample_rate
+        frames, mono = _float_frames(samples)
+        sample_rate = _checked_rate(sample_rate, "sample_rate")
+        output_rate = _checked_rate(
+            self.sample_rate if output_rate is None else output_rate, "output_rate"
+        )
         at_model = resample(frames, sample_rate, self.sample_rate)
         out = resample(self.process(at_model), self.sample_rate, output_rate)
         return (out[:, 0] if mono else out), output_rate
+
+
+# Integer sample types: (offset, full scale), as WAV files store them.
+INTEGER_SCALES = {("i", 2): (0, 2**15), ("i", 4): (0, 2**31), ("u", 1): (128, 128)}
+MAX_CHANNELS = 8  # a 2-D array with at most this many rows, and more columns, is transposed
+
+
+def _float_frames(samples: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``samples`` as float32 ``[samples, channels]``, and whether they were ``[samples]``."""
+    x = np.asarray(samples)
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"samples must be [samples] or [samples, channels], not an array of shape {x.shape}"
+        )
+    if x.ndim == 2 and x.shape[0] <= MAX_CHANNELS and x.shape[1] > x.shape[0]:
+        raise ValueError(
+            f"samples of shape {x.shape} look like [channels, samples]; pass [samples, channels] "
+            "(samples.T)"
+        )
+    scale = INTEGER_SCALES.get((x.dtype.kind, x.dtype.itemsize))
+    if scale is not None:
+        offset, full = scale
+        x = (x.astype(np.float64) - offset) / full
+    elif x.dtype.kind != "f":
+        raise ValueError(
+            f"samples of type {x.dtype} are not audio this takes: pass float (full scale 1.0), "
+            "int16, int32 or uint8"
+        )
+    x = x.astype(np.float32)
+    finite = np.isfinite(x)
+    if not finite.all():
+        first = int(np.argwhere(~finite)[0][0])
+        raise ValueError(f"samples hold NaN or infinite values (the first at sample {first})")
+    return (x[:, None] if x.ndim == 1 else x), x.ndim == 1
+
+
+def _checked_rate(rate: int, name: str) -> int:
+    """``rate`` as an int, or a ``ValueError`` saying what is wrong with it."""
+    problem = rate_problem(rate)
+    if problem:
+        raise ValueError(f"{name} {problem}")
+    return int(rate)
