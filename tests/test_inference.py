@@ -316,3 +316,15 @@ def test_rates_at_the_limits_and_numpy_integers_pass(identity):
     x = np.zeros(1000, np.float32)
     assert identity.enhance(x, np.int64(1000), output_rate=768_000)[1] == 768_000
     assert len(identity.enhance(x, 1000)[0]) == 22050
+
+
+def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, monkeypatch):
+    from spectral_enhance import export as exporting
+
+    folder = tmp_path / "m"
+    export(models["random"], folder, precisions=("fp32", "int8"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setitem(exporting.TOLERANCES, "int8", -1.0)  # no int8 model can pass
+    with pytest.raises(ValueError, match=r"model\.int8\.onnx: differs from PyTorch"):
+        export(models["u5"], folder, name="other", precisions=("fp32", "int8"))
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no .part files either

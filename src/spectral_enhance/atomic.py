@@ -1,9 +1,10 @@
 """Write-to-a-temporary-name-then-rename: the one place every output file is written through.
 
-Audio, dataset clips, manifests and checkpoints are written under a hidden temporary name in the
-target's folder and renamed over the target only when complete, so an interrupted run (an
-error, Ctrl-C, SIGTERM or SIGHUP) never leaves a half-written file under the final name, and a
-failure leaves no temporary file behind either.
+Audio, dataset clips, manifests and recipes, checkpoints, ONNX models and their cards, evaluation
+reports and figures are written under a hidden temporary name in the target's folder and renamed
+over the target only when complete, so an interrupted run (an error, Ctrl-C, SIGTERM or SIGHUP)
+never leaves a half-written file under the final name, and a failure leaves no temporary file
+behind either.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .atomic import atomic_path
+from .atomic import atomic_path, atomic_write_text
 from .audio import AudioError, find_audio, read_audio, write_audio
 from .recipe import DegradationRecipe, degrade
 
@@ -166,7 +166,7 @@ def build_dataset(
     wanted = {**asdict(config), "split": list(config.split)}
     if settings.exists() and json.loads(settings.read_text()) != wanted:
         raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
-    settings.write_text(json.dumps(wanted, indent=2) + "\n")
+    atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
 
     tracks = list(dict.fromkeys(find_audio(sources)))
     splits = assign_splits(tracks, config.split, config.seed)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
+
 __all__ = [
     "CLIP_FIGURES",
     "curves_figure",
@@ -93,8 +95,8 @@ def _pyplot():
 
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=90, format=path.suffix[1:].lower() or "png")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
