@@ -194,5 +194,9 @@ def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
     counts = (
         f"train 0, val {len(read_manifest(data, 'val'))}, test {len(read_manifest(data, 'test'))}"
     )
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"an old run")
     with pytest.raises(ValueError, match=f"0 clips in the 'train' split \\({counts}\\); nothing"):
-        train(copy, tmp_path / "run", FAST, progress=False, model_config=TINY)
+        train(copy, run, FAST, progress=False, model_config=TINY, overwrite=True)
+    assert (run / "last.pt").read_bytes() == b"an old run"  # refused before anything was removed

@@ -41,7 +41,7 @@ from .models.spectral import unit_variance_scale
 from .stft import StftConfig, istft, stft
 from .train_config import TrainConfig, default_loss, lr_at
 
-__all__ = ["TrainConfig", "epoch_batches", "prepare_run_dir", "selection_score", "train"]
+__all__ = ["TrainConfig", "check_run_dir", "epoch_batches", "selection_score", "train"]
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
 
@@ -196,30 +196,29 @@ def _log(path: Path, row: dict) -> None:
 RUN_FILES = ("last.pt", "best.pt", "log.csv")
 
 
-def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool, remove: bool = True) -> None:
+def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
     """Refuse to mix a new run with one already in ``run_dir`` (a ``last.pt`` or ``log.csv``).
 
-    ``resume`` needs the old run's ``last.pt``; ``overwrite`` starts afresh, removing the old
-    run's checkpoints, log and TensorBoard events (only where ``remove``: on one process).
+    ``resume`` needs the old run's ``last.pt``. Returns the old run's files that ``overwrite``
+    replaces (checkpoints, log and TensorBoard events), for the caller to remove once the new
+    run is ready to start, so a run refused for its data leaves the old one whole.
     """
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other: continue a run or replace it")
     if resume:
         if not (run_dir / "last.pt").is_file():
             raise FileNotFoundError(f"{run_dir / 'last.pt'}: missing, so there is no run to resume")
-        return
+        return []
     held = [name for name in ("last.pt", "log.csv") if (run_dir / name).exists()]
     if held and not overwrite:
         raise ValueError(
             f"{run_dir}: already holds a run ({', '.join(held)}); continue it with --resume "
             "or start afresh with --overwrite"
         )
-    if overwrite and remove and run_dir.is_dir():
-        for path in [
-            *(run_dir / name for name in RUN_FILES),
-            *run_dir.glob("events.out.tfevents.*"),
-        ]:
-            path.unlink(missing_ok=True)
+    if not overwrite or not run_dir.is_dir():
+        return []
+    events = sorted(run_dir.glob("events.out.tfevents.*"))  # TensorBoard's
+    return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
 
 
 def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
@@ -247,7 +246,7 @@ def train(
     ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests). With
     ``resume``, the run continues from ``run_dir/last.pt`` with its saved settings, except the
     number of epochs and the time budget, which come from ``config``. A ``run_dir`` that holds a
-    run already is refused unless ``resume`` or ``overwrite`` (see :func:`prepare_run_dir`).
+    run already is refused unless ``resume`` or ``overwrite`` (see :func:`check_run_dir`).
     """
     config = config or TrainConfig()
     if config.arch not in ARCHITECTURES:
@@ -257,7 +256,7 @@ def train(
     waveform = config.arch != "spectral"
     rank, world = _world()
     run_dir = Path(run_dir)
-    prepare_run_dir(run_dir, resume, overwrite, remove=rank == 0)
+    replaced = check_run_dir(run_dir, resume, overwrite)
     stft_config = StftConfig()
     recipe = read_recipe(data)
     torch.manual_seed(config.seed)
@@ -299,6 +298,8 @@ def train(
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
+        for path in replaced:
+            path.unlink(missing_ok=True)
         if history["baseline"] is None:
             history["baseline"] = input_metrics(val_clips, recipe.cutoff_hz)
             _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
