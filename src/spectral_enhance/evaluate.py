@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .atomic import atomic_write_text
 from .card import ModelCard
-from .dataset import read_clip, read_manifest, read_recipe
+from .dataset import read_clip, read_manifest, read_recipe, split_counts
 from .dsp import band_replication
 from .inference import Enhancer, find_model
 from .metrics import score
@@ -193,7 +193,7 @@ def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(dataset, split)
     if not rows:
-        raise ValueError(f"{dataset}: no clips in the {split!r} split")
+        raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")
     if limit:
         rows = rows[:limit]
     recipe = read_recipe(dataset)
@@ -215,8 +215,8 @@ def evaluate(
             if not todo:
                 continue
             low, high = read_clip(row, "low"), read_clip(row, "high")
+            rate = int(row["sample_rate"])
             for system in todo:
-                rate = int(row["sample_rate"])
                 scores = score(high, system.process(low), rate, recipe.cutoff_hz)
                 result = {"clip": row["clip"], "system": system.name} | scores
                 writer.writerow(
