@@ -84,7 +84,17 @@ def test_a_damaged_card_field_is_one_line_naming_it(model, tmp_path, capsys, cha
     assert f"{model / 'card.json'}: {problem}" in line
 
 
-@pytest.mark.parametrize("escape", ["../model.int8.onnx", "/etc/passwd", "sub/../../x.onnx", ""])
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "../model.int8.onnx",
+        "/etc/passwd",
+        "sub/../../x.onnx",
+        "",
+        "C:model.int8.onnx",
+        "\\\\x.onnx",
+    ],
+)
 def test_a_file_outside_the_model_folder_is_refused(model, tmp_path, capsys, escape):
     shutil.copy(model / "model.int8.onnx", tmp_path / "model.int8.onnx")  # a real file there
     edit_card(model, lambda card: card["files"].update(int8=escape))

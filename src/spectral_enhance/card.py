@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, fields
-from pathlib import Path, PurePath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -191,8 +191,9 @@ _KINDS = {str: "a string", int: "an integer", float: "a number", dict: "an objec
 
 def _outside(name: str) -> bool:
     """Whether a card's file name is absolute or climbs out of the card's folder."""
-    pure = PurePath(name.replace("\\", "/"))
-    return not name or name.startswith(("/", "\\")) or pure.is_absolute() or ".." in pure.parts
+    pure = PurePosixPath(name.replace("\\", "/"))
+    drive = PureWindowsPath(name).drive  # a Windows drive or network share
+    return not name or bool(drive) or pure.is_absolute() or ".." in pure.parts
 
 
 def _is(value: Any, kind: type) -> bool:
