@@ -129,7 +129,7 @@ def bench_model(args: argparse.Namespace, card: ModelCard) -> list[dict]:
     """Part a: median ms per 100,000-sample clip for each ONNX precision, and PyTorch."""
     clip = music_like(CLIP_SAMPLES, card.sample_rate, channels=1)[:, 0]
     spec = stft(clip, card.stft)[None]  # [1, 2, 407, 512]
-    n_blocks = int(card.data.get("model_config", {}).get("n_blocks", 1))
+    n_blocks = int(card.model_config.get("n_blocks", 1))
     results = []
     for precision in args.precisions or list(card.files):
         if precision not in card.files:

@@ -1,12 +1,13 @@
 import csv
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.dataset import DatasetConfig, build_dataset, read_manifest
-from spectral_enhance.recipe import DegradationRecipe, degrade
+from spectral_enhance.recipe import DegradationRecipe, degrade, transcode
 
 
 def make_tracks(folder, count=6, seconds=2.0):
@@ -127,3 +128,32 @@ def test_truncated_and_lying_mp3s_are_decoded_as_far_as_they_go(tmp_path, capsys
     for row in rows:
         high, _ = sf.read(row["high"])
         assert np.sqrt(np.mean(high[-2000:] ** 2)) > 0.01
+
+
+def level_db(samples, rate, freqs, n=8192):
+    """Mean power at ``freqs`` relative to the 0.5 to 3 kHz median, in dB."""
+    frames = np.lib.stride_tricks.sliding_window_view(samples, n)[::1024] * np.hanning(n)
+    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(0)
+    bins = np.fft.rfftfreq(n, 1 / rate)
+    ref = np.median(power[(bins > 500) & (bins < 3000)])
+    return 10 * np.log10(np.interp(freqs, bins, power) / ref)
+
+
+@pytest.mark.parametrize("bitrate", [24, 32])
+def test_the_recipes_cutoff_follows_the_bitrate_to_where_lame_cuts(bitrate):
+    """Noise through the codec keeps its level 100 Hz below the cutoff and loses it 100 Hz above."""
+    recipe = DegradationRecipe(low_bitrate=bitrate)
+    noise = 0.2 * np.random.default_rng(0).standard_normal(4 * 22050).astype(np.float32)
+    decoded = transcode(noise, 22050, bitrate)
+    below, above = level_db(decoded, 22050, [recipe.cutoff_hz - 100, recipe.cutoff_hz + 100])
+    assert below > -6 > above
+
+
+def test_a_recipe_without_a_known_cutoff_asks_for_one(tmp_path, capsys):
+    with pytest.raises(ValueError, match="no measured LAME cutoff for 32 kbps at 44,100 Hz"):
+        DegradationRecipe(sample_rate=44100)
+    assert DegradationRecipe(sample_rate=44100, cutoff_hz=11_000.0).cutoff_hz == 11_000.0
+    src = make_tracks(tmp_path / "music", count=1, seconds=0.5)
+    args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "44100"]
+    assert main(args) == 1
+    assert "give the cutoff in Hz" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
+from spectral_enhance.cli import main
 from spectral_enhance.dataset import read_manifest
 from spectral_enhance.evaluate import System, evaluate
 from spectral_enhance.export import export
@@ -77,3 +78,43 @@ def test_waveform_baseline_is_a_system(data, tmp_path, form):
     for metric in ("snr", "lsd", "stoi"):  # the identity model scores exactly as its input
         got, want = summary[name]["metrics"][metric], summary["mp3"]["metrics"][metric]
         assert got["mean"] == pytest.approx(want["mean"], abs=1e-3)
+
+
+def damage_truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda path: path.unlink(), "clip missing"),
+        (lambda path: path.write_bytes(b"not audio" * 100), "not a readable clip"),
+        (damage_truncate, "samples, the manifest says 20000"),
+    ],
+)
+def test_a_missing_or_damaged_clip_is_one_line_naming_it(data, tmp_path, capsys, damage, problem):
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    clip = read_manifest(copy, "test")[-1]["low"]
+    damage(clip)
+    code = main(["evaluate", str(copy), "--systems", "mp3", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert code == 1 and "Traceback" not in err
+    assert len(errors) == 1 and errors[0].startswith("spectral-enhance evaluate: error: ")
+    assert f"{clip}: " in errors[0] and problem in errors[0]
+
+
+def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
+    from spectral_enhance.export import metrics_from_evaluation
+
+    evaluate(data, ["mp3", System("damaged", noisy)], tmp_path, progress=False)
+    metrics = metrics_from_evaluation(tmp_path, "damaged")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert metrics["model"] == saved["systems"]["damaged"]["metrics"]
+    assert metrics["input"] == saved["systems"]["mp3"]["metrics"]
+    assert (metrics["split"], metrics["dataset"]) == ("test", str(data))
+    with pytest.raises(ValueError, match="no system 'other' in its results"):
+        metrics_from_evaluation(tmp_path, "other")
+    with pytest.raises(FileNotFoundError, match=r"results\.json: missing"):
+        metrics_from_evaluation(tmp_path / "nowhere", "damaged")

@@ -244,3 +244,87 @@ def test_inference_path_imports_no_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def identity(models):
+    return Enhancer.load(models["identity-onnx"], precision="fp32", threads=1)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "offset", "full_scale"),
+    [(np.int16, 0, 2**15), (np.int32, 0, 2**31), (np.uint8, 128, 128), (">i2", 0, 2**15)],
+)
+def test_integer_samples_are_scaled_to_full_scale_one(identity, dtype, offset, full_scale):
+    x = music(0.5, 22050, channels=2)
+    stored = np.round(x * (full_scale - 1) + offset).astype(dtype)
+    y, _ = identity.enhance(stored, 22050)
+    expected, _ = identity.enhance((stored.astype(np.float64) - offset) / full_scale, 22050)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    np.testing.assert_allclose(y, expected, atol=1e-6)
+    np.testing.assert_allclose(y, x, atol=2e-2 if dtype == np.uint8 else 1e-4)  # identity model
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.complex64, bool, object])
+def test_other_sample_types_are_refused_by_name(identity, dtype):
+    with pytest.raises(ValueError, match=f"samples of type {np.dtype(dtype)} are not audio"):
+        identity.enhance(np.zeros(1000, dtype=dtype), 22050)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_infinite_samples_are_refused(identity, bad):
+    x = music(0.5, 22050, channels=2)
+    x[700, 1] = bad
+    with pytest.raises(ValueError, match="NaN or infinite values \\(the first at sample 700\\)"):
+        identity.enhance(x, 22050)
+
+
+@pytest.mark.parametrize("shape", [(2, 44100), (8, 9), (1, 5000)])
+def test_channels_first_arrays_are_refused_with_the_fix(identity, shape):
+    with pytest.raises(ValueError, match=r"look like \[channels, samples\].*samples\.T"):
+        identity.enhance(np.zeros(shape, np.float32), 22050)
+
+
+def test_many_channels_or_short_signals_in_samples_first_order_pass(identity):
+    assert identity.enhance(np.zeros((9, 10), np.float32), 22050)[0].shape == (9, 10)
+    assert identity.enhance(np.zeros((5000, 2), np.float32), 22050)[0].shape == (5000, 2)
+    with pytest.raises(ValueError, match=r"\[samples\] or \[samples, channels\]"):
+        identity.enhance(np.zeros((10, 2, 2), np.float32), 22050)
+
+
+@pytest.mark.parametrize(
+    ("rate", "problem"),
+    [
+        (44100.0, "must be an integer, not float"),
+        ("44100", "must be an integer, not str"),
+        (True, "must be an integer, not bool"),
+        (0, "must be from 1,000 to 768,000 Hz, not 0"),
+        (-22050, "must be from .* Hz, not -22050"),
+        (999, "must be from .* Hz, not 999"),
+        (768_001, "must be from .* Hz, not 768001"),
+    ],
+)
+def test_rates_are_checked(identity, rate, problem):
+    x = np.zeros(2000, np.float32)
+    with pytest.raises(ValueError, match=f"sample_rate {problem}"):
+        identity.enhance(x, rate)
+    with pytest.raises(ValueError, match=f"output_rate {problem}"):
+        identity.enhance(x, 22050, output_rate=rate)
+
+
+def test_rates_at_the_limits_and_numpy_integers_pass(identity):
+    x = np.zeros(1000, np.float32)
+    assert identity.enhance(x, np.int64(1000), output_rate=768_000)[1] == 768_000
+    assert len(identity.enhance(x, 1000)[0]) == 22050
+
+
+def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, monkeypatch):
+    from spectral_enhance import export as exporting
+
+    folder = tmp_path / "m"
+    export(models["random"], folder, precisions=("fp32", "int8"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setitem(exporting.TOLERANCES, "int8", -1.0)  # no int8 model can pass
+    with pytest.raises(ValueError, match=r"model\.int8\.onnx: differs from PyTorch"):
+        export(models["u5"], folder, name="other", precisions=("fp32", "int8"))
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no .part files either

@@ -1,4 +1,6 @@
 import csv
+import json
+import shutil
 
 import pytest
 
@@ -60,3 +62,30 @@ def test_curves_from_a_log(tmp_path):
 def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):
     assert main(["plot", "losses", str(data), "--out", str(tmp_path / "x.png")]) == 1
     assert "needs --checkpoints" in capsys.readouterr().err
+
+
+def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, monkeypatch):
+    """The dashed line and the labels come from the dataset's recipe, not from constants."""
+    from spectral_enhance import plots
+
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    settings = json.loads((copy / "recipe.json").read_text())
+    settings["recipe"] |= {"low_bitrate": 24, "cutoff_hz": 5860.0}
+    (copy / "recipe.json").write_text(json.dumps(settings))
+    drawn = {}
+
+    def spy(signals, rate, path, title=None, cutoff_hz=None, columns=3):
+        drawn.update(names=list(signals), cutoff_hz=cutoff_hz, rate=rate)
+        return path
+
+    monkeypatch.setattr(plots, "spectrograms_figure", spy)
+    assert main(["plot", "spectrograms", str(copy), "--out", str(tmp_path / "x.png")]) == 0
+    assert drawn["cutoff_hz"] == 5860.0 and drawn["rate"] == 22050
+    assert drawn["names"][:2] == ["24 kbps (input)", "128 kbps (reference)"]
+
+
+def test_curves_of_a_folder_without_a_log_is_one_line(tmp_path, capsys):
+    assert main(["plot", "curves", str(tmp_path), "--out", str(tmp_path / "c.png")]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'log.csv'}: missing" in err and "Traceback" not in err

@@ -1,15 +1,18 @@
 import csv
 import os
+import shutil
 import socket
 
+import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from spectral_enhance.checkpoint import load_checkpoint, load_model
+from spectral_enhance.dataset import read_manifest
 from spectral_enhance.models import build_model
-from spectral_enhance.train import TrainConfig, selection_score, train
+from spectral_enhance.train import TrainConfig, epoch_batches, selection_score, train
 from tiny import TINY_WAVEFORM, tiny_dataset
 
 TINY = {"latent": 8}
@@ -119,3 +122,81 @@ def test_waveform_baselines_train_on_crops_with_mse(data, tmp_path, arch):
 def test_unknown_architecture_is_refused_clearly(data, tmp_path):
     with pytest.raises(ValueError, match="unknown architecture 'unet'"):
         train(data, tmp_path / "run", TrainConfig(arch="unet"), progress=False)
+
+
+def cli_train(data, run, *flags):
+    """``spectral-enhance train`` with the tiny settings of ``FAST`` (one epoch)."""
+    from spectral_enhance.cli import main
+
+    settings = ["--batch-size", "4", "--epochs", "1", "--crop-frames", "16", "--val-clips", "2"]
+    settings += ["--lr-cycle-steps", "3", "--model-option", "latent=8", "--threads", "1"]
+    return main(["train", str(data), "--out", str(run), *settings, *flags])
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_a_folder_holding_a_run_is_refused_unless_resume_or_overwrite(data, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli_train(data, run) == 0
+    first = weights(run / "last.pt")
+    capsys.readouterr()
+    assert cli_train(data, run) == 1
+    line = one_error_line(capsys)
+    assert line.startswith("spectral-enhance train: error: ") and str(run) in line
+    assert "--resume" in line and "--overwrite" in line
+    assert all(torch.equal(first[k], weights(run / "last.pt")[k]) for k in first)  # untouched
+
+    (run / "best.pt").write_bytes(b"an old run's best")
+    assert cli_train(data, run, "--overwrite", "--seed", "1") == 0
+    with open(run / "log.csv") as handle:
+        assert [r["epoch"] for r in csv.DictReader(handle)] == ["input", "1"]  # not appended
+    assert load_checkpoint(run / "best.pt")["training"]["config"]["seed"] == 1
+    assert load_checkpoint(run / "last.pt")["training"]["step"] == 3  # a fresh count
+
+
+def test_resume_without_a_run_names_the_missing_checkpoint(data, tmp_path, capsys):
+    assert cli_train(data, tmp_path / "empty", "--resume") == 1
+    line = one_error_line(capsys)
+    assert str(tmp_path / "empty" / "last.pt") in line
+    assert not (tmp_path / "empty").exists()
+
+
+def test_epoch_batches_keep_every_clip_even_when_fewer_than_a_batch():
+    sizes = lambda n, batch, world=1: [len(b) for b in epoch_batches(np.arange(n), batch, world)]  # noqa: E731
+    assert sizes(28, 32) == [28]
+    assert sizes(12, 5) == [5, 5, 2]
+    assert sizes(13, 4, world=2) == [4, 4, 4]  # the 13th clip cannot be split over 2 processes
+    assert sizes(1, 4, world=2) == []
+    order = np.random.default_rng(0).permutation(12)
+    assert sorted(np.concatenate(epoch_batches(order, 5))) == list(range(12))
+
+
+def test_a_dataset_smaller_than_a_batch_still_trains(data, tmp_path):
+    clips = len(read_manifest(data, "train"))
+    config = TrainConfig(**{**FAST.__dict__, "batch_size": clips + 20})
+    train(data, tmp_path / "run", config, progress=False, model_config=TINY)
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert state["training"]["step"] == 2  # one step an epoch, not none
+    assert state["state_dict"]["middle_block.from_latent.pointwise.weight"].abs().sum() > 0
+
+
+def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    rows = (copy / "manifest.csv").read_text().splitlines()
+    kept = [row for row in rows if ",train," not in row]
+    (copy / "manifest.csv").write_text("\n".join(kept) + "\n")
+    counts = (
+        f"train 0, val {len(read_manifest(data, 'val'))}, test {len(read_manifest(data, 'test'))}"
+    )
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"an old run")
+    with pytest.raises(ValueError, match=f"0 clips in the 'train' split \\({counts}\\); nothing"):
+        train(copy, run, FAST, progress=False, model_config=TINY, overwrite=True)
+    assert (run / "last.pt").read_bytes() == b"an old run"  # refused before anything was removed

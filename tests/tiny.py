@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from spectral_enhance.checkpoint import save_checkpoint
+from spectral_enhance.checkpoint import make_checkpoint, save_checkpoint
 from spectral_enhance.models import build_model
 from spectral_enhance.recipe import DegradationRecipe
 from spectral_enhance.stft import StftConfig
@@ -22,15 +22,7 @@ def tiny_checkpoint(path: Path, identity: bool = False, n_blocks: int = 1, seed:
             model.last_layer.pointwise.weight.normal_(0.0, 0.05)
             for block in model.blocks:
                 block.activation.weight.fill_(0.25)
-    checkpoint = {
-        "arch": "spectral",
-        "model_config": config,
-        "stft": StftConfig().to_dict(),
-        "recipe": DegradationRecipe().to_dict(),
-        "state_dict": model.state_dict(),
-        "metrics": {},
-    }
-    return save_checkpoint(path, checkpoint)
+    return save_checkpoint(path, _checkpoint("spectral", model))
 
 
 TINY_WAVEFORM = {
@@ -59,15 +51,11 @@ def tiny_waveform_checkpoint(path: Path, arch: str, seed: int = 0, identity: boo
             model.last_layer.bias.zero_()
         else:
             model.last_layer.weight.normal_(0.0, 0.5)
-    checkpoint = {
-        "arch": arch,
-        "model_config": model.config.to_dict(),
-        "stft": StftConfig().to_dict(),
-        "recipe": DegradationRecipe().to_dict(),
-        "state_dict": model.state_dict(),
-        "metrics": {},
-    }
-    return save_checkpoint(path, checkpoint)
+    return save_checkpoint(path, _checkpoint(arch, model))
+
+
+def _checkpoint(arch: str, model) -> dict:
+    return make_checkpoint(arch, model, StftConfig().to_dict(), DegradationRecipe().to_dict())
 
 
 def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:

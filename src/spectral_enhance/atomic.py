@@ -1,9 +1,10 @@
 """Write-to-a-temporary-name-then-rename: the one place every output file is written through.
 
-Audio, dataset clips, manifests and checkpoints are written under a hidden temporary name in the
-target's folder and renamed over the target only when complete, so an interrupted run (an
-error, Ctrl-C, SIGTERM or SIGHUP) never leaves a half-written file under the final name, and a
-failure leaves no temporary file behind either.
+Audio, dataset clips, manifests and recipes, checkpoints, ONNX models and their cards, evaluation
+reports and figures are written under a hidden temporary name in the target's folder and renamed
+over the target only when complete, so an interrupted run (an error, Ctrl-C, SIGTERM or SIGHUP)
+never leaves a half-written file under the final name, and a failure leaves no temporary file
+behind either.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["OutputError", "atomic_path", "terminate_on_hangup"]
+__all__ = ["OutputError", "atomic_path", "atomic_write_text", "terminate_on_hangup"]
 
 NAME_MAX = 255  # bytes in one file name on the common Linux, macOS and Windows file systems
 _SUFFIX = ".part"
@@ -76,6 +77,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         if isinstance(error, OSError):
             raise OutputError(target, _problem(error)) from error
         raise
+
+
+def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` through :func:`atomic_path`; return the target."""
+    with atomic_path(target) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return Path(target)
 
 
 def _interrupt(signum: int, frame: object) -> None:

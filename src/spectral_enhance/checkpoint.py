@@ -17,7 +17,33 @@ from torch import nn
 from .atomic import atomic_path
 from .models import build_model
 
-__all__ = ["load_checkpoint", "load_model", "save_checkpoint"]
+__all__ = ["load_checkpoint", "load_model", "make_checkpoint", "save_checkpoint"]
+
+
+def make_checkpoint(
+    arch: str,
+    model: nn.Module,
+    stft: dict[str, Any],
+    recipe: dict[str, Any],
+    metrics: dict[str, float] | None = None,
+    training: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The checkpoint dict of ``model``: the one place its layout is decided.
+
+    ``model_config`` is the model's complete config, so later changes of defaults cannot change
+    what a saved checkpoint means; ``training`` (a run's loop state) is left out when None.
+    """
+    checkpoint = {
+        "arch": arch,
+        "model_config": model.config.to_dict(),
+        "stft": dict(stft),
+        "recipe": dict(recipe),
+        "state_dict": model.state_dict(),
+        "metrics": dict(metrics or {}),
+    }
+    if training is not None:
+        checkpoint["training"] = training
+    return checkpoint
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:

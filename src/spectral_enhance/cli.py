@@ -75,6 +75,13 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-rate", type=int, default=22050, help="clip sample rate (22050)")
     p.add_argument("--high-bitrate", type=int, default=128, help="target kbps (128)")
     p.add_argument("--low-bitrate", type=int, default=32, help="input kbps (32)")
+    p.add_argument(
+        "--cutoff-hz",
+        type=float,
+        default=0.0,
+        help="the low bitrate's low-pass, above which LSD is scored again (default: LAME's, "
+        "measured; 8270 for 32 kbps at 22,050 Hz)",
+    )
     p.add_argument("--silence-dbfs", type=float, default=-50.0, help="drop quieter clips (-50)")
     p.add_argument("--seed", type=int, default=0, help="seed of the track split (0)")
     p.add_argument("--jobs", type=int, default=1, help="processes (1)")
@@ -85,7 +92,9 @@ def _run_dataset(args: argparse.Namespace) -> int:
     from .dataset import DatasetConfig, build_dataset
     from .recipe import DegradationRecipe
 
-    recipe = DegradationRecipe(args.sample_rate, args.high_bitrate, args.low_bitrate)
+    recipe = DegradationRecipe(
+        args.sample_rate, args.high_bitrate, args.low_bitrate, args.cutoff_hz
+    )
     config = DatasetConfig(
         clip_samples=args.clip_samples,
         silence_dbfs=args.silence_dbfs,
@@ -120,6 +129,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         "--plain", action="store_true", help="predict the whole spectrum, not a correction"
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an --out that holds a run, replacing its checkpoints and log",
+    )
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
     _add_model_option_flag(p, "set a field of the model's config, e.g. input_gain=true")
     from .train_config import TrainConfig
@@ -148,7 +162,14 @@ def _run_train(args: argparse.Namespace) -> int:
     options = _model_options(args.model_option)
     distributed = init_distributed()
     try:
-        best = train(args.data, args.out, config, resume=args.resume, model_config=options)
+        best = train(
+            args.data,
+            args.out,
+            config,
+            resume=args.resume,
+            model_config=options,
+            overwrite=args.overwrite,
+        )
     finally:
         if distributed:
             torch.distributed.destroy_process_group()
@@ -309,7 +330,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import export, metrics_from_evaluation
 
     extra = {}
     if args.training_data:
@@ -317,19 +338,7 @@ def _run_export(args: argparse.Namespace) -> int:
     if args.command:
         extra["training_command"] = args.command
     if args.evaluation:
-        results = json.loads((args.evaluation / "results.json").read_text())
-        if args.system not in results["systems"]:
-            known = ", ".join(results["systems"])
-            raise ValueError(f"{args.evaluation}: no system {args.system!r} (has {known})")
-        extra["test_metrics"] = {
-            "system": args.system,
-            "dataset": results["dataset"],
-            "split": results["split"],
-            "machine": results["machine"],
-            "input": results["systems"].get("mp3", {}).get("metrics"),
-            "model": results["systems"][args.system]["metrics"],
-            "model_ms": results["systems"][args.system]["model_ms"],
-        }
+        extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
     card = export(args.checkpoint, args.out, args.name, extra, args.precisions, options)
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
@@ -387,45 +396,20 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> int:
-    import csv
-
     from . import plots
 
     if args.kind == "curves":
-        logs = {}
-        for run in args.sources:
-            with open(run / "log.csv", newline="") as handle:
-                logs[run.name] = list(csv.DictReader(handle))
-        plots.curves_figure(logs, args.out)
-        print(f"wrote {args.out}")
-        return 0
-
-    from .dataset import load_clip
-    from .inference import Enhancer
-
-    clip = load_clip(args.sources[0], args.clip, args.split)
-    low, high, rate = clip["low_samples"], clip["high_samples"], int(clip["sample_rate"])
-    title = f"{clip['clip']} ({Path(clip['track']).name})"
-    if args.kind == "losses":
-        if not args.checkpoints:
-            raise ValueError("plot losses needs --checkpoints (one .pt per loss)")
-        signals = {"128 kbps (reference)": high}
-        for checkpoint in args.checkpoints:
-            enhancer = Enhancer.load(checkpoint, backend="torch")
-            loss = enhancer.model.checkpoint["training"]["config"]["loss"]
-            signals[loss] = enhancer.enhance(low, rate)[0]
-        plots.spectrograms_figure(signals, rate, args.out, title=title, columns=4)
+        plots.plot_curves(args.sources, args.out)
     else:
-        enhancer = Enhancer.load(
-            args.model, backend="torch" if str(args.model).endswith(".pt") else "onnx"
+        plots.plot_clip(
+            args.kind,
+            args.sources[0],
+            args.out,
+            args.clip,
+            args.split,
+            args.model,
+            args.checkpoints,
         )
-        enhanced = enhancer.enhance(low, rate)[0]
-        if args.kind == "spectrograms":
-            signals = {"32 kbps (input)": low, "128 kbps (reference)": high}
-            signals[f"enhanced ({enhancer.name})"] = enhanced
-            plots.spectrograms_figure(signals, rate, args.out, title=title, cutoff_hz=8270.0)
-        else:
-            plots.spectra_figure(high, enhanced, rate, args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .atomic import atomic_path
+from .atomic import atomic_path, atomic_write_text
 from .audio import AudioError, decode, find_audio, write_audio
 from .recipe import DegradationRecipe, degrade
 
@@ -38,7 +38,11 @@ __all__ = [
     "BuildReport",
     "DatasetConfig",
     "build_dataset",
+    "load_clip",
+    "read_clip",
     "read_manifest",
+    "read_recipe",
+    "split_counts",
 ]
 
 SPLITS = ("train", "val", "test")
@@ -164,7 +168,7 @@ def build_dataset(
     wanted = {**asdict(config), "split": list(config.split)}
     if settings.exists() and json.loads(settings.read_text()) != wanted:
         raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
-    settings.write_text(json.dumps(wanted, indent=2) + "\n")
+    atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
 
     found = find_audio(sources)
     for note in found.notes:
@@ -227,18 +231,61 @@ def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
     return rows
 
 
+def split_counts(root: str | Path) -> str:
+    """Clips per split of a dataset, e.g. ``train 28, val 3, test 2``, for error messages."""
+    counts = dict.fromkeys(SPLITS, 0)
+    for row in read_manifest(root):
+        counts[row["split"]] = counts.get(row["split"], 0) + 1
+    return ", ".join(f"{split} {n}" for split, n in counts.items())
+
+
+def read_recipe(root: str | Path) -> DegradationRecipe:
+    """The degradation recipe a dataset was built with, from its ``recipe.json``."""
+    path = Path(root) / "recipe.json"
+    try:
+        settings = json.loads(path.read_text())
+        return DegradationRecipe(**settings["recipe"])
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{path}: missing (build the dataset with `dataset`)") from error
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a dataset's recipe ({error})") from error
+
+
+def read_clip(row: dict, which: str, dtype: str = "float32") -> np.ndarray:
+    """The ``low`` or ``high`` samples of a manifest row, checked against its length.
+
+    A missing, unreadable or truncated clip is a ``ValueError`` naming the file, so a damaged
+    dataset fails in one line rather than deep inside a metric.
+    """
+    import soundfile as sf
+
+    path = Path(row[which])
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: clip missing (listed in the dataset's manifest.csv)")
+    try:
+        samples, rate = sf.read(path, dtype=dtype)
+    except (sf.SoundFileError, RuntimeError) as error:
+        raise ValueError(f"{path}: not a readable clip ({error})") from error
+    if rate != int(row["sample_rate"]):
+        raise ValueError(f"{path}: {rate} Hz, the manifest says {row['sample_rate']} Hz")
+    expected = int(row["samples"])
+    if samples.shape != (expected,):
+        raise ValueError(
+            f"{path}: {samples.shape[0]} samples, the manifest says {expected} (damaged clip?)"
+        )
+    return samples
+
+
 def load_clip(root: str | Path, clip: str | None = None, split: str = "test") -> dict:
     """One clip's manifest row with its ``low`` and ``high`` float32 samples loaded.
 
     ``clip`` is a clip id; None takes the first clip of ``split``.
     """
-    import soundfile as sf
-
     rows = read_manifest(root, None if clip else split)
     matches = [r for r in rows if clip is None or r["clip"] == clip]
     if not matches:
         raise ValueError(f"{root}: no clip {clip!r}")
     row = dict(matches[0])
-    row["low_samples"], _ = sf.read(row["low"], dtype="float32")
-    row["high_samples"], _ = sf.read(row["high"], dtype="float32")
+    row["low_samples"] = read_clip(row, "low")
+    row["high_samples"] = read_clip(row, "high")
     return row

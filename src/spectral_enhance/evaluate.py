@@ -20,16 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
-from .dataset import read_manifest
+from .atomic import atomic_write_text
+from .card import ModelCard
+from .dataset import read_clip, read_manifest, read_recipe, split_counts
 from .dsp import band_replication
 from .inference import Enhancer, find_model
 from .metrics import score
 from .recipe import DegradationRecipe
 
-__all__ = ["PAPER_TABLE_1", "System", "evaluate", "load_system", "machine_name"]
+__all__ = ["PAPER_TABLE_1", "System", "evaluate", "load_system", "machine_name", "read_results"]
+
+RESULTS = "results.json"
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
 LABELS = {"snr": "SNR (dB)", "pesq": "PESQ", "lsd": "LSD", "lsd_high": "LSD above cutoff"}
@@ -83,9 +86,8 @@ def load_system(spec: str, recipe: DegradationRecipe = DegradationRecipe()) -> S
         size = path.stat().st_size
     else:
         enhancer = Enhancer.load(path, precision=precision or "int8")
-        folder = path if path.is_dir() else path.parent
-        card = json.loads((folder / "card.json").read_text())
-        size = card["bytes"][precision or "int8"] if path.is_dir() else path.stat().st_size
+        file = ModelCard.read(path).file(precision or "int8") if path.is_dir() else path
+        size = file.stat().st_size
     name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@int8"
 
     def process(low: np.ndarray) -> np.ndarray:
@@ -191,10 +193,10 @@ def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(dataset, split)
     if not rows:
-        raise ValueError(f"{dataset}: no clips in the {split!r} split")
+        raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")
     if limit:
         rows = rows[:limit]
-    recipe = DegradationRecipe(**json.loads((dataset / "recipe.json").read_text())["recipe"])
+    recipe = read_recipe(dataset)
     loaded = [s if isinstance(s, System) else load_system(s, recipe) for s in systems]
     results_path = out_dir / "results.csv"
     fields = ["clip", "system", *METRICS]
@@ -212,8 +214,8 @@ def evaluate(
             todo = [s for s in loaded if (row["clip"], s.name) not in seen]
             if not todo:
                 continue
-            low, rate = sf.read(row["low"], dtype="float32")
-            high, _ = sf.read(row["high"], dtype="float32")
+            low, high = read_clip(row, "low"), read_clip(row, "high")
+            rate = int(row["sample_rate"])
             for system in todo:
                 scores = score(high, system.process(low), rate, recipe.cutoff_hz)
                 result = {"clip": row["clip"], "system": system.name} | scores
@@ -226,6 +228,21 @@ def evaluate(
     machine = machine_name()
     summary = _summary(done, loaded)
     meta = {"dataset": str(dataset), "split": split, "machine": machine, "clips": len(rows)}
-    (out_dir / "results.json").write_text(json.dumps(meta | {"systems": summary}, indent=2) + "\n")
-    (out_dir / "report.md").write_text(_report(summary, dataset, split, machine))
+    atomic_write_text(out_dir / RESULTS, json.dumps(meta | {"systems": summary}, indent=2) + "\n")
+    atomic_write_text(out_dir / "report.md", _report(summary, dataset, split, machine))
     return summary
+
+
+def read_results(folder: str | os.PathLike) -> dict:
+    """The ``results.json`` an :func:`evaluate` run wrote into ``folder``, checked for its keys."""
+    path = Path(folder) / RESULTS
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (write it with `spectral-enhance evaluate`)")
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from error
+    missing = [k for k in ("dataset", "split", "machine", "systems") if k not in results]
+    if missing:
+        raise ValueError(f"{path}: not an evaluation's results (no {', '.join(missing)})")
+    return results

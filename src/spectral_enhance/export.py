@@ -10,9 +10,10 @@ input before the card is written; a model that disagrees beyond its tolerance is
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,11 +23,14 @@ import numpy as np
 import onnx
 import torch
 
+from .atomic import atomic_path
+from .card import ModelCard
 from .checkpoint import load_model
 from .inference import OnnxModel, block_rule
 from .models import count_parameters
+from .stft import StftConfig
 
-__all__ = ["TOLERANCES", "export"]
+__all__ = ["TOLERANCES", "export", "metrics_from_evaluation"]
 
 # Largest error allowed against PyTorch, relative to the largest output magnitude.
 TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
@@ -110,6 +114,28 @@ def parity_waveform(samples: int = 16_384, seed: int = 0) -> np.ndarray:
     return (0.3 * wave / np.abs(wave).max())[None].astype(np.float32)
 
 
+def _write_onnx(
+    model: torch.nn.Module, example: np.ndarray, paths: dict[str, Path], spectral: bool
+) -> None:
+    """The fp32 ONNX file at ``paths["fp32"]``, checked, and from it those of fp16 and int8."""
+    with warnings.catch_warnings():
+        # We use the TorchScript exporter (deprecated for torch.export), the one whose output is
+        # checked here against ONNX Runtime and its quantizer; its notice is silenced here only.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
+        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
+        # Tracing TFiLM's LSTMs: shape checks become constants (the export is checked below on
+        # another length), and the batch-size advice is met (the states are made inside).
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*with a variable length with LSTM.*")
+        _export_onnx(model, example, paths["fp32"])
+    onnx.checker.check_model(onnx.load(paths["fp32"]))
+    if "fp16" in paths:
+        _to_fp16(paths["fp32"], paths["fp16"])
+    if "int8" in paths:
+        quantized = ["MatMul"] if spectral else ["MatMul", "Conv", "LSTM"]
+        _to_int8(paths["fp32"], paths["int8"], quantized)
+
+
 def export(
     checkpoint: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -139,65 +165,76 @@ def export(
         example, check = parity_input(bins=bins), parity_input(frames=100, bins=bins, seed=1)
     else:
         example, check = parity_waveform(), parity_waveform(12_345, seed=1)
-    with warnings.catch_warnings():
-        # We use the TorchScript exporter (deprecated for torch.export), the one whose output is
-        # checked here against ONNX Runtime and its quantizer; its notice is silenced here only.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
-        # Tracing TFiLM's LSTMs: shape checks become constants (the export is checked below on
-        # another length), and the batch-size advice is met (the states are made inside).
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", message=".*with a variable length with LSTM.*")
-        _export_onnx(model, example, out_dir / made["fp32"])
-    onnx.checker.check_model(onnx.load(out_dir / made["fp32"]))
-    if "fp16" in files:
-        _to_fp16(out_dir / made["fp32"], out_dir / made["fp16"])
-    if "int8" in files:
-        quantized = ["MatMul"] if spectral else ["MatMul", "Conv", "LSTM"]
-        _to_int8(out_dir / made["fp32"], out_dir / made["int8"], quantized)
-    if "fp32" not in files:
-        (out_dir / made["fp32"]).unlink()
-
-    with torch.no_grad():
-        expected = model(torch.from_numpy(check)).numpy()
-    peak = float(np.abs(expected).max())
-    parity, sizes = {}, {}
-    for precision, file in files.items():
-        got = OnnxModel(out_dir / file)(check)
-        error = float(np.abs(got - expected).max()) / peak
-        if not error <= TOLERANCES[precision]:
-            raise ValueError(
-                f"{out_dir / file}: differs from PyTorch by {error:.2e} of the peak "
-                f"(allowed {TOLERANCES[precision]:.0e})"
-            )
-        parity[precision] = error
-        sizes[precision] = (out_dir / file).stat().st_size
+    # Every file is made under a temporary name and renamed only once all have passed the check,
+    # so a failed export leaves a folder's earlier model as it was.
+    with contextlib.ExitStack() as stack:
+        temps = {p: stack.enter_context(atomic_path(out_dir / made[p])) for p in files}
+        if "fp32" not in temps:  # the source of the others, not kept
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            temps["fp32"] = scratch / made["fp32"]
+        _write_onnx(model, example, temps, spectral)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(check)).numpy()
+        peak = float(np.abs(expected).max())
+        parity, sizes = {}, {}
+        for precision in files:
+            got = OnnxModel(temps[precision])(check)
+            error = float(np.abs(got - expected).max()) / peak
+            if not error <= TOLERANCES[precision]:
+                raise ValueError(
+                    f"{out_dir / files[precision]}: differs from PyTorch by {error:.2e} of the "
+                    f"peak (allowed {TOLERANCES[precision]:.0e})"
+                )
+            parity[precision] = error
+            sizes[precision] = temps[precision].stat().st_size
 
     parameters = count_parameters(model)
-    card = {
-        "form": describe(state["arch"], state["model_config"]),
-        "name": name or Path(checkpoint).parent.name,
-        "arch": state["arch"],
-        "model_config": state["model_config"],
-        "stft": state["stft"],
-        "recipe": state["recipe"],
-        "sample_rate": int(state["recipe"]["sample_rate"]),
-        **block_rule(model).to_dict(),
-        "files": files,
-        "bytes": sizes,
-        "parameters": parameters,
-        "parameters_per_block": getattr(model, "parameters_per_block", dict)(),
-        "float32_bytes": 4 * parameters,
-        "parity_error": parity,
-        "validation_metrics": state.get("metrics", {}),
-        "training": {
+    extra = {"model_options_at_export": dict(model_options)} if model_options else {}
+    card = ModelCard(
+        name=name or Path(checkpoint).parent.name,
+        arch=state["arch"],
+        sample_rate=int(state["recipe"]["sample_rate"]),
+        stft=StftConfig(**state["stft"]),
+        rule=block_rule(model),
+        files=files,
+        form=describe(state["arch"], state["model_config"]),
+        model_config=state["model_config"],
+        recipe=state["recipe"],
+        bytes=sizes,
+        parameters=parameters,
+        parameters_per_block=getattr(model, "parameters_per_block", dict)(),
+        float32_bytes=4 * parameters,
+        parity_error=parity,
+        validation_metrics=state.get("metrics", {}),
+        training={
             key: value
             for key, value in state.get("training", {}).items()
             if key in ("config", "epoch", "step")
         },
+        extra=extra | (extra_card or {}),
+    )
+    card.write(out_dir)
+    return card.to_dict()
+
+
+def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str, Any]:
+    """The card's ``test_metrics``: ``system``'s scores (and the input's) in an evaluation folder.
+
+    ``folder`` is an ``evaluate`` output; its ``mp3`` system, where scored, is the input's bar.
+    """
+    from .evaluate import read_results
+
+    results = read_results(folder)
+    systems = results["systems"]
+    if system not in systems:
+        known = ", ".join(systems) or "none"
+        raise ValueError(f"{folder}: no system {system!r} in its results (has {known})")
+    return {
+        "system": system,
+        "dataset": results["dataset"],
+        "split": results["split"],
+        "machine": results["machine"],
+        "input": systems.get("mp3", {}).get("metrics"),
+        "model": systems[system]["metrics"],
+        "model_ms": systems[system]["model_ms"],
     }
-    if model_options:
-        card["model_options_at_export"] = dict(model_options)
-    card |= extra_card or {}
-    (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-    return card

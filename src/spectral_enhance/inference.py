@@ -12,17 +12,16 @@ its margin is a fixed ``TFILM_CONTEXT`` samples).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .audio import resample
+from .card import CARD_NAME, BlockRule, ModelCard, rate_problem
 from .stft import StftConfig, istft, stft
 
 __all__ = ["BlockRule", "Enhancer", "ModelCard", "block_rule", "bundled_models", "find_model"]
@@ -37,37 +36,6 @@ WAVEFORM_SEGMENT = 65_536  # samples per segment for the waveform models (memory
 TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbounded
 
 
-@dataclass(frozen=True)
-class BlockRule:
-    """How a model runs over long signals: what it takes, and how far it reaches.
-
-    ``domain`` is ``spectrum`` (``[batch, 2, frames, bins]`` in and out; ``context`` in frames)
-    or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
-    multiples of ``multiple`` samples for the model's strided layers to see the same grid).
-    """
-
-    domain: str = "spectrum"
-    context: int = 0
-    multiple: int = 1
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BlockRule:
-        """Read from a model card (cards without ``domain`` are spectral)."""
-        if data.get("domain", "spectrum") == "spectrum":
-            return cls("spectrum", int(data["context_frames"]))
-        return cls("waveform", int(data["context_samples"]), int(data.get("length_multiple", 1)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The model card's fields for this rule."""
-        if self.domain == "spectrum":
-            return {"domain": "spectrum", "context_frames": self.context}
-        return {
-            "domain": "waveform",
-            "context_samples": self.context,
-            "length_multiple": self.multiple,
-        }
-
-
 def block_rule(model: Any) -> BlockRule:
     """The `BlockRule` of a built PyTorch model, for its card and for the torch backend."""
     reach = getattr(model, "receptive_field", None)
@@ -78,39 +46,6 @@ def block_rule(model: Any) -> BlockRule:
 
     context = TFILM_CONTEXT if reach == UNBOUNDED else reach
     return BlockRule("waveform", context, getattr(model, "length_multiple", 1))
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    """What inference needs to know of a model, read from its ``card.json``."""
-
-    name: str
-    sample_rate: int
-    stft: StftConfig
-    rule: BlockRule
-    files: dict[str, str]
-    folder: Path
-    data: dict[str, Any]
-
-    @classmethod
-    def read(cls, folder: str | os.PathLike) -> ModelCard:
-        """Load ``folder/card.json`` as written by ``spectral-enhance export``."""
-        folder = Path(folder)
-        path = folder / "card.json"
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{folder}: no card.json (make one with `spectral-enhance export`)"
-            )
-        data = json.loads(path.read_text())
-        return cls(
-            name=data["name"],
-            sample_rate=int(data["sample_rate"]),
-            stft=StftConfig(**data["stft"]),
-            rule=BlockRule.from_dict(data),
-            files=dict(data["files"]),
-            folder=folder,
-            data=data,
-        )
 
 
 def usable_cores() -> int:
@@ -125,7 +60,7 @@ def bundled_models() -> list[str]:
     """Names of the models shipped inside the package."""
     if not PRETRAINED.is_dir():
         return []
-    return sorted(p.name for p in PRETRAINED.iterdir() if (p / "card.json").exists())
+    return sorted(p.name for p in PRETRAINED.iterdir() if (p / CARD_NAME).exists())
 
 
 def find_model(model: str | os.PathLike) -> Path:
@@ -149,7 +84,15 @@ class OnnxModel:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: model file missing")
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # ONNX Runtime raises its own kinds for a file it cannot load
+            reason = next((line for line in str(error).splitlines() if line.strip()), "")
+            raise ValueError(f"{path}: not a valid ONNX model ({reason[:300]})") from error
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -253,9 +196,7 @@ class Enhancer:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         card = ModelCard.read(path if path.is_dir() else path.parent)
         if path.is_dir():
-            if precision not in card.files:
-                raise ValueError(f"{path}: no {precision} model (has {', '.join(card.files)})")
-            path = card.folder / card.files[precision]
+            path = card.file(precision)
         net = OnnxModel(path, threads)
         workers = threads or usable_cores()
         return cls(
@@ -367,12 +308,60 @@ class Enhancer:
         """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
 
         Returns the enhanced signal at ``output_rate`` (default: the model's rate) with the same
-        shape convention and the same duration as the input, aligned to it, and that rate.
+        shape convention and the same duration as the input, aligned to it, and that rate. The
+        output is float32 in [-1, 1] for any input type: float samples are taken as they are
+        (full scale 1.0); int16 is scaled by 1/32,768, int32 by 1/2^31, and uint8 (8-bit WAV) is
+        centred at 128 and scaled by 1/128. Rates are integers from 1,000 to 768,000 Hz. NaN or
+        infinite samples, other types and ``[channels, samples]`` arrays are refused
+        (``ValueError``).
         """
-        samples = np.asarray(samples, dtype=np.float32)
-        mono = samples.ndim == 1
-        frames = samples[:, None] if mono else samples
-        output_rate = output_rate or self.sample_rate
+        frames, mono = _float_frames(samples)
+        sample_rate = _checked_rate(sample_rate, "sample_rate")
+        output_rate = _checked_rate(
+            self.sample_rate if output_rate is None else output_rate, "output_rate"
+        )
         at_model = resample(frames, sample_rate, self.sample_rate)
         out = resample(self.process(at_model), self.sample_rate, output_rate)
         return (out[:, 0] if mono else out), output_rate
+
+
+# Integer sample types: (offset, full scale), as WAV files store them.
+INTEGER_SCALES = {("i", 2): (0, 2**15), ("i", 4): (0, 2**31), ("u", 1): (128, 128)}
+MAX_CHANNELS = 8  # a 2-D array with at most this many rows, and more columns, is transposed
+
+
+def _float_frames(samples: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``samples`` as float32 ``[samples, channels]``, and whether they were ``[samples]``."""
+    x = np.asarray(samples)
+    if x.ndim not in (1, 2):
+        raise ValueError(
+            f"samples must be [samples] or [samples, channels], not an array of shape {x.shape}"
+        )
+    if x.ndim == 2 and x.shape[0] <= MAX_CHANNELS and x.shape[1] > x.shape[0]:
+        raise ValueError(
+            f"samples of shape {x.shape} look like [channels, samples]; pass [samples, channels] "
+            "(samples.T)"
+        )
+    scale = INTEGER_SCALES.get((x.dtype.kind, x.dtype.itemsize))
+    if scale is not None:
+        offset, full = scale
+        x = (x.astype(np.float64) - offset) / full
+    elif x.dtype.kind != "f":
+        raise ValueError(
+            f"samples of type {x.dtype} are not audio this takes: pass float (full scale 1.0), "
+            "int16, int32 or uint8"
+        )
+    x = x.astype(np.float32)
+    finite = np.isfinite(x)
+    if not finite.all():
+        first = int(np.argwhere(~finite)[0][0])
+        raise ValueError(f"samples hold NaN or infinite values (the first at sample {first})")
+    return (x[:, None] if x.ndim == 1 else x), x.ndim == 1
+
+
+def _checked_rate(rate: int, name: str) -> int:
+    """``rate`` as an int, or a ``ValueError`` saying what is wrong with it."""
+    problem = rate_problem(rate)
+    if problem:
+        raise ValueError(f"{name} {problem}")
+    return int(rate)

@@ -1,4 +1,6 @@
-"""Figures of section 4: spectrograms side by side (figure 3).
+"""Figures of section 4: spectrograms side by side (figure 3), spectra (figure 4), the losses'
+spectrograms (figure 2), and training curves; `plot_clip` and `plot_curves` make them from a
+dataset's clip and from run folders, as ``spectral-enhance plot`` does.
 
 matplotlib comes with the ``[eval]`` extra; it is imported only when a figure is drawn, with the
 non-interactive Agg backend so plotting works without a screen.
@@ -6,12 +8,27 @@ non-interactive Agg backend so plotting works without a screen.
 
 from __future__ import annotations
 
+import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["curves_figure", "spectra_figure", "spectrogram_db", "spectrograms_figure"]
+from .atomic import atomic_path
+
+__all__ = [
+    "CLIP_FIGURES",
+    "curves_figure",
+    "plot_clip",
+    "plot_curves",
+    "read_log",
+    "spectra_figure",
+    "spectrogram_db",
+    "spectrograms_figure",
+]
+
+CLIP_FIGURES = ("spectrograms", "spectra", "losses")
 
 
 def spectrogram_db(
@@ -78,8 +95,8 @@ def _pyplot():
 
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=90, format=path.suffix[1:].lower() or "png")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -147,3 +164,60 @@ def curves_figure(logs: dict[str, list[dict]], path: str | os.PathLike) -> Path:
     axes.flat[0].legend(fontsize=8)
     fig.suptitle("training curves (dashed: the decoded 32 kbps input)")
     return _save(fig, path)
+
+
+def read_log(run: str | os.PathLike) -> list[dict]:
+    """The rows of a training run's ``log.csv``."""
+    path = Path(run) / "log.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (is {run} a training run folder?)")
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def plot_curves(runs: Sequence[str | os.PathLike], path: str | os.PathLike) -> Path:
+    """Training curves of run folders (each named by its folder) into the PNG ``path``."""
+    return curves_figure({Path(run).name: read_log(run) for run in runs}, path)
+
+
+def plot_clip(
+    kind: str,
+    dataset: str | os.PathLike,
+    path: str | os.PathLike,
+    clip: str | None = None,
+    split: str = "test",
+    model: str | os.PathLike = "spectral-n1",
+    checkpoints: Sequence[str | os.PathLike] = (),
+) -> Path:
+    """Figure 3 (``spectrograms``), 4 (``spectra``) or 2 (``losses``) of one clip of a dataset.
+
+    ``clip`` is a clip id (None: the first of ``split``); ``model`` enhances it for figures 3
+    and 4 (a ``.pt`` on PyTorch); ``checkpoints``, one per loss, for figure 2. The spectrograms
+    mark the cutoff of the dataset's recipe.
+    """
+    from .dataset import load_clip, read_recipe
+    from .inference import Enhancer
+
+    if kind not in CLIP_FIGURES:
+        raise ValueError(f"figure kind must be one of {', '.join(CLIP_FIGURES)}, not {kind!r}")
+    if kind == "losses" and not checkpoints:
+        raise ValueError("plot losses needs --checkpoints (one .pt per loss)")
+    row, recipe = load_clip(dataset, clip, split), read_recipe(dataset)
+    low, high, rate = row["low_samples"], row["high_samples"], int(row["sample_rate"])
+    title = f"{row['clip']} ({Path(row['track']).name})"
+    reference = f"{recipe.high_bitrate} kbps (reference)"
+    if kind == "losses":
+        signals = {reference: high}
+        for checkpoint in checkpoints:
+            enhancer = Enhancer.load(checkpoint, backend="torch")
+            loss = enhancer.model.checkpoint["training"]["config"]["loss"]
+            signals[loss] = enhancer.enhance(low, rate)[0]
+        return spectrograms_figure(signals, rate, path, title=title, columns=4)
+    backend = "torch" if str(model).endswith(".pt") else "onnx"
+    enhancer = Enhancer.load(model, backend=backend)
+    enhanced = enhancer.enhance(low, rate)[0]
+    if kind == "spectra":
+        return spectra_figure(high, enhanced, rate, path, labels=(reference, "reconstructed"))
+    signals = {f"{recipe.low_bitrate} kbps (input)": low, reference: high}
+    signals[f"enhanced ({enhancer.name})"] = enhanced
+    return spectrograms_figure(signals, rate, path, title=title, cutoff_hz=recipe.cutoff_hz)

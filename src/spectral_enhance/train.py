@@ -9,7 +9,11 @@ papers' MSE loss).
 
 A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch
 and when the time budget ends the run), ``best.pt`` (chosen by :func:`selection_score`) and
-``log.csv`` with the loss and validation metrics per epoch.
+``log.csv`` with the loss and validation metrics per epoch. A folder that already holds a run is
+continued (``resume``) or replaced (``overwrite``), never mixed with a new one.
+
+Every epoch takes every training clip once: full batches, then a last, smaller one with the rest
+(cut to a multiple of the process count), so even a dataset smaller than one batch trains.
 """
 
 from __future__ import annotations
@@ -23,23 +27,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 import torch
 import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .dataset import read_manifest
+from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+from .dataset import read_clip, read_manifest, read_recipe, split_counts
 from .losses import parse_loss
 from .metrics import score
 from .models import ARCHITECTURES, SpectralAutoencoder, build_model
 from .models.spectral import unit_variance_scale
-from .recipe import DegradationRecipe
 from .stft import StftConfig, istft, stft
 from .train_config import TrainConfig, default_loss, lr_at
 
-__all__ = ["TrainConfig", "selection_score", "train"]
+__all__ = ["TrainConfig", "check_run_dir", "epoch_batches", "selection_score", "train"]
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
 
@@ -56,13 +58,16 @@ class ClipPairs:
     def __init__(self, root: str | Path, split: str, limit: int = 0, seed: int = 0) -> None:
         rows = read_manifest(root, split)
         if not rows:
-            raise ValueError(f"{root}: no clips in the {split!r} split")
+            use = "nothing to train on" if split == "train" else "nothing to validate on"
+            raise ValueError(
+                f"{root}: 0 clips in the {split!r} split ({split_counts(root)}); {use}"
+            )
         if limit:
             order = np.random.default_rng(seed).permutation(len(rows))[:limit]
             rows = [rows[i] for i in sorted(order)]
         self.rows = rows
-        self.low = [sf.read(r["low"], dtype="int16")[0] for r in rows]
-        self.high = [sf.read(r["high"], dtype="int16")[0] for r in rows]
+        self.low = [read_clip(r, "low", dtype="int16") for r in rows]
+        self.high = [read_clip(r, "high", dtype="int16") for r in rows]
         self.sample_rate = int(rows[0]["sample_rate"])
 
     def __len__(self) -> int:
@@ -188,6 +193,45 @@ def _log(path: Path, row: dict) -> None:
         writer.writerow(row)
 
 
+RUN_FILES = ("last.pt", "best.pt", "log.csv")
+
+
+def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
+    """Refuse to mix a new run with one already in ``run_dir`` (a ``last.pt`` or ``log.csv``).
+
+    ``resume`` needs the old run's ``last.pt``. Returns the old run's files that ``overwrite``
+    replaces (checkpoints, log and TensorBoard events), for the caller to remove once the new
+    run is ready to start, so a run refused for its data leaves the old one whole.
+    """
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other: continue a run or replace it")
+    if resume:
+        if not (run_dir / "last.pt").is_file():
+            raise FileNotFoundError(f"{run_dir / 'last.pt'}: missing, so there is no run to resume")
+        return []
+    held = [name for name in ("last.pt", "log.csv") if (run_dir / name).exists()]
+    if held and not overwrite:
+        raise ValueError(
+            f"{run_dir}: already holds a run ({', '.join(held)}); continue it with --resume "
+            "or start afresh with --overwrite"
+        )
+    if not overwrite or not run_dir.is_dir():
+        return []
+    events = sorted(run_dir.glob("events.out.tfevents.*"))  # TensorBoard's
+    return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
+
+
+def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
+    """One epoch's batches of clip indices: full ones, then the rest cut to a multiple of ``world``.
+
+    So every clip (but at most ``world - 1``) is used each epoch, however few there are.
+    """
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if batches:
+        batches[-1] = batches[-1][: len(batches[-1]) // world * world]
+    return [batch for batch in batches if len(batch)]
+
+
 def train(
     data: str | Path,
     run_dir: str | Path,
@@ -195,12 +239,14 @@ def train(
     resume: bool = False,
     progress: bool = True,
     model_config: dict | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics.
 
     ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests). With
     ``resume``, the run continues from ``run_dir/last.pt`` with its saved settings, except the
-    number of epochs and the time budget, which come from ``config``.
+    number of epochs and the time budget, which come from ``config``. A ``run_dir`` that holds a
+    run already is refused unless ``resume`` or ``overwrite`` (see :func:`check_run_dir`).
     """
     config = config or TrainConfig()
     if config.arch not in ARCHITECTURES:
@@ -210,16 +256,22 @@ def train(
     waveform = config.arch != "spectral"
     rank, world = _world()
     run_dir = Path(run_dir)
+    replaced = check_run_dir(run_dir, resume, overwrite)
     stft_config = StftConfig()
-    recipe = DegradationRecipe()
+    recipe = read_recipe(data)
     torch.manual_seed(config.seed)
     train_clips = ClipPairs(data, "train")
     val_clips = ClipPairs(data, "val", limit=config.val_clips, seed=config.seed)
     if config.batch_size % world:
         raise ValueError(f"batch size {config.batch_size} does not divide over {world} processes")
+    steps_per_epoch = len(epoch_batches(np.arange(len(train_clips)), config.batch_size, world))
+    if not steps_per_epoch:
+        raise ValueError(
+            f"{data}: {len(train_clips)} training clips cannot be shared over {world} processes"
+        )
 
     state = None
-    if resume and (run_dir / "last.pt").exists():
+    if resume:
         state = load_checkpoint(run_dir / "last.pt")
         saved = TrainConfig(**state["training"]["config"])
         config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
@@ -232,7 +284,6 @@ def train(
         if "scale" not in arch_config:
             arch_config["scale"] = estimate_scale(train_clips, stft_config)
     model = build_model(config.arch, arch_config)
-    arch_config = model.config.to_dict()  # complete, so later defaults cannot change its meaning
     ssim = {"k1": config.ssim_k1, "k2": config.ssim_k2, "max_val": config.ssim_max_val}
     loss_fn = parse_loss(config.loss, ssim=ssim)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -247,35 +298,35 @@ def train(
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
+        for path in replaced:
+            path.unlink(missing_ok=True)
         if history["baseline"] is None:
             history["baseline"] = input_metrics(val_clips, recipe.cutoff_hz)
             _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
+        if progress:
+            tqdm.write(
+                f"{len(train_clips)} training clips, {len(val_clips)} validation clips: "
+                f"{steps_per_epoch} steps of up to {config.batch_size} clips per epoch"
+            )
 
     def checkpoint(metrics: dict | None = None) -> dict:
-        return {
-            "arch": config.arch,
-            "model_config": arch_config,
-            "stft": stft_config.to_dict(),
-            "recipe": recipe.to_dict(),
-            "state_dict": model.state_dict(),
-            "metrics": metrics or {},
-            "training": {
-                "config": asdict(config),
-                "optimizer": optimizer.state_dict(),
-                "epoch": epoch,
-                "step_in_epoch": step_in_epoch,
-                "step": step,
-                "history": history,
-            },
+        training = {
+            "config": asdict(config),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "step_in_epoch": step_in_epoch,
+            "step": step,
+            "history": history,
         }
+        stft, made_by = stft_config.to_dict(), recipe.to_dict()
+        return make_checkpoint(config.arch, model, stft, made_by, metrics, training)
 
     board = _tensorboard(run_dir) if rank == 0 else None
-    per_rank = config.batch_size // world
-    steps_per_epoch = len(train_clips) // config.batch_size
     started = time.monotonic()
     out_of_time = False
     while epoch < config.epochs and not out_of_time:
         order = np.random.default_rng((config.seed, epoch)).permutation(len(train_clips))
+        batches = epoch_batches(order, config.batch_size, world)
         bar = tqdm(
             total=steps_per_epoch,
             initial=step_in_epoch,
@@ -285,17 +336,10 @@ def train(
         )
         losses = []
         while step_in_epoch < steps_per_epoch:
-            batch = order[
-                step_in_epoch * config.batch_size : (step_in_epoch + 1) * config.batch_size
-            ]
-            mine = batch[rank * per_rank : (rank + 1) * per_rank]
-            key = (config.seed, epoch)
-            if waveform:
-                length = config.crop_samples or len(train_clips.low[0])
-                low, high = train_clips.crop_waveforms(mine, length, key)
-            else:
-                frames = config.crop_frames or _whole_clip_frames(train_clips, stft_config)
-                low, high = train_clips.crop_batch(mine, frames, stft_config, key)
+            mine = np.array_split(batches[step_in_epoch], world)[rank]
+            low, high = _training_batch(
+                train_clips, mine, config, stft_config, (config.seed, epoch)
+            )
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, config)
             scale = _scale(model)
@@ -339,6 +383,20 @@ def train(
         if world > 1:
             dist.barrier()
     return history["best"]["metrics"] if history["best"] else {}
+
+
+def _training_batch(
+    clips: ClipPairs,
+    indices: np.ndarray,
+    config: TrainConfig,
+    stft_config: StftConfig,
+    key: tuple[int, ...],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random crops of clips ``indices`` as the model takes them: waveforms or STFTs."""
+    if config.arch != "spectral":
+        return clips.crop_waveforms(indices, config.crop_samples or len(clips.low[0]), key)
+    frames = config.crop_frames or _whole_clip_frames(clips, stft_config)
+    return clips.crop_batch(indices, frames, stft_config, key)
 
 
 def _tensorboard(run_dir: Path) -> Any:

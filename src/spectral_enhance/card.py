@@ -1,0 +1,267 @@
+"""The model card (``card.json`` beside an exported model): its one writer and its one reader.
+
+``spectral-enhance export`` builds a :class:`ModelCard` and calls :meth:`ModelCard.write`;
+inference, evaluation and the benchmarks call :meth:`ModelCard.read`, which checks every field
+it uses, so a damaged card is one line naming the file and the field rather than a traceback.
+No PyTorch here: inference reads cards on ONNX Runtime alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_write_text
+from .stft import StftConfig
+
+__all__ = ["CARD_NAME", "RATES", "BlockRule", "ModelCard", "rate_problem"]
+
+CARD_NAME = "card.json"
+RATES = (1_000, 768_000)  # sample rates a model card or the enhancer accepts, in Hz
+
+
+def rate_problem(rate: Any) -> str | None:
+    """What is wrong with ``rate`` as a sample rate (a whole number of Hz in `RATES`), or None."""
+    if isinstance(rate, bool) or not isinstance(rate, int | np.integer):
+        return f"must be an integer, not {type(rate).__name__}"
+    if not RATES[0] <= rate <= RATES[1]:
+        return f"must be from {RATES[0]:,} to {RATES[1]:,} Hz, not {rate}"
+    return None
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """How a model runs over long signals: what it takes, and how far it reaches.
+
+    ``domain`` is ``spectrum`` (``[batch, 2, frames, bins]`` in and out; ``context`` in frames)
+    or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
+    multiples of ``multiple`` samples for the model's strided layers to see the same grid).
+    """
+
+    domain: str = "spectrum"
+    context: int = 0
+    multiple: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
+        if self.domain == "spectrum":
+            return {"domain": "spectrum", "context_frames": self.context}
+        return {
+            "domain": "waveform",
+            "context_samples": self.context,
+            "length_multiple": self.multiple,
+        }
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What an exported model is, how it runs, and how it scored; ``card.json`` in a folder.
+
+    The first six fields are what inference needs; the rest describe the model. ``extra`` holds
+    free-form additions (the training data, the command, test metrics); ``folder`` is where the
+    card was read from (not written).
+    """
+
+    name: str
+    arch: str
+    sample_rate: int
+    stft: StftConfig
+    rule: BlockRule
+    files: dict[str, str]
+    form: str = ""
+    model_config: dict[str, Any] = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+    parameters: int = 0
+    parameters_per_block: dict[str, int] = field(default_factory=dict)
+    float32_bytes: int = 0
+    parity_error: dict[str, float] = field(default_factory=dict)
+    validation_metrics: dict[str, float] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        clash = sorted(set(self.extra) & _KEYS)
+        if clash:
+            raise ValueError(f"model card extras would replace its own fields: {clash}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as ``card.json`` holds it (the layout :meth:`read` expects)."""
+        return {
+            "form": self.form,
+            "name": self.name,
+            "arch": self.arch,
+            "model_config": self.model_config,
+            "stft": self.stft.to_dict(),
+            "recipe": self.recipe,
+            "sample_rate": self.sample_rate,
+            **self.rule.to_dict(),
+            "files": self.files,
+            "bytes": self.bytes,
+            "parameters": self.parameters,
+            "parameters_per_block": self.parameters_per_block,
+            "float32_bytes": self.float32_bytes,
+            "parity_error": self.parity_error,
+            "validation_metrics": self.validation_metrics,
+            "training": self.training,
+            **self.extra,
+        }
+
+    def write(self, folder: str | os.PathLike) -> Path:
+        """Write ``folder/card.json`` (under a temporary name, then renamed); return its path."""
+        return atomic_write_text(
+            Path(folder) / CARD_NAME, json.dumps(self.to_dict(), indent=2) + "\n"
+        )
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike) -> ModelCard:
+        """Load and check ``folder/card.json``; a damaged card is a ``ValueError`` naming it."""
+        folder = Path(folder)
+        path = folder / CARD_NAME
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{folder}: no {CARD_NAME} (make one with `spectral-enhance export`)"
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not valid JSON ({error})") from error
+        return cls.from_dict(data, path)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: Path) -> ModelCard:
+        """Check a card's fields and build it; ``path`` (its ``card.json``) names it in errors."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: not a model card (a JSON object was expected)")
+        check = _Checker(data, path)
+        files = check.mapping("files", str, required=True)
+        if not files:
+            raise ValueError(f"{path}: field 'files' lists no model file")
+        for precision, name in files.items():
+            if _outside(name):
+                raise ValueError(
+                    f"{path}: field 'files' entry {precision!r} ({name!r}) points outside "
+                    "the model's folder"
+                )
+        return cls(
+            name=check.value("name", str),
+            arch=check.value("arch", str),
+            sample_rate=check.rate("sample_rate"),
+            stft=check.stft("stft"),
+            rule=check.rule(),
+            files=files,
+            form=check.value("form", str, ""),
+            model_config=check.value("model_config", dict, {}),
+            recipe=check.value("recipe", dict, {}),
+            bytes=check.mapping("bytes", int),
+            parameters=check.value("parameters", int, 0),
+            parameters_per_block=check.mapping("parameters_per_block", int),
+            float32_bytes=check.value("float32_bytes", int, 0),
+            parity_error=check.mapping("parity_error", float),
+            validation_metrics=check.value("validation_metrics", dict, {}),
+            training=check.value("training", dict, {}),
+            extra={k: v for k, v in data.items() if k not in _KEYS},
+            folder=path.parent,
+        )
+
+    def file(self, precision: str) -> Path:
+        """The path of the model file of ``precision`` in the card's folder."""
+        if precision not in self.files:
+            raise ValueError(f"{self.folder}: no {precision} model (has {', '.join(self.files)})")
+        return (self.folder or Path()) / self.files[precision]
+
+
+# Keys of card.json that the card's own fields write (the block rule's among them).
+_KEYS = {
+    *(f.name for f in fields(ModelCard) if f.name not in ("rule", "extra", "folder")),
+    "domain",
+    "context_frames",
+    "context_samples",
+    "length_multiple",
+}
+_MISSING = object()
+_KINDS = {str: "a string", int: "an integer", float: "a number", dict: "an object"}
+
+
+def _outside(name: str) -> bool:
+    """Whether a card's file name is absolute or climbs out of the card's folder."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    drive = PureWindowsPath(name).drive  # a Windows drive or network share
+    return not name or bool(drive) or pure.is_absolute() or ".." in pure.parts
+
+
+def _is(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False  # JSON true/false is no number
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
+class _Checker:
+    """Reads typed fields from a card's dict, raising one-line errors that name the card."""
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        self.data, self.path = data, path
+
+    def fail(self, key: str, problem: str) -> ValueError:
+        return ValueError(f"{self.path}: field {key!r} {problem}")
+
+    def value(self, key: str, kind: type, default: Any = _MISSING) -> Any:
+        if key not in self.data:
+            if default is _MISSING:
+                raise self.fail(key, "missing")
+            return default
+        value = self.data[key]
+        if not _is(value, kind):
+            raise self.fail(key, f"must be {_KINDS[kind]}, not {type(value).__name__}")
+        return value
+
+    def mapping(self, key: str, kind: type, required: bool = False) -> dict[str, Any]:
+        items = self.value(key, dict, _MISSING if required else {})
+        for name, value in items.items():
+            if not _is(value, kind):
+                got = type(value).__name__
+                raise self.fail(key, f"entry {name!r} must be {_KINDS[kind]}, not {got}")
+        return dict(items)
+
+    def rate(self, key: str) -> int:
+        rate = self.value(key, int)
+        problem = rate_problem(rate)
+        if problem:
+            raise self.fail(key, problem)
+        return rate
+
+    def stft(self, key: str) -> StftConfig:
+        given = self.value(key, dict)
+        expected = {f.name for f in fields(StftConfig)}
+        unknown = sorted(set(given) - expected)
+        if unknown:
+            raise self.fail(key, f"has unknown entries {unknown} (known: {sorted(expected)})")
+        for name, value in given.items():
+            if not _is(value, int) or value <= 0:
+                raise self.fail(key, f"entry {name!r} must be a positive integer, not {value!r}")
+        return StftConfig(**given)
+
+    def rule(self) -> BlockRule:
+        domain = self.value("domain", str, "spectrum")
+        if domain == "spectrum":
+            return BlockRule("spectrum", self.count("context_frames"))
+        if domain == "waveform":
+            multiple = self.value("length_multiple", int, 1)
+            if multiple < 1:
+                raise self.fail("length_multiple", f"must be at least 1, not {multiple}")
+            return BlockRule("waveform", self.count("context_samples"), multiple)
+        raise self.fail("domain", f"must be 'spectrum' or 'waveform', not {domain!r}")
+
+    def count(self, key: str) -> int:
+        value = self.value(key, int)
+        if value < 0:
+            raise self.fail(key, f"must not be negative, not {value}")
+        return value

@@ -1,0 +1,137 @@
+import json
+import shutil
+
+import pytest
+import soundfile as sf
+
+from conftest import music
+from spectral_enhance.card import ModelCard
+from spectral_enhance.cli import main
+from spectral_enhance.inference import PRETRAINED, bundled_models
+
+
+@pytest.mark.parametrize("name", ["spectral-n1", "spectral-n5"])
+def test_bundled_cards_read_and_write_back_unchanged(name, tmp_path):
+    """The reader keeps every field the writer writes: a bundled card round-trips exactly."""
+    card = ModelCard.read(PRETRAINED / name)
+    assert card.name == name and card.sample_rate == 22050 and card.rule.domain == "spectrum"
+    assert card.file("int8") == PRETRAINED / name / "model.int8.onnx"
+    original = json.loads((PRETRAINED / name / "card.json").read_text())
+    assert card.to_dict() == original
+    card.write(tmp_path)
+    assert json.loads((tmp_path / "card.json").read_text()) == original
+    assert [p.name for p in tmp_path.iterdir()] == ["card.json"]  # no temporary left
+
+
+@pytest.fixture
+def model(tmp_path):
+    """A copy of the bundled default model (card and int8 file) to damage."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for file in ("card.json", "model.int8.onnx"):
+        shutil.copy(PRETRAINED / bundled_models()[0] / file, folder / file)
+    return folder
+
+
+def edit_card(folder, change):
+    card = json.loads((folder / "card.json").read_text())
+    change(card)
+    (folder / "card.json").write_text(json.dumps(card))
+
+
+def enhance_error(folder, tmp_path, capsys) -> str:
+    """Run ``enhance`` with the model in ``folder``; it must fail with one line on stderr."""
+    song = tmp_path / "song.wav"
+    sf.write(song, music(0.5), 22050)
+    code = main(["enhance", str(song), "--model", str(folder), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert not (tmp_path / "song.enhanced.wav").exists()
+    return lines[0]
+
+
+def test_an_intact_copy_enhances(model, tmp_path):
+    song = tmp_path / "song.wav"
+    sf.write(song, music(0.5), 22050)
+    assert main(["enhance", str(song), "--model", str(model), "-q"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda c: c.pop("sample_rate"), "field 'sample_rate' missing"),
+        (
+            lambda c: c.update(sample_rate="22050"),
+            "field 'sample_rate' must be an integer, not str",
+        ),
+        (lambda c: c.update(sample_rate=True), "field 'sample_rate' must be an integer, not bool"),
+        (lambda c: c.update(sample_rate=5), "field 'sample_rate' must be from 1,000 to 768,000"),
+        (lambda c: c.pop("files"), "field 'files' missing"),
+        (lambda c: c.update(files=["model.int8.onnx"]), "field 'files' must be an object"),
+        (lambda c: c["files"].update(int8=8), "field 'files' entry 'int8' must be a string"),
+        (lambda c: c["stft"].update(hop_length=-248), "field 'stft' entry 'hop_length' must be"),
+        (lambda c: c["stft"].update(hop=248), "field 'stft' has unknown entries ['hop']"),
+        (lambda c: c.pop("context_frames"), "field 'context_frames' missing"),
+        (lambda c: c.update(domain="time"), "field 'domain' must be 'spectrum' or 'waveform'"),
+        (lambda c: c.update(name=None), "field 'name' must be a string, not NoneType"),
+    ],
+)
+def test_a_damaged_card_field_is_one_line_naming_it(model, tmp_path, capsys, change, problem):
+    edit_card(model, change)
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{model / 'card.json'}: {problem}" in line
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "../model.int8.onnx",
+        "/etc/passwd",
+        "sub/../../x.onnx",
+        "",
+        "C:model.int8.onnx",
+        "\\\\x.onnx",
+    ],
+)
+def test_a_file_outside_the_model_folder_is_refused(model, tmp_path, capsys, escape):
+    shutil.copy(model / "model.int8.onnx", tmp_path / "model.int8.onnx")  # a real file there
+    edit_card(model, lambda card: card["files"].update(int8=escape))
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{model / 'card.json'}: field 'files' entry 'int8'" in line
+    assert "points outside the model's folder" in line
+
+
+@pytest.mark.parametrize("text", ['{"name": "x",', "[1, 2]", "\xff\xfe not utf-8"])
+def test_a_card_that_is_not_json_is_one_line(model, tmp_path, capsys, text):
+    (model / "card.json").write_bytes(text.encode("latin-1"))
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{model / 'card.json'}: not " in line  # not valid JSON / not a model card
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [(b"not an onnx model at all" * 10, "not a valid ONNX model ("), (None, "model file missing")],
+)
+def test_a_broken_model_file_is_one_line_naming_it(model, tmp_path, capsys, content, problem):
+    onnx_file = model / "model.int8.onnx"
+    if content is None:
+        onnx_file.unlink()
+    else:
+        onnx_file.write_bytes(content)
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{onnx_file}: {problem}" in line
+
+
+def test_a_truncated_model_file_is_one_line(model, tmp_path, capsys):
+    onnx_file = model / "model.int8.onnx"
+    onnx_file.write_bytes(onnx_file.read_bytes()[:5000])
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{onnx_file}: not a valid ONNX model (" in line
+
+
+def test_extras_cannot_replace_the_cards_own_fields():
+    card = ModelCard.read(PRETRAINED / "spectral-n1")
+    with pytest.raises(ValueError, match=r"would replace its own fields: \['sample_rate'\]"):
+        ModelCard(**{**card.__dict__, "extra": {"sample_rate": 44100}})
