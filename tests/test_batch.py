@@ -198,3 +198,21 @@ def test_the_progress_bar_shows_percent_and_time_left(tmp_path, identity_model, 
     assert main(["enhance", str(tmp_path / "a.wav"), "--model", identity_model]) == 0
     bar = capsys.readouterr().err.replace("\r", "\n")
     assert re.search(r"a\.wav: +\d+%\|.*\| \d+/3 s \[\d\d:\d\d<", bar), bar
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "data", "--out", "run", "--batch-size", "0"],
+        ["train", "data", "--out", "run", "--lr", "fast"],
+        ["dataset", "music", "--out", "data", "--jobs", "0"],
+        ["dataset", "music", "--out", "data", "--sample-rate", "100"],
+        ["evaluate", "data", "--limit", "-1"],
+    ],
+)
+def test_other_commands_check_numbers_when_parsed(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        get_parser().parse_args(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert args[-2] in err and ("must be" in err or "not a number" in err)

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .audio.write import BIT_DEPTHS
 
@@ -71,10 +72,16 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path, help="dataset folder to create or extend")
-    p.add_argument("--clip-samples", type=int, default=100_000, help="clip length (100000)")
-    p.add_argument("--sample-rate", type=int, default=22050, help="clip sample rate (22050)")
-    p.add_argument("--high-bitrate", type=int, default=128, help="target kbps (128)")
-    p.add_argument("--low-bitrate", type=int, default=32, help="input kbps (32)")
+    p.add_argument(
+        "--clip-samples", type=_bounded_int(1024), default=100_000, help="clip length (100000)"
+    )
+    p.add_argument(
+        "--sample-rate", type=_bounded_int(8000, 192000), default=22050, help="clip rate (22050)"
+    )
+    p.add_argument(
+        "--high-bitrate", type=_bounded_int(8, 320), default=128, help="target kbps (128)"
+    )
+    p.add_argument("--low-bitrate", type=_bounded_int(8, 320), default=32, help="input kbps (32)")
     p.add_argument(
         "--cutoff-hz",
         type=float,
@@ -83,8 +90,8 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
         "measured; 8270 for 32 kbps at 22,050 Hz)",
     )
     p.add_argument("--silence-dbfs", type=float, default=-50.0, help="drop quieter clips (-50)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the track split (0)")
-    p.add_argument("--jobs", type=int, default=1, help="processes (1)")
+    p.add_argument("--seed", type=_bounded_int(0), default=0, help="seed of the track split (0)")
+    p.add_argument("--jobs", type=_bounded_int(1, 64), default=1, help="processes (1)")
     p.set_defaults(run_command=_run_dataset)
 
 
@@ -134,7 +141,12 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start afresh in an --out that holds a run, replacing its checkpoints and log",
     )
-    p.add_argument("--threads", type=int, default=0, help="torch threads per process (all cores)")
+    p.add_argument(
+        "--threads",
+        type=_bounded_int(0, 256),
+        default=0,
+        help="torch threads per process (all cores)",
+    )
     _add_model_option_flag(p, "set a field of the model's config, e.g. input_gain=true")
     from .train_config import TrainConfig
 
@@ -143,7 +155,10 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata["help"] + (f" ({f.default})" if f.default != "" else "")
-        p.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
+        kind = type(f.default)
+        minimum = f.metadata.get("minimum")
+        parse = kind if minimum is None else _bounded(kind, minimum)
+        p.add_argument(flag, type=parse, default=f.default, help=help_text)
     p.set_defaults(run_command=_run_train)
 
 
@@ -199,16 +214,23 @@ def _model_options(items: list[str]) -> dict:
     return options
 
 
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+def _bounded_int(low: float, high: float = float("inf")) -> Callable[[str], int]:
     """An argparse type: an integer in [low, high], refused at parse time otherwise."""
+    return _bounded(int, low, high)
 
-    def parse(text: str) -> int:
+
+def _bounded(kind: type, low: float, high: float = float("inf")) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` in [low, high], refused at parse time otherwise."""
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}")
+            span = f"{low:g} or more" if high == float("inf") else f"{low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"must be {span}, not {value}")
         return value
 
     return parse
@@ -362,7 +384,9 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         "--systems", nargs="+", default=["mp3", "dsp", "spectral-n1@int8"], help="systems to score"
     )
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
-    p.add_argument("--limit", type=int, default=0, help="score only the first N clips")
+    p.add_argument(
+        "--limit", type=_bounded_int(0), default=0, help="score only the first N clips (0: all)"
+    )
     p.set_defaults(run_command=_run_evaluate)
 
 

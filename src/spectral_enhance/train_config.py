@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 __all__ = ["TrainConfig", "default_loss", "lr_at"]
 
 
-def _setting(default: object, help: str) -> object:
-    return field(default=default, metadata={"help": help})
+def _setting(default: object, help: str, minimum: float | None = None) -> object:
+    """A field with its ``--help`` text and the least value the command line accepts."""
+    return field(default=default, metadata={"help": help, "minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -23,27 +24,27 @@ class TrainConfig:
         "spectral",
         "spectral (the paper's model) or a waveform baseline: audiounet, tfilm, wavenet",
     )
-    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1; spectral only)")
+    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1; spectral only)", 1)
     residual: bool = _setting(True, "predict a correction added to the input")
     loss: str = _setting(
         "",
         "weighted sum of pixel, ssim, mse, mae, kl, log_spectral; empty: the architecture's "
         "paper's loss (pixel+0.5*ssim; mse on the waveform for the baselines)",
     )
-    ssim_k1: float = _setting(0.01, "SSIM k1; section 3.2: 0.005 to 0.01")
-    ssim_k2: float = _setting(0.03, "SSIM k2; section 3.2: 0.01 to 0.03")
-    ssim_max_val: float = _setting(1.0, "SSIM L, on the unit-variance scaled magnitudes")
-    lr: float = _setting(1e-3, "Adam learning rate, the cycle's high end")
-    lr_floor: float = _setting(1e-4, "the learning-rate cycle's low end")
-    lr_decay: float = _setting(5e-4, "per-step decay of the cycle's amplitude (section 3.3)")
-    lr_cycle_steps: int = _setting(500, "steps from the cycle's low end to its high end")
-    batch_size: int = _setting(32, "clips per step, over all processes")
-    epochs: int = _setting(200, "passes over the training clips")
-    crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips")
-    crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops")
-    val_clips: int = _setting(48, "validation clips scored after each epoch")
-    seed: int = _setting(0, "seed of the order, the crops and the initialisation")
-    max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit")
+    ssim_k1: float = _setting(0.01, "SSIM k1; section 3.2: 0.005 to 0.01", 0)
+    ssim_k2: float = _setting(0.03, "SSIM k2; section 3.2: 0.01 to 0.03", 0)
+    ssim_max_val: float = _setting(1.0, "SSIM L, on the unit-variance scaled magnitudes", 1e-9)
+    lr: float = _setting(1e-3, "Adam learning rate, the cycle's high end", 1e-12)
+    lr_floor: float = _setting(1e-4, "the learning-rate cycle's low end", 0)
+    lr_decay: float = _setting(5e-4, "per-step decay of the cycle's amplitude (section 3.3)", 0)
+    lr_cycle_steps: int = _setting(500, "steps from the cycle's low end to its high end", 1)
+    batch_size: int = _setting(32, "clips per step, over all processes", 1)
+    epochs: int = _setting(200, "passes over the training clips", 1)
+    crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
+    crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
+    val_clips: int = _setting(48, "validation clips scored after each epoch", 0)
+    seed: int = _setting(0, "seed of the order, the crops and the initialisation", 0)
+    max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit", 0)
 
 
 PAPER_LOSSES = {"spectral": "pixel+0.5*ssim"}

@@ -153,7 +153,9 @@ def _frames(data: bytes) -> list[_Frame]:
 def read_gapless_info(head: bytes) -> GaplessInfo | None:
     """The LAME tag in the first frame of ``head`` (bytes from after the ID3v2 tags), or None.
 
-    A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing.
+    A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing;
+    nor do delay and padding both zero, which no encoder writes (LAME's delay is at least 576)
+    but FFmpeg's muxer does when it copies a tag-less MP3 (e.g. to add cover art).
     """
     first = _first_frame(head)
     if first is None:
@@ -172,6 +174,8 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
         return None
     delay = lame[21] << 4 | lame[22] >> 4
     padding = (lame[22] & 15) << 8 | lame[23]
+    if delay == 0 and padding == 0:
+        return None
     length = frames * first.samples - delay - padding
     return GaplessInfo(delay, length, "LAME tag") if length > 0 else None
 
