@@ -35,6 +35,10 @@ log = logging.getLogger("spectral_enhance.serve")
 FORMAT_SUFFIX = {"wav": ".wav", "flac": ".flac"}
 
 
+class _CancelledError(Exception):
+    """Raised from a progress report to stop the job of a session that has ended."""
+
+
 def plain_error(error: engine.AudioError | OutputError, name: str) -> str:
     """One line for the page about a file the user knows as ``name``: no server paths.
 
@@ -124,6 +128,7 @@ class Jobs:
         self.lock = threading.Lock()
         self.wake = threading.Condition(self.lock)
         self.stopping = False
+        self.running: Job | None = None
         self.ids = itertools.count(1)
         self.thread: threading.Thread | None = None
 
@@ -144,14 +149,16 @@ class Jobs:
                 session.last_seen = time.monotonic()
             return session
 
-    def end(self, session: Session) -> None:
-        """Forget a session: drop its waiting jobs and remove its folder."""
+    def end(self, session: Session, wait: float = 30.0) -> None:
+        """Forget a session: drop its waiting jobs, stop its running one, remove its folder."""
         with self.lock:
             if session.closed:
                 return
             session.closed = True
             self.sessions.pop(session.token, None)
             self.queue = deque(job for job in self.queue if self.owner[job.id] is not session)
+            # Its running job stops at its next progress report; its files go after that.
+            self.wake.wait_for(lambda: self.running not in session.jobs.values(), wait)
             for job_id in session.jobs:
                 self.owner.pop(job_id, None)
         shutil.rmtree(session.folder, ignore_errors=True)
@@ -178,7 +185,7 @@ class Jobs:
             session.jobs[job.id] = job
             self.owner[job.id] = session
             self.queue.append(job)
-            self.wake.notify()
+            self.wake.notify_all()
 
     def position(self, job: Job) -> int | None:
         """1 for the next job to run, 2 for the one after, ...; None if not waiting."""
@@ -205,7 +212,7 @@ class Jobs:
         with self.lock:
             self.stopping = True
             self.queue.clear()
-            self.wake.notify()
+            self.wake.notify_all()
         if self.thread is not None:
             self.thread.join(timeout=60)
         for session in list(self.sessions.values()):
@@ -221,19 +228,28 @@ class Jobs:
                     return
                 job = self.queue.popleft()
                 session = self.owner.get(job.id)
+                if session is None:
+                    continue
                 job.state = "running"
-            if session is None:
-                continue
-            self.run(job)
-            if session.closed:  # ended while this job ran: its last writes recreated files
-                shutil.rmtree(session.folder, ignore_errors=True)
+                self.running = job
+            try:
+                self.run(job, lambda session=session: session.closed)
+            finally:
+                with self.lock:
+                    self.running = None
+                    self.wake.notify_all()
 
-    def run(self, job: Job) -> None:
-        """Enhance and analyse one job; any failure becomes a plain message on the job."""
+    def run(self, job: Job, cancelled=lambda: False) -> None:
+        """Enhance and analyse one job; any failure becomes a plain message on the job.
+
+        ``cancelled()`` is asked at each progress report; if true, the job stops there.
+        """
         job.state = "running"
         started = time.monotonic()
 
         def advance(samples: int) -> None:
+            if cancelled():
+                raise _CancelledError
             job.done_samples += samples
 
         try:
@@ -245,6 +261,9 @@ class Jobs:
             job.state = "analysing"
             job.facts = self._analyse(job, time.monotonic() - started)
             job.state = "done"
+        except _CancelledError:
+            job.error = f"{job.name}: cancelled"
+            job.state = "failed"
         except (engine.AudioError, OutputError) as error:
             job.error = plain_error(error, job.name)
             job.state = "failed"
@@ -262,6 +281,7 @@ class Jobs:
         samples, rate = engine.read(job.source)
         engine.write_pcm(job.listening_copy, samples, rate)
         lowpass = find_lowpass(samples, rate)
+        lowpass = None if lowpass is None else round(lowpass)
         enhanced, out_rate = engine.read(job.output)
         top = out_rate / 2
         figures = {
@@ -280,7 +300,7 @@ class Jobs:
             "channels": job.probe.channels,
             "seconds": round(seconds, 3),
             "input_bytes": job.source.stat().st_size,
-            "lowpass_hz": None if lowpass is None else round(lowpass),
+            "lowpass_hz": lowpass,
             "output_rate": out_rate,
             "output_format": job.fmt,
             "output_bytes": job.output.stat().st_size,
