@@ -327,7 +327,8 @@ def serve(app: Starlette, host: str, port: int, on_start=None) -> None:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     if on_start:
         on_start(url)
-    server.run(sockets=[sock])
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down cleanly by then
+        server.run(sockets=[sock])
 
 
 def _url_host(host: str) -> str:
