@@ -107,7 +107,7 @@ def client(url: str, data: bytes, start: threading.Barrier, deadline: float) -> 
     """One page: upload, poll (noting queue positions) until done, download, end the session."""
     record: dict = {"positions": [], "state": "timed out"}
     with httpx.Client(base_url=url, timeout=120) as http:
-        http.get("/")
+        http.headers["X-Session"] = http.post("/api/session").json()["session"]
         start.wait()
         began = time.monotonic()
         answer = http.post("/api/jobs", params={"name": "song.mp3"}, content=data)

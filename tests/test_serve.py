@@ -7,9 +7,11 @@ the same file and options.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -73,6 +75,14 @@ def cli_output(tmp_path: Path, source: Path, model: str, *options: str) -> Path:
     return next(out.iterdir())
 
 
+@contextlib.contextmanager
+def page(url: str) -> Iterator[httpx.Client]:
+    """A client that acts as one page: it asks for a session and names it in each request."""
+    with httpx.Client(base_url=url) as client:
+        client.headers["X-Session"] = client.post("/api/session").json()["session"]
+        yield client
+
+
 def wait(client: httpx.Client, job_id: str, seconds: float = 30.0) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -96,7 +106,7 @@ def upload(client: httpx.Client, name: str, data: bytes, **options: str) -> http
 )
 def test_result_equals_the_cli_output(server, song, model, tmp_path, options, cli_options):
     url, _ = server
-    with httpx.Client(base_url=url) as client:
+    with page(url) as client:
         answer = upload(client, "song.mp3", song.read_bytes(), **options)
         assert answer.status_code == 201, answer.text
         job = wait(client, answer.json()["id"])
@@ -119,7 +129,7 @@ def test_spectrograms_span_zero_to_the_output_nyquist_with_the_lowpass(server, t
     # LAME's cutoff: about 5.5 kHz. (At 44.1 kHz, LAME's files below 64 kbps fail to decode
     # in blocks with libsndfile today: "truncated or damaged"; the PyAV decoder is to mend it.)
     low = lame_mp3(tmp_path / "low.mp3", 3.0, kbps=32, rate=32000)
-    with httpx.Client(base_url=url) as client:
+    with page(url) as client:
         job = wait(client, upload(client, "low.mp3", low.read_bytes()).json()["id"])
         figures = client.get(f"/api/jobs/{job['id']}/spectrograms").json()
         listening = client.get(f"/api/jobs/{job['id']}/input")
@@ -159,7 +169,7 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
         ),
         "long.mp3": (long.read_bytes(), 422, "0:25 long; this server takes files up to 0:20"),
     }
-    with httpx.Client(base_url=url) as client:
+    with page(url) as client:
         for name, (data, status, message) in bad.items():
             answer = upload(client, name, data)
             assert answer.status_code == status, answer.text
@@ -174,14 +184,18 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
         assert str(app.state.jobs.root) not in job["error"]
         good = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
         assert good["state"] == "done"
+    with httpx.Client(base_url=url) as stranger:
+        answer = upload(stranger, "song.mp3", song.read_bytes())
+        assert answer.status_code == 404
+        assert answer.json()["error"].startswith("song.mp3: this page's session has ended")
 
 
 def test_file_names_never_become_paths(server, song):
     url, app = server
-    with httpx.Client(base_url=url) as client:
+    with page(url) as client:
         answer = upload(client, "../../../tmp/x/..\\evil:name?.mp3", song.read_bytes())
         job = wait(client, answer.json()["id"])
-        session = app.state.jobs.sessions[client.cookies["spectral_enhance_session"]]
+        session = app.state.jobs.sessions[client.headers["X-Session"]]
     assert job["name"] == "evil_name_.mp3" and job["download_name"] == "evil_name_.enhanced.wav"
     names = sorted(p.name for p in session.folder.iterdir())
     assert names == [f"{kind}-{job['id']}{ext}" for kind, ext in SERVER_FILES]
@@ -199,9 +213,9 @@ SERVER_FILES = [
 def test_sessions_are_private_limited_and_removed(server, song):
     url, app = server
     jobs = app.state.jobs
-    with httpx.Client(base_url=url) as mine, httpx.Client(base_url=url) as theirs:
+    with page(url) as mine, page(url) as theirs:
         job = wait(mine, upload(mine, "song.mp3", song.read_bytes()).json()["id"])
-        folder = jobs.sessions[mine.cookies["spectral_enhance_session"]].folder
+        folder = jobs.sessions[mine.headers["X-Session"]].folder
         assert theirs.get(f"/api/jobs/{job['id']}/output").status_code == 404
         assert theirs.get("/api/jobs").json() == {"jobs": []}
         for _ in range(LIMITS.max_files - 1):
@@ -214,7 +228,7 @@ def test_sessions_are_private_limited_and_removed(server, song):
         assert mine.get(f"/api/jobs/{job['id']}/output").status_code == 404
         # An idle session goes with its files.
         job = wait(theirs, upload(theirs, "song.mp3", song.read_bytes()).json()["id"])
-        folder = jobs.sessions[theirs.cookies["spectral_enhance_session"]].folder
+        folder = jobs.sessions[theirs.headers["X-Session"]].folder
         assert folder.exists() and jobs.expire(time.monotonic() + 10) == 0
         assert jobs.expire(time.monotonic() + jobs.idle_seconds + 1) >= 1
         assert not folder.exists()
@@ -224,7 +238,7 @@ def test_zip_holds_every_result_under_its_download_name(server, song, tmp_path):
     import zipfile
 
     url, _ = server
-    with httpx.Client(base_url=url) as client:
+    with page(url) as client:
         ids = [upload(client, "song.mp3", song.read_bytes()).json()["id"] for _ in range(2)]
         outputs = [client.get(f"/api/jobs/{wait(client, i)['id']}/output").content for i in ids]
         (tmp_path / "all.zip").write_bytes(client.get("/api/zip").content)
@@ -259,7 +273,7 @@ def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, so
 def test_server_exit_removes_every_session_file(model, song):
     app = create_app(Enhancer.load(model, precision="fp32"), LIMITS)
     root = app.state.jobs.root
-    with running(app) as url, httpx.Client(base_url=url) as client:
+    with running(app) as url, page(url) as client:
         wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
         assert any(root.rglob("output-*.wav"))
         assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
@@ -325,6 +339,12 @@ def page_cards(driver) -> list[dict]:
     return driver.execute_script(script)
 
 
+def open_page(driver, url: str) -> None:
+    """Load the page and wait until it has its configuration."""
+    driver.get(url)
+    wait_for(lambda: driver.execute_script("return document.body.dataset.ready"), what="load")
+
+
 def cards_when(driver, count: int, states: tuple[str, ...]) -> list[dict] | None:
     """The page's cards once there are ``count``, all in one of ``states``; else None."""
     cards = page_cards(driver)
@@ -338,7 +358,7 @@ def wait_for(condition, seconds: float = 30.0, what: str = "the page"):
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"{what}: timed out")
+    raise AssertionError(f"{what() if callable(what) else what}: timed out")
 
 
 def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song, model, tmp_path):
@@ -347,9 +367,12 @@ def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song
     url, _ = server
     notes = tmp_path / "notes.mp3"
     notes.write_bytes(b"these are my notes, not audio\n" * 40)
-    browser.get(url)
+    open_page(browser, url)
     browser.find_element(By.ID, "files").send_keys(f"{song}\n{notes}")
-    cards = wait_for(lambda: cards_when(browser, 2, FINISHED), what="two results")
+    cards = wait_for(
+        lambda: cards_when(browser, 2, FINISHED),
+        what=lambda: f"two results: {page_cards(browser)} {browser.get_log('browser')}",
+    )
     by_name = {c["name"]: c for c in cards}
     assert by_name["notes.mp3"]["state"] == "failed"
     assert by_name["notes.mp3"]["message"].startswith("notes.mp3: not readable as audio")
@@ -396,9 +419,12 @@ def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):
     empty.write_bytes(b"")
     big = tmp_path / "big.flac"
     big.write_bytes(b"\0" * 2 * LIMITS.max_bytes)
-    browser.get(url)
+    open_page(browser, url)
     browser.find_element(By.ID, "files").send_keys(f"{empty}\n{big}")
-    cards = wait_for(lambda: cards_when(browser, 2, ("failed",)), what="two refusals")
+    cards = wait_for(
+        lambda: cards_when(browser, 2, ("failed",)),
+        what=lambda: f"two refusals: {page_cards(browser)} {browser.get_log('browser')}",
+    )
     messages = sorted(c["message"] for c in cards)
     assert messages == [
         "big.flac: 2.0 MB is more than this server takes (1 MB)",

@@ -39,7 +39,7 @@ from .jobs import FORMAT_SUFFIX, Job, Jobs, Session, plain_error
 __all__ = ["Limits", "create_app", "display_name", "is_loopback", "running", "serve"]
 
 STATIC = Path(__file__).parent / "static"
-COOKIE = "spectral_enhance_session"
+SESSION = "X-Session"  # the header (or ``session`` query parameter) naming a page's session
 CHUNK = 1 << 16
 MAX_NAME = 120  # characters of a file name kept for display
 # What a file's first bytes say it is: the stored suffix decides nothing but the decoder's path.
@@ -97,24 +97,33 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _session(request: Request, create: bool = True) -> Session | None:
-    return request.app.state.jobs.session(request.cookies.get(COOKIE), create)
+def _session(request: Request) -> Session | None:
+    """The open session the request names (header, or query for links and the beacon)."""
+    token = request.headers.get(SESSION) or request.query_params.get("session")
+    return request.app.state.jobs.session(token, create=False)
 
 
-def _answer(response: Response, session: Session) -> Response:
-    response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict")
-    return response
+_NO_SESSION = (
+    "this page's session has ended (closed, idle too long, or the server restarted): "
+    "reload the page"
+)
 
 
 def _done_job(request: Request) -> Job | None:
     """The finished job the path names, if it belongs to the caller's session."""
-    session = _session(request, create=False)
+    session = _session(request)
     job = session.jobs.get(request.path_params["job"]) if session else None
     return job if job is not None and job.state == "done" else None
 
 
 async def index(request: Request) -> Response:
-    return _answer(FileResponse(STATIC / "index.html"), _session(request))
+    return FileResponse(STATIC / "index.html")
+
+
+async def new_session(request: Request) -> Response:
+    """A new session for a page that has just loaded: each page (tab, reload) has its own."""
+    session = request.app.state.jobs.session(None)
+    return JSONResponse({"session": session.token}, status_code=201)
 
 
 async def config(request: Request) -> Response:
@@ -133,7 +142,7 @@ async def config(request: Request) -> Response:
 
 async def list_jobs(request: Request) -> Response:
     """The session's jobs; the page also calls it now and then to keep its session alive."""
-    session = _session(request, create=False)
+    session = _session(request)
     jobs = request.app.state.jobs.describe(session) if session else []
     return JSONResponse({"jobs": jobs})
 
@@ -144,6 +153,8 @@ async def upload(request: Request) -> Response:
     limits: Limits = request.app.state.limits
     session = _session(request)
     name = display_name(request.query_params.get("name"))
+    if session is None:
+        return _error(f"{name}: {_NO_SESSION}", 404)
     fmt = request.query_params.get("format", "wav")
     rate = request.query_params.get("rate", "")
     if fmt not in FORMAT_SUFFIX:
@@ -195,7 +206,7 @@ async def upload(request: Request) -> Response:
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
     job = Job(job_id, name, source, probe, fmt, output_rate)
     jobs.submit(session, job)
-    return _answer(JSONResponse(job.describe(jobs.position(job)), status_code=201), session)
+    return JSONResponse(job.describe(jobs.position(job)), status_code=201)
 
 
 def _minutes(seconds: float) -> str:
@@ -225,7 +236,7 @@ async def spectrograms(request: Request) -> Response:
 
 async def zip_all(request: Request) -> Response:
     """Every enhanced file of the session in one ZIP (stored, not compressed: audio)."""
-    session = _session(request, create=False)
+    session = _session(request)
     done = [job for job in session.jobs.values() if job.state == "done"] if session else []
     if not done:
         return _error("no enhanced files yet", 404)
@@ -249,14 +260,10 @@ def _write_zip(target: Path, done: list[Job]) -> None:
 
 async def end_session(request: Request) -> Response:
     """The page's unload beacon (POST) or a DELETE: remove this session's files now."""
-    token = request.cookies.get(COOKIE)
-    jobs: Jobs = request.app.state.jobs
-    session = jobs.sessions.get(token or "")
+    session = _session(request)
     if session is not None:
-        await run_in_threadpool(jobs.end, session)
-    response = Response(status_code=204)
-    response.delete_cookie(COOKIE)
-    return response
+        await run_in_threadpool(request.app.state.jobs.end, session)
+    return Response(status_code=204)
 
 
 async def _failed(request: Request, error: Exception) -> Response:
@@ -297,6 +304,7 @@ def create_app(
             Route("/api/jobs/{job}/input", listening_copy),
             Route("/api/jobs/{job}/spectrograms", spectrograms),
             Route("/api/zip", zip_all),
+            Route("/api/session", new_session, methods=["POST"]),
             Route("/api/session/end", end_session, methods=["POST", "DELETE"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -1,6 +1,7 @@
 """Sessions, their files and the work queue behind the page.
 
-Each browser session (a cookie) owns one temporary folder under the server's root; uploads are
+Each page session (a random token the page asks for when it loads, and sends with each request)
+owns one temporary folder under the server's root; uploads are
 stored there under names the server makes (``input-3.mp3``), never the browser's. One worker
 thread enhances one job at a time, in arrival order across sessions, with the model loaded
 once (the enhancer itself spreads a job over the cores); a waiting job knows its place in line.

@@ -32,6 +32,17 @@ window.spectralEnhance = state; // for the browser tests and the curious
 
 const $ = (root, selector) => root.querySelector(selector);
 
+// Every request names this page's session: each page (tab, reload) has its own files.
+function api(path, options = {}) {
+  const headers = { ...(options.headers || {}), "X-Session": state.session };
+  return fetch(path, { ...options, headers });
+}
+
+// Links (downloads) cannot send a header: the session goes in the query.
+function link(path) {
+  return `${path}?session=${encodeURIComponent(state.session)}`;
+}
+
 function clock(seconds) {
   const m = Math.floor(seconds / 60);
   const s = seconds - 60 * m;
@@ -48,9 +59,21 @@ function bytes(count) {
 
 // ---- options and start -----------------------------------------------------------------------
 
-async function start() {
-  const response = await fetch("/api/config");
-  state.config = await response.json();
+// Files chosen before the configuration has arrived wait for it (see upload).
+function start() {
+  setUpDrop();
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("pagehide", () => {
+    if (state.session) navigator.sendBeacon(link("/api/session/end"));
+  });
+  // While the page is open its session is not idle, even with nothing to poll for.
+  setInterval(() => api("/api/jobs").catch(() => {}), 60_000);
+  state.ready = configure();
+}
+
+async function configure() {
+  state.session = (await (await fetch("/api/session", { method: "POST" })).json()).session;
+  state.config = await (await fetch("/api/config")).json();
   const config = state.config;
   $(document, "#model").textContent =
     `model ${config.model}, ${number(config.model_rate)} Hz · everything stays on this machine`;
@@ -70,11 +93,7 @@ async function start() {
     Object.assign(slider, config.strength);
     $(document, "#strength-option").hidden = false;
   }
-  setUpDrop();
-  document.addEventListener("keydown", onKey);
-  window.addEventListener("pagehide", () => navigator.sendBeacon("/api/session/end"));
-  // While the page is open its session is not idle, even with nothing to poll for.
-  setInterval(() => fetch("/api/jobs").catch(() => {}), 60_000);
+  document.body.dataset.ready = "true";
   poll();
 }
 
@@ -117,7 +136,8 @@ function nextUpload() {
   }
 }
 
-function upload(file, card) {
+async function upload(file, card) {
+  await state.ready;
   const query = new URLSearchParams({
     name: file.name,
     format: $(document, "#format").value,
@@ -126,6 +146,7 @@ function upload(file, card) {
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
     request.open("POST", `/api/jobs?${query}`);
+    request.setRequestHeader("X-Session", state.session);
     request.upload.onprogress = (event) => {
       if (!event.lengthComputable) return;
       setState(card, `uploading ${Math.round((100 * event.loaded) / event.total)} %`);
@@ -164,7 +185,7 @@ function poll() {
   polling = setTimeout(async () => {
     let busy = uploads.running + uploads.waiting.length > 0;
     try {
-      const body = await (await fetch("/api/jobs")).json();
+      const body = await (await api("/api/jobs")).json();
       for (const job of body.jobs) {
         let card = state.cards.get(job.id);
         if (!card) {
@@ -239,8 +260,9 @@ async function showResult(card, job) {
   const element = card.element;
   const facts = job.facts;
   const download = $(element, ".download");
-  download.href = `/api/jobs/${job.id}/output`;
+  download.href = link(`/api/jobs/${job.id}/output`);
   download.download = job.download_name;
+  $(document, "#zip").href = link("/api/zip");
   $(document, "#toolbar").hidden = false;
   const lowpass = facts.lowpass_hz == null ? "none: the content reaches Nyquist"
     : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
@@ -267,7 +289,7 @@ async function showResult(card, job) {
   const player = new ABPlayer(card, job.id, facts.seconds);
   state.players.set(job.id, player);
   state.active ||= player;
-  const figures = await (await fetch(`/api/jobs/${job.id}/spectrograms`)).json();
+  const figures = await (await api(`/api/jobs/${job.id}/spectrograms`)).json();
   player.figures = [
     new Spectrogram($(element, ".spec-in"), figures, figures.input, player),
     new Spectrogram($(element, ".spec-out"), figures, figures.output, player),
@@ -283,7 +305,7 @@ function audioContext() {
 }
 
 async function decode(url) {
-  const data = await (await fetch(url)).arrayBuffer();
+  const data = await (await api(url)).arrayBuffer();
   return audioContext().decodeAudioData(data);
 }
 
@@ -503,6 +525,7 @@ class Spectrogram {
     for (let t = 0; t <= this.seconds + 1e-9; t += tick) {
       const x = left + (width * t) / this.seconds;
       g.fillRect(Math.round(x), top + height, 1, 4);
+      g.textAlign = x > left + width - 16 ? "right" : "center"; // the last label stays inside
       g.fillText(tick >= 60 ? clock(t).replace(/\.\d$/, "") : `${t} s`, x, top + height + 6);
     }
     if (this.lowpass != null && this.lowpass < this.top) {
