@@ -280,6 +280,15 @@ def test_server_exit_removes_every_session_file(model, song):
     assert not root.exists()
 
 
+def test_a_strength_control_is_offered_only_by_an_engine_that_has_one(model):
+    enhancer = Enhancer.load(model, precision="fp32")
+    for strength in (None, {"min": 0, "max": 1, "step": 0.05, "value": 1}):
+        if strength:
+            enhancer.strength = strength  # what issue 12's engine is to offer
+        with running(create_app(enhancer, LIMITS)) as url:
+            assert httpx.get(f"{url}api/config").json()["strength"] == strength
+
+
 def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):
     import spectral_enhance.serve.app as serve_app
 

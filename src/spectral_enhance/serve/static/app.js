@@ -80,7 +80,7 @@ async function configure() {
   const limits = config.limits;
   $(document, "#limits").textContent =
     `MP3, WAV, FLAC, Ogg, Opus or AIFF · up to ${limits.max_files} files of ` +
-    `${limits.max_upload_mb} MB and ${Math.round(limits.max_seconds / 60)} minutes each`;
+    `${limits.max_upload_mb} MB and ${clock(limits.max_seconds).replace(/\.\d$/, "")} each`;
   const format = $(document, "#format");
   for (const name of config.formats) format.add(new Option(name.toUpperCase(), name));
   const rate = $(document, "#rate");
