@@ -306,6 +306,17 @@ def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):
         shutil.rmtree(app.state.jobs.root)
 
 
+def test_cli_without_the_web_extra_says_how_to_get_it(model, monkeypatch, capsys):
+    import sys
+
+    for name in [n for n in sys.modules if n.split(".")[0] in ("starlette", "uvicorn")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "spectral_enhance.serve.app")
+    assert main(["serve", "--model", model, "--precision", "fp32"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'spectral-enhance[web]'" in err and len(err.strip().splitlines()) == 1
+
+
 # ---- the page in a real browser ---------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

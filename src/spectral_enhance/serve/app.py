@@ -148,8 +148,7 @@ async def list_jobs(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    """Store the body as a new job's input, probe it, queue it; or say why not."""
-    jobs: Jobs = request.app.state.jobs
+    """Check the request's options and limits, then receive the file; or say why not."""
     limits: Limits = request.app.state.limits
     session = _session(request)
     name = display_name(request.query_params.get("name"))
@@ -168,8 +167,19 @@ async def upload(request: Request) -> Response:
             f"{name}: {size:.1f} MB is more than this server takes ({limits.max_upload_mb:g} MB)",
             413,
         )
-    if len(session.jobs) >= limits.max_files:
+    if len(session.jobs) + session.arriving >= limits.max_files:
         return _error(f"{name}: this page holds at most {limits.max_files} files at once", 429)
+    session.arriving += 1  # counted at once: the page sends several files side by side
+    try:
+        return await _receive(request, session, name, fmt, rate)
+    finally:
+        session.arriving -= 1
+
+
+async def _receive(request: Request, session: Session, name: str, fmt: str, rate: str) -> Response:
+    """Stream the body to the session's folder, probe it, check its length, queue it."""
+    jobs: Jobs = request.app.state.jobs
+    limits: Limits = request.app.state.limits
     job_id = jobs.new_id()
     session.folder.mkdir(parents=True, exist_ok=True)
     part = session.folder / f"input-{job_id}.part"

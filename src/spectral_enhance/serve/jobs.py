@@ -114,6 +114,7 @@ class Session:
     jobs: dict[str, Job] = field(default_factory=dict)
     last_seen: float = field(default_factory=time.monotonic)
     closed: bool = False
+    arriving: int = 0  # uploads still streaming in, counted against the file limit
 
 
 class Jobs:

@@ -436,6 +436,7 @@ class ABPlayer {
 
 function onKey(event) {
   if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
+  if (event.key === " " && event.target.closest("button, a")) return; // Space presses it
   const player = state.active;
   if (!player) return;
   if (event.key === " ") {
