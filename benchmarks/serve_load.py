@@ -81,12 +81,13 @@ def start_server(model: list[str], temp: Path) -> tuple[subprocess.Popen, str]:
 
 
 class PeakMemory(threading.Thread):
-    """Samples a process's resident memory every 0.1 s; ``peak`` in bytes."""
+    """Samples a process's resident memory every 0.1 s: ``peak`` in bytes, ``seconds`` (MB)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.status = Path(f"/proc/{pid}/status")
         self.peak = 0
+        self.seconds: list[float] = []  # the highest RSS in each second, in MB
         self.stop = threading.Event()
 
     def rss(self) -> int:
@@ -96,11 +97,16 @@ class PeakMemory(threading.Thread):
         return 0
 
     def run(self) -> None:
+        began = time.monotonic()
         while not self.stop.wait(0.1):
             try:
-                self.peak = max(self.peak, self.rss())
+                rss = self.rss()
             except OSError:
                 return
+            self.peak = max(self.peak, rss)
+            second = int(time.monotonic() - began)
+            self.seconds += [0.0] * (second + 1 - len(self.seconds))
+            self.seconds[second] = max(self.seconds[second], rss / 1e6)
 
 
 def client(url: str, data: bytes, start: threading.Barrier, deadline: float) -> dict:
@@ -204,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in records:
         if r.get("state") != "done":
             print(f"not done: {r.get('state')} {r.get('error') or ''}")
-    write_json(args.out, {"machine": info, "summary": summary, "clients": records})
+    trace = " ".join(f"{mb:.0f}" for mb in memory.seconds[::5])
+    print(f"\nserver RSS (MB), every 5 s: {trace}")
+    data = {"machine": info, "summary": summary, "rss_mb_each_second": memory.seconds}
+    write_json(args.out, data | {"clients": records})
     ok = len(done) == equal == args.clients and not left
     return 0 if ok else 1
 

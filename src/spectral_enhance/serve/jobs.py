@@ -139,7 +139,7 @@ class Jobs:
     def session(self, token: str | None, create: bool = True) -> Session | None:
         """The open session of ``token``; else a new one (a new token) or None if not ``create``.
 
-        Its folder is made by the first upload, so a request without a cookie costs no disk.
+        Its folder is made by the first upload, so a page that uploads nothing costs no disk.
         """
         with self.lock:
             session = self.sessions.get(token or "")
