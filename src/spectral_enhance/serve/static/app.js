@@ -348,7 +348,13 @@ class ABPlayer {
     state.active = this;
     for (const other of state.players.values()) if (other !== this && other.playing) other.pause();
     setState(this.card, "loading audio");
-    await this.load();
+    try {
+      await this.load();
+    } catch {
+      this.loading = null; // try again on the next Play
+      setState(this.card, "the audio could not be loaded: is the server still running?");
+      return;
+    }
     const context = audioContext();
     if (context.state === "suspended") await context.resume();
     if (this.offset >= this.duration - 0.01) this.offset = 0;
