@@ -9,8 +9,10 @@ then is it queued. Every refusal is a JSON ``{"error": "..."}`` the page shows a
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ipaddress
+import shutil
 import socket
 import tempfile
 import threading
@@ -291,6 +293,8 @@ def create_app(
     """
     root = root or Path(tempfile.mkdtemp(prefix="spectral-enhance-serve-"))
     jobs = Jobs(enhancer, root, limits.idle_minutes * 60)
+    # The lifespan removes it at a clean exit; this, if the server never started or crashed.
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -210,7 +210,7 @@ class Jobs:
         self.thread.start()
 
     def stop(self) -> None:
-        """Stop the worker after its current job and remove every session's files."""
+        """Stop the worker (its job at the next progress report); remove every session's files."""
         with self.lock:
             self.stopping = True
             self.queue.clear()
@@ -235,7 +235,7 @@ class Jobs:
                 job.state = "running"
                 self.running = job
             try:
-                self.run(job, lambda session=session: session.closed)
+                self.run(job, lambda session=session: session.closed or self.stopping)
             finally:
                 with self.lock:
                     self.running = None
