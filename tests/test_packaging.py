@@ -17,7 +17,11 @@ def matches(path: Path, glob: str) -> bool:
 def test_package_data_globs_cover_every_bundled_file():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     globs = config["tool"]["setuptools"]["package-data"]["spectral_enhance"]
-    bundled = [p for folder in ("pretrained", "data") for p in (PACKAGE / folder).rglob("*")]
+    bundled = [
+        p
+        for folder in ("pretrained", "data", "serve/static")
+        for p in (PACKAGE / folder).rglob("*")
+    ]
     files = [p.relative_to(PACKAGE) for p in bundled if p.is_file()]
     assert any(str(f).endswith("model.int8.onnx") for f in files)
     missed = [f for f in files if not any(matches(f, g) for g in globs)]

@@ -438,6 +438,66 @@ def _run_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "serve",
+        help="a local web page: enhance files, hear input and output A/B, download them",
+        description="Start a web server for a page that enhances the files dropped on it (as "
+        "`enhance` does, with the same model and options), plays input and output switchable "
+        "at the same position, shows both spectrograms and offers the results for download. "
+        "Needs the web extra: pip install 'spectral-enhance[web]'.",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
+    p.add_argument("--open", action="store_true", help="open the page in the default browser")
+    _add_model_options(p)
+    p.add_argument("--threads", type=int, default=0, help="threads per job (0: all cores)")
+    p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload (200 MB)")
+    p.add_argument("--max-files", type=int, default=20, help="files a page holds at once (20)")
+    p.add_argument(
+        "--max-seconds", type=float, default=1800.0, help="longest file, in seconds (1800)"
+    )
+    p.add_argument(
+        "--idle-minutes",
+        type=float,
+        default=30.0,
+        help="a page unseen this long loses its files (30)",
+    )
+    p.set_defaults(run_command=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    try:
+        from .serve.app import Limits, create_app, is_loopback, serve
+    except ImportError as error:
+        extra = "pip install 'spectral-enhance[web]'"
+        raise ValueError(f"needs the web extra: {extra} ({error})") from None
+    import webbrowser
+
+    from .inference import Enhancer
+
+    limits = Limits(args.max_upload_mb, args.max_files, args.max_seconds, args.idle_minutes)
+    if min(limits.max_upload_mb, limits.max_files, limits.max_seconds, limits.idle_minutes) <= 0:
+        raise ValueError("--max-upload-mb, --max-files, --max-seconds, --idle-minutes must be > 0")
+    enhancer = Enhancer.load(args.model, args.backend, args.precision, args.threads)
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}, not only on this machine: anyone who can reach "
+            "it can upload files and download the results",
+            file=sys.stderr,
+        )
+
+    def started(url: str) -> None:
+        print(f"spectral-enhance serve: {url} (model {enhancer.name}; Ctrl-C stops)", flush=True)
+        if args.open:
+            webbrowser.open(url)
+
+    serve(create_app(enhancer, limits, host=args.host), args.host, args.port, started)
+    return 0
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -461,6 +521,7 @@ _COMMANDS = [
     _add_export,
     _add_evaluate,
     _add_plot,
+    _add_serve,
 ]
 
 

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["AUDIO_EXTENSIONS", "Found", "find_audio"]
+__all__ = ["AUDIO_EXTENSIONS", "READABLE", "Found", "find_audio"]
 
+READABLE = "MP3, AAC/M4A, FLAC, WAV, AIFF, Ogg, Opus, WMA"  # for people: the common ones
 AUDIO_EXTENSIONS = (
     ".mp3", ".mp2", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".wav", ".wma",
     ".aif", ".aiff", ".ape", ".wv", ".mka", ".webm",

@@ -56,6 +56,17 @@ def _failure(target: Path, error: Exception) -> OutputError:
     return OutputError(target, "the disk is full" if full else f"cannot write ({error})")
 
 
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # sndfile.h
+
+
+def _no_peak_chunk(handle: sf.SoundFile) -> None:
+    """Leave out the PEAK chunk libsndfile adds to float WAVs: it holds the time of writing, so
+    without it the same input and options give the same bytes (soundfile has no API for it)."""
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    if snd is not None and ffi is not None:
+        snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
+
+
 @dataclass
 class AudioSink:
     """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples."""
@@ -98,6 +109,8 @@ def audio_writer(
             handle = sf.SoundFile(temp, "w", sample_rate, channels, subtype, format=FORMATS[fmt][0])
         except sf.LibsndfileError as error:
             raise _failure(target, error) from error
+        if subtype == "FLOAT":
+            _no_peak_chunk(handle)
         try:
             yield AudioSink(handle, subtype == "FLOAT", target)
         finally:

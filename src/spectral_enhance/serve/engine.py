@@ -1,0 +1,75 @@
+"""The serve page's one door into the code ``spectral-enhance enhance`` runs: no second pipeline.
+
+Every call the server makes into the input side (probing, enhancing, reading, writing audio) is
+here, so a change of decoder or of ``enhance_file``'s result touches this module only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import AudioError, open_audio, read_audio, write_audio
+from ..enhance import enhance_file
+from ..inference import Enhancer
+
+__all__ = ["AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the header of an uploaded file says, before it is decoded."""
+
+    rate: int
+    channels: int
+    frames: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.rate
+
+
+def probe(path: Path) -> Probe:
+    """Rate, channels and the container's length estimate of ``path``, decoding nothing.
+
+    AudioError if it is not audio. ``frames`` is 0 when the container gives no estimate.
+    """
+    with open_audio(path) as reader:
+        info = reader.info
+    return Probe(info.sample_rate, info.channels, info.estimated_samples or 0)
+
+
+def enhance(
+    enhancer: Enhancer,
+    source: Path,
+    target: Path,
+    fmt: str,
+    output_rate: int | None,
+    progress: Callable[[int], None],
+) -> list[str]:
+    """Enhance ``source`` into ``target`` exactly as ``enhance`` does; returns the warnings.
+
+    ``progress(n)`` gets the model-rate samples done since its last call.
+    """
+    done = 0
+
+    def advanced(seconds: float, expected: float | None) -> None:
+        nonlocal done
+        now = round(seconds * enhancer.sample_rate)
+        progress(now - done)
+        done = now
+
+    return enhance_file(enhancer, source, target, fmt, output_rate, advanced).warnings
+
+
+def read(path: Path) -> tuple[np.ndarray, int]:
+    """Decode ``path`` as the enhancer does: float32 ``[samples, channels]`` and its rate."""
+    return read_audio(path)
+
+
+def write_pcm(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Write 16-bit WAV (the page's copy of the decoded input, for listening)."""
+    write_audio(path, samples, rate)

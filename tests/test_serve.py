@@ -1,0 +1,456 @@
+"""``spectral-enhance serve``: the HTTP API, its limits and sessions, and the page in Chromium.
+
+The server runs in this process on 127.0.0.1 with a tiny untrained model; test MP3s are made by
+Debian's ``lame``. Every result is compared with what ``spectral-enhance enhance`` writes for
+the same file and options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from conftest import music
+from spectral_enhance.audio import read_audio
+from spectral_enhance.cli import main
+from spectral_enhance.export import export
+from spectral_enhance.inference import Enhancer
+from spectral_enhance.serve.app import Limits, create_app, display_name, running
+from spectral_enhance.serve.engine import probe
+from spectral_enhance.serve.jobs import Job, Jobs
+from tiny import tiny_checkpoint
+
+LIMITS = Limits(max_upload_mb=1.0, max_files=6, max_seconds=20.0)
+FINISHED = ("done", "failed")
+
+
+def lame_mp3(path: Path, seconds: float, kbps: int = 64, rate: int = 44100, seed: int = 0) -> Path:
+    """A stereo MP3 of generated music, encoded by Debian's ``lame`` (not our own writer)."""
+    if not shutil.which("lame"):
+        pytest.skip("needs Debian's lame (.ci/run installs it)")
+    wav = path.with_suffix(".source.wav")
+    sf.write(wav, music(seconds, rate, channels=2, seed=seed), rate, subtype="PCM_16")
+    resample = ["--resample", f"{rate / 1000:g}"]
+    subprocess.run(["lame", "--quiet", "-b", str(kbps), *resample, str(wav), str(path)], check=True)
+    wav.unlink()
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("model")
+    export(tiny_checkpoint(root / "tiny.pt"), root / "onnx", precisions=["fp32"])
+    return str(root / "onnx")
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory) -> Path:
+    return lame_mp3(tmp_path_factory.mktemp("song") / "song.mp3", 4.0)
+
+
+@pytest.fixture(scope="module")
+def server(model, tmp_path_factory):
+    """The app, serving on a free port of 127.0.0.1 from a thread: (url, app)."""
+    app = create_app(Enhancer.load(model, precision="fp32"), LIMITS)
+    with running(app) as url:
+        yield url, app
+
+
+def cli_output(tmp_path: Path, source: Path, model: str, *options: str) -> Path:
+    """What ``spectral-enhance enhance`` writes for ``source`` with the same model/options."""
+    out = tmp_path / "cli"
+    args = ["enhance", str(source), "--model", model, "--precision", "fp32", "-q", "-o", str(out)]
+    assert main([*args, *options]) == 0
+    return next(out.iterdir())
+
+
+@contextlib.contextmanager
+def page(url: str) -> Iterator[httpx.Client]:
+    """A client that acts as one page: it asks for a session and names it in each request."""
+    with httpx.Client(base_url=url) as client:
+        client.headers["X-Session"] = client.post("/api/session").json()["session"]
+        yield client
+
+
+def wait(client: httpx.Client, job_id: str, seconds: float = 30.0) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = next(j for j in client.get("/api/jobs").json()["jobs"] if j["id"] == job_id)
+        if job["state"] in FINISHED:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def upload(client: httpx.Client, name: str, data: bytes, **options: str) -> httpx.Response:
+    return client.post("/api/jobs", params={"name": name, **options}, content=data)
+
+
+@pytest.mark.parametrize(
+    ("options", "cli_options"),
+    [
+        ({}, []),
+        ({"format": "flac", "rate": "input"}, ["--format", "flac", "--sample-rate", "44100"]),
+    ],
+)
+def test_result_equals_the_cli_output(server, song, model, tmp_path, options, cli_options):
+    url, _ = server
+    with page(url) as client:
+        answer = upload(client, "song.mp3", song.read_bytes(), **options)
+        assert answer.status_code == 201, answer.text
+        job = wait(client, answer.json()["id"])
+        assert job["state"] == "done", job
+        got = client.get(f"/api/jobs/{job['id']}/output")
+    expected = cli_output(tmp_path, song, model, *cli_options)
+    assert got.content == expected.read_bytes()
+    assert f'filename="{expected.name}"' in got.headers["content-disposition"]
+    facts = job["facts"]
+    assert (facts["input_rate"], facts["channels"]) == (44100, 2)
+    assert facts["seconds"] == pytest.approx(4.0, abs=1e-3)
+    assert 10_500 <= facts["lowpass_hz"] <= 11_500  # LAME at 64 kbps, measured in test_lowpass
+
+
+def test_spectrograms_span_zero_to_the_output_nyquist_with_the_lowpass(server, tmp_path):
+    import base64
+    import io
+
+    url, _ = server
+    # LAME's cutoff at 32 kbps: about 5.5 kHz.
+    low = lame_mp3(tmp_path / "low.mp3", 3.0, kbps=32, rate=32000)
+    with page(url) as client:
+        job = wait(client, upload(client, "low.mp3", low.read_bytes()).json()["id"])
+        figures = client.get(f"/api/jobs/{job['id']}/spectrograms").json()
+        listening = client.get(f"/api/jobs/{job['id']}/input")
+    lowpass = job["facts"]["lowpass_hz"]
+    assert figures["top_hz"] == 11025 and figures["lowpass_hz"] == lowpass
+    assert 5000 < lowpass < 6000
+    images = {}
+    for key in ("input", "output"):
+        image = figures[key]
+        cells = np.frombuffer(base64.b64decode(image["cells"]), np.uint8)
+        images[key] = cells.reshape(image["rows"], image["columns"])
+        assert images[key].min() >= 1  # every row lies inside both files' band: none blank
+    row = round(lowpass / figures["top_hz"] * len(images["input"]))
+    # The input is empty above its low-pass (near the -100 dB floor, byte 1) and not below it;
+    # the untrained model puts energy above it, so the output is not empty there.
+    assert images["input"][row + 5 :].mean() < 3
+    assert images["input"][row - 20 : row - 5].mean() > 40
+    assert images["output"][row + 5 :].mean() > 40
+    # The player's input: the decode the enhancer saw, as 16-bit WAV at the input's rate, so
+    # input and output line up in time.
+    info = sf.info(io.BytesIO(listening.content))
+    decoded, _ = read_audio(low)
+    assert (info.samplerate, info.channels, info.frames) == (32000, 2, len(decoded))
+    assert job["facts"]["seconds"] == pytest.approx(info.frames / 32000, abs=1e-3)
+
+
+def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, song, tmp_path):
+    url, app = server
+    tagged = lame_mp3(tmp_path / "tagged.mp3", 3.0, kbps=128)
+    long = lame_mp3(tmp_path / "long.mp3", 25.0, kbps=32)
+    bad = {
+        "empty.wav": (b"", 400, "the file is empty"),
+        "notes.mp3": (b"these are my notes, not audio\n" * 40, 422, "not an audio file"),
+        "big.flac": (
+            b"\0" * 2 * LIMITS.max_bytes,
+            413,
+            "2.0 MB is more than this server takes (1 MB)",
+        ),
+        "long.mp3": (long.read_bytes(), 422, "0:25 long; this server takes files up to 0:20"),
+    }
+    with page(url) as client:
+        for name, (data, status, message) in bad.items():
+            answer = upload(client, name, data)
+            assert answer.status_code == status, answer.text
+            error = answer.json()["error"]
+            assert error.startswith(f"{name}: ") and message in error, error
+            assert str(app.state.jobs.root) not in error and "Traceback" not in error
+        truncated = tagged.read_bytes()
+        answer = upload(client, "cut.mp3", truncated[: len(truncated) // 2])
+        job = wait(client, answer.json()["id"])
+        # Enhanced as far as it goes, with the warning the CLI gives, in the user's names.
+        assert job["state"] == "done", job
+        (warning,) = [line for line in job["warnings"] if "ends early" in line]
+        assert warning.startswith("cut.mp3: ends early") and "missing" in warning, warning
+        assert str(app.state.jobs.root) not in warning
+        good = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        assert good["state"] == "done"
+    with httpx.Client(base_url=url) as stranger:
+        answer = upload(stranger, "song.mp3", song.read_bytes())
+        assert answer.status_code == 404
+        assert answer.json()["error"].startswith("song.mp3: this page's session has ended")
+
+
+def test_file_names_never_become_paths(server, song):
+    url, app = server
+    with page(url) as client:
+        answer = upload(client, "../../../tmp/x/..\\evil:name?.mp3", song.read_bytes())
+        job = wait(client, answer.json()["id"])
+        session = app.state.jobs.sessions[client.headers["X-Session"]]
+    assert job["name"] == "evil_name_.mp3" and job["download_name"] == "evil_name_.enhanced.wav"
+    names = sorted(p.name for p in session.folder.iterdir())
+    assert names == [f"{kind}-{job['id']}{ext}" for kind, ext in SERVER_FILES]
+    assert display_name("") == "upload" and display_name("a/b/\x00c.mp3") == "_c.mp3"
+
+
+SERVER_FILES = [
+    ("input", ".mp3"),
+    ("listen", ".wav"),
+    ("output", ".wav"),
+    ("spectrograms", ".json"),
+]
+
+
+def test_sessions_are_private_limited_and_removed(server, song):
+    url, app = server
+    jobs = app.state.jobs
+    with page(url) as mine, page(url) as theirs:
+        job = wait(mine, upload(mine, "song.mp3", song.read_bytes()).json()["id"])
+        folder = jobs.sessions[mine.headers["X-Session"]].folder
+        assert theirs.get(f"/api/jobs/{job['id']}/output").status_code == 404
+        assert theirs.get("/api/jobs").json() == {"jobs": []}
+        for _ in range(LIMITS.max_files - 1):
+            assert upload(mine, "s.mp3", song.read_bytes()).status_code == 201
+        refused = upload(mine, "one-more.mp3", song.read_bytes())
+        assert refused.status_code == 429
+        assert refused.json()["error"] == "one-more.mp3: this page holds at most 6 files at once"
+        assert mine.post("/api/session/end").status_code == 204
+        assert not folder.exists()
+        assert mine.get(f"/api/jobs/{job['id']}/output").status_code == 404
+        # An idle session goes with its files.
+        job = wait(theirs, upload(theirs, "song.mp3", song.read_bytes()).json()["id"])
+        folder = jobs.sessions[theirs.headers["X-Session"]].folder
+        assert folder.exists() and jobs.expire(time.monotonic() + 10) == 0
+        assert jobs.expire(time.monotonic() + jobs.idle_seconds + 1) >= 1
+        assert not folder.exists()
+
+
+def test_zip_holds_every_result_under_its_download_name(server, song, tmp_path):
+    import zipfile
+
+    url, _ = server
+    with page(url) as client:
+        ids = [upload(client, "song.mp3", song.read_bytes()).json()["id"] for _ in range(2)]
+        outputs = [client.get(f"/api/jobs/{wait(client, i)['id']}/output").content for i in ids]
+        (tmp_path / "all.zip").write_bytes(client.get("/api/zip").content)
+    with zipfile.ZipFile(tmp_path / "all.zip") as archive:
+        assert archive.namelist() == ["song.enhanced.wav", "song.enhanced (2).wav"]
+        assert [archive.read(n) for n in archive.namelist()] == outputs
+
+
+def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, song, tmp_path):
+    jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root")
+    sessions = [jobs.session(None) for _ in range(2)]
+    queued = []
+    for n in range(3):
+        session = sessions[n % 2]
+        session.folder.mkdir(parents=True, exist_ok=True)
+        source = session.folder / f"input-{n}.mp3"
+        shutil.copy(song, source)
+        queued.append(Job(jobs.new_id(), "song.mp3", source, probe(source)))
+        jobs.submit(session, queued[-1])
+    assert [jobs.position(job) for job in queued] == [1, 2, 3]
+    assert [j["position"] for j in jobs.describe(sessions[0])] == [1, 3]
+    jobs.start()
+    deadline = time.monotonic() + 30
+    while any(job.state not in FINISHED for job in queued) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [job.state for job in queued] == ["done"] * 3
+    assert jobs.position(queued[0]) is None
+    jobs.stop()
+    assert not (tmp_path / "root").exists()
+
+
+def test_server_exit_removes_every_session_file(model, song):
+    app = create_app(Enhancer.load(model, precision="fp32"), LIMITS)
+    root = app.state.jobs.root
+    with running(app) as url, page(url) as client:
+        wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        assert any(root.rglob("output-*.wav"))
+        assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
+    assert not root.exists()
+
+
+def test_a_strength_control_is_offered_only_by_an_engine_that_has_one(model):
+    enhancer = Enhancer.load(model, precision="fp32")
+    for strength in (None, {"min": 0, "max": 1, "step": 0.05, "value": 1}):
+        if strength:
+            enhancer.strength = strength  # what issue 12's engine is to offer
+        with running(create_app(enhancer, LIMITS)) as url:
+            assert httpx.get(f"{url}api/config").json()["strength"] == strength
+
+
+def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):
+    import spectral_enhance.serve.app as serve_app
+
+    calls = []
+    monkeypatch.setattr(serve_app, "serve", lambda *args: calls.append(args))
+    base = ["serve", "--model", model, "--precision", "fp32"]
+    assert main([*base, "--port", "0"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main([*base, "--host", "0.0.0.0"]) == 0
+    assert "warning: listening on 0.0.0.0" in capsys.readouterr().err
+    assert [call[1:3] for call in calls] == [("127.0.0.1", 0), ("0.0.0.0", 8000)]
+    assert main([*base, "--max-files", "0"]) == 1
+    assert "--max-files" in capsys.readouterr().err
+    for app, *_ in calls:
+        shutil.rmtree(app.state.jobs.root)
+
+
+def test_cli_without_the_web_extra_says_how_to_get_it(model, monkeypatch, capsys):
+    import sys
+
+    for name in [n for n in sys.modules if n.split(".")[0] in ("starlette", "uvicorn")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "spectral_enhance.serve.app")
+    assert main(["serve", "--model", model, "--precision", "fp32"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'spectral-enhance[web]'" in err and len(err.strip().splitlines()) == 1
+
+
+# ---- the page in a real browser ---------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Debian Chromium through its chromedriver; downloads go to ``browser.downloads``."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": 0}
+    )
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def page_cards(driver) -> list[dict]:
+    script = """return [...document.querySelectorAll('.card')].map(c => ({
+        name: c.querySelector('.name').textContent, job: c.dataset.job,
+        state: c.querySelector('.state').textContent,
+        message: c.querySelector('.message').textContent}))"""
+    return driver.execute_script(script)
+
+
+def open_page(driver, url: str) -> None:
+    """Load the page and wait until it has its configuration."""
+    driver.get(url)
+    wait_for(lambda: driver.execute_script("return document.body.dataset.ready"), what="load")
+
+
+def cards_when(driver, count: int, states: tuple[str, ...]) -> list[dict] | None:
+    """The page's cards once there are ``count``, all in one of ``states``; else None."""
+    cards = page_cards(driver)
+    return cards if len(cards) == count and all(c["state"] in states for c in cards) else None
+
+
+def wait_for(condition, seconds: float = 30.0, what: str = "the page"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what() if callable(what) else what}: timed out")
+
+
+def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song, model, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    notes = tmp_path / "notes.mp3"
+    notes.write_bytes(b"these are my notes, not audio\n" * 40)
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(f"{song}\n{notes}")
+    cards = wait_for(
+        lambda: cards_when(browser, 2, FINISHED),
+        what=lambda: f"two results: {page_cards(browser)} {browser.get_log('browser')}",
+    )
+    by_name = {c["name"]: c for c in cards}
+    assert by_name["notes.mp3"]["state"] == "failed"
+    assert by_name["notes.mp3"]["message"].startswith("notes.mp3: not an audio file")
+    job = by_name["song.mp3"]["job"]
+    card = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{job}"]')
+    wait_for(
+        lambda: browser.execute_script(
+            f"return spectralEnhance.players.get('{job}').figures.length"
+        )
+    )
+
+    # Download: the file the browser saves equals the CLI's output.
+    card.find_element(By.CSS_SELECTOR, ".download").click()
+    saved = wait_for(lambda: list(browser.downloads.glob("song.enhanced.wav")), what="download")
+    assert saved[0].read_bytes() == cli_output(tmp_path, song, model).read_bytes()
+
+    # A/B: T switches what is heard while both keep playing: same position, no restart.
+    card.find_element(By.CSS_SELECTOR, ".play").click()
+    player = f"spectralEnhance.players.get('{job}')"
+    wait_for(lambda: browser.execute_script(f"return {player}.position > 0.8"), what="playback")
+    before = browser.execute_script(
+        f"window.voices = {player}.voices; return [{player}.position, performance.now(), "
+        f"{player}.which]"
+    )
+    browser.find_element(By.TAG_NAME, "body").send_keys("t")
+    after = browser.execute_script(
+        f"return [{player}.position, performance.now(), {player}.which, "
+        f"{player}.voices === window.voices, {player}.playing]"
+    )
+    assert (before[2], after[2]) == ("b", "a") and after[3] and after[4]
+    moved, elapsed = after[0] - before[0], (after[1] - before[1]) / 1000
+    assert 0 <= moved <= elapsed + 0.05, (moved, elapsed)  # the position only ran on
+    assert card.find_element(By.CSS_SELECTOR, ".which-a").get_attribute("aria-pressed") == "true"
+    browser.save_screenshot(str(tmp_path / "serve.png"))
+    card.find_element(By.CSS_SELECTOR, ".play").click()
+    assert not browser.execute_script(f"return {player}.playing")
+
+
+def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    big = tmp_path / "big.flac"
+    big.write_bytes(b"\0" * 2 * LIMITS.max_bytes)
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(f"{empty}\n{big}")
+    cards = wait_for(
+        lambda: cards_when(browser, 2, ("failed",)),
+        what=lambda: f"two refusals: {page_cards(browser)} {browser.get_log('browser')}",
+    )
+    messages = sorted(c["message"] for c in cards)
+    assert messages == [
+        "big.flac: 2.0 MB is more than this server takes (1 MB)",
+        "empty.wav: the file is empty",
+    ]
+    assert "Traceback" not in browser.page_source
