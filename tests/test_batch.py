@@ -173,16 +173,23 @@ def test_a_full_disk_names_the_output_and_leaves_nothing(tmp_path, identity_mode
             subprocess.run(["umount", str(disk)], check=False)
 
 
+@pytest.fixture(scope="module")
+def long_input(tmp_path_factory):
+    """15 minutes of noise at 8 kHz: a couple of seconds of work, a wide window to signal in."""
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    noise = 0.1 * np.random.default_rng(0).standard_normal(900 * 8000)
+    sf.write(path, noise.astype(np.float32), 8000, subtype="PCM_16")
+    return path
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, signum):
-    rate = 8000
-    sf.write(tmp_path / "long.wav", music(240.0, rate), rate)  # a few seconds of work
+def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, signum):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(tmp_path / "long.wav")]
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(long_input)]
     command += ["-o", str(out), "--model", identity_model, "--precision", "fp32", "-q"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+    while not (out.exists() and any(out.glob("*.part"))) and time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"finished before the signal: {process.stderr.read()}")
         time.sleep(0.01)
