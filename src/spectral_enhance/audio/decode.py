@@ -1,9 +1,10 @@
 """The input module: opening, probing, decoding, gapless trimming and resampling of any file.
 
-Every file goes through FFmpeg's demuxers and decoders (PyAV), which type it by its content,
-not its name, and open what a music library holds: MP3, AAC/M4A, FLAC, WAV, Ogg Vorbis, Opus,
-WMA, AIFF and more (docs/decoding.md compares it with libsndfile). The rules, stated in the
-README's "What files it reads":
+Every file goes through FFmpeg's demuxers and decoders (PyAV), which type it by its content
+(its name is only a hint, where damage leaves the content unclear) and open what a music
+library holds: MP3, AAC/M4A, FLAC, WAV, Ogg Vorbis, Opus, WMA, AIFF and more
+(docs/decoding.md compares it with libsndfile). The rules, stated in the README's "What files
+it reads":
 
 - A file is decoded to its end, streaming; its length is what that gives. Nothing is allocated
   from what a header claims.
@@ -212,8 +213,10 @@ class _Window(io.RawIOBase):
 class AudioReader:
     """An open audio file, decoded block by block; see the module doc for the rules.
 
-    ``source`` is a path or the bytes of a file; ``name`` names it in messages. Use as a
-    context manager, or call :meth:`close`. ``warnings`` fills as the file is decoded.
+    ``source`` is a path or the bytes of a file; ``name`` names it in messages and, as a file's
+    name does, hints FFmpeg at the format where the content alone does not tell (a damaged
+    header). Use as a context manager, or call :meth:`close`. ``warnings`` fills as the file
+    is decoded.
     """
 
     def __init__(self, source: str | os.PathLike | bytes, name: str | None = None) -> None:
@@ -224,6 +227,8 @@ class AudioReader:
         self.warnings: list[str] = []
         if isinstance(source, bytes):
             self._file: BinaryIO = io.BytesIO(source)
+            if name:  # FFmpeg reads a file object's name as a hint: the same as the file's
+                self._file.name = name  # type: ignore[attr-defined]
         else:
             path = Path(source)
             if not path.exists():
@@ -255,6 +260,10 @@ class AudioReader:
             raise AudioError(self.name, "has no audio stream")
         self._stream = stream = streams[0]
         context = stream.codec_context
+        if context is None:  # a codec FFmpeg does not know (e.g. a WAV's damaged format)
+            found = self._container.format.name
+            self._container.close()
+            raise AudioError(self.name, f"not an audio file (read as {found}: unknown codec)")
         rate, channels = context.sample_rate, context.channels
         if not rate or not channels:
             self._container.close()
@@ -271,11 +280,12 @@ class AudioReader:
             if gapless is None:
                 gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
             junk = first_frame_offset(head)
-            if junk:  # bytes between the tags and the first frame: FFmpeg starts after them
+            window = self._from_first_frame(start + junk) if junk else None
+            if window is not None:  # bytes between the tags and the first frame: start after
                 self._container.close()
-                self._container = av.open(_Window(self._file, start + junk), "r", format="mp3")
-                self._stream = stream = self._container.streams.audio[0]
-                context = stream.codec_context
+                self._container, self._stream = window, window.streams.audio[0]
+                stream, context = self._stream, self._stream.codec_context
+                rate, channels = context.sample_rate or rate, context.channels or channels
             else:
                 self._file.seek(position)
             # This module trims MP3 by one rule (the module doc), not FFmpeg's own.
@@ -301,6 +311,19 @@ class AudioReader:
             expected,
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
+
+    def _from_first_frame(self, offset: int):
+        """A container reading the MP3 from its first real frame at byte ``offset``, or None
+        if FFmpeg cannot open it there (then the file is read whole, as FFmpeg reads it)."""
+        av = self._av
+        try:
+            container = av.open(_Window(self._file, offset), "r", format="mp3")
+        except (av.FFmpegError, ValueError, OSError):
+            return None
+        if not container.streams.audio:
+            container.close()
+            return None
+        return container
 
     def close(self) -> None:
         """Release the decoder and the file."""
