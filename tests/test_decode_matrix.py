@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mutagen.apev2 import APEv2
+from mutagen.id3 import APIC, COMM, ID3, TIT2
+
 from audio_tools import (
     ffmpeg_decode,
     lag,
@@ -23,9 +26,6 @@ from audio_tools import (
     without_info_frame,
     write_wav,
 )
-from mutagen.apev2 import APEv2
-from mutagen.id3 import APIC, COMM, ID3, TIT2
-
 from spectral_enhance.audio import decode
 from spectral_enhance.audio.mp3 import encode_mp3
 
@@ -42,7 +42,20 @@ def encode(folder, tool: str, x: np.ndarray, rate: int, *options: str) -> Path:
     wav = write_wav(folder / "source.wav", x, rate)
     out = folder / "test.mp3"
     if tool == "ffmpeg":
-        run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libmp3lame", "-ar", rate, *options, out)
+        run(
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            wav,
+            "-c:a",
+            "libmp3lame",
+            "-ar",
+            rate,
+            *options,
+            out,
+        )
     elif tool == "lame":
         run("lame", "--quiet", "--resample", f"{rate / 1000:g}", *options, wav, out)
     elif tool == "lameenc":
@@ -190,10 +203,23 @@ def add_tags(path, kind: str, folder) -> None:
         tags.save(path, v2_version=3)
     elif kind == "id3v2 cover by ffmpeg":
         cover = folder / "cover.png"
-        run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", cover)
+        run(
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=64x64",
+            "-frames:v",
+            "1",
+            cover,
+        )
         out = folder / "with-cover.mp3"
-        run("ffmpeg", "-v", "error", "-i", path, "-i", cover, "-map", "0", "-map", "1", "-c", "copy",
-            "-id3v2_version", "3", out)  # fmt: skip
+        run(
+            *("ffmpeg", "-v", "error", "-i", path, "-i", cover, "-map", "0", "-map", "1"),
+            *("-c", "copy", "-id3v2_version", "3", out),
+        )
         out.replace(path)
     elif kind == "id3v1":
         tags = ID3()
