@@ -150,10 +150,10 @@ def test_the_recipes_cutoff_follows_the_bitrate_to_where_lame_cuts(bitrate):
 
 
 def test_a_recipe_without_a_known_cutoff_asks_for_one(tmp_path, capsys):
-    with pytest.raises(ValueError, match="no measured LAME cutoff for 32 kbps at 44,100 Hz"):
-        DegradationRecipe(sample_rate=44100)
-    assert DegradationRecipe(sample_rate=44100, cutoff_hz=11_000.0).cutoff_hz == 11_000.0
+    with pytest.raises(ValueError, match="no measured LAME cutoff for 32 kbps at 32,000 Hz"):
+        DegradationRecipe(sample_rate=32000)
+    assert DegradationRecipe(sample_rate=32000, cutoff_hz=11_000.0).cutoff_hz == 11_000.0
     src = make_tracks(tmp_path / "music", count=1, seconds=0.5)
-    args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "44100"]
+    args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "32000"]
     assert main(args) == 1
     assert "give the cutoff in Hz" in capsys.readouterr().err

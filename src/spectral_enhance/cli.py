@@ -73,8 +73,33 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="dataset folder to create or extend")
     p.add_argument("--clip-samples", type=int, default=100_000, help="clip length (100000)")
     p.add_argument("--sample-rate", type=int, default=22050, help="clip sample rate (22050)")
-    p.add_argument("--high-bitrate", type=int, default=128, help="target kbps (128)")
+    p.add_argument(
+        "--high-bitrate",
+        type=int,
+        default=None,
+        help="reference kbps; 0 takes the source itself (default: 128, or 0 with --bitrates)",
+    )
     p.add_argument("--low-bitrate", type=int, default=32, help="input kbps (32)")
+    p.add_argument(
+        "--bitrates",
+        type=_int_list,
+        default=(),
+        help="several input bitrates, e.g. 32,48,64,96,128: one low clip of each per window, "
+        "each with its own cutoff (issue 12; instead of --low-bitrate)",
+    )
+    p.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1 averages a track's channels (the paper), 2 keeps a stereo source's (1)",
+    )
+    p.add_argument(
+        "--lame-rate",
+        action="store_true",
+        help="let LAME choose each MP3's sample rate as `lame` does (32 kbps stereo: 16 kHz); "
+        "the paper forces the clip rate",
+    )
     p.add_argument(
         "--cutoff-hz",
         type=float,
@@ -93,7 +118,13 @@ def _run_dataset(args: argparse.Namespace) -> int:
     from .recipe import DegradationRecipe
 
     recipe = DegradationRecipe(
-        args.sample_rate, args.high_bitrate, args.low_bitrate, args.cutoff_hz
+        args.sample_rate,
+        args.high_bitrate,
+        args.low_bitrate,
+        args.cutoff_hz,
+        args.bitrates,
+        args.channels,
+        args.lame_rate,
     )
     config = DatasetConfig(
         clip_samples=args.clip_samples,
@@ -106,6 +137,7 @@ def _run_dataset(args: argparse.Namespace) -> int:
     print(
         f"{report.tracks_done} tracks converted, {report.tracks_skipped} already done, "
         f"{len(report.failed)} failed, {len(report.warnings)} warning(s); clips: {counts}; "
+        f"{report.narrow} dropped (reference band below cutoff + margin); "
         f"manifest: {args.out / 'manifest.csv'}"
     )
     return 1 if report.failed else 0
@@ -212,6 +244,14 @@ def _bounded_int(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    """An argparse type: comma-separated whole numbers, e.g. ``32,48,64``."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 32,48,64") from None
 
 
 def _bundled_help() -> str:
