@@ -392,9 +392,12 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         "evaluate",
         help="the paper's Table 1 for any set of systems on a dataset split",
         description="Score systems on the clips of a dataset split (SNR, PESQ, LSD, LSD above "
-        "the codec's cutoff, STOI) and write report.md, results.csv and results.json. Systems: "
-        "mp3 (the decoded input as it is), dsp (spectral band replication), a bundled model "
-        "name, an export folder or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
+        "the codec's cutoff, STOI, Zimtohrli) and write report.md, results.csv and "
+        "results.json; a dataset with several bitrates gets a table per bitrate. Systems: "
+        "mp3 (the decoded input as it is), dsp (spectral band replication), oracle-high (the "
+        "input below the cutoff, the reference above), oracle-low (the reference below the "
+        "cutoff, nothing above), a bundled model name, an export folder or .onnx file "
+        "(NAME@fp32|fp16|int8), or a .pt checkpoint.",
     )
     p.add_argument("dataset", type=Path, help="dataset folder made by `dataset`")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="(test)")
