@@ -245,6 +245,8 @@ def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path,
 
 
 def test_the_papers_manifest_and_settings_keep_their_old_columns(tmp_path):
+    from spectral_enhance.dataset import clip_cutoff_hz, read_recipe
+
     src = make_tracks(tmp_path / "music", count=3, seconds=0.5)
     build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)
     with open(tmp_path / "ds" / "manifest.csv") as handle:
@@ -261,6 +263,9 @@ def test_the_papers_manifest_and_settings_keep_their_old_columns(tmp_path):
         "low_bitrate": 32,
         "cutoff_hz": 8270.0,
     }
+    row = read_manifest(tmp_path / "ds")[0]  # no cutoff column: the recipe's cutoff serves
+    assert "cutoff_hz" not in row
+    assert clip_cutoff_hz(row, read_recipe(tmp_path / "ds")) == 8270.0
 
 
 def test_a_recipe_without_a_known_cutoff_asks_for_one(tmp_path, capsys):
@@ -271,3 +276,19 @@ def test_a_recipe_without_a_known_cutoff_asks_for_one(tmp_path, capsys):
     args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "32000"]
     assert main(args) == 1
     assert "give the cutoff in Hz" in capsys.readouterr().err
+
+
+def test_a_recipe_of_several_bitrates_takes_the_source_as_reference_and_round_trips():
+    recipe = DegradationRecipe(44100, None, bitrates=[32, 64, 128], channels=2, lame_rate=True)
+    assert (recipe.high_bitrate, recipe.low_bitrate, recipe.low_bitrates) == (0, 32, (32, 64, 128))
+    assert [recipe.cutoff_for(b) for b in (32, 64, 128)] == [5540.0, 10890.0, 16620.0]
+    assert recipe.cutoff_hz == recipe.cutoff_for(32) and not recipe.is_paper
+    assert DegradationRecipe(**recipe.to_dict()) == recipe
+    assert DegradationRecipe(**DegradationRecipe().to_dict()) == DegradationRecipe()
+    assert DegradationRecipe(high_bitrate=None).high_bitrate == 128  # one bitrate: the paper's
+    with pytest.raises(ValueError, match="not below the reference's 128 kbps"):
+        DegradationRecipe(44100, 128, bitrates=(32, 128), channels=2, lame_rate=True)
+    with pytest.raises(ValueError, match="cannot be given for several bitrates"):
+        DegradationRecipe(44100, None, cutoff_hz=9000.0, bitrates=(32, 64), channels=2)
+    with pytest.raises(ValueError, match="no measured LAME cutoff for 40 kbps at 44,100 Hz stereo"):
+        DegradationRecipe(44100, None, bitrates=(32, 40), channels=2)
