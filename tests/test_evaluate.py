@@ -172,7 +172,12 @@ def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
     assert "## Per bitrate" in report and "### 32 kbps (2 clips)" in report
     assert "### 64 kbps (2 clips)" in report and "worst clip's change" in report
     by_bitrate = json.loads((tmp_path / "out" / "results.json").read_text())["by_bitrate"]
-    assert list(by_bitrate) == ["32", "64"]
+    assert list(by_bitrate) == ["32", "64", "lossless"]
+    assert "### lossless input (2 clips)" in report
+    intact = by_bitrate.pop("lossless")["systems"]
+    assert intact["mp3"]["snr"]["mean"] == np.inf and intact["mp3"]["zimtohrli"]["mean"] == 5.0
+    assert intact["oracle-high"]["zimtohrli"]["mean"] == pytest.approx(5.0, abs=1e-3)
+    assert intact["oracle-low"]["lsd_high"]["worst"]["change"] > 1  # it removes the top band
     for part in by_bitrate.values():
         systems = part["systems"]
         assert list(systems) == ["mp3", "oracle-high", "oracle-low"]  # the input added first

@@ -12,7 +12,9 @@ wall (:func:`spectral_enhance.dsp.brick_wall_split`): ``oracle-high`` is the dec
 the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference below
 the cutoff and nothing above (perfect codec repair, no high band). A dataset with several low
 bitrates (issue 12) gets a table per bitrate: every system against the input (``mp3``, scored
-whether asked for or not), mean and 95 % CI, and the worst clip's change (system minus input).
+whether asked for or not), mean and 95 % CI, and the worst clip's change (system minus input);
+and one for lossless input, each reference given as the input (LSD above the cutoff there: above
+the highest bitrate's), which says whether a system harms what the codec left intact.
 A stereo clip is scored channel by channel and the scores averaged.
 """
 
@@ -57,6 +59,7 @@ LABELS |= {"stoi": "STOI", "zimtohrli": "Zimtohrli (MOS)"}
 DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5, "zimtohrli": 4}
 LOWER_IS_BETTER = {"lsd", "lsd_high"}
 INPUT = "mp3"  # the system that is the decoded input itself
+LOSSLESS = "lossless"  # the per-bitrate group whose input is the reference itself
 # The paper's Table 1, with its inference times (ms); its LSD definition differs from ours.
 PAPER_TABLE_1 = {
     "Audio-SR-Net": {"ms": 27.7, "snr": 16.7353, "pesq": 2.6296, "lsd": 2.3340, "stoi": 0.9996},
@@ -223,7 +226,8 @@ def worst_change(
 def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]) -> dict:
     """Per low bitrate: every system's mean and CI per metric, and its worst clip's change."""
     out: dict[str, dict] = {}
-    for bitrate in sorted(set(bitrates.values()), key=int):
+    order = lambda b: math.inf if b == LOSSLESS else int(b)  # noqa: E731
+    for bitrate in sorted(set(bitrates.values()), key=order):
         mine = [r for r in rows if bitrates.get(r["clip"]) == bitrate]
         inputs = [r for r in mine if r["system"] == INPUT]
         table = {}
@@ -249,7 +253,8 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
     ]
     for bitrate, part in by_bitrate.items():
         names = list(part["systems"])
-        lines += ["", f"### {bitrate} kbps ({part['clips']} clips)", ""]
+        title = "lossless input" if bitrate == LOSSLESS else f"{bitrate} kbps"
+        lines += ["", f"### {title} ({part['clips']} clips)", ""]
         lines += ["| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for metric in METRICS:
             digits = DIGITS[metric]
@@ -343,8 +348,18 @@ def evaluate(
     loaded = [s if isinstance(s, System) else load_system(s) for s in systems]
     bitrates = {row["clip"]: row["low_bitrate"] for row in rows}
     several = len(set(bitrates.values())) > 1
-    if several and INPUT not in {s.name for s in loaded}:
-        loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
+    jobs = [(row["clip"], row, False) for row in rows]
+    cutoff = lambda row: clip_cutoff_hz(row, recipe)  # noqa: E731
+    top_cutoff = max(map(cutoff, rows))
+    if several:
+        if INPUT not in {s.name for s in loaded}:
+            loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
+        # each reference once more as a lossless input: does a system harm what is intact?
+        references = {row["high"]: row for row in rows}
+        for row in references.values():
+            name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS}"
+            jobs.append((name, row, True))
+            bitrates[name] = LOSSLESS
     results_path = out_dir / "results.csv"
     fields = ["clip", "system", *METRICS]
     done: list[dict] = []
@@ -363,30 +378,30 @@ def evaluate(
         writer = csv.DictWriter(handle, fields)
         if not done:
             writer.writeheader()
-        for row in tqdm(rows, unit="clip", disable=not progress, desc="evaluate"):
-            todo = [s for s in loaded if (row["clip"], s.name) not in seen]
+        for name, row, lossless in tqdm(jobs, unit="clip", disable=not progress, desc="evaluate"):
+            todo = [s for s in loaded if (name, s.name) not in seen]
             if not todo:
                 continue
-            clip = Clip(
-                read_clip(row, "low"),
-                read_clip(row, "high"),
-                int(row["sample_rate"]),
-                clip_cutoff_hz(row, recipe),
-            )
+            high = read_clip(row, "high")
+            if lossless:
+                clip = Clip(high, high, int(row["sample_rate"]), top_cutoff)
+            else:
+                clip = Clip(read_clip(row, "low"), high, int(row["sample_rate"]), cutoff(row))
             for system in todo:
                 scores = _score(clip, system.estimate(clip))
-                result = {"clip": row["clip"], "system": system.name} | scores
+                result = {"clip": name, "system": system.name} | scores
                 writer.writerow(
                     {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in result.items()}
                 )
                 done.append(result)
             handle.flush()
+    scored = [r for r in done if r["clip"] in bitrates]
     done = [r for r in done if r["clip"] in clips]
     machine = machine_name()
     summary = _summary(done, loaded)
     meta = {"dataset": str(dataset), "split": split, "machine": machine, "clips": len(rows)}
     results = meta | {"systems": summary}
-    by_bitrate = _by_bitrate(done, bitrates, [s.name for s in loaded]) if several else None
+    by_bitrate = _by_bitrate(scored, bitrates, [s.name for s in loaded]) if several else None
     if by_bitrate:
         results["by_bitrate"] = by_bitrate
     atomic_write_text(out_dir / RESULTS, json.dumps(results, indent=2) + "\n")
