@@ -59,7 +59,7 @@ LABELS |= {"stoi": "STOI", "zimtohrli": "Zimtohrli (MOS)"}
 DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5, "zimtohrli": 4}
 LOWER_IS_BETTER = {"lsd", "lsd_high"}
 INPUT = "mp3"  # the system that is the decoded input itself
-LOSSLESS = "lossless"  # the per-bitrate group whose input is the reference itself
+LOSSLESS_INPUT = "lossless"  # the per-bitrate group whose input is the reference itself
 # The paper's Table 1, with its inference times (ms); its LSD definition differs from ours.
 PAPER_TABLE_1 = {
     "Audio-SR-Net": {"ms": 27.7, "snr": 16.7353, "pesq": 2.6296, "lsd": 2.3340, "stoi": 0.9996},
@@ -226,7 +226,7 @@ def worst_change(
 def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]) -> dict:
     """Per low bitrate: every system's mean and CI per metric, and its worst clip's change."""
     out: dict[str, dict] = {}
-    order = lambda b: math.inf if b == LOSSLESS else int(b)  # noqa: E731
+    order = lambda b: math.inf if b == LOSSLESS_INPUT else int(b)  # noqa: E731
     for bitrate in sorted(set(bitrates.values()), key=order):
         mine = [r for r in rows if bitrates.get(r["clip"]) == bitrate]
         inputs = [r for r in mine if r["system"] == INPUT]
@@ -253,7 +253,7 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
     ]
     for bitrate, part in by_bitrate.items():
         names = list(part["systems"])
-        title = "lossless input" if bitrate == LOSSLESS else f"{bitrate} kbps"
+        title = "lossless input" if bitrate == LOSSLESS_INPUT else f"{bitrate} kbps"
         lines += ["", f"### {title} ({part['clips']} clips)", ""]
         lines += ["| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for metric in METRICS:
@@ -357,9 +357,9 @@ def evaluate(
         # each reference once more as a lossless input: does a system harm what is intact?
         references = {row["high"]: row for row in rows}
         for row in references.values():
-            name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS}"
+            name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS_INPUT}"
             jobs.append((name, row, True))
-            bitrates[name] = LOSSLESS
+            bitrates[name] = LOSSLESS_INPUT
     results_path = out_dir / "results.csv"
     fields = ["clip", "system", *METRICS]
     done: list[dict] = []
