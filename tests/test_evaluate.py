@@ -195,5 +195,5 @@ def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
 
 def test_results_from_before_zimtohrli_are_refused_not_mixed(data, tmp_path):
     (tmp_path / "results.csv").write_text("clip,system,snr,pesq,lsd,lsd_high,stoi\n")
-    with pytest.raises(ValueError, match="not this version's .*new --out folder"):
+    with pytest.raises(ValueError, match=r"not this version's .*new --out folder"):
         evaluate(data, ["mp3"], tmp_path, progress=False)
