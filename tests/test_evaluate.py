@@ -9,7 +9,7 @@ from spectral_enhance.dataset import read_manifest
 from spectral_enhance.dsp import brick_wall_split
 from spectral_enhance.evaluate import UNLEARNED, Clip, System, evaluate, worst_change
 from spectral_enhance.export import export
-from tiny import tiny_dataset, tiny_waveform_checkpoint
+from tiny import tiny_dataset, tiny_full_band_dataset, tiny_waveform_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -155,18 +155,7 @@ def test_worst_clip_is_the_largest_harm_for_each_metric_direction():
 
 
 def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
-    import soundfile as sf
-
-    from conftest import music
-
-    src = tmp_path / "music"
-    src.mkdir()
-    for i in range(3):
-        sf.write(src / f"track{i}.flac", music(1.0, 44100, channels=2, seed=i), 44100)
-    data = tmp_path / "ds"
-    args = ["dataset", str(src), "--out", str(data), "--clip-samples", "20000"]
-    args += ["--sample-rate", "44100", "--bitrates", "32,64", "--channels", "2", "--lame-rate"]
-    assert main(args) == 0
+    data = tiny_full_band_dataset(tmp_path)
     evaluate(data, ["oracle-high", "oracle-low"], tmp_path / "out", progress=False)
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Per bitrate" in report and "### 32 kbps (2 clips)" in report

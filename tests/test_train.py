@@ -13,7 +13,7 @@ from spectral_enhance.checkpoint import load_checkpoint, load_model
 from spectral_enhance.dataset import read_manifest
 from spectral_enhance.models import build_model
 from spectral_enhance.train import TrainConfig, epoch_batches, selection_score, train
-from tiny import TINY_WAVEFORM, tiny_dataset
+from tiny import TINY_WAVEFORM, tiny_dataset, tiny_full_band_dataset
 
 TINY = {"latent": 8}
 FAST = TrainConfig(batch_size=4, epochs=2, crop_frames=16, val_clips=2, lr_cycle_steps=3)
@@ -204,24 +204,15 @@ def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
 
 def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(tmp_path):
     """Issue 12's datasets: each channel is a pair, validated at its own bitrate's cutoff."""
-    import soundfile as sf
-
-    from conftest import music
-    from spectral_enhance.dataset import DatasetConfig, build_dataset
-    from spectral_enhance.recipe import DegradationRecipe
+    from spectral_enhance.dataset import read_recipe
     from spectral_enhance.train import ClipPairs
 
-    src = tmp_path / "music"
-    src.mkdir()
-    for i in range(4):
-        sf.write(src / f"track{i}.flac", music(1.0, 44100, channels=2, seed=i), 44100)
-    recipe = DegradationRecipe(44100, None, bitrates=(32, 64), channels=2, lame_rate=True)
-    config = DatasetConfig(clip_samples=20_000, recipe=recipe)
-    build_dataset([src], tmp_path / "ds", config, progress=False)
-    val = ClipPairs(tmp_path / "ds", "val")
-    rows = read_manifest(tmp_path / "ds", "val")
+    data = tiny_full_band_dataset(tmp_path, tracks=4)
+    recipe = read_recipe(data)
+    val = ClipPairs(data, "val")
+    rows = read_manifest(data, "val")
     assert len(val) == 2 * len(rows) and val.low[0].shape == (20_000,)
     assert sorted(set(val.cutoffs)) == [recipe.cutoff_for(32), recipe.cutoff_for(64)]
-    best = train(tmp_path / "ds", tmp_path / "run", FAST, progress=False, model_config=TINY)
+    best = train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
     assert np.isfinite(best["snr"])
     assert load_checkpoint(tmp_path / "run" / "best.pt")["recipe"]["bitrates"] == [32, 64]
