@@ -172,6 +172,15 @@ def test_zimtohrli_falls_as_more_of_the_band_is_lost(noise_1s: np.ndarray) -> No
     assert scores[0] < scores[1] - 0.3 < scores[2] - 0.6 < 5.0 - 0.9
 
 
+def test_zimtohrli_hears_the_band_above_8_khz_at_44_1_khz() -> None:
+    """Full band: a 4 kHz low-pass scores clearly below 8, 12 and 16 kHz, in that order (about
+    2.75, 3.47, 4.62, 4.90 on this noise), the part of the band PESQ and STOI cannot hear."""
+    x = 0.1 * np.random.default_rng(0).standard_normal(44100)
+    scores = [zimtohrli_mos(x, lowpassed(x, f, 44100), 44100) for f in (4000, 8000, 12000, 16000)]
+    assert scores[0] + 1.5 < scores[3] < 5.0
+    assert scores == sorted(scores) and scores[2] + 0.1 < scores[3]
+
+
 def test_zimtohrli_known_value_of_noise_against_its_8_khz_lowpass(noise_1s: np.ndarray) -> None:
     # A regression test against the library: 3.8095 was measured with zimtohrli 0.2.1 (soxr
     # resampling to 48 kHz); a change means the metric or its resampling changed.
@@ -186,9 +195,7 @@ def test_zimtohrli_scores_stereo_as_the_mean_of_its_channels(noise_1s: np.ndarra
     assert stereo == pytest.approx((zimtohrli_mos(noise_1s, cut, SR) + 5.0) / 2, abs=1e-6)
 
 
-def test_zimtohrli_takes_any_rate_and_checks_shapes(noise_1s: np.ndarray) -> None:
-    x44 = 0.1 * np.random.default_rng(5).standard_normal(44100)
-    assert zimtohrli_mos(x44, lowpassed(x44, 4000.0, 44100), 44100) < 3.5
+def test_zimtohrli_checks_shapes(noise_1s: np.ndarray) -> None:
     with pytest.raises(ValueError, match="one shape"):
         zimtohrli_mos(noise_1s, noise_1s[:-1], SR)
 
