@@ -1,4 +1,6 @@
 import csv
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,29 +133,162 @@ def test_truncated_and_lying_mp3s_are_decoded_as_far_as_they_go(tmp_path, capsys
 
 
 def level_db(samples, rate, freqs, n=8192):
-    """Mean power at ``freqs`` relative to the 0.5 to 3 kHz median, in dB."""
-    frames = np.lib.stride_tricks.sliding_window_view(samples, n)[::1024] * np.hanning(n)
-    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(0)
+    """Mean power (channels averaged) at ``freqs`` relative to the 0.5 to 3 kHz median, in dB."""
+    power = 0.0
+    for channel in samples.reshape(len(samples), -1).T:
+        frames = np.lib.stride_tricks.sliding_window_view(channel, n)[::1024] * np.hanning(n)
+        power = power + (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(0)
     bins = np.fft.rfftfreq(n, 1 / rate)
     ref = np.median(power[(bins > 500) & (bins < 3000)])
     return 10 * np.log10(np.interp(freqs, bins, power) / ref)
 
 
-@pytest.mark.parametrize("bitrate", [24, 32])
-def test_the_recipes_cutoff_follows_the_bitrate_to_where_lame_cuts(bitrate):
-    """Noise through the codec keeps its level 100 Hz below the cutoff and loses it 100 Hz above."""
-    recipe = DegradationRecipe(low_bitrate=bitrate)
-    noise = 0.2 * np.random.default_rng(0).standard_normal(4 * 22050).astype(np.float32)
-    decoded = transcode(noise, 22050, bitrate)
-    below, above = level_db(decoded, 22050, [recipe.cutoff_hz - 100, recipe.cutoff_hz + 100])
-    assert below > -6 > above
+@pytest.mark.parametrize(
+    ("rate", "channels", "lame_rate", "bitrate"),
+    [(22050, 1, False, 24), (22050, 1, False, 32)]
+    + [(44100, 2, True, b) for b in (32, 48, 64, 96, 128)]
+    + [(44100, 1, False, 48), (44100, 2, False, 96)],
+)
+def test_the_recipes_cutoff_follows_the_bitrate_to_where_lame_cuts(
+    rate, channels, lame_rate, bitrate
+):
+    """Noise through the codec keeps its level (within 10 dB: LAME starves low-bitrate stereo's
+    upper passband) 300 Hz below the cutoff and loses it (20 dB down) 200 Hz above."""
+    recipe = DegradationRecipe(rate, 0, bitrate, channels=channels, lame_rate=lame_rate)
+    noise = 0.2 * np.random.default_rng(5).standard_normal((4 * rate, channels))
+    noise = noise.astype(np.float32)[:, 0] if channels == 1 else noise.astype(np.float32)
+    decoded = transcode(noise, rate, bitrate, lame_rate)
+    below, above = level_db(decoded, rate, [recipe.cutoff_hz - 300, recipe.cutoff_hz + 200])
+    assert below > -10 and above < -20
+
+
+# What `lame -b N` chooses for a 44.1 kHz stereo source (issue 12), and for mono.
+LAME_RATES = {
+    2: {32: 16000, 48: 22050, 64: 24000, 96: 32000, 128: 44100},
+    1: {32: 22050, 48: 32000},
+}
+
+
+@pytest.mark.parametrize(
+    ("channels", "bitrate"), [(c, b) for c, rates in LAME_RATES.items() for b in rates]
+)
+def test_lames_own_rate_is_the_lame_commands_and_stays_aligned(tmp_path, channels, bitrate):
+    """lameenc left without an output rate picks what Debian's lame CLI picks; the decode,
+    resampled back to 44.1 kHz, keeps the source's length and lags it by 0 samples."""
+    from audio_tools import lag, run, source, write_wav
+    from spectral_enhance.audio import decode
+    from spectral_enhance.audio.mp3 import encode_mp3, mp3_sample_rate
+
+    x = source(1.5, 44100, channels, seed=bitrate)
+    wav = write_wav(tmp_path / "x.wav", x, 44100)
+    run("lame", "--quiet", "-b", str(bitrate), wav, tmp_path / "x.mp3")
+    by_cli = decode(tmp_path / "x.mp3").sample_rate
+    ours = mp3_sample_rate(encode_mp3(x, 44100, bitrate, lame_rate=True))
+    assert ours == by_cli == LAME_RATES[channels][bitrate]
+    y = transcode(x, 44100, bitrate, lame_rate=True)
+    assert y.shape == x.shape
+    assert [lag(y[:, c], x[:, c]) for c in range(channels)] == [0] * channels
+    assert mp3_sample_rate(encode_mp3(x, 44100, bitrate)) == 44100  # the paper's: forced
+
+
+def brick_wall(x, rate, cutoff_hz):
+    """``x`` ``[n, channels]`` with every FFT bin above ``cutoff_hz`` zeroed."""
+    spectrum = np.fft.rfft(x, axis=0)
+    spectrum[np.fft.rfftfreq(len(x), 1 / rate) > cutoff_hz] = 0
+    return np.fft.irfft(spectrum, len(x), axis=0).astype(np.float32)
+
+
+def test_reference_band_finds_a_band_limited_tracks_edge():
+    from spectral_enhance.dataset import reference_band_hz
+
+    x = music(3.0, 44100, channels=2, seed=1)
+    assert reference_band_hz(x, 44100) > 20_000
+    for edge in (6000, 9000, 15000):
+        assert abs(reference_band_hz(brick_wall(x, 44100, edge), 44100) - edge) <= 200
+
+
+def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path, capsys):
+    """Two bitrates per window, one shared stereo reference, each clip aligned to it with its
+    bitrate's cutoff; a track band-limited at 9 kHz keeps its 32 kbps clips (cutoff 5.4 kHz) and
+    loses its 64 kbps ones (10.9 kHz), counted."""
+    from audio_tools import lag
+    from spectral_enhance.dataset import FULL_BAND_FIELDS, read_clip, read_recipe
+
+    src = make_tracks(tmp_path / "music", count=2, seconds=1.0)
+    narrow = brick_wall(music(1.0, 44100, channels=2, seed=7), 44100, 9000)
+    sf.write(src / "narrow.flac", narrow + 0.0001, 44100)
+    out = tmp_path / "ds"
+    args = ["dataset", str(src), "--out", str(out), "--clip-samples", "20000"]
+    args += ["--sample-rate", "44100", "--bitrates", "32,64", "--channels", "2", "--lame-rate"]
+    assert main(args) == 0
+    assert "2 dropped (reference band" in capsys.readouterr().out
+    recipe = read_recipe(out)
+    assert (recipe.low_bitrates, recipe.high_bitrate, recipe.channels) == ((32, 64), 0, 2)
+    with open(out / "manifest.csv") as handle:
+        assert tuple(next(csv.reader(handle))) == FULL_BAND_FIELDS
+    rows = read_manifest(out)
+    by_track = {}
+    for row in rows:
+        by_track.setdefault(Path(row["track"]).stem, []).append(row)
+    assert sorted(r["clip"][-3:] for r in by_track["narrow"]) == ["32k", "32k"]
+    assert abs(float(by_track["narrow"][0]["reference_band_hz"]) - 9000) <= 200
+    for name in ("track0", "track1"):
+        assert sorted(r["low_bitrate"] for r in by_track[name]) == ["32", "32", "64", "64"]
+        assert float(by_track[name][0]["reference_band_hz"]) > 18_000
+    for row in rows:
+        assert float(row["cutoff_hz"]) == recipe.cutoff_for(int(row["low_bitrate"]))
+        assert row["high"].name == f"{row['reference']}.high.wav"
+        low, high = read_clip(row, "low"), read_clip(row, "high")
+        assert low.shape == high.shape == (20_000, 2)
+        assert lag(low[:, 1], high[:, 1], search=500) == 0
+    assert len({r["high"] for r in rows}) == 6  # one reference per window, not per bitrate
+
+
+def test_the_papers_manifest_and_settings_keep_their_old_columns(tmp_path):
+    from spectral_enhance.dataset import clip_cutoff_hz, read_recipe
+
+    src = make_tracks(tmp_path / "music", count=3, seconds=0.5)
+    build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)
+    with open(tmp_path / "ds" / "manifest.csv") as handle:
+        header = next(csv.reader(handle))
+    assert header == [
+        *["clip", "split", "track", "start", "samples", "sample_rate"],
+        "low_bitrate",
+        "high_bitrate",
+    ]
+    settings = json.loads((tmp_path / "ds" / "recipe.json").read_text())["recipe"]
+    assert settings == {
+        "sample_rate": 22050,
+        "high_bitrate": 128,
+        "low_bitrate": 32,
+        "cutoff_hz": 8270.0,
+    }
+    row = read_manifest(tmp_path / "ds")[0]  # no cutoff column: the recipe's cutoff serves
+    assert "cutoff_hz" not in row
+    assert clip_cutoff_hz(row, read_recipe(tmp_path / "ds")) == 8270.0
 
 
 def test_a_recipe_without_a_known_cutoff_asks_for_one(tmp_path, capsys):
-    with pytest.raises(ValueError, match="no measured LAME cutoff for 32 kbps at 44,100 Hz"):
-        DegradationRecipe(sample_rate=44100)
-    assert DegradationRecipe(sample_rate=44100, cutoff_hz=11_000.0).cutoff_hz == 11_000.0
+    with pytest.raises(ValueError, match="no measured LAME cutoff for 32 kbps at 32,000 Hz"):
+        DegradationRecipe(sample_rate=32000)
+    assert DegradationRecipe(sample_rate=32000, cutoff_hz=11_000.0).cutoff_hz == 11_000.0
     src = make_tracks(tmp_path / "music", count=1, seconds=0.5)
-    args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "44100"]
+    args = ["dataset", str(src), "--out", str(tmp_path / "ds"), "--sample-rate", "32000"]
     assert main(args) == 1
     assert "give the cutoff in Hz" in capsys.readouterr().err
+
+
+def test_a_recipe_of_several_bitrates_takes_the_source_as_reference_and_round_trips():
+    recipe = DegradationRecipe(44100, None, bitrates=[32, 64, 128], channels=2, lame_rate=True)
+    assert (recipe.high_bitrate, recipe.low_bitrate, recipe.low_bitrates) == (0, 32, (32, 64, 128))
+    assert [recipe.cutoff_for(b) for b in (32, 64, 128)] == [5540.0, 10890.0, 16620.0]
+    assert recipe.cutoff_hz == recipe.cutoff_for(32) and not recipe.is_paper
+    assert DegradationRecipe(**recipe.to_dict()) == recipe
+    assert DegradationRecipe(**DegradationRecipe().to_dict()) == DegradationRecipe()
+    assert DegradationRecipe(high_bitrate=None).high_bitrate == 128  # one bitrate: the paper's
+    with pytest.raises(ValueError, match="not below the reference's 128 kbps"):
+        DegradationRecipe(44100, 128, bitrates=(32, 128), channels=2, lame_rate=True)
+    with pytest.raises(ValueError, match="cannot be given for several bitrates"):
+        DegradationRecipe(44100, None, cutoff_hz=9000.0, bitrates=(32, 64), channels=2)
+    with pytest.raises(ValueError, match="no measured LAME cutoff for 40 kbps at 44,100 Hz stereo"):
+        DegradationRecipe(44100, None, bitrates=(32, 40), channels=2)

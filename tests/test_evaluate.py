@@ -6,9 +6,10 @@ import pytest
 
 from spectral_enhance.cli import main
 from spectral_enhance.dataset import read_manifest
-from spectral_enhance.evaluate import System, evaluate
+from spectral_enhance.dsp import brick_wall_split
+from spectral_enhance.evaluate import UNLEARNED, Clip, System, evaluate, worst_change
 from spectral_enhance.export import export
-from tiny import tiny_dataset, tiny_waveform_checkpoint
+from tiny import tiny_dataset, tiny_full_band_dataset, tiny_waveform_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +26,13 @@ def test_table_has_every_system_and_metric_and_damage_scores_worse(data, tmp_pat
     report = (tmp_path / "report.md").read_text()
     for name in ["mp3", "dsp", "damaged", "SNR (dB)", "PESQ", "LSD above cutoff", "STOI"]:
         assert name in report
-    assert "The paper's Table 1" in report
+    assert "The paper's Table 1" in report and "Per bitrate" not in report
+    assert "| Zimtohrli (MOS) | " in report
     mean = {s: {m: v["mean"] for m, v in summary[s]["metrics"].items()} for s in summary}
     assert mean["damaged"]["snr"] < mean["mp3"]["snr"] - 3
     assert mean["damaged"]["lsd"] > mean["mp3"]["lsd"]
     assert mean["dsp"]["lsd_high"] < mean["mp3"]["lsd_high"]  # it fills the empty band
+    assert mean["damaged"]["zimtohrli"] < mean["mp3"]["zimtohrli"] <= 5.0
     clips = len(read_manifest(data, "test"))
     rows = (tmp_path / "results.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 3 * clips
@@ -118,3 +121,68 @@ def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
         metrics_from_evaluation(tmp_path, "other")
     with pytest.raises(FileNotFoundError, match=r"results\.json: missing"):
         metrics_from_evaluation(tmp_path / "nowhere", "damaged")
+
+
+def test_oracles_take_each_side_of_the_cutoff_from_the_right_signal():
+    rng = np.random.default_rng(0)
+    low, high = rng.standard_normal((2, 30_000, 2)).astype(np.float32)
+    clip = Clip(low, high, 44100, 7000.0)
+    oracle_high = UNLEARNED["oracle-high"].estimate(clip)
+    oracle_low = UNLEARNED["oracle-low"].estimate(clip)
+    assert oracle_high.shape == oracle_low.shape == low.shape
+    below, above = brick_wall_split(oracle_high, 44100, 7000.0)
+    np.testing.assert_allclose(below, brick_wall_split(low, 44100, 7000.0)[0], atol=1e-5)
+    np.testing.assert_allclose(above, brick_wall_split(high, 44100, 7000.0)[1], atol=1e-5)
+    below, above = brick_wall_split(oracle_low, 44100, 7000.0)
+    np.testing.assert_allclose(below, brick_wall_split(high, 44100, 7000.0)[0], atol=1e-5)
+    assert np.max(np.abs(above)) < 1e-5
+    spectrum = np.abs(np.fft.rfft(oracle_high[:, 0] - high[:, 0]))
+    freqs = np.fft.rfftfreq(len(low), 1 / 44100)
+    assert spectrum[freqs > 7000].max() < 1e-3 < spectrum[freqs < 7000].min()
+
+
+def test_worst_clip_is_the_largest_harm_for_each_metric_direction():
+    before = [{"clip": c, "snr": v, "lsd": 1.0} for c, v in [("a", 10.0), ("b", 12.0), ("c", 8.0)]]
+    after = [
+        {"clip": "a", "snr": 11.0, "lsd": 1.5},  # snr +1, lsd +0.5 (worse)
+        {"clip": "b", "snr": 9.0, "lsd": 0.2},  # snr -3 (the worst), lsd -0.8
+        {"clip": "c", "snr": "nan", "lsd": 1.1},  # snr unscored: left out
+        {"clip": "z", "snr": -99.0, "lsd": 99.0},  # not in the input's rows: left out
+    ]
+    assert worst_change(before, after, "snr") == {"clip": "b", "change": -3.0}
+    assert worst_change(before, after, "lsd") == {"clip": "a", "change": 0.5}
+    assert worst_change(before, [], "snr") is None
+
+
+def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
+    data = tiny_full_band_dataset(tmp_path)
+    evaluate(data, ["oracle-high", "oracle-low"], tmp_path / "out", progress=False)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Per bitrate" in report and "### 32 kbps (2 clips)" in report
+    assert "### 64 kbps (2 clips)" in report and "worst clip's change" in report
+    by_bitrate = json.loads((tmp_path / "out" / "results.json").read_text())["by_bitrate"]
+    assert list(by_bitrate) == ["32", "64", "lossless"]
+    assert "### lossless input (2 clips)" in report
+    intact = by_bitrate.pop("lossless")["systems"]
+    assert intact["mp3"]["snr"]["mean"] == np.inf and intact["mp3"]["zimtohrli"]["mean"] == 5.0
+    assert intact["oracle-high"]["zimtohrli"]["mean"] == pytest.approx(5.0, abs=1e-3)
+    assert intact["oracle-low"]["lsd_high"]["worst"]["change"] > 1  # it removes the top band
+    for part in by_bitrate.values():
+        systems = part["systems"]
+        assert list(systems) == ["mp3", "oracle-high", "oracle-low"]  # the input added first
+        mean = {s: {m: v["mean"] for m, v in systems[s].items()} for s in systems}
+        assert mean["oracle-high"]["lsd_high"] < 0.1 < mean["mp3"]["lsd_high"]
+        assert mean["oracle-low"]["snr"] > mean["mp3"]["snr"] + 3
+        assert mean["oracle-high"]["zimtohrli"] > mean["mp3"]["zimtohrli"]
+        worst = systems["oracle-high"]["snr"]["worst"]
+        assert worst["clip"].endswith("k") and np.isfinite(worst["change"])
+    assert (
+        by_bitrate["32"]["systems"]["mp3"]["zimtohrli"]["mean"]
+        < (by_bitrate["64"]["systems"]["mp3"]["zimtohrli"]["mean"])
+    )
+
+
+def test_results_from_before_zimtohrli_are_refused_not_mixed(data, tmp_path):
+    (tmp_path / "results.csv").write_text("clip,system,snr,pesq,lsd,lsd_high,stoi\n")
+    with pytest.raises(ValueError, match=r"not this version's .*new --out folder"):
+        evaluate(data, ["mp3"], tmp_path, progress=False)

@@ -6,7 +6,7 @@ import pytest
 
 from spectral_enhance.cli import main
 from spectral_enhance.dataset import read_manifest
-from tiny import tiny_checkpoint, tiny_dataset
+from tiny import tiny_checkpoint, tiny_dataset, tiny_full_band_dataset
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,8 @@ def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):
 
 
 def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, monkeypatch):
-    """The dashed line and the labels come from the dataset's recipe, not from constants."""
+    """The dashed line and the labels come from the dataset (the clip's bitrate in its manifest
+    row; the recipe's cutoff, as the manifest has no cutoff column), not from constants."""
     from spectral_enhance import plots
 
     copy = tmp_path / "data"
@@ -73,6 +74,8 @@ def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, mon
     settings = json.loads((copy / "recipe.json").read_text())
     settings["recipe"] |= {"low_bitrate": 24, "cutoff_hz": 5860.0}
     (copy / "recipe.json").write_text(json.dumps(settings))
+    manifest = copy / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(",32,128", ",24,128"))
     drawn = {}
 
     def spy(signals, rate, path, title=None, cutoff_hz=None, columns=3):
@@ -83,6 +86,35 @@ def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, mon
     assert main(["plot", "spectrograms", str(copy), "--out", str(tmp_path / "x.png")]) == 0
     assert drawn["cutoff_hz"] == 5860.0 and drawn["rate"] == 22050
     assert drawn["names"][:2] == ["24 kbps (input)", "128 kbps (reference)"]
+
+
+def test_spectrograms_of_a_full_band_clip_mark_its_own_bitrates_cutoff(tmp_path, monkeypatch):
+    from spectral_enhance import plots
+
+    data = tiny_full_band_dataset(tmp_path)
+    row = next(r for r in read_manifest(data, "test") if r["low_bitrate"] == "64")
+    drawn = {}
+
+    def spy(signals, rate, path, title=None, cutoff_hz=None, columns=3):
+        drawn.update(
+            names=list(signals), cutoff_hz=cutoff_hz, shapes=[s.shape for s in signals.values()]
+        )
+        return path
+
+    monkeypatch.setattr(plots, "spectrograms_figure", spy)
+    args = [
+        "plot",
+        "spectrograms",
+        str(data),
+        "--clip",
+        row["clip"],
+        "--out",
+        str(tmp_path / "x.png"),
+    ]
+    assert main(args) == 0
+    assert drawn["cutoff_hz"] == float(row["cutoff_hz"]) == 10890.0
+    assert drawn["names"][:2] == ["64 kbps (input)", "lossless (reference)"]
+    assert drawn["shapes"][0] == (20_000,)  # the stereo clip drawn as its channels' mean
 
 
 def test_curves_of_a_folder_without_a_log_is_one_line(tmp_path, capsys):

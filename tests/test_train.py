@@ -13,7 +13,7 @@ from spectral_enhance.checkpoint import load_checkpoint, load_model
 from spectral_enhance.dataset import read_manifest
 from spectral_enhance.models import build_model
 from spectral_enhance.train import TrainConfig, epoch_batches, selection_score, train
-from tiny import TINY_WAVEFORM, tiny_dataset
+from tiny import TINY_WAVEFORM, tiny_dataset, tiny_full_band_dataset
 
 TINY = {"latent": 8}
 FAST = TrainConfig(batch_size=4, epochs=2, crop_frames=16, val_clips=2, lr_cycle_steps=3)
@@ -200,3 +200,19 @@ def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
     with pytest.raises(ValueError, match=f"0 clips in the 'train' split \\({counts}\\); nothing"):
         train(copy, run, FAST, progress=False, model_config=TINY, overwrite=True)
     assert (run / "last.pt").read_bytes() == b"an old run"  # refused before anything was removed
+
+
+def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(tmp_path):
+    """Issue 12's datasets: each channel is a pair, validated at its own bitrate's cutoff."""
+    from spectral_enhance.dataset import read_recipe
+    from spectral_enhance.train import ClipPairs
+
+    data = tiny_full_band_dataset(tmp_path, tracks=4)
+    recipe = read_recipe(data)
+    val = ClipPairs(data, "val")
+    rows = read_manifest(data, "val")
+    assert len(val) == 2 * len(rows) and val.low[0].shape == (20_000,)
+    assert sorted(set(val.cutoffs)) == [recipe.cutoff_for(32), recipe.cutoff_for(64)]
+    best = train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
+    assert np.isfinite(best["snr"])
+    assert load_checkpoint(tmp_path / "run" / "best.pt")["recipe"]["bitrates"] == [32, 64]

@@ -73,6 +73,26 @@ def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:
     return root / "dataset"
 
 
+def tiny_full_band_dataset(
+    root: Path, tracks: int = 3, bitrates: tuple[int, ...] = (32, 64)
+) -> Path:
+    """Issue 12's kind of dataset: 44.1 kHz stereo, LAME's own rate, one low clip per bitrate of
+    each 20,000-sample window, the source as the reference; from 1 s generated stereo tracks."""
+    import soundfile as sf
+
+    from conftest import music
+    from spectral_enhance.dataset import DatasetConfig, build_dataset
+
+    source = root / "music"
+    source.mkdir(parents=True, exist_ok=True)
+    for i in range(tracks):
+        sf.write(source / f"track{i}.flac", music(1.0, 44100, channels=2, seed=i), 44100)
+    recipe = DegradationRecipe(44100, None, bitrates=bitrates, channels=2, lame_rate=True)
+    config = DatasetConfig(clip_samples=20_000, recipe=recipe)
+    build_dataset([source], root / "dataset", config, progress=False)
+    return root / "dataset"
+
+
 def overfit(model, x, target, steps: int = 100, lr: float = 2e-2) -> tuple[float, float]:
     """Train ``model`` on one example with Adam; the MSE before and after."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -79,9 +79,32 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
         "--sample-rate", type=_bounded_int(8000, 192000), default=22050, help="clip rate (22050)"
     )
     p.add_argument(
-        "--high-bitrate", type=_bounded_int(8, 320), default=128, help="target kbps (128)"
+        "--high-bitrate",
+        type=_bounded_int(0, 320),
+        default=None,
+        help="reference kbps; 0 takes the source itself (default: 128, or 0 with --bitrates)",
     )
     p.add_argument("--low-bitrate", type=_bounded_int(8, 320), default=32, help="input kbps (32)")
+    p.add_argument(
+        "--bitrates",
+        type=_int_list,
+        default=(),
+        help="several input bitrates, e.g. 32,48,64,96,128: one low clip of each per window, "
+        "each with its own cutoff (issue 12; instead of --low-bitrate)",
+    )
+    p.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1 averages a track's channels (the paper), 2 keeps a stereo source's (1)",
+    )
+    p.add_argument(
+        "--lame-rate",
+        action="store_true",
+        help="let LAME choose each MP3's sample rate as `lame` does (32 kbps stereo: 16 kHz); "
+        "the paper forces the clip rate",
+    )
     p.add_argument(
         "--cutoff-hz",
         type=float,
@@ -100,7 +123,13 @@ def _run_dataset(args: argparse.Namespace) -> int:
     from .recipe import DegradationRecipe
 
     recipe = DegradationRecipe(
-        args.sample_rate, args.high_bitrate, args.low_bitrate, args.cutoff_hz
+        args.sample_rate,
+        args.high_bitrate,
+        args.low_bitrate,
+        args.cutoff_hz,
+        args.bitrates,
+        args.channels,
+        args.lame_rate,
     )
     config = DatasetConfig(
         clip_samples=args.clip_samples,
@@ -113,6 +142,7 @@ def _run_dataset(args: argparse.Namespace) -> int:
     print(
         f"{report.tracks_done} tracks converted, {report.tracks_skipped} already done, "
         f"{len(report.failed)} failed, {len(report.warnings)} warning(s); clips: {counts}; "
+        f"{report.narrow} dropped (reference band below cutoff + margin); "
         f"manifest: {args.out / 'manifest.csv'}"
     )
     return 1 if report.failed else 0
@@ -234,6 +264,14 @@ def _bounded(kind: type, low: float, high: float = float("inf")) -> Callable[[st
         return value
 
     return parse
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    """An argparse type: comma-separated whole numbers, e.g. ``32,48,64``."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 32,48,64") from None
 
 
 def _bundled_help() -> str:
@@ -374,9 +412,12 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         "evaluate",
         help="the paper's Table 1 for any set of systems on a dataset split",
         description="Score systems on the clips of a dataset split (SNR, PESQ, LSD, LSD above "
-        "the codec's cutoff, STOI) and write report.md, results.csv and results.json. Systems: "
-        "mp3 (the decoded input as it is), dsp (spectral band replication), a bundled model "
-        "name, an export folder or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
+        "the codec's cutoff, STOI, Zimtohrli) and write report.md, results.csv and "
+        "results.json; a dataset with several bitrates gets a table per bitrate. Systems: "
+        "mp3 (the decoded input as it is), dsp (spectral band replication), oracle-high (the "
+        "input below the cutoff, the reference above), oracle-low (the reference below the "
+        "cutoff, nothing above), a bundled model name, an export folder or .onnx file "
+        "(NAME@fp32|fp16|int8), or a .pt checkpoint.",
     )
     p.add_argument("dataset", type=Path, help="dataset folder made by `dataset`")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="(test)")

@@ -10,6 +10,16 @@ Layout of a dataset folder::
     .tracks/<track>.csv          per-track rows; a track with one is done and skipped on rerun
 
 Tracks, not clips, are split 85/8/7, so no track feeds two splits.
+
+Issue 12's recipes (several bitrates, stereo, LAME's own rate; ``DegradationRecipe.is_paper``
+false) make one low clip per bitrate of each window of a track, ``<track>-<n>-<kbps>k.low.wav``,
+all paired with one reference ``<track>-<n>.high.wav``, and add manifest columns:
+``channels``, ``cutoff_hz`` (LAME's low-pass for the clip's bitrate), ``reference_band_hz``
+(:func:`reference_band_hz` of the track's reference) and ``reference`` (the reference's name).
+A clip whose reference has no content up to its cutoff plus ``BAND_MARGIN_HZ`` is dropped and
+counted: there is nothing above the cutoff to learn from, and a model must never be taught that
+the band above a cutoff is empty where real music has content. The paper's recipe keeps its
+manifest and clips as they were.
 """
 
 from __future__ import annotations
@@ -26,11 +36,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage, signal
 from tqdm import tqdm
 
 from .atomic import atomic_path, atomic_write_text
 from .audio import AudioError, decode, find_audio, write_audio
-from .recipe import DegradationRecipe, degrade
+from .recipe import DegradationRecipe, degrade_bitrates
 
 __all__ = [
     "MANIFEST_FIELDS",
@@ -38,10 +49,12 @@ __all__ = [
     "BuildReport",
     "DatasetConfig",
     "build_dataset",
+    "clip_cutoff_hz",
     "load_clip",
     "read_clip",
     "read_manifest",
     "read_recipe",
+    "reference_band_hz",
     "split_counts",
 ]
 
@@ -56,6 +69,13 @@ MANIFEST_FIELDS = (
     "low_bitrate",
     "high_bitrate",
 )
+# Issue 12's recipes add these (the paper's manifest keeps the columns above only).
+FULL_BAND_FIELDS = (*MANIFEST_FIELDS, "channels", "cutoff_hz", "reference_band_hz", "reference")
+
+BAND_FLOOR_DB = 40.0
+"""A reference's usable band ends where its long-term level falls this far below its 1-4 kHz."""
+BAND_MARGIN_HZ = 1000.0
+"""A clip is kept only if its reference's band reaches this far above the clip's cutoff."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,7 @@ class BuildReport:
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     clips: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+    narrow: int = 0  # clips dropped because their reference lacks the band above the cutoff
 
 
 def assign_splits(tracks: Sequence[Path], fractions: Sequence[float], seed: int) -> dict[Path, str]:
@@ -106,48 +127,87 @@ def _clip_starts(high: np.ndarray, config: DatasetConfig) -> list[int]:
     return [s for s in starts if np.sqrt(np.mean(high[s : s + config.clip_samples] ** 2)) > floor]
 
 
+def reference_band_hz(samples: np.ndarray, sample_rate: int) -> float:
+    """The top of a reference's usable band (issue 12), in Hz, rounded to 10 Hz.
+
+    Some corpus tracks are band-limited themselves (an MP3 source, an old master). This is the
+    highest frequency at which the track's long-term spectrum (Welch: Hann 4,096, channels
+    averaged, smoothed by a median over about 320 Hz so single tones and notches do not count)
+    lies within ``BAND_FLOOR_DB`` (40 dB) of its median level at 1 to 4 kHz. A band-limited
+    source falls far below that at its edge; a full-band one keeps going to near half the rate.
+    A smooth roll-off more than 40 dB down also counts as the end: above it, a model has no
+    content worth learning to rebuild. ``samples``: ``[samples]`` or ``[samples, channels]``.
+    """
+    x = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1).mean(axis=1)
+    n = min(4096, len(x))
+    freqs, power = signal.welch(x, sample_rate, window="hann", nperseg=n)
+    power = ndimage.median_filter(power, size=max(3, round(320 * n / sample_rate)) | 1)
+    reference = np.median(power[(freqs >= 1000) & (freqs <= 4000)])
+    if reference <= 0:
+        return 0.0
+    within = np.nonzero(power >= reference * 10 ** (-BAND_FLOOR_DB / 10))[0]
+    return round(float(freqs[within[-1]]), -1) if len(within) else 0.0
+
+
 def _build_track(
     path: Path, split: str, out: Path, config: DatasetConfig
-) -> tuple[list[dict], list[str]]:
-    """Degrade one track and write its clips; returns its manifest rows and decoding warnings."""
+) -> tuple[list[dict], list[str], int]:
+    """Degrade one track and write its clips; returns its manifest rows, decoding warnings and
+    how many clips were dropped for a reference band too narrow (module doc)."""
     decoded = decode(path)
-    low, high = degrade(decoded.samples, decoded.sample_rate, config.recipe)
+    recipe = config.recipe
+    lows, high = degrade_bitrates(decoded.samples, decoded.sample_rate, recipe)
     name = track_id(path)
-    rows = []
+    rate_out = recipe.sample_rate
+    band = 0.0 if recipe.is_paper else reference_band_hz(high, rate_out)
+    rows, narrow = [], 0
     for index, start in enumerate(_clip_starts(high, config)):
-        clip = f"{name}-{index:04d}"
+        window = f"{name}-{index:04d}"
         end = start + config.clip_samples
-        rate_out = config.recipe.sample_rate
-        write_audio(out / split / f"{clip}.low.wav", low[start:end], rate_out)
-        write_audio(out / split / f"{clip}.high.wav", high[start:end], rate_out)
-        rows.append(
-            {
-                "clip": clip,
+        kept = []
+        for bitrate, low in lows.items():
+            row = {
+                "clip": window,
                 "split": split,
                 "track": str(path),
                 "start": start,
                 "samples": config.clip_samples,
                 "sample_rate": rate_out,
-                "low_bitrate": config.recipe.low_bitrate,
-                "high_bitrate": config.recipe.high_bitrate,
+                "low_bitrate": bitrate,
+                "high_bitrate": recipe.high_bitrate,
             }
-        )
-    _write_rows(out / ".tracks" / f"{name}.csv", rows)
-    return rows, decoded.warnings
+            if not recipe.is_paper:
+                cutoff = recipe.cutoff_for(bitrate)
+                if band < cutoff + BAND_MARGIN_HZ:
+                    narrow += 1
+                    continue
+                row |= {"clip": f"{window}-{bitrate}k", "channels": recipe.channels}
+                row |= {"cutoff_hz": cutoff, "reference_band_hz": band, "reference": window}
+            write_audio(out / split / f"{row['clip']}.low.wav", low[start:end], rate_out)
+            kept.append(row)
+        if kept:
+            write_audio(out / split / f"{window}.high.wav", high[start:end], rate_out)
+        rows += kept
+    _write_rows(out / ".tracks" / f"{name}.csv", rows, _fields(recipe))
+    return rows, decoded.warnings, narrow
 
 
-def _write_rows(path: Path, rows: list[dict]) -> None:
+def _fields(recipe: DegradationRecipe) -> tuple[str, ...]:
+    return MANIFEST_FIELDS if recipe.is_paper else FULL_BAND_FIELDS
+
+
+def _write_rows(path: Path, rows: list[dict], fields: Sequence[str]) -> None:
     with atomic_path(path) as temp, open(temp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, MANIFEST_FIELDS)
+        writer = csv.DictWriter(handle, fields)
         writer.writeheader()
         writer.writerows(rows)
 
 
-def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[list[dict] | str, list[str]]:
+def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[list[dict] | str, list[str], int]:
     try:
         return _build_track(*job)
     except AudioError as error:
-        return str(error), []
+        return str(error), [], 0
 
 
 def build_dataset(
@@ -165,7 +225,7 @@ def build_dataset(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = out / "recipe.json"
-    wanted = {**asdict(config), "split": list(config.split)}
+    wanted = {**asdict(config), "split": list(config.split), "recipe": config.recipe.to_dict()}
     if settings.exists() and json.loads(settings.read_text()) != wanted:
         raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
     atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
@@ -187,8 +247,9 @@ def build_dataset(
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context) if jobs > 1 else None
     try:
-        for result, warnings in pool.map(_run, todo) if pool else map(_run, todo):
+        for result, warnings, narrow in pool.map(_run, todo) if pool else map(_run, todo):
             bar.update()
+            report.narrow += narrow
             for warning in warnings:
                 tqdm.write(f"warning: {warning}")
             report.warnings += warnings
@@ -203,7 +264,7 @@ def build_dataset(
             pool.shutdown(cancel_futures=True)
 
     rows = [row for path in tracks for row in _read_rows(out / ".tracks" / f"{track_id(path)}.csv")]
-    _write_rows(out / "manifest.csv", rows)
+    _write_rows(out / "manifest.csv", rows, _fields(config.recipe))
     for row in rows:
         report.clips[row["split"]] += 1
     return report
@@ -227,8 +288,14 @@ def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
     rows = [r for r in _read_rows(manifest) if split is None or r["split"] == split]
     for row in rows:
         row["low"] = root / row["split"] / f"{row['clip']}.low.wav"
-        row["high"] = root / row["split"] / f"{row['clip']}.high.wav"
+        row["high"] = root / row["split"] / f"{row.get('reference') or row['clip']}.high.wav"
     return rows
+
+
+def clip_cutoff_hz(row: dict, recipe: DegradationRecipe) -> float:
+    """The low-pass (Hz) of a manifest row's low clip: its ``cutoff_hz`` column, or the recipe's
+    for a dataset made before the column existed (the shipped models' one)."""
+    return float(row.get("cutoff_hz") or recipe.cutoff_hz)
 
 
 def split_counts(root: str | Path) -> str:
@@ -269,9 +336,14 @@ def read_clip(row: dict, which: str, dtype: str = "float32") -> np.ndarray:
     if rate != int(row["sample_rate"]):
         raise ValueError(f"{path}: {rate} Hz, the manifest says {row['sample_rate']} Hz")
     expected = int(row["samples"])
-    if samples.shape != (expected,):
+    channels = int(row.get("channels") or 1)
+    wanted = (expected,) if channels == 1 else (expected, channels)
+    if samples.shape != wanted:
+        got = "" if samples.ndim == 1 else f" x {samples.shape[1]} channels"
+        said = "" if channels == 1 else f" x {channels} channels"
         raise ValueError(
-            f"{path}: {samples.shape[0]} samples, the manifest says {expected} (damaged clip?)"
+            f"{path}: {samples.shape[0]} samples{got}, the manifest says {expected}{said} "
+            "(damaged clip?)"
         )
     return samples
 

@@ -1,10 +1,21 @@
-"""Table 1 for any set of systems: SNR, PESQ, LSD, LSD above the cutoff and STOI (section 4.2).
+"""Table 1 for any set of systems: SNR, PESQ, LSD, LSD above the cutoff and STOI (section 4.2),
+and Zimtohrli (issue 12), the one metric that hears the whole band.
 
 Every system enhances the decoded low-bitrate clips of one split of a dataset made by
-``spectral-enhance dataset``; each is scored against the clip's 128 kbps reference. Per-clip rows
-go to ``results.csv`` as they are made (so a stopped run resumes where it was), and the means with
+``spectral-enhance dataset``; each is scored against the clip's reference. Per-clip rows go to
+``results.csv`` as they are made (so a stopped run resumes where it was), and the means with
 95 % confidence intervals, the model time per 100,000-sample clip and the model sizes go to
 ``results.json`` and ``report.md``.
+
+Two oracles (issue 12) say how far any model could go, split at the clip's cutoff by an FFT brick
+wall (:func:`spectral_enhance.dsp.brick_wall_split`): ``oracle-high`` is the decoded input below
+the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference below
+the cutoff and nothing above (perfect codec repair, no high band). A dataset with several low
+bitrates (issue 12) gets a table per bitrate: every system against the input (``mp3``, scored
+whether asked for or not), mean and 95 % CI, and the worst clip's change (system minus input);
+and one for lossless input, each reference given as the input (LSD above the cutoff there: above
+the highest bitrate's), which says whether a system harms what the codec left intact.
+A stereo clip is scored channel by channel and the scores averaged.
 """
 
 from __future__ import annotations
@@ -24,20 +35,31 @@ from tqdm import tqdm
 
 from .atomic import atomic_write_text
 from .card import ModelCard
-from .dataset import read_clip, read_manifest, read_recipe, split_counts
-from .dsp import band_replication
+from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from .dsp import band_replication, brick_wall_split
 from .inference import Enhancer, find_model
 from .metrics import score
-from .recipe import DegradationRecipe
 
-__all__ = ["PAPER_TABLE_1", "System", "evaluate", "load_system", "machine_name", "read_results"]
+__all__ = [
+    "PAPER_TABLE_1",
+    "Clip",
+    "System",
+    "evaluate",
+    "load_system",
+    "machine_name",
+    "read_results",
+    "worst_change",
+]
 
 RESULTS = "results.json"
 
-METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
+METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi", "zimtohrli")
 LABELS = {"snr": "SNR (dB)", "pesq": "PESQ", "lsd": "LSD", "lsd_high": "LSD above cutoff"}
-LABELS["stoi"] = "STOI"
-DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5}
+LABELS |= {"stoi": "STOI", "zimtohrli": "Zimtohrli (MOS)"}
+DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5, "zimtohrli": 4}
+LOWER_IS_BETTER = {"lsd", "lsd_high"}
+INPUT = "mp3"  # the system that is the decoded input itself
+LOSSLESS_INPUT = "lossless"  # the per-bitrate group whose input is the reference itself
 # The paper's Table 1, with its inference times (ms); its LSD definition differs from ours.
 PAPER_TABLE_1 = {
     "Audio-SR-Net": {"ms": 27.7, "snr": 16.7353, "pesq": 2.6296, "lsd": 2.3340, "stoi": 0.9996},
@@ -49,14 +71,61 @@ PAPER_TABLE_1 = {
 }
 
 
+@dataclass(frozen=True)
+class Clip:
+    """One clip as a system may see it: float32 ``[samples]`` or ``[samples, channels]``."""
+
+    low: np.ndarray
+    high: np.ndarray
+    sample_rate: int
+    cutoff_hz: float
+
+
 @dataclass
 class System:
-    """A named way of turning the low-bitrate clip into an estimate of the reference."""
+    """A named way of turning the low-bitrate clip into an estimate of the reference.
+
+    ``process`` takes the decoded input alone; ``process_clip``, when given, is used instead and
+    sees the whole :class:`Clip` (the oracles need the reference, ``dsp`` the clip's cutoff).
+    """
 
     name: str
-    process: Callable[[np.ndarray], np.ndarray]
+    process: Callable[[np.ndarray], np.ndarray] | None = None
     model_ms: float | None = None
     size_bytes: int | None = None
+    process_clip: Callable[[Clip], np.ndarray] | None = None
+
+    def estimate(self, clip: Clip) -> np.ndarray:
+        """This system's estimate of ``clip.high``."""
+        if self.process_clip is not None:
+            return self.process_clip(clip)
+        assert self.process is not None, f"system {self.name} has no process"
+        return self.process(clip.low)
+
+
+def _band_replication(clip: Clip) -> np.ndarray:
+    low = clip.low.reshape(len(clip.low), -1)
+    out = [band_replication(c, clip.sample_rate, clip.cutoff_hz) for c in low.T]
+    return np.stack(out, axis=1).reshape(clip.low.shape)
+
+
+def _oracle_high(clip: Clip) -> np.ndarray:
+    """The decoded input below the cutoff, the reference above it."""
+    below = brick_wall_split(clip.low, clip.sample_rate, clip.cutoff_hz)[0]
+    return below + brick_wall_split(clip.high, clip.sample_rate, clip.cutoff_hz)[1]
+
+
+def _oracle_low(clip: Clip) -> np.ndarray:
+    """The reference below the cutoff, nothing above it."""
+    return brick_wall_split(clip.high, clip.sample_rate, clip.cutoff_hz)[0]
+
+
+UNLEARNED = {
+    INPUT: System(INPUT, lambda low: low),
+    "dsp": System("dsp", process_clip=_band_replication),
+    "oracle-high": System("oracle-high", process_clip=_oracle_high),
+    "oracle-low": System("oracle-low", process_clip=_oracle_low),
+}
 
 
 def _time_model(enhancer: Enhancer, repeats: int = 20) -> float:
@@ -71,14 +140,11 @@ def _time_model(enhancer: Enhancer, repeats: int = 20) -> float:
     return 1000 * float(np.median(times))
 
 
-def load_system(spec: str, recipe: DegradationRecipe = DegradationRecipe()) -> System:
-    """``mp3``, ``dsp``, or a model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
-    if spec == "mp3":
-        return System("mp3", lambda low: low)
-    if spec == "dsp":
-        return System(
-            "dsp", lambda low: band_replication(low, recipe.sample_rate, recipe.cutoff_hz)
-        )
+def load_system(spec: str) -> System:
+    """``mp3``, ``dsp``, ``oracle-high``, ``oracle-low`` (each clip gives its own cutoff), or a
+    model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
+    if spec in UNLEARNED:
+        return UNLEARNED[spec]
     target, _, precision = spec.partition("@")
     path = find_model(target)
     if path.suffix == ".pt":
@@ -91,7 +157,7 @@ def load_system(spec: str, recipe: DegradationRecipe = DegradationRecipe()) -> S
     name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@int8"
 
     def process(low: np.ndarray) -> np.ndarray:
-        return enhancer.process(low[:, None])[:, 0]
+        return enhancer.process(low.reshape(len(low), -1)).reshape(low.shape)
 
     return System(name, process, _time_model(enhancer), size)
 
@@ -109,22 +175,23 @@ def machine_name() -> str:
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+def _mean_ci(rows: list[dict], metric: str) -> dict:
+    """Mean, 95 % confidence interval and count of ``metric`` over ``rows``, NaNs left out."""
+    values = np.array([float(r[metric]) for r in rows], dtype=np.float64)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    with np.errstate(invalid="ignore"):  # a perfect system's SNR is inf: its spread NaN
+        std = float(values.std(ddof=1)) if n > 1 else math.nan
+    mean = float(values.mean()) if n else math.nan
+    return {"mean": mean, "ci95": 1.96 * std / math.sqrt(n) if n > 1 else math.nan, "n": n}
+
+
 def _summary(rows: list[dict], systems: Sequence[System]) -> dict:
     out = {}
     for system in systems:
         mine = [r for r in rows if r["system"] == system.name]
-        metrics = {}
-        for name in METRICS:
-            values = np.array([float(r[name]) for r in mine], dtype=np.float64)
-            values = values[~np.isnan(values)]
-            n = len(values)
-            with np.errstate(invalid="ignore"):  # a perfect system's SNR is inf: its spread NaN
-                std = float(values.std(ddof=1)) if n > 1 else math.nan
-            mean = float(values.mean()) if n else math.nan
-            metrics[name] = {"mean": mean, "ci95": 1.96 * std / math.sqrt(n) if n > 1 else math.nan}
-            metrics[name]["n"] = n
         out[system.name] = {
-            "metrics": metrics,
+            "metrics": {name: _mean_ci(mine, name) for name in METRICS},
             "model_ms": system.model_ms,
             "bytes": system.size_bytes,
             "clips": len(mine),
@@ -132,7 +199,86 @@ def _summary(rows: list[dict], systems: Sequence[System]) -> dict:
     return out
 
 
-def _report(summary: dict, dataset: Path, split: str, machine: str) -> str:
+def worst_change(
+    input_rows: Sequence[dict], system_rows: Sequence[dict], metric: str
+) -> dict | None:
+    """The clip a system harms most against the input on ``metric``: ``{"clip", "change"}``,
+    change = system minus input (so negative is worse, except for the LSDs, where positive is).
+
+    Rows are result rows (``clip`` and metric keys); clips either side lacks, or where either
+    score is NaN or infinite, are left out; None if no clip is left.
+    """
+    before = {r["clip"]: float(r[metric]) for r in input_rows}
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    changes = []
+    for row in system_rows:
+        if row["clip"] not in before:
+            continue
+        change = float(row[metric]) - before[row["clip"]]
+        if math.isfinite(change):
+            changes.append((sign * change, row["clip"], change))
+    if not changes:
+        return None
+    _, clip, change = min(changes)
+    return {"clip": clip, "change": change}
+
+
+def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]) -> dict:
+    """Per low bitrate: every system's mean and CI per metric, and its worst clip's change."""
+    out: dict[str, dict] = {}
+    order = lambda b: math.inf if b == LOSSLESS_INPUT else int(b)  # noqa: E731
+    for bitrate in sorted(set(bitrates.values()), key=order):
+        mine = [r for r in rows if bitrates.get(r["clip"]) == bitrate]
+        inputs = [r for r in mine if r["system"] == INPUT]
+        table = {}
+        for name in names:
+            system_rows = [r for r in mine if r["system"] == name]
+            table[name] = {
+                metric: _mean_ci(system_rows, metric)
+                | ({"worst": worst_change(inputs, system_rows, metric)} if name != INPUT else {})
+                for metric in METRICS
+            }
+        out[bitrate] = {"clips": len(inputs), "systems": table}
+    return out
+
+
+def _bitrate_report(by_bitrate: dict) -> list[str]:
+    lines = [
+        "",
+        "## Per bitrate",
+        "",
+        f"Each system against the decoded input (`{INPUT}`): mean ± the 95 % confidence "
+        "interval, then the worst clip's change (system minus input; for the LSDs a rise is "
+        "worse) and its clip.",
+    ]
+    for bitrate, part in by_bitrate.items():
+        names = list(part["systems"])
+        title = "lossless input" if bitrate == LOSSLESS_INPUT else f"{bitrate} kbps"
+        lines += ["", f"### {title} ({part['clips']} clips)", ""]
+        lines += ["| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+        for metric in METRICS:
+            digits = DIGITS[metric]
+            cells = []
+            for name in names:
+                m = part["systems"][name][metric]
+                cells.append(f"{m['mean']:.{digits}f} ± {m['ci95']:.{digits}f}")
+            lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
+        others = [n for n in names if n != INPUT]
+        lines += ["", "| worst clip's change | " + " | ".join(others) + " |"]
+        lines.append("|" + "---|" * (len(others) + 1))
+        for metric in METRICS:
+            cells = []
+            for name in others:
+                worst = part["systems"][name][metric]["worst"]
+                digits = DIGITS[metric]
+                cells.append(f"{worst['change']:+.{digits}f} ({worst['clip']})" if worst else "–")
+            lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _report(
+    summary: dict, dataset: Path, split: str, machine: str, by_bitrate: dict | None = None
+) -> str:
     names = list(summary)
     head = "| metric | " + " | ".join(names) + " |"
     lines = [
@@ -174,6 +320,8 @@ def _report(summary: dict, dataset: Path, split: str, machine: str) -> str:
         lines.append(f"| {LABELS[metric]} | {row} |")
     ms = " | ".join(str(PAPER_TABLE_1[p]["ms"] or "–") for p in paper)
     lines.append(f"| inference time (ms) | {ms} |")
+    if by_bitrate:
+        lines += _bitrate_report(by_bitrate)
     return "\n".join(lines) + "\n"
 
 
@@ -197,40 +345,80 @@ def evaluate(
     if limit:
         rows = rows[:limit]
     recipe = read_recipe(dataset)
-    loaded = [s if isinstance(s, System) else load_system(s, recipe) for s in systems]
+    loaded = [s if isinstance(s, System) else load_system(s) for s in systems]
+    bitrates = {row["clip"]: row["low_bitrate"] for row in rows}
+    several = len(set(bitrates.values())) > 1
+    jobs = [(row["clip"], row, False) for row in rows]
+    cutoff = lambda row: clip_cutoff_hz(row, recipe)  # noqa: E731
+    top_cutoff = max(map(cutoff, rows))
+    if several:
+        if INPUT not in {s.name for s in loaded}:
+            loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
+        # each reference once more as a lossless input: does a system harm what is intact?
+        references = {row["high"]: row for row in rows}
+        for row in references.values():
+            name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS_INPUT}"
+            jobs.append((name, row, True))
+            bitrates[name] = LOSSLESS_INPUT
     results_path = out_dir / "results.csv"
     fields = ["clip", "system", *METRICS]
     done: list[dict] = []
     if results_path.exists():
         with open(results_path, newline="") as handle:
-            done = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            done = list(reader)
+        if reader.fieldnames and list(reader.fieldnames) != fields:
+            raise ValueError(
+                f"{results_path}: columns {', '.join(reader.fieldnames)} are not this "
+                f"version's ({', '.join(fields)}); evaluate into a new --out folder"
+            )
     seen = {(r["clip"], r["system"]) for r in done}
     clips = {row["clip"] for row in rows}
     with open(results_path, "a", newline="") as handle:
         writer = csv.DictWriter(handle, fields)
         if not done:
             writer.writeheader()
-        for row in tqdm(rows, unit="clip", disable=not progress, desc="evaluate"):
-            todo = [s for s in loaded if (row["clip"], s.name) not in seen]
+        for name, row, lossless in tqdm(jobs, unit="clip", disable=not progress, desc="evaluate"):
+            todo = [s for s in loaded if (name, s.name) not in seen]
             if not todo:
                 continue
-            low, high = read_clip(row, "low"), read_clip(row, "high")
-            rate = int(row["sample_rate"])
+            high = read_clip(row, "high")
+            if lossless:
+                clip = Clip(high, high, int(row["sample_rate"]), top_cutoff)
+            else:
+                clip = Clip(read_clip(row, "low"), high, int(row["sample_rate"]), cutoff(row))
             for system in todo:
-                scores = score(high, system.process(low), rate, recipe.cutoff_hz)
-                result = {"clip": row["clip"], "system": system.name} | scores
+                scores = _score(clip, system.estimate(clip))
+                result = {"clip": name, "system": system.name} | scores
                 writer.writerow(
                     {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in result.items()}
                 )
                 done.append(result)
             handle.flush()
+    scored = [r for r in done if r["clip"] in bitrates]
     done = [r for r in done if r["clip"] in clips]
     machine = machine_name()
     summary = _summary(done, loaded)
     meta = {"dataset": str(dataset), "split": split, "machine": machine, "clips": len(rows)}
-    atomic_write_text(out_dir / RESULTS, json.dumps(meta | {"systems": summary}, indent=2) + "\n")
-    atomic_write_text(out_dir / "report.md", _report(summary, dataset, split, machine))
+    results = meta | {"systems": summary}
+    by_bitrate = _by_bitrate(scored, bitrates, [s.name for s in loaded]) if several else None
+    if by_bitrate:
+        results["by_bitrate"] = by_bitrate
+    atomic_write_text(out_dir / RESULTS, json.dumps(results, indent=2) + "\n")
+    report = _report(summary, dataset, split, machine, by_bitrate)
+    atomic_write_text(out_dir / "report.md", report)
     return summary
+
+
+def _score(clip: Clip, estimate: np.ndarray) -> dict[str, float]:
+    """Every metric of ``estimate`` against ``clip.high``; a stereo clip's channels averaged."""
+    high = clip.high.reshape(len(clip.high), -1)
+    estimate = estimate.reshape(high.shape)
+    channels = [
+        score(high[:, c], estimate[:, c], clip.sample_rate, clip.cutoff_hz, with_zimtohrli=True)
+        for c in range(high.shape[1])
+    ]
+    return {name: float(np.mean([c[name] for c in channels])) for name in channels[0]}
 
 
 def read_results(folder: str | os.PathLike) -> dict:

@@ -1,4 +1,4 @@
-"""The paper's evaluation metrics (section 4.2): SNR, wide-band PESQ, LSD and STOI.
+"""The paper's evaluation metrics (section 4.2): SNR, wide-band PESQ, LSD and STOI; and Zimtohrli.
 
 Every function takes two 1-D float signals of the same length, the reference ``y`` (the 128 kbps
 target) first and the estimate ``y_hat`` second, both ``[samples]`` at one sample rate.
@@ -7,8 +7,12 @@ PESQ wide-band works at 16 kHz and STOI at 10 kHz, so neither hears anything abo
 rebuilt high band shows only in LSD, hence ``lsd_above`` for the band the codec removed
 (REFERENCE-NOTES.md, "What the paper's metrics can and cannot see").
 
-``pesq`` and ``pystoi`` belong to the ``eval`` extra, so they are imported inside the functions that
-need them: SNR and LSD work without them.
+Zimtohrli (issue 12) is Google's psychoacoustic metric for codecs and music, scored at 48 kHz over
+the whole audible band: the metric that hears the band this project rebuilds, which PESQ and STOI
+cannot.
+
+``pesq``, ``pystoi`` and ``zimtohrli`` belong to the ``eval`` extra, so they are imported inside the
+functions that need them: SNR and LSD work without them.
 """
 
 from __future__ import annotations
@@ -19,10 +23,20 @@ import numpy as np
 import soxr
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["log_spectral_distance", "lsd_above", "pesq_wb", "score", "snr", "stoi"]
+__all__ = [
+    "log_spectral_distance",
+    "lsd_above",
+    "pesq_wb",
+    "score",
+    "snr",
+    "stoi",
+    "zimtohrli_mos",
+]
 
 PESQ_SAMPLE_RATE = 16000
 """Wide-band PESQ (ITU-T P.862.2) is defined at 16 kHz only (section 4.2, eq. 5)."""
+ZIMTOHRLI_SAMPLE_RATE = 48000
+"""Zimtohrli's model of the ear takes 48 kHz input only."""
 
 
 def _check_pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -169,10 +183,49 @@ def stoi(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float
     return float(pystoi_stoi(y, y_hat, sample_rate, extended=False))
 
 
+def zimtohrli_mos(reference: np.ndarray, degraded: np.ndarray, sample_rate: int) -> float:
+    """Zimtohrli's mean opinion score of ``degraded`` against ``reference``: 1 (bad) to 5 (same).
+
+    Both are float signals in [-1, 1] (Zimtohrli maps full scale to 80 dB SPL, so the level
+    matters), ``[samples]`` or ``[samples, channels]`` of the same shape, at ``sample_rate``.
+    They are resampled to 48 kHz with :func:`spectral_enhance.audio.resample` (soxr, very high
+    quality). A stereo pair is scored channel by channel and the channels' MOS averaged (the
+    library compares one channel at a time). Needs the ``zimtohrli`` package (the ``eval`` extra).
+    """
+    try:
+        import zimtohrli  # optional extra: imported only when Zimtohrli is asked for
+    except ImportError as error:
+        raise ImportError(
+            "the Zimtohrli metric needs the zimtohrli package: pip install 'spectral-enhance[eval]'"
+        ) from error
+    from .audio import resample
+
+    y = np.asarray(reference, dtype=np.float32)
+    y_hat = np.asarray(degraded, dtype=np.float32)
+    if y.shape != y_hat.shape or y.ndim not in (1, 2) or len(y) == 0:
+        raise ValueError(
+            "Zimtohrli takes two non-empty [samples] or [samples, channels] signals of one shape; "
+            f"got {y.shape} and {y_hat.shape}"
+        )
+    y, y_hat = y.reshape(len(y), -1), y_hat.reshape(len(y_hat), -1)
+    y = resample(y, sample_rate, ZIMTOHRLI_SAMPLE_RATE)
+    y_hat = resample(y_hat, sample_rate, ZIMTOHRLI_SAMPLE_RATE)
+    ear = zimtohrli.Pyohrli()
+    scores = [
+        zimtohrli.mos_from_zimtohrli(ear.distance(y[:, c], y_hat[:, c])) for c in range(y.shape[1])
+    ]
+    return float(np.mean(scores))
+
+
 def score(
-    reference: np.ndarray, estimate: np.ndarray, sample_rate: int, cutoff_hz: float
+    reference: np.ndarray,
+    estimate: np.ndarray,
+    sample_rate: int,
+    cutoff_hz: float,
+    with_zimtohrli: bool = False,
 ) -> dict[str, float]:
-    """All section 4.2 metrics of one pair: keys ``snr``, ``pesq``, ``lsd``, ``lsd_high``, ``stoi``.
+    """All section 4.2 metrics of one pair: keys ``snr``, ``pesq``, ``lsd``, ``lsd_high``, ``stoi``,
+    and ``zimtohrli`` (:func:`zimtohrli_mos`) when ``with_zimtohrli``.
 
     ``lsd`` is over the whole band and ``lsd_high`` over the bins at or above ``cutoff_hz``.
     PESQ is NaN where its voice-activity detector finds nothing to score in the reference (quiet
@@ -182,10 +235,13 @@ def score(
         pesq_value = pesq_wb(reference, estimate, sample_rate)
     except ValueError:
         pesq_value = math.nan
-    return {
+    scores = {
         "snr": snr(reference, estimate),
         "pesq": pesq_value,
         "lsd": log_spectral_distance(reference, estimate, sample_rate),
         "lsd_high": lsd_above(reference, estimate, sample_rate, cutoff_hz),
         "stoi": stoi(reference, estimate, sample_rate),
     }
+    if with_zimtohrli:
+        scores["zimtohrli"] = zimtohrli_mos(reference, estimate, sample_rate)
+    return scores

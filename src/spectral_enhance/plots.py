@@ -193,9 +193,11 @@ def plot_clip(
 
     ``clip`` is a clip id (None: the first of ``split``); ``model`` enhances it for figures 3
     and 4 (a ``.pt`` on PyTorch); ``checkpoints``, one per loss, for figure 2. The spectrograms
-    mark the cutoff of the dataset's recipe.
+    mark the clip's cutoff (its bitrate's; the recipe's in a dataset made before issue 12). A
+    stereo clip is drawn as its channels' mean.
     """
-    from .dataset import load_clip, read_recipe
+    from .audio import to_mono
+    from .dataset import clip_cutoff_hz, load_clip, read_recipe
     from .inference import Enhancer
 
     if kind not in CLIP_FIGURES:
@@ -203,9 +205,11 @@ def plot_clip(
     if kind == "losses" and not checkpoints:
         raise ValueError("plot losses needs --checkpoints (one .pt per loss)")
     row, recipe = load_clip(dataset, clip, split), read_recipe(dataset)
-    low, high, rate = row["low_samples"], row["high_samples"], int(row["sample_rate"])
+    low, high = to_mono(row["low_samples"]), to_mono(row["high_samples"])
+    rate = int(row["sample_rate"])
     title = f"{row['clip']} ({Path(row['track']).name})"
-    reference = f"{recipe.high_bitrate} kbps (reference)"
+    source = f"{recipe.high_bitrate} kbps" if recipe.high_bitrate else "lossless"
+    reference = f"{source} (reference)"
     if kind == "losses":
         signals = {reference: high}
         for checkpoint in checkpoints:
@@ -218,6 +222,7 @@ def plot_clip(
     enhanced = enhancer.enhance(low, rate)[0]
     if kind == "spectra":
         return spectra_figure(high, enhanced, rate, path, labels=(reference, "reconstructed"))
-    signals = {f"{recipe.low_bitrate} kbps (input)": low, reference: high}
+    signals = {f"{row['low_bitrate']} kbps (input)": low, reference: high}
     signals[f"enhanced ({enhancer.name})"] = enhanced
-    return spectrograms_figure(signals, rate, path, title=title, cutoff_hz=recipe.cutoff_hz)
+    cutoff = clip_cutoff_hz(row, recipe)
+    return spectrograms_figure(signals, rate, path, title=title, cutoff_hz=cutoff)

@@ -1,8 +1,15 @@
-"""The paper's degradation recipe (section 2.1): paired 128 kbps / 32 kbps MP3 audio.
+"""The degradation recipe: paired reference / low-bitrate MP3 audio.
 
-A track is made mono at 22,050 Hz, encoded with LAME at 128 kbps (decoded, the target "high"),
-and that 128 kbps audio is encoded again at 32 kbps (decoded, the input "low"). Both decodes are
-gapless, so the pair is aligned to the sample.
+The paper's recipe (section 2.1): a track is made mono at 22,050 Hz, encoded with LAME at
+128 kbps (decoded, the target "high"), and that 128 kbps audio is encoded again at 32 kbps
+(decoded, the input "low"), LAME's output rate forced to the input rate.
+
+Issue 12 widens it: any rate, the source's two channels kept (``channels=2``), several low
+bitrates at once (``bitrates``), LAME's own choice of output rate per bitrate (``lame_rate``,
+as the ``lame`` command resamples low bitrates), and the source itself as the reference
+(``high_bitrate=0``, lossless; the default with several bitrates, since 128 kbps is among them).
+A low clip encoded at LAME's rate is decoded and resampled back to the recipe's rate, so every
+pair is aligned to the sample (decodes are gapless).
 """
 
 from __future__ import annotations
@@ -14,29 +21,66 @@ import numpy as np
 from .audio import decode, resample, to_mono
 from .audio.mp3 import encode_mp3
 
-__all__ = ["LAME_CUTOFF_HZ", "DegradationRecipe", "degrade", "lame_cutoff_hz"]
+__all__ = [
+    "LAME_CUTOFF_HZ",
+    "DegradationRecipe",
+    "degrade",
+    "degrade_bitrates",
+    "lame_cutoff_hz",
+    "transcode",
+]
 
-# LAME's low-pass on mono input, by sample rate (Hz) and bitrate (kbps): where white noise,
-# encoded and decoded, falls 6 dB below its level at 0.5 to 3 kHz (8,192-point spectra, rounded
-# to 10 Hz; lameenc 1.9.0). Above 32 kbps at 22,050 Hz it is LAME's fixed 10 kHz.
-LAME_CUTOFF_HZ = {
-    22050: {8: 3070.0, 16: 5390.0, 24: 5860.0, 32: 8270.0, 40: 9980.0, 48: 9980.0}
+# LAME's low-pass, keyed by (sample rate in Hz, channels, LAME's own output rate?), then
+# bitrate (kbps; `_KBPS` for the rows built by `_by_kbps`): where white noise (independent per
+# channel), encoded and decoded back to the sample rate, falls 20 dB below its median level at
+# 0.5 to 3 kHz: the low-pass's edge (8,192-point spectra, channels averaged, median of 3 seeds,
+# rounded to 10 Hz; lameenc 1.9.0, LAME 3.100; `scripts/lame_cutoffs.py` measures them again).
+# At low bitrates LAME leaves stereo noise's upper passband 6 to 9 dB down, so a 6 dB point
+# would wander by 1 kHz between noises; the edge, 60 dB down within 200 Hz, does not. The
+# 22,050 Hz mono row was measured at 6 dB, within 10 to 20 Hz of the 20 dB edge there (kept:
+# the shipped models record 8,270 Hz). With LAME's own rate the band also ends at half the rate
+# it chose. LAME's low-pass follows the bitrate and channels, hardly the output rate.
+_KBPS = (32, 48, 64, 96, 128, 160, 192, 256, 320)
+
+
+def _by_kbps(*cutoffs: float) -> dict[int, float]:
+    return dict(zip(_KBPS, map(float, cutoffs), strict=True))
+
+
+LAME_CUTOFF_HZ: dict[tuple[int, int, bool], dict[int, float]] = {
+    (22050, 1, False): {8: 3070.0, 16: 5390.0, 24: 5860.0, 32: 8270.0, 40: 9980.0, 48: 9980.0}
     | dict.fromkeys((56, 64), 9990.0)
     | dict.fromkeys((80, 96, 112, 128, 144, 160), 10000.0),
+    (44100, 1, False): _by_kbps(8290, 11150, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
+    (44100, 1, True): _by_kbps(8290, 11070, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
+    (44100, 2, False): _by_kbps(5510, 7590, 10990, 15170, 16620, 17340, 18720, 19440, 20140),
+    (44100, 2, True): _by_kbps(5540, 7630, 10890, 15020, 16620, 17340, 18720, 19440, 20140),
+    (48000, 1, False): _by_kbps(8270, 11290, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
+    (48000, 1, True): _by_kbps(8310, 11070, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
+    (48000, 2, False): _by_kbps(5880, 7480, 11120, 15000, 16580, 17360, 18880, 19650, 20420),
+    (48000, 2, True): _by_kbps(5530, 7640, 10890, 15040, 16580, 17360, 18880, 19650, 20420),
 }
 
+PAPER_HIGH_BITRATE = 128  # kbps of the paper's reference
+LOSSLESS = 0  # high_bitrate of a recipe whose reference is the source itself
 
-def lame_cutoff_hz(sample_rate: int, bitrate: int) -> float:
-    """Where LAME's low-pass cuts mono audio at ``bitrate`` kbps and ``sample_rate`` Hz."""
+
+def lame_cutoff_hz(
+    sample_rate: int, bitrate: int, channels: int = 1, lame_rate: bool = False
+) -> float:
+    """Where LAME's low-pass cuts at ``bitrate`` kbps: see `LAME_CUTOFF_HZ` for the keys."""
     try:
-        return LAME_CUTOFF_HZ[sample_rate][bitrate]
+        return LAME_CUTOFF_HZ[sample_rate, channels, lame_rate][bitrate]
     except KeyError:
         known = "; ".join(
-            f"{r:,} Hz: {', '.join(map(str, b))} kbps" for r, b in LAME_CUTOFF_HZ.items()
+            f"{r:,} Hz {'mono' if c == 1 else 'stereo'}{', LAME rate' if own else ''}: "
+            f"{', '.join(map(str, b))} kbps"
+            for (r, c, own), b in LAME_CUTOFF_HZ.items()
         )
+        where = f"{sample_rate:,} Hz {'mono' if channels == 1 else 'stereo'}"
         raise ValueError(
-            f"no measured LAME cutoff for {bitrate} kbps at {sample_rate:,} Hz (known: {known}); "
-            "give the cutoff in Hz"
+            f"no measured LAME cutoff for {bitrate} kbps at {where}"
+            f"{' with LAME rate' if lame_rate else ''} (known: {known}); give the cutoff in Hz"
         ) from None
 
 
@@ -47,38 +91,130 @@ class DegradationRecipe:
     ``cutoff_hz`` is where LAME's low-pass at ``low_bitrate`` sits (8,270 Hz at 32 kbps and
     22,050 Hz): the band above it is what a model must rebuild, and what ``lsd_high`` scores.
     Left at 0 it is taken from `LAME_CUTOFF_HZ`, so it follows the bitrate.
+
+    ``bitrates``: several low bitrates (kbps) made from each clip (issue 12); empty means
+    ``low_bitrate`` alone, else ``low_bitrate`` becomes the first of them and each has its own
+    cutoff (:meth:`cutoff_for`). ``high_bitrate`` 0 takes the source itself as the reference;
+    ``None`` means 128 kbps for one low bitrate (the paper) and 0 for several. ``channels``: 1
+    averages the channels (the paper), 2 keeps a stereo source's (a mono one is doubled).
+    ``lame_rate``: LAME chooses the MP3's rate per bitrate, as ``lame`` does.
     """
 
     sample_rate: int = 22050
-    high_bitrate: int = 128
+    high_bitrate: int | None = PAPER_HIGH_BITRATE
     low_bitrate: int = 32
     cutoff_hz: float = 0.0
+    bitrates: tuple[int, ...] = ()
+    channels: int = 1
+    lame_rate: bool = False
 
     def __post_init__(self) -> None:
+        # frozen: normalised once, here
+        if self.bitrates:
+            object.__setattr__(self, "bitrates", tuple(int(b) for b in self.bitrates))
+            object.__setattr__(self, "low_bitrate", self.bitrates[0])
+        if self.high_bitrate is None:
+            several = len(self.bitrates) > 1
+            object.__setattr__(self, "high_bitrate", LOSSLESS if several else PAPER_HIGH_BITRATE)
+        if self.channels not in (1, 2):
+            raise ValueError(f"channels must be 1 or 2, not {self.channels}")
+        too_high = [b for b in self.low_bitrates if self.high_bitrate and b >= self.high_bitrate]
+        if too_high:
+            raise ValueError(
+                f"low bitrate {too_high[0]} kbps is not below the reference's "
+                f"{self.high_bitrate} kbps; use high_bitrate 0 (the source as the reference)"
+            )
+        if len(self.low_bitrates) > 1:
+            measured = [self._measured_cutoff(b) for b in self.low_bitrates]  # raise if unknown
+            if self.cutoff_hz not in (0.0, measured[0]):
+                raise ValueError("a cutoff cannot be given for several bitrates: each has LAME's")
         if not self.cutoff_hz:
-            cutoff = lame_cutoff_hz(self.sample_rate, self.low_bitrate)
-            object.__setattr__(self, "cutoff_hz", cutoff)  # frozen: set once, here
+            object.__setattr__(self, "cutoff_hz", self._measured_cutoff(self.low_bitrate))
+
+    def _measured_cutoff(self, bitrate: int) -> float:
+        return lame_cutoff_hz(self.sample_rate, bitrate, self.channels, self.lame_rate)
+
+    @property
+    def low_bitrates(self) -> tuple[int, ...]:
+        """Every low bitrate the recipe makes, in kbps."""
+        return self.bitrates or (self.low_bitrate,)
+
+    def cutoff_for(self, bitrate: int) -> float:
+        """The low-pass (Hz) of the clips made at ``bitrate`` kbps by this recipe."""
+        if bitrate == self.low_bitrate:
+            return self.cutoff_hz
+        return self._measured_cutoff(bitrate)
+
+    @property
+    def is_paper(self) -> bool:
+        """True for the paper's kind of recipe: one bitrate, mono, the rate forced."""
+        return not self.bitrates and self.channels == 1 and not self.lame_rate
 
     def to_dict(self) -> dict:
-        """Plain dict for manifests, checkpoints and model cards."""
-        return asdict(self)
+        """Plain dict for manifests, checkpoints and model cards.
+
+        Issue 12's fields are left out while at their defaults, so a paper recipe writes what it
+        always wrote (and a dataset built before them is rebuilt into the same folder).
+        """
+        out = asdict(self)
+        defaults = {"bitrates": (), "channels": 1, "lame_rate": False}
+        for key, default in defaults.items():
+            if out[key] == default:
+                del out[key]
+        if "bitrates" in out:
+            out["bitrates"] = list(out["bitrates"])
+        return out
 
 
-def transcode(samples: np.ndarray, sample_rate: int, bitrate: int) -> np.ndarray:
-    """Encode to MP3 at ``bitrate`` kbps and decode again, aligned and of the same length."""
-    decoded = decode(encode_mp3(samples, sample_rate, bitrate)).samples
-    return decoded[:, 0] if samples.ndim == 1 else decoded
+def transcode(
+    samples: np.ndarray, sample_rate: int, bitrate: int, lame_rate: bool = False
+) -> np.ndarray:
+    """Encode to MP3 at ``bitrate`` kbps and decode again, aligned and of the same length.
+
+    With ``lame_rate`` LAME picks the MP3's rate; the decode is resampled back to
+    ``sample_rate`` and cut or zero-completed to the input's length (the two resamplings'
+    roundings can leave it one sample off).
+    """
+    decoded = decode(encode_mp3(samples, sample_rate, bitrate, lame_rate=lame_rate), sample_rate)
+    out = decoded.samples[: len(samples)]
+    if len(out) < len(samples):
+        out = np.pad(out, [(0, len(samples) - len(out)), (0, 0)])
+    return out[:, 0] if samples.ndim == 1 else out
+
+
+def _channels(samples: np.ndarray, channels: int) -> np.ndarray:
+    """``[samples]`` mono (averaged) for 1, ``[samples, 2]`` for 2: a mono source doubled,
+    a source with more channels keeps its first two (FFmpeg's front left and right)."""
+    if channels == 1:
+        return to_mono(samples)
+    wide = samples.reshape(len(samples), -1)
+    return np.repeat(wide, 2, axis=1) if wide.shape[1] == 1 else wide[:, :2]
+
+
+def degrade_bitrates(
+    samples: np.ndarray, sample_rate: int, recipe: DegradationRecipe = DegradationRecipe()
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The low clips of a track, one per bitrate of ``recipe``, and its reference ("high").
+
+    ``samples``: ``[samples]`` or ``[samples, channels]`` at ``sample_rate``. Out: float32 at
+    ``recipe.sample_rate``, ``[samples]`` for a mono recipe and ``[samples, 2]`` for stereo.
+    """
+    x = _channels(np.asarray(samples, dtype=np.float32), recipe.channels)
+    x = np.clip(resample(x, sample_rate, recipe.sample_rate), -1.0, 1.0)
+    rate = recipe.sample_rate
+    high = transcode(x, rate, recipe.high_bitrate) if recipe.high_bitrate else x
+    lows = {b: transcode(high, rate, b, recipe.lame_rate) for b in recipe.low_bitrates}
+    return lows, high
 
 
 def degrade(
     samples: np.ndarray, sample_rate: int, recipe: DegradationRecipe = DegradationRecipe()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Make the (low, high) pair of a track: mono float32 ``[samples]`` at ``recipe.sample_rate``.
+    """Make the (low, high) pair of a track at ``recipe.low_bitrate`` (the paper's recipe).
 
-    ``samples``: ``[samples]`` or ``[samples, channels]`` at ``sample_rate``.
+    ``samples``: ``[samples]`` or ``[samples, channels]`` at ``sample_rate``; out as
+    :func:`degrade_bitrates`.
     """
-    mono = resample(to_mono(np.asarray(samples, dtype=np.float32)), sample_rate, recipe.sample_rate)
-    mono = np.clip(mono, -1.0, 1.0)
-    high = transcode(mono, recipe.sample_rate, recipe.high_bitrate)
-    low = transcode(high, recipe.sample_rate, recipe.low_bitrate)
-    return low, high
+    single = DegradationRecipe(**{**recipe.to_dict(), "bitrates": ()})
+    lows, high = degrade_bitrates(samples, sample_rate, single)
+    return lows[recipe.low_bitrate], high

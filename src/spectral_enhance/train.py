@@ -33,7 +33,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
-from .dataset import read_clip, read_manifest, read_recipe, split_counts
+from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
 from .losses import parse_loss
 from .metrics import score
 from .models import ARCHITECTURES, SpectralAutoencoder, build_model
@@ -53,7 +53,12 @@ def _world() -> tuple[int, int]:
 
 
 class ClipPairs:
-    """Low/high waveforms of one split, held in memory as int16 (4,000 clips fit in 2 GB)."""
+    """Low/high waveforms of one split, held in memory as int16 (4,000 clips fit in 2 GB).
+
+    Each channel of a stereo clip (issue 12's datasets) is one mono pair, as ``enhance`` runs
+    the model on each channel; ``cutoffs`` holds each pair's low-pass (its clip's bitrate's, or
+    the recipe's for a dataset made before the manifest recorded it).
+    """
 
     def __init__(self, root: str | Path, split: str, limit: int = 0, seed: int = 0) -> None:
         rows = read_manifest(root, split)
@@ -66,12 +71,18 @@ class ClipPairs:
             order = np.random.default_rng(seed).permutation(len(rows))[:limit]
             rows = [rows[i] for i in sorted(order)]
         self.rows = rows
-        self.low = [read_clip(r, "low", dtype="int16") for r in rows]
-        self.high = [read_clip(r, "high", dtype="int16") for r in rows]
+        recipe = read_recipe(root)
+        self.low, self.high, self.cutoffs = [], [], []
+        for row in rows:
+            low, high = read_clip(row, "low", dtype="int16"), read_clip(row, "high", dtype="int16")
+            for channel in range(1 if low.ndim == 1 else low.shape[1]):
+                self.low.append(low if low.ndim == 1 else np.ascontiguousarray(low[:, channel]))
+                self.high.append(high if high.ndim == 1 else np.ascontiguousarray(high[:, channel]))
+                self.cutoffs.append(clip_cutoff_hz(row, recipe))
         self.sample_rate = int(rows[0]["sample_rate"])
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.low)
 
     def pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Float waveforms of clip ``index``."""
@@ -125,7 +136,7 @@ def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tu
 
 
 def validate(
-    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, cutoff_hz: float
+    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig
 ) -> dict[str, float]:
     """Mean loss and metrics of ``model`` on whole validation clips."""
     model.eval()
@@ -144,16 +155,18 @@ def validate(
                 pred = model(spec_low)
                 loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
             out = istft(pred[0].numpy(), len(low), stft_config)
-        rows.append(score(high, out, clips.sample_rate, cutoff_hz) | {"loss": loss})
+        rows.append(score(high, out, clips.sample_rate, clips.cutoffs[index]) | {"loss": loss})
     model.train()
     return _mean(rows)
 
 
-def input_metrics(clips: ClipPairs, cutoff_hz: float) -> dict[str, float]:
+def input_metrics(clips: ClipPairs) -> dict[str, float]:
     """Metrics of the decoded low-bitrate input itself: the bar a model must clear."""
     rows = [
-        score(high, low, clips.sample_rate, cutoff_hz)
-        for low, high in map(clips.pair, range(len(clips)))
+        score(high, low, clips.sample_rate, cutoff)
+        for (low, high), cutoff in zip(
+            map(clips.pair, range(len(clips))), clips.cutoffs, strict=True
+        )
     ]
     return _mean(rows)
 
@@ -301,7 +314,7 @@ def train(
         for path in replaced:
             path.unlink(missing_ok=True)
         if history["baseline"] is None:
-            history["baseline"] = input_metrics(val_clips, recipe.cutoff_hz)
+            history["baseline"] = input_metrics(val_clips)
             _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
         if progress:
             tqdm.write(
@@ -360,7 +373,7 @@ def train(
         if step_in_epoch >= steps_per_epoch:
             epoch, step_in_epoch = epoch + 1, 0
         if rank == 0:
-            metrics = validate(model, val_clips, loss_fn, stft_config, recipe.cutoff_hz)
+            metrics = validate(model, val_clips, loss_fn, stft_config)
             label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
             _log(
                 run_dir / "log.csv",

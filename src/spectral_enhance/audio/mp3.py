@@ -24,6 +24,7 @@ __all__ = [
     "first_frame_offset",
     "gapless_span",
     "id3v2_end",
+    "mp3_sample_rate",
     "parse_itunsmpb",
     "read_gapless_info",
 ]
@@ -233,25 +234,49 @@ def _info_frame(audio: bytes, delay: int, num_samples: int) -> bytes:
     return bytes(body) + bytes(size - len(body))
 
 
-def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int, quality: int = 2) -> bytes:
+def encode_mp3(
+    samples: np.ndarray,
+    sample_rate: int,
+    bitrate: int,
+    quality: int = 2,
+    lame_rate: bool = False,
+) -> bytes:
     """Encode float samples in [-1, 1] as constant-bitrate MP3 with a gapless LAME tag.
 
-    ``samples``: ``[samples]`` or ``[samples, channels]``. The output rate is the input rate
-    (LAME would otherwise resample low bitrates), so the encoder delay is exactly 576.
+    ``samples``: ``[samples]`` or ``[samples, channels]``. By default the output rate is the
+    input rate (the paper's recipe). ``lame_rate`` lets LAME choose it as the ``lame`` command
+    does when not told a rate (issue 12): it resamples low bitrates, e.g. 44.1 kHz stereo at
+    32 kbps to 16 kHz, 48 to 22.05, 64 to 24, 96 to 32 kHz (:func:`mp3_sample_rate` reads the
+    choice back; tested against Debian's ``lame``). Either way the encoder delay is 576 samples
+    at the output rate and the tag's length is the input's length at that rate, rounded, as
+    ``lame`` writes it, so a decode resampled back to ``sample_rate`` lines up to the sample.
     """
+    from .decode import resampled_length  # decode imports this module: import at call time
+
     samples = np.asarray(samples, dtype=np.float32)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate)
     encoder.set_in_sample_rate(sample_rate)
-    encoder.set_out_sample_rate(sample_rate)
+    if not lame_rate:
+        encoder.set_out_sample_rate(sample_rate)
     encoder.set_channels(channels)
     encoder.set_quality(quality)
     audio = bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
-    if not _frames(audio):
+    frames = _frames(audio)
+    if not frames:
         raise ValueError(f"LAME produced no MP3 frames for {len(samples)} samples")
-    return _info_frame(audio, ENCODER_DELAY, len(samples)) + audio
+    length = resampled_length(len(samples), sample_rate, frames[0].sample_rate)
+    return _info_frame(audio, ENCODER_DELAY, length) + audio
+
+
+def mp3_sample_rate(data: bytes) -> int:
+    """The sample rate of an MP3 stream's first frame (after any ID3v2 tags and junk)."""
+    frames = _frames(data)
+    if not frames:
+        raise ValueError("no MP3 frames found")
+    return frames[0].sample_rate
 
 
 def gapless_span(info: GaplessInfo | None) -> tuple[int, int | None]:
