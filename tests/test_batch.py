@@ -185,8 +185,8 @@ def long_input(tmp_path_factory):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, signum):
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(long_input)]
-    command += ["-o", str(out), "--model", identity_model, "--precision", "fp32", "-q"]
+    command = [sys.executable, "-X", "faulthandler", "-m", "spectral_enhance", "enhance"]
+    command += [str(long_input), "-o", str(out), "--model", identity_model, "-q"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (out.exists() and any(out.glob("*.part"))) and time.monotonic() < deadline:

@@ -57,6 +57,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     (a full disk says so).
     """
     target = Path(target)
+    _hold_signals()  # a signal between making the file and guarding it would leave it behind
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(
@@ -67,9 +68,11 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(name, 0o666 & ~umask)
     except OSError as error:
+        _release_signals(raise_held=False)
         raise OutputError(target, _problem(error)) from error
     temp = Path(name)
     try:
+        _release_signals()  # a held signal is raised here, where the file is removed
         yield temp
         os.replace(temp, target)
     except BaseException as error:
@@ -86,15 +89,38 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
     return Path(target)
 
 
+_held = 0  # how deep in a section where an interrupting signal waits
+_waiting: list[int] = []  # a signal that came while held
+
+
+def _hold_signals() -> None:
+    global _held
+    _held += 1
+
+
+def _release_signals(raise_held: bool = True) -> None:
+    global _held
+    _held -= 1
+    if not _held and _waiting:
+        signum = _waiting.pop()
+        _waiting.clear()
+        if raise_held:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    if _held:
+        _waiting.append(signum)
+        return
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def terminate_on_hangup() -> None:
-    """Make SIGTERM and SIGHUP raise ``KeyboardInterrupt`` as SIGINT does, so cleanup runs.
+    """Make SIGINT, SIGTERM and SIGHUP raise ``KeyboardInterrupt``, so cleanup runs, and wait
+    while :func:`atomic_path` makes a temporary file, so none is ever left behind.
 
     For command-line entry points only: it replaces the process's handlers.
     """
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _interrupt)

@@ -11,6 +11,7 @@ complete. A file that fails is reported and the others go on; nothing is skipped
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -169,8 +170,8 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                 close()
 
     thread = threading.Thread(target=fetch, name="read-ahead", daemon=True)
-    thread.start()
     try:
+        thread.start()  # inside: an interrupt as it starts must still stop it
         while True:
             item, error = ahead.get()
             if item is end:
@@ -180,7 +181,8 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        thread.join()
+        if thread.ident is not None:
+            thread.join()
 
 
 def _wide_band_warning(path: Path, block: np.ndarray, rate: int, model_rate: int) -> str | None:
@@ -241,10 +243,13 @@ def enhance_file(
 
         with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
             peak, received = 0.0, 0
-            for block, block_peak in read_ahead(blocks()):
-                peak = max(peak, block_peak)
-                received += len(block)
-                sink.write(to_output(stream.send(block)))
+            # Closed here, not when the error's traceback lets go of it: its thread must stop
+            # decoding before the reader closes the file under it.
+            with contextlib.closing(read_ahead(blocks())) as ahead:
+                for block, block_peak in ahead:
+                    peak = max(peak, block_peak)
+                    received += len(block)
+                    sink.write(to_output(stream.send(block)))
             if received < enhancer.stft.fft_length:
                 raise AudioError(
                     source,
