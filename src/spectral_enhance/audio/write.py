@@ -69,7 +69,8 @@ def _no_peak_chunk(handle: sf.SoundFile) -> None:
 
 @dataclass
 class AudioSink:
-    """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples."""
+    """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples and
+    ``peak`` is the largest of them (0 if none)."""
 
     handle: sf.SoundFile
     floating: bool
@@ -81,11 +82,12 @@ class AudioSink:
         """Append float ``[n, channels]`` samples, clamping (and counting) beyond [-1, 1]."""
         if not len(block):
             return
-        self.peak = max(self.peak, float(np.max(np.abs(block))))
         if not self.floating:
-            over = np.abs(block) > 1.0
+            magnitude = np.abs(block)
+            over = magnitude > 1.0
             if over.any():
                 self.clipped += int(np.count_nonzero(over))
+                self.peak = max(self.peak, float(magnitude.max()))
                 block = np.clip(block, -1.0, 1.0)
         try:
             self.handle.write(block)

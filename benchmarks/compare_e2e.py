@@ -1,0 +1,80 @@
+"""End-to-end speed of this tree's ``enhance_file`` against another checkout's, on one machine.
+
+Makes the 3-minute 44.1 kHz stereo 128 kbps MP3 of ``inference_speed.py`` part b, then times
+``enhance_file`` (bundled spectral-n1, int8, loaded once) in a fresh process for each tree in
+turn, ``--rounds`` times A B A B ..., each process giving the median of 7 runs after one
+untimed run. Prints every round, the median of each tree and the ratio. Used to check that the
+FFmpeg input module (issue 11) is not slower than the libsndfile reader it replaced:
+
+    git worktree add /tmp/before 8ef214b
+    python benchmarks/compare_e2e.py --against /tmp/before/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from harness import machine, music_like, print_machine
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parent / "src"
+
+TIMER = """
+import statistics, sys, time
+from pathlib import Path
+from spectral_enhance.enhance import enhance_file
+from spectral_enhance.inference import Enhancer
+mp3, out = Path(sys.argv[1]), Path(sys.argv[2])
+enhancer = Enhancer.load("spectral-n1", precision="int8")
+times = []
+for _ in range(8):
+    out.unlink(missing_ok=True)
+    start = time.perf_counter()
+    enhance_file(enhancer, mp3, out)
+    times.append(time.perf_counter() - start)
+print(statistics.median(times[1:]))
+"""
+
+
+def time_tree(source: Path, mp3: Path, out: Path) -> float:
+    """Median seconds of ``enhance_file`` with the package from ``source`` (a ``src`` folder)."""
+    done = subprocess.run(
+        [sys.executable, "-c", TIMER, str(mp3), str(out)],
+        env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", type=Path, required=True, help="the other tree's src folder")
+    parser.add_argument("--rounds", type=int, default=5, help="A B pairs (5)")
+    args = parser.parse_args()
+    print_machine(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        mp3, out = Path(tmp) / "music.mp3", Path(tmp) / "out.wav"
+        sys.path.insert(0, str(SOURCE))
+        from spectral_enhance.audio.mp3 import encode_mp3
+
+        mp3.write_bytes(encode_mp3(music_like(180 * 44100, 44100, 2), 44100, 128))
+        this, other = [], []
+        for round_ in range(args.rounds):
+            this.append(time_tree(SOURCE, mp3, out))
+            other.append(time_tree(args.against, mp3, out))
+            print(f"round {round_ + 1}: this {this[-1]:.3f} s, other {other[-1]:.3f} s")
+    a, b = statistics.median(this), statistics.median(other)
+    print(f"this tree:  median {a:.3f} s, {180 / a:.0f}x real time")
+    print(f"other tree: median {b:.3f} s, {180 / b:.0f}x real time")
+    print(f"this / other: {a / b:.3f}")
+
+
+if __name__ == "__main__":
+    main()
