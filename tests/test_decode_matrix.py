@@ -2,7 +2,7 @@
 
 Every file is encoded here, from a noise-like source written as 16-bit WAV, by Debian's
 ``ffmpeg`` (libmp3lame), the ``lame`` CLI, ``sox``, ``lameenc`` or our own tagged writer, and
-decoded with :func:`spectral_enhance.audio.decode`. The rules checked are decode.py's: with a
+decoded with :func:`spectral_enhance.audio.decode`. The rules checked are audio/read.py's: with a
 LAME tag (or ``iTunSMPB``) the source's exact length at lag 0; without, the full decode less its
 first 1,105 samples (which is FFmpeg's untrimmed decode shifted by 1,105, and lag 0 for LAME).
 """

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write_text
+from .bundled import CARD_NAME
 from .stft import StftConfig
 
 __all__ = ["CARD_NAME", "RATES", "BlockRule", "ModelCard", "rate_problem"]
 
-CARD_NAME = "card.json"
 RATES = (1_000, 768_000)  # sample rates a model card or the enhancer accepts, in Hz
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .audio.write import BIT_DEPTHS
+from .audio.formats import BIT_DEPTHS
 
 __all__ = ["get_parser", "main"]
 
@@ -276,7 +276,7 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 
 def _bundled_help() -> str:
-    from .inference import bundled_models
+    from .bundled import bundled_models
 
     return ", ".join(bundled_models()) or "none"
 

@@ -3,7 +3,7 @@
 Inputs are found (:mod:`spectral_enhance.audio.files`), each output name is decided before any
 work starts (an existing output is kept without ``overwrite``; two inputs that would write the
 same output are refused by name), and then each file is decoded block by block
-(:mod:`spectral_enhance.audio.decode`), resampled to the model's rate, enhanced by
+(:mod:`spectral_enhance.audio.read`), resampled to the model's rate, enhanced by
 :class:`~spectral_enhance.inference.Enhancer`, resampled to the output rate and written by the
 output writer (:mod:`spectral_enhance.audio.write`) under a temporary name renamed when
 complete. A file that fails is reported and the others go on; nothing is skipped silently.

@@ -21,13 +21,20 @@ from typing import Any
 import numpy as np
 
 from .audio import resample
-from .card import CARD_NAME, BlockRule, ModelCard, rate_problem
+from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
+from .card import BlockRule, ModelCard, rate_problem
 from .stft import StftConfig, istft, stft
 
-__all__ = ["BlockRule", "Enhancer", "ModelCard", "block_rule", "bundled_models", "find_model"]
+__all__ = [
+    "PRETRAINED",
+    "BlockRule",
+    "Enhancer",
+    "ModelCard",
+    "block_rule",
+    "bundled_models",
+    "find_model",
+]
 
-PRETRAINED = Path(__file__).parent / "pretrained"
-DEFAULT_MODEL = "spectral-n1"
 PRECISIONS = ("fp32", "fp16", "int8")
 # STFT frames per segment: 1,024 (about 11.5 s) keeps each core's arrays small enough to stay in
 # the allocator's reused memory; 2,048 was 20 % slower end to end (benchmarks/, part b).
@@ -54,24 +61,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
         return os.cpu_count() or 1
-
-
-def bundled_models() -> list[str]:
-    """Names of the models shipped inside the package."""
-    if not PRETRAINED.is_dir():
-        return []
-    return sorted(p.name for p in PRETRAINED.iterdir() if (p / CARD_NAME).exists())
-
-
-def find_model(model: str | os.PathLike) -> Path:
-    """Resolve a bundled model name, an export folder, or a checkpoint/ONNX file to a path."""
-    if str(model) in bundled_models():
-        return PRETRAINED / str(model)
-    path = Path(model)
-    if path.exists():
-        return path
-    known = ", ".join(bundled_models()) or "none"
-    raise FileNotFoundError(f"{model}: no such model file or folder (bundled models: {known})")
 
 
 class OnnxModel:

@@ -1,36 +1,36 @@
-"""Audio in and out: the input module (:mod:`.decode`), the MP3 format's gapless facts
-(:mod:`.mp3`), the output writer (:mod:`.write`) and finding files (:mod:`.files`)."""
+"""Audio in and out: the input module (:mod:`.read`), the MP3 format's gapless facts
+(:mod:`.mp3`), the output writer (:mod:`.write`) and finding files (:mod:`.files`).
 
-from .decode import (
-    AudioError,
-    AudioInfo,
-    AudioReader,
-    Decoded,
-    StreamResampler,
-    decode,
-    open_audio,
-    read_audio,
-    resample,
-    resampled_length,
-    to_mono,
-)
-from .files import AUDIO_EXTENSIONS, find_audio
-from .write import audio_writer, write_audio
+Names are loaded from their module on first use (PEP 562), so that importing a light module
+of this package (:mod:`.formats`, for the command line's help) loads no numpy.
+"""
 
-__all__ = [
-    "AUDIO_EXTENSIONS",
-    "AudioError",
-    "AudioInfo",
-    "AudioReader",
-    "Decoded",
-    "StreamResampler",
-    "audio_writer",
-    "decode",
-    "find_audio",
-    "open_audio",
-    "read_audio",
-    "resample",
-    "resampled_length",
-    "to_mono",
-    "write_audio",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "AudioError": "read",
+    "AudioInfo": "read",
+    "AudioReader": "read",
+    "Decoded": "read",
+    "StreamResampler": "read",
+    "decode": "read",
+    "open_audio": "read",
+    "read_audio": "read",
+    "resample": "read",
+    "resampled_length": "read",
+    "to_mono": "read",
+    "AUDIO_EXTENSIONS": "files",
+    "find_audio": "files",
+    "audio_writer": "write",
+    "write_audio": "write",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)

@@ -4,7 +4,7 @@ An MP3 decodes later and longer than what was encoded: LAME delays the signal by
 and every decoder by 529 more, and the last frame is padded. Gapless players read the delay and
 the padding from the LAME tag of the first ("Info"/"Xing") frame, or from an iTunes
 ``iTunSMPB`` comment. ``lameenc`` writes no tag, so :func:`encode_mp3` adds one; the rule for
-reading them back is :func:`gapless_span`, which :mod:`spectral_enhance.audio.decode` applies
+reading them back is :func:`gapless_span`, which :mod:`spectral_enhance.audio.read` applies
 to every MP3 it decodes (see its module doc for the whole rule).
 """
 
@@ -251,7 +251,7 @@ def encode_mp3(
     at the output rate and the tag's length is the input's length at that rate, rounded, as
     ``lame`` writes it, so a decode resampled back to ``sample_rate`` lines up to the sample.
     """
-    from .decode import resampled_length  # decode imports this module: import at call time
+    from .read import resampled_length  # read imports this module: import at call time
 
     samples = np.asarray(samples, dtype=np.float32)
     channels = 1 if samples.ndim == 1 else samples.shape[1]

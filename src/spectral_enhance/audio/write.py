@@ -19,16 +19,10 @@ import numpy as np
 import soundfile as sf
 
 from ..atomic import OutputError, atomic_path
+from .formats import BIT_DEPTHS, DEFAULT_DEPTH, FORMATS
 
 __all__ = ["BIT_DEPTHS", "FORMATS", "AudioSink", "audio_writer", "output_suffix", "write_audio"]
 
-# Output formats: libsndfile name, file suffix, sample formats by bit depth, the default depth.
-FORMATS = {
-    "wav": ("WAV", ".wav", {"16": "PCM_16", "24": "PCM_24", "32": "PCM_32", "float": "FLOAT"}),
-    "flac": ("FLAC", ".flac", {"16": "PCM_16", "24": "PCM_24"}),
-}
-DEFAULT_DEPTH = {"wav": "float", "flac": "24"}
-BIT_DEPTHS = ("16", "24", "32", "float")
 CLIP_MODES = ("clamp", "rescale")
 
 

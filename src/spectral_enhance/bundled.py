@@ -1,0 +1,34 @@
+"""Where models are found: the ones shipped inside the package, and paths the user names.
+
+Kept free of numpy and ONNX Runtime, so that ``spectral-enhance --help`` can list the bundled
+models without loading either.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["CARD_NAME", "DEFAULT_MODEL", "PRETRAINED", "bundled_models", "find_model"]
+
+PRETRAINED = Path(__file__).parent / "pretrained"
+DEFAULT_MODEL = "spectral-n1"
+CARD_NAME = "card.json"  # the model card in each export folder
+
+
+def bundled_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    if not PRETRAINED.is_dir():
+        return []
+    return sorted(p.name for p in PRETRAINED.iterdir() if (p / CARD_NAME).exists())
+
+
+def find_model(model: str | os.PathLike) -> Path:
+    """Resolve a bundled model name, an export folder, or a checkpoint/ONNX file to a path."""
+    if str(model) in bundled_models():
+        return PRETRAINED / str(model)
+    path = Path(model)
+    if path.exists():
+        return path
+    known = ", ".join(bundled_models()) or "none"
+    raise FileNotFoundError(f"{model}: no such model file or folder (bundled models: {known})")
