@@ -120,7 +120,7 @@ def run(opts: argparse.Namespace, work: Path, out: Path) -> int:
     if opts.against_ffmpeg:
         print(
             f"at least 1 s decoded: ffmpeg {ffmpeg_ok} of {opts.cases}, "
-            f"spectral_enhance.audio.decode {ours_ok} of {opts.cases}"
+            f"spectral_enhance.audio.read {ours_ok} of {opts.cases}"
         )
     return 1 if counts["failed"] else 0
 
