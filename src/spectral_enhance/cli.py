@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .audio.formats import BIT_DEPTHS
+from .audio.formats import BIT_DEPTHS, FORMATS
+from .bundled import DEFAULT_MODEL
 
 __all__ = ["get_parser", "main"]
 
@@ -22,8 +23,8 @@ __all__ = ["get_parser", "main"]
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
-        default="spectral-n1",
-        help=f"a bundled model ({_bundled_help()}; default spectral-n1), an export folder, an "
+        default=DEFAULT_MODEL,
+        help=f"a bundled model ({_bundled_help()}; default {DEFAULT_MODEL}), an export folder, an "
         ".onnx file, or a .pt checkpoint",
     )
     p.add_argument(
@@ -301,7 +302,7 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("wav", "flac"),
+        choices=tuple(FORMATS),
         default="wav",
         help="output file format (wav)",
     )
@@ -455,7 +456,7 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--clip", help="clip id (default: the first test clip)")
     p.add_argument("--split", default="test", help="split to take the first clip from (test)")
-    p.add_argument("--model", default="spectral-n1", help="model for spectrograms/spectra")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model for spectrograms/spectra")
     p.add_argument("--checkpoints", nargs="+", type=Path, default=[], help="models for losses")
     p.add_argument("--out", type=Path, required=True, help="PNG to write")
     p.set_defaults(run_command=_run_plot)

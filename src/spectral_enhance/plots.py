@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_path
+from .bundled import DEFAULT_MODEL
 
 __all__ = [
     "CLIP_FIGURES",
@@ -186,7 +187,7 @@ def plot_clip(
     path: str | os.PathLike,
     clip: str | None = None,
     split: str = "test",
-    model: str | os.PathLike = "spectral-n1",
+    model: str | os.PathLike = DEFAULT_MODEL,
     checkpoints: Sequence[str | os.PathLike] = (),
 ) -> Path:
     """Figure 3 (``spectrograms``), 4 (``spectra``) or 2 (``losses``) of one clip of a dataset.
