@@ -223,3 +223,31 @@ def test_other_commands_check_numbers_when_parsed(args, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.splitlines()[-1]
     assert args[-2] in err and ("must be" in err or "not a number" in err)
+
+
+def _lowpassed_noise(seconds: float, rate: int, cutoff: float | None, seed: int = 0):
+    """White noise, brick-wall low-passed at ``cutoff`` Hz (None: full band)."""
+    noise = np.random.default_rng(seed).standard_normal(int(seconds * rate))
+    if cutoff is not None:
+        spectrum = np.fft.rfft(noise)
+        spectrum[np.fft.rfftfreq(len(noise), 1 / rate) > cutoff] = 0
+        noise = np.fft.irfft(spectrum, len(noise))
+    return (0.1 * noise).astype(np.float32)
+
+
+def test_the_band_is_measured_over_the_whole_file(tmp_path, identity_model, capsys):
+    """A quiet intro longer than a read block hides nothing; a band a little past the model's
+    (a 64 kbps MP3's 11 to 13 kHz) is named; a low-passed file says what is rebuilt."""
+    rate = 44100
+    intro = np.zeros(30 * rate, np.float32)  # longer than a read block (2^20 samples)
+    sf.write(tmp_path / "late.wav", np.concatenate([intro, _lowpassed_noise(3, rate, None)]), rate)
+    sf.write(tmp_path / "narrow.wav", _lowpassed_noise(5, rate, 13000), rate)
+    sf.write(tmp_path / "low.wav", _lowpassed_noise(5, 22050, 6000), 22050)
+    paths = [tmp_path / name for name in ("late.wav", "narrow.wav", "low.wav")]
+    assert run(paths, identity_model) == 0
+    err = capsys.readouterr().err
+    warned = {line.split(":")[1].strip().split("/")[-1] for line in lines(err, "warning:")}
+    assert warned == {"late.wav", "narrow.wav"}, err
+    assert "narrow.wav: has content up to 13.0 kHz, above the model's 11.0 kHz band" in err
+    (done,) = [line for line in err.splitlines() if "low.wav ->" in line]
+    assert "(cut at 6.0 kHz: the model rebuilds 6.0 to 11.0 kHz)" in done

@@ -55,3 +55,20 @@ def test_lame_mp3_cutoffs(tmp_path, kbps, low, high):
     samples, rate = read_audio(mp3)
     assert rate == RATE
     assert low <= find_lowpass(samples, rate) <= high
+
+
+@pytest.mark.parametrize("hop", [None, 4096, 4 * 4096 + 17])
+def test_the_meter_measures_a_stream_as_one_signal(hop):
+    """Blocks of any size give the spectrum of the whole signal, frame for frame, whatever the
+    hop (one longer than a frame skips samples across blocks)."""
+    from spectral_enhance.lowpass import SpectrumMeter, average_spectrum
+
+    x = np.random.default_rng(3).standard_normal((90_000, 2)).astype(np.float32)
+    meter = SpectrumMeter(22050, hop=hop)
+    for start in range(0, len(x), 7_001):
+        meter.add(x[start : start + 7_001])
+    assert meter.frames == len(range(0, len(x) - 4096 + 1, hop or 2048))
+    freqs, power = meter.spectrum()
+    whole_freqs, whole = average_spectrum(x, 22050, hop=hop)
+    np.testing.assert_array_equal(freqs, whole_freqs)
+    np.testing.assert_allclose(power, whole, rtol=1e-5)

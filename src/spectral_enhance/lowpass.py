@@ -13,34 +13,68 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-__all__ = ["average_spectrum", "find_lowpass"]
+__all__ = ["SpectrumMeter", "average_spectrum", "find_lowpass", "lowpass_of_spectrum"]
 
 N_FFT = 4096  # about 11 Hz per bin at 44.1 kHz
 CHUNK_FRAMES = 256  # frames transformed at once, so memory stays bounded at any length
 
 
-def average_spectrum(
-    samples: np.ndarray, rate: int, n_fft: int = N_FFT
-) -> tuple[np.ndarray, np.ndarray]:
-    """Long-term average power spectrum (Welch, Hann, 50 % overlap) of the channels' mean.
+class SpectrumMeter:
+    """The long-term average power spectrum of a signal that arrives in blocks (Hann frames of
+    ``n_fft`` every ``hop`` samples, over the channels' mean), so a streamed file is measured
+    whole without being held whole.
 
-    ``samples``: ``[samples]`` or ``[samples, channels]``. Returns (frequencies in Hz, mean power
-    per bin), each ``[n_fft // 2 + 1]``. A signal shorter than ``n_fft`` is zero-padded.
+    ``hop`` defaults to half a frame (Welch's 50 % overlap); a longer hop measures a sample of
+    the frames, which is enough for a cutoff and costs ``hop / (n_fft / 2)`` times less.
     """
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    if len(x) < n_fft:
-        x = np.pad(x, (0, n_fft - len(x)))
-    hop = n_fft // 2
-    window = np.hanning(n_fft).astype(np.float32)
-    starts = np.arange(0, len(x) - n_fft + 1, hop)
-    total = np.zeros(n_fft // 2 + 1)
-    for first in range(0, len(starts), CHUNK_FRAMES):
-        index = starts[first : first + CHUNK_FRAMES, None] + np.arange(n_fft)
-        spectrum = np.fft.rfft(x[index] * window, axis=-1)
-        total += (np.abs(spectrum) ** 2).sum(axis=0)
-    return np.fft.rfftfreq(n_fft, 1.0 / rate), total / len(starts)
+
+    def __init__(self, rate: int, n_fft: int = N_FFT, hop: int | None = None) -> None:
+        self.rate, self.n_fft = rate, n_fft
+        self.hop = hop or n_fft // 2
+        self.window = np.hanning(n_fft).astype(np.float32)
+        self.total = np.zeros(n_fft // 2 + 1)
+        self.frames = 0
+        self.carry = np.zeros(0, np.float32)  # samples from the next frame's start on
+        self.skip = 0  # samples to pass over before the next frame starts (hop > n_fft)
+
+    def add(self, block: np.ndarray) -> None:
+        """Take ``[samples]`` or ``[samples, channels]`` more of the signal."""
+        x = np.asarray(block, dtype=np.float32)
+        if x.ndim == 2:  # the channels' mean, column by column: 5x faster than mean(axis=1)
+            mono = x[:, 0].copy()
+            for channel in range(1, x.shape[1]):
+                mono += x[:, channel]
+            x = mono / np.float32(x.shape[1]) if x.shape[1] > 1 else mono
+        passed = min(self.skip, len(x))
+        x, self.skip = np.concatenate([self.carry, x[passed:]]), self.skip - passed
+        starts = np.arange(0, len(x) - self.n_fft + 1, self.hop)
+        for first in range(0, len(starts), CHUNK_FRAMES):
+            index = starts[first : first + CHUNK_FRAMES, None] + np.arange(self.n_fft)
+            spectrum = np.fft.rfft(x[index] * self.window, axis=-1)
+            self.total += (np.abs(spectrum) ** 2).sum(axis=0)
+        self.frames += len(starts)
+        after = len(starts) * self.hop  # where the next frame starts
+        self.carry = x[after:]
+        self.skip += max(0, after - len(x))
+
+    def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
+        """(frequencies in Hz, mean power per bin), each ``[n_fft // 2 + 1]``; a signal shorter
+        than one frame is zero-padded to one."""
+        total, frames = self.total, self.frames
+        if frames == 0:
+            padded = np.pad(self.carry, (0, self.n_fft - len(self.carry)))
+            total = np.abs(np.fft.rfft(padded * self.window)) ** 2
+            frames = 1
+        return np.fft.rfftfreq(self.n_fft, 1.0 / self.rate), total / frames
+
+
+def average_spectrum(
+    samples: np.ndarray, rate: int, n_fft: int = N_FFT, hop: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Long-term average power spectrum of a whole signal: see :class:`SpectrumMeter`."""
+    meter = SpectrumMeter(rate, n_fft, hop)
+    meter.add(samples)
+    return meter.spectrum()
 
 
 def find_lowpass(
@@ -63,6 +97,22 @@ def find_lowpass(
     low-pass: None.
     """
     freqs, power = average_spectrum(samples, rate)
+    return lowpass_of_spectrum(
+        freqs, power, rate, drop_db, edge_db, reference_hz, transition_hz, smooth_hz
+    )
+
+
+def lowpass_of_spectrum(
+    freqs: np.ndarray,
+    power: np.ndarray,
+    rate: int,
+    drop_db: float = 25.0,
+    edge_db: float = 12.0,
+    reference_hz: float = 1000.0,
+    transition_hz: float = 1000.0,
+    smooth_hz: float = 100.0,
+) -> float | None:
+    """:func:`find_lowpass` on an average spectrum already measured (a :class:`SpectrumMeter`'s)."""
     if not np.any(power > 0):
         return None
     step = freqs[1]
