@@ -77,29 +77,9 @@ def average_spectrum(
     return meter.spectrum()
 
 
-def find_lowpass(
-    samples: np.ndarray,
-    rate: int,
-    drop_db: float = 25.0,
-    edge_db: float = 12.0,
-    reference_hz: float = 1000.0,
-    transition_hz: float = 1000.0,
-    smooth_hz: float = 100.0,
-) -> float | None:
-    """The low-pass cutoff in Hz, or None if the content reaches Nyquist (or there is none).
-
-    On the long-term spectrum (power averaged over ``smooth_hz``, in dB), the drop starts at the
-    lowest frequency ``f`` where everything from ``f + transition_hz`` up to Nyquist lies at
-    least ``drop_db`` below the median level of the ``reference_hz`` band just under ``f``. The
-    cutoff reported is the highest frequency in ``[f, f + transition_hz]`` still within
-    ``edge_db`` of that level: the edge of the band, before the drop.
-    A cutoff in the top 5 % of the band is the anti-aliasing filter of the rate, not a
-    low-pass: None.
-    """
-    freqs, power = average_spectrum(samples, rate)
-    return lowpass_of_spectrum(
-        freqs, power, rate, drop_db, edge_db, reference_hz, transition_hz, smooth_hz
-    )
+def find_lowpass(samples: np.ndarray, rate: int) -> float | None:
+    """The low-pass cutoff of a whole signal in Hz, or None: see :func:`lowpass_of_spectrum`."""
+    return lowpass_of_spectrum(*average_spectrum(samples, rate), rate)
 
 
 def lowpass_of_spectrum(
@@ -112,7 +92,17 @@ def lowpass_of_spectrum(
     transition_hz: float = 1000.0,
     smooth_hz: float = 100.0,
 ) -> float | None:
-    """:func:`find_lowpass` on an average spectrum already measured (a :class:`SpectrumMeter`'s)."""
+    """The low-pass cutoff in Hz of a long-term average spectrum (a :class:`SpectrumMeter`'s), or
+    None if the content reaches Nyquist (or there is none).
+
+    On the spectrum (power averaged over ``smooth_hz``, in dB), the drop starts at the lowest
+    frequency ``f`` where everything from ``f + transition_hz`` up to Nyquist lies at least
+    ``drop_db`` below the median level of the ``reference_hz`` band just under ``f``. The
+    cutoff reported is the highest frequency in ``[f, f + transition_hz]`` still within
+    ``edge_db`` of that level: the edge of the band, before the drop.
+    A cutoff in the top 5 % of the band is the anti-aliasing filter of the rate, not a
+    low-pass: None.
+    """
     if not np.any(power > 0):
         return None
     step = freqs[1]

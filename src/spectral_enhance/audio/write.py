@@ -128,7 +128,7 @@ def write_audio(
     ``samples``: ``[samples]`` or ``[samples, channels]`` floats. Returns the path.
     """
     path = Path(path)
-    fmt = {".wav": "wav", ".flac": "flac"}.get(path.suffix.lower())
+    fmt = next((f for f, (_, suffix, _) in FORMATS.items() if suffix == path.suffix.lower()), None)
     if fmt is None:
         raise OutputError(path, "output must end in .wav or .flac")
     if clip not in CLIP_MODES:
