@@ -267,8 +267,8 @@ class AudioReader:
             raise AudioError(self.name, f"not an audio file (read as {found}: unknown codec)")
         rate, channels = context.sample_rate, context.channels
         if not rate or not channels:
-            self._container.close()
             found = self._container.format.name
+            self._container.close()
             raise AudioError(self.name, f"not an audio file (read as {found}: no sample rate)")
         codec = context.name
         gapless: GaplessInfo | None = None

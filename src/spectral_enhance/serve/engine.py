@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
-from ..enhance import enhance_file
+from ..enhance import FileResult, enhance_file
 from ..inference import Enhancer
 
 __all__ = ["AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
@@ -49,8 +49,8 @@ def enhance(
     fmt: str,
     output_rate: int | None,
     progress: Callable[[int], None],
-) -> list[str]:
-    """Enhance ``source`` into ``target`` exactly as ``enhance`` does; returns the warnings.
+) -> FileResult:
+    """Enhance ``source`` into ``target`` exactly as ``enhance`` does; returns what it found.
 
     ``progress(n)`` gets the model-rate samples done since its last call.
     """
@@ -62,7 +62,7 @@ def enhance(
         progress(now - done)
         done = now
 
-    return enhance_file(enhancer, source, target, fmt, output_rate, advanced).warnings
+    return enhance_file(enhancer, source, target, fmt, output_rate, advanced)
 
 
 def read(path: Path) -> tuple[np.ndarray, int]:

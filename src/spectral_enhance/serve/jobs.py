@@ -27,9 +27,8 @@ from ..atomic import OutputError, atomic_path
 from ..audio import resampled_length
 from ..audio.files import READABLE
 from ..audio.write import output_suffix
-from ..enhance import SUFFIX
+from ..enhance import SUFFIX, FileResult
 from ..inference import Enhancer
-from ..lowpass import find_lowpass
 from . import engine
 from .analysis import encode_cells, spectrogram_cells
 
@@ -254,13 +253,13 @@ class Jobs:
             job.done_samples += samples
 
         try:
-            warnings = engine.enhance(
+            result = engine.enhance(
                 self.enhancer, job.source, job.output, job.fmt, job.output_rate, advance
             )
-            job.warnings = [self._plain(job, line) for line in warnings]
+            job.warnings = [self._plain(job, line) for line in result.warnings]
             job.done_samples = job.total_samples
             job.state = "analysing"
-            job.facts = self._analyse(job, time.monotonic() - started)
+            job.facts = self._analyse(job, result, time.monotonic() - started)
             job.state = "done"
         except _CancelledError:
             job.error = f"{job.name}: cancelled"
@@ -277,22 +276,22 @@ class Jobs:
         """A warning with the server's file names replaced by the user's."""
         return line.replace(str(job.source), job.name).replace(str(job.output), job.download_name)
 
-    def _analyse(self, job: Job, enhance_seconds: float) -> dict[str, Any]:
-        """Facts, low-pass, listening copy and spectrograms (0 Hz to the output's Nyquist)."""
+    def _analyse(self, job: Job, result: FileResult, enhance_seconds: float) -> dict[str, Any]:
+        """Facts, listening copy and spectrograms (0 Hz to the output's Nyquist), with the
+        low-pass and length the enhancement measured (the CLI's figures, not a second count)."""
         samples, rate = engine.read(job.source)
         engine.write_pcm(job.listening_copy, samples, rate)
-        lowpass = find_lowpass(samples, rate)
-        lowpass = None if lowpass is None else round(lowpass)
+        lowpass = None if result.lowpass_hz is None else round(result.lowpass_hz)
         enhanced, out_rate = engine.read(job.output)
         top = out_rate / 2
+        seconds = result.seconds  # what decoding gave, not the container's estimate
         figures = {
             "top_hz": top,
-            "seconds": len(samples) / rate,
+            "seconds": seconds,
             "lowpass_hz": lowpass,
             "input": encode_cells(spectrogram_cells(samples, rate, top)),
             "output": encode_cells(spectrogram_cells(enhanced, out_rate, top)),
         }
-        seconds = len(samples) / rate  # what decoding gave, not the container's estimate
         del samples, enhanced
         with atomic_path(job.spectrograms) as temp:
             temp.write_text(json.dumps(figures))
