@@ -41,16 +41,19 @@ class BlockRule:
     ``domain`` is ``spectrum`` (``[batch, 2, frames, bins]`` in and out; ``context`` in frames)
     or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
     multiples of ``multiple`` samples for the model's strided layers to see the same grid).
+    ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
     """
 
     domain: str = "spectrum"
     context: int = 0
     multiple: int = 1
+    lowpass: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
         if self.domain == "spectrum":
-            return {"domain": "spectrum", "context_frames": self.context}
+            told = {"takes_lowpass": True} if self.lowpass else {}
+            return {"domain": "spectrum", "context_frames": self.context, **told}
         return {
             "domain": "waveform",
             "context_samples": self.context,
@@ -184,9 +187,10 @@ _KEYS = {
     "context_frames",
     "context_samples",
     "length_multiple",
+    "takes_lowpass",
 }
 _MISSING = object()
-_KINDS = {str: "a string", int: "an integer", float: "a number", dict: "an object"}
+_KINDS = {bool: "true or false", str: "a string", int: "an integer", float: "a number", dict: "an object"}
 
 
 def _outside(name: str) -> bool:
@@ -197,6 +201,8 @@ def _outside(name: str) -> bool:
 
 
 def _is(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
     if isinstance(value, bool):
         return False  # JSON true/false is no number
     if kind is float:
@@ -252,7 +258,8 @@ class _Checker:
     def rule(self) -> BlockRule:
         domain = self.value("domain", str, "spectrum")
         if domain == "spectrum":
-            return BlockRule("spectrum", self.count("context_frames"))
+            lowpass = self.value("takes_lowpass", bool, False)
+            return BlockRule("spectrum", self.count("context_frames"), lowpass=lowpass)
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)
             if multiple < 1:

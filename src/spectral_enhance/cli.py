@@ -115,6 +115,12 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
         "measured; 8270 for 32 kbps at 22,050 Hz)",
     )
     p.add_argument("--silence-dbfs", type=float, default=-50.0, help="drop quieter clips (-50)")
+    p.add_argument(
+        "--clips-per-track",
+        type=_bounded_int(0),
+        default=0,
+        help="at most this many clips of each track, spread over it (0: all)",
+    )
     p.add_argument("--seed", type=_bounded_int(0), default=0, help="seed of the track split (0)")
     p.add_argument("--jobs", type=_bounded_int(1, 64), default=1, help="processes (1)")
     p.set_defaults(run_command=_run_dataset)
@@ -137,6 +143,7 @@ def _run_dataset(args: argparse.Namespace) -> int:
         clip_samples=args.clip_samples,
         silence_dbfs=args.silence_dbfs,
         seed=args.seed,
+        clips_per_track=args.clips_per_track,
         recipe=recipe,
     )
     report = build_dataset(args.sources, args.out, config, jobs=args.jobs)

@@ -80,12 +80,17 @@ BAND_MARGIN_HZ = 1000.0
 
 @dataclass(frozen=True)
 class DatasetConfig:
-    """Clip settings; defaults are the paper's (100,000-sample clips, 85/8/7 split)."""
+    """Clip settings; defaults are the paper's (100,000-sample clips, 85/8/7 split).
+
+    ``clips_per_track``: at most this many windows of each track, spread evenly over it (0: all),
+    so a multi-bitrate 44.1 kHz stereo corpus fits a laptop's disk and memory.
+    """
 
     clip_samples: int = 100_000
     split: tuple[float, float, float] = (0.85, 0.08, 0.07)
     silence_dbfs: float = -50.0
     seed: int = 0
+    clips_per_track: int = 0
     recipe: DegradationRecipe = field(default_factory=DegradationRecipe)
 
 
@@ -124,7 +129,11 @@ def _clip_starts(high: np.ndarray, config: DatasetConfig) -> list[int]:
     """Starts of non-overlapping clips whose RMS is above the silence threshold."""
     starts = range(0, len(high) - config.clip_samples + 1, config.clip_samples)
     floor = 10 ** (config.silence_dbfs / 20)
-    return [s for s in starts if np.sqrt(np.mean(high[s : s + config.clip_samples] ** 2)) > floor]
+    kept = [s for s in starts if np.sqrt(np.mean(high[s : s + config.clip_samples] ** 2)) > floor]
+    if config.clips_per_track and len(kept) > config.clips_per_track:
+        chosen = np.linspace(0, len(kept) - 1, config.clips_per_track).round().astype(int)
+        kept = [kept[i] for i in chosen]
+    return kept
 
 
 def reference_band_hz(samples: np.ndarray, sample_rate: int) -> float:

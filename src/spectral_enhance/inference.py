@@ -44,15 +44,12 @@ TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbo
 
 
 def block_rule(model: Any) -> BlockRule:
-    """The `BlockRule` of a built PyTorch model, for its card and for the torch backend."""
-    reach = getattr(model, "receptive_field", None)
-    if reach is None:  # the spectral autoencoder, whose reach is counted in frames
-        n, kernel = model.config.n_blocks, model.config.kernel_size
-        return BlockRule("spectrum", (kernel // 2) * (2 * n + (n > 1)))
+    """The `BlockRule` of a built PyTorch model (from the attributes every model has: see
+    :mod:`spectral_enhance.models`), for its card and for the torch backend."""
     from .models import UNBOUNDED
 
-    context = TFILM_CONTEXT if reach == UNBOUNDED else reach
-    return BlockRule("waveform", context, getattr(model, "length_multiple", 1))
+    context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
+    return BlockRule(model.domain, context, model.length_multiple, model.takes_lowpass)
 
 
 def usable_cores() -> int:
@@ -82,10 +79,13 @@ class OnnxModel:
         except Exception as error:  # ONNX Runtime raises its own kinds for a file it cannot load
             reason = next((line for line in str(error).splitlines() if line.strip()), "")
             raise ValueError(f"{path}: not a valid ONNX model ({reason[:300]})") from error
-        self.input_name = self.session.get_inputs()[0].name
+        self.input_names = [node.name for node in self.session.get_inputs()]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: x.astype(np.float32)})[0]
+    def __call__(self, x: np.ndarray, cutoff: np.ndarray | None = None) -> np.ndarray:
+        feed = {self.input_names[0]: x.astype(np.float32)}
+        if cutoff is not None:
+            feed[self.input_names[1]] = cutoff.astype(np.float32)
+        return self.session.run(None, feed)[0]
 
 
 class TorchModel:
@@ -101,9 +101,11 @@ class TorchModel:
         self.torch = torch
         self.model, self.checkpoint = load_model(path)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, cutoff: np.ndarray | None = None) -> np.ndarray:
         with self.torch.inference_mode():
-            return self.model(self.torch.from_numpy(x.astype(np.float32))).numpy()
+            inputs = [x] if cutoff is None else [x, cutoff]
+            tensors = [self.torch.from_numpy(np.asarray(a, np.float32)) for a in inputs]
+            return self.model(*tensors).numpy()
 
 
 class Enhancer:
@@ -136,6 +138,8 @@ class Enhancer:
         # single-threaded copy of the model). Two such units run nearly twice as fast on two
         # cores as one unit whose FFT and model each split over both (benchmarks/, part b).
         self.unit_model = unit_model
+        self._lowpass: float | None = None  # the input's, as `stream` was told
+        self._change = False
         self.pool = ThreadPoolExecutor(workers) if unit_model and workers > 1 else None
         if rule.domain == "spectrum":
             hop = stft_config.hop_length
@@ -201,21 +205,37 @@ class Enhancer:
         )
 
     def process(
-        self, samples: np.ndarray, progress: Callable[[int], None] | None = None
+        self,
+        samples: np.ndarray,
+        progress: Callable[[int], None] | None = None,
+        lowpass_hz: float | None = None,
+        change: bool = False,
     ) -> np.ndarray:
-        """Enhance ``[samples, channels]`` already at the model's rate; same shape out."""
-        stream = self.stream(progress)
+        """Enhance ``[samples, channels]`` already at the model's rate; same shape out (see
+        :meth:`stream` for ``lowpass_hz`` and ``change``)."""
+        stream = self.stream(progress, lowpass_hz, change)
         next(stream)
         head = stream.send(np.asarray(samples, dtype=np.float32))
         tail = stream.send(None)
         return np.concatenate([head, tail])
 
-    def stream(self, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+    def stream(
+        self,
+        progress: Callable[[int], None] | None = None,
+        lowpass_hz: float | None = None,
+        change: bool = False,
+    ) -> Iterator[np.ndarray]:
         """A generator: send ``[n, channels]`` chunks at the model's rate, then ``None``.
 
         Each send returns the enhanced samples that are complete so far; the final ``None``
         returns the rest. Altogether the output is exactly as long as the input.
+        ``lowpass_hz``: the input's low-pass, for a model that takes it (`takes_lowpass`);
+        None means the input reaches its Nyquist frequency, and such a model changes nothing.
+        ``change``: return what the model changes (its output minus its input) instead of its
+        output, for a caller that adds it to the input at another rate.
         """
+        self._lowpass = lowpass_hz
+        self._change = change
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet returned
         out = np.zeros((0, 0), dtype=np.float32)
@@ -279,12 +299,21 @@ class Enhancer:
         fft_workers: int = -1,
     ) -> np.ndarray:
         """Enhance one padded segment ``[2 * margin + segment, channels]``; return its middle."""
+        middle = slice(self.margin, self.margin + self.segment)
+        if self.rule.lowpass and self._lowpass is None:  # nothing to rebuild
+            return np.zeros_like(window[middle]) if self._change else window[middle]
         if self.rule.domain == "waveform":
             enhanced = model(np.ascontiguousarray(window.T)).T
         else:
             spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
-            enhanced = istft(model(spec), len(window), self.stft, workers=fft_workers).T
-        return enhanced[self.margin : self.margin + self.segment]
+            if self.rule.lowpass:
+                cutoff = self._lowpass * self.stft.fft_length / self.sample_rate
+                spec = model(spec, np.full(len(spec), cutoff, np.float32))
+            else:
+                spec = model(spec)
+            enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
+        enhanced = enhanced[middle]
+        return enhanced - window[middle] if self._change else enhanced
 
     def model_input(self, samples: int, seed: int = 0) -> np.ndarray:
         """A noise input of ``samples`` samples in the form the model takes, for timing it."""
@@ -292,26 +321,65 @@ class Enhancer:
         return noise if self.rule.domain == "waveform" else stft(noise, self.stft)
 
     def enhance(
-        self, samples: np.ndarray, sample_rate: int, output_rate: int | None = None
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        output_rate: int | None = None,
+        strength: float = 1.0,
+        lowpass_hz: float | None | str = "measure",
     ) -> tuple[np.ndarray, int]:
         """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
 
-        Returns the enhanced signal at ``output_rate`` (default: the model's rate) with the same
-        shape convention and the same duration as the input, aligned to it, and that rate. The
-        output is float32 in [-1, 1] for any input type: float samples are taken as they are
-        (full scale 1.0); int16 is scaled by 1/32,768, int32 by 1/2^31, and uint8 (8-bit WAV) is
-        centred at 128 and scaled by 1/128. Rates are integers from 1,000 to 768,000 Hz. NaN or
-        infinite samples, other types and ``[channels, samples]`` arrays are refused
-        (``ValueError``).
+        Returns the enhanced signal at ``output_rate`` (default: `default_output_rate`, 44.1 kHz
+        or the input's own rate above it) with the same shape convention and the same duration
+        as the input, aligned to it, and that rate. The output is the input at the output rate
+        plus ``strength`` (0 to 1) times what the model changes, so the input's band above the
+        model's is kept and ``strength=0`` returns the input itself. ``lowpass_hz``: the input's
+        low-pass, for a model that takes one; ``"measure"`` finds it over the whole signal
+        (:func:`spectral_enhance.lowpass.find_lowpass`), None says there is none.
+
+        Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
+        int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
+        integers from 1,000 to 768,000 Hz. NaN or infinite samples, other types and
+        ``[channels, samples]`` arrays are refused (``ValueError``).
         """
         frames, mono = _float_frames(samples)
         sample_rate = _checked_rate(sample_rate, "sample_rate")
-        output_rate = _checked_rate(
-            self.sample_rate if output_rate is None else output_rate, "output_rate"
-        )
+        if output_rate is None:
+            output_rate = default_output_rate(sample_rate)
+        output_rate = _checked_rate(output_rate, "output_rate")
+        strength = checked_strength(strength)
+        if isinstance(lowpass_hz, str):
+            if lowpass_hz != "measure":
+                raise ValueError(
+                    f"lowpass_hz must be a number, None or 'measure', not {lowpass_hz!r}"
+                )
+            from .lowpass import find_lowpass
+
+            lowpass_hz = find_lowpass(frames, sample_rate) if self.rule.lowpass else None
         at_model = resample(frames, sample_rate, self.sample_rate)
-        out = resample(self.process(at_model), self.sample_rate, output_rate)
+        change = self.process(at_model, lowpass_hz=lowpass_hz, change=True)
+        out = resample(frames, sample_rate, output_rate)
+        if strength:
+            delta = resample(change, self.sample_rate, output_rate)[: len(out)]
+            out[: len(delta)] += np.float32(strength) * delta  # the two rounds may differ by one
         return (out[:, 0] if mono else out), output_rate
+
+
+DEFAULT_OUTPUT_RATE = 44_100
+
+
+def default_output_rate(input_rate: int) -> int:
+    """The output rate when none is asked for: 44.1 kHz, or the input's own rate above it."""
+    return max(DEFAULT_OUTPUT_RATE, int(input_rate))
+
+
+def checked_strength(strength: float) -> float:
+    """``strength`` as a float from 0 to 1, or a ``ValueError`` saying what is wrong."""
+    value = float(strength)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"strength must be from 0 to 1, not {strength}")
+    return value
 
 
 # Integer sample types: (offset, full scale), as WAV files store them.

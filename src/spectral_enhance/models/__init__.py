@@ -1,5 +1,10 @@
 """Model registry: architecture name -> (model class, config dataclass).
 
+Every model says how it runs through the same class attributes: ``domain`` (``spectrum`` or
+``waveform``), ``reach`` (frames or samples on each side one output depends on),
+``length_multiple``, ``takes_lowpass`` (the input's low-pass is its second input) and ``stft``
+(its `StftConfig`, None for waveforms). Nothing else asks what kind of model it holds.
+
 A checkpoint stores the architecture name and ``config.to_dict()``; `build_model` rebuilds the
 model from those two alone, so loading needs nothing remembered.
 """
@@ -8,6 +13,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from spectral_enhance.models.bandwidth import BandConfig, BandExtender
 from spectral_enhance.models.spectral import (
     SeparableBlock,
     SeparableConv2d,
@@ -34,6 +40,8 @@ __all__ = [
     "UNBOUNDED",
     "AudioUNet",
     "AudioUNetConfig",
+    "BandConfig",
+    "BandExtender",
     "SeparableBlock",
     "SeparableConv2d",
     "SpectralAutoencoder",
@@ -52,6 +60,7 @@ __all__ = [
 
 ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
     "spectral": (SpectralAutoencoder, SpectralConfig),
+    "band": (BandExtender, BandConfig),
     "audiounet": (AudioUNet, AudioUNetConfig),
     "tfilm": (TFiLM, TFiLMConfig),
     "wavenet": (WaveNet, WaveNetConfig),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..stft import StftConfig
 from .config import ModelConfig
 
 __all__ = [
@@ -169,6 +170,11 @@ class SpectralAutoencoder(nn.Module):
     Shape: ``[batch, 2, frames, bins]`` -> ``[batch, 2, frames, bins]`` for any ``frames >= 1``.
     """
 
+    domain = "spectrum"
+    takes_lowpass = False
+    length_multiple = 1
+    stft = StftConfig()
+
     def __init__(self, config: SpectralConfig = SpectralConfig()) -> None:
         super().__init__()
         self.config = config
@@ -191,6 +197,13 @@ class SpectralAutoencoder(nn.Module):
         self.gain = nn.Parameter(torch.ones(config.bins)) if config.input_gain else None
         mask = (torch.arange(config.bins) >= config.correction_from_bin).float()
         self.register_buffer("correction_mask", mask, persistent=False)
+
+    @property
+    def reach(self) -> int:
+        """Frames on each side that one output frame depends on (each kernel reaches
+        ``kernel_size // 2``; two per block, one more for the output layer)."""
+        n, kernel = self.config.n_blocks, self.config.kernel_size
+        return (kernel // 2) * (2 * n + (n > 1))
 
     @property
     def blocks(self) -> list[SeparableBlock]:

@@ -246,7 +246,23 @@ class UpBlock(nn.Module):
         return self.modulation(pixel_shuffle_1d(self.activation(self.dropout(self.conv(x)))))
 
 
-class AudioUNet(nn.Module):
+class WaveformModel(nn.Module):
+    """What every waveform baseline says about itself, in the attributes every model has
+    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``stft``)."""
+
+    domain = "waveform"
+    takes_lowpass = False
+    length_multiple = 1
+    stft = None
+
+    @property
+    def reach(self) -> int:
+        """Input samples on each side that one output sample depends on (`UNBOUNDED` for
+        TFiLM)."""
+        return self.receptive_field
+
+
+class AudioUNet(WaveformModel):
     """Kuleshov, Enam and Ermon's (2017) audio U-Net with stacked skip connections.
 
     ``depth`` `DownBlock` s (``down_blocks``), a ``bottleneck`` `DownBlock` with dropout (it
@@ -406,7 +422,7 @@ class GatedLayer(nn.Module):
         return out, self.skip(gated)
 
 
-class WaveNet(nn.Module):
+class WaveNet(WaveformModel):
     """Non-causal WaveNet for enhancement (van den Oord et al., 2016; Rethage et al., 2018).
 
     ``input_conv`` (1x1, 1 -> ``residual_channels``), ``layers * stacks`` `GatedLayer` s with
