@@ -1,8 +1,10 @@
 """A classic, unlearned bandwidth extension: spectral band replication (SBR).
 
-The octave-wide band just below the codec's cutoff is copied, frame by frame, into the empty band
-above it, attenuated so the copy continues the spectrum's slope across the cutoff. It is what a
-user could pick instead of a learned model, and so the floor a learned model must clear.
+The band just below the codec's cutoff is copied, frame by frame, into the empty band above it,
+patch after patch up to the top of the band, attenuated so the copy continues the spectrum's
+level across the cutoff and falls above it. It is what a user could pick instead of a learned
+model, and so the floor a learned model must clear. The copy rule (`copy_map`) is the full-band
+model's too: the model learns the level that this sets by a fixed rule.
 """
 
 from __future__ import annotations
@@ -11,7 +13,28 @@ import numpy as np
 
 from .stft import StftConfig, istft, stft
 
-__all__ = ["band_replication", "brick_wall_split"]
+__all__ = ["PATCH_MULTIPLE", "band_replication", "brick_wall_split", "copy_map"]
+
+
+PATCH_MULTIPLE = 4
+"""Bins a copy moves by are a multiple of this: with a hop of a quarter (or half) of the FFT a
+copied partial then advances its phase by whole turns more per frame, staying consistent."""
+
+
+def copy_map(cutoff_bin: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each bin's copy comes from, and whether it is above the cutoff: ``[bins]`` int64
+    source bins and ``[bins]`` float32 0/1.
+
+    The patch is the ``width`` bins just under the cutoff, ``width`` half the cutoff rounded
+    down to a multiple of `PATCH_MULTIPLE`, repeated upward to the top of the band; bins below
+    the cutoff are their own source. The full-band model and `band_replication` both copy by it.
+    """
+    start = max(2 * PATCH_MULTIPLE, int(np.ceil(cutoff_bin)))
+    width = max(PATCH_MULTIPLE, start // (2 * PATCH_MULTIPLE) * PATCH_MULTIPLE)
+    position = np.arange(bins)
+    above = position >= start
+    source = np.where(above, start - width + (position - start) % width, position)
+    return source.astype(np.int64), above.astype(np.float32)
 
 
 def band_replication(
@@ -21,24 +44,29 @@ def band_replication(
     slope_db_per_octave: float = -12.0,
     config: StftConfig = StftConfig(),
 ) -> np.ndarray:
-    """Fill the band above ``cutoff_hz`` of ``[samples]`` with a shaped copy of the band below.
+    """Fill the band above ``cutoff_hz`` of ``[samples]`` with shaped copies of the band below.
 
-    Each frame's copy is scaled so its level continues the source band's level with a slope of
-    ``slope_db_per_octave``; the band below the cutoff is returned unchanged.
+    The band just under the cutoff is copied up patch after patch (`copy_map`) to the top of
+    the band; each frame's copy is scaled so its level continues the level of the last 1/8
+    octave under the cutoff, falling by ``slope_db_per_octave`` above it. The band below the
+    cutoff is returned unchanged.
     """
     spec = stft(samples, config).astype(np.float64)  # [2, frames, bins]
     bins = spec.shape[-1]
-    cut = int(np.ceil(cutoff_hz * config.fft_length / sample_rate))
-    width = bins - cut
-    if width <= 0 or cut - width < 1:
+    cut_bin = cutoff_hz * config.fft_length / sample_rate
+    source, above = copy_map(cut_bin, bins)
+    start = int(np.argmax(above)) if above.any() else bins
+    if start >= bins:
         return np.asarray(samples, dtype=np.float32)
-    source = spec[:, :, cut - width : cut]
-    frequencies = np.arange(cut, bins) * sample_rate / config.fft_length
-    octaves = np.log2(frequencies / (cut * sample_rate / config.fft_length))
-    gain = 10 ** ((slope_db_per_octave * (0.5 + octaves)) / 20)
-    level = np.sqrt(np.mean(source**2, axis=(0, 2), keepdims=True))
-    edge = np.sqrt(np.mean(spec[:, :, cut - 8 : cut] ** 2, axis=(0, 2), keepdims=True))
-    spec[:, :, cut:] = source * gain * (edge / np.maximum(level, 1e-12))
+    patch = source[start:]
+    low_edge = max(1, int(start / 2 ** (1 / 8)))
+    power = (spec**2).sum(axis=0)  # [frames, bins]
+    edge = power[:, low_edge:start].mean(axis=1, keepdims=True)
+    level = power[:, source[start] : start].mean(axis=1, keepdims=True)
+    octaves = np.log2(np.arange(start, bins) / start)
+    slope = 10 ** (slope_db_per_octave * (octaves + 1 / 16) / 20)
+    gain = np.sqrt(edge / np.maximum(level, 1e-20)) * slope
+    spec[:, :, start:] = spec[:, :, patch] * gain
     return istft(spec, len(samples), config)
 
 

@@ -26,6 +26,7 @@ import torch
 from .atomic import atomic_path
 from .card import ModelCard
 from .checkpoint import load_model
+from .dsp import copy_map
 from .inference import OnnxModel, block_rule
 from .models import count_parameters
 from .stft import StftConfig
@@ -37,17 +38,22 @@ TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 
-def _export_onnx(model: torch.nn.Module, example: np.ndarray, path: Path) -> None:
-    """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples)."""
-    name, time_axis = ("spectrum", 2) if example.ndim == 4 else ("waveform", 1)
+def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
+    """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples),
+    and the copy map (``source``, ``above``: ``[bins]``) of a model that takes the low-pass."""
+    name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
     axes = {0: "batch", time_axis: "time"}
+    names = [name, "source", "above"][: len(example)]
+    dynamic = {name: axes, "enhanced": axes} | (
+        {"cutoff": {0: "batch"}} if len(example) > 1 else {}
+    )
     torch.onnx.export(
         model,
-        (torch.from_numpy(example),),
+        tuple(torch.from_numpy(a) for a in example),
         path,
-        input_names=[name],
+        input_names=names,
         output_names=["enhanced"],
-        dynamic_axes={name: axes, "enhanced": axes},
+        dynamic_axes=dynamic,
         opset_version=17,
         dynamo=False,
     )
@@ -84,6 +90,13 @@ WAVEFORM_FORMS = {
 
 def describe(arch: str, config: dict[str, Any]) -> str:
     """One sentence on what the model computes, for the card."""
+    if arch == "band":
+        return (
+            "full band (issue 12): the band under the input's low-pass is copied up and the "
+            f"paper's separable block (N = {config.get('n_blocks', 1)}) sets its level per "
+            f"{config.get('band_bins', 8)}-bin band and frame; below the low-pass the input "
+            "passes unchanged"
+        )
     if arch != "spectral":
         return WAVEFORM_FORMS.get(arch, arch)
     n = config.get("n_blocks", 1)
@@ -115,7 +128,7 @@ def parity_waveform(samples: int = 16_384, seed: int = 0) -> np.ndarray:
 
 
 def _write_onnx(
-    model: torch.nn.Module, example: np.ndarray, paths: dict[str, Path], spectral: bool
+    model: torch.nn.Module, example: tuple[np.ndarray, ...], paths: dict[str, Path], spectral: bool
 ) -> None:
     """The fp32 ONNX file at ``paths["fp32"]``, checked, and from it those of fp16 and int8."""
     with warnings.catch_warnings():
@@ -158,13 +171,17 @@ def export(
     out_dir.mkdir(parents=True, exist_ok=True)
     made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
     files = {precision: made[precision] for precision in TOLERANCES if precision in precisions}
-    spectral = state["arch"] == "spectral"
+    spectral = model.domain == "spectrum"
     # The check runs on another length than the export's example: the time axis must be dynamic.
     if spectral:
-        bins = int(state["model_config"].get("bins", 512))
-        example, check = parity_input(bins=bins), parity_input(frames=100, bins=bins, seed=1)
+        bins = model.stft.bins
+        example = (parity_input(bins=bins),)
+        check = (parity_input(frames=100, bins=bins, seed=1),)
+        if model.takes_lowpass:  # and another low-pass, with a batch of two
+            example += copy_map(0.3 * bins, bins)
+            check = (np.concatenate([check[0], check[0][:, :, ::-1]]), *copy_map(0.6 * bins, bins))
     else:
-        example, check = parity_waveform(), parity_waveform(12_345, seed=1)
+        example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,
     # so a failed export leaves a folder's earlier model as it was.
     with contextlib.ExitStack() as stack:
@@ -174,11 +191,11 @@ def export(
             temps["fp32"] = scratch / made["fp32"]
         _write_onnx(model, example, temps, spectral)
         with torch.no_grad():
-            expected = model(torch.from_numpy(check)).numpy()
+            expected = model(*(torch.from_numpy(np.ascontiguousarray(a)) for a in check)).numpy()
         peak = float(np.abs(expected).max())
         parity, sizes = {}, {}
         for precision in files:
-            got = OnnxModel(temps[precision])(check)
+            got = OnnxModel(temps[precision])(*check)
             error = float(np.abs(got - expected).max()) / peak
             if not error <= TOLERANCES[precision]:
                 raise ValueError(
@@ -205,7 +222,11 @@ def export(
         parameters_per_block=getattr(model, "parameters_per_block", dict)(),
         float32_bytes=4 * parameters,
         parity_error=parity,
-        validation_metrics=state.get("metrics", {}),
+        validation_metrics={
+            key: value
+            for key, value in state.get("metrics", {}).items()
+            if key not in ("per_clip", "bitrates")
+        },
         training={
             key: value
             for key, value in state.get("training", {}).items()

@@ -23,6 +23,7 @@ import numpy as np
 from .audio import resample
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
+from .dsp import copy_map
 from .stft import StftConfig, istft, stft
 
 __all__ = [
@@ -81,10 +82,11 @@ class OnnxModel:
             raise ValueError(f"{path}: not a valid ONNX model ({reason[:300]})") from error
         self.input_names = [node.name for node in self.session.get_inputs()]
 
-    def __call__(self, x: np.ndarray, cutoff: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, x: np.ndarray, *more: np.ndarray) -> np.ndarray:
+        """Run on ``x`` (and the further inputs of a model that has them, such as the copy map
+        of a model told the low-pass), as float32 and int64 as given."""
         feed = {self.input_names[0]: x.astype(np.float32)}
-        if cutoff is not None:
-            feed[self.input_names[1]] = cutoff.astype(np.float32)
+        feed |= dict(zip(self.input_names[1:], more, strict=True))
         return self.session.run(None, feed)[0]
 
 
@@ -101,11 +103,10 @@ class TorchModel:
         self.torch = torch
         self.model, self.checkpoint = load_model(path)
 
-    def __call__(self, x: np.ndarray, cutoff: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, x: np.ndarray, *more: np.ndarray) -> np.ndarray:
         with self.torch.inference_mode():
-            inputs = [x] if cutoff is None else [x, cutoff]
-            tensors = [self.torch.from_numpy(np.asarray(a, np.float32)) for a in inputs]
-            return self.model(*tensors).numpy()
+            x = self.torch.from_numpy(x.astype(np.float32))
+            return self.model(x, *(self.torch.from_numpy(a) for a in more)).numpy()
 
 
 class Enhancer:
@@ -308,7 +309,7 @@ class Enhancer:
             spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
             if self.rule.lowpass:
                 cutoff = self._lowpass * self.stft.fft_length / self.sample_rate
-                spec = model(spec, np.full(len(spec), cutoff, np.float32))
+                spec = model(spec, *copy_map(cutoff, spec.shape[-1]))
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
@@ -326,7 +327,7 @@ class Enhancer:
         sample_rate: int,
         output_rate: int | None = None,
         strength: float = 1.0,
-        lowpass_hz: float | None | str = "measure",
+        lowpass_hz: float | str | None = "measure",
     ) -> tuple[np.ndarray, int]:
         """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
 

@@ -34,9 +34,10 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .losses import parse_loss
+from .dsp import copy_map
+from .losses import band_loss, parse_loss
 from .metrics import score
-from .models import ARCHITECTURES, SpectralAutoencoder, build_model
+from .models import ARCHITECTURES, build_model
 from .models.spectral import unit_variance_scale
 from .stft import StftConfig, istft, stft
 from .train_config import TrainConfig, default_loss, lr_at
@@ -57,7 +58,8 @@ class ClipPairs:
 
     Each channel of a stereo clip (issue 12's datasets) is one mono pair, as ``enhance`` runs
     the model on each channel; ``cutoffs`` holds each pair's low-pass (its clip's bitrate's, or
-    the recipe's for a dataset made before the manifest recorded it).
+    the recipe's for a dataset made before the manifest recorded it), ``tops`` where its
+    reference's own band ends (Hz) and ``bitrates`` its input's bitrate.
     """
 
     def __init__(self, root: str | Path, split: str, limit: int = 0, seed: int = 0) -> None:
@@ -72,14 +74,16 @@ class ClipPairs:
             rows = [rows[i] for i in sorted(order)]
         self.rows = rows
         recipe = read_recipe(root)
-        self.low, self.high, self.cutoffs = [], [], []
+        self.sample_rate = int(rows[0]["sample_rate"])
+        self.low, self.high, self.cutoffs, self.tops, self.bitrates = [], [], [], [], []
         for row in rows:
             low, high = read_clip(row, "low", dtype="int16"), read_clip(row, "high", dtype="int16")
             for channel in range(1 if low.ndim == 1 else low.shape[1]):
                 self.low.append(low if low.ndim == 1 else np.ascontiguousarray(low[:, channel]))
                 self.high.append(high if high.ndim == 1 else np.ascontiguousarray(high[:, channel]))
                 self.cutoffs.append(clip_cutoff_hz(row, recipe))
-        self.sample_rate = int(rows[0]["sample_rate"])
+                self.tops.append(float(row.get("reference_band_hz") or self.sample_rate / 2))
+                self.bitrates.append(int(row["low_bitrate"]))
 
     def __len__(self) -> int:
         return len(self.low)
@@ -119,12 +123,24 @@ def stft_tensor(waves: torch.Tensor, stft_config: StftConfig) -> torch.Tensor:
     return torch.from_numpy(stft(waves.numpy(), stft_config, pad=False))
 
 
-def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tuple[int, float]:
+MAX_CLIP_DROP = 0.1
+"""Zimtohrli MOS a validation clip may lose against its input for a checkpoint to be chosen."""
+
+
+def selection_score(metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[int, float]:
     """Rank of a validation result against the decoded input (higher is better).
 
-    First whether it is at least as good as the input on every metric (so PESQ and STOI are
+    Scored with Zimtohrli (the full-band model): first whether no bitrate's mean is below the
+    input's and no clip lost more than `MAX_CLIP_DROP`, then the mean Zimtohrli gain. Otherwise:
+    first whether it is at least as good as the input on every metric (so PESQ and STOI are
     never traded away for SNR or LSD), then its SNR gain in dB plus its LSD reduction.
     """
+    if "per_clip" in metrics and "per_clip" in baseline:
+        mine, theirs = np.array(metrics["per_clip"]), np.array(baseline["per_clip"])
+        rates = np.array(metrics["bitrates"])
+        worse = any(mine[rates == b].mean() < theirs[rates == b].mean() for b in set(rates))
+        safe = not worse and float((mine - theirs).min()) >= -MAX_CLIP_DROP
+        return int(safe), float(mine.mean() - theirs.mean())
     better = (
         metrics["snr"] > baseline["snr"]
         and metrics["lsd"] < baseline["lsd"]
@@ -138,9 +154,11 @@ def selection_score(metrics: dict[str, float], baseline: dict[str, float]) -> tu
 def validate(
     model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig
 ) -> dict[str, float]:
-    """Mean loss and metrics of ``model`` on whole validation clips."""
+    """Mean loss and metrics of ``model`` on whole validation clips; a model that takes the
+    low-pass is also scored with Zimtohrli, clip by clip (``per_clip``) for `selection_score`."""
     model.eval()
     rows = []
+    told = _inner(model).takes_lowpass
     for index in range(len(clips)):
         low, high = clips.pair(index)
         if _is_waveform(model):
@@ -152,26 +170,57 @@ def validate(
             spec_low = torch.from_numpy(stft(low, stft_config))[None]
             spec_high = torch.from_numpy(stft(high, stft_config))[None]
             with torch.no_grad():
-                pred = model(spec_low)
-                loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
+                if told:
+                    cutoff, top = _bins(clips, [index], stft_config)
+                    pred = model(spec_low, *copy_tensors(float(cutoff[0]), spec_low.shape[-1]))
+                    loss = float(band_loss(pred, spec_high, cutoff, top))
+                else:
+                    pred = model(spec_low)
+                    loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
             out = istft(pred[0].numpy(), len(low), stft_config)
-        rows.append(score(high, out, clips.sample_rate, clips.cutoffs[index]) | {"loss": loss})
+        rate, cutoff_hz = clips.sample_rate, clips.cutoffs[index]
+        rows.append(score(high, out, rate, cutoff_hz, with_zimtohrli=told) | {"loss": loss})
     model.train()
-    return _mean(rows)
+    return _summary(rows, clips)
 
 
-def input_metrics(clips: ClipPairs) -> dict[str, float]:
+def input_metrics(clips: ClipPairs, with_zimtohrli: bool = False) -> dict[str, Any]:
     """Metrics of the decoded low-bitrate input itself: the bar a model must clear."""
     rows = [
-        score(high, low, clips.sample_rate, cutoff)
+        score(high, low, clips.sample_rate, cutoff, with_zimtohrli=with_zimtohrli)
         for (low, high), cutoff in zip(
             map(clips.pair, range(len(clips))), clips.cutoffs, strict=True
         )
     ]
-    return _mean(rows)
+    return _summary(rows, clips)
 
 
-def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+def _summary(rows: list[dict[str, float]], clips: ClipPairs) -> dict[str, Any]:
+    """Mean metrics, plus each clip's Zimtohrli and bitrate where Zimtohrli was scored."""
+    summary: dict[str, Any] = _mean(rows)
+    if "zimtohrli" in rows[0]:
+        summary["per_clip"] = [row["zimtohrli"] for row in rows]
+        summary["bitrates"] = list(clips.bitrates)
+    return summary
+
+
+def _bins(
+    clips: ClipPairs,
+    indices: Any,
+    stft_config: StftConfig,
+    jitter: np.random.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Low-pass and reference band top of clips ``indices`` in STFT bins: two ``[batch]``
+    tensors. ``jitter`` moves each low-pass by up to 3 %, as a measured one may be off."""
+    per_hz = stft_config.fft_length / clips.sample_rate
+    cutoff = np.array([clips.cutoffs[int(i)] for i in indices]) * per_hz
+    if jitter is not None:  # one move for the batch, which shares one low-pass
+        cutoff *= jitter.uniform(0.97, 1.03)
+    top = np.array([clips.tops[int(i)] for i in indices]) * per_hz
+    return torch.tensor(cutoff, dtype=torch.float32), torch.tensor(top, dtype=torch.float32)
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, Any]:
     """Mean of each metric over clips, skipping NaN (PESQ where it finds nothing to score)."""
     return {name: float(np.nanmean([row[name] for row in rows])) for name in rows[0]}
 
@@ -187,7 +236,13 @@ def _scale(model: nn.Module) -> float:
 
 
 def _is_waveform(model: nn.Module) -> bool:
-    return not isinstance(_inner(model), SpectralAutoencoder)
+    return _inner(model).domain == "waveform"
+
+
+def copy_tensors(cutoff_bin: float, bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The full-band model's copy map for a low-pass at ``cutoff_bin``, as tensors."""
+    source, above = copy_map(cutoff_bin, bins)
+    return torch.from_numpy(source), torch.from_numpy(above)
 
 
 def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
@@ -245,6 +300,21 @@ def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np
     return [batch for batch in batches if len(batch)]
 
 
+def bitrate_batches(
+    order: np.ndarray, bitrates: list[int], batch_size: int, world: int, seed: tuple[int, ...]
+) -> list[np.ndarray]:
+    """One epoch's batches for a model told the low-pass: each batch of one bitrate (one
+    low-pass for the batch, as a file's channels share one), in an order shuffled by ``seed``."""
+    rates = np.asarray(bitrates)[order]
+    batches = [
+        batch
+        for rate in sorted(set(rates.tolist()))
+        for batch in epoch_batches(order[rates == rate], batch_size, world)
+    ]
+    shuffled = np.random.default_rng(seed).permutation(len(batches))
+    return [batches[i] for i in shuffled]
+
+
 def train(
     data: str | Path,
     run_dir: str | Path,
@@ -270,14 +340,21 @@ def train(
     rank, world = _world()
     run_dir = Path(run_dir)
     replaced = check_run_dir(run_dir, resume, overwrite)
-    stft_config = StftConfig()
+    told = ARCHITECTURES[config.arch][0].takes_lowpass
     recipe = read_recipe(data)
     torch.manual_seed(config.seed)
     train_clips = ClipPairs(data, "train")
     val_clips = ClipPairs(data, "val", limit=config.val_clips, seed=config.seed)
     if config.batch_size % world:
         raise ValueError(f"batch size {config.batch_size} does not divide over {world} processes")
-    steps_per_epoch = len(epoch_batches(np.arange(len(train_clips)), config.batch_size, world))
+
+    def batches_of(order: np.ndarray, epoch: int) -> list[np.ndarray]:
+        if told:
+            rates = train_clips.bitrates
+            return bitrate_batches(order, rates, config.batch_size, world, (config.seed, epoch))
+        return epoch_batches(order, config.batch_size, world)
+
+    steps_per_epoch = len(batches_of(np.arange(len(train_clips)), 0))
     if not steps_per_epoch:
         raise ValueError(
             f"{data}: {len(train_clips)} training clips cannot be shared over {world} processes"
@@ -291,14 +368,18 @@ def train(
         arch_config = state["model_config"]
     elif waveform:
         arch_config = dict(model_config or {})
+    elif told:
+        arch_config = {"n_blocks": config.n_blocks} | (model_config or {})
     else:
         arch_config = {"n_blocks": config.n_blocks, "residual": config.residual}
         arch_config |= model_config or {}
         if "scale" not in arch_config:
-            arch_config["scale"] = estimate_scale(train_clips, stft_config)
+            arch_config["scale"] = estimate_scale(train_clips, StftConfig())
     model = build_model(config.arch, arch_config)
+    stft_config = model.stft or StftConfig()
     ssim = {"k1": config.ssim_k1, "k2": config.ssim_k2, "max_val": config.ssim_max_val}
-    loss_fn = parse_loss(config.loss, ssim=ssim)
+    # The full-band model's loss needs each clip's low-pass and band, so it is called apart.
+    loss_fn = None if told else parse_loss(config.loss, ssim=ssim)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     epoch, step_in_epoch, step, history = 0, 0, 0, {"best": None, "baseline": None}
     if state is not None:
@@ -314,7 +395,7 @@ def train(
         for path in replaced:
             path.unlink(missing_ok=True)
         if history["baseline"] is None:
-            history["baseline"] = input_metrics(val_clips)
+            history["baseline"] = input_metrics(val_clips, with_zimtohrli=told)
             _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
         if progress:
             tqdm.write(
@@ -339,7 +420,7 @@ def train(
     out_of_time = False
     while epoch < config.epochs and not out_of_time:
         order = np.random.default_rng((config.seed, epoch)).permutation(len(train_clips))
-        batches = epoch_batches(order, config.batch_size, world)
+        batches = batches_of(order, epoch)
         bar = tqdm(
             total=steps_per_epoch,
             initial=step_in_epoch,
@@ -350,13 +431,18 @@ def train(
         losses = []
         while step_in_epoch < steps_per_epoch:
             mine = np.array_split(batches[step_in_epoch], world)[rank]
-            low, high = _training_batch(
-                train_clips, mine, config, stft_config, (config.seed, epoch)
-            )
+            key = (config.seed, epoch, step_in_epoch)
+            low, high = _training_batch(train_clips, mine, config, stft_config, key[:2])
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, config)
-            scale = _scale(model)
-            loss = loss_fn(net(low) * scale, high * scale)
+            if told:
+                jitter = np.random.default_rng(key)
+                cutoff, top = _bins(train_clips, mine, stft_config, jitter)
+                copy = copy_tensors(float(cutoff[0]), low.shape[-1])
+                loss = band_loss(net(low, *copy), high, cutoff, top)
+            else:
+                scale = _scale(model)
+                loss = loss_fn(net(low) * scale, high * scale)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -391,7 +477,8 @@ def train(
                     board.add_scalar(f"val/{name}", value, step)
                 board.flush()
             if progress:
-                shown = " ".join(f"{k} {metrics[k]:.3f}" for k in ("loss", *METRICS))
+                names = ("loss", *METRICS, *(("zimtohrli",) if "zimtohrli" in metrics else ()))
+                shown = " ".join(f"{k} {metrics[k]:.3f}" for k in names)
                 tqdm.write(f"epoch {label}: {shown}")
         if world > 1:
             dist.barrier()
@@ -406,7 +493,7 @@ def _training_batch(
     key: tuple[int, ...],
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random crops of clips ``indices`` as the model takes them: waveforms or STFTs."""
-    if config.arch != "spectral":
+    if ARCHITECTURES[config.arch][0].domain == "waveform":
         return clips.crop_waveforms(indices, config.crop_samples or len(clips.low[0]), key)
     frames = config.crop_frames or _whole_clip_frames(clips, stft_config)
     return clips.crop_batch(indices, frames, stft_config, key)
@@ -438,6 +525,10 @@ def _row(label: str, step: int, loss: float, lr: float, metrics: dict) -> dict:
     row = {"epoch": label, "step": step, "train_loss": loss, "lr": lr}
     row |= {"val_loss": metrics.get("loss", math.nan)}
     row |= {name: metrics[name] for name in METRICS}
+    if "per_clip" in metrics:  # Zimtohrli, overall and per bitrate
+        row["zimtohrli"] = metrics["zimtohrli"]
+        scores, rates = np.array(metrics["per_clip"]), np.array(metrics["bitrates"])
+        row |= {f"zimtohrli_{b}k": float(scores[rates == b].mean()) for b in sorted(set(rates))}
     row["time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
 

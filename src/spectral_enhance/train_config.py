@@ -22,7 +22,8 @@ class TrainConfig:
 
     arch: str = _setting(
         "spectral",
-        "spectral (the paper's model) or a waveform baseline: audiounet, tfilm, wavenet",
+        "spectral (the paper's model), band (the full-band model, issue 12) or a waveform "
+        "baseline: audiounet, tfilm, wavenet",
     )
     n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1; spectral only)", 1)
     residual: bool = _setting(True, "predict a correction added to the input")
@@ -47,7 +48,7 @@ class TrainConfig:
     max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit", 0)
 
 
-PAPER_LOSSES = {"spectral": "pixel+0.5*ssim"}
+PAPER_LOSSES = {"spectral": "pixel+0.5*ssim", "band": "band"}
 """Each architecture's loss in its paper; the waveform baselines (absent here) use ``mse``."""
 
 
