@@ -216,3 +216,44 @@ def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(t
     best = train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
     assert np.isfinite(best["snr"])
     assert load_checkpoint(tmp_path / "run" / "best.pt")["recipe"]["bitrates"] == [32, 64]
+
+
+def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_path):
+    """`--arch band`: its own STFT in the checkpoint, Zimtohrli per clip and bitrate in the
+    log, batches that share one low-pass, an export whose card says it takes the low-pass, and
+    ONNX that agrees with PyTorch; --resume continues it."""
+    from spectral_enhance.card import ModelCard
+    from spectral_enhance.export import export
+    from spectral_enhance.train import ClipPairs, bitrate_batches
+
+    data = tiny_full_band_dataset(tmp_path, tracks=4)
+    clips = ClipPairs(data, "train")
+    for batch in bitrate_batches(np.arange(len(clips)), clips.bitrates, 3, 1, (0, 0)):
+        assert len({clips.bitrates[i] for i in batch}) == 1
+    config = TrainConfig(arch="band", epochs=1, batch_size=4, crop_frames=16)
+    band = {"latent": 8}
+    best = train(data, tmp_path / "run", config, progress=False, model_config=band)
+    assert 1.0 <= best["zimtohrli"] <= 5.0
+    checkpoint = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert checkpoint["stft"] == {"window_length": 2048, "hop_length": 512, "fft_length": 2048}
+    with open(tmp_path / "run" / "log.csv") as handle:
+        header = next(csv.reader(handle))
+    assert {"zimtohrli", "zimtohrli_32k", "zimtohrli_64k"} <= set(header)
+    again = TrainConfig(arch="band", epochs=2, batch_size=4, crop_frames=16)
+    train(data, tmp_path / "run", again, resume=True, progress=False)
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["epoch"] == 2
+    export(tmp_path / "run" / "last.pt", tmp_path / "onnx")
+    card = ModelCard.read(tmp_path / "onnx")
+    assert card.rule.lowpass and card.stft.fft_length == 2048 and card.sample_rate == 44100
+
+
+def test_full_band_selection_keeps_every_bitrate_and_every_clip():
+    """No bitrate worse than its input on Zimtohrli, no clip down by more than 0.1."""
+    base = {"per_clip": [3.0, 3.0, 4.0, 4.0], "bitrates": [32, 32, 64, 64]}
+    good = {"per_clip": [3.5, 3.4, 4.05, 3.95], "bitrates": [32, 32, 64, 64]}
+    bitrate_worse = {"per_clip": [3.9, 3.9, 3.98, 3.98], "bitrates": [32, 32, 64, 64]}
+    clip_dropped = {"per_clip": [3.9, 3.9, 4.3, 3.85], "bitrates": [32, 32, 64, 64]}
+    assert selection_score(good, base)[0] == 1
+    assert selection_score(bitrate_worse, base)[0] == 0  # the mean gain is higher, still out
+    assert selection_score(clip_dropped, base)[0] == 0
+    assert selection_score(bitrate_worse, base) < selection_score(good, base)

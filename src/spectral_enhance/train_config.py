@@ -25,7 +25,7 @@ class TrainConfig:
         "spectral (the paper's model), band (the full-band model, issue 12) or a waveform "
         "baseline: audiounet, tfilm, wavenet",
     )
-    n_blocks: int = _setting(1, "N, autoencoder blocks (section 3.1; spectral only)", 1)
+    n_blocks: int = _setting(1, "N, separable blocks (section 3.1; spectral and band)", 1)
     residual: bool = _setting(True, "predict a correction added to the input")
     loss: str = _setting(
         "",

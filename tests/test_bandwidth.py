@@ -1,0 +1,121 @@
+"""The full-band model (issue 12): its copy rule, what it keeps, its phase source, training,
+export and the `dsp` system it shares the copy rule with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from spectral_enhance.dsp import PATCH_MULTIPLE, band_replication, copy_map
+from spectral_enhance.models import BandConfig, BandExtender, build_model
+from spectral_enhance.stft import istft, stft
+
+RATE = 44100
+
+
+@pytest.mark.parametrize("cutoff", [10.0, 255.3, 353.0, 505.9, 760.0, 1000.0])
+def test_the_copy_map_moves_whole_patches_from_just_below_the_cutoff(cutoff):
+    bins = 1025
+    source, above = copy_map(cutoff, bins)
+    start = int(np.ceil(cutoff))
+    assert np.array_equal(above, (np.arange(bins) >= start).astype(np.float32))
+    assert np.array_equal(source[:start], np.arange(start))  # below: its own bin
+    moved = np.arange(start, bins) - source[start:]
+    assert np.all(moved > 0) and np.all(moved % PATCH_MULTIPLE == 0)  # phase stays whole
+    assert np.all(source[start:] < start) and np.all(source[start:] >= start // 2 - 1)
+
+
+def _model(seed: int = 0) -> BandExtender:
+    torch.manual_seed(seed)
+    model = BandExtender(BandConfig(latent=16))
+    with torch.no_grad():  # a model that has learned something: a non-zero last layer
+        for block in model.blocks:
+            block.from_latent.pointwise.weight.normal_(0, 0.05)
+    return model.eval()
+
+
+def _enhance(model: BandExtender, x: np.ndarray, cutoff_hz: float | None) -> np.ndarray:
+    spec = torch.from_numpy(stft(x, model.stft))[None]
+    if cutoff_hz is None:
+        return x
+    source, above = copy_map(cutoff_hz * model.stft.fft_length / RATE, spec.shape[-1])
+    with torch.no_grad():
+        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+    return istft(out[0].numpy(), len(x), model.stft)
+
+
+def test_below_the_cutoff_the_input_passes_unchanged():
+    model = _model()
+    x = np.random.default_rng(0).standard_normal(RATE).astype(np.float32) * 0.1
+    spec = torch.from_numpy(stft(x, model.stft))[None]
+    source, above = copy_map(300.0, spec.shape[-1])
+    with torch.no_grad():
+        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+    assert torch.equal(out[..., :300], spec[..., :300])
+    assert float((out[..., 300:] - spec[..., 300:]).abs().max()) > 0  # and above it, adds
+
+
+def test_a_copied_partial_stays_one_clean_partial():
+    """The phase source: a tone under the cutoff gives, above it, tones of steady level at
+    the frequencies its patches move it to, not a smear of the bins around them."""
+    model = _model()
+    t = np.arange(2 * RATE) / RATE
+    bin_hz = RATE / model.stft.fft_length
+    tone_bin = 240.0
+    x = (0.3 * np.sin(2 * np.pi * tone_bin * bin_hz * t)).astype(np.float32)
+    cutoff_bin = 256.0
+    out = _enhance(model, x, cutoff_bin * bin_hz)
+    change = (out - x)[RATE // 4 : -RATE // 4]
+    source, above = copy_map(cutoff_bin, model.stft.bins)
+    targets = np.nonzero((source == round(tone_bin)) & (above > 0))[0]
+    spectrum = np.abs(np.fft.rfft(change * np.hanning(len(change)))) ** 2
+    freqs = np.fft.rfftfreq(len(change), 1 / RATE)
+    near = np.zeros(len(freqs), bool)
+    for target in targets:
+        near |= np.abs(freqs - target * bin_hz) < 3 * bin_hz
+    assert spectrum[near].sum() > 0.99 * spectrum.sum()
+
+
+def test_no_cutoff_means_no_change_and_the_stereo_channels_are_treated_alike():
+    model = _model()
+    x = np.random.default_rng(1).standard_normal(RATE).astype(np.float32) * 0.1
+    both = np.stack([x, x])  # a centred source: both channels get the same band
+    spec = torch.from_numpy(stft(both, model.stft))
+    source, above = copy_map(400.0, spec.shape[-1])
+    with torch.no_grad():
+        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+    assert torch.equal(out[0], out[1])
+    assert np.array_equal(_enhance(model, x, None), x)
+
+
+def test_the_model_says_how_it_runs_like_every_model():
+    for arch, extra in (("band", {}), ("spectral", {}), ("wavenet", {})):
+        model = build_model(arch, extra)
+        assert model.domain in ("spectrum", "waveform")
+        assert isinstance(model.reach, int) and model.reach > 0
+        assert model.length_multiple >= 1
+        assert model.takes_lowpass is (arch == "band")
+        assert (model.stft is None) is (model.domain == "waveform")
+    band = build_model("band", {"hop_length": 1024})
+    assert band.stft.hop_length == 1024 and band.stft.bins == 1025
+    with pytest.raises(ValueError, match="must divide"):
+        BandConfig(hop_length=700)
+
+
+def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
+    from conftest import music
+
+    from spectral_enhance.dsp import brick_wall_split
+
+    x = music(3.0, RATE)
+    low, _ = brick_wall_split(x, RATE, 5500.0)
+    out = band_replication(low, RATE, 5500.0, config=_model().stft)
+    spectrum = np.abs(np.fft.rfft(out)) ** 2
+    freqs = np.fft.rfftfreq(len(out), 1 / RATE)
+    below = spectrum[(freqs > 4500) & (freqs < 5400)].mean()
+    for lo, hi in ((6000, 9000), (9000, 14000), (14000, 20000)):
+        band = spectrum[(freqs > lo) & (freqs < hi)].mean()
+        assert below * 1e-4 < band < below, (lo, hi)  # filled, and falling
+    added = np.abs(np.fft.rfft(out - low)) ** 2
+    assert added[freqs < 5000].sum() < 1e-3 * added.sum()  # what it adds is above the cutoff
