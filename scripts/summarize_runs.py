@@ -7,21 +7,22 @@ import csv
 import sys
 from pathlib import Path
 
-COLUMNS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
+METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
 
 
 def main(runs: list[str]) -> None:
-    print("| run | epoch | " + " | ".join(COLUMNS) + " |")
-    print("|" + "---|" * (len(COLUMNS) + 2))
-    shown_input = False
+    logs = []
     for run in map(Path, runs):
         with open(run / "log.csv", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        if not shown_input:
-            print("| decoded 32 kbps input | – | " + " | ".join(rows[0][c] for c in COLUMNS) + " |")
-            shown_input = True
+            logs.append((run, list(csv.DictReader(handle))))
+    # Zimtohrli, overall and per bitrate, where the runs scored it (the full-band model).
+    columns = [*METRICS, *(c for c in logs[0][1][0] if c.startswith("zimtohrli"))]
+    print("| run | epoch | " + " | ".join(columns) + " |")
+    print("|" + "---|" * (len(columns) + 2))
+    print("| decoded input | – | " + " | ".join(logs[0][1][0][c] for c in columns) + " |")
+    for run, rows in logs:
         last = rows[-1]
-        print(f"| {run.name} | {last['epoch']} | " + " | ".join(last[c] for c in COLUMNS) + " |")
+        print(f"| {run.name} | {last['epoch']} | " + " | ".join(last[c] for c in columns) + " |")
 
 
 if __name__ == "__main__":

@@ -105,7 +105,6 @@ def test_the_model_says_how_it_runs_like_every_model():
 
 def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
     from conftest import music
-
     from spectral_enhance.dsp import brick_wall_split
 
     x = music(3.0, RATE)

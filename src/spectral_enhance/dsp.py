@@ -42,15 +42,18 @@ def band_replication(
     sample_rate: int,
     cutoff_hz: float,
     slope_db_per_octave: float = -12.0,
-    config: StftConfig = StftConfig(),
+    config: StftConfig | None = None,
 ) -> np.ndarray:
     """Fill the band above ``cutoff_hz`` of ``[samples]`` with shaped copies of the band below.
 
     The band just under the cutoff is copied up patch after patch (`copy_map`) to the top of
     the band; each frame's copy is scaled so its level continues the level of the last 1/8
     octave under the cutoff, falling by ``slope_db_per_octave`` above it. The band below the
-    cutoff is returned unchanged.
+    cutoff is returned unchanged. ``config``: the STFT (default: the paper's up to 24 kHz, the
+    full-band model's above).
     """
+    if config is None:
+        config = StftConfig() if sample_rate <= 24_000 else StftConfig(2048, 512, 2048)
     spec = stft(samples, config).astype(np.float64)  # [2, frames, bins]
     bins = spec.shape[-1]
     cut_bin = cutoff_hz * config.fft_length / sample_rate

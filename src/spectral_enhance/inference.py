@@ -316,10 +316,17 @@ class Enhancer:
         enhanced = enhanced[middle]
         return enhanced - window[middle] if self._change else enhanced
 
-    def model_input(self, samples: int, seed: int = 0) -> np.ndarray:
-        """A noise input of ``samples`` samples in the form the model takes, for timing it."""
+    def model_input(self, samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+        """The inputs of one model call on ``samples`` samples of noise, for timing it: the
+        waveform or spectrum, and for a model told the low-pass the copy map of one at a
+        quarter of the band (``model(*inputs)``)."""
         noise = np.random.default_rng(seed).standard_normal((1, samples)).astype(np.float32) * 0.1
-        return noise if self.rule.domain == "waveform" else stft(noise, self.stft)
+        if self.rule.domain == "waveform":
+            return (noise,)
+        spec = stft(noise, self.stft)
+        return (
+            (spec, *copy_map(spec.shape[-1] / 4, spec.shape[-1])) if self.rule.lowpass else (spec,)
+        )
 
     def enhance(
         self,
