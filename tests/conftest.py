@@ -37,3 +37,14 @@ def identity_model(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("identity-model")
     export(tiny_checkpoint(root / "identity.pt", identity=True), root / "onnx")
     return str(root / "onnx")
+
+
+@pytest.fixture(scope="session")
+def band_model(tmp_path_factory) -> str:
+    """A tiny untrained full-band model (it takes the low-pass), exported to ONNX."""
+    from spectral_enhance.export import export
+    from tiny import tiny_band_checkpoint
+
+    root = tmp_path_factory.mktemp("band-model")
+    export(tiny_band_checkpoint(root / "band.pt"), root / "onnx")
+    return str(root / "onnx")

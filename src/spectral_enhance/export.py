@@ -44,9 +44,7 @@ def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: 
     name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
     axes = {0: "batch", time_axis: "time"}
     names = [name, "source", "above"][: len(example)]
-    dynamic = {name: axes, "enhanced": axes} | (
-        {"cutoff": {0: "batch"}} if len(example) > 1 else {}
-    )
+    dynamic = {name: axes, "enhanced": axes}
     torch.onnx.export(
         model,
         tuple(torch.from_numpy(a) for a in example),
