@@ -20,3 +20,15 @@ spectral-enhance train "$data" --out "$runs/hop1024" "${common[@]}" --crop-frame
   --model-option hop_length=1024 > "$runs/hop1024.log" 2>&1 &
 wait
 python "$(dirname "$0")/summarize_runs.py" "$runs/hop512" "$runs/hop1024"
+# 3. the chosen STFT's run continued on both threads (its folder and minutes as arguments)
+chosen=${CHOSEN:-hop512}
+spectral-enhance train "$data" --out "$runs/$chosen" --resume --max-minutes "${RESUME_MINUTES:-40}" \
+  > "$runs/$chosen-resumed.log" 2>&1
+python "$(dirname "$0")/summarize_runs.py" "$runs/$chosen"
+# 4. export (int8 bundled) and the test split, per bitrate, beside the oracles and dsp
+spectral-enhance export "$runs/$chosen/best.pt" --out "$runs/full-band" --name full-band \
+  --training-data "wesnoth-1.16-music + warzone2100-music, 44.1 kHz stereo, 32-128 kbps"
+spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
+  --systems mp3 dsp oracle-high oracle-low "$runs/full-band@int8"
+spectral-enhance plot spectrograms "$data" --model "$runs/full-band" --out "$runs/spectrograms-48k.png" \
+  --clip "${FIGURE_CLIP:?the 48 kbps test clip to draw}"

@@ -3,6 +3,8 @@ export and the `dsp` system it shares the copy rule with."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -122,7 +124,6 @@ def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
 
 def _lowpassed(seconds: float, cutoff_hz: float, channels: int = 2) -> np.ndarray:
     from conftest import music
-
     from spectral_enhance.dsp import brick_wall_split
 
     return brick_wall_split(music(seconds, RATE, channels=channels), RATE, cutoff_hz)[0]
@@ -156,7 +157,7 @@ def test_strength_mixes_the_change_in_monotonically_and_zero_gives_the_input(ban
         y, _ = enhancer.enhance(x, RATE, strength=strength)
         distances.append(float(np.sqrt(np.mean((y - x) ** 2))))
     assert distances[0] == 0.0 and np.array_equal(enhancer.enhance(x, RATE, strength=0)[0], x)
-    assert all(a < b for a, b in zip(distances, distances[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(distances))
     with pytest.raises(ValueError, match="strength must be from 0 to 1"):
         enhancer.enhance(x, RATE, strength=1.5)
 
@@ -164,7 +165,6 @@ def test_strength_mixes_the_change_in_monotonically_and_zero_gives_the_input(ban
 def test_a_lossless_input_comes_back_unchanged(band_model):
     """No low-pass in it, nothing to rebuild: at least 35 dB SNR (here, exactly the input)."""
     from conftest import music
-
     from spectral_enhance.inference import Enhancer
 
     x = music(2.0, RATE, channels=2)

@@ -435,7 +435,10 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
     p.add_argument(
-        "--limit", type=_bounded_int(0), default=0, help="score only the first N clips (0: all)"
+        "--limit",
+        type=_bounded_int(0),
+        default=0,
+        help="score at most N clips, whole windows spread evenly over the split (0: all)",
     )
     p.set_defaults(run_command=_run_evaluate)
 

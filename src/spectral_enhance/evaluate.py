@@ -327,6 +327,19 @@ def _report(
     return "\n".join(lines) + "\n"
 
 
+def spread_sample(rows: list[dict], limit: int) -> list[dict]:
+    """At most ``limit`` rows, taken as whole windows (every bitrate of a reference) evenly
+    spread over the split, so a sample covers its tracks rather than the first of them."""
+    windows: dict[str, list[dict]] = {}
+    for row in rows:
+        windows.setdefault(row.get("reference") or row["clip"], []).append(row)
+    groups = list(windows.values())
+    per_window = max(len(group) for group in groups)
+    count = max(1, min(len(groups), limit // per_window))
+    chosen = np.linspace(0, len(groups) - 1, count).round().astype(int)
+    return [row for i in sorted(set(chosen.tolist())) for row in groups[i]][:limit]
+
+
 def evaluate(
     dataset: str | os.PathLike,
     systems: Sequence[str | System],
@@ -345,7 +358,7 @@ def evaluate(
     if not rows:
         raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")
     if limit:
-        rows = rows[:limit]
+        rows = spread_sample(rows, limit)
     recipe = read_recipe(dataset)
     loaded = [s if isinstance(s, System) else load_system(s) for s in systems]
     bitrates = {row["clip"]: row["low_bitrate"] for row in rows}

@@ -223,6 +223,7 @@ def band_loss(
     cutoff: torch.Tensor,
     top: torch.Tensor,
     band_bins: int = 8,
+    overshoot: float = 1.0,
 ) -> torch.Tensor:
     """The full-band model's loss: how far the rebuilt band's magnitudes are from the
     reference's, judged on magnitude only (its phase comes from the copied band, not learned).
@@ -231,14 +232,20 @@ def band_loss(
     reference's own band ends, so a band-limited reference teaches nothing above it): the mean
     absolute difference of log power per bin (the LSD's fine structure) plus that of log power
     per band of ``band_bins`` bins (the level the model sets). Log powers are floored 100 dB
-    below each clip's loudest bin, so silence does not dominate.
+    below each clip's loudest bin, so silence does not dominate. ``overshoot`` weighs a band
+    louder than the reference's against 1 for a quieter one: an invented band that is too loud
+    is heard as noise, one too quiet only as less brightness.
     """
+
+    def weighted(difference: torch.Tensor) -> torch.Tensor:
+        return torch.where(difference > 0, overshoot * difference, -difference)
+
     power_p = prediction.pow(2).sum(dim=1)  # [batch, frames, bins]
     power_t = target.pow(2).sum(dim=1)
     floor = power_t.amax(dim=(1, 2), keepdim=True) * 1e-10 + 1e-12
     bins = torch.arange(power_t.shape[-1], dtype=cutoff.dtype)
     mask = ((bins >= cutoff[:, None]) & (bins < top[:, None])).to(power_t.dtype)[:, None, :]
-    per_bin = (torch.log(power_p + floor) - torch.log(power_t + floor)).abs()
+    per_bin = weighted(torch.log(power_p + floor) - torch.log(power_t + floor))
     fine = (per_bin * mask).sum() / (mask.sum() * power_t.shape[1]).clamp(min=1)
     usable = power_t.shape[-1] // band_bins * band_bins
 
@@ -246,6 +253,6 @@ def band_loss(
         return x[..., :usable].unflatten(-1, (-1, band_bins)).mean(dim=-1)
 
     band_mask = bands(mask.expand_as(power_t)) >= 1.0  # bands wholly inside the span
-    level = (torch.log(bands(power_p) + floor) - torch.log(bands(power_t) + floor)).abs()
+    level = weighted(torch.log(bands(power_p) + floor) - torch.log(bands(power_t) + floor))
     coarse = (level * band_mask).sum() / band_mask.sum().clamp(min=1)
     return fine + coarse

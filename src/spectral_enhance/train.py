@@ -439,7 +439,7 @@ def train(
                 jitter = np.random.default_rng(key)
                 cutoff, top = _bins(train_clips, mine, stft_config, jitter)
                 copy = copy_tensors(float(cutoff[0]), low.shape[-1])
-                loss = band_loss(net(low, *copy), high, cutoff, top)
+                loss = band_loss(net(low, *copy), high, cutoff, top, overshoot=config.overshoot)
             else:
                 scale = _scale(model)
                 loss = loss_fn(net(low) * scale, high * scale)

@@ -41,6 +41,12 @@ class TrainConfig:
     lr_cycle_steps: int = _setting(500, "steps from the cycle's low end to its high end", 1)
     batch_size: int = _setting(32, "clips per step, over all processes", 1)
     epochs: int = _setting(200, "passes over the training clips", 1)
+    overshoot: float = _setting(
+        1.0,
+        "band loss (the full-band model): weight of a rebuilt band louder than the reference, "
+        "against 1 for a quieter one",
+        0,
+    )
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
     crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
     val_clips: int = _setting(48, "validation clips scored after each epoch", 0)
