@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectral_enhance.dsp import PATCH_MULTIPLE, band_replication, copy_map
+from spectral_enhance.dsp import PATCH_MULTIPLE, band_copy, band_replication, copy_map
 from spectral_enhance.models import BandConfig, BandExtender, build_model
 from spectral_enhance.stft import istft, stft
 
@@ -37,13 +37,17 @@ def _model(seed: int = 0) -> BandExtender:
     return model.eval()
 
 
+def _inputs(spec: torch.Tensor, cutoff_bin: float) -> tuple[torch.Tensor, ...]:
+    source, above = (torch.from_numpy(a) for a in copy_map(cutoff_bin, spec.shape[-1]))
+    return spec, band_copy(spec, source, above), above
+
+
 def _enhance(model: BandExtender, x: np.ndarray, cutoff_hz: float | None) -> np.ndarray:
     spec = torch.from_numpy(stft(x, model.stft))[None]
     if cutoff_hz is None:
         return x
-    source, above = copy_map(cutoff_hz * model.stft.fft_length / RATE, spec.shape[-1])
     with torch.no_grad():
-        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+        out = model(*_inputs(spec, cutoff_hz * model.stft.fft_length / RATE))
     return istft(out[0].numpy(), len(x), model.stft)
 
 
@@ -51,9 +55,8 @@ def test_below_the_cutoff_the_input_passes_unchanged():
     model = _model()
     x = np.random.default_rng(0).standard_normal(RATE).astype(np.float32) * 0.1
     spec = torch.from_numpy(stft(x, model.stft))[None]
-    source, above = copy_map(300.0, spec.shape[-1])
     with torch.no_grad():
-        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+        out = model(*_inputs(spec, 300.0))
     assert torch.equal(out[..., :300], spec[..., :300])
     assert float((out[..., 300:] - spec[..., 300:]).abs().max()) > 0  # and above it, adds
 
@@ -84,9 +87,8 @@ def test_no_cutoff_means_no_change_and_the_stereo_channels_are_treated_alike():
     x = np.random.default_rng(1).standard_normal(RATE).astype(np.float32) * 0.1
     both = np.stack([x, x])  # a centred source: both channels get the same band
     spec = torch.from_numpy(stft(both, model.stft))
-    source, above = copy_map(400.0, spec.shape[-1])
     with torch.no_grad():
-        out = model(spec, torch.from_numpy(source), torch.from_numpy(above))
+        out = model(*_inputs(spec, 400.0))
     assert torch.equal(out[0], out[1])
     assert np.array_equal(_enhance(model, x, None), x)
 

@@ -9,11 +9,13 @@ model's too: the model learns the level that this sets by a fixed rule.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .stft import StftConfig, istft, stft
 
-__all__ = ["PATCH_MULTIPLE", "band_replication", "brick_wall_split", "copy_map"]
+__all__ = ["PATCH_MULTIPLE", "band_copy", "band_replication", "brick_wall_split", "copy_map"]
 
 
 PATCH_MULTIPLE = 4
@@ -35,6 +37,13 @@ def copy_map(cutoff_bin: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
     above = position >= start
     source = np.where(above, start - width + (position - start) % width, position)
     return source.astype(np.int64), above.astype(np.float32)
+
+
+def band_copy(spectrum: Any, source: Any, above: Any) -> Any:
+    """``spectrum``'s band under the low-pass copied above it, zero below: ``spectrum[...,
+    source] * above`` for a numpy array or a torch tensor ``[..., bins]`` and `copy_map`'s
+    pair (as tensors for a tensor)."""
+    return spectrum[..., source] * above
 
 
 def band_replication(
@@ -61,7 +70,6 @@ def band_replication(
     start = int(np.argmax(above)) if above.any() else bins
     if start >= bins:
         return np.asarray(samples, dtype=np.float32)
-    patch = source[start:]
     low_edge = max(1, int(start / 2 ** (1 / 8)))
     power = (spec**2).sum(axis=0)  # [frames, bins]
     edge = power[:, low_edge:start].mean(axis=1, keepdims=True)
@@ -69,7 +77,7 @@ def band_replication(
     octaves = np.log2(np.arange(start, bins) / start)
     slope = 10 ** (slope_db_per_octave * (octaves + 1 / 16) / 20)
     gain = np.sqrt(edge / np.maximum(level, 1e-20)) * slope
-    spec[:, :, start:] = spec[:, :, patch] * gain
+    spec[:, :, start:] = band_copy(spec, source, above)[:, :, start:] * gain
     return istft(spec, len(samples), config)
 
 

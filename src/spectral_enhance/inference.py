@@ -23,7 +23,7 @@ import numpy as np
 from .audio import resample
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
-from .dsp import copy_map
+from .dsp import band_copy, copy_map
 from .stft import StftConfig, istft, stft
 
 __all__ = [
@@ -309,7 +309,8 @@ class Enhancer:
             spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
             if self.rule.lowpass:
                 cutoff = self._lowpass * self.stft.fft_length / self.sample_rate
-                spec = model(spec, *copy_map(cutoff, spec.shape[-1]))
+                source, above = copy_map(cutoff, spec.shape[-1])
+                spec = model(spec, band_copy(spec, source, above), above)
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
@@ -324,9 +325,10 @@ class Enhancer:
         if self.rule.domain == "waveform":
             return (noise,)
         spec = stft(noise, self.stft)
-        return (
-            (spec, *copy_map(spec.shape[-1] / 4, spec.shape[-1])) if self.rule.lowpass else (spec,)
-        )
+        if not self.rule.lowpass:
+            return (spec,)
+        source, above = copy_map(spec.shape[-1] / 4, spec.shape[-1])
+        return spec, band_copy(spec, source, above), above
 
     def enhance(
         self,

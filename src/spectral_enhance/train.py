@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .dsp import copy_map
+from .dsp import band_copy, copy_map
 from .losses import band_loss, parse_loss
 from .metrics import score
 from .models import ARCHITECTURES, build_model
@@ -172,7 +172,7 @@ def validate(
             with torch.no_grad():
                 if told:
                     cutoff, top = _bins(clips, [index], stft_config)
-                    pred = model(spec_low, *copy_tensors(float(cutoff[0]), spec_low.shape[-1]))
+                    pred = model(*copy_inputs(spec_low, float(cutoff[0])))
                     loss = float(band_loss(pred, spec_high, cutoff, top))
                 else:
                     pred = model(spec_low)
@@ -239,10 +239,10 @@ def _is_waveform(model: nn.Module) -> bool:
     return _inner(model).domain == "waveform"
 
 
-def copy_tensors(cutoff_bin: float, bins: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The full-band model's copy map for a low-pass at ``cutoff_bin``, as tensors."""
-    source, above = copy_map(cutoff_bin, bins)
-    return torch.from_numpy(source), torch.from_numpy(above)
+def copy_inputs(spectrum: torch.Tensor, cutoff_bin: float) -> tuple[torch.Tensor, ...]:
+    """The full-band model's inputs for ``spectrum`` with a low-pass at ``cutoff_bin``."""
+    source, above = (torch.from_numpy(a) for a in copy_map(cutoff_bin, spectrum.shape[-1]))
+    return spectrum, band_copy(spectrum, source, above), above
 
 
 def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
@@ -438,8 +438,8 @@ def train(
             if told:
                 jitter = np.random.default_rng(key)
                 cutoff, top = _bins(train_clips, mine, stft_config, jitter)
-                copy = copy_tensors(float(cutoff[0]), low.shape[-1])
-                loss = band_loss(net(low, *copy), high, cutoff, top, overshoot=config.overshoot)
+                pred = net(*copy_inputs(low, float(cutoff[0])))
+                loss = band_loss(pred, high, cutoff, top, overshoot=config.overshoot)
             else:
                 scale = _scale(model)
                 loss = loss_fn(net(low) * scale, high * scale)
