@@ -336,11 +336,11 @@ def train(
         raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
     if not config.loss:
         config = replace(config, loss=default_loss(config.arch))
-    waveform = config.arch != "spectral"
+    model_class = ARCHITECTURES[config.arch][0]
+    waveform, told = model_class.domain == "waveform", model_class.takes_lowpass
     rank, world = _world()
     run_dir = Path(run_dir)
     replaced = check_run_dir(run_dir, resume, overwrite)
-    told = ARCHITECTURES[config.arch][0].takes_lowpass
     recipe = read_recipe(data)
     torch.manual_seed(config.seed)
     train_clips = ClipPairs(data, "train")
