@@ -190,7 +190,13 @@ _KEYS = {
     "takes_lowpass",
 }
 _MISSING = object()
-_KINDS = {bool: "true or false", str: "a string", int: "an integer", float: "a number", dict: "an object"}
+_KINDS = {
+    bool: "true or false",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    dict: "an object",
+}
 
 
 def _outside(name: str) -> bool:

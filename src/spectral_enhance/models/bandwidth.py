@@ -83,7 +83,9 @@ def band_matrix(bins: int, band_bins: int) -> torch.Tensor:
 def spread_matrix(bins: int, band_bins: int) -> torch.Tensor:
     """``[bands, bins]``: linear interpolation from band centres back to every bin."""
     bands = -(-bins // band_bins)
-    centres = torch.tensor([min(b * band_bins + (band_bins - 1) / 2, bins - 1) for b in range(bands)])
+    centres = torch.tensor(
+        [min(b * band_bins + (band_bins - 1) / 2, bins - 1) for b in range(bands)]
+    )
     position = torch.arange(bins, dtype=torch.float32)
     lower = torch.clamp(torch.searchsorted(centres, position, right=True) - 1, 0, bands - 1)
     upper = torch.clamp(lower + 1, max=bands - 1)
