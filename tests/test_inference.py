@@ -125,7 +125,7 @@ def test_identity_model_returns_the_input_exactly(models, length):
     """An untrained residual model is the identity: proves alignment and exact length."""
     x = music(length / 22050 + 0.1, 22050)[:length]
     enhancer = Enhancer.load(models["identity-onnx"], precision="fp32", segment_frames=8)
-    y, rate = enhancer.enhance(x, 22050)
+    y, rate = enhancer.enhance(x, 22050, output_rate=22050)
     assert rate == 22050 and y.shape == x.shape
     np.testing.assert_allclose(y, x, atol=1e-5)
 
@@ -134,11 +134,13 @@ def test_other_rates_keep_duration_and_alignment(models):
     x = music(2.0, 44100, channels=2)
     enhancer = Enhancer.load(models["identity-onnx"], precision="fp32")
     y, rate = enhancer.enhance(x, 44100)
-    assert rate == 22050 and y.shape == (44100, 2)
-    back, rate = enhancer.enhance(x, 44100, output_rate=44100)
-    assert rate == 44100 and back.shape == x.shape
-    # Band-limited to 11 kHz by the round trip through 22,050 Hz, but not shifted.
-    lag = np.argmax(np.correlate(back[2000:6000, 0], x[1900:6100, 0], "valid")) - 100
+    assert rate == 44100 and y.shape == x.shape  # the default: the input's rate, 44.1 kHz
+    # The input's band above the model's 11 kHz is kept: the identity model changes nothing.
+    np.testing.assert_allclose(y, x, atol=1e-4)
+    down, rate = enhancer.enhance(x, 44100, output_rate=22050)
+    assert rate == 22050 and down.shape == (44100, 2)
+    # Band-limited to 11 kHz by the output rate, but not shifted.
+    lag = np.argmax(np.correlate(down[1000:3000, 0], x[1900:6100:2, 0], "valid")) - 50
     assert lag == 0
 
 
@@ -228,7 +230,7 @@ def test_public_api_with_the_bundled_model():
 
     x = music(1.0, 44100, channels=2)
     y, rate = Public.load().enhance(x, 44100)
-    assert rate == 22050 and y.shape == (22050, 2)
+    assert rate == 44100 and y.shape == x.shape
 
 
 def test_inference_path_imports_no_torch():
@@ -258,8 +260,9 @@ def identity(models):
 def test_integer_samples_are_scaled_to_full_scale_one(identity, dtype, offset, full_scale):
     x = music(0.5, 22050, channels=2)
     stored = np.round(x * (full_scale - 1) + offset).astype(dtype)
-    y, _ = identity.enhance(stored, 22050)
-    expected, _ = identity.enhance((stored.astype(np.float64) - offset) / full_scale, 22050)
+    y, _ = identity.enhance(stored, 22050, output_rate=22050)
+    scaled = (stored.astype(np.float64) - offset) / full_scale
+    expected, _ = identity.enhance(scaled, 22050, output_rate=22050)
     assert y.dtype == np.float32 and y.shape == x.shape
     np.testing.assert_allclose(y, expected, atol=1e-6)
     np.testing.assert_allclose(y, x, atol=2e-2 if dtype == np.uint8 else 1e-4)  # identity model
@@ -286,8 +289,8 @@ def test_channels_first_arrays_are_refused_with_the_fix(identity, shape):
 
 
 def test_many_channels_or_short_signals_in_samples_first_order_pass(identity):
-    assert identity.enhance(np.zeros((9, 10), np.float32), 22050)[0].shape == (9, 10)
-    assert identity.enhance(np.zeros((5000, 2), np.float32), 22050)[0].shape == (5000, 2)
+    assert identity.enhance(np.zeros((9, 10), np.float32), 44100)[0].shape == (9, 10)
+    assert identity.enhance(np.zeros((5000, 2), np.float32), 44100)[0].shape == (5000, 2)
     with pytest.raises(ValueError, match=r"\[samples\] or \[samples, channels\]"):
         identity.enhance(np.zeros((10, 2, 2), np.float32), 22050)
 
@@ -315,7 +318,7 @@ def test_rates_are_checked(identity, rate, problem):
 def test_rates_at_the_limits_and_numpy_integers_pass(identity):
     x = np.zeros(1000, np.float32)
     assert identity.enhance(x, np.int64(1000), output_rate=768_000)[1] == 768_000
-    assert len(identity.enhance(x, 1000)[0]) == 22050
+    assert len(identity.enhance(x, 1000)[0]) == 44100  # one second at the default rate
 
 
 def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, monkeypatch):

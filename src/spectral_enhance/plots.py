@@ -216,11 +216,11 @@ def plot_clip(
         for checkpoint in checkpoints:
             enhancer = Enhancer.load(checkpoint, backend="torch")
             loss = enhancer.model.checkpoint["training"]["config"]["loss"]
-            signals[loss] = enhancer.enhance(low, rate)[0]
+            signals[loss] = enhancer.enhance(low, rate, output_rate=rate)[0]
         return spectrograms_figure(signals, rate, path, title=title, columns=4)
     backend = "torch" if str(model).endswith(".pt") else "onnx"
     enhancer = Enhancer.load(model, backend=backend)
-    enhanced = enhancer.enhance(low, rate)[0]
+    enhanced = enhancer.enhance(low, rate, output_rate=rate)[0]
     if kind == "spectra":
         return spectra_figure(high, enhanced, rate, path, labels=(reference, "reconstructed"))
     signals = {f"{row['low_bitrate']} kbps (input)": low, reference: high}
