@@ -8,7 +8,7 @@ a. Model time for one 100,000-sample clip at the model's rate: its padded STFT
    Paper reference: 7.74 ms per clip for N = 1, 20.8 ms for N = 5. Aim: int8 under 3 ms.
 b. End to end: a 3-minute music-like signal encoded to MP3 (44.1 kHz stereo 128 kbps, and the
    paper's 22.05 kHz mono 32 kbps) through ``enhance_file`` with a loaded ``Enhancer`` (the load
-   is timed apart; output at the model's 22,050 Hz, as the CLI writes by default): wall time
+   is timed apart; output at the CLI's default rate, 44.1 kHz, since issue 12): wall time
    median of ``--e2e-repeats`` and times real time. Aim: 300x. Beside it, the wall time of the
    whole ``spectral-enhance enhance`` command on the same file, which adds the process start,
    the imports and the model load (part c times the start-up alone).

@@ -3,15 +3,15 @@ import pytest
 import soundfile as sf
 
 from conftest import music
-from spectral_enhance.audio import read_audio
+from spectral_enhance.audio import read_audio, resample
 from spectral_enhance.audio.mp3 import encode_mp3
 from spectral_enhance.cli import main
 from spectral_enhance.export import export
 from tiny import tiny_waveform_checkpoint
 
 
-def run(args, model):
-    return main(["enhance", *map(str, args), "--model", model, "--precision", "fp32", "-q"])
+def run(args, model, *extra):
+    return main(["enhance", *map(str, args), "--model", model, "--precision", "fp32", "-q", *extra])
 
 
 def test_mp3_output_is_aligned_and_exactly_as_long(tmp_path, identity_model):
@@ -20,8 +20,8 @@ def test_mp3_output_is_aligned_and_exactly_as_long(tmp_path, identity_model):
     assert run([song], identity_model) == 0
     out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
     decoded, _ = read_audio(song)
-    assert rate == 22050 and len(out) == len(decoded)
-    np.testing.assert_allclose(out, decoded[:, 0], atol=2e-4)  # 16-bit output
+    assert rate == 44100 and len(out) == 2 * len(decoded)  # the default output rate
+    np.testing.assert_allclose(out, resample(decoded, 22050, 44100)[:, 0], atol=2e-4)
 
 
 @pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
@@ -32,8 +32,8 @@ def test_waveform_baseline_output_is_aligned_and_exactly_as_long(tmp_path, arch)
     assert run([song], str(tmp_path / "onnx")) == 0
     out, rate = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
     decoded, _ = read_audio(song)
-    assert rate == 22050 and out.shape == decoded.shape
-    np.testing.assert_allclose(out, decoded, atol=2e-4)  # 16-bit output
+    assert rate == 44100 and out.shape == (2 * len(decoded), 2)
+    np.testing.assert_allclose(out, resample(decoded, 22050, 44100), atol=2e-4)
 
 
 def test_folders_stereo_rates_and_output_folder(tmp_path, identity_model):
@@ -44,12 +44,12 @@ def test_folders_stereo_rates_and_output_folder(tmp_path, identity_model):
     out = tmp_path / "made" / "here"
     assert run([tmp_path / "in", "-o", out, "--format", "flac"], identity_model) == 0
     y, rate = sf.read(out / "a.enhanced.flac")
-    assert rate == 22050 and y.shape == (len(x) // 2, 2)
+    assert rate == 44100 and y.shape == x.shape
     assert (
-        run([src / "a.flac", "-o", out, "--sample-rate", "44100", "--overwrite"], identity_model)
+        run([src / "a.flac", "-o", out, "--sample-rate", "22050", "--overwrite"], identity_model)
         == 0
     )
-    assert sf.info(out / "a.enhanced.wav").frames == len(x)
+    assert sf.info(out / "a.enhanced.wav").frames == len(x) // 2
 
 
 def test_existing_output_is_kept_without_overwrite(tmp_path, identity_model, capsys):
@@ -60,7 +60,7 @@ def test_existing_output_is_kept_without_overwrite(tmp_path, identity_model, cap
     assert target.read_bytes() == b"keep me"
     assert "exists" in capsys.readouterr().err
     assert run([tmp_path / "a.wav", "--overwrite"], identity_model) == 0
-    assert sf.info(target).frames == 22050
+    assert sf.info(target).frames == 44100  # one second at the default output rate
 
 
 def test_outputs_of_earlier_runs_are_not_inputs(tmp_path, identity_model):
@@ -139,11 +139,14 @@ def test_bad_model_is_one_line(tmp_path, capsys):
     assert "nope: no such model" in err and len(err.strip().splitlines()) == 1
 
 
-def test_warns_when_the_input_has_more_bandwidth_than_the_model(tmp_path, identity_model, capsys):
+def test_warns_only_when_the_output_rate_loses_the_input_band(tmp_path, identity_model, capsys):
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "wide.wav", 0.1 * rng.standard_normal((44100, 2)), 44100)
     sf.write(tmp_path / "narrow.wav", music(1.0, 22050), 22050)
-    assert run([tmp_path / "wide.wav", tmp_path / "narrow.wav"], identity_model) == 0
+    inputs = [tmp_path / "wide.wav", tmp_path / "narrow.wav"]
+    assert run(inputs, identity_model) == 0  # 44.1 kHz out: a band above the model's is kept
+    assert "warning:" not in capsys.readouterr().err
+    assert run(inputs, identity_model, "--sample-rate", "22050", "--overwrite") == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
     assert len(warnings) == 1 and "wide.wav" in warnings[0] and "11.0 kHz" in warnings[0]
 

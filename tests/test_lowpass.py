@@ -1,5 +1,6 @@
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,3 +73,90 @@ def test_the_meter_measures_a_stream_as_one_signal(hop):
     whole_freqs, whole = average_spectrum(x, 22050, hop=hop)
     np.testing.assert_array_equal(freqs, whole_freqs)
     np.testing.assert_allclose(power, whole, rtol=1e-5)
+
+
+def lame(tmp_path: Path, name: str, x: np.ndarray, kbps: int) -> Path:
+    """``x`` (44.1 kHz) as a CBR MP3 made by Debian's ``lame``, kept at 44.1 kHz."""
+    wav = tmp_path / f"{name}.wav"
+    sf.write(wav, x, RATE, subtype="PCM_16")
+    mp3 = tmp_path / f"{name}.mp3"
+    command = ["lame", "--quiet", "-b", str(kbps), "--resample", "44.1", str(wav), str(mp3)]
+    subprocess.run(command, check=True)
+    return mp3
+
+
+def test_excerpts_come_from_places_spread_over_the_file(tmp_path):
+    """Each excerpt starts near its place (a float WAV whose samples count their own index),
+    after the first decoded frame, and holds the samples that follow it there."""
+    from spectral_enhance.audio import read_excerpts
+
+    length = 300_000
+    ramp = (np.arange(length) / 2**24).astype(np.float32)  # exact in float32
+    sf.write(tmp_path / "ramp.wav", ramp, 8000, subtype="FLOAT")
+    parts, rate = read_excerpts(tmp_path / "ramp.wav", 10, 2000)
+    assert rate == 8000 and len(parts) == 10
+    for place, part in enumerate(parts):
+        index = part[:, 0] * 2**24
+        np.testing.assert_array_equal(np.diff(index), 1.0)  # one stretch of the file
+        assert len(part) == 2000
+        assert 0 < index[0] - (place + 0.5) / 10 * length <= 8192, (place, index[0])
+    # Too short for excerpts to save anything: None, and the file is decoded whole.
+    assert read_excerpts(tmp_path / "ramp.wav", 10, 20_000) is None
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+def test_a_file_is_measured_on_excerpts_through_a_quiet_first_half_minute(tmp_path):
+    """LAME's 64 kbps cutoff, found on excerpts (the file is long enough to be sampled), also
+    when the first 30 s are quiet and reach Nyquist (the loud part sets the level), and with
+    cover art, whose picture stream the seeks must not follow."""
+    from audio_tools import run
+    from spectral_enhance.audio import read_excerpts
+    from spectral_enhance.lowpass import lowpass_of_file
+
+    song = np.tile(music(4.0, RATE, channels=2), (5, 1))  # 20 s
+    plain = lame(tmp_path, "plain", song, 64)
+    noise = np.random.default_rng(2).standard_normal((30 * RATE, 2)).astype(np.float32)
+    late = lame(tmp_path, "late", np.concatenate([0.003 * noise, song]), 64)
+    cover, art = tmp_path / "cover.png", tmp_path / "art.mp3"
+    ffmpeg = ["ffmpeg", "-v", "error"]
+    run(*ffmpeg, "-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", cover)
+    attach = ["-map", "0:a", "-map", "1:v", "-c:a", "copy", "-disposition:v", "attached_pic"]
+    run(*ffmpeg, "-i", late, "-i", cover, *attach, "-c:v", "png", art)
+    for mp3 in (plain, late, art):
+        assert read_excerpts(mp3, 32, 8192) is not None
+        assert 10_500 <= lowpass_of_file(mp3) <= 11_500, mp3.name
+
+
+def test_a_quiet_first_minute_with_another_band_does_not_move_the_cut(tmp_path):
+    """60 s quiet and full band, then 30 s low-passed at 8 kHz: the file's cut is 8 kHz, as
+    the whole signal's spectrum says."""
+    from spectral_enhance.lowpass import lowpass_of_file
+
+    rate = 22050
+    rng = np.random.default_rng(4)
+    quiet = 0.003 * rng.standard_normal((60 * rate, 2)).astype(np.float32)
+    loud = low_passed(0.1 * rng.standard_normal((30 * rate, 2)), 8000, rate)
+    x = np.concatenate([quiet, loud])
+    sf.write(tmp_path / "x.flac", x, rate)
+    whole = find_lowpass(x, rate)
+    assert 8000 <= whole <= 8340 + 100
+    assert abs(lowpass_of_file(tmp_path / "x.flac") - whole) <= 50
+
+
+def test_a_file_whose_excerpts_are_all_silent_or_short_is_decoded_whole(tmp_path):
+    """Sound only between the places excerpts are taken from: the file is decoded whole and the
+    cut found; so is a file too short for excerpts."""
+    from spectral_enhance.audio import read_excerpts
+    from spectral_enhance.lowpass import lowpass_of_file
+
+    rate = 22050
+    x = np.zeros((40 * rate, 1), np.float32)
+    burst = low_passed(0.1 * np.random.default_rng(5).standard_normal((rate // 2, 1)), 5000, rate)
+    start = int(1.22 * rate)  # to 1.72 s: excerpts start near 0.625 s and 1.875 s
+    x[start : start + len(burst)] = burst
+    sf.write(tmp_path / "burst.wav", x, rate)
+    parts, _ = read_excerpts(tmp_path / "burst.wav", 32, 8192)
+    assert not any(np.abs(part).max() for part in parts)
+    assert 5000 <= lowpass_of_file(tmp_path / "burst.wav") <= 5250
+    sf.write(tmp_path / "short.wav", burst, rate)
+    assert 5000 <= lowpass_of_file(tmp_path / "short.wav") <= 5250

@@ -8,6 +8,7 @@ the same file and options.
 from __future__ import annotations
 
 import contextlib
+import io
 import shutil
 import subprocess
 import time
@@ -124,13 +125,12 @@ def test_result_equals_the_cli_output(server, song, model, tmp_path, options, cl
 
 def test_spectrograms_span_zero_to_the_output_nyquist_with_the_lowpass(server, tmp_path):
     import base64
-    import io
 
     url, _ = server
     # LAME's cutoff at 32 kbps: about 5.5 kHz.
     low = lame_mp3(tmp_path / "low.mp3", 3.0, kbps=32, rate=32000)
     with page(url) as client:
-        job = wait(client, upload(client, "low.mp3", low.read_bytes()).json()["id"])
+        job = wait(client, upload(client, "low.mp3", low.read_bytes(), rate="22050").json()["id"])
         figures = client.get(f"/api/jobs/{job['id']}/spectrograms").json()
         listening = client.get(f"/api/jobs/{job['id']}/input")
     lowpass = job["facts"]["lowpass_hz"]
@@ -283,13 +283,29 @@ def test_server_exit_removes_every_session_file(model, song):
     assert not root.exists()
 
 
-def test_a_strength_control_is_offered_only_by_an_engine_that_has_one(model):
-    enhancer = Enhancer.load(model, precision="fp32")
-    for strength in (None, {"min": 0, "max": 1, "step": 0.05, "value": 1}):
-        if strength:
-            enhancer.strength = strength  # what issue 12's engine is to offer
-        with running(create_app(enhancer, LIMITS)) as url:
-            assert httpx.get(f"{url}api/config").json()["strength"] == strength
+def test_the_strength_control_reaches_the_job(server, song, tmp_path):
+    """The page is offered the slider; strength 0 gives back the input itself (at its rate),
+    1 the CLI's output, and a strength outside 0 to 1 is refused."""
+    url, _ = server
+    assert httpx.get(f"{url}api/config").json()["strength"] == {
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+        "value": 1.0,
+    }
+    with page(url) as client:
+        answer = upload(client, "song.mp3", song.read_bytes(), rate="input", strength="0")
+        assert answer.status_code == 201, answer.text
+        job = wait(client, answer.json()["id"])
+        assert job["state"] == "done" and job["facts"]["strength"] == 0.0, job
+        got = client.get(f"/api/jobs/{job['id']}/output")
+        for bad in ("1.5", "-0.1", "strong", "nan"):
+            refused = upload(client, "song.mp3", song.read_bytes(), strength=bad)
+            assert refused.status_code == 400 and "strength" in refused.json()["error"], bad
+    output, rate = sf.read(io.BytesIO(got.content), dtype="float32")
+    decoded, _ = read_audio(song)
+    assert rate == 44100
+    np.testing.assert_array_equal(output, decoded)
 
 
 def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):

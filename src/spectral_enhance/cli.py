@@ -323,8 +323,15 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--sample-rate",
         type=_bounded_int(8000, 384000),
-        help="output sample rate in Hz (default: the model's, 22050 Hz); the enhanced signal is "
-        "resampled to it and keeps the input's duration",
+        help="output sample rate in Hz (default: 44100, or the input's rate above it); the "
+        "output keeps the input's duration, and its band up to half this rate",
+    )
+    p.add_argument(
+        "--strength",
+        type=_bounded(float, 0, 1),
+        default=1.0,
+        help="how much of the model's change is added to the input: 0 writes the input as it "
+        "is (at the output rate), 1 the model's full effect (1)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument(
@@ -334,6 +341,13 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "--threads", type=_bounded_int(0, 256), default=0, help="threads per job (0: all cores)"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on standard output when done: every input's entry (input, "
+        "output, status, reason, seconds, rates, channels, lowpass_hz, rebuilt_hz, warnings) "
+        "and the summary's counts; the usual lines still go to standard error",
+    )
     p.set_defaults(run_command=_run_enhance)
 
 
@@ -360,8 +374,11 @@ def _run_enhance(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         progress=not args.quiet,
         depth=args.bit_depth,
+        strength=args.strength,
     )
     print(report.summary(), file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
     return 1 if report.failed or report.nothing_possible else 0
 
 

@@ -52,7 +52,7 @@ def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer, overwrite: bool = T
     mp3 = out / "excerpt.32kbps.mp3"
     mp3.write_bytes(encode_mp3(reference, rate, recipe.low_bitrate))
     enhanced_path = out / "excerpt.32kbps.enhanced.wav"
-    enhance_file(enhancer, mp3, enhanced_path)
+    enhance_file(enhancer, mp3, enhanced_path, output_rate=rate)  # the reference's rate
     low, _ = read_audio(mp3)
     enhanced, _ = read_audio(enhanced_path)
     write_audio(out / "excerpt.reference-128kbps.wav", reference, rate)

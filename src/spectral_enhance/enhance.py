@@ -2,11 +2,14 @@
 
 Inputs are found (:mod:`spectral_enhance.audio.files`), each output name is decided before any
 work starts (an existing output is kept without ``overwrite``; two inputs that would write the
-same output are refused by name), and then each file is decoded block by block
-(:mod:`spectral_enhance.audio.read`), resampled to the model's rate, enhanced by
-:class:`~spectral_enhance.inference.Enhancer`, resampled to the output rate and written by the
-output writer (:mod:`spectral_enhance.audio.write`) under a temporary name renamed when
-complete. A file that fails is reported and the others go on; nothing is skipped silently.
+same output are refused by name). Each file's low-pass is measured first, on excerpts
+(:func:`~spectral_enhance.lowpass.lowpass_of_file`); then it is decoded block by block
+(:mod:`spectral_enhance.audio.read`) and written by the output writer
+(:mod:`spectral_enhance.audio.write`) under a temporary name renamed when complete. What is
+written is the input resampled to the output rate plus ``strength`` times what
+:class:`~spectral_enhance.inference.Enhancer` changes at the model's rate, resampled to the
+output rate, so the input's band above the model's is kept. A file that fails is reported and
+the others go on; nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -17,23 +20,22 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
 from .atomic import OutputError, terminate_on_hangup
-from .audio import AudioError, AudioInfo, StreamResampler, find_audio, open_audio
+from .audio import AudioError, StreamResampler, find_audio, open_audio
 from .audio.write import FORMATS, audio_writer, output_suffix
-from .inference import Enhancer
-from .lowpass import N_FFT, SpectrumMeter, lowpass_of_spectrum
+from .inference import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
+from .lowpass import lowpass_of_file
+from .report import BatchReport, FileResult
 
 __all__ = [
-    "BatchReport",
-    "FileResult",
     "enhance_file",
     "enhance_files",
     "output_path",
@@ -43,60 +45,6 @@ __all__ = [
 
 T = TypeVar("T")
 SUFFIX = ".enhanced"
-
-
-@dataclass
-class FileResult:
-    """What enhancing one file gave: its input's facts, seconds of audio, warnings, and the
-    low-pass found over the whole input (None: its content reaches its Nyquist frequency)."""
-
-    info: AudioInfo
-    seconds: float
-    warnings: list[str]
-    lowpass_hz: float | None = None
-    model_rate: int = 0
-
-    def band(self) -> str:
-        """What the model had to rebuild, for the file's line: ``cut at 8.3 kHz: ...``."""
-        top = self.model_rate / 2000
-        if self.lowpass_hz is None:
-            return f"full band to {self.info.sample_rate / 2000:.1f} kHz, no low-pass found"
-        cut = self.lowpass_hz / 1000
-        if cut >= top:
-            return f"cut at {cut:.1f} kHz, above the model's {top:.1f} kHz band"
-        return f"cut at {cut:.1f} kHz: the model rebuilds {cut:.1f} to {top:.1f} kHz"
-
-
-@dataclass
-class BatchReport:
-    """Totals of a batch, for the closing summary; every skipped input is named in ``notes``."""
-
-    done: int = 0
-    exist: int = 0
-    refused: int = 0
-    failed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds_of_audio: float = 0.0
-    wall_seconds: float = 0.0
-
-    @property
-    def nothing_possible(self) -> bool:
-        """True when no input given could be enhanced (not even one whose output exists)."""
-        return self.done == 0 and self.exist == 0
-
-    def summary(self) -> str:
-        """One line: files done, kept, refused and failed, warnings, audio and wall seconds."""
-        speed = self.seconds_of_audio / self.wall_seconds if self.wall_seconds else 0.0
-        line = (
-            f"{self.done} enhanced, {self.exist} kept (output exists), {self.refused} skipped, "
-            f"{len(self.failed)} failed, {len(self.warnings)} warning(s); "
-            f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
-            f"({speed:.0f}x real time)"
-        )
-        if self.nothing_possible:
-            line = "nothing enhanced: " + line
-        return line
 
 
 def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
@@ -119,8 +67,8 @@ def plan_outputs(
     """
     report = BatchReport()
     found = find_audio(sources)
-    report.notes += found.notes
-    report.refused += len(found.notes)
+    for folder, note in found.empty:
+        report.skip(folder, None, note)
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
     claimed: dict[Path, Path] = {}
     jobs = []
@@ -128,20 +76,19 @@ def plan_outputs(
         target = output_path(source, out_dir, fmt)
         key = target.resolve()
         if _is_output(source):
-            report.notes.append(f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
-            report.refused += 1
+            report.skip(source, None, f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
         elif key in claimed:
-            report.notes.append(
+            report.skip(
+                source,
+                target,
                 f"{source}: its output {target} is also {claimed[key]}'s; skipped (rename one, "
-                "or enhance them into different folders with -o)"
+                "or enhance them into different folders with -o)",
             )
-            report.refused += 1
         elif key in inputs:
-            report.notes.append(f"{source}: its output {target} is an input; skipped")
-            report.refused += 1
+            report.skip(source, target, f"{source}: its output {target} is an input; skipped")
         elif target.exists() and not overwrite:
-            report.notes.append(f"{target}: exists, kept (use --overwrite to replace it)")
-            report.exist += 1
+            note = f"{target}: exists, kept (use --overwrite to replace it)"
+            report.skip(source, target, note, kept=True)
             claimed[key] = source
         else:
             claimed[key] = source
@@ -199,20 +146,79 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             thread.join()
 
 
-def _band(path: Path, meter: SpectrumMeter, model_rate: int) -> tuple[float | None, str | None]:
-    """The input's low-pass over the whole file, and a warning if its band reaches past the
-    model's (that part is not in the output)."""
-    freqs, power = meter.spectrum()
-    if not np.any(power > 0):
-        return None, None
-    cutoff = lowpass_of_spectrum(freqs, power, meter.rate)
-    top, model_top = cutoff or meter.rate / 2, model_rate / 2
-    if top <= model_top * 1.04:  # the model's band, give or take its own anti-alias roll-off
-        return cutoff, None
-    return cutoff, (
-        f"{path}: has content up to {top / 1000:.1f} kHz, above the model's "
-        f"{model_top / 1000:.1f} kHz band; the output does not carry that band"
+def _lost_band(path: Path, cutoff: float | None, input_rate: int, output_rate: int) -> str | None:
+    """A warning if the input has content above what the output's rate holds (that is lost)."""
+    top, output_top = cutoff or input_rate / 2, output_rate / 2
+    if top <= output_top * 1.04:  # the output's band, give or take the resampler's roll-off
+        return None
+    return (
+        f"{path}: has content up to {top / 1000:.1f} kHz, above the {output_top / 1000:.1f} kHz "
+        f"an output at {output_rate} Hz holds; that band is lost (--sample-rate {input_rate} "
+        "keeps it)"
     )
+
+
+class _Fifo:
+    """``[n, channels]`` samples in arrival order, taken from the front."""
+
+    def __init__(self) -> None:
+        self.parts: deque[np.ndarray] = deque()
+        self.size = 0
+
+    def put(self, samples: np.ndarray) -> None:
+        if len(samples):
+            self.parts.append(samples)
+            self.size += len(samples)
+
+    def take(self, n: int) -> list[np.ndarray]:
+        """The first ``n`` samples (all there are, if fewer), in pieces."""
+        taken = []
+        while n > 0 and self.parts:
+            head = self.parts.popleft()
+            if len(head) > n:
+                head, rest = head[:n], head[n:]
+                self.parts.appendleft(rest)
+            taken.append(head)
+            n -= len(head)
+            self.size -= len(head)
+        return taken
+
+
+class _Mix:
+    """The input at the output rate plus ``strength`` times the model's change at the output
+    rate, added sample for sample. The change comes later than the input (the model returns
+    whole segments), so the input waits here for it: a FIFO of a segment or so. The input's
+    arrays become the mix's own: the change is added into them, sparing a copy of the output."""
+
+    def __init__(self, strength: float) -> None:
+        self.strength = np.float32(strength)
+        self.dry, self.wet = _Fifo(), _Fifo()
+
+    def __call__(
+        self, dry: np.ndarray, wet: np.ndarray | None, last: bool = False
+    ) -> list[np.ndarray]:
+        """Take more of each (``wet`` None: no change at all); return, in pieces, the samples
+        both parts now cover. At ``last``, all of the input: the change, whose two resamplings
+        may round its length differently, is cut or padded with silence to it."""
+        self.dry.put(dry)
+        if wet is None:
+            return self.dry.take(self.dry.size)
+        self.wet.put(wet)
+        n = self.dry.size if last else min(self.dry.size, self.wet.size)
+        out = [piece if piece.flags.writeable else piece.copy() for piece in self.dry.take(n)]
+        added = deque(self.wet.take(n))
+        for piece in out:
+            done = 0
+            while done < len(piece) and added:
+                part = added.popleft()
+                if len(part) > len(piece) - done:
+                    part, rest = part[: len(piece) - done], part[len(piece) - done :]
+                    added.appendleft(rest)
+                piece[done : done + len(part)] += (
+                    part if self.strength == 1 else self.strength * part
+                )
+                done += len(part)
+        return out
 
 
 def enhance_file(
@@ -223,66 +229,98 @@ def enhance_file(
     output_rate: int | None = None,
     progress: Callable[[float, float | None], None] | None = None,
     depth: str | None = None,
+    strength: float = 1.0,
 ) -> FileResult:
-    """Enhance one file into ``target`` (format ``fmt``, bit depth ``depth``).
+    """Enhance one file into ``target`` (format ``fmt``, bit depth ``depth``) at
+    ``output_rate`` (default: `default_output_rate` of the input's).
 
-    ``progress(seconds_done, seconds_expected)`` is called as the file advances; the expected
-    length is the container's estimate (None if it has none). Raises :class:`AudioError` for
-    an unreadable input and :class:`OutputError` for an unwritable output.
+    The output is the input at the output rate plus ``strength`` (0 to 1) times the model's
+    change at the output rate: the input's band above the model's is kept, and 0 writes the
+    input itself (the model is not run). ``progress(seconds_done, seconds_expected)`` is called
+    as the output is written; the expected length is the container's estimate (None if it has
+    none). Raises :class:`AudioError` for an unreadable input and :class:`OutputError` for an
+    unwritable output.
     """
+    started = time.monotonic()
+    strength = checked_strength(strength)
     model_rate = enhancer.sample_rate
     with open_audio(source) as reader:
         info = reader.info
-        out_rate = output_rate or model_rate
+        out_rate = output_rate or default_output_rate(info.sample_rate)
+        # Before the first segment: the full-band model needs the low-pass from the start on.
+        cutoff = lowpass_of_file(source)
+        stream = enhancer.stream(lowpass_hz=cutoff, change=True) if strength else None
+        if stream is not None:
+            next(stream)
         to_model = StreamResampler(info.sample_rate, model_rate, info.channels)
-        to_output = StreamResampler(model_rate, out_rate, info.channels)
+        to_output = StreamResampler(info.sample_rate, out_rate, info.channels)
+        change_to_output = StreamResampler(model_rate, out_rate, info.channels, CHANGE_QUALITY)
+        mix = _Mix(strength)
         expected = info.estimated_samples / info.sample_rate if info.estimated_samples else None
-        done = 0
+        nothing = np.zeros((0, info.channels), np.float32)
 
-        def advanced(samples: int) -> None:
-            nonlocal done
-            done += samples
-            if progress:
-                progress(done / model_rate, expected)
-
-        stream = enhancer.stream(advanced)
-        next(stream)
-
-        # One frame in eight of Welch's: the whole file's band, at 2 % of the work.
-        meter = SpectrumMeter(info.sample_rate, hop=4 * N_FFT)
-
-        def blocks() -> Iterator[tuple[np.ndarray, float]]:
+        def blocks() -> Iterator[tuple[np.ndarray, np.ndarray | None, float]]:
+            # In the read-ahead thread: decoding, and both resamplings of the input; the input
+            # in C order (a decoded block is a strided view), as the mix and the writer want it.
             for block in reader.blocks():
-                meter.add(block)
-                yield to_model(block), float(np.abs(block).max(initial=0.0))
-            yield to_model(np.zeros((0, info.channels), np.float32), last=True), 0.0
+                at_model = to_model(block) if stream else None
+                dry = np.ascontiguousarray(to_output(block))
+                yield dry, at_model, float(np.abs(block).max(initial=0.0))
+            at_model = to_model(nothing, last=True) if stream else None
+            yield to_output(nothing, last=True), at_model, 0.0
 
         with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
-            peak, received = 0.0, 0
+            peak, received, written = 0.0, 0, 0
+
+            def write(pieces: list[np.ndarray]) -> None:
+                nonlocal written
+                for piece in pieces:
+                    sink.write(piece)
+                    written += len(piece)
+                if progress:
+                    progress(written / out_rate, expected)
+
             # Closed here, not when the error's traceback lets go of it: its thread must stop
             # decoding before the reader closes the file under it.
             with contextlib.closing(read_ahead(blocks())) as ahead:
-                for block, block_peak in ahead:
+                for dry, at_model, block_peak in ahead:
                     peak = max(peak, block_peak)
-                    received += len(block)
-                    sink.write(to_output(stream.send(block)))
-            if received < enhancer.stft.fft_length:
-                raise AudioError(
-                    source,
-                    f"too short ({received} samples at {model_rate} Hz; one STFT frame "
-                    f"needs {enhancer.stft.fft_length})",
-                )
-            sink.write(to_output(stream.send(None), last=True))
-        cutoff, band_warning = _band(source, meter, model_rate)
-        warnings = reader.warnings + ([band_warning] if band_warning else [])
+                    change = None
+                    if stream is not None:
+                        received += len(at_model)
+                        change = change_to_output(stream.send(at_model))
+                    write(mix(dry, change))
+            change = None
+            if stream is not None:
+                if received < enhancer.stft.fft_length:
+                    raise AudioError(
+                        source,
+                        f"too short ({received} samples at {model_rate} Hz; one STFT frame "
+                        f"needs {enhancer.stft.fft_length})",
+                    )
+                change = change_to_output(stream.send(None), last=True)
+            write(mix(nothing, change, last=True))
+        warnings = list(reader.warnings)
     if peak == 0.0:
         warnings.append(f"{source}: is silent; the output is silent too")
+    elif lost := _lost_band(source, cutoff, info.sample_rate, out_rate):
+        warnings.append(lost)
     if sink.clipped:
         warnings.append(
             f"{target}: {sink.clipped} samples beyond full scale clipped (peak "
             f"{20 * np.log10(sink.peak):+.1f} dBFS); use --bit-depth float to keep them"
         )
-    return FileResult(info, reader.samples_read / info.sample_rate, warnings, cutoff, model_rate)
+    seconds = reader.samples_read / info.sample_rate
+    return FileResult(
+        info,
+        seconds,
+        warnings,
+        cutoff,
+        model_rate,
+        out_rate,
+        enhancer.rule.lowpass,
+        time.monotonic() - started,
+    )
 
 
 _worker: Enhancer | None = None
@@ -301,10 +339,11 @@ def _init_pool_worker(load_args: dict) -> None:
 
 
 def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
-    source, target, fmt, rate, depth, show_bar = job
+    source, target, fmt, rate, depth, strength, show_bar = job
     try:
         if not show_bar:
-            return source, enhance_file(_worker, source, target, fmt, rate, depth=depth), None
+            result = enhance_file(_worker, source, target, fmt, rate, None, depth, strength)
+            return source, result, None
         from tqdm import tqdm
 
         bar = None
@@ -319,7 +358,7 @@ def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
             bar.update(seconds - bar.n)
 
         try:
-            result = enhance_file(_worker, source, target, fmt, rate, progress, depth)
+            result = enhance_file(_worker, source, target, fmt, rate, progress, depth, strength)
         finally:
             if bar is not None:
                 bar.close()
@@ -341,10 +380,12 @@ def enhance_files(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     depth: str | None = None,
+    strength: float = 1.0,
 ) -> BatchReport:
     """Enhance every input; the model is loaded once per process. Returns the batch totals.
 
     ``log`` receives one line per file and per problem (default: standard error, around the bar).
+    ``output_rate``, ``depth`` and ``strength``: as :func:`enhance_file` takes them.
     """
     import sys
 
@@ -352,12 +393,14 @@ def enhance_files(
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}")
+    strength = checked_strength(strength)
     log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     started = time.monotonic()
     planned, report = plan_outputs(sources, out_dir, fmt, overwrite)
     for note in report.notes:
         log(note)
-    todo = [(s, t, fmt, output_rate, depth, progress and jobs == 1) for s, t in planned]
+    show_bar = progress and jobs == 1
+    todo = [(s, t, fmt, output_rate, depth, strength, show_bar) for s, t in planned]
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
     if jobs > 1 and len(todo) > 1:
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.
@@ -377,12 +420,14 @@ def enhance_files(
             if error or result is None:
                 log(f"error: {error}")
                 report.failed.append(str(error))
+                report.add(source, target, "failed", str(error))
                 continue
             for warning in result.warnings:
                 log(f"warning: {warning}")
             report.warnings += result.warnings
             report.done += 1
             report.seconds_of_audio += result.seconds
+            report.add(source, target, "done", **result.to_dict())
             log(f"{source} -> {target} ({result.band()})")
     finally:
         bar.close()

@@ -6,17 +6,32 @@ power spectrum of the whole signal as a sharp drop of tens of dB after which not
 Averaging power over the whole signal lets the loud passages dominate, so a quiet intro or a
 silent gap does not move the estimate; the level a drop is measured against is a median over a
 kilohertz, which single tones do not move.
+
+A file is measured before it is enhanced (the full-band model needs its low-pass from the first
+segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
+cost 16 to 20 ms for a 3-minute MP3 where its decode takes 0.2 s (``benchmarks/lowpass_speed.py``).
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
-__all__ = ["SpectrumMeter", "average_spectrum", "find_lowpass", "lowpass_of_spectrum"]
+__all__ = [
+    "SpectrumMeter",
+    "average_spectrum",
+    "find_lowpass",
+    "lowpass_of_file",
+    "lowpass_of_spectrum",
+]
 
 N_FFT = 4096  # about 11 Hz per bin at 44.1 kHz
 CHUNK_FRAMES = 256  # frames transformed at once, so memory stays bounded at any length
+EXCERPTS = 32  # places a file is sampled at
+EXCERPT = 2 * N_FFT  # samples decoded at each: three frames of Welch's grid
 
 
 class SpectrumMeter:
@@ -57,6 +72,12 @@ class SpectrumMeter:
         self.carry = x[after:]
         self.skip += max(0, after - len(x))
 
+    def gap(self) -> None:
+        """Say that the next block does not follow the last one (an excerpt from elsewhere in
+        a file), so no frame spans the two: the jump would spread its click over every bin."""
+        self.carry = np.zeros(0, np.float32)
+        self.skip = 0
+
     def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
         """(frequencies in Hz, mean power per bin), each ``[n_fft // 2 + 1]``; a signal shorter
         than one frame is zero-padded to one."""
@@ -80,6 +101,33 @@ def average_spectrum(
 def find_lowpass(samples: np.ndarray, rate: int) -> float | None:
     """The low-pass cutoff of a whole signal in Hz, or None: see :func:`lowpass_of_spectrum`."""
     return lowpass_of_spectrum(*average_spectrum(samples, rate), rate)
+
+
+def lowpass_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS) -> float | None:
+    """The low-pass cutoff of a whole file (a path or its bytes) in Hz, or None, before it is
+    decoded: from ``excerpts`` excerpts of `EXCERPT` samples spread evenly over it
+    (:func:`~spectral_enhance.audio.excerpts.read_excerpts`), each its own stretch of the meter.
+
+    A file that cannot be sampled so (duration unknown, no seeking, too short to save anything),
+    or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
+    Raises :class:`~spectral_enhance.audio.AudioError` only where that decode does.
+    """
+    from .audio import open_audio, read_excerpts
+
+    sampled = read_excerpts(source, excerpts, EXCERPT)
+    if sampled is not None:
+        parts, rate = sampled
+        meter = SpectrumMeter(rate)
+        for part in parts:
+            meter.add(part)
+            meter.gap()
+        if np.any(meter.total > 0):
+            return lowpass_of_spectrum(*meter.spectrum(), rate)
+    with open_audio(source) as reader:
+        meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
+        for block in reader.blocks():
+            meter.add(block)
+    return lowpass_of_spectrum(*meter.spectrum(), meter.rate)
 
 
 def lowpass_of_spectrum(
@@ -113,11 +161,14 @@ def lowpass_of_spectrum(
     gap = max(1, round(transition_hz / step))
     # Highest level anywhere from bin k up to Nyquist.
     above = np.maximum.accumulate(smooth[::-1])[::-1]
-    for k in range(band, len(smooth) - gap):
-        reference = float(np.median(smooth[k - band : k]))
-        if reference - above[k + gap] < drop_db:
-            continue
-        within = np.nonzero(smooth[k : k + gap + 1] >= reference - edge_db)[0]
-        cutoff = float(freqs[k + within[-1]]) if len(within) else float(freqs[k])
-        return None if cutoff >= 0.95 * rate / 2 else cutoff
-    return None
+    starts = np.arange(band, len(smooth) - gap)  # every k the drop may start at, at once
+    if not len(starts):
+        return None
+    references = np.median(sliding_window_view(smooth, band)[starts - band], axis=1)
+    drops = np.nonzero(references - above[starts + gap] >= drop_db)[0]
+    if not len(drops):
+        return None
+    k, reference = int(starts[drops[0]]), float(references[drops[0]])
+    within = np.nonzero(smooth[k : k + gap + 1] >= reference - edge_db)[0]
+    cutoff = float(freqs[k + within[-1]]) if len(within) else float(freqs[k])
+    return None if cutoff >= 0.95 * rate / 2 else cutoff

@@ -1,5 +1,6 @@
-"""Audio in and out: the input module (:mod:`.read`), the MP3 format's gapless facts
-(:mod:`.mp3`), the output writer (:mod:`.write`) and finding files (:mod:`.files`).
+"""Audio in and out: the input module (:mod:`.read`) and excerpts of a file (:mod:`.excerpts`),
+the MP3 format's gapless facts (:mod:`.mp3`), the output writer (:mod:`.write`) and finding files
+(:mod:`.files`).
 
 Names are loaded from their module on first use (PEP 562), so that importing a light module
 of this package (:mod:`.formats`, for the command line's help) loads no numpy.
@@ -19,6 +20,7 @@ _HOMES = {
     "decode": "read",
     "open_audio": "read",
     "read_audio": "read",
+    "read_excerpts": "excerpts",
     "resample": "read",
     "resampled_length": "read",
     "to_mono": "read",

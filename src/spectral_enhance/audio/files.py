@@ -22,10 +22,15 @@ AUDIO_EXTENSIONS = (
 
 @dataclass
 class Found:
-    """Files to try, in order, and one line for each folder that gave none."""
+    """Files to try, in order, and each folder that gave none with its line."""
 
     files: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    empty: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """One line for each folder that gave no file."""
+        return [note for _, note in self.empty]
 
 
 def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
@@ -43,6 +48,7 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
         audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
         if not audio:
             held = f"{len(files)} other file(s)" if files else "nothing"
-            found.notes.append(f"{source}: no audio files in this folder ({held}); skipped")
+            note = f"{source}: no audio files in this folder ({held}); skipped"
+            found.empty.append((source, note))
         found.files += audio
     return found

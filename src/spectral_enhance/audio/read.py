@@ -100,14 +100,15 @@ def resampled_length(length: int, rate_in: int, rate_out: int) -> int:
     return (length * rate_out + rate_in // 2) // rate_in
 
 
-def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Resample along the first axis with soxr (very high quality); a no-op at equal rates.
+def resample(samples: np.ndarray, rate_in: int, rate_out: int, quality: str = "VHQ") -> np.ndarray:
+    """Resample along the first axis with soxr (very high quality unless ``quality`` says
+    otherwise); a no-op at equal rates.
 
     The result has exactly :func:`resampled_length` samples, so durations match to the sample.
     """
     if rate_in == rate_out:
         return samples
-    out = soxr.resample(samples, rate_in, rate_out, quality="VHQ").astype(np.float32)
+    out = soxr.resample(samples, rate_in, rate_out, quality=quality).astype(np.float32)
     return _fit(out, resampled_length(len(samples), rate_in, rate_out))
 
 
@@ -118,18 +119,19 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
 
 
 class StreamResampler:
-    """Streaming soxr resampling of ``[n, channels]`` chunks to exactly the rounded length.
+    """Streaming soxr resampling of ``[n, channels]`` chunks to exactly the rounded length
+    (very high quality unless ``quality`` says otherwise, as :func:`resample`).
 
     The total length is known only at the end (``last=True``), when the output is cut or
     completed to :func:`resampled_length` of everything received.
     """
 
-    def __init__(self, rate_in: int, rate_out: int, channels: int) -> None:
+    def __init__(self, rate_in: int, rate_out: int, channels: int, quality: str = "VHQ") -> None:
         self.rate_in, self.rate_out = rate_in, rate_out
         self.received = self.sent = 0
         self.stream = None
         if rate_in != rate_out:
-            self.stream = soxr.ResampleStream(rate_in, rate_out, channels, "float32", "VHQ")
+            self.stream = soxr.ResampleStream(rate_in, rate_out, channels, "float32", quality)
 
     def __call__(self, chunk: np.ndarray, last: bool = False) -> np.ndarray:
         self.received += len(chunk)

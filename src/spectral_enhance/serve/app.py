@@ -133,13 +133,12 @@ async def new_session(request: Request) -> Response:
 async def config(request: Request) -> Response:
     """What the page may offer: the model, output options and limits, and capabilities."""
     enhancer: Enhancer = request.app.state.jobs.enhancer
-    strength = getattr(enhancer, "strength", None)  # issue 12: only an engine with one has it
     body = {
         "model": enhancer.name,
         "model_rate": enhancer.sample_rate,
         "formats": list(FORMATS),
         "readable": READABLE,
-        "strength": strength if isinstance(strength, dict) else None,
+        "strength": engine.STRENGTH,
         "limits": asdict(request.app.state.limits),
     }
     return JSONResponse(body)
@@ -161,10 +160,13 @@ async def upload(request: Request) -> Response:
         return _error(f"{name}: {_NO_SESSION}", 404)
     fmt = request.query_params.get("format", "wav")
     rate = request.query_params.get("rate", "")
+    strength = _strength(request.query_params.get("strength", ""))
     if fmt not in FORMATS:
         return _error(f"{name}: output format must be one of {', '.join(FORMATS)}", 400)
     if rate not in ("", "input") and not (rate.isdigit() and 8000 <= int(rate) <= 192_000):
         return _error(f"{name}: output rate must be between 8000 and 192000 Hz", 400)
+    if strength is None:
+        return _error(f"{name}: strength must be a number from 0 to 1", 400)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         size = int(declared) / 1024**2
@@ -176,12 +178,26 @@ async def upload(request: Request) -> Response:
         return _error(f"{name}: this page holds at most {limits.max_files} files at once", 429)
     session.arriving += 1  # counted at once: the page sends several files side by side
     try:
-        return await _receive(request, session, name, fmt, rate)
+        return await _receive(request, session, name, fmt, rate, strength)
     finally:
         session.arriving -= 1
 
 
-async def _receive(request: Request, session: Session, name: str, fmt: str, rate: str) -> Response:
+def _strength(text: str) -> float | None:
+    """The ``strength`` a request asks for (none: the slider's default), or None if it is not
+    a number from 0 to 1."""
+    if not text:
+        return engine.STRENGTH["value"]
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if engine.STRENGTH["min"] <= value <= engine.STRENGTH["max"] else None
+
+
+async def _receive(
+    request: Request, session: Session, name: str, fmt: str, rate: str, strength: float
+) -> Response:
     """Stream the body to the session's folder, probe it, check its length, queue it."""
     jobs: Jobs = request.app.state.jobs
     limits: Limits = request.app.state.limits
@@ -219,7 +235,7 @@ async def _receive(request: Request, session: Session, name: str, fmt: str, rate
             422,
         )
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
-    job = Job(job_id, name, source, probe, fmt, output_rate)
+    job = Job(job_id, name, source, probe, fmt, output_rate, strength)
     jobs.submit(session, job)
     return JSONResponse(job.describe(jobs.position(job)), status_code=201)
 

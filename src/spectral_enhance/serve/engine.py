@@ -13,10 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
-from ..enhance import FileResult, enhance_file
+from ..enhance import enhance_file
 from ..inference import Enhancer
+from ..report import FileResult
 
-__all__ = ["AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
+__all__ = ["STRENGTH", "AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
+
+# The page's strength slider: what ``enhance --strength`` takes (0: the input as it is).
+STRENGTH = {"min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0}
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ def enhance(
     fmt: str,
     output_rate: int | None,
     progress: Callable[[int], None],
+    strength: float = 1.0,
 ) -> FileResult:
     """Enhance ``source`` into ``target`` exactly as ``enhance`` does; returns what it found.
 
@@ -62,7 +67,7 @@ def enhance(
         progress(now - done)
         done = now
 
-    return enhance_file(enhancer, source, target, fmt, output_rate, advanced)
+    return enhance_file(enhancer, source, target, fmt, output_rate, advanced, strength=strength)
 
 
 def read(path: Path) -> tuple[np.ndarray, int]:

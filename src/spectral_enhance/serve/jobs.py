@@ -27,8 +27,9 @@ from ..atomic import OutputError, atomic_path
 from ..audio import resampled_length
 from ..audio.files import READABLE
 from ..audio.write import output_suffix
-from ..enhance import SUFFIX, FileResult
+from ..enhance import SUFFIX
 from ..inference import Enhancer
+from ..report import FileResult
 from . import engine
 from .analysis import encode_cells, spectrogram_cells
 
@@ -63,6 +64,7 @@ class Job:
     probe: engine.Probe
     fmt: str = "wav"
     output_rate: int | None = None
+    strength: float = 1.0
     state: str = "queued"  # queued, running, analysing, done, failed
     done_samples: int = 0
     total_samples: int = 1
@@ -254,7 +256,13 @@ class Jobs:
 
         try:
             result = engine.enhance(
-                self.enhancer, job.source, job.output, job.fmt, job.output_rate, advance
+                self.enhancer,
+                job.source,
+                job.output,
+                job.fmt,
+                job.output_rate,
+                advance,
+                job.strength,
             )
             job.warnings = [self._plain(job, line) for line in result.warnings]
             job.done_samples = job.total_samples
@@ -303,6 +311,7 @@ class Jobs:
             "lowpass_hz": lowpass,
             "output_rate": out_rate,
             "output_format": job.fmt,
+            "strength": job.strength,
             "output_bytes": job.output.stat().st_size,
             "model": self.enhancer.name,
             "enhance_seconds": round(enhance_seconds, 3),

@@ -84,11 +84,11 @@ async function configure() {
   const format = $(document, "#format");
   for (const name of config.formats) format.add(new Option(name.toUpperCase(), name));
   const rate = $(document, "#rate");
-  rate.add(new Option(`model's (${number(config.model_rate)} Hz)`, ""));
+  rate.add(new Option("44,100 Hz, or the input's above it", ""));
   rate.add(new Option("same as the input", "input"));
   for (const r of [44100, 48000]) rate.add(new Option(`${number(r)} Hz`, String(r)));
   if (config.strength) {
-    // Only an engine that has a strength offers one (see docs/serve.md).
+    // The share of the model's change added to the input (see docs/serve.md).
     const slider = $(document, "#strength");
     Object.assign(slider, config.strength);
     $(document, "#strength-option").hidden = false;
@@ -143,6 +143,7 @@ async function upload(file, card) {
     format: $(document, "#format").value,
     rate: $(document, "#rate").value,
   });
+  if (state.config.strength) query.set("strength", $(document, "#strength").value);
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
     request.open("POST", `/api/jobs?${query}`);
@@ -272,7 +273,7 @@ async function showResult(card, job) {
     ["input size", bytes(facts.input_bytes)],
     ["low-pass found", lowpass],
     ["output", `${number(facts.output_rate)} Hz ${facts.output_format.toUpperCase()}, ${bytes(facts.output_bytes)}`],
-    ["model", facts.model],
+    ["model", `${facts.model}, strength ${facts.strength}`],
     ["enhanced in", `${facts.enhance_seconds.toFixed(1)} s (${Math.round(facts.seconds / Math.max(facts.enhance_seconds, 1e-3))}x real time)`],
   ];
   $(element, ".facts").replaceChildren(

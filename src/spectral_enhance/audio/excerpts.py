@@ -1,0 +1,78 @@
+"""Excerpts from places spread over a file, decoded after a seek to each: a file measured without
+decoding it whole (:func:`spectral_enhance.lowpass.lowpass_of_file`)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from .read import _to_float
+
+__all__ = ["read_excerpts"]
+
+
+def read_excerpts(
+    source: str | os.PathLike | bytes, count: int, length: int
+) -> tuple[list[np.ndarray], int] | None:
+    """``count`` excerpts of ``length`` samples from places spread evenly over a file (a path
+    or its bytes), decoded after a seek to each, and the file's rate; None where seeking cannot
+    give them (the duration unknown, a seek refused, the file too short for excerpts to save
+    anything over a whole decode), so the caller decodes the file whole.
+
+    Each excerpt is float32 ``[n, channels]`` at the file's rate, ``n`` up to ``length`` (less
+    where the file ends first); the first frame decoded after a seek is dropped, since a decoder
+    starting mid-stream lacks what came before (MP3's bit reservoir, the MDCT's overlap).
+    Excerpts are for measuring, not listening: nothing is trimmed or aligned as in
+    :meth:`~.read.AudioReader.blocks`, and a damaged packet is passed over.
+    """
+    import av
+
+    try:
+        container = av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    with container:
+        streams = container.streams.audio
+        context = streams[0].codec_context if streams else None
+        rate, channels = (context.sample_rate, context.channels) if context else (0, 0)
+        seconds = (container.duration or 0) / av.time_base
+        if not rate or not channels or seconds * rate < 2 * count * length:
+            return None
+        stream, excerpts = streams[0], []
+        try:
+            for place in range(count):
+                at = (place + 0.5) / count * seconds
+                if stream.time_base:  # in the audio stream's own time, not cover art's
+                    container.seek(round(at / stream.time_base), stream=stream)
+                else:
+                    container.seek(round(at * av.time_base))
+                excerpts.append(_excerpt(container, stream, rate, channels, length))
+        except (av.FFmpegError, OSError):
+            return None
+    return excerpts, rate
+
+
+def _excerpt(container, stream, rate: int, channels: int, length: int) -> np.ndarray:
+    """Up to ``length`` samples decoded from where ``container`` was sought to, without the
+    first frame (see :func:`read_excerpts`)."""
+    import av
+
+    parts, got, first = [], 0, True
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.EOFError:
+            break
+        except (av.FFmpegError, ValueError):
+            continue
+        for frame in frames:
+            if not first and frame.sample_rate == rate:
+                parts.append(_to_float(frame, channels))
+                got += frame.samples
+            first = False
+        if got >= length:
+            break
+    data = np.concatenate(parts)[:length] if parts else np.zeros((0, channels), np.float32)
+    return np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)

@@ -1,0 +1,137 @@
+"""What a run of ``enhance`` reports: each file's facts and line, and the batch's totals, summary
+line and JSON (``enhance --json``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .audio import AudioInfo
+
+__all__ = ["BatchReport", "FileResult"]
+
+
+@dataclass
+class FileResult:
+    """What enhancing one file gave: its input's facts, seconds of audio, warnings, the low-pass
+    measured before enhancing (None: its content reaches its Nyquist frequency), the model's
+    and the output's rates, whether the model takes the low-pass, and the wall seconds."""
+
+    info: AudioInfo
+    seconds: float
+    warnings: list[str]
+    lowpass_hz: float | None = None
+    model_rate: int = 0
+    output_rate: int = 0
+    takes_lowpass: bool = False
+    wall_seconds: float = 0.0
+
+    @property
+    def reach_hz(self) -> float:
+        """Where the model's change reaches: its Nyquist frequency, or the output's if lower."""
+        return min(self.model_rate, self.output_rate) / 2
+
+    def rebuilt(self) -> tuple[float, float] | None:
+        """The band rebuilt, in Hz: from the low-pass to where the model reaches; None when
+        there is no low-pass below that."""
+        if self.lowpass_hz is None or self.lowpass_hz >= self.reach_hz:
+            return None
+        return self.lowpass_hz, self.reach_hz
+
+    def band(self) -> str:
+        """What the model had to rebuild, for the file's line: ``cut at 7.6 kHz, ...``."""
+        reach = self.reach_hz / 1000
+        if self.lowpass_hz is None:
+            # A model told there is no low-pass changes nothing; the paper's model still works
+            # on its own band.
+            return "no low-pass found: " + (
+                "kept as it is" if self.takes_lowpass else "nothing to rebuild"
+            )
+        cut = self.lowpass_hz / 1000
+        if self.rebuilt() is None:
+            return (
+                f"cut at {cut:.1f} kHz, above the {reach:.1f} kHz the model reaches: "
+                "nothing to rebuild"
+            )
+        return f"cut at {cut:.1f} kHz, rebuilding {cut:.1f}-{reach:.1f} kHz"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The facts ``enhance --json`` gives for a file it enhanced (rates and band in Hz)."""
+        rebuilt = self.rebuilt()
+        return {
+            "seconds": round(self.seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "input_rate": self.info.sample_rate,
+            "channels": self.info.channels,
+            "output_rate": self.output_rate,
+            "lowpass_hz": None if self.lowpass_hz is None else round(self.lowpass_hz, 1),
+            "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class BatchReport:
+    """Totals of a batch, for the closing summary; every skipped input is named in ``notes``,
+    and every input has an entry in ``files`` (what ``enhance --json`` prints)."""
+
+    done: int = 0
+    exist: int = 0
+    refused: int = 0
+    failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds_of_audio: float = 0.0
+    wall_seconds: float = 0.0
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def nothing_possible(self) -> bool:
+        """True when no input given could be enhanced (not even one whose output exists)."""
+        return self.done == 0 and self.exist == 0
+
+    def add(
+        self, source: Path, target: Path | None, status: str, reason: str = "", **facts: Any
+    ) -> None:
+        """Enter one input: ``done``, ``skipped`` or ``failed`` (``reason``: its line)."""
+        entry = {"input": str(source), "output": None if target is None else str(target)}
+        entry["status"] = status
+        if reason:
+            entry["reason"] = reason
+        self.files.append(entry | facts)
+
+    def skip(self, source: Path, target: Path | None, note: str, kept: bool = False) -> None:
+        """Leave ``source`` out, saying why in ``note`` (``kept``: its output exists)."""
+        self.notes.append(note)
+        self.add(source, target, "skipped", note)
+        if kept:
+            self.exist += 1
+        else:
+            self.refused += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every input's entry and the summary's counts, as ``enhance --json`` prints them."""
+        summary = {
+            "done": self.done,
+            "kept": self.exist,
+            "skipped": self.refused,
+            "failed": len(self.failed),
+            "warnings": len(self.warnings),
+            "seconds_of_audio": round(self.seconds_of_audio, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+        return {"files": self.files, "summary": summary}
+
+    def summary(self) -> str:
+        """One line: files done, kept, refused and failed, warnings, audio and wall seconds."""
+        speed = self.seconds_of_audio / self.wall_seconds if self.wall_seconds else 0.0
+        line = (
+            f"{self.done} enhanced, {self.exist} kept (output exists), {self.refused} skipped, "
+            f"{len(self.failed)} failed, {len(self.warnings)} warning(s); "
+            f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
+            f"({speed:.0f}x real time)"
+        )
+        if self.nothing_possible:
+            line = "nothing enhanced: " + line
+        return line
