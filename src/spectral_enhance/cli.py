@@ -45,8 +45,9 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "demo",
         help="run the main job on a bundled excerpt and show what it does",
-        description="Make a 32 kbps MP3 of a bundled 12 s excerpt by the paper's recipe, enhance "
-        "it, and write the low, enhanced and reference WAVs, figure 3 as a PNG, and the metrics.",
+        description="Make a 48 kbps MP3 of a bundled 12 s 44.1 kHz stereo excerpt as `lame` "
+        "would, enhance it as `enhance` does, and write the input, enhanced and reference WAVs, "
+        "their spectrograms as a PNG, and the metrics.",
     )
     p.add_argument("--out", type=Path, default=Path("spectral-enhance-demo"), help="folder")
     _add_model_options(p)
@@ -54,14 +55,13 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from .demo import format_scores, run_demo
+    from .demo import FILES, format_scores, run_demo
     from .inference import Enhancer
 
     enhancer = Enhancer.load(args.model, args.backend, args.precision)
     scores = run_demo(args.out, enhancer)
     print(format_scores(scores))
-    print(f"wrote {args.out}/: excerpt.32kbps.mp3, excerpt.32kbps.enhanced.wav, ")
-    print("  excerpt.32kbps.wav, excerpt.reference-128kbps.wav, spectrograms.png")
+    print(f"wrote {args.out}/: {', '.join(FILES)}")
     return 0
 
 
