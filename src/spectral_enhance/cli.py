@@ -228,7 +228,7 @@ def _run_train(args: argparse.Namespace) -> int:
         if distributed:
             torch.distributed.destroy_process_group()
     if best:
-        print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items()))
+        print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items() if isinstance(v, float)))
     return 0
 
 

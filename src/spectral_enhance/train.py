@@ -334,12 +334,17 @@ def train(
     config = config or TrainConfig()
     if config.arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
+    run_dir = Path(run_dir)
+    state = None
+    if resume and (run_dir / "last.pt").is_file():  # its settings decide what is trained
+        state = load_checkpoint(run_dir / "last.pt")
+        saved = TrainConfig(**state["training"]["config"])
+        config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
     if not config.loss:
         config = replace(config, loss=default_loss(config.arch))
     model_class = ARCHITECTURES[config.arch][0]
     waveform, told = model_class.domain == "waveform", model_class.takes_lowpass
     rank, world = _world()
-    run_dir = Path(run_dir)
     replaced = check_run_dir(run_dir, resume, overwrite)
     recipe = read_recipe(data)
     torch.manual_seed(config.seed)
@@ -360,11 +365,7 @@ def train(
             f"{data}: {len(train_clips)} training clips cannot be shared over {world} processes"
         )
 
-    state = None
-    if resume:
-        state = load_checkpoint(run_dir / "last.pt")
-        saved = TrainConfig(**state["training"]["config"])
-        config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
+    if state is not None:
         arch_config = state["model_config"]
     elif waveform:
         arch_config = dict(model_config or {})
