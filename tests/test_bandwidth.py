@@ -187,3 +187,22 @@ def test_a_panned_source_keeps_its_place_and_balance(band_model):
     left, right = np.sqrt(np.mean(band**2, axis=0))
     assert left > 0 and abs(20 * np.log10(left / right) - 20 * np.log10(0.7 / 0.3)) < 0.1
     assert np.corrcoef(band[:, 0], band[:, 1])[0, 1] > 0.999
+
+
+def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
+    """The naive floor keeps the copy at its source's level; `dsp` starts it at the level just
+    under the cutoff, so on a spectrum falling with frequency it is closer to the truth."""
+    from conftest import music
+    from spectral_enhance.dsp import brick_wall_split
+
+    x = music(3.0, RATE)
+    low = brick_wall_split(x, RATE, 5500.0)[0]
+    naive = band_replication(low, RATE, 5500.0, -6.0, continue_edge=False)
+    dsp = band_replication(low, RATE, 5500.0)
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    band = (freqs > 5600) & (freqs < 9000)
+
+    def level(y: np.ndarray) -> float:
+        return 10 * np.log10(np.mean(np.abs(np.fft.rfft(y)[band]) ** 2))
+
+    assert abs(level(dsp) - level(x)) < abs(level(naive) - level(x))

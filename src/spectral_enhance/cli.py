@@ -440,7 +440,8 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         description="Score systems on the clips of a dataset split (SNR, PESQ, LSD, LSD above "
         "the codec's cutoff, STOI, Zimtohrli) and write report.md, results.csv and "
         "results.json; a dataset with several bitrates gets a table per bitrate. Systems: "
-        "mp3 (the decoded input as it is), dsp (spectral band replication), oracle-high (the "
+        "mp3 (the decoded input as it is), dsp (spectral band replication), naive (the octave "
+        "below the cutoff copied up, falling 6 dB an octave: a floor), oracle-high (the "
         "input below the cutoff, the reference above), oracle-low (the reference below the "
         "cutoff, nothing above), a bundled model name, an export folder or .onnx file "
         "(NAME@fp32|fp16|int8), or a .pt checkpoint.",

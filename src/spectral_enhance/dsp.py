@@ -52,13 +52,16 @@ def band_replication(
     cutoff_hz: float,
     slope_db_per_octave: float = -12.0,
     config: StftConfig | None = None,
+    continue_edge: bool = True,
 ) -> np.ndarray:
     """Fill the band above ``cutoff_hz`` of ``[samples]`` with shaped copies of the band below.
 
     The band just under the cutoff is copied up patch after patch (`copy_map`) to the top of
     the band; each frame's copy is scaled so its level continues the level of the last 1/8
     octave under the cutoff, falling by ``slope_db_per_octave`` above it. The band below the
-    cutoff is returned unchanged. ``config``: the STFT (default: the paper's up to 24 kHz, the
+    cutoff is returned unchanged. ``continue_edge`` False leaves the copy at its source's level
+    (falling by the slope above the cutoff): the issue's naive floor, with a slope of -6 dB.
+    ``config``: the STFT (default: the paper's up to 24 kHz, the
     full-band model's above).
     """
     if config is None:
@@ -76,7 +79,7 @@ def band_replication(
     level = power[:, source[start] : start].mean(axis=1, keepdims=True)
     octaves = np.log2(np.arange(start, bins) / start)
     slope = 10 ** (slope_db_per_octave * (octaves + 1 / 16) / 20)
-    gain = np.sqrt(edge / np.maximum(level, 1e-20)) * slope
+    gain = np.sqrt(edge / np.maximum(level, 1e-20)) * slope if continue_edge else slope
     spec[:, :, start:] = band_copy(spec, source, above)[:, :, start:] * gain
     return istft(spec, len(samples), config)
 

@@ -109,6 +109,14 @@ def _band_replication(clip: Clip) -> np.ndarray:
     return np.stack(out, axis=1).reshape(clip.low.shape)
 
 
+def _naive_replication(clip: Clip) -> np.ndarray:
+    """Issue 12's floor: the octave under the cutoff copied up, falling 6 dB an octave."""
+    low = clip.low.reshape(len(clip.low), -1)
+    rate, cut = clip.sample_rate, clip.cutoff_hz
+    out = [band_replication(c, rate, cut, -6.0, continue_edge=False) for c in low.T]
+    return np.stack(out, axis=1).reshape(clip.low.shape)
+
+
 def _oracle_high(clip: Clip) -> np.ndarray:
     """The decoded input below the cutoff, the reference above it."""
     below = brick_wall_split(clip.low, clip.sample_rate, clip.cutoff_hz)[0]
@@ -123,6 +131,7 @@ def _oracle_low(clip: Clip) -> np.ndarray:
 UNLEARNED = {
     INPUT: System(INPUT, lambda low: low),
     "dsp": System("dsp", process_clip=_band_replication),
+    "naive": System("naive", process_clip=_naive_replication),
     "oracle-high": System("oracle-high", process_clip=_oracle_high),
     "oracle-low": System("oracle-low", process_clip=_oracle_low),
 }
@@ -141,8 +150,8 @@ def _time_model(enhancer: Enhancer, repeats: int = 20) -> float:
 
 
 def load_system(spec: str) -> System:
-    """``mp3``, ``dsp``, ``oracle-high``, ``oracle-low`` (each clip gives its own cutoff), or a
-    model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
+    """``mp3``, ``dsp``, ``naive``, ``oracle-high``, ``oracle-low`` (each clip gives its own
+    cutoff), or a model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
     if spec in UNLEARNED:
         return UNLEARNED[spec]
     target, _, precision = spec.partition("@")
