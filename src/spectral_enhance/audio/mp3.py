@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import lameenc
 import numpy as np
 
+from .rates import resampled_length
+
 __all__ = [
     "DECODER_DELAY",
     "ENCODER_DELAY",
@@ -251,7 +253,6 @@ def encode_mp3(
     at the output rate and the tag's length is the input's length at that rate, rounded, as
     ``lame`` writes it, so a decode resampled back to ``sample_rate`` lines up to the sample.
     """
-    from .read import resampled_length  # read imports this module: import at call time
 
     samples = np.asarray(samples, dtype=np.float32)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
