@@ -12,7 +12,7 @@ from pathlib import Path
 __all__ = ["CARD_NAME", "DEFAULT_MODEL", "PRETRAINED", "bundled_models", "find_model"]
 
 PRETRAINED = Path(__file__).parent / "pretrained"
-DEFAULT_MODEL = "spectral-n1"
+DEFAULT_MODEL = "full-band"
 CARD_NAME = "card.json"  # the model card in each export folder
 
 

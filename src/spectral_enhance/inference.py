@@ -37,9 +37,10 @@ __all__ = [
 ]
 
 PRECISIONS = ("fp32", "fp16", "int8")
-# STFT frames per segment: 1,024 (about 11.5 s) keeps each core's arrays small enough to stay in
-# the allocator's reused memory; 2,048 was 20 % slower end to end (benchmarks/, part b).
-SEGMENT_FRAMES = 1024
+# Frames x bins per segment: 2^19 (1,024 frames of the paper's 512 bins, about 11.5 s; 512 of
+# the full-band model's 1,025, about 11.9 s) keeps each core's arrays small enough to stay in the
+# allocator's reused memory. Twice that was 20 % slower end to end for both (benchmarks/).
+SEGMENT_CELLS = 1 << 19
 WAVEFORM_SEGMENT = 65_536  # samples per segment for the waveform models (memory grows with it)
 TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbounded
 
@@ -124,7 +125,7 @@ class Enhancer:
         sample_rate: int,
         stft_config: StftConfig,
         rule: BlockRule,
-        segment_frames: int = SEGMENT_FRAMES,
+        segment_frames: int | None = None,
         name: str = "model",
         segment_samples: int | None = None,
         unit_model: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -147,7 +148,7 @@ class Enhancer:
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.
             overlap = -(-stft_config.fft_length // hop) + 1
             self.margin = (rule.context + 2 * overlap) * hop
-            self.segment = segment_frames * hop
+            self.segment = (segment_frames or SEGMENT_CELLS // stft_config.bins) * hop
         else:
             # Whole multiples of the down-sampling grid, so every segment sees the same grid.
             grid = rule.multiple
@@ -162,14 +163,15 @@ class Enhancer:
         backend: str = "onnx",
         precision: str = "int8",
         threads: int = 0,
-        segment_frames: int = SEGMENT_FRAMES,
+        segment_frames: int | None = None,
         segment_samples: int | None = None,
     ) -> Enhancer:
         """Load a bundled model by name, an export folder, an ``.onnx`` file or a checkpoint.
 
         ``backend`` is ``onnx`` (the default; needs no PyTorch; ``precision`` picks the file of
         an export folder) or ``torch`` (a ``.pt`` checkpoint from ``train``; needs ``[train]``).
-        Long signals are cut into segments of ``segment_frames`` STFT frames (spectral models) or
+        Long signals are cut into segments of ``segment_frames`` STFT frames (spectral models;
+        default: `SEGMENT_CELLS` over the bins) or
         ``segment_samples`` samples (waveform models; default `WAVEFORM_SEGMENT`). ``threads``
         is the number of cores to use (0: all): ONNX models run one segment or channel per core
         when there are several, and one on all cores when there is one.
