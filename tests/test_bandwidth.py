@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from spectral_enhance.dsp import PATCH_MULTIPLE, band_copy, band_replication, copy_map
@@ -206,3 +207,22 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
         return 10 * np.log10(np.mean(np.abs(np.fft.rfft(y)[band]) ** 2))
 
     assert abs(level(dsp) - level(x)) < abs(level(naive) - level(x))
+
+
+def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
+    """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
+    learned from (its recipe's lowest, 5.5 kHz, less a margin): nothing is copied up from there,
+    where a band would be loud noise, and the file's line says why."""
+    from spectral_enhance.enhance import enhance_file
+    from spectral_enhance.inference import Enhancer
+
+    enhancer = Enhancer.load(band_model, precision="fp32")
+    assert 4000 < enhancer.lowpass_floor_hz < 5540
+    x = _lowpassed(3.0, 2000.0)
+    y, _ = enhancer.enhance(x, RATE)
+    assert np.array_equal(y, x)
+    sf.write(tmp_path / "dark.wav", x, RATE, subtype="FLOAT")
+    result = enhance_file(enhancer, tmp_path / "dark.wav", tmp_path / "dark.out.wav")
+    assert result.lowpass_hz is not None and result.lowpass_hz < 2100
+    assert result.rebuilt() is None and result.band().endswith("rebuilds from: kept as it is")
+    np.testing.assert_array_equal(sf.read(tmp_path / "dark.out.wav", dtype="float32")[0], x)

@@ -320,6 +320,7 @@ def enhance_file(
         out_rate,
         enhancer.rule.lowpass,
         time.monotonic() - started,
+        enhancer.lowpass_floor_hz,
     )
 
 

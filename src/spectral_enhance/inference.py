@@ -130,12 +130,16 @@ class Enhancer:
         segment_samples: int | None = None,
         unit_model: Callable[[np.ndarray], np.ndarray] | None = None,
         workers: int = 1,
+        lowpass_floor_hz: float = 0.0,
     ) -> None:
         self.model = model
         self.sample_rate = sample_rate
         self.stft = stft_config
         self.rule = rule
         self.name = name
+        # A model told the low-pass rebuilds only from one it learned to: below this, a dark
+        # passage's falling spectrum, not a codec's cut (see `usable_lowpass`).
+        self.lowpass_floor_hz = lowpass_floor_hz
         # Several segments or channels at once: each on one core, with ``unit_model`` (a
         # single-threaded copy of the model). Two such units run nearly twice as fast on two
         # cores as one unit whose FFT and model each split over both (benchmarks/, part b).
@@ -185,7 +189,17 @@ class Enhancer:
             rate = int(checkpoint["recipe"]["sample_rate"])
             rule = block_rule(net.model)
             stft_config = StftConfig(**checkpoint["stft"])
-            return cls(net, rate, stft_config, rule, segment_frames, path.stem, segment_samples)
+            floor = lowpass_floor(checkpoint["recipe"], rule)
+            return cls(
+                net,
+                rate,
+                stft_config,
+                rule,
+                segment_frames,
+                path.stem,
+                segment_samples,
+                lowpass_floor_hz=floor,
+            )
         if backend != "onnx":
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
         if precision not in PRECISIONS:
@@ -205,6 +219,7 @@ class Enhancer:
             segment_samples,
             unit_model=OnnxModel(path, 1) if workers > 1 else None,
             workers=workers,
+            lowpass_floor_hz=lowpass_floor(card.recipe, card.rule),
         )
 
     def process(
@@ -237,7 +252,7 @@ class Enhancer:
         ``change``: return what the model changes (its output minus its input) instead of its
         output, for a caller that adds it to the input at another rate.
         """
-        self._lowpass = lowpass_hz
+        self._lowpass = self.usable_lowpass(lowpass_hz)
         self._change = change
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet returned
@@ -319,6 +334,15 @@ class Enhancer:
         enhanced = enhanced[middle]
         return enhanced - window[middle] if self._change else enhanced
 
+    def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
+        """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
+        told the low-pass learned from the low-passes of its training recipe; one far below the
+        lowest (under `LOWPASS_MARGIN` of it) is a dark signal, not an encoder's cut, and a band
+        copied up from there would be loud noise."""
+        if lowpass_hz is None or lowpass_hz < self.lowpass_floor_hz:
+            return None
+        return lowpass_hz
+
     def model_input(self, samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         """The inputs of one model call on ``samples`` samples of noise, for timing it: the
         waveform or spectrum, and for a model told the low-pass the copy map of one at a
@@ -369,6 +393,7 @@ class Enhancer:
             from .lowpass import find_lowpass
 
             lowpass_hz = find_lowpass(frames, sample_rate) if self.rule.lowpass else None
+        lowpass_hz = self.usable_lowpass(lowpass_hz)
         at_model = resample(frames, sample_rate, self.sample_rate)
         change = self.process(at_model, lowpass_hz=lowpass_hz, change=True)
         out = resample(frames, sample_rate, output_rate)
@@ -379,6 +404,19 @@ class Enhancer:
 
 
 DEFAULT_OUTPUT_RATE = 44_100
+LOWPASS_MARGIN = 0.8
+"""A model told the low-pass rebuilds from down to this share of its recipe's lowest."""
+
+
+def lowpass_floor(recipe: dict, rule: BlockRule) -> float:
+    """The lowest low-pass (Hz) a model with this recipe and rule rebuilds from (0: any)."""
+    if not rule.lowpass:
+        return 0.0
+    from .recipe import DegradationRecipe
+
+    return LOWPASS_MARGIN * DegradationRecipe(**recipe).lowest_cutoff()
+
+
 # soxr's quality for the model's change on its way to the output rate: 20-bit precision, far
 # under any output's noise floor, with the pass band of the input's "VHQ" and less work.
 CHANGE_QUALITY = "HQ"

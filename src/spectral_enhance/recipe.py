@@ -139,6 +139,11 @@ class DegradationRecipe:
         """Every low bitrate the recipe makes, in kbps."""
         return self.bitrates or (self.low_bitrate,)
 
+    def lowest_cutoff(self) -> float:
+        """The lowest low-pass (Hz) among the recipe's bitrates: where a model trained on it
+        learned to rebuild from."""
+        return min(self.cutoff_for(bitrate) for bitrate in self.low_bitrates)
+
     def cutoff_for(self, bitrate: int) -> float:
         """The low-pass (Hz) of the clips made at ``bitrate`` kbps by this recipe."""
         if bitrate == self.low_bitrate:

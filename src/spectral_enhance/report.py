@@ -26,6 +26,7 @@ class FileResult:
     output_rate: int = 0
     takes_lowpass: bool = False
     wall_seconds: float = 0.0
+    lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from
 
     @property
     def reach_hz(self) -> float:
@@ -36,6 +37,8 @@ class FileResult:
         """The band rebuilt, in Hz: from the low-pass to where the model reaches; None when
         there is no low-pass below that."""
         if self.lowpass_hz is None or self.lowpass_hz >= self.reach_hz:
+            return None
+        if self.lowpass_hz < self.lowpass_floor_hz:
             return None
         return self.lowpass_hz, self.reach_hz
 
@@ -49,6 +52,11 @@ class FileResult:
                 "kept as it is" if self.takes_lowpass else "nothing to rebuild"
             )
         cut = self.lowpass_hz / 1000
+        if self.lowpass_hz < self.lowpass_floor_hz:
+            return (
+                f"falls off at {cut:.1f} kHz, below the {self.lowpass_floor_hz / 1000:.1f} kHz "
+                "the model rebuilds from: kept as it is"
+            )
         if self.rebuilt() is None:
             return (
                 f"cut at {cut:.1f} kHz, above the {reach:.1f} kHz the model reaches: "

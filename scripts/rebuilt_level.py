@@ -1,0 +1,73 @@
+"""How loud the rebuilt band is against the reference's, per bitrate (issue 12's "within 3 dB").
+
+For each clip of a split (the same whole windows `evaluate --limit` takes), the level in dB of
+each system's output against the reference's over the band from the clip's low-pass to where
+the reference's own band ends: the mean over clips, and the clips' 10th and 90th percentiles.
+
+Usage: python scripts/rebuilt_level.py DATASET [--split test] [--limit 250] [--model full-band]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dsp import band_replication
+from spectral_enhance.evaluate import spread_sample
+from spectral_enhance.inference import Enhancer
+from spectral_enhance.lowpass import average_spectrum
+
+
+def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:
+    freqs, power = average_spectrum(x, rate)
+    return 10 * np.log10(power[(freqs >= low) & (freqs < high)].sum() + 1e-30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=250)
+    parser.add_argument("--model", default="full-band")
+    args = parser.parse_args()
+    rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
+    recipe = read_recipe(args.dataset)
+    enhancer = Enhancer.load(args.model)
+    levels: dict[tuple[int, str], list[float]] = {}
+    for row in rows:
+        low, high = read_clip(row, "low"), read_clip(row, "high")
+        rate, cut = int(row["sample_rate"]), clip_cutoff_hz(row, recipe)
+        top = float(row.get("reference_band_hz") or rate / 2)
+        per_channel = low.reshape(len(low), -1).T
+        outputs = {
+            "mp3": low,
+            "naive": np.stack(
+                [band_replication(c, rate, cut, -6.0, continue_edge=False) for c in per_channel],
+                axis=1,
+            ).reshape(low.shape),
+            "dsp": np.stack([band_replication(c, rate, cut) for c in per_channel], axis=1).reshape(
+                low.shape
+            ),
+            args.model: enhancer.enhance(low, rate, output_rate=rate)[0],
+        }
+        reference = band_db(high, rate, cut, top)
+        for name, out in outputs.items():
+            key = (int(row["low_bitrate"]), name)
+            levels.setdefault(key, []).append(band_db(out, rate, cut, top) - reference)
+    names = list(outputs)
+    print(f"rebuilt band's level against the reference's, dB ({args.split}, {len(rows)} clips):")
+    print("| kbps | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for bitrate in sorted({b for b, _ in levels}):
+        cells = []
+        for name in names:
+            values = np.array(levels[bitrate, name])
+            p10, p90 = np.percentile(values, [10, 90])
+            cells.append(f"{values.mean():+.1f} ({p10:+.1f} to {p90:+.1f})")
+        print(f"| {bitrate} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
