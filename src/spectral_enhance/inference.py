@@ -348,13 +348,7 @@ class Enhancer:
         waveform or spectrum, and for a model told the low-pass the copy map of one at a
         quarter of the band (``model(*inputs)``)."""
         noise = np.random.default_rng(seed).standard_normal((1, samples)).astype(np.float32) * 0.1
-        if self.rule.domain == "waveform":
-            return (noise,)
-        spec = stft(noise, self.stft)
-        if not self.rule.lowpass:
-            return (spec,)
-        source, above = copy_map(spec.shape[-1] / 4, spec.shape[-1])
-        return spec, band_copy(spec, source, above), above
+        return model_inputs(noise, self.rule, self.stft)
 
     def enhance(
         self,
@@ -401,6 +395,21 @@ class Enhancer:
             delta = resample(change, self.sample_rate, output_rate, CHANGE_QUALITY)[: len(out)]
             out[: len(delta)] += np.float32(strength) * delta  # the two rounds may differ by one
         return (out[:, 0] if mono else out), output_rate
+
+
+def model_inputs(
+    signal: np.ndarray, rule: BlockRule, stft_config: StftConfig | None
+) -> tuple[np.ndarray, ...]:
+    """The inputs of one model call on ``[batch, samples]``: the waveform or its spectrum, and
+    for a model told the low-pass its copied band and where that is, for a low-pass at a quarter
+    of the band (to time a model, or check one)."""
+    if rule.domain == "waveform":
+        return (signal,)
+    spec = stft(signal, stft_config)
+    if not rule.lowpass:
+        return (spec,)
+    source, above = copy_map(spec.shape[-1] / 4, spec.shape[-1])
+    return spec, band_copy(spec, source, above), above
 
 
 DEFAULT_OUTPUT_RATE = 44_100
