@@ -17,8 +17,8 @@ c. Start-up: median wall time of ``spectral-enhance --help`` and of
    bytecode cache in a temporary folder (``PYTHONPYCACHEPREFIX``; an installed package has one).
    Aim: under 1 s.
 d. ``--memory``, a separate mode: peak RSS, wall time and times real time of
-   ``spectral-enhance enhance FILE -o OUT -q`` on a one-hour 44.1 kHz stereo FLAC low-passed at 11 kHz, under
-   ``/usr/bin/time -v`` (else ``getrusage`` of the child). Aim: under 500 MB.
+   ``spectral-enhance enhance FILE -o OUT -q`` on a one-hour 44.1 kHz stereo FLAC low-passed
+   at 11 kHz, under ``/usr/bin/time -v`` (else ``getrusage`` of the child). Aim: under 500 MB.
 
 All audio is made in code (``harness.music_like``) inside a temporary folder.
 
