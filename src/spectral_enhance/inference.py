@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,15 @@ class TorchModel:
             return self.model(x, *(self.torch.from_numpy(a) for a in more)).numpy()
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one stream asks of every segment: the input's low-pass (for a model told it; None:
+    nothing to rebuild) and whether to return the model's change rather than its output."""
+
+    lowpass_hz: float | None
+    change: bool
+
+
 class Enhancer:
     """Enhance signals with one loaded model; load it once and reuse it for many files.
 
@@ -144,8 +154,6 @@ class Enhancer:
         # single-threaded copy of the model). Two such units run nearly twice as fast on two
         # cores as one unit whose FFT and model each split over both (benchmarks/, part b).
         self.unit_model = unit_model
-        self._lowpass: float | None = None  # the input's, as `stream` was told
-        self._change = False
         self.pool = ThreadPoolExecutor(workers) if unit_model and workers > 1 else None
         if rule.domain == "spectrum":
             hop = stft_config.hop_length
@@ -252,8 +260,7 @@ class Enhancer:
         ``change``: return what the model changes (its output minus its input) instead of its
         output, for a caller that adds it to the input at another rate.
         """
-        self._lowpass = self.usable_lowpass(lowpass_hz)
-        self._change = change
+        job = _Job(self.usable_lowpass(lowpass_hz), change)
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet returned
         out = np.zeros((0, 0), dtype=np.float32)
@@ -271,7 +278,8 @@ class Enhancer:
                 windows.append(buffer[: 2 * self.margin + self.segment])
                 buffer = buffer[self.segment :]
                 pending -= self.segment
-            out = self._segments(windows, [self.segment] * len(windows), chunk.shape[1], progress)
+            takes = [self.segment] * len(windows)
+            out = self._segments(windows, takes, chunk.shape[1], progress, job)
         windows, takes = [], []
         while buffer is not None and pending > 0:
             window = np.zeros((2 * self.margin + self.segment, buffer.shape[1]), np.float32)
@@ -281,7 +289,7 @@ class Enhancer:
             buffer = buffer[self.segment :]
             pending -= takes[-1]
         channels = 1 if buffer is None else buffer.shape[1]
-        yield self._segments(windows, takes, channels, progress)
+        yield self._segments(windows, takes, channels, progress, job)
 
     def _segments(
         self,
@@ -289,6 +297,7 @@ class Enhancer:
         takes: list[int],
         channels: int,
         progress: Callable[[int], None] | None,
+        job: _Job,
     ) -> np.ndarray:
         """Enhance padded segments; return the first ``take`` samples of each middle, joined.
 
@@ -297,10 +306,11 @@ class Enhancer:
         if not windows:
             return np.zeros((0, channels), np.float32)
         if self.pool is None or len(windows) * channels < 2:
-            outs = [self._segment(window, self.model) for window in windows]
+            outs = [self._segment(window, job, self.model) for window in windows]
         else:
             units = [window[:, c : c + 1] for window in windows for c in range(channels)]
-            done = list(self.pool.map(lambda unit: self._segment(unit, self.unit_model, 1), units))
+            unit_model = self.unit_model
+            done = list(self.pool.map(lambda unit: self._segment(unit, job, unit_model, 1), units))
             outs = [
                 np.concatenate(done[w * channels : (w + 1) * channels], axis=1)
                 for w in range(len(windows))
@@ -313,26 +323,27 @@ class Enhancer:
     def _segment(
         self,
         window: np.ndarray,
-        model: Callable[[np.ndarray], np.ndarray],
+        job: _Job,
+        model: Callable[..., np.ndarray],
         fft_workers: int = -1,
     ) -> np.ndarray:
         """Enhance one padded segment ``[2 * margin + segment, channels]``; return its middle."""
         middle = slice(self.margin, self.margin + self.segment)
-        if self.rule.lowpass and self._lowpass is None:  # nothing to rebuild
-            return np.zeros_like(window[middle]) if self._change else window[middle]
+        if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
+            return np.zeros_like(window[middle]) if job.change else window[middle]
         if self.rule.domain == "waveform":
             enhanced = model(np.ascontiguousarray(window.T)).T
         else:
             spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
             if self.rule.lowpass:
-                cutoff = self._lowpass * self.stft.fft_length / self.sample_rate
+                cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 source, above = copy_map(cutoff, spec.shape[-1])
                 spec = model(spec, band_copy(spec, source, above), above)
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
         enhanced = enhanced[middle]
-        return enhanced - window[middle] if self._change else enhanced
+        return enhanced - window[middle] if job.change else enhanced
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
