@@ -70,8 +70,8 @@ def band_replication(
     octave under the cutoff, falling by ``slope_db_per_octave`` above it. The band below the
     cutoff is returned unchanged. ``continue_edge`` False leaves the copy at its source's level
     (falling by the slope above the cutoff): the issue's naive floor, with a slope of -6 dB.
-    ``config``: the STFT (default: the paper's up to 24 kHz, the
-    full-band model's above).
+    ``config``: the STFT (default: the paper's up to 24 kHz; above, 2,048 points with hop 512,
+    the resolution the issue names, not the full-band model's hop of 1,024).
     """
     if config is None:
         config = StftConfig() if sample_rate <= 24_000 else StftConfig(2048, 512, 2048)

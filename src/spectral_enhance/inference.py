@@ -398,11 +398,10 @@ class Enhancer:
             from .lowpass import find_lowpass
 
             lowpass_hz = find_lowpass(frames, sample_rate) if self.rule.lowpass else None
-        lowpass_hz = self.usable_lowpass(lowpass_hz)
-        at_model = resample(frames, sample_rate, self.sample_rate)
-        change = self.process(at_model, lowpass_hz=lowpass_hz, change=True)
         out = resample(frames, sample_rate, output_rate)
-        if strength:
+        if strength:  # at 0 the model is not run, as in `enhance`
+            at_model = resample(frames, sample_rate, self.sample_rate)
+            change = self.process(at_model, lowpass_hz=lowpass_hz, change=True)
             delta = resample(change, self.sample_rate, output_rate, CHANGE_QUALITY)[: len(out)]
             out[: len(delta)] += np.float32(strength) * delta  # the two rounds may differ by one
         return (out[:, 0] if mono else out), output_rate

@@ -123,6 +123,12 @@ def stft_tensor(waves: torch.Tensor, stft_config: StftConfig) -> torch.Tensor:
     return torch.from_numpy(stft(waves.numpy(), stft_config, pad=False))
 
 
+def by_bitrate(metrics: dict[str, Any]) -> dict[int, float]:
+    """Mean Zimtohrli of each input bitrate in a validation result with ``per_clip`` scores."""
+    scores, rates = np.array(metrics["per_clip"]), np.array(metrics["bitrates"])
+    return {int(b): float(scores[rates == b].mean()) for b in sorted(set(rates.tolist()))}
+
+
 MAX_CLIP_DROP = 0.1
 """Zimtohrli MOS a validation clip may lose against its input for a checkpoint to be chosen."""
 
@@ -137,8 +143,8 @@ def selection_score(metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[
     """
     if "per_clip" in metrics and "per_clip" in baseline:
         mine, theirs = np.array(metrics["per_clip"]), np.array(baseline["per_clip"])
-        rates = np.array(metrics["bitrates"])
-        worse = any(mine[rates == b].mean() < theirs[rates == b].mean() for b in set(rates))
+        means, bars = by_bitrate(metrics), by_bitrate(baseline)
+        worse = any(means[b] < bars[b] for b in means)
         safe = not worse and float((mine - theirs).min()) >= -MAX_CLIP_DROP
         return int(safe), float(mine.mean() - theirs.mean())
     better = (
@@ -528,8 +534,7 @@ def _row(label: str, step: int, loss: float, lr: float, metrics: dict) -> dict:
     row |= {name: metrics[name] for name in METRICS}
     if "per_clip" in metrics:  # Zimtohrli, overall and per bitrate
         row["zimtohrli"] = metrics["zimtohrli"]
-        scores, rates = np.array(metrics["per_clip"]), np.array(metrics["bitrates"])
-        row |= {f"zimtohrli_{b}k": float(scores[rates == b].mean()) for b in sorted(set(rates))}
+        row |= {f"zimtohrli_{b}k": mean for b, mean in by_bitrate(metrics).items()}
     row["time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
 
