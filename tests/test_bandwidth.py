@@ -106,6 +106,8 @@ def test_the_model_says_how_it_runs_like_every_model():
     assert band.stft.hop_length == 1024 and band.stft.bins == 1025
     with pytest.raises(ValueError, match="must divide"):
         BandConfig(hop_length=700)
+    with pytest.raises(ValueError, match="odd and positive"):
+        BandConfig(kernel_size=4)
 
 
 def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():

@@ -141,6 +141,28 @@ def test_oracles_take_each_side_of_the_cutoff_from_the_right_signal():
     assert spectrum[freqs > 7000].max() < 1e-3 < spectrum[freqs < 7000].min()
 
 
+def test_the_envelope_oracle_gives_the_copied_band_the_references_level_per_band():
+    from conftest import music
+    from spectral_enhance.stft import StftConfig, stft
+
+    high = music(3.0, 44100, channels=2) * np.float32([1.0, 0.3])
+    low = brick_wall_split(high, 44100, 7000.0)[0]
+    out = UNLEARNED["oracle-envelope"].estimate(Clip(low, high, 44100, 7000.0))
+    assert out.shape == high.shape
+    config = StftConfig(2048, 1024, 2048)
+    for channel in range(2):
+        power = [(stft(x[:, channel], config) ** 2).sum(axis=0) for x in (out, high, low)]
+        bands = [p[2:-2, 336:1016].reshape(-1, 85, 8).sum(axis=-1) for p in power]
+        # the reference's level, up to the spill of overlapping frames: per frame, and per band
+        frames = 10 * np.log10(bands[0].sum(axis=1) / bands[1].sum(axis=1))
+        assert np.max(np.abs(frames)) < 1.0, channel
+        assert np.median(np.abs(10 * np.log10(bands[0] / bands[1]))) < 3.0, channel
+        assert bands[2].sum() < 1e-6 * bands[1].sum()  # where the input had nothing
+    added = np.abs(np.fft.rfft(out - low, axis=0)) ** 2  # what it adds is above the cutoff
+    freqs = np.fft.rfftfreq(len(out), 1 / 44100)
+    assert added[freqs < 6500].sum() < 1e-4 * added.sum()
+
+
 def test_worst_clip_is_the_largest_harm_for_each_metric_direction():
     before = [{"clip": c, "snr": v, "lsd": 1.0} for c, v in [("a", 10.0), ("b", 12.0), ("c", 8.0)]]
     after = [

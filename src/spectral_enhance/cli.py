@@ -443,8 +443,9 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         "mp3 (the decoded input as it is), dsp (spectral band replication), naive (the octave "
         "below the cutoff copied up, falling 6 dB an octave: a floor), oracle-high (the "
         "input below the cutoff, the reference above), oracle-low (the reference below the "
-        "cutoff, nothing above), a bundled model name, an export folder or .onnx file "
-        "(NAME@fp32|fp16|int8), or a .pt checkpoint.",
+        "cutoff, nothing above), oracle-envelope (the input's band copied up as the full-band "
+        "model copies it, at the reference's level per band and frame), a bundled model name, "
+        "an export folder or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
     )
     p.add_argument("dataset", type=Path, help="dataset folder made by `dataset`")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="(test)")

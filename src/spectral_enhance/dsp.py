@@ -15,7 +15,14 @@ import numpy as np
 
 from .stft import StftConfig, istft, stft
 
-__all__ = ["PATCH_MULTIPLE", "band_copy", "band_replication", "brick_wall_split", "copy_map"]
+__all__ = [
+    "PATCH_MULTIPLE",
+    "band_copy",
+    "band_replication",
+    "brick_wall_split",
+    "copy_map",
+    "envelope_oracle",
+]
 
 
 PATCH_MULTIPLE = 4
@@ -90,6 +97,42 @@ def band_replication(
     slope = 10 ** (slope_db_per_octave * (octaves + 1 / 16) / 20)
     gain = np.sqrt(edge / np.maximum(level, 1e-20)) * slope if continue_edge else slope
     spec[:, :, start:] = band_copy(spec, source, above)[:, :, start:] * gain
+    return istft(spec, len(samples), config)
+
+
+def envelope_oracle(
+    samples: np.ndarray,
+    reference: np.ndarray,
+    sample_rate: int,
+    cutoff_hz: float,
+    band_bins: int = 8,
+    config: StftConfig | None = None,
+) -> np.ndarray:
+    """``samples`` with the band above ``cutoff_hz`` replaced by its copy (`copy_map`) scaled,
+    per band of ``band_bins`` bins and per frame, to ``reference``'s own power there.
+
+    The best the full-band model's design can do: a perfect gain on the copied band, with the
+    copy's fine structure. ``config``: the full-band model's STFT (2,048 points, hop 1,024).
+    """
+    config = config or StftConfig(2048, 1024, 2048)
+    spec = stft(samples, config).astype(np.float64)  # [2, frames, bins]
+    bins = spec.shape[-1]
+    source, above = copy_map(cutoff_hz * config.fft_length / sample_rate, bins)
+    start = int(np.argmax(above)) if above.any() else bins
+    if start >= bins:
+        return np.asarray(samples, dtype=np.float32)
+    target = stft(reference, config).astype(np.float64)
+    copy = band_copy(spec, source, above)
+
+    def band_power(x: np.ndarray) -> np.ndarray:
+        power = (x[:, :, start:] ** 2).sum(axis=0)  # [frames, bins above]
+        edges = np.arange(0, power.shape[1], band_bins)
+        return np.add.reduceat(power, edges, axis=1), edges
+
+    (wanted, edges), (have, _) = band_power(target), band_power(copy)
+    gain = np.sqrt(wanted / np.maximum(have, 1e-20)) * (have > 1e-20)
+    widths = np.diff(np.append(edges, bins - start))
+    spec[:, :, start:] = copy[:, :, start:] * np.repeat(gain, widths, axis=1)
     return istft(spec, len(samples), config)
 
 

@@ -10,12 +10,15 @@ Every system enhances the decoded low-bitrate clips of one split of a dataset ma
 Two oracles (issue 12) say how far any model could go, split at the clip's cutoff by an FFT brick
 wall (:func:`spectral_enhance.dsp.brick_wall_split`): ``oracle-high`` is the decoded input below
 the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference below
-the cutoff and nothing above (perfect codec repair, no high band). A dataset with several low
-bitrates (issue 12) gets a table per bitrate: every system against the input (``mp3``, scored
-whether asked for or not), mean and 95 % CI, and the worst clip's change (system minus input);
-and one for lossless input, each reference given as the input (LSD above the cutoff there: above
-the highest bitrate's), which says whether a system harms what the codec left intact.
-A stereo clip is scored channel by channel and the scores averaged.
+the cutoff and nothing above (perfect codec repair, no high band). A third, ``oracle-envelope``,
+is the best the full-band model's design can do: its copied band at the reference's own level
+per band and frame (:func:`spectral_enhance.dsp.envelope_oracle`).
+
+A dataset with several low bitrates (issue 12) gets a table per bitrate: every system against
+the input (``mp3``, scored whether asked for or not), mean and 95 % CI, and the worst clip's
+change (system minus input); and one for lossless input, each reference given as the input (LSD
+above the cutoff there: above the highest bitrate's), which says whether a system harms what the
+codec left intact. A stereo clip is scored channel by channel and the scores averaged.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from tqdm import tqdm
 from .atomic import atomic_write_text
 from .card import ModelCard
 from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .dsp import band_replication, brick_wall_split
+from .dsp import band_replication, brick_wall_split, envelope_oracle
 from .inference import Enhancer, find_model
 from .metrics import score
 
@@ -123,6 +126,15 @@ def _oracle_high(clip: Clip) -> np.ndarray:
     return below + brick_wall_split(clip.high, clip.sample_rate, clip.cutoff_hz)[1]
 
 
+def _oracle_envelope(clip: Clip) -> np.ndarray:
+    """The input's copied band at the reference's level per 8-bin band and frame."""
+    low = clip.low.reshape(len(clip.low), -1)
+    high = clip.high.reshape(low.shape)
+    rate, cut = clip.sample_rate, clip.cutoff_hz
+    out = [envelope_oracle(a, b, rate, cut) for a, b in zip(low.T, high.T, strict=True)]
+    return np.stack(out, axis=1).reshape(clip.low.shape)
+
+
 def _oracle_low(clip: Clip) -> np.ndarray:
     """The reference below the cutoff, nothing above it."""
     return brick_wall_split(clip.high, clip.sample_rate, clip.cutoff_hz)[0]
@@ -134,6 +146,7 @@ UNLEARNED = {
     "naive": System("naive", process_clip=_naive_replication),
     "oracle-high": System("oracle-high", process_clip=_oracle_high),
     "oracle-low": System("oracle-low", process_clip=_oracle_low),
+    "oracle-envelope": System("oracle-envelope", process_clip=_oracle_envelope),
 }
 
 
@@ -150,8 +163,9 @@ def _time_model(enhancer: Enhancer, repeats: int = 20) -> float:
 
 
 def load_system(spec: str) -> System:
-    """``mp3``, ``dsp``, ``naive``, ``oracle-high``, ``oracle-low`` (each clip gives its own
-    cutoff), or a model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
+    """``mp3``, ``dsp``, ``naive``, ``oracle-high``, ``oracle-low``, ``oracle-envelope`` (each
+    clip gives its own cutoff), or a model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses
+    PyTorch)."""
     if spec in UNLEARNED:
         return UNLEARNED[spec]
     target, _, precision = spec.partition("@")

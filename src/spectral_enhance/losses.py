@@ -224,6 +224,7 @@ def band_loss(
     top: torch.Tensor,
     band_bins: int = 8,
     overshoot: float = 1.0,
+    fine: float = 1.0,
 ) -> torch.Tensor:
     """The full-band model's loss: how far the rebuilt band's magnitudes are from the
     reference's, judged on magnitude only (its phase comes from the copied band, not learned).
@@ -234,7 +235,8 @@ def band_loss(
     per band of ``band_bins`` bins (the level the model sets). Log powers are floored 100 dB
     below each clip's loudest bin, so silence does not dominate. ``overshoot`` weighs a band
     louder than the reference's against 1 for a quieter one: an invented band that is too loud
-    is heard as noise, one too quiet only as less brightness.
+    is heard as noise, one too quiet only as less brightness. ``fine`` weighs the per-bin term
+    against 1 for the per-band one.
     """
 
     def weighted(difference: torch.Tensor) -> torch.Tensor:
@@ -246,7 +248,7 @@ def band_loss(
     bins = torch.arange(power_t.shape[-1], dtype=cutoff.dtype)
     mask = ((bins >= cutoff[:, None]) & (bins < top[:, None])).to(power_t.dtype)[:, None, :]
     per_bin = weighted(torch.log(power_p + floor) - torch.log(power_t + floor))
-    fine = (per_bin * mask).sum() / (mask.sum() * power_t.shape[1]).clamp(min=1)
+    per_bin_mean = (per_bin * mask).sum() / (mask.sum() * power_t.shape[1]).clamp(min=1)
     usable = power_t.shape[-1] // band_bins * band_bins
 
     def bands(x: torch.Tensor) -> torch.Tensor:
@@ -255,4 +257,4 @@ def band_loss(
     band_mask = bands(mask.expand_as(power_t)) >= 1.0  # bands wholly inside the span
     level = weighted(torch.log(bands(power_p) + floor) - torch.log(bands(power_t) + floor))
     coarse = (level * band_mask).sum() / band_mask.sum().clamp(min=1)
-    return fine + coarse
+    return fine * per_bin_mean + coarse

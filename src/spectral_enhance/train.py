@@ -446,7 +446,9 @@ def train(
                 jitter = np.random.default_rng(key)
                 cutoff, top = _bins(train_clips, mine, stft_config, jitter)
                 pred = net(*copy_inputs(low, float(cutoff[0])))
-                loss = band_loss(pred, high, cutoff, top, overshoot=config.overshoot)
+                loss = band_loss(
+                    pred, high, cutoff, top, overshoot=config.overshoot, fine=config.fine_weight
+                )
             else:
                 scale = _scale(model)
                 loss = loss_fn(net(low) * scale, high * scale)

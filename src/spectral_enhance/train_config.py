@@ -47,6 +47,12 @@ class TrainConfig:
         "against 1 for a quieter one",
         0,
     )
+    fine_weight: float = _setting(
+        1.0,
+        "band loss (the full-band model): weight of the per-bin term against 1 for the "
+        "per-band level",
+        0,
+    )
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
     crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
     val_clips: int = _setting(48, "validation clips scored after each epoch", 0)

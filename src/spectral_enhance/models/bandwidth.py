@@ -69,6 +69,8 @@ class BandConfig(ModelConfig):
     def __post_init__(self) -> None:
         if self.band_bins < 1 or self.latent < 1 or self.n_blocks < 1:
             raise ValueError(f"band_bins, latent and n_blocks must be positive: {self}")
+        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
         if self.fft_length < 16 or self.hop_length < 1 or PATCH_MULTIPLE % self.overlap:
             raise ValueError(
                 f"fft_length / hop_length must divide {PATCH_MULTIPLE}, not "
@@ -88,8 +90,6 @@ class BandConfig(ModelConfig):
     def stft(self) -> StftConfig:
         """The STFT the model runs on (a periodic Hann window of ``fft_length``)."""
         return StftConfig(self.fft_length, self.hop_length, self.fft_length)
-        if self.kernel_size < 1 or self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
 
     @property
     def bands(self) -> int:
