@@ -228,3 +228,59 @@ def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     assert result.lowpass_hz is not None and result.lowpass_hz < 2100
     assert result.rebuilt() is None and result.band().endswith("rebuilds from: kept as it is")
     np.testing.assert_array_equal(sf.read(tmp_path / "dark.out.wav", dtype="float32")[0], x)
+
+
+def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level():
+    """``envelope``: the copy is divided by its own level per band, so a band of the output is
+    as loud as the network says, however loud its source under the low-pass was."""
+    torch.manual_seed(0)
+    model = BandExtender(BandConfig(latent=16, envelope=True)).eval()
+    spec = torch.randn(1, 2, 12, 1025) * torch.logspace(0, -3, 1025)  # a falling spectrum
+    spec[..., 300:] = 0  # a codec's low-pass at bin 300
+    spec[..., 150:190] *= 30  # a loud stretch in the band that is copied up
+    with torch.no_grad():
+        out = model(*_inputs(spec, 300.0))
+    power = out.pow(2).sum(dim=1)[0, :, 304:1024].reshape(12, -1, 8).mean(dim=-1)
+    loudness = spec.pow(2).sum(dim=1)[0].reshape(12, 1025)[:, :1024].reshape(12, -1, 8)
+    frame = loudness.mean(dim=-1).mean(dim=-1, keepdim=True)  # the mean band power per frame
+    # an untrained network predicts every band at the starting level under the frame's power
+    ratio = power / (frame * np.exp(-4.0))  # (the model's last band holds the 1,025th bin)
+    np.testing.assert_allclose(ratio, torch.ones_like(ratio), rtol=1e-2)
+    assert float(ratio.std()) < 1e-4
+    plain = BandExtender(BandConfig(latent=16)).eval()  # the gain on the copy's own level
+    with torch.no_grad():
+        copied = plain(*_inputs(spec, 300.0)).pow(2).sum(dim=1)[0, :, 304:1024]
+    bands = copied.reshape(12, -1, 8).mean(dim=-1)
+    assert bands.max() / bands.min() > 100  # the copy's own loud stretch shows through
+
+
+def test_the_band_loss_asks_for_the_level_and_weighs_what_it_is_told_to():
+    from spectral_enhance.losses import band_loss
+
+    torch.manual_seed(0)
+    target = torch.randn(1, 2, 16, 1025)
+    cutoff, top = torch.tensor([300.0]), torch.tensor([1000.0])
+
+    def loss(scale: float, **kwargs: float) -> float:
+        return float(band_loss(target * scale, target, cutoff, top, **kwargs))
+
+    assert loss(1.0) == pytest.approx(0.0, abs=1e-6)
+    assert loss(2.0) == pytest.approx(loss(0.5))  # symmetric in log power
+    assert loss(2.0, overshoot=2.0) == pytest.approx(2 * loss(0.5, overshoot=2.0))
+    shuffled = target[..., torch.randperm(1025)]  # other fine structure, about the same level
+    fine = float(band_loss(shuffled, target, cutoff, top))
+    coarse = float(band_loss(shuffled, target, cutoff, top, fine=0.0))
+    assert coarse < 0.3 * fine  # without the per-bin term the fine structure costs little
+    # loudness: the same 6 dB error costs more in a loud band than in a quiet one
+    loud = target.clone()
+    loud[..., 600:608] *= 10
+    error_loud, error_quiet = loud.clone(), loud.clone()
+    error_loud[..., 600:608] *= 2
+    error_quiet[..., 704:712] *= 2
+
+    def loudness_loss(prediction: torch.Tensor) -> float:
+        return float(band_loss(prediction, loud, cutoff, top, fine=0.0, loudness=0.2))
+
+    assert loudness_loss(error_loud) > 2 * loudness_loss(error_quiet) > 0  # 100 ** 0.2 = 2.5
+    in_log = [float(band_loss(p, loud, cutoff, top, fine=0.0)) for p in (error_loud, error_quiet)]
+    assert in_log[0] == pytest.approx(in_log[1])

@@ -225,6 +225,7 @@ def band_loss(
     band_bins: int = 8,
     overshoot: float = 1.0,
     fine: float = 1.0,
+    loudness: float = 0.0,
 ) -> torch.Tensor:
     """The full-band model's loss: how far the rebuilt band's magnitudes are from the
     reference's, judged on magnitude only (its phase comes from the copied band, not learned).
@@ -236,7 +237,9 @@ def band_loss(
     below each clip's loudest bin, so silence does not dominate. ``overshoot`` weighs a band
     louder than the reference's against 1 for a quieter one: an invented band that is too loud
     is heard as noise, one too quiet only as less brightness. ``fine`` weighs the per-bin term
-    against 1 for the per-band one.
+    against 1 for the per-band one. ``loudness`` above 0 compares the bands' powers raised to
+    it (0.15 to 0.3: loudness, roughly), each clip's divided by its reference's mean band power,
+    instead of their logs: a loud band then counts more than a quiet one, as it does to a listener.
     """
 
     def weighted(difference: torch.Tensor) -> torch.Tensor:
@@ -255,6 +258,15 @@ def band_loss(
         return x[..., :usable].unflatten(-1, (-1, band_bins)).mean(dim=-1)
 
     band_mask = bands(mask.expand_as(power_t)) >= 1.0  # bands wholly inside the span
-    level = weighted(torch.log(bands(power_p) + floor) - torch.log(bands(power_t) + floor))
+    band_p, band_t = bands(power_p), bands(power_t)
+    if loudness > 0:
+        inside = band_mask.to(band_t.dtype)
+        norm = (band_t * inside).sum(dim=(1, 2), keepdim=True) / inside.sum(
+            dim=(1, 2), keepdim=True
+        ).clamp(min=1)
+        norm = norm + floor
+        level = weighted((band_p / norm).pow(loudness) - (band_t / norm).pow(loudness))
+    else:
+        level = weighted(torch.log(band_p + floor) - torch.log(band_t + floor))
     coarse = (level * band_mask).sum() / band_mask.sum().clamp(min=1)
     return fine * per_bin_mean + coarse

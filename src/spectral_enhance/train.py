@@ -447,7 +447,13 @@ def train(
                 cutoff, top = _bins(train_clips, mine, stft_config, jitter)
                 pred = net(*copy_inputs(low, float(cutoff[0])))
                 loss = band_loss(
-                    pred, high, cutoff, top, overshoot=config.overshoot, fine=config.fine_weight
+                    pred,
+                    high,
+                    cutoff,
+                    top,
+                    overshoot=config.overshoot,
+                    fine=config.fine_weight,
+                    loudness=config.loudness,
                 )
             else:
                 scale = _scale(model)

@@ -53,6 +53,12 @@ class TrainConfig:
         "per-band level",
         0,
     )
+    loudness: float = _setting(
+        0.0,
+        "band loss (the full-band model): compare bands' powers raised to this (about 0.15 to "
+        "0.3, loudness) instead of their logs; 0 for logs",
+        0,
+    )
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
     crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
     val_clips: int = _setting(48, "validation clips scored after each epoch", 0)

@@ -43,6 +43,7 @@ __all__ = ["BandConfig", "BandExtender"]
 EPS = 1e-10
 MAX_LOG_GAIN = 3.0  # e^3: +26 dB over the copied level at most
 MIN_LOG_GAIN = -12.0  # e^-12: -104 dB
+ENVELOPE_START = -4.0  # a predicted band starts 17 dB under the frame's mean power
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class BandConfig(ModelConfig):
         latent: channels between the block's two separable convolutions.
         kernel_size: side of the block's depthwise kernels (frames x rows).
         n_blocks: blocks in series, each adding to the log gain.
+        envelope: the network predicts the band's own level (relative to the frame's loudness)
+            and the copy is divided by its level, as SBR's envelope does; otherwise it predicts
+            a gain on the copy's level.
     """
 
     fft_length: int = 2048
@@ -65,6 +69,7 @@ class BandConfig(ModelConfig):
     latent: int = 256
     kernel_size: int = 5
     n_blocks: int = 1
+    envelope: bool = False
 
     def __post_init__(self) -> None:
         if self.band_bins < 1 or self.latent < 1 or self.n_blocks < 1:
@@ -116,7 +121,9 @@ class BandExtender(nn.Module):
         for block in self.blocks:  # each block starts by adding nothing
             nn.init.zeros_(block.from_latent.pointwise.weight)
         self.rows = nn.Parameter(torch.full((3,), 1.0 / 3.0))
-        self.level = nn.Parameter(torch.zeros(config.bands))  # a fixed gain per band, learned
+        # a fixed log gain (or, predicting the envelope, log level) per band, learned
+        start = ENVELOPE_START if config.envelope else 0.0
+        self.level = nn.Parameter(torch.full((config.bands,), start))
 
     @property
     def reach(self) -> int:
@@ -156,6 +163,8 @@ class BandExtender(nn.Module):
         gain = self.level.expand_as(power_in)
         for block in self.blocks:
             gain = gain + (block(rows) * self.rows[None, :, None, None]).sum(dim=1)
+        if self.config.envelope:  # the band's log power, less the copy's: half of it on amplitude
+            gain = 0.5 * (gain + level - torch.log(power_copy + EPS))
         return self.spread(torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN)))
 
     def forward(
