@@ -1,0 +1,82 @@
+"""ViSQOL v3 (audio mode), issue 12's second opinion beside Zimtohrli, per bitrate.
+
+For the clips of a split (the whole windows `evaluate --limit` takes) at the chosen bitrates,
+each system's output and the reference are resampled to 48 kHz and scored by ViSQOL's audio mode
+(`visqol-python`, a pure-Python port that matches Google's C++ scores), channel by channel, and
+averaged. Prints the mean and the 95 % confidence interval per bitrate and system, and the worst
+clip's change against the decoded input (`mp3`).
+
+Usage: python scripts/visqol_check.py DATASET [--split test] [--limit 100]
+           [--bitrates 32 48 64] [--systems mp3 full-band oracle-high]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from spectral_enhance.audio import resample
+from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.evaluate import Clip, load_system, machine_name, spread_sample
+
+RATE = 48_000  # ViSQOL's audio mode
+
+
+def visqol_mos(api: object, reference: np.ndarray, estimate: np.ndarray, rate: int) -> float:
+    """ViSQOL's MOS-LQO of ``estimate`` against ``reference``, channel by channel, averaged."""
+    y = resample(reference.reshape(len(reference), -1), rate, RATE).astype(np.float64)
+    y_hat = resample(estimate.reshape(len(estimate), -1), rate, RATE).astype(np.float64)
+    scores = [api.measure_from_arrays(y[:, c], y_hat[:, c], RATE).moslqo for c in range(y.shape[1])]
+    return float(np.mean(scores))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--bitrates", nargs="+", default=["32", "48", "64"])
+    parser.add_argument("--systems", nargs="+", default=["mp3", "full-band", "oracle-high"])
+    args = parser.parse_args()
+    from visqol import VisqolApi
+
+    api = VisqolApi()
+    api.create(mode="audio")
+    rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
+    rows = [row for row in rows if row["low_bitrate"] in args.bitrates]
+    recipe = read_recipe(args.dataset)
+    systems = [load_system(name) for name in args.systems]
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for row in rows:
+        rate = int(row["sample_rate"])
+        clip = Clip(
+            read_clip(row, "low"), read_clip(row, "high"), rate, clip_cutoff_hz(row, recipe)
+        )
+        for system in systems:
+            key = (row["low_bitrate"], system.name)
+            mos = visqol_mos(api, clip.high, system.estimate(clip), rate)
+            scores.setdefault(key, {})[row["clip"]] = mos
+    print(f"ViSQOL v3 audio mode (MOS-LQO), {args.split} split, {machine_name()}")
+    print("| kbps | clips | " + " | ".join(s.name for s in systems) + " | worst clip's change |")
+    print("|---" * (len(systems) + 3) + "|")
+    for bitrate in args.bitrates:
+        columns = [scores.get((bitrate, s.name), {}) for s in systems]
+        if not columns[0]:
+            continue
+        cells = []
+        for column in columns:
+            values = np.array(list(column.values()))
+            ci = 1.96 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+            cells.append(f"{values.mean():.3f} ± {ci:.3f}")
+        changes = [
+            f"{s.name}: {min(c[k] - columns[0][k] for k in c):+.3f}"
+            for s, c in zip(systems[1:], columns[1:], strict=True)
+        ]
+        print(
+            f"| {bitrate} | {len(columns[0])} | " + " | ".join(cells) + f" | {', '.join(changes)} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
