@@ -284,3 +284,6 @@ def test_the_band_loss_asks_for_the_level_and_weighs_what_it_is_told_to():
     assert loudness_loss(error_loud) > 2 * loudness_loss(error_quiet) > 0  # 100 ** 0.2 = 2.5
     in_log = [float(band_loss(p, loud, cutoff, top, fine=0.0)) for p in (error_loud, error_quiet)]
     assert in_log[0] == pytest.approx(in_log[1])
+    silent = torch.zeros_like(loud, requires_grad=True)  # a band the copy leaves empty
+    band_loss(silent, loud, cutoff, top, fine=0.0, loudness=0.2).backward()
+    assert torch.isfinite(silent.grad).all()

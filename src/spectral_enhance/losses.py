@@ -265,7 +265,8 @@ def band_loss(
             dim=(1, 2), keepdim=True
         ).clamp(min=1)
         norm = norm + floor
-        level = weighted((band_p / norm).pow(loudness) - (band_t / norm).pow(loudness))
+        loud = lambda x: ((x + floor) / norm).pow(loudness)  # noqa: E731 (finite slope at 0)
+        level = weighted(loud(band_p) - loud(band_t))
     else:
         level = weighted(torch.log(band_p + floor) - torch.log(band_t + floor))
     coarse = (level * band_mask).sum() / band_mask.sum().clamp(min=1)

@@ -494,6 +494,9 @@ def train(
             if progress:
                 names = ("loss", *METRICS, *(("zimtohrli",) if "zimtohrli" in metrics else ()))
                 shown = " ".join(f"{k} {metrics[k]:.3f}" for k in names)
+                if "per_clip" in metrics:
+                    shown += " (meets" if rank_now[0] else " (misses"
+                    shown += " the selection rule)"
                 tqdm.write(f"epoch {label}: {shown}")
         if world > 1:
             dist.barrier()
