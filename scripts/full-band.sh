@@ -5,10 +5,14 @@
 #   1. the corpus at 44.1 kHz stereo, five bitrates at LAME's own rate, 24 clips per track;
 #   2. the STFT, on validation: 2,048 points with hop 512 against hop 1,024, side by side on one
 #      thread each (the runs were stopped after 4 and 2 epochs: equal; hop 1,024 kept);
-#   3. the loss's weight on a band too loud: 2 against 4, side by side (16 minutes each);
-#   4. the chosen run (over2) continued on both threads, then exported (int8, bundled);
-#   5. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
-#      and the 48 kbps figure.
+#   3. the loss's weight on a band too loud: 2 against 4, side by side (16 minutes each); the
+#      first bundled model (a gain on the copy) was over2 continued, see git history;
+#   4. what the model predicts and how it is judged, side by side (16 minutes each, some stopped
+#      earlier; docs/full-band.md): a gain on the copy judged per band only (level1, level2),
+#      the band's own level, SBR's envelope (env1), with two blocks (env2), on loudness (env3);
+#   5. the chosen run (env2) continued on both threads, then exported (int8, bundled);
+#   6. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
+#      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
 runs=$2
@@ -31,13 +35,29 @@ spectral-enhance train "$data" --out "$runs/over4" "${common[@]}" "${hop[@]}" --
   > "$runs/over4.log" 2>&1 &
 wait
 python "$here/summarize_runs.py" "$runs/hop512" "$runs/hop1024" "$runs/over2" "$runs/over4"
-spectral-enhance train "$data" --out "$runs/over2" --resume --max-minutes 18 --threads 2 \
-  > "$runs/over2-resumed.log" 2>&1
-spectral-enhance export "$runs/over2/best.pt" --out "$runs/full-band" --name full-band \
+level=(--fine-weight 0 --overshoot 1)
+spectral-enhance train "$data" --out "$runs/level1" "${common[@]}" "${hop[@]}" "${level[@]}" \
+  > "$runs/level1.log" 2>&1 &
+spectral-enhance train "$data" --out "$runs/level2" "${common[@]}" "${hop[@]}" --fine-weight 0 \
+  --overshoot 2 > "$runs/level2.log" 2>&1 &
+wait
+envelope=(--model-option envelope=true)
+spectral-enhance train "$data" --out "$runs/env1" "${common[@]}" "${hop[@]}" "${level[@]}" \
+  "${envelope[@]}" > "$runs/env1.log" 2>&1 &
+spectral-enhance train "$data" --out "$runs/env2" "${common[@]}" "${hop[@]}" "${level[@]}" \
+  "${envelope[@]}" --model-option n_blocks=2 > "$runs/env2.log" 2>&1 &
+wait
+spectral-enhance train "$data" --out "$runs/env3" "${common[@]}" "${hop[@]}" "${level[@]}" \
+  "${envelope[@]}" --loudness 0.2 > "$runs/env3.log" 2>&1
+python "$here/summarize_runs.py" "$runs/level1" "$runs/level2" "$runs/env1" "$runs/env2" "$runs/env3"
+spectral-enhance train "$data" --out "$runs/env2" --resume --max-minutes 20 --threads 2 \
+  > "$runs/env2-resumed.log" 2>&1
+spectral-enhance export "$runs/env2/best.pt" --out "$runs/full-band" --name full-band \
   --precisions int8 \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
-  --systems mp3 naive dsp oracle-high oracle-low "$runs/full-band@int8"
+  --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"
 python "$here/rebuilt_level.py" "$data" --model "$runs/full-band"
+python "$here/visqol_check.py" "$data" --limit 100 --systems mp3 "$runs/full-band" oracle-high
 spectral-enhance plot spectrograms "$data" --model "$runs/full-band" \
   --clip casualties_of_war-e0c6dd22-0012-48k --out "$runs/full-band-48kbps.png"

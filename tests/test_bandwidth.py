@@ -287,3 +287,27 @@ def test_the_band_loss_asks_for_the_level_and_weighs_what_it_is_told_to():
     silent = torch.zeros_like(loud, requires_grad=True)  # a band the copy leaves empty
     band_loss(silent, loud, cutoff, top, fine=0.0, loudness=0.2).backward()
     assert torch.isfinite(silent.grad).all()
+
+
+def test_a_files_channels_share_one_envelope_so_the_band_keeps_their_image():
+    torch.manual_seed(1)
+    model = BandExtender(BandConfig(latent=16, envelope=True)).eval()
+    with torch.no_grad():
+        for block in model.blocks:  # a network whose prediction depends on its input
+            block.from_latent.pointwise.weight.normal_(0, 0.3)
+    left = torch.randn(1, 2, 12, 1025) * torch.logspace(0, -3, 1025)
+    right = 0.25 * left + 0.1 * torch.randn_like(left) * torch.logspace(0, -3, 1025)
+    spec = torch.cat([left, right])
+    spec[..., 300:] = 0
+    inputs = _inputs(spec, 300.0)
+    with torch.no_grad():
+        out = model(*inputs)
+        model.link_channels = False  # as in training: each item on its own
+        apart = model(*inputs)
+
+    def gains(x: torch.Tensor) -> torch.Tensor:  # what each channel's copy was scaled by
+        return (x - spec)[:, 0, :, 304:] / inputs[1][:, 0, :, 304:]
+
+    linked, unlinked = gains(out), gains(apart)
+    torch.testing.assert_close(linked[0], linked[1])  # one gain: the copy's image is kept
+    assert float((unlinked[0] / unlinked[1]).log().abs().median()) > 0.05  # each its own

@@ -42,18 +42,22 @@ class BlockRule:
     or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
     multiples of ``multiple`` samples for the model's strided layers to see the same grid).
     ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
+    ``joint_channels``: a file's channels go through the model together, as one batch (they
+    share what it computes), never split over cores.
     """
 
     domain: str = "spectrum"
     context: int = 0
     multiple: int = 1
     lowpass: bool = False
+    joint_channels: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
         if self.domain == "spectrum":
             told = {"takes_lowpass": True} if self.lowpass else {}
-            return {"domain": "spectrum", "context_frames": self.context, **told}
+            joint = {"joint_channels": True} if self.joint_channels else {}
+            return {"domain": "spectrum", "context_frames": self.context, **told, **joint}
         return {
             "domain": "waveform",
             "context_samples": self.context,
@@ -188,6 +192,7 @@ _KEYS = {
     "context_samples",
     "length_multiple",
     "takes_lowpass",
+    "joint_channels",
 }
 _MISSING = object()
 _KINDS = {
@@ -265,7 +270,9 @@ class _Checker:
         domain = self.value("domain", str, "spectrum")
         if domain == "spectrum":
             lowpass = self.value("takes_lowpass", bool, False)
-            return BlockRule("spectrum", self.count("context_frames"), lowpass=lowpass)
+            joint = self.value("joint_channels", bool, False)
+            context = self.count("context_frames")
+            return BlockRule("spectrum", context, lowpass=lowpass, joint_channels=joint)
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)
             if multiple < 1:

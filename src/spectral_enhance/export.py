@@ -89,9 +89,14 @@ WAVEFORM_FORMS = {
 def describe(arch: str, config: dict[str, Any]) -> str:
     """One sentence on what the model computes, for the card."""
     if arch == "band":
+        sets = (
+            "predicts the band's level (the copy divided by its own, as SBR's envelope)"
+            if config.get("envelope")
+            else "sets a gain on the copy"
+        )
         return (
             "full band (issue 12): the band under the input's low-pass is copied up and the "
-            f"paper's separable block (N = {config.get('n_blocks', 1)}) sets its level per "
+            f"paper's separable block (N = {config.get('n_blocks', 1)}) {sets} per "
             f"{config.get('band_bins', 8)}-bin band and frame; below the low-pass the input "
             "passes unchanged"
         )

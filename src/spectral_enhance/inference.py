@@ -52,7 +52,9 @@ def block_rule(model: Any) -> BlockRule:
     from .models import UNBOUNDED
 
     context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
-    return BlockRule(model.domain, context, model.length_multiple, model.takes_lowpass)
+    return BlockRule(
+        model.domain, context, model.length_multiple, model.takes_lowpass, model.joint_channels
+    )
 
 
 def usable_cores() -> int:
@@ -301,12 +303,17 @@ class Enhancer:
     ) -> np.ndarray:
         """Enhance padded segments; return the first ``take`` samples of each middle, joined.
 
-        With a pool, every (segment, channel) pair is a unit of work on one core.
+        With a pool, every (segment, channel) pair is a unit of work on one core; every segment,
+        for a model whose channels go through it together.
         """
         if not windows:
             return np.zeros((0, channels), np.float32)
-        if self.pool is None or len(windows) * channels < 2:
+        joint = self.rule.joint_channels
+        if self.pool is None or len(windows) * (1 if joint else channels) < 2:
             outs = [self._segment(window, job, self.model) for window in windows]
+        elif joint:
+            unit_model = self.unit_model
+            outs = list(self.pool.map(lambda w: self._segment(w, job, unit_model, 1), windows))
         else:
             units = [window[:, c : c + 1] for window in windows for c in range(channels)]
             unit_model = self.unit_model

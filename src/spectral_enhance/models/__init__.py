@@ -2,7 +2,8 @@
 
 Every model says how it runs through the same class attributes: ``domain`` (``spectrum`` or
 ``waveform``), ``reach`` (frames or samples on each side one output depends on),
-``length_multiple``, ``takes_lowpass`` (the input's low-pass is its second input) and ``stft``
+``length_multiple``, ``takes_lowpass`` (the input's low-pass is its second input),
+``joint_channels`` (a file's channels must go through it together, as one batch) and ``stft``
 (its `StftConfig`, None for waveforms). Nothing else asks what kind of model it holds.
 
 A checkpoint stores the architecture name and ``config.to_dict()``; `build_model` rebuilds the

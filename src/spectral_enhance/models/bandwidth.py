@@ -124,6 +124,14 @@ class BandExtender(nn.Module):
         # a fixed log gain (or, predicting the envelope, log level) per band, learned
         start = ENVELOPE_START if config.envelope else 0.0
         self.level = nn.Parameter(torch.full((config.bands,), start))
+        # the batch is one file's channels, which share one envelope; training turns it off,
+        # its batches holding different clips
+        self.link_channels = True
+
+    @property
+    def joint_channels(self) -> bool:
+        """Whether a file's channels must come as one batch: they share one envelope."""
+        return self.config.envelope and self.link_channels
 
     @property
     def reach(self) -> int:
@@ -147,9 +155,15 @@ class BandExtender(nn.Module):
         return repeated.reshape(*shape[:-1], shape[-1] * config.band_bins)[..., : config.bins]
 
     def gain(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
-        """The gain on the copy, per bin and frame: ``[batch, frames, bins]``."""
+        """The gain on the copy, per bin and frame: ``[batch, frames, bins]``, or ``[1, frames,
+        bins]`` for all of a file's channels when they share one envelope (`link_channels`)."""
         power_in = self.pool((spectrum * spectrum).sum(dim=1))  # [batch, frames, bands]
         power_copy = self.pool((copy * copy).sum(dim=1))
+        if self.config.envelope and self.link_channels:
+            # one envelope from the channels' summed power, one gain for all: each channel's band
+            # keeps its copy's level against the others', the image of the band it came from
+            power_in = power_in.sum(dim=0, keepdim=True)
+            power_copy = power_copy.sum(dim=0, keepdim=True)
         level = torch.log(power_in.mean(dim=2, keepdim=True) + EPS)  # the frame's loudness
         where = self.pool(above).expand_as(power_in)
         rows = torch.stack(

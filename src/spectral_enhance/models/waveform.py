@@ -248,10 +248,12 @@ class UpBlock(nn.Module):
 
 class WaveformModel(nn.Module):
     """What every waveform baseline says about itself, in the attributes every model has
-    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``stft``)."""
+    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``joint_channels``,
+    ``stft``)."""
 
     domain = "waveform"
     takes_lowpass = False
+    joint_channels = False
     length_multiple = 1
     stft = None
 
