@@ -10,11 +10,15 @@ from spectral_enhance.cli import main
 from spectral_enhance.inference import PRETRAINED, bundled_models
 
 
-@pytest.mark.parametrize("name", ["spectral-n1", "spectral-n5"])
-def test_bundled_cards_read_and_write_back_unchanged(name, tmp_path):
+@pytest.mark.parametrize(
+    ("name", "rate", "joint"),
+    [("spectral-n1", 22050, False), ("spectral-n5", 22050, False), ("full-band", 44100, True)],
+)
+def test_bundled_cards_read_and_write_back_unchanged(name, rate, joint, tmp_path):
     """The reader keeps every field the writer writes: a bundled card round-trips exactly."""
     card = ModelCard.read(PRETRAINED / name)
-    assert card.name == name and card.sample_rate == 22050 and card.rule.domain == "spectrum"
+    assert card.name == name and card.sample_rate == rate and card.rule.domain == "spectrum"
+    assert card.rule.lowpass == card.rule.joint_channels == joint  # full-band: told, linked
     assert card.file("int8") == PRETRAINED / name / "model.int8.onnx"
     original = json.loads((PRETRAINED / name / "card.json").read_text())
     assert card.to_dict() == original
@@ -75,6 +79,7 @@ def test_an_intact_copy_enhances(model, tmp_path):
         (lambda c: c["stft"].update(hop=248), "field 'stft' has unknown entries ['hop']"),
         (lambda c: c.pop("context_frames"), "field 'context_frames' missing"),
         (lambda c: c.update(domain="time"), "field 'domain' must be 'spectrum' or 'waveform'"),
+        (lambda c: c.update(joint_channels=1), "field 'joint_channels' must be true or false"),
         (lambda c: c.update(name=None), "field 'name' must be a string, not NoneType"),
     ],
 )
