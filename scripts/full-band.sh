@@ -10,6 +10,7 @@
 #   4. what the model predicts and how it is judged, side by side (16 minutes each, some stopped
 #      earlier; docs/full-band.md): a gain on the copy judged per band only (level1, level2),
 #      the band's own level, SBR's envelope (env1), with two blocks (env2), on loudness (env3);
+#      and the phase source, the copy against noise at the reference's envelope;
 #   5. the chosen run (env2) continued on both threads, then exported (int8, bundled);
 #   6. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
@@ -50,6 +51,7 @@ wait
 spectral-enhance train "$data" --out "$runs/env3" "${common[@]}" "${hop[@]}" "${level[@]}" \
   "${envelope[@]}" --loudness 0.2 > "$runs/env3.log" 2>&1
 python "$here/summarize_runs.py" "$runs/level1" "$runs/level2" "$runs/env1" "$runs/env2" "$runs/env3"
+python "$here/phase_source.py" "$data" --out "$runs/phase"  # the copy against noise, on validation
 spectral-enhance train "$data" --out "$runs/env2" --resume --max-minutes 20 --threads 2 \
   > "$runs/env2-resumed.log" 2>&1
 spectral-enhance export "$runs/env2/best.pt" --out "$runs/full-band" --name full-band \

@@ -163,6 +163,24 @@ def test_the_envelope_oracle_gives_the_copied_band_the_references_level_per_band
     assert added[freqs < 6500].sum() < 1e-4 * added.sum()
 
 
+def test_the_envelope_oracle_can_fill_the_band_with_noise_at_the_same_envelope():
+    from conftest import music
+    from spectral_enhance.dsp import envelope_oracle
+    from spectral_enhance.stft import StftConfig, stft
+
+    high = music(3.0, 44100)
+    low = brick_wall_split(high, 44100, 7000.0)[0]
+    copied = envelope_oracle(low, high, 44100, 7000.0)
+    noise = envelope_oracle(low, high, 44100, 7000.0, noise_seed=0)
+    config = StftConfig(2048, 1024, 2048)
+    power = [(stft(x, config) ** 2).sum(axis=0)[2:-2, 336:1016].sum(axis=1) for x in (noise, high)]
+    assert np.max(np.abs(10 * np.log10(power[0] / power[1]))) < 1.0  # the reference's level
+    above = brick_wall_split(noise - copied, 44100, 7200.0)[1]
+    assert np.sqrt(np.mean(above**2)) > 0.5 * np.sqrt(
+        np.mean(brick_wall_split(high, 44100, 7200.0)[1] ** 2)
+    )
+
+
 def test_worst_clip_is_the_largest_harm_for_each_metric_direction():
     before = [{"clip": c, "snr": v, "lsd": 1.0} for c, v in [("a", 10.0), ("b", 12.0), ("c", 8.0)]]
     after = [

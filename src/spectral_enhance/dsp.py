@@ -107,12 +107,15 @@ def envelope_oracle(
     cutoff_hz: float,
     band_bins: int = 8,
     config: StftConfig | None = None,
+    noise_seed: int | None = None,
 ) -> np.ndarray:
     """``samples`` with the band above ``cutoff_hz`` replaced by its copy (`copy_map`) scaled,
     per band of ``band_bins`` bins and per frame, to ``reference``'s own power there.
 
     The best the full-band model's design can do: a perfect gain on the copied band, with the
     copy's fine structure. ``config``: the full-band model's STFT (2,048 points, hop 1,024).
+    ``noise_seed``: fill the band with white noise from this seed instead of the copy, the
+    other phase source there is (as a noise-filling codec does), at the same envelope.
     """
     config = config or StftConfig(2048, 1024, 2048)
     spec = stft(samples, config).astype(np.float64)  # [2, frames, bins]
@@ -122,7 +125,11 @@ def envelope_oracle(
     if start >= bins:
         return np.asarray(samples, dtype=np.float32)
     target = stft(reference, config).astype(np.float64)
-    copy = band_copy(spec, source, above)
+    if noise_seed is None:
+        copy = band_copy(spec, source, above)
+    else:
+        noise = np.random.default_rng(noise_seed).standard_normal(len(samples))
+        copy = stft(noise, config).astype(np.float64) * above  # frames that overlap-add back
 
     def band_power(x: np.ndarray) -> np.ndarray:
         power = (x[:, :, start:] ** 2).sum(axis=0)  # [frames, bins above]
