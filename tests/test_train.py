@@ -231,7 +231,7 @@ def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_pa
     for batch in bitrate_batches(np.arange(len(clips)), clips.bitrates, 3, 1, (0, 0)):
         assert len({clips.bitrates[i] for i in batch}) == 1
     config = TrainConfig(arch="band", epochs=1, batch_size=4, crop_frames=16)
-    band = {"latent": 8}
+    band = {"latent": 8, "envelope": True}  # the bundled form: the envelope predicted
     best = train(data, tmp_path / "run", config, progress=False, model_config=band)
     assert 1.0 <= best["zimtohrli"] <= 5.0
     checkpoint = load_checkpoint(tmp_path / "run" / "best.pt")
@@ -245,6 +245,7 @@ def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_pa
     export(tmp_path / "run" / "last.pt", tmp_path / "onnx")
     card = ModelCard.read(tmp_path / "onnx")
     assert card.rule.lowpass and card.stft.fft_length == 2048 and card.sample_rate == 44100
+    assert card.rule.joint_channels  # trained clip by clip, run with a file's channels together
 
 
 def test_full_band_selection_keeps_every_bitrate_and_every_clip():

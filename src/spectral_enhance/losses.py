@@ -265,7 +265,10 @@ def band_loss(
             dim=(1, 2), keepdim=True
         ).clamp(min=1)
         norm = norm + floor
-        loud = lambda x: ((x + floor) / norm).pow(loudness)  # noqa: E731 (finite slope at 0)
+
+        def loud(x: torch.Tensor) -> torch.Tensor:  # floored: a finite slope at silence
+            return ((x + floor) / norm).pow(loudness)
+
         level = weighted(loud(band_p) - loud(band_t))
     else:
         level = weighted(torch.log(band_p + floor) - torch.log(band_t + floor))

@@ -16,9 +16,13 @@ as reliably. The copy is made by one rule (:func:`spectral_enhance.dsp.copy_map`
 
 The network is the paper's block (:class:`~spectral_enhance.models.spectral.SeparableBlock`) on a
 coarse view of the spectrum: ``bands`` bands of ``band_bins`` bins (172 Hz at 44.1 kHz), three
-rows (the input's level, the copy's level, where the copy is), frames along time. Its output is a
-log gain per band, spread over its bins, on the copy. Every operation follows the input's
-shape, so any number of frames exports to one ONNX graph.
+rows (the input's level, the copy's level, where the copy is), frames along time. With
+``envelope`` (the bundled model) it predicts the band's own log power per band and frame, and
+the copy is divided by its own power there, as SBR's envelope does; a file's channels (the
+batch, at inference) then share one envelope, from their summed power, and one gain, so the
+rebuilt band keeps the image of the band it was copied from. Without, its output is a log gain
+per band on the copy. Every operation follows the input's shape, so any number of frames
+exports to one ONNX graph.
 
 Shapes: spectrum and its copied band ``[batch, 2, frames, bins]``, and ``[bins]`` 0/1 above the
 low-pass (:func:`spectral_enhance.dsp.band_copy`, :func:`spectral_enhance.dsp.copy_map`) ->
@@ -159,7 +163,7 @@ class BandExtender(nn.Module):
         bins]`` for all of a file's channels when they share one envelope (`link_channels`)."""
         power_in = self.pool((spectrum * spectrum).sum(dim=1))  # [batch, frames, bands]
         power_copy = self.pool((copy * copy).sum(dim=1))
-        if self.config.envelope and self.link_channels:
+        if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
             power_in = power_in.sum(dim=0, keepdim=True)
