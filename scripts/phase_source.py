@@ -16,18 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from spectral_enhance.dsp import envelope_oracle
-from spectral_enhance.evaluate import Clip, System, evaluate
+from spectral_enhance.evaluate import Clip, System, evaluate, per_channel
 
 
 def _noise_filled(clip: Clip) -> np.ndarray:
-    low = clip.low.reshape(len(clip.low), -1)
-    high = clip.high.reshape(low.shape)
     rate, cut = clip.sample_rate, clip.cutoff_hz
-    out = [
-        envelope_oracle(a, b, rate, cut, noise_seed=c)
-        for c, (a, b) in enumerate(zip(low.T, high.T, strict=True))
-    ]
-    return np.stack(out, axis=1).reshape(clip.low.shape)
+    seeds = iter(range(clip.low.size))  # a noise of its own for each channel
+    return per_channel(
+        clip, lambda low, high: envelope_oracle(low, high, rate, cut, noise_seed=next(seeds))
+    )
 
 
 def main() -> None:

@@ -14,8 +14,7 @@ import argparse
 import numpy as np
 
 from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.dsp import band_replication
-from spectral_enhance.evaluate import spread_sample
+from spectral_enhance.evaluate import UNLEARNED, Clip, spread_sample
 from spectral_enhance.inference import Enhancer
 from spectral_enhance.lowpass import average_spectrum
 
@@ -40,18 +39,9 @@ def main() -> None:
         low, high = read_clip(row, "low"), read_clip(row, "high")
         rate, cut = int(row["sample_rate"]), clip_cutoff_hz(row, recipe)
         top = float(row.get("reference_band_hz") or rate / 2)
-        per_channel = low.reshape(len(low), -1).T
-        outputs = {
-            "mp3": low,
-            "naive": np.stack(
-                [band_replication(c, rate, cut, -6.0, continue_edge=False) for c in per_channel],
-                axis=1,
-            ).reshape(low.shape),
-            "dsp": np.stack([band_replication(c, rate, cut) for c in per_channel], axis=1).reshape(
-                low.shape
-            ),
-            args.model: enhancer.enhance(low, rate, output_rate=rate)[0],
-        }
+        clip = Clip(low, high, rate, cut)
+        outputs = {name: UNLEARNED[name].estimate(clip) for name in ("mp3", "naive", "dsp")}
+        outputs[args.model] = enhancer.enhance(low, rate, output_rate=rate)[0]
         reference = band_db(high, rate, cut, top)
         for name, out in outputs.items():
             key = (int(row["low_bitrate"]), name)

@@ -21,6 +21,7 @@ __all__ = [
     "band_replication",
     "brick_wall_split",
     "copy_map",
+    "copy_start",
     "envelope_oracle",
 ]
 
@@ -46,13 +47,18 @@ def copy_map(cutoff_bin: float, bins: int) -> tuple[np.ndarray, np.ndarray]:
     return source.astype(np.int64), above.astype(np.float32)
 
 
+def copy_start(above: Any) -> int:
+    """The first bin of the copied band, from `copy_map`'s ``above`` (a numpy array or a torch
+    tensor); the number of bins when nothing is copied."""
+    return int(above.argmax()) if above.any() else above.shape[-1]
+
+
 def band_copy(spectrum: Any, source: Any, above: Any) -> Any:
     """``spectrum``'s band under the low-pass copied above it, zero below (``spectrum[...,
     source] * above``), for a numpy array or a torch tensor ``[..., bins]`` and `copy_map`'s
     pair (as tensors for a tensor). The patches are copied as slices, a tenth of the time of
     indexing every bin."""
-    bins = above.shape[-1]
-    start = int(above.argmax()) if above.any() else bins
+    bins, start = above.shape[-1], copy_start(above)
     copy = spectrum * 0
     if start < bins:
         width = start - int(source[start])
@@ -86,7 +92,7 @@ def band_replication(
     bins = spec.shape[-1]
     cut_bin = cutoff_hz * config.fft_length / sample_rate
     source, above = copy_map(cut_bin, bins)
-    start = int(np.argmax(above)) if above.any() else bins
+    start = copy_start(above)
     if start >= bins:
         return np.asarray(samples, dtype=np.float32)
     low_edge = max(1, int(start / 2 ** (1 / 8)))
@@ -121,7 +127,7 @@ def envelope_oracle(
     spec = stft(samples, config).astype(np.float64)  # [2, frames, bins]
     bins = spec.shape[-1]
     source, above = copy_map(cutoff_hz * config.fft_length / sample_rate, bins)
-    start = int(np.argmax(above)) if above.any() else bins
+    start = copy_start(above)
     if start >= bins:
         return np.asarray(samples, dtype=np.float32)
     target = stft(reference, config).astype(np.float64)

@@ -106,18 +106,26 @@ class System:
         return self.process(clip.low)
 
 
-def _band_replication(clip: Clip) -> np.ndarray:
+def per_channel(clip: Clip, process: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """``process(low, high)`` on each channel of ``clip`` (1-D each), stacked back into the
+    clip's shape: for systems that work on one channel at a time."""
     low = clip.low.reshape(len(clip.low), -1)
-    out = [band_replication(c, clip.sample_rate, clip.cutoff_hz) for c in low.T]
+    high = clip.high.reshape(low.shape)
+    out = [process(a, b) for a, b in zip(low.T, high.T, strict=True)]
     return np.stack(out, axis=1).reshape(clip.low.shape)
+
+
+def _band_replication(clip: Clip) -> np.ndarray:
+    rate, cut = clip.sample_rate, clip.cutoff_hz
+    return per_channel(clip, lambda low, _: band_replication(low, rate, cut))
 
 
 def _naive_replication(clip: Clip) -> np.ndarray:
     """Issue 12's floor: the octave under the cutoff copied up, falling 6 dB an octave."""
-    low = clip.low.reshape(len(clip.low), -1)
     rate, cut = clip.sample_rate, clip.cutoff_hz
-    out = [band_replication(c, rate, cut, -6.0, continue_edge=False) for c in low.T]
-    return np.stack(out, axis=1).reshape(clip.low.shape)
+    return per_channel(
+        clip, lambda low, _: band_replication(low, rate, cut, -6.0, continue_edge=False)
+    )
 
 
 def _oracle_high(clip: Clip) -> np.ndarray:
@@ -128,11 +136,8 @@ def _oracle_high(clip: Clip) -> np.ndarray:
 
 def _oracle_envelope(clip: Clip) -> np.ndarray:
     """The input's copied band at the reference's level per 8-bin band and frame."""
-    low = clip.low.reshape(len(clip.low), -1)
-    high = clip.high.reshape(low.shape)
     rate, cut = clip.sample_rate, clip.cutoff_hz
-    out = [envelope_oracle(a, b, rate, cut) for a, b in zip(low.T, high.T, strict=True)]
-    return np.stack(out, axis=1).reshape(clip.low.shape)
+    return per_channel(clip, lambda low, high: envelope_oracle(low, high, rate, cut))
 
 
 def _oracle_low(clip: Clip) -> np.ndarray:
