@@ -206,14 +206,9 @@ class _Mix:
         self.wet.put(wet)
         n = self.dry.size if last else min(self.dry.size, self.wet.size)
         out = [piece if piece.flags.writeable else piece.copy() for piece in self.dry.take(n)]
-        added = deque(self.wet.take(n))
-        for piece in out:
+        for piece in out:  # the change's pieces, cut by the FIFO to each piece of the input
             done = 0
-            while done < len(piece) and added:
-                part = added.popleft()
-                if len(part) > len(piece) - done:
-                    part, rest = part[: len(piece) - done], part[len(piece) - done :]
-                    added.appendleft(rest)
+            for part in self.wet.take(len(piece)):
                 piece[done : done + len(part)] += (
                     part if self.strength == 1 else self.strength * part
                 )
