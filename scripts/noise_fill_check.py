@@ -19,11 +19,11 @@ import torch
 
 from spectral_enhance.checkpoint import load_checkpoint
 from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dsp import copy_inputs
 from spectral_enhance.evaluate import machine_name, spread_sample
 from spectral_enhance.metrics import zimtohrli_mos
 from spectral_enhance.models import build_model
 from spectral_enhance.stft import istft, stft
-from spectral_enhance.train import copy_inputs
 
 
 def main() -> None:

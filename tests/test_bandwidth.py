@@ -10,7 +10,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectral_enhance.dsp import PATCH_MULTIPLE, band_copy, band_replication, copy_map
+from spectral_enhance.dsp import (
+    PATCH_MULTIPLE,
+    band_replication,
+    copy_inputs,
+    copy_map,
+)
 from spectral_enhance.models import BandConfig, BandExtender, build_model
 from spectral_enhance.stft import istft, stft
 
@@ -38,17 +43,12 @@ def _model(seed: int = 0) -> BandExtender:
     return model.eval()
 
 
-def _inputs(spec: torch.Tensor, cutoff_bin: float) -> tuple[torch.Tensor, ...]:
-    source, above = (torch.from_numpy(a) for a in copy_map(cutoff_bin, spec.shape[-1]))
-    return spec, band_copy(spec, source, above), above
-
-
 def _enhance(model: BandExtender, x: np.ndarray, cutoff_hz: float | None) -> np.ndarray:
     spec = torch.from_numpy(stft(x, model.stft))[None]
     if cutoff_hz is None:
         return x
     with torch.no_grad():
-        out = model(*_inputs(spec, cutoff_hz * model.stft.fft_length / RATE))
+        out = model(*copy_inputs(spec, cutoff_hz * model.stft.fft_length / RATE))
     return istft(out[0].numpy(), len(x), model.stft)
 
 
@@ -57,7 +57,7 @@ def test_below_the_cutoff_the_input_passes_unchanged():
     x = np.random.default_rng(0).standard_normal(RATE).astype(np.float32) * 0.1
     spec = torch.from_numpy(stft(x, model.stft))[None]
     with torch.no_grad():
-        out = model(*_inputs(spec, 300.0))
+        out = model(*copy_inputs(spec, 300.0))
     assert torch.equal(out[..., :300], spec[..., :300])
     assert float((out[..., 300:] - spec[..., 300:]).abs().max()) > 0  # and above it, adds
 
@@ -89,7 +89,7 @@ def test_no_cutoff_means_no_change_and_the_stereo_channels_are_treated_alike():
     both = np.stack([x, x])  # a centred source: both channels get the same band
     spec = torch.from_numpy(stft(both, model.stft))
     with torch.no_grad():
-        out = model(*_inputs(spec, 400.0))
+        out = model(*copy_inputs(spec, 400.0))
     assert torch.equal(out[0], out[1])
     assert np.array_equal(_enhance(model, x, None), x)
 
@@ -239,7 +239,7 @@ def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level()
     spec[..., 300:] = 0  # a codec's low-pass at bin 300
     spec[..., 150:190] *= 30  # a loud stretch in the band that is copied up
     with torch.no_grad():
-        out = model(*_inputs(spec, 300.0))
+        out = model(*copy_inputs(spec, 300.0))
     power = out.pow(2).sum(dim=1)[0, :, 304:1024].reshape(12, -1, 8).mean(dim=-1)
     loudness = spec.pow(2).sum(dim=1)[0].reshape(12, 1025)[:, :1024].reshape(12, -1, 8)
     frame = loudness.mean(dim=-1).mean(dim=-1, keepdim=True)  # the mean band power per frame
@@ -249,7 +249,7 @@ def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level()
     assert float(ratio.std()) < 1e-4
     plain = BandExtender(BandConfig(latent=16)).eval()  # the gain on the copy's own level
     with torch.no_grad():
-        copied = plain(*_inputs(spec, 300.0)).pow(2).sum(dim=1)[0, :, 304:1024]
+        copied = plain(*copy_inputs(spec, 300.0)).pow(2).sum(dim=1)[0, :, 304:1024]
     bands = copied.reshape(12, -1, 8).mean(dim=-1)
     assert bands.max() / bands.min() > 100  # the copy's own loud stretch shows through
 
@@ -299,7 +299,7 @@ def test_a_files_channels_share_one_envelope_so_the_band_keeps_their_image():
     right = 0.25 * left + 0.1 * torch.randn_like(left) * torch.logspace(0, -3, 1025)
     spec = torch.cat([left, right])
     spec[..., 300:] = 0
-    inputs = _inputs(spec, 300.0)
+    inputs = copy_inputs(spec, 300.0)
     with torch.no_grad():
         out = model(*inputs)
         model.link_channels = False  # as in training: each item on its own

@@ -20,6 +20,7 @@ __all__ = [
     "band_copy",
     "band_replication",
     "brick_wall_split",
+    "copy_inputs",
     "copy_map",
     "copy_start",
     "envelope_oracle",
@@ -66,6 +67,16 @@ def band_copy(spectrum: Any, source: Any, above: Any) -> Any:
             last = min(first + width, bins)
             copy[..., first:last] = spectrum[..., start - width : start - width + last - first]
     return copy
+
+
+def copy_inputs(spectrum: Any, cutoff_bin: float) -> tuple[Any, Any, Any]:
+    """A model told the low-pass takes these for ``spectrum`` (``[..., bins]``, a numpy array or
+    a torch tensor) with a low-pass at ``cutoff_bin``: the spectrum, its band copied above the
+    low-pass (`band_copy`) and where that is (``[bins]`` 0/1, of the spectrum's kind)."""
+    source, above = copy_map(cutoff_bin, spectrum.shape[-1])
+    if not isinstance(spectrum, np.ndarray):  # a torch tensor: the map as one of its kind
+        above = spectrum.new_tensor(above)
+    return spectrum, band_copy(spectrum, source, above), above
 
 
 def band_replication(

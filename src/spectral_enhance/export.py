@@ -26,7 +26,7 @@ import torch
 from .atomic import atomic_path
 from .card import ModelCard
 from .checkpoint import load_model
-from .dsp import band_copy, copy_map
+from .dsp import copy_inputs
 from .inference import OnnxModel, block_rule
 from .models import count_parameters
 from .stft import StftConfig
@@ -121,12 +121,6 @@ def parity_input(frames: int = 128, bins: int = 512, seed: int = 0) -> np.ndarra
     return (rng.standard_normal((1, 2, frames, bins)) * envelope).astype(np.float32)
 
 
-def _with_copy(spectrum: np.ndarray, cutoff_bin: float) -> tuple[np.ndarray, ...]:
-    """The inputs of a model told the low-pass: the spectrum, its copied band, where it is."""
-    source, above = copy_map(cutoff_bin, spectrum.shape[-1])
-    return spectrum, np.ascontiguousarray(band_copy(spectrum, source, above)), above
-
-
 def parity_waveform(samples: int = 16_384, seed: int = 0) -> np.ndarray:
     """A music-like test waveform ``[1, samples]``: noise whose energy falls with frequency."""
     rng = np.random.default_rng(seed)
@@ -187,8 +181,8 @@ def export(
         example = (parity_input(bins=bins),)
         check = (parity_input(frames=100, bins=bins, seed=1),)
         if model.takes_lowpass:  # and another low-pass, with a batch of two
-            example = _with_copy(example[0], 0.3 * bins)
-            check = _with_copy(np.concatenate([check[0], check[0][:, :, ::-1]]), 0.6 * bins)
+            example = copy_inputs(example[0], 0.3 * bins)
+            check = copy_inputs(np.concatenate([check[0], check[0][:, :, ::-1]]), 0.6 * bins)
     else:
         example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,

@@ -24,7 +24,7 @@ import numpy as np
 from .audio import resample
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
-from .dsp import band_copy, copy_map
+from .dsp import copy_inputs
 from .stft import StftConfig, istft, stft
 
 __all__ = [
@@ -344,8 +344,7 @@ class Enhancer:
             spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                source, above = copy_map(cutoff, spec.shape[-1])
-                spec = model(spec, band_copy(spec, source, above), above)
+                spec = model(*copy_inputs(spec, cutoff))
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
@@ -425,8 +424,7 @@ def model_inputs(
     spec = stft(signal, stft_config)
     if not rule.lowpass:
         return (spec,)
-    source, above = copy_map(spec.shape[-1] / 4, spec.shape[-1])
-    return spec, band_copy(spec, source, above), above
+    return copy_inputs(spec, spec.shape[-1] / 4)
 
 
 DEFAULT_OUTPUT_RATE = 44_100

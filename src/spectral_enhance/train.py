@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .dsp import band_copy, copy_map
+from .dsp import copy_inputs
 from .losses import band_loss, parse_loss
 from .metrics import score
 from .models import ARCHITECTURES, build_model
@@ -243,12 +243,6 @@ def _scale(model: nn.Module) -> float:
 
 def _is_waveform(model: nn.Module) -> bool:
     return _inner(model).domain == "waveform"
-
-
-def copy_inputs(spectrum: torch.Tensor, cutoff_bin: float) -> tuple[torch.Tensor, ...]:
-    """The full-band model's inputs for ``spectrum`` with a low-pass at ``cutoff_bin``."""
-    source, above = (torch.from_numpy(a) for a in copy_map(cutoff_bin, spectrum.shape[-1]))
-    return spectrum, band_copy(spectrum, source, above), above
 
 
 def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
