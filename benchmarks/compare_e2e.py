@@ -1,13 +1,15 @@
 """End-to-end speed of this tree's ``enhance_file`` against another checkout's, on one machine.
 
-Makes the 3-minute 44.1 kHz stereo 128 kbps MP3 of ``inference_speed.py`` part b, then times
-``enhance_file`` (bundled spectral-n1, int8, loaded once) in a fresh process for each tree in
-turn, ``--rounds`` times A B A B ..., each process giving the median of 7 runs after one
-untimed run. Prints every round, the median of each tree and the ratio. Used to check that the
-FFmpeg input module (issue 11) is not slower than the libsndfile reader it replaced:
+Makes a 3-minute 44.1 kHz stereo MP3 (``--kbps``, 128 by default; below 128 at LAME's own rate,
+as ``inference_speed.py`` part b), then times ``enhance_file`` (a bundled model, int8, loaded
+once; ``--model``, default ``full-band``) in a fresh process for each tree in turn,
+``--rounds`` times A B A B ..., each process giving the median of 7 runs after one untimed run.
+Prints every round, the median of each tree and the ratio. Issue 11 used it (with
+``--model spectral-n1``) to check that the FFmpeg input module is not slower than the
+libsndfile reader it replaced:
 
     git worktree add /tmp/before 8ef214b
-    python benchmarks/compare_e2e.py --against /tmp/before/src
+    python benchmarks/compare_e2e.py --against /tmp/before/src --model spectral-n1
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 from spectral_enhance.enhance import enhance_file
 from spectral_enhance.inference import Enhancer
 mp3, out = Path(sys.argv[1]), Path(sys.argv[2])
-enhancer = Enhancer.load("spectral-n1", precision="int8")
+enhancer = Enhancer.load(sys.argv[3], precision="int8")
 times = []
 for _ in range(8):
     out.unlink(missing_ok=True)
@@ -41,10 +43,10 @@ print(statistics.median(times[1:]))
 """
 
 
-def time_tree(source: Path, mp3: Path, out: Path) -> float:
+def time_tree(source: Path, mp3: Path, out: Path, model: str) -> float:
     """Median seconds of ``enhance_file`` with the package from ``source`` (a ``src`` folder)."""
     done = subprocess.run(
-        [sys.executable, "-c", TIMER, str(mp3), str(out)],
+        [sys.executable, "-c", TIMER, str(mp3), str(out), model],
         env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -57,6 +59,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", type=Path, required=True, help="the other tree's src folder")
     parser.add_argument("--rounds", type=int, default=5, help="A B pairs (5)")
+    parser.add_argument("--model", default="full-band", help="bundled model (full-band)")
+    parser.add_argument(
+        "--kbps", type=int, default=128, help="MP3 bitrate (128); below 128 at LAME's own rate"
+    )
     args = parser.parse_args()
     print_machine(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,11 +70,13 @@ def main() -> None:
         sys.path.insert(0, str(SOURCE))
         from spectral_enhance.audio.mp3 import encode_mp3
 
-        mp3.write_bytes(encode_mp3(music_like(180 * 44100, 44100, 2), 44100, 128))
+        samples = music_like(180 * 44100, 44100, 2)
+        mp3.write_bytes(encode_mp3(samples, 44100, args.kbps, lame_rate=args.kbps < 128))
+        print(f"3-minute 44.1 kHz stereo {args.kbps} kbps MP3, model {args.model}")
         this, other = [], []
         for round_ in range(args.rounds):
-            this.append(time_tree(SOURCE, mp3, out))
-            other.append(time_tree(args.against, mp3, out))
+            this.append(time_tree(SOURCE, mp3, out, args.model))
+            other.append(time_tree(args.against, mp3, out, args.model))
             print(f"round {round_ + 1}: this {this[-1]:.3f} s, other {other[-1]:.3f} s")
     a, b = statistics.median(this), statistics.median(other)
     print(f"this tree:  median {a:.3f} s, {180 / a:.0f}x real time")

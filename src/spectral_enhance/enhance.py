@@ -254,15 +254,19 @@ def enhance_file(
         expected = info.estimated_samples / info.sample_rate if info.estimated_samples else None
         nothing = np.zeros((0, info.channels), np.float32)
 
+        # At the model's own rate the input is resampled once, for both (a 22.05 kHz MP3 to
+        # 44.1 kHz): the stream copies what it is sent before the mix adds into it.
+        shared = stream is not None and out_rate == model_rate
+
         def blocks() -> Iterator[tuple[np.ndarray, np.ndarray | None, float]]:
             # In the read-ahead thread: decoding, and both resamplings of the input; the input
             # in C order (a decoded block is a strided view), as the mix and the writer want it.
             for block in reader.blocks():
                 at_model = to_model(block) if stream else None
-                dry = np.ascontiguousarray(to_output(block))
+                dry = np.ascontiguousarray(at_model if shared else to_output(block))
                 yield dry, at_model, float(np.abs(block).max(initial=0.0))
             at_model = to_model(nothing, last=True) if stream else None
-            yield to_output(nothing, last=True), at_model, 0.0
+            yield (at_model if shared else to_output(nothing, last=True)), at_model, 0.0
 
         with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
             peak, received, written = 0.0, 0, 0

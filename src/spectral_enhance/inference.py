@@ -13,8 +13,9 @@ its margin is a fixed ``TFILM_CONTEXT`` samples).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,56 @@ class _Job:
     change: bool
 
 
+class _Flight:
+    """The segments of one stream on their way through the model, returned in order.
+
+    With a pool, each segment (or each of its channels, for a model that takes them apart) is
+    started on a core of its own as soon as it is cut, and up to one per core run while the
+    next ones are decoded: a stream hands over one segment at a time, so waiting for each in
+    turn would leave all but one core idle. Without one, or for a lone last segment of a model
+    that takes its channels together, a segment runs at once on the model of all cores.
+    """
+
+    def __init__(
+        self, enhancer: Enhancer, job: _Job, progress: Callable[[int], None] | None
+    ) -> None:
+        self.enhancer, self.job, self.progress = enhancer, job, progress
+        self.queue: deque[tuple[list[Future] | np.ndarray, int]] = deque()
+
+    def start(self, window: np.ndarray, take: int, last: bool = False) -> None:
+        """Enhance ``window`` (a padded segment); its first ``take`` samples will be kept."""
+        enhancer, job = self.enhancer, self.job
+        pool, unit = enhancer.pool, enhancer.unit_model
+        joint = enhancer.rule.joint_channels or window.shape[1] == 1
+        if pool is None or (last and joint and not self.queue):
+            self.queue.append((enhancer._segment(window, job, enhancer.model), take))
+            return
+        units = [window] if joint else [window[:, c : c + 1] for c in range(window.shape[1])]
+        futures = [pool.submit(enhancer._segment, part, job, unit, 1) for part in units]
+        self.queue.append((futures, take))
+        running = [i for i, (work, _) in enumerate(self.queue) if isinstance(work, list)]
+        for index in running[: len(running) - enhancer.workers]:  # bounded: wait for the oldest
+            self._settle(index)
+
+    def _settle(self, index: int) -> None:
+        work, take = self.queue[index]
+        if isinstance(work, list):
+            self.queue[index] = (np.concatenate([f.result() for f in work], axis=1), take)
+
+    def finished(self, channels: int, wait: bool = False) -> np.ndarray:
+        """The kept samples of the segments done so far, in order (all of them at ``wait``)."""
+        outs = []
+        while self.queue:
+            work, take = self.queue[0]
+            if isinstance(work, list) and not (wait or all(f.done() for f in work)):
+                break
+            self._settle(0)
+            outs.append(self.queue.popleft()[0][:take])
+            if self.progress:
+                self.progress(take)
+        return np.concatenate(outs) if outs else np.zeros((0, channels), np.float32)
+
+
 class Enhancer:
     """Enhance signals with one loaded model; load it once and reuse it for many files.
 
@@ -157,6 +208,7 @@ class Enhancer:
         # cores as one unit whose FFT and model each split over both (benchmarks/, part b).
         self.unit_model = unit_model
         self.pool = ThreadPoolExecutor(workers) if unit_model and workers > 1 else None
+        self.workers = workers if self.pool else 1
         if rule.domain == "spectrum":
             hop = stft_config.hop_length
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.
@@ -263,8 +315,9 @@ class Enhancer:
         output, for a caller that adds it to the input at another rate.
         """
         job = _Job(self.usable_lowpass(lowpass_hz), change)
+        flight = _Flight(self, job, progress)
         buffer: np.ndarray | None = None
-        pending = 0  # input samples received and not yet returned
+        pending = 0  # input samples received and not yet cut into segments
         out = np.zeros((0, 0), dtype=np.float32)
         while True:
             chunk = yield out
@@ -275,57 +328,18 @@ class Enhancer:
                 buffer = np.zeros((self.margin, chunk.shape[1]), dtype=np.float32)
             buffer = np.concatenate([buffer, chunk])
             pending += len(chunk)
-            windows = []
             while len(buffer) >= 2 * self.margin + self.segment:
-                windows.append(buffer[: 2 * self.margin + self.segment])
+                flight.start(buffer[: 2 * self.margin + self.segment], self.segment)
                 buffer = buffer[self.segment :]
                 pending -= self.segment
-            takes = [self.segment] * len(windows)
-            out = self._segments(windows, takes, chunk.shape[1], progress, job)
-        windows, takes = [], []
+            out = flight.finished(chunk.shape[1])
         while buffer is not None and pending > 0:
             window = np.zeros((2 * self.margin + self.segment, buffer.shape[1]), np.float32)
             window[: len(buffer)] = buffer[: len(window)]
-            windows.append(window)
-            takes.append(min(self.segment, pending))
+            flight.start(window, min(self.segment, pending), last=True)
             buffer = buffer[self.segment :]
-            pending -= takes[-1]
-        channels = 1 if buffer is None else buffer.shape[1]
-        yield self._segments(windows, takes, channels, progress, job)
-
-    def _segments(
-        self,
-        windows: list[np.ndarray],
-        takes: list[int],
-        channels: int,
-        progress: Callable[[int], None] | None,
-        job: _Job,
-    ) -> np.ndarray:
-        """Enhance padded segments; return the first ``take`` samples of each middle, joined.
-
-        With a pool, every (segment, channel) pair is a unit of work on one core; every segment,
-        for a model whose channels go through it together.
-        """
-        if not windows:
-            return np.zeros((0, channels), np.float32)
-        joint = self.rule.joint_channels
-        if self.pool is None or len(windows) * (1 if joint else channels) < 2:
-            outs = [self._segment(window, job, self.model) for window in windows]
-        elif joint:
-            unit_model = self.unit_model
-            outs = list(self.pool.map(lambda w: self._segment(w, job, unit_model, 1), windows))
-        else:
-            units = [window[:, c : c + 1] for window in windows for c in range(channels)]
-            unit_model = self.unit_model
-            done = list(self.pool.map(lambda unit: self._segment(unit, job, unit_model, 1), units))
-            outs = [
-                np.concatenate(done[w * channels : (w + 1) * channels], axis=1)
-                for w in range(len(windows))
-            ]
-        if progress:
-            for take in takes:
-                progress(take)
-        return np.concatenate([out[:take] for out, take in zip(outs, takes, strict=True)])
+            pending -= min(self.segment, pending)
+        yield flight.finished(1 if buffer is None else buffer.shape[1], wait=True)
 
     def _segment(
         self,
@@ -341,7 +355,11 @@ class Enhancer:
         if self.rule.domain == "waveform":
             enhanced = model(np.ascontiguousarray(window.T)).T
         else:
-            spec = stft(window.T, self.stft, workers=fft_workers)  # [channels, 2, frames, bins]
+            # Channels first and contiguous: padding a strided view costs the STFT a third more.
+            channels_first = np.ascontiguousarray(window.T)
+            spec = stft(
+                channels_first, self.stft, workers=fft_workers
+            )  # [channels, 2, frames, bins]
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 spec = model(*copy_inputs(spec, cutoff))
