@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spectral_enhance.inference import usable_cores
+from spectral_enhance.inference.enhancer import usable_cores
 
 __all__ = [
     "cores",

@@ -1,8 +1,8 @@
 """Inference speed of spectral-enhance on the CPU: the model, whole files, start-up and memory.
 
 a. Model time for one 100,000-sample clip at the model's rate: its padded STFT
-   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.OnnxModel``, which
-   is what the enhancer calls) in each precision of a model folder (default: the bundled
+   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.enhancer.OnnxModel``,
+   which is what the enhancer calls) in each precision of a model folder (default: the bundled
    ``spectral-n1``), and through PyTorch fp32 if ``--checkpoint`` is given. Median of
    ``--repeats`` after ``--warmup``; ratio to ONNX Runtime fp32; file size and ratio to fp32.
    Paper reference: 7.74 ms per clip for N = 1, 20.8 ms for N = 5. Aim: int8 under 3 ms.
@@ -60,8 +60,14 @@ from harness import (
 from scipy import signal
 
 from spectral_enhance.audio.mp3 import encode_mp3
-from spectral_enhance.enhance import enhance_file
-from spectral_enhance.inference import Enhancer, ModelCard, OnnxModel, find_model, model_inputs
+from spectral_enhance.inference.batch import enhance_file
+from spectral_enhance.inference.enhancer import (
+    Enhancer,
+    ModelCard,
+    OnnxModel,
+    find_model,
+    model_inputs,
+)
 
 CLIP_SAMPLES = 100_000
 PAPER_MS = {1: 7.74, 5: 20.8}  # per clip, by number of blocks N
@@ -160,7 +166,7 @@ def _bench_torch(args: argparse.Namespace, inputs: tuple[np.ndarray, ...]) -> di
     """PyTorch fp32 time of a checkpoint (imported only when asked: it is slow to load)."""
     import torch
 
-    from spectral_enhance.checkpoint import load_model
+    from spectral_enhance.models.checkpoint import load_model
 
     _status("pytorch fp32")
     torch.set_num_threads(args.threads or cores())

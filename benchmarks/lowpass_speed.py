@@ -3,7 +3,7 @@
 A 3-minute music-like signal (``harness.music_like``, 44.1 kHz stereo) is written as a 16-bit
 WAV and encoded by Debian's ``lame`` at 64 kbps (``--resample 44.1``, else LAME picks 24 kHz),
 128 kbps and VBR ``-V 4``. Each file is measured by
-:func:`spectral_enhance.lowpass.lowpass_of_file` (32 short excerpts spread over it) and, as
+:func:`spectral_enhance.dsp.lowpass.lowpass_of_file` (32 short excerpts spread over it) and, as
 ``enhance`` did before, on the whole decode (one 4,096-point frame every 16,384 samples, the
 decode included). Median of ``--repeats`` after one warm-up call; the cutoff each finds.
 Aim: under 30 ms per 3-minute MP3.
@@ -25,7 +25,7 @@ import soundfile as sf
 from harness import machine, median, music_like, print_machine, table, time_calls, write_json
 
 from spectral_enhance.audio import open_audio
-from spectral_enhance.lowpass import N_FFT, SpectrumMeter, lowpass_of_file, lowpass_of_spectrum
+from spectral_enhance.dsp.lowpass import N_FFT, SpectrumMeter, lowpass_of_file, lowpass_of_spectrum
 
 RATE = 44100
 SECONDS = 180

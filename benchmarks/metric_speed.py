@@ -2,7 +2,7 @@
 
 One 100,000-sample clip at 22,050 Hz (the paper's clip) and 5 s at 44.1 kHz, each mono and
 stereo: a music-like signal (``harness.music_like``) against itself low-passed at 8 kHz (FFT
-brick wall), through :func:`spectral_enhance.metrics.zimtohrli_mos` (resampling to 48 kHz
+brick wall), through :func:`spectral_enhance.evaluation.metrics.zimtohrli_mos` (resampling to 48 kHz
 included). Median of ``--repeats`` after one warm-up call; seconds per clip and per second of
 audio.
 
@@ -18,8 +18,8 @@ import functools
 
 from harness import machine, median, music_like, print_machine, table, time_calls, write_json
 
-from spectral_enhance.dsp import brick_wall_split
-from spectral_enhance.metrics import zimtohrli_mos
+from spectral_enhance.dsp.bands import brick_wall_split
+from spectral_enhance.evaluation.metrics import zimtohrli_mos
 
 CASES = (("100,000 samples at 22,050 Hz", 100_000, 22050), ("5 s at 44,100 Hz", 220_500, 44100))
 

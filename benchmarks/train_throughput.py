@@ -1,6 +1,6 @@
 """Training throughput of the spectral autoencoder on the CPU, in clips per second.
 
-One training step as ``spectral_enhance.train`` takes it: forward, the paper's loss
+One training step as ``spectral_enhance.training.train`` takes it: forward, the paper's loss
 ``pixel+0.5*ssim`` (eq. 3), backward and an Adam step, fp32, on random tensors
 ``[batch, 2, frames, 512]``, for each number of blocks N. The model is the one being trained:
 ``build_model("spectral", {"n_blocks": N, "input_gain": True, "correction_from_bin": 372})``.
@@ -25,8 +25,8 @@ import sys
 import torch
 from harness import cores, machine, median, print_machine, table, time_calls, write_json
 
-from spectral_enhance.losses import parse_loss
 from spectral_enhance.models import build_model, count_parameters
+from spectral_enhance.training.losses import parse_loss
 
 CLIP_FRAMES = 400  # a 100,000-sample clip, framed without padding as in training
 BINS = 512

@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from spectral_enhance.dataset import read_manifest
+from spectral_enhance.dataset.build import read_manifest
 
 BANDS = [0, 100, 500, 1000, 2000, 4000, 6000, 8000, 8300, 11025]
 
@@ -38,7 +38,7 @@ def main() -> None:
             high_energy[k] += np.sum(np.abs(np.fft.rfft(high)[band]) ** 2)
     gain_db = None
     if args.checkpoint:
-        from spectral_enhance.checkpoint import load_model
+        from spectral_enhance.models.checkpoint import load_model
 
         model, _ = load_model(args.checkpoint)
         gain_db = 20 * np.log10(model.gain.detach().numpy())

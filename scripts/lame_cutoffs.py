@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from spectral_enhance.audio.mp3 import encode_mp3, mp3_sample_rate
-from spectral_enhance.recipe import transcode
+from spectral_enhance.dataset.recipe import transcode
 
 
 def level_db(samples: np.ndarray, rate: int, n: int = 8192) -> tuple[np.ndarray, np.ndarray]:

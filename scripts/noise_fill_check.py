@@ -17,13 +17,13 @@ import argparse
 import numpy as np
 import torch
 
-from spectral_enhance.checkpoint import load_checkpoint
-from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.dsp import copy_inputs
-from spectral_enhance.evaluate import machine_name, spread_sample
-from spectral_enhance.metrics import zimtohrli_mos
+from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dsp.bands import copy_inputs
+from spectral_enhance.dsp.stft import istft, stft
+from spectral_enhance.evaluation.evaluate import machine_name, spread_sample
+from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.models import build_model
-from spectral_enhance.stft import istft, stft
+from spectral_enhance.models.checkpoint import load_checkpoint
 
 
 def main() -> None:

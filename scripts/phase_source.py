@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spectral_enhance.dsp import envelope_oracle
-from spectral_enhance.evaluate import Clip, System, evaluate, per_channel
+from spectral_enhance.dsp.bands import envelope_oracle
+from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, per_channel
 
 
 def _noise_filled(clip: Clip) -> np.ndarray:

@@ -13,10 +13,10 @@ import argparse
 
 import numpy as np
 
-from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.evaluate import UNLEARNED, Clip, spread_sample
-from spectral_enhance.inference import Enhancer
-from spectral_enhance.lowpass import average_spectrum
+from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dsp.lowpass import average_spectrum
+from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip, spread_sample
+from spectral_enhance.inference.enhancer import Enhancer
 
 
 def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:

@@ -17,9 +17,9 @@ from selenium.webdriver.common.by import By
 
 from spectral_enhance.audio import read_audio
 from spectral_enhance.audio.mp3 import encode_mp3
+from spectral_enhance.dataset.recipe import DegradationRecipe, transcode
 from spectral_enhance.demo import EXCERPT
-from spectral_enhance.inference import Enhancer
-from spectral_enhance.recipe import DegradationRecipe, transcode
+from spectral_enhance.inference.enhancer import Enhancer
 from spectral_enhance.serve.app import create_app, running
 
 

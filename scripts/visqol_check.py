@@ -17,8 +17,8 @@ import argparse
 import numpy as np
 
 from spectral_enhance.audio import resample
-from spectral_enhance.dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.evaluate import Clip, load_system, machine_name, spread_sample
+from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.evaluation.evaluate import Clip, load_system, machine_name, spread_sample
 
 RATE = 48_000  # ViSQOL's audio mode
 

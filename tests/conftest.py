@@ -31,7 +31,7 @@ def song() -> np.ndarray:
 @pytest.fixture(scope="session")
 def identity_model(tmp_path_factory) -> str:
     """A tiny untrained spectral model exported to ONNX whose output equals its input."""
-    from spectral_enhance.export import export
+    from spectral_enhance.training.export import export
     from tiny import tiny_checkpoint
 
     root = tmp_path_factory.mktemp("identity-model")
@@ -42,7 +42,7 @@ def identity_model(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def band_model(tmp_path_factory) -> str:
     """A tiny untrained full-band model (it takes the low-pass), exported to ONNX."""
-    from spectral_enhance.export import export
+    from spectral_enhance.training.export import export
     from tiny import tiny_band_checkpoint
 
     root = tmp_path_factory.mktemp("band-model")

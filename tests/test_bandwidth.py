@@ -10,14 +10,14 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectral_enhance.dsp import (
+from spectral_enhance.dsp.bands import (
     PATCH_MULTIPLE,
     band_replication,
     copy_inputs,
     copy_map,
 )
+from spectral_enhance.dsp.stft import istft, stft
 from spectral_enhance.models import BandConfig, BandExtender, build_model
-from spectral_enhance.stft import istft, stft
 
 RATE = 44100
 
@@ -112,7 +112,7 @@ def test_the_model_says_how_it_runs_like_every_model():
 
 def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
     from conftest import music
-    from spectral_enhance.dsp import brick_wall_split
+    from spectral_enhance.dsp.bands import brick_wall_split
 
     x = music(3.0, RATE)
     low, _ = brick_wall_split(x, RATE, 5500.0)
@@ -129,14 +129,14 @@ def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
 
 def _lowpassed(seconds: float, cutoff_hz: float, channels: int = 2) -> np.ndarray:
     from conftest import music
-    from spectral_enhance.dsp import brick_wall_split
+    from spectral_enhance.dsp.bands import brick_wall_split
 
     return brick_wall_split(music(seconds, RATE, channels=channels), RATE, cutoff_hz)[0]
 
 
 def test_the_api_measures_the_low_pass_and_rebuilds_above_it_only(band_model):
-    from spectral_enhance.inference import Enhancer
-    from spectral_enhance.lowpass import find_lowpass
+    from spectral_enhance.dsp.lowpass import find_lowpass
+    from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     x = _lowpassed(3.0, 7600.0)
@@ -153,7 +153,7 @@ def test_the_api_measures_the_low_pass_and_rebuilds_above_it_only(band_model):
 
 
 def test_strength_mixes_the_change_in_monotonically_and_zero_gives_the_input(band_model):
-    from spectral_enhance.inference import Enhancer
+    from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     x = _lowpassed(2.0, 5500.0)
@@ -170,7 +170,7 @@ def test_strength_mixes_the_change_in_monotonically_and_zero_gives_the_input(ban
 def test_a_lossless_input_comes_back_unchanged(band_model):
     """No low-pass in it, nothing to rebuild: at least 35 dB SNR (here, exactly the input)."""
     from conftest import music
-    from spectral_enhance.inference import Enhancer
+    from spectral_enhance.inference.enhancer import Enhancer
 
     x = music(2.0, RATE, channels=2)
     y, _ = Enhancer.load(band_model).enhance(x, RATE)
@@ -180,8 +180,8 @@ def test_a_lossless_input_comes_back_unchanged(band_model):
 def test_a_panned_source_keeps_its_place_and_balance(band_model):
     """Stereo: a source panned 70/30 comes out with the same level ratio in the rebuilt band
     as below it, and the channels' rebuilt bands stay as correlated as their sources."""
-    from spectral_enhance.dsp import brick_wall_split
-    from spectral_enhance.inference import Enhancer
+    from spectral_enhance.dsp.bands import brick_wall_split
+    from spectral_enhance.inference.enhancer import Enhancer
 
     mono = _lowpassed(3.0, 6000.0, channels=1)
     x = np.stack([0.7 * mono, 0.3 * mono], axis=1)
@@ -196,7 +196,7 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
     """The naive floor keeps the copy at its source's level; `dsp` starts it at the level just
     under the cutoff, so on a spectrum falling with frequency it is closer to the truth."""
     from conftest import music
-    from spectral_enhance.dsp import brick_wall_split
+    from spectral_enhance.dsp.bands import brick_wall_split
 
     x = music(3.0, RATE)
     low = brick_wall_split(x, RATE, 5500.0)[0]
@@ -215,8 +215,8 @@ def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
     learned from (its recipe's lowest, 5.5 kHz, less a margin): nothing is copied up from there,
     where a band would be loud noise, and the file's line says why."""
-    from spectral_enhance.enhance import enhance_file
-    from spectral_enhance.inference import Enhancer
+    from spectral_enhance.inference.batch import enhance_file
+    from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     assert 4000 < enhancer.lowpass_floor_hz < 5540
@@ -255,7 +255,7 @@ def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level()
 
 
 def test_the_band_loss_asks_for_the_level_and_weighs_what_it_is_told_to():
-    from spectral_enhance.losses import band_loss
+    from spectral_enhance.training.losses import band_loss
 
     torch.manual_seed(0)
     target = torch.randn(1, 2, 16, 1025)

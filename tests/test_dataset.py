@@ -8,8 +8,8 @@ import soundfile as sf
 
 from conftest import music
 from spectral_enhance.cli import main
-from spectral_enhance.dataset import DatasetConfig, build_dataset, read_manifest
-from spectral_enhance.recipe import DegradationRecipe, degrade, transcode
+from spectral_enhance.dataset.build import DatasetConfig, build_dataset, read_manifest
+from spectral_enhance.dataset.recipe import DegradationRecipe, degrade, transcode
 
 
 def make_tracks(folder, count=6, seconds=2.0):
@@ -199,7 +199,7 @@ def brick_wall(x, rate, cutoff_hz):
 
 
 def test_reference_band_finds_a_band_limited_tracks_edge():
-    from spectral_enhance.dataset import reference_band_hz
+    from spectral_enhance.dataset.build import reference_band_hz
 
     x = music(3.0, 44100, channels=2, seed=1)
     assert reference_band_hz(x, 44100) > 20_000
@@ -212,7 +212,7 @@ def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path,
     bitrate's cutoff; a track band-limited at 9 kHz keeps its 32 kbps clips (cutoff 5.4 kHz) and
     loses its 64 kbps ones (10.9 kHz), counted."""
     from audio_tools import lag
-    from spectral_enhance.dataset import FULL_BAND_FIELDS, read_clip, read_recipe
+    from spectral_enhance.dataset.build import FULL_BAND_FIELDS, read_clip, read_recipe
 
     src = make_tracks(tmp_path / "music", count=2, seconds=1.0)
     narrow = brick_wall(music(1.0, 44100, channels=2, seed=7), 44100, 9000)
@@ -245,7 +245,7 @@ def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path,
 
 
 def test_the_papers_manifest_and_settings_keep_their_old_columns(tmp_path):
-    from spectral_enhance.dataset import clip_cutoff_hz, read_recipe
+    from spectral_enhance.dataset.build import clip_cutoff_hz, read_recipe
 
     src = make_tracks(tmp_path / "music", count=3, seconds=0.5)
     build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)

@@ -1,7 +1,7 @@
 import re
 
 from spectral_enhance.cli import main
-from spectral_enhance.inference import bundled_models
+from spectral_enhance.inference.enhancer import bundled_models
 
 
 def test_bundled_models_ship_with_cards():

@@ -6,7 +6,7 @@ from conftest import music
 from spectral_enhance.audio import read_audio, resample
 from spectral_enhance.audio.mp3 import encode_mp3
 from spectral_enhance.cli import main
-from spectral_enhance.export import export
+from spectral_enhance.training.export import export
 from tiny import tiny_waveform_checkpoint
 
 
@@ -152,7 +152,7 @@ def test_warns_only_when_the_output_rate_loses_the_input_band(tmp_path, identity
 
 
 def test_read_ahead_keeps_order_and_raises_where_the_error_was():
-    from spectral_enhance.enhance import read_ahead
+    from spectral_enhance.inference.batch import read_ahead
 
     def items():
         yield from range(5)
@@ -168,7 +168,7 @@ def test_read_ahead_keeps_order_and_raises_where_the_error_was():
 def test_read_ahead_stops_its_thread_when_closed_early():
     import threading
 
-    from spectral_enhance.enhance import read_ahead
+    from spectral_enhance.inference.batch import read_ahead
 
     closed = threading.Event()
 

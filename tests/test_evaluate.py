@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from spectral_enhance.cli import main
-from spectral_enhance.dataset import read_manifest
-from spectral_enhance.dsp import brick_wall_split
-from spectral_enhance.evaluate import UNLEARNED, Clip, System, evaluate, worst_change
-from spectral_enhance.export import export
+from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dsp.bands import brick_wall_split
+from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip, System, evaluate, worst_change
+from spectral_enhance.training.export import export
 from tiny import tiny_dataset, tiny_full_band_dataset, tiny_waveform_checkpoint
 
 
@@ -109,7 +109,7 @@ def test_a_missing_or_damaged_clip_is_one_line_naming_it(data, tmp_path, capsys,
 
 
 def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
-    from spectral_enhance.export import metrics_from_evaluation
+    from spectral_enhance.training.export import metrics_from_evaluation
 
     evaluate(data, ["mp3", System("damaged", noisy)], tmp_path, progress=False)
     metrics = metrics_from_evaluation(tmp_path, "damaged")
@@ -143,7 +143,7 @@ def test_oracles_take_each_side_of_the_cutoff_from_the_right_signal():
 
 def test_the_envelope_oracle_gives_the_copied_band_the_references_level_per_band():
     from conftest import music
-    from spectral_enhance.stft import StftConfig, stft
+    from spectral_enhance.dsp.stft import StftConfig, stft
 
     high = music(3.0, 44100, channels=2) * np.float32([1.0, 0.3])
     low = brick_wall_split(high, 44100, 7000.0)[0]
@@ -165,8 +165,8 @@ def test_the_envelope_oracle_gives_the_copied_band_the_references_level_per_band
 
 def test_the_envelope_oracle_can_fill_the_band_with_noise_at_the_same_envelope():
     from conftest import music
-    from spectral_enhance.dsp import envelope_oracle
-    from spectral_enhance.stft import StftConfig, stft
+    from spectral_enhance.dsp.bands import envelope_oracle
+    from spectral_enhance.dsp.stft import StftConfig, stft
 
     high = music(3.0, 44100)
     low = brick_wall_split(high, 44100, 7000.0)[0]

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from audio_tools import run, source, write_wav
-from spectral_enhance.bundled import DEFAULT_MODEL
 from spectral_enhance.cli import main
-from spectral_enhance.lowpass import average_spectrum
+from spectral_enhance.dsp.lowpass import average_spectrum
+from spectral_enhance.inference.bundled import DEFAULT_MODEL
 
 RATE = 44100
 

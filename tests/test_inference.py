@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from conftest import music
-from spectral_enhance.export import export
-from spectral_enhance.inference import Enhancer
+from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.training.export import export
 from tiny import tiny_checkpoint, tiny_waveform_checkpoint
 
 
@@ -53,7 +53,7 @@ def test_waveform_segments_leave_no_trace(baselines, arch):
 
 @pytest.mark.parametrize("arch", ["audiounet", "wavenet"])
 def test_waveform_single_pass_matches_the_model_away_from_the_edges(baselines, arch):
-    from spectral_enhance.checkpoint import load_model
+    from spectral_enhance.models.checkpoint import load_model
 
     x = music(2.0, 22050)
     model, _ = load_model(baselines[arch])
@@ -87,7 +87,7 @@ def test_waveform_onnx_agrees_with_torch(baselines, arch, precision, tolerance):
 def test_waveform_card_records_the_block_rule(baselines):
     import json
 
-    from spectral_enhance.checkpoint import load_model
+    from spectral_enhance.models.checkpoint import load_model
 
     card = json.loads((baselines["wavenet-onnx"] / "card.json").read_text())
     model, _ = load_model(baselines["wavenet"])
@@ -106,8 +106,8 @@ def test_segments_leave_no_trace(models, name):
 
 
 def test_single_pass_matches_the_model_on_the_whole_spectrum(models):
-    from spectral_enhance.checkpoint import load_model
-    from spectral_enhance.stft import istft, stft
+    from spectral_enhance.dsp.stft import istft, stft
+    from spectral_enhance.models.checkpoint import load_model
 
     x = music(2.0, 22050)
     model, _ = load_model(models["random"])
@@ -196,8 +196,8 @@ def test_cores_in_parallel_give_what_one_core_gives(models):
 
 def test_export_option_guards_the_band_below_a_bin(models, tmp_path):
     """``correction_from_bin`` at export: below it the output is the input, above it is not."""
-    from spectral_enhance.export import parity_input
-    from spectral_enhance.inference import OnnxModel
+    from spectral_enhance.inference.enhancer import OnnxModel
+    from spectral_enhance.training.export import parity_input
 
     card = export(
         models["random"],
@@ -243,7 +243,7 @@ def test_inference_path_imports_no_torch():
     code = (
         "import sys, numpy as np\n"
         "from spectral_enhance import Enhancer\n"
-        "import spectral_enhance.cli, spectral_enhance.enhance\n"
+        "import spectral_enhance.cli, spectral_enhance.inference.batch\n"
         "Enhancer.load().enhance(np.zeros(30000, np.float32) + 0.01, 22050)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
@@ -326,7 +326,7 @@ def test_rates_at_the_limits_and_numpy_integers_pass(identity):
 
 
 def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, monkeypatch):
-    from spectral_enhance import export as exporting
+    from spectral_enhance.training import export as exporting
 
     folder = tmp_path / "m"
     export(models["random"], folder, precisions=("fp32", "int8"))

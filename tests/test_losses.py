@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectral_enhance.losses import (
+from spectral_enhance.training.losses import (
     LOSSES,
     WeightedLoss,
     kl_loss,
@@ -183,7 +183,7 @@ def test_parse_loss_rejects_malformed_specs(spec: str) -> None:
 
 
 def test_parse_loss_passes_options_to_its_loss() -> None:
-    from spectral_enhance.losses import parse_loss, ssim_loss
+    from spectral_enhance.training.losses import parse_loss, ssim_loss
 
     torch.manual_seed(3)
     a, b = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)

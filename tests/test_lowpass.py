@@ -9,7 +9,7 @@ from scipy.signal import ellip, sosfiltfilt
 
 from conftest import music
 from spectral_enhance.audio import read_audio, resample
-from spectral_enhance.lowpass import find_lowpass
+from spectral_enhance.dsp.lowpass import find_lowpass
 
 RATE = 44100
 
@@ -62,7 +62,7 @@ def test_lame_mp3_cutoffs(tmp_path, kbps, low, high):
 def test_the_meter_measures_a_stream_as_one_signal(hop):
     """Blocks of any size give the spectrum of the whole signal, frame for frame, whatever the
     hop (one longer than a frame skips samples across blocks)."""
-    from spectral_enhance.lowpass import SpectrumMeter, average_spectrum
+    from spectral_enhance.dsp.lowpass import SpectrumMeter, average_spectrum
 
     x = np.random.default_rng(3).standard_normal((90_000, 2)).astype(np.float32)
     meter = SpectrumMeter(22050, hop=hop)
@@ -111,7 +111,7 @@ def test_a_file_is_measured_on_excerpts_through_a_quiet_first_half_minute(tmp_pa
     cover art, whose picture stream the seeks must not follow."""
     from audio_tools import run
     from spectral_enhance.audio import read_excerpts
-    from spectral_enhance.lowpass import lowpass_of_file
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
 
     song = np.tile(music(4.0, RATE, channels=2), (5, 1))  # 20 s
     plain = lame(tmp_path, "plain", song, 64)
@@ -130,7 +130,7 @@ def test_a_file_is_measured_on_excerpts_through_a_quiet_first_half_minute(tmp_pa
 def test_a_quiet_first_minute_with_another_band_does_not_move_the_cut(tmp_path):
     """60 s quiet and full band, then 30 s low-passed at 8 kHz: the file's cut is 8 kHz, as
     the whole signal's spectrum says."""
-    from spectral_enhance.lowpass import lowpass_of_file
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
 
     rate = 22050
     rng = np.random.default_rng(4)
@@ -147,7 +147,7 @@ def test_a_file_whose_excerpts_are_all_silent_or_short_is_decoded_whole(tmp_path
     """Sound only between the places excerpts are taken from: the file is decoded whole and the
     cut found; so is a file too short for excerpts."""
     from spectral_enhance.audio import read_excerpts
-    from spectral_enhance.lowpass import lowpass_of_file
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
 
     rate = 22050
     x = np.zeros((40 * rate, 1), np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from spectral_enhance.metrics import (
+from spectral_enhance.evaluation.metrics import (
     log_spectral_distance,
     lsd_above,
     pesq_wb,

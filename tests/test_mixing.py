@@ -10,13 +10,13 @@ import pytest
 import soundfile as sf
 
 from conftest import music
-from spectral_enhance.card import BlockRule
 from spectral_enhance.cli import main
-from spectral_enhance.enhance import enhance_file
-from spectral_enhance.export import export
-from spectral_enhance.inference import Enhancer
-from spectral_enhance.lowpass import average_spectrum, lowpass_of_file
-from spectral_enhance.stft import StftConfig
+from spectral_enhance.dsp.lowpass import average_spectrum, lowpass_of_file
+from spectral_enhance.dsp.stft import StftConfig
+from spectral_enhance.inference.batch import enhance_file
+from spectral_enhance.inference.card import BlockRule
+from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.training.export import export
 from tiny import tiny_checkpoint
 
 

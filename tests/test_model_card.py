@@ -5,9 +5,9 @@ import pytest
 import soundfile as sf
 
 from conftest import music
-from spectral_enhance.card import ModelCard
 from spectral_enhance.cli import main
-from spectral_enhance.inference import PRETRAINED, bundled_models
+from spectral_enhance.inference.card import ModelCard
+from spectral_enhance.inference.enhancer import PRETRAINED, bundled_models
 
 
 @pytest.mark.parametrize(

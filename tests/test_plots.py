@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from spectral_enhance.cli import main
-from spectral_enhance.dataset import read_manifest
+from spectral_enhance.dataset.build import read_manifest
 from tiny import tiny_checkpoint, tiny_dataset, tiny_full_band_dataset
 
 
@@ -67,7 +67,7 @@ def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):
 def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, monkeypatch):
     """The dashed line and the labels come from the dataset (the clip's bitrate in its manifest
     row; the recipe's cutoff, as the manifest has no cutoff column), not from constants."""
-    from spectral_enhance import plots
+    from spectral_enhance.evaluation import plots
 
     copy = tmp_path / "data"
     shutil.copytree(data, copy)
@@ -89,7 +89,7 @@ def test_spectrograms_mark_the_cutoff_of_the_datasets_recipe(data, tmp_path, mon
 
 
 def test_spectrograms_of_a_full_band_clip_mark_its_own_bitrates_cutoff(tmp_path, monkeypatch):
-    from spectral_enhance import plots
+    from spectral_enhance.evaluation import plots
 
     data = tiny_full_band_dataset(tmp_path)
     row = next(r for r in read_manifest(data, "test") if r["low_bitrate"] == "64")

@@ -26,11 +26,11 @@ pytest.importorskip("uvicorn")
 from conftest import music
 from spectral_enhance.audio import read_audio
 from spectral_enhance.cli import main
-from spectral_enhance.export import export
-from spectral_enhance.inference import Enhancer
+from spectral_enhance.inference.enhancer import Enhancer
 from spectral_enhance.serve.app import Limits, create_app, display_name, running
 from spectral_enhance.serve.engine import probe
 from spectral_enhance.serve.jobs import Job, Jobs
+from spectral_enhance.training.export import export
 from tiny import tiny_checkpoint
 
 LIMITS = Limits(max_upload_mb=1.0, max_files=6, max_seconds=20.0)

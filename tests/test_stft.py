@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spectral_enhance.stft import StftConfig, istft, num_frames, stft
+from spectral_enhance.dsp.stft import StftConfig, istft, num_frames, stft
 
 
 def test_paper_geometry():

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-from spectral_enhance.checkpoint import make_checkpoint, save_checkpoint
+from spectral_enhance.dataset.recipe import DegradationRecipe
+from spectral_enhance.dsp.stft import StftConfig
 from spectral_enhance.models import build_model
-from spectral_enhance.recipe import DegradationRecipe
-from spectral_enhance.stft import StftConfig
+from spectral_enhance.models.checkpoint import make_checkpoint, save_checkpoint
 
 
 def tiny_checkpoint(path: Path, identity: bool = False, n_blocks: int = 1, seed: int = 0) -> Path:
@@ -76,7 +76,7 @@ def tiny_dataset(root: Path, tracks: int = 6, seconds: float = 2.0) -> Path:
     import soundfile as sf
 
     from conftest import music
-    from spectral_enhance.dataset import DatasetConfig, build_dataset
+    from spectral_enhance.dataset.build import DatasetConfig, build_dataset
 
     source = root / "music"
     source.mkdir(parents=True, exist_ok=True)
@@ -94,7 +94,7 @@ def tiny_full_band_dataset(
     import soundfile as sf
 
     from conftest import music
-    from spectral_enhance.dataset import DatasetConfig, build_dataset
+    from spectral_enhance.dataset.build import DatasetConfig, build_dataset
 
     source = root / "music"
     source.mkdir(parents=True, exist_ok=True)

@@ -11,13 +11,13 @@ __version__ = "0.1.0"
 __all__ = ["Enhancer", "__version__"]
 
 if TYPE_CHECKING:
-    from .inference import Enhancer
+    from .inference.enhancer import Enhancer
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use, so the command line starts without loading numpy or ONNX Runtime.
     if name == "Enhancer":
-        from .inference import Enhancer
+        from .inference.enhancer import Enhancer
 
         return Enhancer
     raise AttributeError(f"module 'spectral_enhance' has no attribute {name!r}")

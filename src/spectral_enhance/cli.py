@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .audio.formats import BIT_DEPTHS, FORMATS
-from .bundled import DEFAULT_MODEL
+from .inference.bundled import DEFAULT_MODEL
 
 __all__ = ["get_parser", "main"]
 
@@ -56,7 +56,7 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from .demo import FILES, format_scores, run_demo
-    from .inference import Enhancer
+    from .inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(args.model, args.backend, args.precision)
     scores = run_demo(args.out, enhancer)
@@ -127,8 +127,8 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_dataset(args: argparse.Namespace) -> int:
-    from .dataset import DatasetConfig, build_dataset
-    from .recipe import DegradationRecipe
+    from .dataset.build import DatasetConfig, build_dataset
+    from .dataset.recipe import DegradationRecipe
 
     recipe = DegradationRecipe(
         args.sample_rate,
@@ -187,7 +187,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         help="torch threads per process (all cores)",
     )
     _add_model_option_flag(p, "set a field of the model's config, e.g. input_gain=true")
-    from .train_config import TrainConfig
+    from .training.config import TrainConfig
 
     for f in fields(TrainConfig):
         if f.name == "residual":
@@ -206,8 +206,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .train import init_distributed, train
-    from .train_config import TrainConfig
+    from .training.config import TrainConfig
+    from .training.train import init_distributed, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -284,7 +284,7 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 
 def _bundled_help() -> str:
-    from .bundled import bundled_models
+    from .inference.bundled import bundled_models
 
     return ", ".join(bundled_models()) or "none"
 
@@ -352,8 +352,8 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_enhance(args: argparse.Namespace) -> int:
-    from .enhance import enhance_files
-    from .inference import Enhancer
+    from .inference.batch import enhance_files
+    from .inference.enhancer import Enhancer
 
     if args.format == "flac" and args.bit_depth in ("32", "float"):
         raise ValueError(f"FLAC holds 16 or 24-bit samples, not {args.bit_depth}")
@@ -416,7 +416,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .export import export, metrics_from_evaluation
+    from .training.export import export, metrics_from_evaluation
 
     extra = {}
     if args.training_data:
@@ -463,7 +463,7 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .evaluation.evaluate import evaluate
 
     evaluate(args.dataset, args.systems, args.out, args.split, args.limit)
     print((args.out / "report.md").read_text())
@@ -492,7 +492,7 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_plot(args: argparse.Namespace) -> int:
-    from . import plots
+    from .evaluation import plots
 
     if args.kind == "curves":
         plots.plot_curves(args.sources, args.out)
@@ -548,7 +548,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"needs the web extra: {extra} ({error})") from None
     import webbrowser
 
-    from .inference import Enhancer
+    from .inference.enhancer import Enhancer
 
     limits = Limits(args.max_upload_mb, args.max_files, args.max_seconds, args.idle_minutes)
     if min(limits.max_upload_mb, limits.max_files, limits.max_seconds, limits.idle_minutes) <= 0:

@@ -15,9 +15,9 @@ import numpy as np
 
 from .audio import read_audio, resample, to_mono, write_audio
 from .audio.mp3 import encode_mp3
-from .enhance import enhance_file
-from .inference import Enhancer
-from .metrics import log_spectral_distance, lsd_above, snr
+from .evaluation.metrics import log_spectral_distance, lsd_above, snr
+from .inference.batch import enhance_file
+from .inference.enhancer import Enhancer
 
 __all__ = ["BITRATE", "EXCERPT", "FILES", "run_demo"]
 
@@ -39,7 +39,7 @@ def _score(reference: np.ndarray, estimate: np.ndarray, rate: int, cutoff: float
         "LSD>cut": lsd_above(to_mono(reference), to_mono(estimate), rate, cutoff),
     }
     try:
-        from .metrics import zimtohrli_mos
+        from .evaluation.metrics import zimtohrli_mos
 
         scores["Zimtohrli"] = zimtohrli_mos(reference, estimate, rate)
     except ImportError:  # the eval extra is not installed
@@ -67,7 +67,7 @@ def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer) -> dict:
         "enhanced": _score(reference, enhanced, rate, cutoff),
     }
     try:
-        from .plots import spectrograms_figure
+        from .evaluation.plots import spectrograms_figure
 
         spectrograms_figure(
             {

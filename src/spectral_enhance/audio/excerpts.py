@@ -1,5 +1,5 @@
 """Excerpts from places spread over a file, decoded after a seek to each: a file measured without
-decoding it whole (:func:`spectral_enhance.lowpass.lowpass_of_file`)."""
+decoding it whole (:func:`spectral_enhance.dsp.lowpass.lowpass_of_file`)."""
 
 from __future__ import annotations
 

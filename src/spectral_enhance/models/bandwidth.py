@@ -10,8 +10,8 @@ FFT, so a copied partial keeps a consistent phase from frame to frame.
 
 Below the cutoff the input passes unchanged: whatever the input had is kept, and a lossless
 input (no cutoff) comes back exactly. The cutoff is told, not found: ``enhance`` measures it over
-the whole file (:mod:`spectral_enhance.lowpass`), which a network seeing a few frames cannot do
-as reliably. The copy is made by one rule (:func:`spectral_enhance.dsp.copy_map`, which the
+the whole file (:mod:`spectral_enhance.dsp.lowpass`), which a network seeing a few frames cannot do
+as reliably. The copy is made by one rule (:func:`spectral_enhance.dsp.bands.copy_map`, which the
 ``dsp`` system copies by too), in training, export and inference alike.
 
 The network is the paper's block (:class:`~spectral_enhance.models.spectral.SeparableBlock`) on a
@@ -25,9 +25,9 @@ per band on the copy. Every operation follows the input's shape, so any number o
 exports to one ONNX graph.
 
 Shapes: spectrum and its copied band ``[batch, 2, frames, bins]``, and ``[bins]`` 0/1 above the
-low-pass (:func:`spectral_enhance.dsp.band_copy`, :func:`spectral_enhance.dsp.copy_map`) ->
-spectrum. The copy is made outside the graph: ONNX Runtime gathers along the last axis ten times
-slower than numpy indexing does.
+low-pass (:func:`spectral_enhance.dsp.bands.band_copy`,
+:func:`spectral_enhance.dsp.bands.copy_map`) -> spectrum. The copy is made outside the graph: ONNX
+Runtime gathers along the last axis ten times slower than numpy indexing does.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..dsp import PATCH_MULTIPLE
-from ..stft import StftConfig
+from ..dsp.bands import PATCH_MULTIPLE
+from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
 
@@ -191,7 +191,7 @@ class BandExtender(nn.Module):
         """The input with the rebuilt band added above the low-pass: same shape.
 
         ``copy`` is the input's band under the low-pass copied above it and ``above`` (``[bins]``)
-        where that is (:func:`spectral_enhance.dsp.band_copy` and `copy_map`); one low-pass for
-        the whole batch, as a file's channels share theirs.
+        where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
+        for the whole batch, as a file's channels share theirs.
         """
         return spectrum + copy * self.gain(spectrum, copy, above)[:, None]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..stft import StftConfig
+from ..dsp.stft import StftConfig
 from .config import ModelConfig
 
 __all__ = [

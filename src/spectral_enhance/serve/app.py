@@ -36,7 +36,7 @@ from ..atomic import atomic_path
 from ..audio import AUDIO_EXTENSIONS
 from ..audio.files import READABLE
 from ..audio.write import FORMATS
-from ..inference import Enhancer
+from ..inference.enhancer import Enhancer
 from . import engine
 from .jobs import Job, Jobs, Session, plain_error
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
-from ..enhance import enhance_file
-from ..inference import Enhancer
-from ..report import FileResult
+from ..inference.batch import enhance_file
+from ..inference.enhancer import Enhancer
+from ..inference.report import FileResult
 
 __all__ = ["STRENGTH", "AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
 

@@ -27,9 +27,9 @@ from ..atomic import OutputError, atomic_path
 from ..audio import resampled_length
 from ..audio.files import READABLE
 from ..audio.write import output_suffix
-from ..enhance import SUFFIX
-from ..inference import Enhancer
-from ..report import FileResult
+from ..inference.batch import SUFFIX
+from ..inference.enhancer import Enhancer
+from ..inference.report import FileResult
 from . import engine
 from .analysis import encode_cells, spectrogram_cells
 

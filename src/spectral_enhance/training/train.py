@@ -32,15 +32,15 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
-from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .dsp import copy_inputs
+from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dsp.bands import copy_inputs
+from ..dsp.stft import StftConfig, istft, stft
+from ..evaluation.metrics import score
+from ..models import ARCHITECTURES, build_model
+from ..models.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+from ..models.spectral import unit_variance_scale
+from .config import TrainConfig, default_loss, lr_at
 from .losses import band_loss, parse_loss
-from .metrics import score
-from .models import ARCHITECTURES, build_model
-from .models.spectral import unit_variance_scale
-from .stft import StftConfig, istft, stft
-from .train_config import TrainConfig, default_loss, lr_at
 
 __all__ = ["TrainConfig", "check_run_dir", "epoch_batches", "selection_score", "train"]
 

@@ -8,11 +8,11 @@ Every system enhances the decoded low-bitrate clips of one split of a dataset ma
 ``results.json`` and ``report.md``.
 
 Two oracles (issue 12) say how far any model could go, split at the clip's cutoff by an FFT brick
-wall (:func:`spectral_enhance.dsp.brick_wall_split`): ``oracle-high`` is the decoded input below
-the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference below
-the cutoff and nothing above (perfect codec repair, no high band). A third, ``oracle-envelope``,
-is the best the full-band model's design can do: its copied band at the reference's own level
-per band and frame (:func:`spectral_enhance.dsp.envelope_oracle`).
+wall (:func:`spectral_enhance.dsp.bands.brick_wall_split`): ``oracle-high`` is the decoded input
+below the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference
+below the cutoff and nothing above (perfect codec repair, no high band). A third,
+``oracle-envelope``, is the best the full-band model's design can do: its copied band at the
+reference's own level per band and frame (:func:`spectral_enhance.dsp.bands.envelope_oracle`).
 
 A dataset with several low bitrates (issue 12) gets a table per bitrate: every system against
 the input (``mp3``, scored whether asked for or not), mean and 95 % CI, and the worst clip's
@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .atomic import atomic_write_text
-from .card import ModelCard
-from .dataset import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
-from .dsp import band_replication, brick_wall_split, envelope_oracle
-from .inference import Enhancer, find_model
+from ..atomic import atomic_write_text
+from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
+from ..inference.card import ModelCard
+from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
 
 __all__ = [
@@ -337,8 +337,8 @@ def _report(
         "",
         "PESQ is left out of a mean where it finds nothing to score in the reference (n below "
         "the clip count). LSD: log10 power, Hann 2,048, hop 512, mean over frames of the RMS "
-        "over bins (see `spectral_enhance.metrics`); the paper's LSD is not computed the same "
-        "way, so compare LSD only within one table.",
+        "over bins (see `spectral_enhance.evaluation.metrics`); the paper's LSD is not computed "
+        "the same way, so compare LSD only within one table.",
         "",
         "The paper's Table 1 (GTZAN, its own code and machine), for comparison:",
         "",

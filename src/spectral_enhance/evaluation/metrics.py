@@ -198,7 +198,7 @@ def zimtohrli_mos(reference: np.ndarray, degraded: np.ndarray, sample_rate: int)
         raise ImportError(
             "the Zimtohrli metric needs the zimtohrli package: pip install 'spectral-enhance[eval]'"
         ) from error
-    from .audio import resample
+    from ..audio import resample
 
     y = np.asarray(reference, dtype=np.float32)
     y_hat = np.asarray(degraded, dtype=np.float32)

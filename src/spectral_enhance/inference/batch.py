@@ -3,11 +3,11 @@
 Inputs are found (:mod:`spectral_enhance.audio.files`), each output name is decided before any
 work starts (an existing output is kept without ``overwrite``; two inputs that would write the
 same output are refused by name). Each file's low-pass is measured first, on excerpts
-(:func:`~spectral_enhance.lowpass.lowpass_of_file`); then it is decoded block by block
+(:func:`~spectral_enhance.dsp.lowpass.lowpass_of_file`); then it is decoded block by block
 (:mod:`spectral_enhance.audio.read`) and written by the output writer
 (:mod:`spectral_enhance.audio.write`) under a temporary name renamed when complete. What is
 written is the input resampled to the output rate plus ``strength`` times what
-:class:`~spectral_enhance.inference.Enhancer` changes at the model's rate, resampled to the
+:class:`~spectral_enhance.inference.enhancer.Enhancer` changes at the model's rate, resampled to the
 output rate, so the input's band above the model's is kept. A file that fails is reported and
 the others go on; nothing is skipped silently.
 """
@@ -28,11 +28,11 @@ from typing import TypeVar
 
 import numpy as np
 
-from .atomic import OutputError, terminate_on_hangup
-from .audio import AudioError, StreamResampler, find_audio, open_audio
-from .audio.write import FORMATS, audio_writer, output_suffix
-from .inference import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
-from .lowpass import lowpass_of_file
+from ..atomic import OutputError, terminate_on_hangup
+from ..audio import AudioError, StreamResampler, find_audio, open_audio
+from ..audio.write import FORMATS, audio_writer, output_suffix
+from ..dsp.lowpass import lowpass_of_file
+from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
 from .report import BatchReport, FileResult
 
 __all__ = [

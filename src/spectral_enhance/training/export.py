@@ -23,13 +23,13 @@ import numpy as np
 import onnx
 import torch
 
-from .atomic import atomic_path
-from .card import ModelCard
-from .checkpoint import load_model
-from .dsp import copy_inputs
-from .inference import OnnxModel, block_rule
-from .models import count_parameters
-from .stft import StftConfig
+from ..atomic import atomic_path
+from ..dsp.bands import copy_inputs
+from ..dsp.stft import StftConfig
+from ..inference.card import ModelCard
+from ..inference.enhancer import OnnxModel, block_rule
+from ..models import count_parameters
+from ..models.checkpoint import load_model
 
 __all__ = ["TOLERANCES", "export", "metrics_from_evaluation"]
 
@@ -246,7 +246,7 @@ def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str,
 
     ``folder`` is an ``evaluate`` output; its ``mp3`` system, where scored, is the input's bar.
     """
-    from .evaluate import read_results
+    from ..evaluation.evaluate import read_results
 
     results = read_results(folder)
     systems = results["systems"]

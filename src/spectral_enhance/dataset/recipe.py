@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .audio import decode, resample, to_mono
-from .audio.mp3 import encode_mp3
+from ..audio import decode, resample, to_mono
+from ..audio.mp3 import encode_mp3
 
 __all__ = [
     "LAME_CUTOFF_HZ",

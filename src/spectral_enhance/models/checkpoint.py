@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .atomic import atomic_path
-from .models import build_model
+from ..atomic import atomic_path
+from . import build_model
 
 __all__ = ["load_checkpoint", "load_model", "make_checkpoint", "save_checkpoint"]
 

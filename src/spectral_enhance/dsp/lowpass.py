@@ -112,7 +112,7 @@ def lowpass_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS)
     or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
     Raises :class:`~spectral_enhance.audio.AudioError` only where that decode does.
     """
-    from .audio import open_audio, read_excerpts
+    from ..audio import open_audio, read_excerpts
 
     sampled = read_excerpts(source, excerpts, EXCERPT)
     if sampled is not None:

@@ -39,8 +39,8 @@ import numpy as np
 from scipy import ndimage, signal
 from tqdm import tqdm
 
-from .atomic import atomic_path, atomic_write_text
-from .audio import AudioError, decode, find_audio, write_audio
+from ..atomic import atomic_path, atomic_write_text
+from ..audio import AudioError, decode, find_audio, write_audio
 from .recipe import DegradationRecipe, degrade_bitrates
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["CARD_NAME", "DEFAULT_MODEL", "PRETRAINED", "bundled_models", "find_model"]
 
-PRETRAINED = Path(__file__).parent / "pretrained"
+PRETRAINED = Path(__file__).parents[1] / "pretrained"  # beside the stages, as package data
 DEFAULT_MODEL = "full-band"
 CARD_NAME = "card.json"  # the model card in each export folder
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .audio import resample
+from ..audio import resample
+from ..dsp.bands import copy_inputs
+from ..dsp.stft import StftConfig, istft, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
-from .dsp import copy_inputs
-from .stft import StftConfig, istft, stft
 
 __all__ = [
     "PRETRAINED",
@@ -50,7 +50,7 @@ TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbo
 def block_rule(model: Any) -> BlockRule:
     """The `BlockRule` of a built PyTorch model (from the attributes every model has: see
     :mod:`spectral_enhance.models`), for its card and for the torch backend."""
-    from .models import UNBOUNDED
+    from ..models import UNBOUNDED
 
     context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
     return BlockRule(
@@ -101,7 +101,7 @@ class TorchModel:
     def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
         import torch
 
-        from .checkpoint import load_model
+        from ..models.checkpoint import load_model
 
         if threads:
             torch.set_num_threads(threads)
@@ -401,7 +401,7 @@ class Enhancer:
         plus ``strength`` (0 to 1) times what the model changes, so the input's band above the
         model's is kept and ``strength=0`` returns the input itself. ``lowpass_hz``: the input's
         low-pass, for a model that takes one; ``"measure"`` finds it over the whole signal
-        (:func:`spectral_enhance.lowpass.find_lowpass`), None says there is none.
+        (:func:`spectral_enhance.dsp.lowpass.find_lowpass`), None says there is none.
 
         Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
@@ -419,7 +419,7 @@ class Enhancer:
                 raise ValueError(
                     f"lowpass_hz must be a number, None or 'measure', not {lowpass_hz!r}"
                 )
-            from .lowpass import find_lowpass
+            from ..dsp.lowpass import find_lowpass
 
             lowpass_hz = find_lowpass(frames, sample_rate) if self.rule.lowpass else None
         out = resample(frames, sample_rate, output_rate)
@@ -454,7 +454,7 @@ def lowpass_floor(recipe: dict, rule: BlockRule) -> float:
     """The lowest low-pass (Hz) a model with this recipe and rule rebuilds from (0: any)."""
     if not rule.lowpass:
         return 0.0
-    from .recipe import DegradationRecipe
+    from ..dataset.recipe import DegradationRecipe
 
     return LOWPASS_MARGIN * DegradationRecipe(**recipe).lowest_cutoff()
 

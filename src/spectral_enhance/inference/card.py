@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write_text
+from ..atomic import atomic_write_text
+from ..dsp.stft import StftConfig
 from .bundled import CARD_NAME
-from .stft import StftConfig
 
 __all__ = ["CARD_NAME", "RATES", "BlockRule", "ModelCard", "rate_problem"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .bundled import DEFAULT_MODEL
+from ..atomic import atomic_path
+from ..inference.bundled import DEFAULT_MODEL
 
 __all__ = [
     "CLIP_FIGURES",
@@ -197,9 +197,9 @@ def plot_clip(
     mark the clip's cutoff (its bitrate's; the recipe's in a dataset made before issue 12). A
     stereo clip is drawn as its channels' mean.
     """
-    from .audio import to_mono
-    from .dataset import clip_cutoff_hz, load_clip, read_recipe
-    from .inference import Enhancer
+    from ..audio import to_mono
+    from ..dataset.build import clip_cutoff_hz, load_clip, read_recipe
+    from ..inference.enhancer import Enhancer
 
     if kind not in CLIP_FIGURES:
         raise ValueError(f"figure kind must be one of {', '.join(CLIP_FIGURES)}, not {kind!r}")

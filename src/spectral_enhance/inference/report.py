@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audio import AudioInfo
+from ..audio import AudioInfo
 
 __all__ = ["BatchReport", "FileResult"]
 

@@ -1,0 +1,1 @@
+"""Building the paired dataset: the degradation recipe and the clips it makes."""

@@ -1,0 +1,1 @@
+"""The signal processing every stage shares: the STFT, band replication, the low-pass meter."""

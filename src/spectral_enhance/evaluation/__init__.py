@@ -1,0 +1,1 @@
+"""Measuring systems on a dataset split: the metrics, the evaluation runner, the figures."""
