@@ -200,7 +200,7 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
 
     x = music(3.0, RATE)
     low = brick_wall_split(x, RATE, 5500.0)[0]
-    naive = band_replication(low, RATE, 5500.0, -6.0, continue_edge=False)
+    naive = band_replication(low, RATE, 5500.0, "naive")
     dsp = band_replication(low, RATE, 5500.0)
     freqs = np.fft.rfftfreq(len(x), 1 / RATE)
     band = (freqs > 5600) & (freqs < 9000)
@@ -209,6 +209,34 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
         return 10 * np.log10(np.mean(np.abs(np.fft.rfft(y)[band]) ** 2))
 
     assert abs(level(dsp) - level(x)) < abs(level(naive) - level(x))
+
+
+def test_dsp_continues_the_spectrums_own_slope_above_the_cutoff():
+    """On noise falling 3 dB an octave, cut at 5.5 kHz, `dsp` (the tilt rule) rebuilds the band
+    falling as the noise does, `TILT_OFFSET_DB` under it; ``dsp-edge``'s fixed 12 dB an octave
+    falls far too fast."""
+    from spectral_enhance.dsp.bands import TILT_OFFSET_DB, brick_wall_split
+
+    rng = np.random.default_rng(3)
+    freqs = np.fft.rfftfreq(4 * RATE, 1 / RATE)
+    amplitude = np.maximum(freqs, 20.0) ** (-3 / (20 * np.log10(2)))  # -3 dB an octave in power
+    spectrum = amplitude * np.exp(2j * np.pi * rng.random(len(freqs)))
+    x = np.fft.irfft(spectrum, 4 * RATE).astype(np.float32)
+    x *= 0.3 / np.abs(x).max()
+    low = brick_wall_split(x, RATE, 5500.0)[0]
+
+    def level(y: np.ndarray, lo: float, hi: float) -> float:
+        band = (freqs > lo) & (freqs < hi)
+        return 10 * np.log10(np.mean(np.abs(np.fft.rfft(y)[band]) ** 2))
+
+    tilt, edge = band_replication(low, RATE, 5500.0), band_replication(low, RATE, 5500.0, "edge")
+    for lo, hi in ((7000, 9000), (14000, 18000)):
+        assert abs(level(tilt, lo, hi) - level(x, lo, hi) - TILT_OFFSET_DB) < 1.5, (lo, hi)
+    true_fall = level(x, 7000, 9000) - level(x, 14000, 18000)
+    assert abs(level(tilt, 7000, 9000) - level(tilt, 14000, 18000) - true_fall) < 1.0
+    assert level(edge, 7000, 9000) - level(edge, 14000, 18000) > true_fall + 6.0
+    with pytest.raises(ValueError, match="rule must be one of"):
+        band_replication(low, RATE, 5500.0, "loud")
 
 
 def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):

@@ -440,12 +440,14 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
         description="Score systems on the clips of a dataset split (SNR, PESQ, LSD, LSD above "
         "the codec's cutoff, STOI, Zimtohrli) and write report.md, results.csv and "
         "results.json; a dataset with several bitrates gets a table per bitrate. Systems: "
-        "mp3 (the decoded input as it is), dsp (spectral band replication), naive (the octave "
-        "below the cutoff copied up, falling 6 dB an octave: a floor), oracle-high (the "
-        "input below the cutoff, the reference above), oracle-low (the reference below the "
-        "cutoff, nothing above), oracle-envelope (the input's band copied up as the full-band "
-        "model copies it, at the reference's level per band and frame), a bundled model name, "
-        "an export folder or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
+        "mp3 (the decoded input as it is), dsp (spectral band replication continuing the "
+        "spectrum's slope), dsp-edge (the same from the level at the cutoff, falling 12 dB an "
+        "octave: the paper-setting tables' dsp), naive (the octave below the cutoff copied "
+        "up, falling 6 dB an octave: a floor), oracle-high (the input below the cutoff, the "
+        "reference above), oracle-low (the reference below the cutoff, nothing above), "
+        "oracle-envelope (the input's band copied up as the full-band model copies it, at "
+        "the reference's level per band and frame), a bundled model name, an export folder "
+        "or .onnx file (NAME@fp32|fp16|int8), or a .pt checkpoint.",
     )
     p.add_argument("dataset", type=Path, help="dataset folder made by `dataset`")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="(test)")

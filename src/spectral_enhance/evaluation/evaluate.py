@@ -115,17 +115,14 @@ def per_channel(clip: Clip, process: Callable[[np.ndarray, np.ndarray], np.ndarr
     return np.stack(out, axis=1).reshape(clip.low.shape)
 
 
-def _band_replication(clip: Clip) -> np.ndarray:
-    rate, cut = clip.sample_rate, clip.cutoff_hz
-    return per_channel(clip, lambda low, _: band_replication(low, rate, cut))
+def _replication(rule: str) -> Callable[[Clip], np.ndarray]:
+    """`band_replication` by ``rule`` on each channel of a clip, at the clip's cutoff."""
 
+    def process(clip: Clip) -> np.ndarray:
+        rate, cut = clip.sample_rate, clip.cutoff_hz
+        return per_channel(clip, lambda low, _: band_replication(low, rate, cut, rule))
 
-def _naive_replication(clip: Clip) -> np.ndarray:
-    """Issue 12's floor: the octave under the cutoff copied up, falling 6 dB an octave."""
-    rate, cut = clip.sample_rate, clip.cutoff_hz
-    return per_channel(
-        clip, lambda low, _: band_replication(low, rate, cut, -6.0, continue_edge=False)
-    )
+    return process
 
 
 def _oracle_high(clip: Clip) -> np.ndarray:
@@ -147,8 +144,9 @@ def _oracle_low(clip: Clip) -> np.ndarray:
 
 UNLEARNED = {
     INPUT: System(INPUT, lambda low: low),
-    "dsp": System("dsp", process_clip=_band_replication),
-    "naive": System("naive", process_clip=_naive_replication),
+    "dsp": System("dsp", process_clip=_replication("tilt")),
+    "dsp-edge": System("dsp-edge", process_clip=_replication("edge")),
+    "naive": System("naive", process_clip=_replication("naive")),
     "oracle-high": System("oracle-high", process_clip=_oracle_high),
     "oracle-low": System("oracle-low", process_clip=_oracle_low),
     "oracle-envelope": System("oracle-envelope", process_clip=_oracle_envelope),
@@ -168,9 +166,9 @@ def _time_model(enhancer: Enhancer, repeats: int = 20) -> float:
 
 
 def load_system(spec: str) -> System:
-    """``mp3``, ``dsp``, ``naive``, ``oracle-high``, ``oracle-low``, ``oracle-envelope`` (each
-    clip gives its own cutoff), or a model: ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses
-    PyTorch)."""
+    """``mp3``, ``dsp``, ``dsp-edge``, ``naive``, ``oracle-high``, ``oracle-low``,
+    ``oracle-envelope`` (each clip gives its own cutoff), or a model:
+    ``NAME_OR_PATH[@fp32|fp16|int8]`` (a .pt uses PyTorch)."""
     if spec in UNLEARNED:
         return UNLEARNED[spec]
     target, _, precision = spec.partition("@")
