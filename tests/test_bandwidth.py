@@ -239,6 +239,35 @@ def test_dsp_continues_the_spectrums_own_slope_above_the_cutoff():
         band_replication(low, RATE, 5500.0, "loud")
 
 
+def test_an_untrained_tilt_prior_model_sets_the_dsp_level_and_segments_leave_no_trace(tmp_path):
+    """With ``tilt_prior`` the network starts from `dsp`'s envelope: built, it rebuilds the band
+    at the tilt rule's level; it exports (parity is checked there), and its longer reach (the
+    slope's smoothing) is in its margin, so short segments give what one long one does."""
+    from spectral_enhance.dsp.stft import StftConfig
+    from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.training.export import export
+    from tiny import tiny_band_checkpoint
+
+    options = {"envelope": True, "tilt_prior": True, "hop_length": 1024}
+    checkpoint = tiny_band_checkpoint(tmp_path / "prior.pt", options=options, untrained=True)
+    card = export(checkpoint, tmp_path / "prior", precisions=("fp32",))
+    assert card["context_frames"] == 4 + 8  # one block of 5 x 5, and half the 17-frame slope
+    x = _lowpassed(8.0, 5500.0, channels=1)
+    whole = Enhancer.load(tmp_path / "prior", precision="fp32")
+    y, _ = whole.enhance(x, RATE, lowpass_hz=5500.0)
+    dsp = band_replication(x, RATE, 5500.0, config=StftConfig(2048, 1024, 2048))
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+
+    def level(z: np.ndarray, lo: float, hi: float) -> float:
+        band = (freqs > lo) & (freqs < hi)
+        return 10 * np.log10(np.mean(np.abs(np.fft.rfft(z.reshape(len(z), -1)[:, 0])[band]) ** 2))
+
+    for lo, hi in ((6000, 9000), (9000, 14000), (14000, 20000)):
+        assert abs(level(y, lo, hi) - level(dsp, lo, hi)) < 1.0, (lo, hi)
+    short = Enhancer.load(tmp_path / "prior", precision="fp32", segment_frames=40)
+    np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], y, atol=2e-5)
+
+
 def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
     learned from (its recipe's lowest, 5.5 kHz, less a margin): nothing is copied up from there,

@@ -54,14 +54,18 @@ def tiny_waveform_checkpoint(path: Path, arch: str, seed: int = 0, identity: boo
     return save_checkpoint(path, _checkpoint(arch, model))
 
 
-def tiny_band_checkpoint(path: Path, seed: int = 0) -> Path:
-    """An untrained full-band model (8 latent channels) whose band is audible: 44.1 kHz stereo,
-    five bitrates, as issue 12's datasets."""
+def tiny_band_checkpoint(
+    path: Path, seed: int = 0, options: dict | None = None, untrained: bool = False
+) -> Path:
+    """A full-band model (8 latent channels, ``options`` on its config) whose band is audible:
+    44.1 kHz stereo, five bitrates, as issue 12's datasets. ``untrained``: its blocks left
+    adding nothing, as built."""
     torch.manual_seed(seed)
-    model = build_model("band", {"latent": 8})
-    with torch.no_grad():
-        for block in model.blocks:
-            block.from_latent.pointwise.weight.normal_(0.0, 0.05)
+    model = build_model("band", {"latent": 8, **(options or {})})
+    if not untrained:
+        with torch.no_grad():
+            for block in model.blocks:
+                block.from_latent.pointwise.weight.normal_(0.0, 0.05)
     recipe = DegradationRecipe(44100, 0, bitrates=(32, 48, 64, 96, 128), channels=2, lame_rate=True)
     checkpoint = make_checkpoint("band", model, model.stft.to_dict(), recipe.to_dict())
     return save_checkpoint(path, checkpoint)

@@ -32,12 +32,13 @@ Runtime gathers along the last axis ten times slower than numpy indexing does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..dsp.bands import PATCH_MULTIPLE
+from ..dsp.bands import PATCH_MULTIPLE, TILT_OFFSET_DB, TILT_RANGE_DB, TILT_SMOOTH_SECONDS
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
@@ -65,6 +66,9 @@ class BandConfig(ModelConfig):
         envelope: the network predicts the band's own level (relative to the frame's loudness)
             and the copy is divided by its level, as SBR's envelope does; otherwise it predicts
             a gain on the copy's level.
+        tilt_prior: (with ``envelope``) the network predicts the envelope's difference from
+            the ``dsp`` system's, the spectrum's own slope under the low-pass continued above it
+            (:func:`spectral_enhance.dsp.bands.band_replication`), instead of from a constant.
     """
 
     fft_length: int = 2048
@@ -74,10 +78,13 @@ class BandConfig(ModelConfig):
     kernel_size: int = 5
     n_blocks: int = 1
     envelope: bool = False
+    tilt_prior: bool = False
 
     def __post_init__(self) -> None:
         if self.band_bins < 1 or self.latent < 1 or self.n_blocks < 1:
             raise ValueError(f"band_bins, latent and n_blocks must be positive: {self}")
+        if self.tilt_prior and not self.envelope:
+            raise ValueError(f"tilt_prior needs envelope: {self}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
         if self.fft_length < 16 or self.hop_length < 1 or PATCH_MULTIPLE % self.overlap:
@@ -99,6 +106,14 @@ class BandConfig(ModelConfig):
     def stft(self) -> StftConfig:
         """The STFT the model runs on (a periodic Hann window of ``fft_length``)."""
         return StftConfig(self.fft_length, self.hop_length, self.fft_length)
+
+    @property
+    def tilt_frames(self) -> int:
+        """Frames (odd) the prior's slope is measured over: about `TILT_SMOOTH_SECONDS` at
+        44.1 kHz; 1 without a prior."""
+        if not self.tilt_prior:
+            return 1
+        return 2 * round(TILT_SMOOTH_SECONDS * 44_100 / self.hop_length / 2) + 1
 
     @property
     def bands(self) -> int:
@@ -126,7 +141,7 @@ class BandExtender(nn.Module):
             nn.init.zeros_(block.from_latent.pointwise.weight)
         self.rows = nn.Parameter(torch.full((3,), 1.0 / 3.0))
         # a fixed log gain (or, predicting the envelope, log level) per band, learned
-        start = ENVELOPE_START if config.envelope else 0.0
+        start = ENVELOPE_START if config.envelope and not config.tilt_prior else 0.0
         self.level = nn.Parameter(torch.full((config.bands,), start))
         # the batch is one file's channels, which share one envelope; training turns it off,
         # its batches holding different clips
@@ -140,7 +155,8 @@ class BandExtender(nn.Module):
     @property
     def reach(self) -> int:
         """Frames on each side that one output frame depends on."""
-        return (self.config.kernel_size // 2) * 2 * self.config.n_blocks
+        config = self.config
+        return (config.kernel_size // 2) * 2 * config.n_blocks + config.tilt_frames // 2
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of each band's bins over the last axis (the last band padded with zeros).
@@ -158,16 +174,54 @@ class BandExtender(nn.Module):
         repeated = x.unsqueeze(-1).expand(*shape, config.band_bins)
         return repeated.reshape(*shape[:-1], shape[-1] * config.band_bins)[..., : config.bins]
 
+    def tilt_prior(self, power: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
+        """The ``dsp`` system's envelope in this model's view: each band's log power per bin,
+        ``[batch, frames, bands]``, from the spectrum's power ``[batch, frames, bins]`` and the
+        copied band's bins ``above``. The level of the octave just under the low-pass continues
+        at the slope from the octave below it (smoothed over `tilt_frames`, held within
+        `TILT_RANGE_DB`), `TILT_OFFSET_DB` lower; as :func:`~spectral_enhance.dsp.bands.
+        band_replication` sets it, with this model's STFT and bands."""
+        config = self.config
+        position = torch.arange(config.bins, dtype=power.dtype, device=power.device)
+        start = config.bins - above.sum()  # the first copied bin
+        low, mid = torch.floor(start / 4), torch.floor(start / 2)
+        top = torch.floor(start * 2 ** (-1 / 8))
+
+        def mean_power(first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+            mask = ((position >= first) & (position < last)).to(power.dtype)
+            return (power * mask).sum(dim=-1) / mask.sum().clamp(min=1.0)  # [batch, frames]
+
+        under = mean_power(mid, top)
+        smooth = config.tilt_frames
+        pad = (smooth // 2, smooth // 2)
+
+        def smoothed(x: torch.Tensor) -> torch.Tensor:
+            x = nn.functional.pad(x[:, None], pad, mode="replicate")
+            return nn.functional.avg_pool1d(x, smooth, stride=1)[:, 0]
+
+        far, near = smoothed(mean_power(low, mid)), smoothed(under)
+        centre_far = 0.5 * torch.log2(low.clamp(min=1.0) * mid.clamp(min=1.0))
+        centre_near = 0.5 * torch.log2(mid.clamp(min=1.0) * top.clamp(min=1.0))
+        db = 10.0 / math.log(10.0)
+        tilt = db * (torch.log(near + EPS) - torch.log(far + EPS))
+        tilt = torch.clamp(tilt / (centre_near - centre_far).clamp(min=0.5), *TILT_RANGE_DB)
+        centres = torch.log2(
+            torch.arange(config.bands, dtype=power.dtype) * config.band_bins + config.band_bins / 2
+        )
+        slope = tilt[..., None] * (centres - centre_near) + TILT_OFFSET_DB  # dB
+        return torch.log(under + EPS)[..., None] + slope / db
+
     def gain(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
         """The gain on the copy, per bin and frame: ``[batch, frames, bins]``, or ``[1, frames,
         bins]`` for all of a file's channels when they share one envelope (`link_channels`)."""
-        power_in = self.pool((spectrum * spectrum).sum(dim=1))  # [batch, frames, bands]
+        power = (spectrum * spectrum).sum(dim=1)  # [batch, frames, bins]
         power_copy = self.pool((copy * copy).sum(dim=1))
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
-            power_in = power_in.sum(dim=0, keepdim=True)
+            power = power.sum(dim=0, keepdim=True)
             power_copy = power_copy.sum(dim=0, keepdim=True)
+        power_in = self.pool(power)  # [batch, frames, bands]
         level = torch.log(power_in.mean(dim=2, keepdim=True) + EPS)  # the frame's loudness
         where = self.pool(above).expand_as(power_in)
         rows = torch.stack(
@@ -179,6 +233,8 @@ class BandExtender(nn.Module):
             dim=1,
         )
         gain = self.level.expand_as(power_in)
+        if self.config.tilt_prior:
+            gain = gain + self.tilt_prior(power, above) - level
         for block in self.blocks:
             gain = gain + (block(rows) * self.rows[None, :, None, None]).sum(dim=1)
         if self.config.envelope:  # the band's log power, less the copy's: half of it on amplitude
