@@ -213,9 +213,9 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
 
 def test_dsp_continues_the_spectrums_own_slope_above_the_cutoff():
     """On noise falling 3 dB an octave, cut at 5.5 kHz, `dsp` (the tilt rule) rebuilds the band
-    falling as the noise does, `TILT_OFFSET_DB` under it; ``dsp-edge``'s fixed 12 dB an octave
+    falling as the noise does, ``TILT.offset_db`` under it; ``dsp-edge``'s fixed 12 dB an octave
     falls far too fast."""
-    from spectral_enhance.dsp.bands import TILT_OFFSET_DB, brick_wall_split
+    from spectral_enhance.dsp.bands import TILT, brick_wall_split
 
     rng = np.random.default_rng(3)
     freqs = np.fft.rfftfreq(4 * RATE, 1 / RATE)
@@ -231,7 +231,7 @@ def test_dsp_continues_the_spectrums_own_slope_above_the_cutoff():
 
     tilt, edge = band_replication(low, RATE, 5500.0), band_replication(low, RATE, 5500.0, "edge")
     for lo, hi in ((7000, 9000), (14000, 18000)):
-        assert abs(level(tilt, lo, hi) - level(x, lo, hi) - TILT_OFFSET_DB) < 1.5, (lo, hi)
+        assert abs(level(tilt, lo, hi) - level(x, lo, hi) - TILT.offset_db) < 1.5, (lo, hi)
     true_fall = level(x, 7000, 9000) - level(x, 14000, 18000)
     assert abs(level(tilt, 7000, 9000) - level(tilt, 14000, 18000) - true_fall) < 1.0
     assert level(edge, 7000, 9000) - level(edge, 14000, 18000) > true_fall + 6.0

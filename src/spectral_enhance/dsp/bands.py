@@ -9,6 +9,7 @@ model's too: the model learns the level that this sets by a fixed rule.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from .stft import StftConfig, istft, stft
 __all__ = [
     "PATCH_MULTIPLE",
     "REPLICATION_RULES",
+    "TILT",
+    "TiltRule",
     "band_copy",
     "band_replication",
     "brick_wall_split",
@@ -87,11 +90,30 @@ spectrum's own slope under the cutoff; ``edge`` (``dsp-edge``, the paper-setting
 at the level just under the cutoff and falls 12 dB an octave; ``naive`` (issue 12's floor) keeps
 the copy's own level and falls 6 dB an octave."""
 
-TILT_SMOOTH_SECONDS = 0.37  # the slope is measured over about this long (32 frames of hop 512)
-TILT_RANGE_DB = (-18.0, -3.0)  # per octave: no rise, and no steeper than music's falls
-TILT_OFFSET_DB = -4.5  # under the straight continuation (validation: -3 dB scored the same on
-# average, and took 0.15 from the worst clip where this takes 0.11)
-TILT_BAND_BINS = 8  # bins per band of the level it sets (172 Hz at 44.1 kHz and 2,048 points)
+
+@dataclass(frozen=True)
+class TiltRule:
+    """Settings of the ``tilt`` rule (`band_replication`; the full-band model's prior too),
+    chosen on issue 12's validation split (`scripts/dsp_rule_check.py`).
+
+    Attributes:
+        smooth_seconds: the slope is measured over about this long (32 frames of hop 512).
+        range_db: the slope per octave is held within this: no rise, none steeper.
+        offset_db: under the straight continuation: -3 dB scored the same on average and took
+            0.15 from the worst clip, where this takes 0.11.
+        band_bins: bins per band of the level it sets (172 Hz at 44.1 kHz and 2,048 points).
+        top_octaves: the octave just under the cutoff, whose level is continued, ends this far
+            under it (1/4 scored lower: it leaves out the part nearest the band it continues).
+    """
+
+    smooth_seconds: float = 0.37
+    range_db: tuple[float, float] = (-18.0, -3.0)
+    offset_db: float = -4.5
+    band_bins: int = 8
+    top_octaves: float = 0.125
+
+
+TILT = TiltRule()
 
 
 def band_replication(
@@ -100,15 +122,17 @@ def band_replication(
     cutoff_hz: float,
     rule: str = "tilt",
     config: StftConfig | None = None,
+    tilt: TiltRule = TILT,
 ) -> np.ndarray:
     """Fill the band above ``cutoff_hz`` of ``[samples]`` with shaped copies of the band below.
 
     The band just under the cutoff is copied up patch after patch (`copy_map`) to the top of
     the band, and its level set by ``rule`` (`REPLICATION_RULES`). ``tilt``, chosen on issue
     12's validation split: the spectrum's slope from the octave two below the cutoff to the
-    octave just under it (measured over `TILT_SMOOTH_SECONDS`, held within `TILT_RANGE_DB` per
-    octave) continues from that frame's level just under the cutoff, `TILT_OFFSET_DB` lower,
-    per band of `TILT_BAND_BINS` bins. The band below the cutoff is returned unchanged.
+    octave just under it (measured over ``tilt.smooth_seconds``, held within ``tilt.range_db``
+    per octave) continues from that frame's level just under the cutoff, ``tilt.offset_db``
+    lower, per band of ``tilt.band_bins`` bins (`TiltRule`). The band below the cutoff is
+    returned unchanged.
     ``config``: the STFT (default: the paper's up to 24 kHz; above, 2,048 points with hop 512,
     the resolution the issue names, not the full-band model's hop of 1,024).
     """
@@ -126,8 +150,8 @@ def band_replication(
     power = (spec**2).sum(axis=0)  # [frames, bins]
     copy = band_copy(spec, source, above)[:, :, start:]
     if rule == "tilt":
-        frames = max(1, round(TILT_SMOOTH_SECONDS * sample_rate / config.hop_length))
-        gain = _tilt_gain(power, (copy**2).sum(axis=0), start, frames)
+        frames = max(1, round(tilt.smooth_seconds * sample_rate / config.hop_length))
+        gain = _tilt_gain(power, (copy**2).sum(axis=0), start, frames, tilt)
     else:
         gain = _slope_gain(power, source, start, bins, continue_edge=rule == "edge")
     spec[:, :, start:] = copy * gain
@@ -149,21 +173,23 @@ def _slope_gain(
     return np.sqrt(edge / np.maximum(level, 1e-20)) * slope
 
 
-def _tilt_gain(power: np.ndarray, copy_power: np.ndarray, start: int, frames: int) -> np.ndarray:
+def _tilt_gain(
+    power: np.ndarray, copy_power: np.ndarray, start: int, frames: int, tilt: TiltRule
+) -> np.ndarray:
     """The ``tilt`` rule's gain on the copy, ``[frames, bins above]`` (see `band_replication`)."""
-    low, mid, top = start // 4, start // 2, int(start * 2 ** (-1 / 8))
+    low, mid, top = start // 4, start // 2, int(start * 2**-tilt.top_octaves)
     under = power[:, mid:top].mean(axis=1)  # this frame's level just under the cutoff
     far = uniform_filter1d(power[:, low:mid].mean(axis=1), frames, mode="nearest")
     near = uniform_filter1d(under, frames, mode="nearest")
     centre_far, centre_near = np.log2(np.sqrt(low * mid)), np.log2(np.sqrt(mid * top))
     ratio = np.maximum(near, 1e-20) / np.maximum(far, 1e-20)
-    tilt = np.clip(10 * np.log10(ratio) / (centre_near - centre_far), *TILT_RANGE_DB)
-    edges = np.arange(0, copy_power.shape[1], TILT_BAND_BINS)
+    slope = np.clip(10 * np.log10(ratio) / (centre_near - centre_far), *tilt.range_db)
+    edges = np.arange(0, copy_power.shape[1], tilt.band_bins)
     widths = np.diff(np.append(edges, copy_power.shape[1]))
     have = np.add.reduceat(copy_power, edges, axis=1)
     centres = np.log2(start + edges + widths / 2)
-    level_db = 10 * np.log10(np.maximum(under, 1e-20))[:, None] + TILT_OFFSET_DB
-    wanted = 10 ** ((level_db + tilt[:, None] * (centres - centre_near)) / 10) * widths
+    level_db = 10 * np.log10(np.maximum(under, 1e-20))[:, None] + tilt.offset_db
+    wanted = 10 ** ((level_db + slope[:, None] * (centres - centre_near)) / 10) * widths
     gain = np.sqrt(wanted / np.maximum(have, 1e-20)) * (have > 1e-20)
     return np.repeat(gain, widths, axis=1)
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..dsp.bands import PATCH_MULTIPLE, TILT_OFFSET_DB, TILT_RANGE_DB, TILT_SMOOTH_SECONDS
+from ..dsp.bands import PATCH_MULTIPLE, TILT
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
@@ -109,11 +109,11 @@ class BandConfig(ModelConfig):
 
     @property
     def tilt_frames(self) -> int:
-        """Frames (odd) the prior's slope is measured over: about `TILT_SMOOTH_SECONDS` at
+        """Frames (odd) the prior's slope is measured over: about ``TILT.smooth_seconds`` at
         44.1 kHz; 1 without a prior."""
         if not self.tilt_prior:
             return 1
-        return 2 * round(TILT_SMOOTH_SECONDS * 44_100 / self.hop_length / 2) + 1
+        return 2 * round(TILT.smooth_seconds * 44_100 / self.hop_length / 2) + 1
 
     @property
     def bands(self) -> int:
@@ -179,13 +179,13 @@ class BandExtender(nn.Module):
         ``[batch, frames, bands]``, from the spectrum's power ``[batch, frames, bins]`` and the
         copied band's bins ``above``. The level of the octave just under the low-pass continues
         at the slope from the octave below it (smoothed over `tilt_frames`, held within
-        `TILT_RANGE_DB`), `TILT_OFFSET_DB` lower; as :func:`~spectral_enhance.dsp.bands.
+        ``TILT.range_db``), ``TILT.offset_db`` lower; as :func:`~spectral_enhance.dsp.bands.
         band_replication` sets it, with this model's STFT and bands."""
         config = self.config
         position = torch.arange(config.bins, dtype=power.dtype, device=power.device)
         start = config.bins - above.sum()  # the first copied bin
         low, mid = torch.floor(start / 4), torch.floor(start / 2)
-        top = torch.floor(start * 2 ** (-1 / 8))
+        top = torch.floor(start * 2**-TILT.top_octaves)
 
         def mean_power(first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
             mask = ((position >= first) & (position < last)).to(power.dtype)
@@ -204,11 +204,11 @@ class BandExtender(nn.Module):
         centre_near = 0.5 * torch.log2(mid.clamp(min=1.0) * top.clamp(min=1.0))
         db = 10.0 / math.log(10.0)
         tilt = db * (torch.log(near + EPS) - torch.log(far + EPS))
-        tilt = torch.clamp(tilt / (centre_near - centre_far).clamp(min=0.5), *TILT_RANGE_DB)
+        tilt = torch.clamp(tilt / (centre_near - centre_far).clamp(min=0.5), *TILT.range_db)
         centres = torch.log2(
             torch.arange(config.bands, dtype=power.dtype) * config.band_bins + config.band_bins / 2
         )
-        slope = tilt[..., None] * (centres - centre_near) + TILT_OFFSET_DB  # dB
+        slope = tilt[..., None] * (centres - centre_near) + TILT.offset_db  # dB
         return torch.log(under + EPS)[..., None] + slope / db
 
     def gain(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
