@@ -29,8 +29,12 @@ SOURCE = HERE.parent / "src"
 TIMER = """
 import statistics, sys, time
 from pathlib import Path
-from spectral_enhance.inference.batch import enhance_file
-from spectral_enhance.inference.enhancer import Enhancer
+try:
+    from spectral_enhance.inference.batch import enhance_file
+    from spectral_enhance.inference.enhancer import Enhancer
+except ImportError:  # a tree from before the stage folders
+    from spectral_enhance.enhance import enhance_file
+    from spectral_enhance.inference import Enhancer
 mp3, out = Path(sys.argv[1]), Path(sys.argv[2])
 enhancer = Enhancer.load(sys.argv[3], precision="int8")
 times = []

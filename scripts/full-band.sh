@@ -11,9 +11,12 @@
 #      earlier; docs/full-band.md): a gain on the copy judged per band only (level1, level2),
 #      the band's own level, SBR's envelope (env1), with two blocks (env2), on loudness (env3);
 #      and the phase source, the copy against noise at the reference's envelope;
-#   5. the chosen run (env2) continued on both threads, then exported (int8, bundled);
-#   6. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
-#      ViSQOL, and the 48 kbps figure.
+#   5. env2 continued on both threads (the bundled model until the next step);
+#   6. the told low-pass against LAME's and against a wrong one; dsp's tilt rule, its settings
+#      compared; the envelope model started from that rule (env5, tilt_prior, 16 minutes on one
+#      thread; best: epoch 3), then dsp, env2 and env5 side by side on validation;
+#   7. env5 exported (int8, bundled); the test split per bitrate beside the floors and the
+#      oracles, the rebuilt band's level, ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
 runs=$2
@@ -54,12 +57,19 @@ python "$here/summarize_runs.py" "$runs/level1" "$runs/level2" "$runs/env1" "$ru
 python "$here/phase_source.py" "$data" --out "$runs/phase"  # the copy against noise, on validation
 spectral-enhance train "$data" --out "$runs/env2" --resume --max-minutes 20 --threads 2 \
   > "$runs/env2-resumed.log" 2>&1
-spectral-enhance export "$runs/env2/best.pt" --out "$runs/full-band" --name full-band \
+python "$here/lowpass_told_check.py" "$data"   # told the measured low-pass, or LAME's, or off
+python "$here/dsp_rule_check.py" "$data"       # dsp's tilt rule and its settings, on validation
+spectral-enhance train "$data" --out "$runs/env5" "${common[@]}" "${hop[@]}" "${level[@]}" \
+  "${envelope[@]}" --model-option n_blocks=2 --model-option tilt_prior=true > "$runs/env5.log" 2>&1
+spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-compare" \
+  --systems mp3 dsp "$runs/env2/best.pt" "$runs/env5/best.pt"
+spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
   --precisions int8 \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
   --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"
 python "$here/rebuilt_level.py" "$data" --model "$runs/full-band"
-python "$here/visqol_check.py" "$data" --limit 100 --systems mp3 "$runs/full-band" oracle-high
+python "$here/visqol_check.py" "$data" --limit 100 --systems mp3 dsp "$runs/full-band" \
+  oracle-envelope oracle-high
 spectral-enhance plot spectrograms "$data" --model "$runs/full-band" \
   --clip casualties_of_war-e0c6dd22-0012-48k --out "$runs/full-band-48kbps.png"
