@@ -17,7 +17,7 @@ import numpy as np
 
 from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
 from spectral_enhance.dsp.bands import TILT, band_replication
-from spectral_enhance.evaluation.evaluate import Clip, per_channel, spread_sample
+from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows, per_channel
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 
 VARIANTS = {
@@ -39,11 +39,7 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, default=60)
     args = parser.parse_args()
-    rows = [
-        row
-        for row in spread_sample(read_manifest(args.dataset, args.split), args.limit)
-        if int(row["high_bitrate"]) == 0 and int(row["low_bitrate"]) <= 64
-    ]
+    rows = low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit)
     recipe = read_recipe(args.dataset)
     systems = {
         "mp3": lambda low, rate, cut: low,

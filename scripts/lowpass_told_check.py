@@ -19,7 +19,7 @@ import numpy as np
 
 from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import find_lowpass
-from spectral_enhance.evaluation.evaluate import spread_sample
+from spectral_enhance.evaluation.evaluate import low_bitrate_rows
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
 
@@ -49,11 +49,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--model", default="full-band")
     args = parser.parse_args()
-    rows = [
-        row
-        for row in spread_sample(read_manifest(args.dataset, args.split), args.limit)
-        if int(row["high_bitrate"]) == 0 and int(row["low_bitrate"]) <= 64
-    ]
+    rows = low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit)
     recipe = read_recipe(args.dataset)
     enhancer = Enhancer.load(args.model)
     variants = ("measured", "true", "true -10 %", "true +10 %")

@@ -226,3 +226,20 @@ def test_results_from_before_zimtohrli_are_refused_not_mixed(data, tmp_path):
     (tmp_path / "results.csv").write_text("clip,system,snr,pesq,lsd,lsd_high,stoi\n")
     with pytest.raises(ValueError, match=r"not this version's .*new --out folder"):
         evaluate(data, ["mp3"], tmp_path, progress=False)
+
+
+def test_low_bitrate_rows_keep_whole_spread_windows_at_the_judged_bitrates():
+    """Of each window `spread_sample` takes, the MP3 clips at 64 kbps or less, none else (not
+    one whose reference is itself an MP3)."""
+    from spectral_enhance.evaluation.evaluate import low_bitrate_rows
+
+    rows = [
+        {"clip": f"w{w}-{kbps}", "reference": f"w{w}", "low_bitrate": kbps, "high_bitrate": "0"}
+        for w in range(10)
+        for kbps in ("32", "48", "64", "96", "128")
+    ]
+    rows.insert(0, {"clip": "x", "reference": "w0", "low_bitrate": "32", "high_bitrate": "128"})
+    kept = low_bitrate_rows(rows, 30)  # five whole windows of six, spread over the ten
+    assert [r["clip"] for r in kept[:3]] == ["w0-32", "w0-48", "w0-64"]
+    assert len(kept) == 15 and {r["low_bitrate"] for r in kept} == {"32", "48", "64"}
+    assert len({r["reference"] for r in kept}) == 5 and "w9" in {r["reference"] for r in kept}

@@ -366,6 +366,16 @@ def spread_sample(rows: list[dict], limit: int) -> list[dict]:
     return [row for i in sorted(set(chosen.tolist())) for row in groups[i]][:limit]
 
 
+def low_bitrate_rows(rows: list[dict], limit: int, top_kbps: int = 64) -> list[dict]:
+    """The MP3 clips at ``top_kbps`` or less among `spread_sample`'s ``limit`` rows: the
+    bitrates whose rebuilt band issue 12's aims judge (its validation checks compare on these)."""
+    return [
+        row
+        for row in spread_sample(rows, limit)
+        if int(row["high_bitrate"]) == 0 and int(row["low_bitrate"]) <= top_kbps
+    ]
+
+
 def evaluate(
     dataset: str | os.PathLike,
     systems: Sequence[str | System],
