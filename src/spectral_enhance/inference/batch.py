@@ -320,6 +320,7 @@ def enhance_file(
         enhancer.rule.lowpass,
         time.monotonic() - started,
         enhancer.lowpass_floor_hz,
+        enhancer.usable_lowpass(cutoff),
     )
 
 

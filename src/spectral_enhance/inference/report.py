@@ -26,7 +26,8 @@ class FileResult:
     output_rate: int = 0
     takes_lowpass: bool = False
     wall_seconds: float = 0.0
-    lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from
+    lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from, for the line
+    rebuilt_from_hz: float | None = None  # the low-pass the model was given (`usable_lowpass`)
 
     @property
     def reach_hz(self) -> float:
@@ -36,11 +37,9 @@ class FileResult:
     def rebuilt(self) -> tuple[float, float] | None:
         """The band rebuilt, in Hz: from the low-pass to where the model reaches; None when
         there is no low-pass below that."""
-        if self.lowpass_hz is None or self.lowpass_hz >= self.reach_hz:
+        if self.rebuilt_from_hz is None or self.rebuilt_from_hz >= self.reach_hz:
             return None
-        if self.lowpass_hz < self.lowpass_floor_hz:
-            return None
-        return self.lowpass_hz, self.reach_hz
+        return self.rebuilt_from_hz, self.reach_hz
 
     def band(self) -> str:
         """What the model had to rebuild, for the file's line: ``cut at 7.6 kHz, ...``."""
@@ -52,7 +51,7 @@ class FileResult:
                 "kept as it is" if self.takes_lowpass else "nothing to rebuild"
             )
         cut = self.lowpass_hz / 1000
-        if self.lowpass_hz < self.lowpass_floor_hz:
+        if self.rebuilt_from_hz is None:  # the enhancer found it under what the model rebuilds from
             return (
                 f"falls off at {cut:.1f} kHz, below the {self.lowpass_floor_hz / 1000:.1f} kHz "
                 "the model rebuilds from: kept as it is"

@@ -390,8 +390,8 @@ def train(
         step_in_epoch = state["training"]["step_in_epoch"]
         step = state["training"]["step"]
         history = state["training"]["history"]
-    if hasattr(model, "link_channels"):
-        model.link_channels = False  # a batch holds different clips, not one file's channels
+    if model.joint_channels:  # a batch holds different clips, not one file's channels
+        model.link_channels = False
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
