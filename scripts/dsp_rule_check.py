@@ -57,7 +57,7 @@ def main() -> None:
         clip = Clip(low, high, rate, cut)
         for name, system in systems.items():
             out = per_channel(clip, lambda x, _, f=system, r=rate, c=cut: f(x, r, c))
-            mos = np.mean([zimtohrli_mos(high[:, c], out[:, c], rate) for c in range(2)])
+            mos = zimtohrli_mos(high, out, rate)  # channel by channel, averaged
             scores.setdefault(int(row["low_bitrate"]), {}).setdefault(name, []).append(mos)
     print(f"Zimtohrli by dsp rule ({args.split}; mean, and the worst clip's change against mp3)")
     print(f"{'system':<28}" + "".join(f"{f'{b} kbps':>20}" for b in sorted(scores)))

@@ -27,10 +27,6 @@ LOCAL_SECONDS = 0.2  # the model's reach: 4 frames of 1,024 samples on each side
 WITHIN = 0.05
 
 
-def zimtohrli(reference: np.ndarray, estimate: np.ndarray, rate: int) -> float:
-    return float(np.mean([zimtohrli_mos(reference[:, c], estimate[:, c], rate) for c in range(2)]))
-
-
 def found_within(samples: np.ndarray, rate: int, true_hz: float, seconds: float | None) -> float:
     """Share of pieces of ``seconds`` (None: the whole clip) whose meter finds ``true_hz``."""
     size = len(samples) if seconds is None else int(seconds * rate)
@@ -67,7 +63,9 @@ def main() -> None:
         bitrate = int(row["low_bitrate"])
         for name in variants:
             out = enhancer.enhance(low, rate, output_rate=rate, lowpass_hz=told[name])[0]
-            scores.setdefault(bitrate, {}).setdefault(name, []).append(zimtohrli(high, out, rate))
+            scores.setdefault(bitrate, {}).setdefault(name, []).append(
+                zimtohrli_mos(high, out, rate)
+            )
         hits = found.setdefault(bitrate, {"whole clip": [], f"{LOCAL_SECONDS:g} s": []})
         hits["whole clip"].append(found_within(low, rate, true_hz, None))
         hits[f"{LOCAL_SECONDS:g} s"].append(found_within(low, rate, true_hz, LOCAL_SECONDS))
