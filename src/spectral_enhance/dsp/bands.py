@@ -184,12 +184,24 @@ def _tilt_gain(
     centre_far, centre_near = np.log2(np.sqrt(low * mid)), np.log2(np.sqrt(mid * top))
     ratio = np.maximum(near, 1e-20) / np.maximum(far, 1e-20)
     slope = np.clip(10 * np.log10(ratio) / (centre_near - centre_far), *tilt.range_db)
-    edges = np.arange(0, copy_power.shape[1], tilt.band_bins)
-    widths = np.diff(np.append(edges, copy_power.shape[1]))
-    have = np.add.reduceat(copy_power, edges, axis=1)
+    have, edges, widths = _band_sums(copy_power, tilt.band_bins)
     centres = np.log2(start + edges + widths / 2)
     level_db = 10 * np.log10(np.maximum(under, 1e-20))[:, None] + tilt.offset_db
     wanted = 10 ** ((level_db + slope[:, None] * (centres - centre_near)) / 10) * widths
+    return _band_gain(wanted, have, widths)
+
+
+def _band_sums(power: np.ndarray, band_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``power`` ``[frames, bins]`` summed per band of ``band_bins`` bins (the last may hold
+    fewer): the sums ``[frames, bands]``, each band's first bin and its width."""
+    edges = np.arange(0, power.shape[1], band_bins)
+    widths = np.diff(np.append(edges, power.shape[1]))
+    return np.add.reduceat(power, edges, axis=1), edges, widths
+
+
+def _band_gain(wanted: np.ndarray, have: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The amplitude gain per bin ``[frames, bins]`` that takes each band's power from
+    ``have`` to ``wanted`` (``[frames, bands]``); 0 where a band has no power to scale."""
     gain = np.sqrt(wanted / np.maximum(have, 1e-20)) * (have > 1e-20)
     return np.repeat(gain, widths, axis=1)
 
@@ -225,15 +237,9 @@ def envelope_oracle(
         noise = np.random.default_rng(noise_seed).standard_normal(len(samples))
         copy = stft(noise, config).astype(np.float64) * above  # frames that overlap-add back
 
-    def band_power(x: np.ndarray) -> np.ndarray:
-        power = (x[:, :, start:] ** 2).sum(axis=0)  # [frames, bins above]
-        edges = np.arange(0, power.shape[1], band_bins)
-        return np.add.reduceat(power, edges, axis=1), edges
-
-    (wanted, edges), (have, _) = band_power(target), band_power(copy)
-    gain = np.sqrt(wanted / np.maximum(have, 1e-20)) * (have > 1e-20)
-    widths = np.diff(np.append(edges, bins - start))
-    spec[:, :, start:] = copy[:, :, start:] * np.repeat(gain, widths, axis=1)
+    wanted, _, widths = _band_sums((target[:, :, start:] ** 2).sum(axis=0), band_bins)
+    have, _, _ = _band_sums((copy[:, :, start:] ** 2).sum(axis=0), band_bins)
+    spec[:, :, start:] = copy[:, :, start:] * _band_gain(wanted, have, widths)
     return istft(spec, len(samples), config)
 
 
