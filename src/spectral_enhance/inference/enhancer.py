@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,8 @@ class _Flight:
         self, enhancer: Enhancer, job: _Job, progress: Callable[[int], None] | None
     ) -> None:
         self.enhancer, self.job, self.progress = enhancer, job, progress
-        self.queue: deque[tuple[list[Future] | np.ndarray, int]] = deque()
+        # per segment: its units' futures (one, or one per channel) and the samples to keep
+        self.queue: deque[tuple[list[Future], int]] = deque()
 
     def start(self, window: np.ndarray, take: int, last: bool = False) -> None:
         """Enhance ``window`` (a padded segment); its first ``take`` samples will be kept."""
@@ -145,29 +147,21 @@ class _Flight:
         pool, unit = enhancer.pool, enhancer.unit_model
         joint = enhancer.rule.joint_channels or window.shape[1] == 1
         if pool is None or (last and joint and not self.queue):
-            self.queue.append((enhancer._segment(window, job, enhancer.model), take))
+            done: Future = Future()
+            done.set_result(enhancer._segment(window, job, enhancer.model))
+            self.queue.append(([done], take))
             return
         units = [window] if joint else [window[:, c : c + 1] for c in range(window.shape[1])]
-        futures = [pool.submit(enhancer._segment, part, job, unit, 1) for part in units]
-        self.queue.append((futures, take))
-        running = [i for i, (work, _) in enumerate(self.queue) if isinstance(work, list)]
-        for index in running[: len(running) - enhancer.workers]:  # bounded: wait for the oldest
-            self._settle(index)
+        self.queue.append(([pool.submit(enhancer._segment, u, job, unit, 1) for u in units], take))
+        for futures, _ in islice(self.queue, max(0, len(self.queue) - enhancer.workers)):
+            wait(futures)  # bounded: no more than one segment per core still to come
 
-    def _settle(self, index: int) -> None:
-        work, take = self.queue[index]
-        if isinstance(work, list):
-            self.queue[index] = (np.concatenate([f.result() for f in work], axis=1), take)
-
-    def finished(self, channels: int, wait: bool = False) -> np.ndarray:
-        """The kept samples of the segments done so far, in order (all of them at ``wait``)."""
+    def finished(self, channels: int, wait_all: bool = False) -> np.ndarray:
+        """The kept samples of the segments done so far, in order (all of them at ``wait_all``)."""
         outs = []
-        while self.queue:
-            work, take = self.queue[0]
-            if isinstance(work, list) and not (wait or all(f.done() for f in work)):
-                break
-            self._settle(0)
-            outs.append(self.queue.popleft()[0][:take])
+        while self.queue and (wait_all or all(f.done() for f in self.queue[0][0])):
+            futures, take = self.queue.popleft()
+            outs.append(np.concatenate([f.result() for f in futures], axis=1)[:take])
             if self.progress:
                 self.progress(take)
         return np.concatenate(outs) if outs else np.zeros((0, channels), np.float32)
@@ -339,7 +333,7 @@ class Enhancer:
             flight.start(window, min(self.segment, pending), last=True)
             buffer = buffer[self.segment :]
             pending -= min(self.segment, pending)
-        yield flight.finished(1 if buffer is None else buffer.shape[1], wait=True)
+        yield flight.finished(1 if buffer is None else buffer.shape[1], wait_all=True)
 
     def _segment(
         self,
@@ -352,14 +346,13 @@ class Enhancer:
         middle = slice(self.margin, self.margin + self.segment)
         if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
             return np.zeros_like(window[middle]) if job.change else window[middle]
+        # Channels first and contiguous: padding a strided view costs the STFT a third more.
+        channels_first = np.ascontiguousarray(window.T)
         if self.rule.domain == "waveform":
-            enhanced = model(np.ascontiguousarray(window.T)).T
+            enhanced = model(channels_first).T
         else:
-            # Channels first and contiguous: padding a strided view costs the STFT a third more.
-            channels_first = np.ascontiguousarray(window.T)
-            spec = stft(
-                channels_first, self.stft, workers=fft_workers
-            )  # [channels, 2, frames, bins]
+            # [channels, 2, frames, bins]
+            spec = stft(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 spec = model(*copy_inputs(spec, cutoff))
