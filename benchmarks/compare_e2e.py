@@ -35,6 +35,11 @@ try:
 except ImportError:  # a tree from before the stage folders
     from spectral_enhance.enhance import enhance_file
     from spectral_enhance.inference import Enhancer
+try:  # as the command line runs, in a tree that has it
+    from spectral_enhance.allocator import keep_freed_memory
+    keep_freed_memory()
+except ImportError:
+    pass
 mp3, out = Path(sys.argv[1]), Path(sys.argv[2])
 enhancer = Enhancer.load(sys.argv[3], precision="int8")
 times = []

@@ -243,13 +243,17 @@ def _add_model_option_flag(p: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _model_options(items: list[str]) -> dict:
-    """``--model-option KEY=VALUE`` flags as a dict, each value read as JSON."""
+    """``--model-option KEY=VALUE`` flags as a dict, each value read as JSON (``true``, ``2``)
+    or, if it is not JSON, as a string (``fill=noise``)."""
     options = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--model-option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = json.loads(value)
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
     return options
 
 
@@ -610,11 +614,13 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage)."""
+    from .allocator import keep_freed_memory
     from .atomic import OutputError, terminate_on_hangup
     from .audio import AudioError
 
     args = get_parser().parse_args(argv)
     terminate_on_hangup()
+    keep_freed_memory()
     try:
         return args.run_command(args)
     except KeyboardInterrupt:
