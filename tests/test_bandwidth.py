@@ -268,6 +268,57 @@ def test_an_untrained_tilt_prior_model_sets_the_dsp_level_and_segments_leave_no_
     np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], y, atol=2e-5)
 
 
+def test_noise_fill_lays_the_envelope_over_noise_at_each_channels_copied_level(tmp_path):
+    """``fill=noise`` (an export option: training judges the envelope alone): the band is noise,
+    not the copy, at the level the copy would have had in each channel, so a panned source keeps
+    its balance; below the low-pass nothing changes; and the noise is the same frames however
+    the signal is cut into segments."""
+    from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.training.export import export
+    from tiny import tiny_band_checkpoint
+
+    options = {"envelope": True, "tilt_prior": True, "hop_length": 1024}
+    checkpoint = tiny_band_checkpoint(tmp_path / "prior.pt", options=options)
+    export(checkpoint, tmp_path / "copy", precisions=("fp32",))
+    card = export(
+        checkpoint, tmp_path / "noise", precisions=("fp32",), model_options={"fill": "noise"}
+    )
+    assert card["takes_noise"] is True
+    x = _lowpassed(8.0, 5500.0) * np.array([1.0, 0.3], np.float32)  # panned left
+    copied, _ = Enhancer.load(tmp_path / "copy", precision="fp32").enhance(
+        x, RATE, lowpass_hz=5500.0
+    )
+    noise = Enhancer.load(tmp_path / "noise", precision="fp32")
+    filled, _ = noise.enhance(x, RATE, lowpass_hz=5500.0)
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+
+    def level(z: np.ndarray, lo: float, hi: float) -> np.ndarray:  # dB per channel
+        band = (freqs > lo) & (freqs < hi)
+        return 10 * np.log10(np.mean(np.abs(np.fft.rfft(z, axis=0)[band]) ** 2, axis=0))
+
+    for lo, hi in ((6000, 9000), (9000, 14000), (14000, 20000)):
+        np.testing.assert_allclose(level(filled, lo, hi), level(copied, lo, hi), atol=1.0)
+    assert level(filled - x, 100, 5000).max() < level(filled - x, 6000, 20000).min() - 40
+    change, copy_change = (filled - x)[:, 0], (copied - x)[:, 0]
+    assert abs(np.corrcoef(change, copy_change)[0, 1]) < 0.2  # noise, not the copy
+    short = Enhancer.load(tmp_path / "noise", precision="fp32", segment_frames=40)
+    np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], filled, atol=2e-5)
+
+
+def test_noise_frames_are_frames_of_one_periodic_noise():
+    from spectral_enhance.dsp.bands import NOISE_PERIOD, noise_frames
+    from spectral_enhance.dsp.stft import StftConfig
+
+    config = StftConfig(2048, 1024, 2048)
+    frames = noise_frames(config, -3, 10)
+    assert frames.shape == (1, 2, 10, 1025) and frames.dtype == np.float32
+    np.testing.assert_array_equal(frames[:, :, 5:], noise_frames(config, 2, 5))
+    period = NOISE_PERIOD // config.hop_length
+    np.testing.assert_array_equal(noise_frames(config, period - 3, 10), frames)
+    power = (frames**2).sum(axis=1).mean()  # white noise of variance 1 through the window
+    assert 0.9 < power / (config.window() ** 2).sum() < 1.1
+
+
 def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
     learned from (its recipe's lowest, 5.5 kHz, less a margin): nothing is copied up from there,
@@ -368,3 +419,21 @@ def test_a_files_channels_share_one_envelope_so_the_band_keeps_their_image():
     linked, unlinked = gains(out), gains(apart)
     torch.testing.assert_close(linked[0], linked[1])  # one gain: the copy's image is kept
     assert float((unlinked[0] / unlinked[1]).log().abs().median()) > 0.05  # each its own
+
+
+def test_export_takes_a_word_as_a_model_option_and_refuses_an_unknown_fill(tmp_path, capsys):
+    """``--model-option fill=noise`` from the command line: a value that is not JSON is a word;
+    a fill the model does not know is one line naming it."""
+    from spectral_enhance.cli import main
+    from spectral_enhance.inference.card import ModelCard
+    from tiny import tiny_band_checkpoint
+
+    options = {"envelope": True, "hop_length": 1024}
+    checkpoint = str(tiny_band_checkpoint(tmp_path / "band.pt", options=options))
+    command = ["export", checkpoint, "--out", str(tmp_path / "noise"), "--precisions", "fp32"]
+    assert main([*command, "--model-option", "fill=noise"]) == 0
+    assert ModelCard.read(tmp_path / "noise").rule.noise
+    capsys.readouterr()
+    assert main([*command[:3], str(tmp_path / "hiss"), *command[4:], "--model-option", "fill=hiss"])
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "fill must be one of" in error and "hiss" in error

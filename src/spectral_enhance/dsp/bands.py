@@ -9,6 +9,7 @@ model's too: the model learns the level that this sets by a fixed rule.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "copy_map",
     "copy_start",
     "envelope_oracle",
+    "noise_frames",
 ]
 
 
@@ -82,6 +84,37 @@ def copy_inputs(spectrum: Any, cutoff_bin: float) -> tuple[Any, Any, Any]:
     if not isinstance(spectrum, np.ndarray):  # a torch tensor: the map as one of its kind
         above = spectrum.new_tensor(above)
     return spectrum, band_copy(spectrum, source, above), above
+
+
+NOISE_PERIOD = 1 << 20
+"""Samples (23.8 s at 44.1 kHz) after which `noise_frames`' noise repeats."""
+
+
+@functools.lru_cache(maxsize=2)
+def _noise_table(config: StftConfig, seed: int) -> np.ndarray:
+    """The STFT of one period of seeded white noise, taken as periodic: ``[2, frames, bins]``,
+    a frame every hop of `NOISE_PERIOD` (which the hop must divide)."""
+    if NOISE_PERIOD % config.hop_length or config.window_length != config.fft_length:
+        raise ValueError(f"noise frames need a hop dividing {NOISE_PERIOD} samples: {config}")
+    noise = np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
+    periodic = np.concatenate([noise, noise[: config.fft_length]])
+    table = stft(periodic, config, pad=False)[:, : NOISE_PERIOD // config.hop_length]
+    table.flags.writeable = False
+    return table
+
+
+def noise_frames(config: StftConfig, first: int, frames: int, seed: int = 0) -> np.ndarray:
+    """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, ``[1, 2,
+    frames, bins]``: frame ``i`` is the noise from sample ``i`` hops on, so any cut of a signal
+    into segments gets the frames one pass over it would (a frame ``first`` may be negative).
+
+    The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's costs a copy, not an
+    STFT; a signal analysed by the STFT, not drawn frame by frame, so its frames overlap-add to
+    the level they have (independent frames would come out louder, and modulated at the hop).
+    """
+    table = _noise_table(config, seed)
+    picked = np.take(table, np.arange(first, first + frames) % table.shape[1], axis=1)
+    return picked[None]
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

@@ -42,6 +42,8 @@ class BlockRule:
     or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
     multiples of ``multiple`` samples for the model's strided layers to see the same grid).
     ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
+    ``noise``: (with ``lowpass``) the model takes noise frames as a fourth input
+    (:func:`spectral_enhance.dsp.bands.noise_frames`, from the segment's first frame on).
     ``joint_channels``: a file's channels go through the model together, as one batch (they
     share what it computes), never split over cores.
     """
@@ -51,13 +53,15 @@ class BlockRule:
     multiple: int = 1
     lowpass: bool = False
     joint_channels: bool = False
+    noise: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
         if self.domain == "spectrum":
             told = {"takes_lowpass": True} if self.lowpass else {}
             joint = {"joint_channels": True} if self.joint_channels else {}
-            return {"domain": "spectrum", "context_frames": self.context, **told, **joint}
+            noise = {"takes_noise": True} if self.noise else {}
+            return {"domain": "spectrum", "context_frames": self.context, **told, **joint, **noise}
         return {
             "domain": "waveform",
             "context_samples": self.context,
@@ -193,6 +197,7 @@ _KEYS = {
     "length_multiple",
     "takes_lowpass",
     "joint_channels",
+    "takes_noise",
 }
 _MISSING = object()
 _KINDS = {
@@ -271,8 +276,13 @@ class _Checker:
         if domain == "spectrum":
             lowpass = self.value("takes_lowpass", bool, False)
             joint = self.value("joint_channels", bool, False)
+            noise = self.value("takes_noise", bool, False)
+            if noise and not lowpass:
+                raise self.fail("takes_noise", "needs takes_lowpass")
             context = self.count("context_frames")
-            return BlockRule("spectrum", context, lowpass=lowpass, joint_channels=joint)
+            return BlockRule(
+                "spectrum", context, lowpass=lowpass, joint_channels=joint, noise=noise
+            )
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)
             if multiple < 1:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import resample
-from ..dsp.bands import copy_inputs
+from ..dsp.bands import copy_inputs, noise_frames
 from ..dsp.stft import StftConfig, istft, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
@@ -55,7 +55,12 @@ def block_rule(model: Any) -> BlockRule:
 
     context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
     return BlockRule(
-        model.domain, context, model.length_multiple, model.takes_lowpass, model.joint_channels
+        model.domain,
+        context,
+        model.length_multiple,
+        model.takes_lowpass,
+        model.joint_channels,
+        model.takes_noise,
     )
 
 
@@ -141,18 +146,20 @@ class _Flight:
         # per segment: its units' futures (one, or one per channel) and the samples to keep
         self.queue: deque[tuple[list[Future], int]] = deque()
 
-    def start(self, window: np.ndarray, take: int, last: bool = False) -> None:
-        """Enhance ``window`` (a padded segment); its first ``take`` samples will be kept."""
+    def start(self, window: np.ndarray, take: int, first: int, last: bool = False) -> None:
+        """Enhance ``window`` (a padded segment starting at the stream's sample ``first``); its
+        first ``take`` samples will be kept."""
         enhancer, job = self.enhancer, self.job
         pool, unit = enhancer.pool, enhancer.unit_model
         joint = enhancer.rule.joint_channels or window.shape[1] == 1
         if pool is None or (last and joint and not self.queue):
             done: Future = Future()
-            done.set_result(enhancer._segment(window, job, enhancer.model))
+            done.set_result(enhancer._segment(window, job, enhancer.model, first))
             self.queue.append(([done], take))
             return
         units = [window] if joint else [window[:, c : c + 1] for c in range(window.shape[1])]
-        self.queue.append(([pool.submit(enhancer._segment, u, job, unit, 1) for u in units], take))
+        futures = [pool.submit(enhancer._segment, u, job, unit, first, 1) for u in units]
+        self.queue.append((futures, take))
         for futures, _ in islice(self.queue, max(0, len(self.queue) - enhancer.workers)):
             wait(futures)  # bounded: no more than one segment per core still to come
 
@@ -312,6 +319,7 @@ class Enhancer:
         flight = _Flight(self, job, progress)
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet cut into segments
+        first = -self.margin  # the stream's sample where the next segment's window starts
         out = np.zeros((0, 0), dtype=np.float32)
         while True:
             chunk = yield out
@@ -323,15 +331,17 @@ class Enhancer:
             buffer = np.concatenate([buffer, chunk])
             pending += len(chunk)
             while len(buffer) >= 2 * self.margin + self.segment:
-                flight.start(buffer[: 2 * self.margin + self.segment], self.segment)
+                flight.start(buffer[: 2 * self.margin + self.segment], self.segment, first)
                 buffer = buffer[self.segment :]
+                first += self.segment
                 pending -= self.segment
             out = flight.finished(chunk.shape[1])
         while buffer is not None and pending > 0:
             window = np.zeros((2 * self.margin + self.segment, buffer.shape[1]), np.float32)
             window[: len(buffer)] = buffer[: len(window)]
-            flight.start(window, min(self.segment, pending), last=True)
+            flight.start(window, min(self.segment, pending), first, last=True)
             buffer = buffer[self.segment :]
+            first += self.segment
             pending -= min(self.segment, pending)
         yield flight.finished(1 if buffer is None else buffer.shape[1], wait_all=True)
 
@@ -340,9 +350,11 @@ class Enhancer:
         window: np.ndarray,
         job: _Job,
         model: Callable[..., np.ndarray],
+        first: int,
         fft_workers: int = -1,
     ) -> np.ndarray:
-        """Enhance one padded segment ``[2 * margin + segment, channels]``; return its middle."""
+        """Enhance one padded segment ``[2 * margin + segment, channels]`` that starts at the
+        stream's sample ``first``; return its middle."""
         middle = slice(self.margin, self.margin + self.segment)
         if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
             return np.zeros_like(window[middle]) if job.change else window[middle]
@@ -355,12 +367,20 @@ class Enhancer:
             spec = stft(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                spec = model(*copy_inputs(spec, cutoff))
+                spec = model(*copy_inputs(spec, cutoff), *self._noise(first, spec.shape[-2]))
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
         enhanced = enhanced[middle]
         return enhanced - window[middle] if job.change else enhanced
+
+    def _noise(self, first: int, frames: int) -> tuple[np.ndarray, ...]:
+        """The noise input of a model that takes one, for ``frames`` frames of a segment
+        starting at sample ``first`` (a whole number of hops: margins and segments are); else
+        nothing."""
+        if not self.rule.noise:
+            return ()
+        return (noise_frames(self.stft, (first - self.stft.pad) // self.stft.hop_length, frames),)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
@@ -435,7 +455,8 @@ def model_inputs(
     spec = stft(signal, stft_config)
     if not rule.lowpass:
         return (spec,)
-    return copy_inputs(spec, spec.shape[-1] / 4)
+    noise = (noise_frames(stft_config, 0, spec.shape[-2]),) if rule.noise else ()
+    return *copy_inputs(spec, spec.shape[-1] / 4), *noise
 
 
 DEFAULT_OUTPUT_RATE = 44_100

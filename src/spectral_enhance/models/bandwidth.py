@@ -49,6 +49,7 @@ EPS = 1e-10
 MAX_LOG_GAIN = 3.0  # e^3: +26 dB over the copied level at most
 MIN_LOG_GAIN = -12.0  # e^-12: -104 dB
 ENVELOPE_START = -4.0  # a predicted band starts 17 dB under the frame's mean power
+FILLS = ("copy", "noise")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class BandConfig(ModelConfig):
         tilt_prior: (with ``envelope``) the network predicts the envelope's difference from
             the ``dsp`` system's, the spectrum's own slope under the low-pass continued above it
             (:func:`spectral_enhance.dsp.bands.band_replication`), instead of from a constant.
+        fill: (with ``envelope``) what the predicted envelope is laid over: ``copy``, the band
+            copied up, or ``noise``, a fourth input (:func:`spectral_enhance.dsp.bands.
+            noise_frames`) at each channel's copied level. Changes no weight: training judges
+            the envelope alone, so a model trained on the copy can be exported with noise.
     """
 
     fft_length: int = 2048
@@ -79,12 +84,15 @@ class BandConfig(ModelConfig):
     n_blocks: int = 1
     envelope: bool = False
     tilt_prior: bool = False
+    fill: str = "copy"
 
     def __post_init__(self) -> None:
         if self.band_bins < 1 or self.latent < 1 or self.n_blocks < 1:
             raise ValueError(f"band_bins, latent and n_blocks must be positive: {self}")
         if self.tilt_prior and not self.envelope:
             raise ValueError(f"tilt_prior needs envelope: {self}")
+        if self.fill not in FILLS or (self.fill == "noise" and not self.envelope):
+            raise ValueError(f"fill must be one of {FILLS} ('noise' needs envelope): {self}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
         if self.fft_length < 16 or self.hop_length < 1 or PATCH_MULTIPLE % self.overlap:
@@ -148,6 +156,11 @@ class BandExtender(nn.Module):
         self.link_channels = True
 
     @property
+    def takes_noise(self) -> bool:
+        """Whether the rebuilt band is noise, a fourth input, under the envelope (`BandConfig`)."""
+        return self.config.fill == "noise"
+
+    @property
     def joint_channels(self) -> bool:
         """Whether a file's channels must come as one batch: they share one envelope."""
         return self.config.envelope and self.link_channels
@@ -159,14 +172,20 @@ class BandExtender(nn.Module):
         return (config.kernel_size // 2) * 2 * config.n_blocks + config.tilt_frames // 2
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
-        """Mean of each band's bins over the last axis (the last band padded with zeros).
+        """Mean of each band's bins over the last axis (a last band of fewer bins over
+        ``band_bins`` too, as if padded with zeros).
 
         Reshapes, not a matrix product: int8 quantization, which is for the weights of matrix
-        products, would round these powers of a wide range to zero.
+        products, would round these powers of a wide range to zero. The whole bands and the
+        last are pooled apart: padding the spectrum first costs a copy of it.
         """
         config = self.config
-        padded = nn.functional.pad(x, (0, config.bands * config.band_bins - config.bins))
-        return padded.reshape(*x.shape[:-1], config.bands, config.band_bins).mean(dim=-1)
+        whole = config.bins // config.band_bins * config.band_bins
+        head = x[..., :whole].reshape(*x.shape[:-1], whole // config.band_bins, config.band_bins)
+        if whole == config.bins:
+            return head.mean(dim=-1)
+        tail = x[..., whole:].sum(dim=-1, keepdim=True) / config.band_bins
+        return torch.cat([head.mean(dim=-1), tail], dim=-1)
 
     def spread(self, x: torch.Tensor) -> torch.Tensor:
         """Bands back to bins over the last axis: each band's value on each of its bins."""
@@ -211,11 +230,14 @@ class BandExtender(nn.Module):
         slope = tilt[..., None] * (centres - centre_near) + TILT.offset_db  # dB
         return torch.log(under + EPS)[..., None] + slope / db
 
-    def gain(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
-        """The gain on the copy, per bin and frame: ``[batch, frames, bins]``, or ``[1, frames,
-        bins]`` for all of a file's channels when they share one envelope (`link_channels`)."""
-        power = (spectrum * spectrum).sum(dim=1)  # [batch, frames, bins]
-        power_copy = self.pool((copy * copy).sum(dim=1))
+    def gain(
+        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The gain on the copy per band and frame, ``[batch, frames, bands]`` (``[1, ...]`` for
+        all of a file's channels when they share one envelope, `link_channels`), and the copy's
+        power per band and frame of each channel, ``[batch, frames, bands]``."""
+        power = _power(spectrum)  # [batch, frames, bins]
+        power_copy = channel_copy = self.pool(_power(copy))
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
@@ -239,15 +261,31 @@ class BandExtender(nn.Module):
             gain = gain + (block(rows) * self.rows[None, :, None, None]).sum(dim=1)
         if self.config.envelope:  # the band's log power, less the copy's: half of it on amplitude
             gain = 0.5 * (gain + level - torch.log(power_copy + EPS))
-        return self.spread(torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN)))
+        return torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN)), channel_copy
 
     def forward(
-        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+        self,
+        spectrum: torch.Tensor,
+        copy: torch.Tensor,
+        above: torch.Tensor,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The input with the rebuilt band added above the low-pass: same shape.
 
         ``copy`` is the input's band under the low-pass copied above it and ``above`` (``[bins]``)
         where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
-        for the whole batch, as a file's channels share theirs.
+        for the whole batch, as a file's channels share theirs. ``noise`` (``[1, 2, frames,
+        bins]``, `takes_noise`) replaces the copy under the envelope: each channel's band gets the
+        level its copy would have had, so the image of the band copied from is kept.
         """
-        return spectrum + copy * self.gain(spectrum, copy, above)[:, None]
+        gain, power_copy = self.gain(spectrum, copy, above)
+        if noise is None:
+            return spectrum + copy * self.spread(gain)[:, None]
+        scale = gain * torch.sqrt(power_copy / (self.pool(_power(noise)) + EPS))
+        return spectrum + noise * (self.spread(scale) * above)[:, None]
+
+
+def _power(spectrum: torch.Tensor) -> torch.Tensor:
+    """Power per bin of ``[batch, 2, frames, bins]``: ``[batch, frames, bins]``. Written out
+    over the two parts: ONNX Runtime reduces over that short axis at two thirds the speed."""
+    return spectrum[:, 0] * spectrum[:, 0] + spectrum[:, 1] * spectrum[:, 1]

@@ -172,6 +172,7 @@ class SpectralAutoencoder(nn.Module):
 
     domain = "spectrum"
     takes_lowpass = False
+    takes_noise = False
     joint_channels = False
     length_multiple = 1
     stft = StftConfig()

@@ -248,11 +248,13 @@ class UpBlock(nn.Module):
 
 class WaveformModel(nn.Module):
     """What every waveform baseline says about itself, in the attributes every model has
-    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``joint_channels``,
+    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``takes_noise``,
+    ``joint_channels``,
     ``stft``)."""
 
     domain = "waveform"
     takes_lowpass = False
+    takes_noise = False
     joint_channels = False
     length_multiple = 1
     stft = None

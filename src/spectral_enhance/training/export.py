@@ -24,7 +24,7 @@ import onnx
 import torch
 
 from ..atomic import atomic_path
-from ..dsp.bands import copy_inputs
+from ..dsp.bands import copy_inputs, noise_frames
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
@@ -40,11 +40,14 @@ FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
     """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples),
-    and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass."""
+    and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass, and the
+    noise frames (``[1, 2, frames, bins]``) of one that takes noise."""
     name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
     axes = {0: "batch", time_axis: "time"}
-    names = [name, "copy", "above"][: len(example)]
+    names = [name, "copy", "above", "noise"][: len(example)]
     dynamic = {key: axes for key in (name, "enhanced", "copy")[: len(example) + 1]}
+    if "noise" in names:
+        dynamic["noise"] = {2: "time"}
     torch.onnx.export(
         model,
         tuple(torch.from_numpy(a) for a in example),
@@ -183,6 +186,9 @@ def export(
         if model.takes_lowpass:  # and another low-pass, with a batch of two
             example = copy_inputs(example[0], 0.3 * bins)
             check = copy_inputs(np.concatenate([check[0], check[0][:, :, ::-1]]), 0.6 * bins)
+        if model.takes_noise:
+            example += (noise_frames(model.stft, 0, example[0].shape[2]),)
+            check += (noise_frames(model.stft, 7, check[0].shape[2]),)
     else:
         example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,
