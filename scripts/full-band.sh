@@ -15,8 +15,10 @@
 #   6. the told low-pass against LAME's and against a wrong one; dsp's tilt rule, its settings
 #      compared; the envelope model started from that rule (env5, tilt_prior, 16 minutes on one
 #      thread; best: epoch 3), then dsp, env2 and env5 side by side on validation;
-#   7. env5 exported (int8, bundled); the test split per bitrate beside the floors and the
-#      oracles, the rebuilt band's level, ViSQOL, and the 48 kbps figure.
+#   7. env5 exported with the copy and with noise under its envelope, and with noise 2 and 4 dB
+#      louder, side by side on validation (noise kept: the bundled export);
+#   8. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
+#      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
 runs=$2
@@ -63,8 +65,20 @@ spectral-enhance train "$data" --out "$runs/env5" "${common[@]}" "${hop[@]}" "${
   "${envelope[@]}" --model-option n_blocks=2 --model-option tilt_prior=true > "$runs/env5.log" 2>&1
 spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-compare" \
   --systems mp3 dsp "$runs/env2/best.pt" "$runs/env5/best.pt"
+spectral-enhance export "$runs/env5/best.pt" --out "$runs/fill-copy" --precisions int8
+spectral-enhance export "$runs/env5/best.pt" --out "$runs/fill-noise" --precisions int8 \
+  --model-option fill=noise
+spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-noise-fill" \
+  --systems mp3 "$runs/fill-copy@int8" "$runs/fill-noise@int8"
+for db in 2 4; do
+  python "$here/raise_level.py" "$runs/env5/best.pt" "$db" "$runs/env5-plus$db.pt"
+  spectral-enhance export "$runs/env5-plus$db.pt" --out "$runs/noise-plus$db" --precisions int8 \
+    --model-option fill=noise
+done
+spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-noise-level" \
+  --systems mp3 "$runs/noise-plus2@int8" "$runs/noise-plus4@int8"
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
-  --precisions int8 \
+  --precisions int8 --model-option fill=noise \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
   --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"
