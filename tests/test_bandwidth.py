@@ -283,7 +283,7 @@ def test_noise_fill_lays_the_envelope_over_noise_at_each_channels_copied_level(t
     card = export(
         checkpoint, tmp_path / "noise", precisions=("fp32",), model_options={"fill": "noise"}
     )
-    assert card["takes_noise"] is True
+    assert card["noise_band_bins"] == 8  # its graph gives the band's amplitudes, not a spectrum
     x = _lowpassed(8.0, 5500.0) * np.array([1.0, 0.3], np.float32)  # panned left
     copied, _ = Enhancer.load(tmp_path / "copy", precision="fp32").enhance(
         x, RATE, lowpass_hz=5500.0
@@ -305,18 +305,39 @@ def test_noise_fill_lays_the_envelope_over_noise_at_each_channels_copied_level(t
     np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], filled, atol=2e-5)
 
 
-def test_noise_frames_are_frames_of_one_periodic_noise():
+def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
     from spectral_enhance.dsp.bands import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig
 
     config = StftConfig(2048, 1024, 2048)
-    frames = noise_frames(config, -3, 10)
+    frames = noise_frames(config, -3, 10, 8)
     assert frames.shape == (1, 2, 10, 1025) and frames.dtype == np.float32
-    np.testing.assert_array_equal(frames[:, :, 5:], noise_frames(config, 2, 5))
+    np.testing.assert_array_equal(frames[:, :, 5:], noise_frames(config, 2, 5, 8))
     period = NOISE_PERIOD // config.hop_length
-    np.testing.assert_array_equal(noise_frames(config, period - 3, 10), frames)
-    power = (frames**2).sum(axis=1).mean()  # white noise of variance 1 through the window
-    assert 0.9 < power / (config.window() ** 2).sum() < 1.1
+    np.testing.assert_array_equal(noise_frames(config, period - 3, 10, 8), frames)
+    power = (frames[0] ** 2).sum(axis=0)  # [frames, bins]
+    bands = power[:, :1024].reshape(10, 128, 8).mean(axis=-1)
+    np.testing.assert_allclose(bands, 1.0, rtol=1e-5)
+    np.testing.assert_allclose(power[:, 1024], 8.0, rtol=1e-5)  # a band of one bin, over 8
+
+
+def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
+    """`lay_over_noise` is one rule for a tensor (the model's forward, in training's terms) and an
+    array (the enhancer, after the graph's `band_scale`): the same band, nothing below the cut."""
+    from spectral_enhance.dsp.bands import lay_over_noise, noise_frames
+
+    torch.manual_seed(0)
+    model = BandExtender(BandConfig(latent=16, envelope=True, hop_length=1024, fill="noise"))
+    spec = torch.randn(2, 2, 12, 1025) * torch.logspace(0, -3, 1025)
+    spec[..., 300:] = 0
+    inputs = copy_inputs(spec, 300.0)
+    noise = noise_frames(model.stft, 5, 12, 8)
+    with torch.no_grad():
+        whole = model(*inputs, torch.from_numpy(noise)).numpy()
+        scale = model.band_scale(*inputs).numpy()
+    laid = lay_over_noise(noise, scale, inputs[2].numpy(), 8)
+    np.testing.assert_allclose(spec.numpy() + laid, whole, rtol=1e-5, atol=1e-7)
+    assert not laid[..., :300].any() and laid[..., 304:].std() > 0
 
 
 def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
@@ -432,7 +453,7 @@ def test_export_takes_a_word_as_a_model_option_and_refuses_an_unknown_fill(tmp_p
     checkpoint = str(tiny_band_checkpoint(tmp_path / "band.pt", options=options))
     command = ["export", checkpoint, "--out", str(tmp_path / "noise"), "--precisions", "fp32"]
     assert main([*command, "--model-option", "fill=noise"]) == 0
-    assert ModelCard.read(tmp_path / "noise").rule.noise
+    assert ModelCard.read(tmp_path / "noise").rule.noise_band_bins == 8
     capsys.readouterr()
     assert main([*command[:3], str(tmp_path / "hiss"), *command[4:], "--model-option", "fill=hiss"])
     error = capsys.readouterr().err.strip()

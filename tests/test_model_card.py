@@ -19,6 +19,7 @@ def test_bundled_cards_read_and_write_back_unchanged(name, rate, joint, tmp_path
     card = ModelCard.read(PRETRAINED / name)
     assert card.name == name and card.sample_rate == rate and card.rule.domain == "spectrum"
     assert card.rule.lowpass == card.rule.joint_channels == joint  # full-band: told, linked
+    assert card.rule.noise_band_bins == (8 if joint else 0)  # full-band: laid over noise
     assert card.file("int8") == PRETRAINED / name / "model.int8.onnx"
     original = json.loads((PRETRAINED / name / "card.json").read_text())
     assert card.to_dict() == original
@@ -80,6 +81,14 @@ def test_an_intact_copy_enhances(model, tmp_path):
         (lambda c: c.pop("context_frames"), "field 'context_frames' missing"),
         (lambda c: c.update(domain="time"), "field 'domain' must be 'spectrum' or 'waveform'"),
         (lambda c: c.update(joint_channels=1), "field 'joint_channels' must be true or false"),
+        (
+            lambda c: c.pop("takes_lowpass"),  # its band laid over noise, but above what?
+            "field 'noise_band_bins' must be 0, or positive with takes_lowpass",
+        ),
+        (
+            lambda c: c.update(noise_band_bins=-8),
+            "field 'noise_band_bins' must be 0, or positive with takes_lowpass",
+        ),
         (lambda c: c.update(name=None), "field 'name' must be a string, not NoneType"),
     ],
 )

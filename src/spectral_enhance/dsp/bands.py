@@ -30,6 +30,7 @@ __all__ = [
     "copy_map",
     "copy_start",
     "envelope_oracle",
+    "lay_over_noise",
     "noise_frames",
 ]
 
@@ -91,30 +92,56 @@ NOISE_PERIOD = 1 << 20
 
 
 @functools.lru_cache(maxsize=2)
-def _noise_table(config: StftConfig, seed: int) -> np.ndarray:
-    """The STFT of one period of seeded white noise, taken as periodic: ``[2, frames, bins]``,
-    a frame every hop of `NOISE_PERIOD` (which the hop must divide)."""
+def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
+    """The STFT of one period of seeded white noise, taken as periodic, each band of
+    ``band_bins`` bins and frame scaled to a mean power of 1 per bin (a last band of fewer bins
+    as if padded with zeros): ``[2, frames, bins]``, a frame every hop of `NOISE_PERIOD` (which
+    the hop must divide)."""
     if NOISE_PERIOD % config.hop_length or config.window_length != config.fft_length:
         raise ValueError(f"noise frames need a hop dividing {NOISE_PERIOD} samples: {config}")
     noise = np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
     periodic = np.concatenate([noise, noise[: config.fft_length]])
     table = stft(periodic, config, pad=False)[:, : NOISE_PERIOD // config.hop_length]
+    sums, _, widths = _band_sums((table**2).sum(axis=0), band_bins)  # [frames, bands]
+    power = sums / band_bins  # as the model pools: a last, narrower band over band_bins too
+    table *= _band_gain(np.ones_like(power), power, widths).astype(np.float32)
     table.flags.writeable = False
     return table
 
 
-def noise_frames(config: StftConfig, first: int, frames: int, seed: int = 0) -> np.ndarray:
-    """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, ``[1, 2,
-    frames, bins]``: frame ``i`` is the noise from sample ``i`` hops on, so any cut of a signal
-    into segments gets the frames one pass over it would (a frame ``first`` may be negative).
+def noise_frames(
+    config: StftConfig, first: int, frames: int, band_bins: int, seed: int = 0
+) -> np.ndarray:
+    """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
+    ``band_bins`` bins at a mean power of 1 per bin: ``[1, 2, frames, bins]``. Frame ``i`` is the
+    noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames one
+    pass over it would (``first`` may be negative).
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's costs a copy, not an
     STFT; a signal analysed by the STFT, not drawn frame by frame, so its frames overlap-add to
     the level they have (independent frames would come out louder, and modulated at the hop).
     """
-    table = _noise_table(config, seed)
+    table = _noise_table(config, band_bins, seed)
     picked = np.take(table, np.arange(first, first + frames) % table.shape[1], axis=1)
     return picked[None]
+
+
+def lay_over_noise(noise: Any, scale: Any, above: Any, band_bins: int) -> Any:
+    """The band above the low-pass as noise at ``scale``: ``noise`` (``[1, 2, frames, bins]``,
+    `noise_frames`) times each band's ``scale`` (``[batch, frames, bands]``, an amplitude) on
+    its bins where ``above`` (`copy_map`), zero below: ``[batch, 2, frames, bins]``. For numpy
+    arrays (the enhancer) or torch tensors (the model, in training's terms), only the bins above
+    computed."""
+    bins, start = above.shape[-1], copy_start(above)
+    shape = (scale.shape[0], 2, scale.shape[1], bins)
+    if isinstance(scale, np.ndarray):
+        out = np.zeros(shape, np.float32)
+        spread = np.repeat(scale, band_bins, axis=-1)
+    else:
+        out = scale.new_zeros(shape)
+        spread = scale.repeat_interleave(band_bins, dim=-1)
+    out[..., start:] = noise[..., start:] * spread[:, None, :, start:bins]
+    return out
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

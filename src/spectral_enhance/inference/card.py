@@ -42,8 +42,9 @@ class BlockRule:
     or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
     multiples of ``multiple`` samples for the model's strided layers to see the same grid).
     ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
-    ``noise``: (with ``lowpass``) the model takes noise frames as a fourth input
-    (:func:`spectral_enhance.dsp.bands.noise_frames`, from the segment's first frame on).
+    ``noise_band_bins``: (with ``lowpass``) the model returns the band's amplitude per band of
+    this many bins, ``[batch, frames, bands]``, which the enhancer lays over noise
+    (:func:`spectral_enhance.dsp.bands.lay_over_noise`); 0: it returns the spectrum.
     ``joint_channels``: a file's channels go through the model together, as one batch (they
     share what it computes), never split over cores.
     """
@@ -53,14 +54,14 @@ class BlockRule:
     multiple: int = 1
     lowpass: bool = False
     joint_channels: bool = False
-    noise: bool = False
+    noise_band_bins: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
         if self.domain == "spectrum":
             told = {"takes_lowpass": True} if self.lowpass else {}
             joint = {"joint_channels": True} if self.joint_channels else {}
-            noise = {"takes_noise": True} if self.noise else {}
+            noise = {"noise_band_bins": self.noise_band_bins} if self.noise_band_bins else {}
             return {"domain": "spectrum", "context_frames": self.context, **told, **joint, **noise}
         return {
             "domain": "waveform",
@@ -197,7 +198,7 @@ _KEYS = {
     "length_multiple",
     "takes_lowpass",
     "joint_channels",
-    "takes_noise",
+    "noise_band_bins",
 }
 _MISSING = object()
 _KINDS = {
@@ -276,12 +277,12 @@ class _Checker:
         if domain == "spectrum":
             lowpass = self.value("takes_lowpass", bool, False)
             joint = self.value("joint_channels", bool, False)
-            noise = self.value("takes_noise", bool, False)
-            if noise and not lowpass:
-                raise self.fail("takes_noise", "needs takes_lowpass")
+            noise = self.value("noise_band_bins", int, 0)
+            if noise < 0 or (noise and not lowpass):
+                raise self.fail("noise_band_bins", "must be 0, or positive with takes_lowpass")
             context = self.count("context_frames")
             return BlockRule(
-                "spectrum", context, lowpass=lowpass, joint_channels=joint, noise=noise
+                "spectrum", context, lowpass=lowpass, joint_channels=joint, noise_band_bins=noise
             )
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import resample
-from ..dsp.bands import copy_inputs, noise_frames
+from ..dsp.bands import copy_inputs, lay_over_noise, noise_frames
 from ..dsp.stft import StftConfig, istft, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
@@ -60,7 +60,7 @@ def block_rule(model: Any) -> BlockRule:
         model.length_multiple,
         model.takes_lowpass,
         model.joint_channels,
-        model.takes_noise,
+        model.noise_band_bins,
     )
 
 
@@ -115,9 +115,11 @@ class TorchModel:
         self.model, self.checkpoint = load_model(path)
 
     def __call__(self, x: np.ndarray, *more: np.ndarray) -> np.ndarray:
+        # what the model's ONNX graph would return: a noise-filling model's band amplitudes
+        call = self.model.band_scale if self.model.noise_band_bins else self.model
         with self.torch.inference_mode():
             x = self.torch.from_numpy(x.astype(np.float32))
-            return self.model(x, *(self.torch.from_numpy(a) for a in more)).numpy()
+            return call(x, *(self.torch.from_numpy(a) for a in more)).numpy()
 
 
 @dataclass(frozen=True)
@@ -367,20 +369,26 @@ class Enhancer:
             spec = stft(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                spec = model(*copy_inputs(spec, cutoff), *self._noise(first, spec.shape[-2]))
+                inputs = copy_inputs(spec, cutoff)
+                spec = model(*inputs)
+                if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
+                    change = self._lay_over_noise(spec, inputs[2], first)
+                    added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
+                    return added if job.change else window[middle] + added
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
         enhanced = enhanced[middle]
         return enhanced - window[middle] if job.change else enhanced
 
-    def _noise(self, first: int, frames: int) -> tuple[np.ndarray, ...]:
-        """The noise input of a model that takes one, for ``frames`` frames of a segment
-        starting at sample ``first`` (a whole number of hops: margins and segments are); else
-        nothing."""
-        if not self.rule.noise:
-            return ()
-        return (noise_frames(self.stft, (first - self.stft.pad) // self.stft.hop_length, frames),)
+    def _lay_over_noise(self, scale: np.ndarray, above: np.ndarray, first: int) -> np.ndarray:
+        """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
+        margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
+        frames from there on, above the low-pass (``above``)."""
+        bins = self.rule.noise_band_bins
+        start = (first - self.stft.pad) // self.stft.hop_length
+        noise = noise_frames(self.stft, start, scale.shape[1], bins)
+        return lay_over_noise(noise, scale, above, bins)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
@@ -455,8 +463,7 @@ def model_inputs(
     spec = stft(signal, stft_config)
     if not rule.lowpass:
         return (spec,)
-    noise = (noise_frames(stft_config, 0, spec.shape[-2]),) if rule.noise else ()
-    return *copy_inputs(spec, spec.shape[-1] / 4), *noise
+    return copy_inputs(spec, spec.shape[-1] / 4)
 
 
 DEFAULT_OUTPUT_RATE = 44_100

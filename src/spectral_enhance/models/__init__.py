@@ -3,7 +3,8 @@
 Every model says how it runs through the same class attributes: ``domain`` (``spectrum`` or
 ``waveform``), ``reach`` (frames or samples on each side one output depends on),
 ``length_multiple``, ``takes_lowpass`` (the input's low-pass is its second input),
-``takes_noise`` (a told model's fourth input is noise to lay its envelope over),
+``noise_band_bins`` (a told model returns its band's amplitude per band of so many bins, which
+the enhancer lays over noise; 0: it returns the spectrum),
 ``joint_channels`` (a file's channels must go through it together, as one batch; such a model
 has ``link_channels`` too, which training turns off, its batches holding different clips) and
 ``stft`` (its `StftConfig`, None for waveforms). Nothing else asks what kind of model it holds.

@@ -27,7 +27,11 @@ exports to one ONNX graph.
 Shapes: spectrum and its copied band ``[batch, 2, frames, bins]``, and ``[bins]`` 0/1 above the
 low-pass (:func:`spectral_enhance.dsp.bands.band_copy`,
 :func:`spectral_enhance.dsp.bands.copy_map`) -> spectrum. The copy is made outside the graph: ONNX
-Runtime gathers along the last axis ten times slower than numpy indexing does.
+Runtime gathers along the last axis ten times slower than numpy indexing does. With noise
+under the envelope (``fill=noise``, the bundled model) the graph returns each channel's
+amplitude per band instead, ``[batch, frames, bands]`` (`BandExtender.band_scale`), and the
+enhancer lays it over noise itself: then the graph writes no full spectrum at all, and the
+noise costs only the bins above the low-pass.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..dsp.bands import PATCH_MULTIPLE, TILT
+from ..dsp.bands import PATCH_MULTIPLE, TILT, lay_over_noise
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
@@ -71,9 +75,10 @@ class BandConfig(ModelConfig):
             the ``dsp`` system's, the spectrum's own slope under the low-pass continued above it
             (:func:`spectral_enhance.dsp.bands.band_replication`), instead of from a constant.
         fill: (with ``envelope``) what the predicted envelope is laid over: ``copy``, the band
-            copied up, or ``noise``, a fourth input (:func:`spectral_enhance.dsp.bands.
-            noise_frames`) at each channel's copied level. Changes no weight: training judges
-            the envelope alone, so a model trained on the copy can be exported with noise.
+            copied up, or ``noise`` (:func:`spectral_enhance.dsp.bands.noise_frames`) at each
+            channel's copied level, which the enhancer lays the model's `band_scale` over.
+            Changes no weight: training judges the envelope alone, so a model trained on the
+            copy can be exported with noise.
     """
 
     fft_length: int = 2048
@@ -156,9 +161,10 @@ class BandExtender(nn.Module):
         self.link_channels = True
 
     @property
-    def takes_noise(self) -> bool:
-        """Whether the rebuilt band is noise, a fourth input, under the envelope (`BandConfig`)."""
-        return self.config.fill == "noise"
+    def noise_band_bins(self) -> int:
+        """Bins per band of the `band_scale` a noise-filling model (``fill=noise``) returns as
+        its output, for the enhancer to lay over noise; 0: it returns the spectrum."""
+        return self.config.band_bins if self.config.fill == "noise" else 0
 
     @property
     def joint_channels(self) -> bool:
@@ -263,6 +269,18 @@ class BandExtender(nn.Module):
             gain = 0.5 * (gain + level - torch.log(power_copy + EPS))
         return torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN)), channel_copy
 
+    def band_scale(
+        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+    ) -> torch.Tensor:
+        """Each channel's amplitude per band and frame for noise of a mean power of 1 per bin,
+        ``[batch, frames, bands]``: its copy's level times the gain on it, so each channel's band
+        gets the level its copy would have had and a panned source keeps its balance. A
+        noise-filling model's graph returns this (`noise_band_bins`); laid over noise by
+        :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside it, where only the bins above
+        the low-pass cost anything."""
+        gain, power_copy = self.gain(spectrum, copy, above)
+        return gain * torch.sqrt(power_copy)
+
     def forward(
         self,
         spectrum: torch.Tensor,
@@ -275,14 +293,14 @@ class BandExtender(nn.Module):
         ``copy`` is the input's band under the low-pass copied above it and ``above`` (``[bins]``)
         where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
         for the whole batch, as a file's channels share theirs. ``noise`` (``[1, 2, frames,
-        bins]``, `takes_noise`) replaces the copy under the envelope: each channel's band gets the
-        level its copy would have had, so the image of the band copied from is kept.
+        bins]``, :func:`spectral_enhance.dsp.bands.noise_frames`) replaces the copy under the
+        envelope, at `band_scale`.
         """
-        gain, power_copy = self.gain(spectrum, copy, above)
-        if noise is None:
-            return spectrum + copy * self.spread(gain)[:, None]
-        scale = gain * torch.sqrt(power_copy / (self.pool(_power(noise)) + EPS))
-        return spectrum + noise * (self.spread(scale) * above)[:, None]
+        if noise is not None:
+            scale = self.band_scale(spectrum, copy, above)
+            return spectrum + lay_over_noise(noise, scale, above, self.config.band_bins)
+        gain, _ = self.gain(spectrum, copy, above)
+        return spectrum + copy * self.spread(gain)[:, None]
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:

@@ -172,7 +172,7 @@ class SpectralAutoencoder(nn.Module):
 
     domain = "spectrum"
     takes_lowpass = False
-    takes_noise = False
+    noise_band_bins = 0
     joint_channels = False
     length_multiple = 1
     stft = StftConfig()

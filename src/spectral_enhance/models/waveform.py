@@ -248,13 +248,13 @@ class UpBlock(nn.Module):
 
 class WaveformModel(nn.Module):
     """What every waveform baseline says about itself, in the attributes every model has
-    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``takes_noise``,
+    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``noise_band_bins``,
     ``joint_channels``,
     ``stft``)."""
 
     domain = "waveform"
     takes_lowpass = False
-    takes_noise = False
+    noise_band_bins = 0
     joint_channels = False
     length_multiple = 1
     stft = None

@@ -24,7 +24,7 @@ import onnx
 import torch
 
 from ..atomic import atomic_path
-from ..dsp.bands import copy_inputs, noise_frames
+from ..dsp.bands import copy_inputs
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
@@ -38,22 +38,34 @@ TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 
+class _BandScale(torch.nn.Module):
+    """A noise-filling model's graph: its band amplitudes (`BandExtender.band_scale`), which the
+    enhancer lays over noise."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor):
+        return self.model.band_scale(spectrum, copy, above)
+
+
 def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
     """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples),
-    and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass, and the
-    noise frames (``[1, 2, frames, bins]``) of one that takes noise."""
+    and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass; its output
+    is the same shape, or a noise-filling model's ``scale`` (``[batch, frames, bands]``)."""
     name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
     axes = {0: "batch", time_axis: "time"}
-    names = [name, "copy", "above", "noise"][: len(example)]
-    dynamic = {key: axes for key in (name, "enhanced", "copy")[: len(example) + 1]}
-    if "noise" in names:
-        dynamic["noise"] = {2: "time"}
+    names = [name, "copy", "above"][: len(example)]
+    output = "scale" if isinstance(model, _BandScale) else "enhanced"
+    dynamic = {key: axes for key in (name, "copy")[: len(example)]}
+    dynamic[output] = {0: "batch", 1: "time"} if output == "scale" else axes
     torch.onnx.export(
         model,
         tuple(torch.from_numpy(a) for a in example),
         path,
         input_names=names,
-        output_names=["enhanced"],
+        output_names=[output],
         dynamic_axes=dynamic,
         opset_version=17,
         dynamo=False,
@@ -186,9 +198,6 @@ def export(
         if model.takes_lowpass:  # and another low-pass, with a batch of two
             example = copy_inputs(example[0], 0.3 * bins)
             check = copy_inputs(np.concatenate([check[0], check[0][:, :, ::-1]]), 0.6 * bins)
-        if model.takes_noise:
-            example += (noise_frames(model.stft, 0, example[0].shape[2]),)
-            check += (noise_frames(model.stft, 7, check[0].shape[2]),)
     else:
         example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,
@@ -198,9 +207,10 @@ def export(
         if "fp32" not in temps:  # the source of the others, not kept
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             temps["fp32"] = scratch / made["fp32"]
-        _write_onnx(model, example, temps, spectral)
+        graph = _BandScale(model) if model.noise_band_bins else model
+        _write_onnx(graph, example, temps, spectral)
         with torch.no_grad():
-            expected = model(*(torch.from_numpy(np.ascontiguousarray(a)) for a in check)).numpy()
+            expected = graph(*(torch.from_numpy(np.ascontiguousarray(a)) for a in check)).numpy()
         peak = float(np.abs(expected).max())
         parity, sizes = {}, {}
         for precision in files:
