@@ -16,12 +16,12 @@ __all__ = ["keep_freed_memory"]
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 MMAP_THRESHOLD = 32 << 20  # the most glibc allows: arrays under 32 MB come from its heap
-TRIM_THRESHOLD = 256 << 20  # free memory a heap keeps at its top before giving it back
+TRIM_THRESHOLD = 64 << 20  # free memory a heap keeps at its top before giving it back
 
 
 def keep_freed_memory() -> bool:
     """Ask glibc's allocator to serve arrays under 32 MB from its heap and keep what is freed
-    (up to 256 MB a heap) for the next; returns whether it took (False off glibc, where
+    (up to 64 MB a heap) for the next; returns whether it took (False off glibc, where
     there is no ``mallopt`` to ask, or where it refuses)."""
     if not sys.platform.startswith("linux"):
         return False

@@ -304,6 +304,7 @@ class BandExtender(nn.Module):
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:
-    """Power per bin of ``[batch, 2, frames, bins]``: ``[batch, frames, bins]``. Written out
-    over the two parts: ONNX Runtime reduces over that short axis at two thirds the speed."""
-    return spectrum[:, 0] * spectrum[:, 0] + spectrum[:, 1] * spectrum[:, 1]
+    """Power per bin of ``[batch, 2, frames, bins]``: ``[batch, frames, bins]``. (Written out
+    over the two parts it ran a little faster in ONNX Runtime, but held a copy of each part:
+    40 MB more at an hour's peak.)"""
+    return (spectrum * spectrum).sum(dim=1)
