@@ -4,7 +4,8 @@ applications (the command line, the web server) make and the library does not.
 glibc's ``malloc`` hands a large array's pages back to the system when it is freed, and takes
 fresh ones, zeroed on first touch, for the next. Enhancing a segment of the full-band model makes
 about a dozen arrays of 5 to 9 MB (its STFT, the model's input and output, the inverse), and
-touching their new pages took a fifth of the segment's time (`benchmarks/`).
+touching their new pages took a fifth of the segment's time on one core (2 to 6 % of a file's,
+end to end; `benchmarks/`).
 """
 
 from __future__ import annotations
