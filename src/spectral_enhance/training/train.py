@@ -179,7 +179,8 @@ def validate(
                 if told:
                     cutoff, top = _bins(clips, [index], stft_config)
                     pred = model(*copy_inputs(spec_low, float(cutoff[0])))
-                    loss = float(band_loss(pred, spec_high, cutoff, top))
+                    bands = _inner(model).config.band_bins  # judged in the bands it sets
+                    loss = float(band_loss(pred, spec_high, cutoff, top, band_bins=bands))
                 else:
                     pred = model(spec_low)
                     loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
@@ -447,6 +448,7 @@ def train(
                     high,
                     cutoff,
                     top,
+                    band_bins=model.config.band_bins,  # judged in the bands it sets
                     overshoot=config.overshoot,
                     fine=config.fine_weight,
                     loudness=config.loudness,

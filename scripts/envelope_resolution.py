@@ -1,0 +1,53 @@
+"""How fine must an envelope be? The reference's own envelope, over noise, at coarser bands.
+
+The full-band model lays a predicted envelope over noise. Given instead the reference's own
+power per band and frame (`dsp.envelope_oracle` with noise), in bands of 8 bins (172 Hz, the
+model's), 32 (690 Hz) and 128 (2.8 kHz, about an octave at 4 kHz, a third of one at 16 kHz),
+Zimtohrli per bitrate says how much of the gap to `oracle-high` a perfect envelope of each
+resolution closes: the most a better predictor of that resolution could give.
+
+Usage: python scripts/envelope_resolution.py DATASET --out FOLDER [--split val] [--limit 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from spectral_enhance.dsp.bands import envelope_oracle
+from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, per_channel
+
+BAND_BINS = (8, 32, 128)
+
+
+def _at_envelope(clip: Clip, band_bins: int) -> np.ndarray:
+    rate, cut = clip.sample_rate, clip.cutoff_hz
+    seeds = iter(range(clip.low.size))  # a noise of its own for each channel
+    return per_channel(
+        clip,
+        lambda low, high: envelope_oracle(
+            low, high, rate, cut, band_bins=band_bins, noise_seed=next(seeds)
+        ),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--limit", type=int, default=60)
+    args = parser.parse_args()
+    oracles = [
+        System(f"noise-envelope-{bins}", process_clip=partial(_at_envelope, band_bins=bins))
+        for bins in BAND_BINS
+    ]
+    evaluate(args.dataset, ["mp3", *oracles, "oracle-high"], args.out, args.split, args.limit)
+    print((Path(args.out) / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
