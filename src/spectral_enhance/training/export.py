@@ -104,11 +104,12 @@ WAVEFORM_FORMS = {
 def describe(arch: str, config: dict[str, Any]) -> str:
     """One sentence on what the model computes, for the card."""
     if arch == "band":
-        sets = (
-            "predicts the band's level (the copy divided by its own, as SBR's envelope)"
-            if config.get("envelope")
-            else "sets a gain on the copy"
-        )
+        if config.get("fill") == "noise":
+            sets = "predicts the band's level (SBR's envelope), laid over noise,"
+        elif config.get("envelope"):
+            sets = "predicts the band's level (the copy divided by its own, as SBR's envelope)"
+        else:
+            sets = "sets a gain on the copy"
         return (
             "full band (issue 12): the band under the input's low-pass is copied up and the "
             f"paper's separable block (N = {config.get('n_blocks', 1)}) {sets} per "
