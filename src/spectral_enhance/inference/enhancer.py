@@ -370,11 +370,11 @@ class Enhancer:
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 inputs = copy_inputs(spec, cutoff)
-                spec = model(*inputs)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
-                    change = self._lay_over_noise(spec, inputs[2], first)
+                    change = self._lay_over_noise(model(*inputs), inputs[2], first)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
+                spec = model(*inputs)
             else:
                 spec = model(spec)
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
