@@ -1,0 +1,69 @@
+"""Is the band's broad level, frame by frame, what the full-band model misses? Give it the
+reference's and see.
+
+The model's output (`full-band`) is rescaled, above the clip's low-pass, frame by frame and
+band by band of ``--band-bins`` bins (128: 2.8 kHz), to the reference's power there, keeping
+the model's own shape inside each band and its noise; scored with Zimtohrli per bitrate beside
+the model as it is and `oracle-high`. If this closes most of the gap, a better predictor of
+the broad level per frame is what the model needs (`scripts/envelope_resolution.py` asks the
+same of the reference's envelope over noise).
+
+Usage: python scripts/broad_level_oracle.py DATASET --out FOLDER [--split val] [--limit 60]
+           [--model full-band] [--band-bins 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from spectral_enhance.dsp.bands import copy_map, copy_start
+from spectral_enhance.dsp.stft import StftConfig, istft, stft
+from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, load_system
+
+CONFIG = StftConfig(2048, 1024, 2048)  # the full-band model's
+
+
+def at_reference_level(out: np.ndarray, clip: Clip, band_bins: int) -> np.ndarray:
+    """``out`` with its band above the clip's low-pass scaled, per frame and per band of
+    ``band_bins`` bins from the low-pass up, to the reference's power there."""
+    start = copy_start(copy_map(clip.cutoff_hz * CONFIG.fft_length / clip.sample_rate, 1025)[1])
+    shaped = out.reshape(len(out), -1).copy()
+    high = clip.high.reshape(len(clip.high), -1)
+    for c in range(shaped.shape[1]):
+        spec, ref = stft(shaped[:, c], CONFIG), stft(high[:, c], CONFIG)
+        have = (spec[..., start:] ** 2).sum(axis=0)  # [frames, bins above]
+        want = (ref[..., start:] ** 2).sum(axis=0)
+        edges = np.arange(0, have.shape[1], band_bins)
+        sums_have = np.add.reduceat(have, edges, axis=1)
+        sums_want = np.add.reduceat(want, edges, axis=1)
+        gain = np.sqrt(sums_want / np.maximum(sums_have, 1e-20)) * (sums_have > 1e-20)
+        widths = np.diff(np.append(edges, have.shape[1]))
+        spec[..., start:] *= np.repeat(gain, widths, axis=1)
+        shaped[:, c] = istft(spec, len(shaped), CONFIG)
+    return shaped.reshape(out.shape)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--model", default="full-band")
+    parser.add_argument("--band-bins", type=int, default=128)
+    args = parser.parse_args()
+    model = load_system(args.model)
+
+    def rescaled(clip: Clip) -> np.ndarray:
+        return at_reference_level(model.process_clip(clip), clip, args.band_bins)
+
+    oracle = System(f"{model.name} at the reference's level", process_clip=rescaled)
+    evaluate(args.dataset, ["mp3", model, oracle, "oracle-high"], args.out, args.split, args.limit)
+    print((Path(args.out) / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
