@@ -258,3 +258,26 @@ def test_full_band_selection_keeps_every_bitrate_and_every_clip():
     assert selection_score(bitrate_worse, base)[0] == 0  # the mean gain is higher, still out
     assert selection_score(clip_dropped, base)[0] == 0
     assert selection_score(bitrate_worse, base) < selection_score(good, base)
+
+
+def test_the_band_loss_judges_the_model_s_bands_or_those_asked_for(tmp_path, monkeypatch):
+    """The full-band model is judged per band of its own width (``band_bins``), or of
+    ``--band-width`` when given (a broad level, say, beside a finer envelope)."""
+    import spectral_enhance.training.train as training
+
+    data = tiny_full_band_dataset(tmp_path, tracks=4)
+    seen: list[int] = []
+    loss = training.band_loss
+
+    def recording(*args, band_bins=8, **kwargs):
+        if "overshoot" in kwargs:  # a training step's (validation's reports the model's bands)
+            seen.append(band_bins)
+        return loss(*args, band_bins=band_bins, **kwargs)
+
+    monkeypatch.setattr(training, "band_loss", recording)
+    band = {"latent": 8, "envelope": True, "band_bins": 16}
+    for width, expected in ((0, 16), (64, 64)):
+        seen.clear()
+        config = TrainConfig(arch="band", epochs=1, batch_size=4, crop_frames=16, band_width=width)
+        train(data, tmp_path / f"run{width}", config, progress=False, model_config=band)
+        assert seen and set(seen) == {expected}

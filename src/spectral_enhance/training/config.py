@@ -59,6 +59,12 @@ class TrainConfig:
         "0.3, loudness) instead of their logs; 0 for logs",
         0,
     )
+    band_width: int = _setting(
+        0,
+        "band loss (the full-band model): bins per band it judges the level in; 0 for the "
+        "model's own bands",
+        0,
+    )
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
     crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
     val_clips: int = _setting(48, "validation clips scored after each epoch", 0)

@@ -448,7 +448,7 @@ def train(
                     high,
                     cutoff,
                     top,
-                    band_bins=model.config.band_bins,  # judged in the bands it sets
+                    band_bins=config.band_width or model.config.band_bins,  # its own bands
                     overshoot=config.overshoot,
                     fine=config.fine_weight,
                     loudness=config.loudness,
