@@ -15,23 +15,9 @@ import argparse
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
-from spectral_enhance.dsp.bands import envelope_oracle
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, per_channel
+from spectral_enhance.evaluation.evaluate import System, evaluate, oracle_envelope
 
 BAND_BINS = (8, 32, 128)
-
-
-def _at_envelope(clip: Clip, band_bins: int) -> np.ndarray:
-    rate, cut = clip.sample_rate, clip.cutoff_hz
-    seeds = iter(range(clip.low.size))  # a noise of its own for each channel
-    return per_channel(
-        clip,
-        lambda low, high: envelope_oracle(
-            low, high, rate, cut, band_bins=band_bins, noise_seed=next(seeds)
-        ),
-    )
 
 
 def main() -> None:
@@ -42,7 +28,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=60)
     args = parser.parse_args()
     oracles = [
-        System(f"noise-envelope-{bins}", process_clip=partial(_at_envelope, band_bins=bins))
+        System(
+            f"noise-envelope-{bins}",
+            process_clip=partial(oracle_envelope, band_bins=bins, noise=True),
+        )
         for bins in BAND_BINS
     ]
     evaluate(args.dataset, ["mp3", *oracles, "oracle-high"], args.out, args.split, args.limit)

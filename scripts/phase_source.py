@@ -11,20 +11,10 @@ Usage: python scripts/phase_source.py DATASET --out FOLDER [--split val] [--limi
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
-import numpy as np
-
-from spectral_enhance.dsp.bands import envelope_oracle
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, per_channel
-
-
-def _noise_filled(clip: Clip) -> np.ndarray:
-    rate, cut = clip.sample_rate, clip.cutoff_hz
-    seeds = iter(range(clip.low.size))  # a noise of its own for each channel
-    return per_channel(
-        clip, lambda low, high: envelope_oracle(low, high, rate, cut, noise_seed=next(seeds))
-    )
+from spectral_enhance.evaluation.evaluate import System, evaluate, oracle_envelope
 
 
 def main() -> None:
@@ -34,7 +24,7 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, default=100)
     args = parser.parse_args()
-    noise = System("oracle-envelope-noise", process_clip=_noise_filled)
+    noise = System("oracle-envelope-noise", process_clip=partial(oracle_envelope, noise=True))
     systems = ["mp3", "oracle-envelope", noise, "oracle-high"]
     evaluate(args.dataset, systems, args.out, args.split, args.limit)
     print((Path(args.out) / "report.md").read_text())

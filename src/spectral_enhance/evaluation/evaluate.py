@@ -50,6 +50,7 @@ __all__ = [
     "evaluate",
     "load_system",
     "machine_name",
+    "oracle_envelope",
     "read_results",
     "worst_change",
 ]
@@ -131,10 +132,19 @@ def _oracle_high(clip: Clip) -> np.ndarray:
     return below + brick_wall_split(clip.high, clip.sample_rate, clip.cutoff_hz)[1]
 
 
-def _oracle_envelope(clip: Clip) -> np.ndarray:
-    """The input's copied band at the reference's level per 8-bin band and frame."""
+def oracle_envelope(clip: Clip, band_bins: int = 8, noise: bool = False) -> np.ndarray:
+    """The input's copied band (or, with ``noise``, white noise of a seed of its own for each
+    channel) at the reference's level per band of ``band_bins`` bins and frame
+    (:func:`~spectral_enhance.dsp.bands.envelope_oracle`); the system ``oracle-envelope`` is the
+    copy in 8-bin bands."""
     rate, cut = clip.sample_rate, clip.cutoff_hz
-    return per_channel(clip, lambda low, high: envelope_oracle(low, high, rate, cut))
+    seeds = iter(range(clip.low.size)) if noise else None
+
+    def process(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        seed = next(seeds) if seeds else None
+        return envelope_oracle(low, high, rate, cut, band_bins=band_bins, noise_seed=seed)
+
+    return per_channel(clip, process)
 
 
 def _oracle_low(clip: Clip) -> np.ndarray:
@@ -149,7 +159,7 @@ UNLEARNED = {
     "naive": System("naive", process_clip=_replication("naive")),
     "oracle-high": System("oracle-high", process_clip=_oracle_high),
     "oracle-low": System("oracle-low", process_clip=_oracle_low),
-    "oracle-envelope": System("oracle-envelope", process_clip=_oracle_envelope),
+    "oracle-envelope": System("oracle-envelope", process_clip=oracle_envelope),
 }
 
 
