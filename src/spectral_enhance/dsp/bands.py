@@ -117,12 +117,16 @@ def noise_frames(
     noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames one
     pass over it would (``first`` may be negative).
 
-    The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's costs a copy, not an
-    STFT; a signal analysed by the STFT, not drawn frame by frame, so its frames overlap-add to
-    the level they have (independent frames would come out louder, and modulated at the hop).
+    The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
+    view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
+    the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
+    (independent frames would come out louder, and modulated at the hop).
     """
     table = _noise_table(config, band_bins, seed)
-    picked = np.take(table, np.arange(first, first + frames) % table.shape[1], axis=1)
+    start = first % table.shape[1]
+    if start + frames <= table.shape[1]:  # a view of the table: no copy for a segment
+        return table[None, :, start : start + frames]
+    picked = np.take(table, np.arange(start, start + frames) % table.shape[1], axis=1)
     return picked[None]
 
 
