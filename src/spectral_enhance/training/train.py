@@ -158,10 +158,11 @@ def selection_score(metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[
 
 
 def validate(
-    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig
+    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, band_bins: int = 8
 ) -> dict[str, float]:
     """Mean loss and metrics of ``model`` on whole validation clips; a model that takes the
-    low-pass is also scored with Zimtohrli, clip by clip (``per_clip``) for `selection_score`."""
+    low-pass is also scored with Zimtohrli, clip by clip (``per_clip``) for `selection_score`,
+    and its loss judged per band of ``band_bins`` bins, as training judges it."""
     model.eval()
     rows = []
     told = _inner(model).takes_lowpass
@@ -179,8 +180,7 @@ def validate(
                 if told:
                     cutoff, top = _bins(clips, [index], stft_config)
                     pred = model(*copy_inputs(spec_low, float(cutoff[0])))
-                    bands = _inner(model).config.band_bins  # judged in the bands it sets
-                    loss = float(band_loss(pred, spec_high, cutoff, top, band_bins=bands))
+                    loss = float(band_loss(pred, spec_high, cutoff, top, band_bins=band_bins))
                 else:
                     pred = model(spec_low)
                     loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
@@ -393,6 +393,8 @@ def train(
         history = state["training"]["history"]
     if model.joint_channels:  # a batch holds different clips, not one file's channels
         model.link_channels = False
+    # the full-band model is judged in its own bands, or in those --band-width asks for
+    band_width = (config.band_width or model.config.band_bins) if told else 0
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -448,7 +450,7 @@ def train(
                     high,
                     cutoff,
                     top,
-                    band_bins=config.band_width or model.config.band_bins,  # its own bands
+                    band_bins=band_width,
                     overshoot=config.overshoot,
                     fine=config.fine_weight,
                     loudness=config.loudness,
@@ -472,7 +474,7 @@ def train(
         if step_in_epoch >= steps_per_epoch:
             epoch, step_in_epoch = epoch + 1, 0
         if rank == 0:
-            metrics = validate(model, val_clips, loss_fn, stft_config)
+            metrics = validate(model, val_clips, loss_fn, stft_config, band_width)
             label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
             _log(
                 run_dir / "log.csv",
