@@ -107,19 +107,19 @@ class TorchModel:
     def __init__(self, path: str | os.PathLike, threads: int = 0) -> None:
         import torch
 
+        from ..models import exported_graph
         from ..models.checkpoint import load_model
 
         if threads:
             torch.set_num_threads(threads)
         self.torch = torch
         self.model, self.checkpoint = load_model(path)
+        self.graph = exported_graph(self.model)  # what an export of it would run
 
     def __call__(self, x: np.ndarray, *more: np.ndarray) -> np.ndarray:
-        # what the model's ONNX graph would return: a noise-filling model's band amplitudes
-        call = self.model.band_scale if self.model.noise_band_bins else self.model
         with self.torch.inference_mode():
             x = self.torch.from_numpy(x.astype(np.float32))
-            return call(x, *(self.torch.from_numpy(a) for a in more)).numpy()
+            return self.graph(x, *(self.torch.from_numpy(a) for a in more)).numpy()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from spectral_enhance.models.bandwidth import BandConfig, BandExtender
+from spectral_enhance.models.bandwidth import BandConfig, BandExtender, BandScale
 from spectral_enhance.models.spectral import (
     SeparableBlock,
     SeparableConv2d,
@@ -46,6 +46,7 @@ __all__ = [
     "AudioUNetConfig",
     "BandConfig",
     "BandExtender",
+    "BandScale",
     "SeparableBlock",
     "SeparableConv2d",
     "SpectralAutoencoder",
@@ -57,6 +58,7 @@ __all__ = [
     "WaveNetConfig",
     "build_model",
     "count_parameters",
+    "exported_graph",
     "float32_bytes",
     "pixel_shuffle_1d",
     "unit_variance_scale",
@@ -80,3 +82,10 @@ def build_model(arch: str, config: dict) -> nn.Module:
         raise ValueError(f"unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     model_cls, config_cls = ARCHITECTURES[arch]
     return model_cls(config_cls.from_dict(config))
+
+
+def exported_graph(model: nn.Module) -> nn.Module:
+    """What the model's ONNX graph computes: the model itself, or a noise-filling model's band
+    amplitudes (`BandScale`; ``noise_band_bins``), which the enhancer lays over noise. Export
+    writes it, and the torch backend runs it in the graph's place."""
+    return BandScale(model) if model.noise_band_bins else model

@@ -47,7 +47,7 @@ from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
 
-__all__ = ["BandConfig", "BandExtender"]
+__all__ = ["BandConfig", "BandExtender", "BandScale"]
 
 EPS = 1e-10
 MAX_LOG_GAIN = 3.0  # e^3: +26 dB over the copied level at most
@@ -301,6 +301,20 @@ class BandExtender(nn.Module):
             return spectrum + lay_over_noise(noise, scale, above, self.config.band_bins)
         gain, _ = self.gain(spectrum, copy, above)
         return spectrum + copy * self.spread(gain)[:, None]
+
+
+class BandScale(nn.Module):
+    """A noise-filling model's graph: its band amplitudes (`BandExtender.band_scale`), which the
+    enhancer lays over noise."""
+
+    def __init__(self, model: BandExtender) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+    ) -> torch.Tensor:
+        return self.model.band_scale(spectrum, copy, above)
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from ..dsp.bands import copy_inputs
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
-from ..models import count_parameters
+from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
 
 __all__ = ["TOLERANCES", "export", "metrics_from_evaluation"]
@@ -38,18 +38,6 @@ TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 
-class _BandScale(torch.nn.Module):
-    """A noise-filling model's graph: its band amplitudes (`BandExtender.band_scale`), which the
-    enhancer lays over noise."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor):
-        return self.model.band_scale(spectrum, copy, above)
-
-
 def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
     """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples),
     and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass; its output
@@ -57,7 +45,7 @@ def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: 
     name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
     axes = {0: "batch", time_axis: "time"}
     names = [name, "copy", "above"][: len(example)]
-    output = "scale" if isinstance(model, _BandScale) else "enhanced"
+    output = "scale" if isinstance(model, BandScale) else "enhanced"
     dynamic = {key: axes for key in (name, "copy")[: len(example)]}
     dynamic[output] = {0: "batch", 1: "time"} if output == "scale" else axes
     torch.onnx.export(
@@ -208,7 +196,7 @@ def export(
         if "fp32" not in temps:  # the source of the others, not kept
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             temps["fp32"] = scratch / made["fp32"]
-        graph = _BandScale(model) if model.noise_band_bins else model
+        graph = exported_graph(model)
         _write_onnx(graph, example, temps, spectral)
         with torch.no_grad():
             expected = graph(*(torch.from_numpy(np.ascontiguousarray(a)) for a in check)).numpy()
