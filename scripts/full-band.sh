@@ -18,7 +18,9 @@
 #   7. env5 exported with the copy and with noise under its envelope, and with noise 2 and 4 dB
 #      louder, side by side on validation (noise kept: the bundled export); the reference's own
 #      envelope over noise at three band widths, and the model's band at the reference's broad
-#      level; a model of 32-bin bands (env6) and one judged in 128-bin bands (env7), not kept;
+#      level (frame by frame, over 0.5 s and per clip) and how well the band under the
+#      low-pass predicts its moments; a model of 32-bin bands (env6) and one judged in 128-bin
+#      bands (env7), not kept;
 #   8. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
@@ -80,7 +82,9 @@ done
 spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-noise-level" \
   --systems mp3 "$runs/noise-plus2@int8" "$runs/noise-plus4@int8"
 python "$here/envelope_resolution.py" "$data" --out "$runs/envelope-resolution"
-python "$here/broad_level_oracle.py" "$data" --out "$runs/broad-level" --model "$runs/fill-noise"
+python "$here/broad_level_oracle.py" "$data" --out "$runs/broad-level" --model "$runs/fill-noise" \
+  --seconds 0 0.5 -1
+python "$here/band_dynamics.py" "$data" --model "$runs/fill-noise"
 spectral-enhance train "$data" --out "$runs/env7" "${common[@]}" "${hop[@]}" "${level[@]}" \
   "${envelope[@]}" --model-option n_blocks=2 --model-option tilt_prior=true \
   --band-width 128 --max-minutes 5 > "$runs/env7.log" 2>&1  # stopped after 3 epochs

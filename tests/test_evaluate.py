@@ -7,7 +7,17 @@ import pytest
 from spectral_enhance.cli import main
 from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.dsp.bands import brick_wall_split
-from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip, System, evaluate, worst_change
+from spectral_enhance.evaluation.evaluate import (
+    LIMITED_INPUT,
+    LOSSLESS_INPUT,
+    UNLEARNED,
+    Clip,
+    System,
+    evaluate,
+    load_system,
+    track_lowpass,
+    worst_change,
+)
 from spectral_enhance.training.export import export
 from tiny import tiny_dataset, tiny_full_band_dataset, tiny_waveform_checkpoint
 
@@ -220,6 +230,68 @@ def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
         by_bitrate["32"]["systems"]["mp3"]["zimtohrli"]["mean"]
         < (by_bitrate["64"]["systems"]["mp3"]["zimtohrli"]["mean"])
     )
+
+
+def band_limited_noise(top_hz: float, seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Stereo white noise at 44.1 kHz with nothing above ``top_hz``."""
+    noise = np.random.default_rng(seed).standard_normal((int(44100 * seconds), 2)) * 0.1
+    return brick_wall_split(noise.astype(np.float32), 44100, top_hz)[0]
+
+
+def test_a_lossless_input_is_told_its_files_lowpass_not_its_clips(tmp_path):
+    # a track whose second clip is a passage with nothing above 12 kHz: the clip alone shows a
+    # low-pass there, the file (as enhance measures it) has none; another track ends at 15 kHz
+    import soundfile as sf
+
+    from spectral_enhance.dsp.lowpass import find_lowpass
+
+    rows = []
+    for track, tops in {"open": (None, 12_000), "limited": (15_000, 15_000)}.items():
+        for i, top in enumerate(tops):
+            path = tmp_path / f"{track}{i}.high.wav"
+            sf.write(path, band_limited_noise(top or 22_050, seed=i), 44100, subtype="FLOAT")
+            row = {"track": track, "sample_rate": "44100", "samples": "44100", "channels": "2"}
+            rows.append(row | {"high": path})
+    told = track_lowpass(rows)
+    quiet = sf.read(rows[1]["high"], dtype="float32")[0]
+    assert find_lowpass(quiet, 44100) == pytest.approx(12_000, rel=0.03)
+    assert told["open"] is None
+    assert told["limited"] == pytest.approx(15_000, rel=0.03)
+    # and a model is told it: none, so the quiet passage is not rebuilt above 12 kHz
+    model = load_system("full-band")
+    for lowpass, rebuilt in ((None, False), ("measure", True)):
+        out = model.estimate(Clip(quiet, quiet, 44100, 16_000, lowpass))
+        assert np.allclose(out, quiet, atol=1e-4) != rebuilt
+
+
+def test_a_band_limited_reference_is_scored_apart_as_lossless_input(tmp_path):
+    # track0's reference ends 0.5 kHz over 64 kbps's low-pass: too narrow to judge that clip
+    # (the dataset would drop it), so as a lossless input it has a table of its own; it joins
+    # the test split, beside track1's full-band one
+    data = tiny_full_band_dataset(tmp_path)
+    manifest = data / "manifest.csv"
+    lines = manifest.read_text().splitlines()
+    header = lines[0].split(",")
+    column = {name: header.index(name) for name in header}
+    top = max(float(line.split(",")[column["cutoff_hz"]]) for line in lines[1:])
+    kept = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[column["track"]].endswith("track0.flac"):
+            if cells[column["low_bitrate"]] == "64":
+                continue
+            cells[column["reference_band_hz"]] = f"{top + 500:.1f}"
+            cells[column["split"]] = "test"
+        kept.append(",".join(cells))
+    manifest.write_text("\n".join(kept) + "\n")
+    for clip in (data / "train").glob("track0-*.wav"):
+        shutil.copy(clip, data / "test" / clip.name)
+    evaluate(data, ["oracle-high"], tmp_path / "out", progress=False)
+    by_bitrate = json.loads((tmp_path / "out" / "results.json").read_text())["by_bitrate"]
+    assert list(by_bitrate) == ["32", "64", LOSSLESS_INPUT, LIMITED_INPUT]
+    assert by_bitrate[LOSSLESS_INPUT]["clips"] == by_bitrate[LIMITED_INPUT]["clips"] == 2
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "### lossless input, band-limited reference" in report
 
 
 def test_results_from_before_zimtohrli_are_refused_not_mixed(data, tmp_path):

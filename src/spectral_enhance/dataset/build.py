@@ -50,6 +50,7 @@ __all__ = [
     "DatasetConfig",
     "build_dataset",
     "clip_cutoff_hz",
+    "judges_band",
     "load_clip",
     "read_clip",
     "read_manifest",
@@ -136,6 +137,14 @@ def _clip_starts(high: np.ndarray, config: DatasetConfig) -> list[int]:
     return kept
 
 
+def judges_band(band_hz: float, cutoff_hz: float) -> bool:
+    """Whether a reference whose own band ends at ``band_hz`` (:func:`reference_band_hz`) can
+    judge a band rebuilt from ``cutoff_hz`` up: it has content to ``BAND_MARGIN_HZ`` above it.
+    A clip it cannot judge is dropped, and `evaluate` keeps such a reference, as a lossless
+    input, apart from the full-band ones."""
+    return band_hz >= cutoff_hz + BAND_MARGIN_HZ
+
+
 def reference_band_hz(samples: np.ndarray, sample_rate: int) -> float:
     """The top of a reference's usable band (issue 12), in Hz, rounded to 10 Hz.
 
@@ -187,7 +196,7 @@ def _build_track(
             }
             if not recipe.is_paper:
                 cutoff = recipe.cutoff_for(bitrate)
-                if band < cutoff + BAND_MARGIN_HZ:
+                if not judges_band(band, cutoff):
                     narrow += 1
                     continue
                 row |= {"clip": f"{window}-{bitrate}k", "channels": recipe.channels}

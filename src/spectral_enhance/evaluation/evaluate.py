@@ -18,7 +18,11 @@ A dataset with several low bitrates (issue 12) gets a table per bitrate: every s
 the input (``mp3``, scored whether asked for or not), mean and 95 % CI, and the worst clip's
 change (system minus input); and one for lossless input, each reference given as the input (LSD
 above the cutoff there: above the highest bitrate's), which says whether a system harms what the
-codec left intact. A stereo clip is scored channel by channel and the scores averaged.
+codec left intact. A model is told the low-pass `enhance` would find in the reference's whole
+file. A reference whose own band ends too low to judge the top bitrate's clips (a lossy source's
+decode, :func:`~spectral_enhance.dataset.build.judges_band`) has a table of its own: a model
+rightly rebuilds its missing band, which that reference cannot judge. A stereo clip is scored
+channel by channel and the scores averaged.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +41,16 @@ import numpy as np
 from tqdm import tqdm
 
 from ..atomic import atomic_write_text
-from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dataset.build import (
+    clip_cutoff_hz,
+    judges_band,
+    read_clip,
+    read_manifest,
+    read_recipe,
+    split_counts,
+)
 from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
+from ..dsp.lowpass import SpectrumMeter, lowpass_of_spectrum
 from ..inference.card import ModelCard
 from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
@@ -64,6 +76,9 @@ DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5, "zimtohrli": 
 LOWER_IS_BETTER = {"lsd", "lsd_high"}
 INPUT = "mp3"  # the system that is the decoded input itself
 LOSSLESS_INPUT = "lossless"  # the per-bitrate group whose input is the reference itself
+# ... where the reference's own band ends too low to judge a band rebuilt over the top bitrate's
+# low-pass (a lossy source's decode): what is rebuilt above it has nothing to be judged against
+LIMITED_INPUT = "lossless, band-limited"
 # The paper's Table 1, with its inference times (ms); its LSD definition differs from ours.
 PAPER_TABLE_1 = {
     "Audio-SR-Net": {"ms": 27.7, "snr": 16.7353, "pesq": 2.6296, "lsd": 2.3340, "stoi": 0.9996},
@@ -77,12 +92,20 @@ PAPER_TABLE_1 = {
 
 @dataclass(frozen=True)
 class Clip:
-    """One clip as a system may see it: float32 ``[samples]`` or ``[samples, channels]``."""
+    """One clip as a system may see it: float32 ``[samples]`` or ``[samples, channels]``.
+
+    ``cutoff_hz`` is where the rule-based systems and the oracles split it, and where LSD above
+    the cutoff starts. ``lowpass_hz`` is what a model told the low-pass is told, as ``enhance``
+    finds it in a whole file: ``"measure"`` finds it in ``low`` (a lossy clip's cut is its
+    encoder's, the same all through its file); a lossless input is told its track's
+    (:func:`track_lowpass`), since a quiet passage can lack a band its file has.
+    """
 
     low: np.ndarray
     high: np.ndarray
     sample_rate: int
     cutoff_hz: float
+    lowpass_hz: float | str | None = "measure"
 
 
 @dataclass
@@ -195,7 +218,7 @@ def load_system(spec: str) -> System:
     def process(clip: Clip) -> np.ndarray:
         # As `enhance` runs it: a model told the low-pass gets the one measured in the input.
         rate = clip.sample_rate
-        return enhancer.enhance(clip.low, rate, output_rate=rate)[0]
+        return enhancer.enhance(clip.low, rate, output_rate=rate, lowpass_hz=clip.lowpass_hz)[0]
 
     return System(name, model_ms=_time_model(enhancer), size_bytes=size, process_clip=process)
 
@@ -264,7 +287,8 @@ def worst_change(
 def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]) -> dict:
     """Per low bitrate: every system's mean and CI per metric, and its worst clip's change."""
     out: dict[str, dict] = {}
-    order = lambda b: math.inf if b == LOSSLESS_INPUT else int(b)  # noqa: E731
+    lossless = {LOSSLESS_INPUT: math.inf, LIMITED_INPUT: math.inf + 1}
+    order = lambda b: (lossless.get(b, 0), 0 if b in lossless else int(b))  # noqa: E731
     for bitrate in sorted(set(bitrates.values()), key=order):
         mine = [r for r in rows if bitrates.get(r["clip"]) == bitrate]
         inputs = [r for r in mine if r["system"] == INPUT]
@@ -280,6 +304,28 @@ def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]
     return out
 
 
+TITLES = {
+    LOSSLESS_INPUT: "lossless input",
+    LIMITED_INPUT: "lossless input, band-limited reference (its own band ends under the top "
+    "bitrate's low-pass: a band rebuilt above it has nothing to be judged against)",
+}
+
+
+def track_lowpass(references: Iterable[dict]) -> dict[str, float | None]:
+    """Each track's low-pass as ``enhance`` finds it in a whole file
+    (:func:`~spectral_enhance.dsp.lowpass.lowpass_of_file`'s meter over excerpts spread over
+    it), here over all of the track's references among ``references`` (manifest rows)."""
+    meters: dict[str, SpectrumMeter] = {}
+    for row in references:
+        high = read_clip(row, "high")
+        meter = meters.setdefault(row["track"], SpectrumMeter(int(row["sample_rate"])))
+        meter.add(high)
+        meter.gap()
+    return {
+        track: lowpass_of_spectrum(*meter.spectrum(), meter.rate) for track, meter in meters.items()
+    }
+
+
 def _bitrate_report(by_bitrate: dict) -> list[str]:
     lines = [
         "",
@@ -291,7 +337,7 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
     ]
     for bitrate, part in by_bitrate.items():
         names = list(part["systems"])
-        title = "lossless input" if bitrate == LOSSLESS_INPUT else f"{bitrate} kbps"
+        title = TITLES.get(bitrate, f"{bitrate} kbps")
         lines += ["", f"### {title} ({part['clips']} clips)", ""]
         lines += ["| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for metric in METRICS:
@@ -417,10 +463,12 @@ def evaluate(
             loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
         # each reference once more as a lossless input: does a system harm what is intact?
         references = {row["high"]: row for row in rows}
+        told = track_lowpass(references.values())
         for row in references.values():
             name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS_INPUT}"
             jobs.append((name, row, True))
-            bitrates[name] = LOSSLESS_INPUT
+            full = judges_band(float(row.get("reference_band_hz") or math.inf), top_cutoff)
+            bitrates[name] = LOSSLESS_INPUT if full else LIMITED_INPUT
     results_path = out_dir / "results.csv"
     fields = ["clip", "system", *METRICS]
     done: list[dict] = []
@@ -445,7 +493,7 @@ def evaluate(
                 continue
             high = read_clip(row, "high")
             if lossless:
-                clip = Clip(high, high, int(row["sample_rate"]), top_cutoff)
+                clip = Clip(high, high, int(row["sample_rate"]), top_cutoff, told[row["track"]])
             else:
                 clip = Clip(read_clip(row, "low"), high, int(row["sample_rate"]), cutoff(row))
             for system in todo:
