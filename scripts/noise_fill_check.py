@@ -53,7 +53,7 @@ def main() -> None:
         noise = np.stack([stft(rng.standard_normal(len(low)), config) for _ in channels])
         noise = torch.from_numpy(noise.astype(np.float32)) * above
         with torch.no_grad():
-            gain = model.gain(spec, copy, above)[:, None]
+            gain = model.gain(*model.band_powers(spec, copy), above)[:, None]
             power_copy = model.pool((copy * copy).sum(dim=1))
             power_noise = model.pool((noise * noise).sum(dim=1))
             noise = noise * model.spread(torch.sqrt(power_copy / (power_noise + 1e-12)))[:, None]

@@ -324,7 +324,7 @@ def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_ban
 def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
     """`lay_over_noise` is one rule for a tensor (the model's forward, in training's terms) and an
     array (the enhancer, after the graph's `band_scale`): the same band, nothing below the cut."""
-    from spectral_enhance.dsp.bands import lay_over_noise, noise_frames
+    from spectral_enhance.dsp.bands import lay_over_noise, noise_frames, noise_inputs
 
     torch.manual_seed(0)
     model = BandExtender(BandConfig(latent=16, envelope=True, hop_length=1024, fill="noise"))
@@ -334,7 +334,12 @@ def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
     noise = noise_frames(model.stft, 5, 12, 8)
     with torch.no_grad():
         whole = model(*inputs, torch.from_numpy(noise)).numpy()
-        scale = model.band_scale(*inputs).numpy()
+        # the graph's inputs, made outside it, are what the model makes of the spectrum
+        given = noise_inputs(spec.numpy(), 300.0, 8)
+        made = model.band_powers(*inputs[:2])
+        for a, b in zip(given[:2], made, strict=True):
+            np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-12)
+        scale = model.band_scale(*(torch.from_numpy(a) for a in given)).numpy()
     laid = lay_over_noise(noise, scale, inputs[2].numpy(), 8)
     np.testing.assert_allclose(spec.numpy() + laid, whole, rtol=1e-5, atol=1e-7)
     assert not laid[..., :300].any() and laid[..., 304:].std() > 0

@@ -149,3 +149,21 @@ def test_extras_cannot_replace_the_cards_own_fields():
     card = ModelCard.read(PRETRAINED / "spectral-n1")
     with pytest.raises(ValueError, match=r"would replace its own fields: \['sample_rate'\]"):
         ModelCard(**{**card.__dict__, "extra": {"sample_rate": 44100}})
+
+
+def test_a_noise_model_exported_before_its_graph_took_powers_is_one_line(model, tmp_path, capsys):
+    """An export of the first noise-filling graph, which took the spectrum and its copy, does
+    not fit the enhancer's inputs: refused by name, not by ONNX Runtime's traceback."""
+    import onnx
+
+    assert ModelCard.read(model).rule.noise_band_bins  # the default is a noise-filling model
+    graph = onnx.load(model / "model.int8.onnx")
+    first = graph.graph.input[0].name
+    assert first == "power"
+    for node in graph.graph.node:
+        node.input[:] = ["spectrum" if name == first else name for name in node.input]
+    graph.graph.input[0].name = "spectrum"
+    onnx.save(graph, model / "model.int8.onnx")
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{model / 'model.int8.onnx'}: a noise-filling model exported before" in line
+    assert "first input is 'spectrum'); export its checkpoint again" in line

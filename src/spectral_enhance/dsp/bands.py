@@ -32,6 +32,8 @@ __all__ = [
     "envelope_oracle",
     "lay_over_noise",
     "noise_frames",
+    "noise_inputs",
+    "told_inputs",
 ]
 
 
@@ -85,6 +87,32 @@ def copy_inputs(spectrum: Any, cutoff_bin: float) -> tuple[Any, Any, Any]:
     if not isinstance(spectrum, np.ndarray):  # a torch tensor: the map as one of its kind
         above = spectrum.new_tensor(above)
     return spectrum, band_copy(spectrum, source, above), above
+
+
+def noise_inputs(
+    spectrum: np.ndarray, cutoff_bin: float, band_bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A noise-filling model's graph takes these for ``spectrum`` (``[batch, 2, frames, bins]``)
+    with a low-pass at ``cutoff_bin``: its power per bin ``[batch, frames, bins]``, its band
+    copied above the low-pass (`copy_map`) as power per band of ``band_bins`` bins ``[batch,
+    frames, bands]`` (a last band of fewer bins over ``band_bins`` too, as the model pools),
+    and where the copy is (``[bins]`` 0/1): what the model's ``band_powers`` makes of
+    `copy_inputs`, made from one squaring of the spectrum instead of two of full spectra."""
+    source, above = copy_map(cutoff_bin, spectrum.shape[-1])
+    power = np.square(spectrum[:, 0])
+    power += np.square(spectrum[:, 1])
+    edges = np.arange(0, spectrum.shape[-1], band_bins)
+    copied = np.add.reduceat(band_copy(power, source, above), edges, axis=-1)
+    return power, copied / np.float32(band_bins), above
+
+
+def told_inputs(spectrum: np.ndarray, cutoff_bin: float, noise_band_bins: int = 0) -> tuple:
+    """The inputs of a model told the low-pass, for ``spectrum`` (``[batch, 2, frames, bins]``)
+    with one at ``cutoff_bin``: `copy_inputs`, or `noise_inputs` for a noise-filling model's
+    graph (``noise_band_bins``, its rule's)."""
+    if noise_band_bins:
+        return noise_inputs(spectrum, cutoff_bin, noise_band_bins)
+    return copy_inputs(spectrum, cutoff_bin)
 
 
 NOISE_PERIOD = 1 << 20

@@ -287,8 +287,8 @@ def worst_change(
 def _by_bitrate(rows: list[dict], bitrates: dict[str, str], names: Sequence[str]) -> dict:
     """Per low bitrate: every system's mean and CI per metric, and its worst clip's change."""
     out: dict[str, dict] = {}
-    lossless = {LOSSLESS_INPUT: math.inf, LIMITED_INPUT: math.inf + 1}
-    order = lambda b: (lossless.get(b, 0), 0 if b in lossless else int(b))  # noqa: E731
+    last = {LOSSLESS_INPUT: 1, LIMITED_INPUT: 2}  # after the bitrates, in this order
+    order = lambda b: (last[b], 0) if b in last else (0, int(b))  # noqa: E731
     for bitrate in sorted(set(bitrates.values()), key=order):
         mine = [r for r in rows if bitrates.get(r["clip"]) == bitrate]
         inputs = [r for r in mine if r["system"] == INPUT]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import resample
-from ..dsp.bands import copy_inputs, lay_over_noise, noise_frames
+from ..dsp.bands import lay_over_noise, noise_frames, told_inputs
 from ..dsp.stft import StftConfig, istft, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
@@ -273,6 +273,11 @@ class Enhancer:
         if path.is_dir():
             path = card.file(precision)
         net = OnnxModel(path, threads)
+        if card.rule.noise_band_bins and net.input_names[0] != "power":
+            raise ValueError(
+                f"{path}: a noise-filling model exported before its graph took powers (its "
+                f"first input is {net.input_names[0]!r}); export its checkpoint again"
+            )
         workers = threads or usable_cores()
         return cls(
             net,
@@ -369,7 +374,7 @@ class Enhancer:
             spec = stft(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                inputs = copy_inputs(spec, cutoff)
+                inputs = told_inputs(spec, cutoff, self.rule.noise_band_bins)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
                     change = self._lay_over_noise(model(*inputs), inputs[2], first)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
@@ -400,9 +405,8 @@ class Enhancer:
         return lowpass_hz
 
     def model_input(self, samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
-        """The inputs of one model call on ``samples`` samples of noise, for timing it: the
-        waveform or spectrum, and for a model told the low-pass the copy map of one at a
-        quarter of the band (``model(*inputs)``)."""
+        """The inputs of one model call on ``samples`` samples of noise, for timing it
+        (`model_inputs`; ``model(*inputs)``)."""
         noise = np.random.default_rng(seed).standard_normal((1, samples)).astype(np.float32) * 0.1
         return model_inputs(noise, self.rule, self.stft)
 
@@ -455,15 +459,15 @@ class Enhancer:
 def model_inputs(
     signal: np.ndarray, rule: BlockRule, stft_config: StftConfig | None
 ) -> tuple[np.ndarray, ...]:
-    """The inputs of one model call on ``[batch, samples]``: the waveform or its spectrum, and
-    for a model told the low-pass its copied band and where that is, for a low-pass at a quarter
-    of the band (to time a model, or check one)."""
+    """The inputs of one model call on ``[batch, samples]``: the waveform or its spectrum, or
+    for a model told the low-pass `told_inputs` for one at a quarter of the band (to time a
+    model, or check one)."""
     if rule.domain == "waveform":
         return (signal,)
     spec = stft(signal, stft_config)
     if not rule.lowpass:
         return (spec,)
-    return copy_inputs(spec, spec.shape[-1] / 4)
+    return told_inputs(spec, spec.shape[-1] / 4, rule.noise_band_bins)
 
 
 DEFAULT_OUTPUT_RATE = 44_100

@@ -237,13 +237,12 @@ class BandExtender(nn.Module):
         return torch.log(under + EPS)[..., None] + slope / db
 
     def gain(
-        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
+    ) -> torch.Tensor:
         """The gain on the copy per band and frame, ``[batch, frames, bands]`` (``[1, ...]`` for
-        all of a file's channels when they share one envelope, `link_channels`), and the copy's
-        power per band and frame of each channel, ``[batch, frames, bands]``."""
-        power = _power(spectrum)  # [batch, frames, bins]
-        power_copy = channel_copy = self.pool(_power(copy))
+        all of a file's channels when they share one envelope, `link_channels`), from the
+        spectrum's power per bin ``[batch, frames, bins]`` and the copy's per band and frame
+        of each channel, ``[batch, frames, bands]`` (`band_powers`)."""
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
@@ -267,19 +266,26 @@ class BandExtender(nn.Module):
             gain = gain + (block(rows) * self.rows[None, :, None, None]).sum(dim=1)
         if self.config.envelope:  # the band's log power, less the copy's: half of it on amplitude
             gain = 0.5 * (gain + level - torch.log(power_copy + EPS))
-        return torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN)), channel_copy
+        return torch.exp(torch.clamp(gain, MIN_LOG_GAIN, MAX_LOG_GAIN))
+
+    def band_powers(
+        self, spectrum: torch.Tensor, copy: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What `gain` takes: the spectrum's power per bin and the copy's per band, of
+        ``[batch, 2, frames, bins]`` each. (A noise-filling model's graph is given these, made
+        outside it by :func:`spectral_enhance.dsp.bands.noise_inputs`.)"""
+        return _power(spectrum), self.pool(_power(copy))
 
     def band_scale(
-        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
     ) -> torch.Tensor:
         """Each channel's amplitude per band and frame for noise of a mean power of 1 per bin,
         ``[batch, frames, bands]``: its copy's level times the gain on it, so each channel's band
         gets the level its copy would have had and a panned source keeps its balance. A
-        noise-filling model's graph returns this (`noise_band_bins`); laid over noise by
-        :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside it, where only the bins above
-        the low-pass cost anything."""
-        gain, power_copy = self.gain(spectrum, copy, above)
-        return gain * torch.sqrt(power_copy)
+        noise-filling model's graph returns this (`noise_band_bins`) from the powers `gain`
+        takes; laid over noise by :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside
+        it, where only the bins above the low-pass cost anything."""
+        return self.gain(power, power_copy, above) * torch.sqrt(power_copy)
 
     def forward(
         self,
@@ -296,25 +302,28 @@ class BandExtender(nn.Module):
         bins]``, :func:`spectral_enhance.dsp.bands.noise_frames`) replaces the copy under the
         envelope, at `band_scale`.
         """
+        powers = self.band_powers(spectrum, copy)
         if noise is not None:
-            scale = self.band_scale(spectrum, copy, above)
+            scale = self.band_scale(*powers, above)
             return spectrum + lay_over_noise(noise, scale, above, self.config.band_bins)
-        gain, _ = self.gain(spectrum, copy, above)
-        return spectrum + copy * self.spread(gain)[:, None]
+        return spectrum + copy * self.spread(self.gain(*powers, above))[:, None]
 
 
 class BandScale(nn.Module):
     """A noise-filling model's graph: its band amplitudes (`BandExtender.band_scale`), which the
-    enhancer lays over noise."""
+    enhancer lays over noise, from the spectrum's power per bin and the copy's per band
+    (:func:`spectral_enhance.dsp.bands.noise_inputs`). Given powers, not the spectrum and its
+    copy, the graph neither squares two spectra nor is sent a copy: a fifth of a segment's
+    time end to end."""
 
     def __init__(self, model: BandExtender) -> None:
         super().__init__()
         self.model = model
 
     def forward(
-        self, spectrum: torch.Tensor, copy: torch.Tensor, above: torch.Tensor
+        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
     ) -> torch.Tensor:
-        return self.model.band_scale(spectrum, copy, above)
+        return self.model.band_scale(power, power_copy, above)
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:

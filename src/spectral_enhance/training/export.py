@@ -24,7 +24,7 @@ import onnx
 import torch
 
 from ..atomic import atomic_path
-from ..dsp.bands import copy_inputs
+from ..dsp.bands import told_inputs
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
@@ -38,16 +38,26 @@ TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 
+# A graph's inputs by kind, each with its time axis (None: no batch or time axis)
+WAVEFORM_INPUTS = {"waveform": 1}
+SPECTRUM_INPUTS = {"spectrum": 2, "copy": 2, "above": None}
+NOISE_INPUTS = {"power": 1, "copy_power": 1, "above": None}  # `BandScale`'s
+
+
 def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
     """fp32 ONNX with dynamic batch and time axes (``spectrum`` frames or ``waveform`` samples),
     and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass; its output
-    is the same shape, or a noise-filling model's ``scale`` (``[batch, frames, bands]``)."""
-    name, time_axis = ("spectrum", 2) if example[0].ndim == 4 else ("waveform", 1)
-    axes = {0: "batch", time_axis: "time"}
-    names = [name, "copy", "above"][: len(example)]
-    output = "scale" if isinstance(model, BandScale) else "enhanced"
-    dynamic = {key: axes for key in (name, "copy")[: len(example)]}
-    dynamic[output] = {0: "batch", 1: "time"} if output == "scale" else axes
+    is the same shape. A noise-filling model's graph (`BandScale`) takes the spectrum's
+    ``power`` per bin, the copy's per band (``copy_power``) and ``above``, and returns its
+    ``scale`` (``[batch, frames, bands]``)."""
+    if isinstance(model, BandScale):
+        inputs, output = NOISE_INPUTS, "scale"
+    else:
+        inputs = SPECTRUM_INPUTS if example[0].ndim == 4 else WAVEFORM_INPUTS
+        output = "enhanced"
+    names = list(inputs)[: len(example)]
+    dynamic = {key: {0: "batch", inputs[key]: "time"} for key in names if inputs[key]}
+    dynamic[output] = dynamic[names[0]] if output == "enhanced" else {0: "batch", 1: "time"}
     torch.onnx.export(
         model,
         tuple(torch.from_numpy(a) for a in example),
@@ -185,8 +195,10 @@ def export(
         example = (parity_input(bins=bins),)
         check = (parity_input(frames=100, bins=bins, seed=1),)
         if model.takes_lowpass:  # and another low-pass, with a batch of two
-            example = copy_inputs(example[0], 0.3 * bins)
-            check = copy_inputs(np.concatenate([check[0], check[0][:, :, ::-1]]), 0.6 * bins)
+            noise = model.noise_band_bins
+            example = told_inputs(example[0], 0.3 * bins, noise)
+            check = np.concatenate([check[0], check[0][:, :, ::-1]])
+            check = told_inputs(check, 0.6 * bins, noise)
     else:
         example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,
