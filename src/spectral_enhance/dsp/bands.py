@@ -64,18 +64,19 @@ def copy_start(above: Any) -> int:
     return int(above.argmax()) if above.any() else above.shape[-1]
 
 
-def band_copy(spectrum: Any, source: Any, above: Any) -> Any:
+def band_copy(spectrum: Any, source: Any, above: Any, first: int = 0) -> Any:
     """``spectrum``'s band under the low-pass copied above it, zero below (``spectrum[...,
     source] * above``), for a numpy array or a torch tensor ``[..., bins]`` and `copy_map`'s
-    pair (as tensors for a tensor). The patches are copied as slices, a tenth of the time of
-    indexing every bin."""
+    pair (as tensors for a tensor); its bins from ``first`` on (at most the copy's first). The
+    patches are copied as slices, a tenth of the time of indexing every bin."""
     bins, start = above.shape[-1], copy_start(above)
-    copy = spectrum * 0
+    copy = spectrum[..., first:] * 0
     if start < bins:
         width = start - int(source[start])
-        for first in range(start, bins, width):
-            last = min(first + width, bins)
-            copy[..., first:last] = spectrum[..., start - width : start - width + last - first]
+        for patch in range(start, bins, width):
+            last = min(patch + width, bins)
+            under = spectrum[..., start - width : start - width + last - patch]
+            copy[..., patch - first : last - first] = under
     return copy
 
 
@@ -98,12 +99,19 @@ def noise_inputs(
     frames, bands]`` (a last band of fewer bins over ``band_bins`` too, as the model pools),
     and where the copy is (``[bins]`` 0/1): what the model's ``band_powers`` makes of
     `copy_inputs`, made from one squaring of the spectrum instead of two of full spectra."""
-    source, above = copy_map(cutoff_bin, spectrum.shape[-1])
+    bins = spectrum.shape[-1]
+    source, above = copy_map(cutoff_bin, bins)
     power = np.square(spectrum[:, 0])
     power += np.square(spectrum[:, 1])
-    edges = np.arange(0, spectrum.shape[-1], band_bins)
-    copied = np.add.reduceat(band_copy(power, source, above), edges, axis=-1)
-    return power, copied / np.float32(band_bins), above
+    # only the bands the copy reaches are summed: the ones below hold nothing of it
+    bands = -(-bins // band_bins)
+    first = min(copy_start(above), bins) // band_bins * band_bins
+    pooled = np.zeros((*power.shape[:-1], bands), np.float32)
+    copied = band_copy(power, source, above, first)
+    edges = np.arange(0, bins - first, band_bins)
+    if len(edges):
+        pooled[..., first // band_bins :] = np.add.reduceat(copied, edges, axis=-1)
+    return power, pooled / np.float32(band_bins), above
 
 
 def told_inputs(spectrum: np.ndarray, cutoff_bin: float, noise_band_bins: int = 0) -> tuple:
