@@ -97,3 +97,29 @@ def test_a_panned_source_keeps_its_image(tmp_path, reference):
     out = enhance(mp3)
     left, right = (band_db(out[:, c], 9000, 16_000) for c in (0, 1))
     assert abs((left - right) - 20 * np.log10(0.8 / 0.2)) < 1.0
+
+
+def band_correlation(x: np.ndarray, low: float, high: float) -> float:
+    """The correlation of a stereo signal's two channels in the band from ``low`` to ``high``."""
+    spectrum = np.fft.rfft(x, axis=0)
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    left, right = spectrum[(freqs >= low) & (freqs < high)].T
+    together = np.real(left * right.conj()).sum()
+    return float(together / np.sqrt((abs(left) ** 2).sum() * (abs(right) ** 2).sum()))
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_the_rebuilt_band_is_as_wide_as_the_band_under_the_cut(tmp_path, wide):
+    """Channels of two different recordings stay apart above a 48 kbps file's 7.6 kHz cut (the
+    band is not the same noise in both), and one recording in both stays one."""
+    left = source(8.0, RATE, seed=3)[:, 0]
+    right = source(8.0, RATE, seed=4)[:, 0] if wide else left
+    wav = write_wav(tmp_path / "stereo.wav", np.stack([left, right], axis=1), RATE)
+    mp3 = tmp_path / "stereo.mp3"
+    run("lame", "--quiet", "-b", "48", wav, mp3)
+    under = band_correlation(ffmpeg_decode(mp3), 4000, 7000)
+    above = band_correlation(enhance(mp3), 9000, 16_000)
+    if wide:
+        assert abs(under) < 0.2 and abs(above - under) < 0.2
+    else:
+        assert under > 0.99 and above > 0.99

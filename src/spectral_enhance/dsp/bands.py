@@ -10,6 +10,7 @@ model's too: the model learns the level that this sets by a fixed rule.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "band_copy",
     "band_replication",
     "brick_wall_split",
+    "channel_coherence",
     "copy_inputs",
     "copy_map",
     "copy_start",
@@ -166,12 +168,24 @@ def noise_frames(
     return picked[None]
 
 
-def lay_over_noise(noise: Any, scale: Any, above: Any, band_bins: int) -> Any:
+def lay_over_noise(
+    noise: Any,
+    scale: Any,
+    above: Any,
+    band_bins: int,
+    coherence: np.ndarray | None = None,
+    own: Sequence[np.ndarray] = (),
+) -> Any:
     """The band above the low-pass as noise at ``scale``: ``noise`` (``[1, 2, frames, bins]``,
     `noise_frames`) times each band's ``scale`` (``[batch, frames, bands]``, an amplitude) on
     its bins where ``above`` (`copy_map`), zero below: ``[batch, 2, frames, bins]``. For numpy
     arrays (the enhancer) or torch tensors (the model, in training's terms), only the bins above
-    computed."""
+    computed.
+
+    With ``coherence`` (``[frames]``, `channel_coherence`) and ``own`` (a noise of each channel's
+    own, like ``noise``; numpy only), each channel's noise is ``sqrt(coherence)`` of the shared
+    one and ``sqrt(1 - coherence)`` of its own, so the channels are as alike above the low-pass
+    as under it, at the same power."""
     bins, start = above.shape[-1], copy_start(above)
     shape = (scale.shape[0], 2, scale.shape[1], bins)
     if isinstance(scale, np.ndarray):
@@ -180,8 +194,37 @@ def lay_over_noise(noise: Any, scale: Any, above: Any, band_bins: int) -> Any:
     else:
         out = scale.new_zeros(shape)
         spread = scale.repeat_interleave(band_bins, dim=-1)
-    out[..., start:] = noise[..., start:] * spread[:, None, :, start:bins]
+    if coherence is None:
+        out[..., start:] = noise[..., start:] * spread[:, None, :, start:bins]
+        return out
+    shared = np.sqrt(coherence, dtype=np.float32)[:, None]
+    apart = np.sqrt(1.0 - coherence, dtype=np.float32)[:, None]
+    for channel, mine in enumerate(own):
+        level = spread[channel, :, start:bins]  # [frames, bins above]
+        band = out[channel, :, :, start:]
+        np.multiply(noise[0, :, :, start:], level * shared, out=band)
+        band += mine[0, :, :, start:] * (level * apart)
     return out
+
+
+def channel_coherence(
+    spectrum: np.ndarray, power: np.ndarray, above: np.ndarray, frames: int
+) -> np.ndarray:
+    """How alike a signal's channels are just under its low-pass, frame by frame, ``[frames]``
+    from 0 (unrelated, or opposed) to 1 (one signal): the mean correlation of each pair of
+    channels over the octave under the low-pass, their powers averaged over ``frames`` frames
+    around each. Of ``spectrum`` ``[channels, 2, frames, bins]``, its power per bin ``power``
+    ``[channels, frames, bins]`` and `copy_map`'s ``above``. A recording's band above its
+    low-pass is about as wide as the one under it (on issue 12's validation clips the two
+    correlations go together at 0.81), so `lay_over_noise` gives the rebuilt band this."""
+    start = copy_start(above)
+    under = slice(start // 2, start)
+    together = np.square(spectrum[..., under].sum(axis=0)).sum(axis=(0, 2))  # |sum of X_c|^2
+    apart = power[..., under].sum(axis=(0, 2))  # sum of |X_c|^2
+    together = uniform_filter1d(together, frames, mode="nearest")
+    apart = uniform_filter1d(apart, frames, mode="nearest")
+    pairs = (spectrum.shape[0] - 1) * apart
+    return np.clip((together - apart) / np.maximum(pairs, 1e-20), 0.0, 1.0)
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

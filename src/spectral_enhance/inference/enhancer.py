@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from ..audio import resample
-from ..dsp.bands import lay_over_noise, noise_frames, told_inputs
+from ..dsp.bands import (
+    NOISE_PERIOD,
+    channel_coherence,
+    lay_over_noise,
+    noise_frames,
+    told_inputs,
+)
 from ..dsp.stft import StftConfig, istft, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
@@ -44,6 +50,7 @@ PRECISIONS = ("fp32", "fp16", "int8")
 # the full-band model's 1,025, about 11.9 s) keeps each core's arrays small enough to stay in the
 # allocator's reused memory. Twice that was 20 % slower end to end for both (benchmarks/).
 SEGMENT_CELLS = 1 << 19
+COHERENCE_SECONDS = 0.37  # how long the channels' likeness is measured over (as dsp's slope)
 WAVEFORM_SEGMENT = 65_536  # samples per segment for the waveform models (memory grows with it)
 TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbounded
 
@@ -217,6 +224,10 @@ class Enhancer:
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.
             overlap = -(-stft_config.fft_length // hop) + 1
             self.margin = (rule.context + 2 * overlap) * hop
+            # the channels' likeness under the low-pass over about COHERENCE_SECONDS, within
+            # the model's reach (so a segment's margin holds all of it)
+            wanted = round(COHERENCE_SECONDS * sample_rate / hop / 2)
+            self.coherence_frames = 2 * min(wanted, rule.context) + 1
             self.segment = (segment_frames or SEGMENT_CELLS // stft_config.bins) * hop
         else:
             # Whole multiples of the down-sampling grid, so every segment sees the same grid.
@@ -376,7 +387,7 @@ class Enhancer:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 inputs = told_inputs(spec, cutoff, self.rule.noise_band_bins)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
-                    change = self._lay_over_noise(model(*inputs), inputs[2], first)
+                    change = self._lay_over_noise(model(*inputs), spec, inputs, first)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)
@@ -386,14 +397,29 @@ class Enhancer:
         enhanced = enhanced[middle]
         return enhanced - window[middle] if job.change else enhanced
 
-    def _lay_over_noise(self, scale: np.ndarray, above: np.ndarray, first: int) -> np.ndarray:
+    def _lay_over_noise(
+        self, scale: np.ndarray, spec: np.ndarray, inputs: tuple, first: int
+    ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
-        frames from there on, above the low-pass (``above``)."""
+        frames from there on, above the low-pass; of several channels (``spec``, the segment's
+        spectrum, and the model's ``inputs``), each with a noise of its own mixed in as far as
+        the channels differ under the low-pass (`channel_coherence`)."""
         bins = self.rule.noise_band_bins
-        start = (first - self.stft.pad) // self.stft.hop_length
-        noise = noise_frames(self.stft, start, scale.shape[1], bins)
-        return lay_over_noise(noise, scale, above, bins)
+        hop = self.stft.hop_length
+        start, frames = (first - self.stft.pad) // hop, scale.shape[1]
+        noise = noise_frames(self.stft, start, frames, bins)
+        power, _, above = inputs
+        channels = scale.shape[0]
+        if channels == 1:
+            return lay_over_noise(noise, scale, above, bins)
+        coherence = channel_coherence(spec, power, above, self.coherence_frames)
+        # each channel's own noise from another stretch of the period, none overlapping another
+        apart = NOISE_PERIOD // hop // (channels + 1)
+        own = [
+            noise_frames(self.stft, start + c * apart, frames, bins) for c in range(1, channels + 1)
+        ]
+        return lay_over_noise(noise, scale, above, bins, coherence, own)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
