@@ -463,3 +463,27 @@ def test_export_takes_a_word_as_a_model_option_and_refuses_an_unknown_fill(tmp_p
     assert main([*command[:3], str(tmp_path / "hiss"), *command[4:], "--model-option", "fill=hiss"])
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "fill must be one of" in error and "hiss" in error
+
+
+def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
+    """With a channel likeness, each band and frame of the two channels correlates at it, and
+    each channel's band keeps exactly the power its amplitude asks for (the second noise is
+    orthogonal to the first, band by band and frame by frame)."""
+    from spectral_enhance.dsp.bands import copy_map, lay_over_noise, noise_frames
+    from spectral_enhance.dsp.stft import StftConfig
+
+    config, frames = StftConfig(2048, 1024, 2048), 40
+    noise = noise_frames(config, 3, frames, 8)
+    apart = noise_frames(config, 3, frames, 8, apart=True)
+    scale = np.random.default_rng(0).uniform(0.5, 2.0, (2, frames, 129)).astype(np.float32)
+    above = copy_map(300.0, 1025)[1]
+    coherence = np.linspace(0.0, 1.0, frames)
+    out = lay_over_noise(noise, scale, above, 8, coherence, apart)
+    assert not out[..., :300].any()
+    for band in range(38, 128):  # every whole band above the cut (the last is Nyquist's alone)
+        left, right = (out[c, :, :, band * 8 : band * 8 + 8] for c in (0, 1))
+        power = [(x**2).sum(axis=(0, 2)) for x in (left, right)]
+        for channel in (0, 1):
+            np.testing.assert_allclose(power[channel], 8 * scale[channel, :, band] ** 2, rtol=1e-4)
+        together = (left * right).sum(axis=(0, 2)) / np.sqrt(power[0] * power[1])
+        np.testing.assert_allclose(together, coherence, atol=1e-4)

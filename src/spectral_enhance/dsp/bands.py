@@ -10,7 +10,6 @@ model's too: the model learns the level that this sets by a fixed rule.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,20 +146,37 @@ def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     return table
 
 
+@functools.lru_cache(maxsize=1)
+def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
+    """`_noise_table` of another seed, made orthogonal, band by band and frame by frame, to
+    ``seed``'s, at the same power: mixed with it, no term of the two adds to the power."""
+    shared = _noise_table(config, band_bins, seed)
+    other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))  # not kept
+    dot, _, widths = _band_sums((shared * other).sum(axis=0), band_bins)
+    norm = _band_sums((shared * shared).sum(axis=0), band_bins)[0]
+    table = other - np.repeat(dot / norm, widths, axis=1).astype(np.float32) * shared
+    have = _band_sums((table * table).sum(axis=0), band_bins)[0]
+    table *= _band_gain(norm, have, widths).astype(np.float32)
+    table.flags.writeable = False
+    return table
+
+
 def noise_frames(
-    config: StftConfig, first: int, frames: int, band_bins: int, seed: int = 0
+    config: StftConfig, first: int, frames: int, band_bins: int, seed: int = 0, apart: bool = False
 ) -> np.ndarray:
     """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
     ``band_bins`` bins at a mean power of 1 per bin: ``[1, 2, frames, bins]``. Frame ``i`` is the
     noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames one
-    pass over it would (``first`` may be negative).
+    pass over it would (``first`` may be negative). With ``apart``, another noise, orthogonal
+    to that one band by band and frame by frame (what `lay_over_noise` mixes in for a second
+    channel).
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
     view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    table = _noise_table(config, band_bins, seed)
+    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)
     start = first % table.shape[1]
     if start + frames <= table.shape[1]:  # a view of the table: no copy for a segment
         return table[None, :, start : start + frames]
@@ -174,7 +190,7 @@ def lay_over_noise(
     above: Any,
     band_bins: int,
     coherence: np.ndarray | None = None,
-    own: Sequence[np.ndarray] = (),
+    apart: np.ndarray | None = None,
 ) -> Any:
     """The band above the low-pass as noise at ``scale``: ``noise`` (``[1, 2, frames, bins]``,
     `noise_frames`) times each band's ``scale`` (``[batch, frames, bands]``, an amplitude) on
@@ -182,10 +198,11 @@ def lay_over_noise(
     arrays (the enhancer) or torch tensors (the model, in training's terms), only the bins above
     computed.
 
-    With ``coherence`` (``[frames]``, `channel_coherence`) and ``own`` (a noise of each channel's
-    own, like ``noise``; numpy only), each channel's noise is ``sqrt(coherence)`` of the shared
-    one and ``sqrt(1 - coherence)`` of its own, so the channels are as alike above the low-pass
-    as under it, at the same power."""
+    With ``coherence`` (``[frames]``, `channel_coherence`) and ``apart`` (`noise_frames`'
+    noise orthogonal to ``noise``), for two channels (numpy only): one gets ``a * noise + b *
+    apart``, the other ``a * noise - b * apart``, with ``a^2 = (1 + coherence) / 2`` and ``a^2 +
+    b^2 = 1``, so they correlate at ``coherence`` above the low-pass as under it, each band
+    and frame at exactly the power of ``noise``."""
     bins, start = above.shape[-1], copy_start(above)
     shape = (scale.shape[0], 2, scale.shape[1], bins)
     if isinstance(scale, np.ndarray):
@@ -197,13 +214,13 @@ def lay_over_noise(
     if coherence is None:
         out[..., start:] = noise[..., start:] * spread[:, None, :, start:bins]
         return out
-    shared = np.sqrt(coherence, dtype=np.float32)[:, None]
-    apart = np.sqrt(1.0 - coherence, dtype=np.float32)[:, None]
-    for channel, mine in enumerate(own):
+    shared = np.sqrt((1.0 + coherence) / 2.0, dtype=np.float32)[:, None]
+    own = np.sqrt((1.0 - coherence) / 2.0, dtype=np.float32)[:, None]
+    for channel, sign in enumerate((own, -own)):
         level = spread[channel, :, start:bins]  # [frames, bins above]
         band = out[channel, :, :, start:]
         np.multiply(noise[0, :, :, start:], level * shared, out=band)
-        band += mine[0, :, :, start:] * (level * apart)
+        band += apart[0, :, :, start:] * (level * sign)
     return out
 
 
@@ -213,10 +230,12 @@ def channel_coherence(
     """How alike a signal's channels are just under its low-pass, frame by frame, ``[frames]``
     from 0 (unrelated, or opposed) to 1 (one signal): the mean correlation of each pair of
     channels over the octave under the low-pass, their powers averaged over ``frames`` frames
-    around each. Of ``spectrum`` ``[channels, 2, frames, bins]``, its power per bin ``power``
-    ``[channels, frames, bins]`` and `copy_map`'s ``above``. A recording's band above its
-    low-pass is about as wide as the one under it (on issue 12's validation clips the two
-    correlations go together at 0.81), so `lay_over_noise` gives the rebuilt band this."""
+    around each (for two: twice their cross power over the sum of their powers). Of
+    ``spectrum`` ``[channels, 2, frames, bins]``, its power per bin ``power`` ``[channels,
+    frames, bins]`` and `copy_map`'s ``above``. A recording's band above its low-pass is about
+    as wide as the one under it (on issue 12's validation clips the two correlations go
+    together at 0.82: `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band
+    this."""
     start = copy_start(above)
     under = slice(start // 2, start)
     together = np.square(spectrum[..., under].sum(axis=0)).sum(axis=(0, 2))  # |sum of X_c|^2

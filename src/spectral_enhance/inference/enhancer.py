@@ -25,7 +25,6 @@ import numpy as np
 
 from ..audio import resample
 from ..dsp.bands import (
-    NOISE_PERIOD,
     channel_coherence,
     lay_over_noise,
     noise_frames,
@@ -402,24 +401,18 @@ class Enhancer:
     ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
-        frames from there on, above the low-pass; of several channels (``spec``, the segment's
-        spectrum, and the model's ``inputs``), each with a noise of its own mixed in as far as
-        the channels differ under the low-pass (`channel_coherence`)."""
+        frames from there on, above the low-pass. Two channels (``spec``, the segment's
+        spectrum, and the model's ``inputs``) get a second noise mixed in, as far as they differ
+        under the low-pass (`channel_coherence`); more than two share one noise."""
         bins = self.rule.noise_band_bins
-        hop = self.stft.hop_length
-        start, frames = (first - self.stft.pad) // hop, scale.shape[1]
-        noise = noise_frames(self.stft, start, frames, bins)
+        start = (first - self.stft.pad) // self.stft.hop_length
+        noise = noise_frames(self.stft, start, scale.shape[1], bins)
         power, _, above = inputs
-        channels = scale.shape[0]
-        if channels == 1:
+        if scale.shape[0] != 2:
             return lay_over_noise(noise, scale, above, bins)
         coherence = channel_coherence(spec, power, above, self.coherence_frames)
-        # each channel's own noise from another stretch of the period, none overlapping another
-        apart = NOISE_PERIOD // hop // (channels + 1)
-        own = [
-            noise_frames(self.stft, start + c * apart, frames, bins) for c in range(1, channels + 1)
-        ]
-        return lay_over_noise(noise, scale, above, bins, coherence, own)
+        apart = noise_frames(self.stft, start, scale.shape[1], bins, apart=True)
+        return lay_over_noise(noise, scale, above, bins, coherence, apart)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
