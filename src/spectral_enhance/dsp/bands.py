@@ -162,21 +162,28 @@ def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
 
 
 def noise_frames(
-    config: StftConfig, first: int, frames: int, band_bins: int, seed: int = 0, apart: bool = False
+    config: StftConfig,
+    first: int,
+    frames: int,
+    band_bins: int,
+    seed: int = 0,
+    apart: bool = False,
+    from_bin: int = 0,
 ) -> np.ndarray:
     """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
     ``band_bins`` bins at a mean power of 1 per bin: ``[1, 2, frames, bins]``. Frame ``i`` is the
     noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames one
     pass over it would (``first`` may be negative). With ``apart``, another noise, orthogonal
     to that one band by band and frame by frame (what `lay_over_noise` mixes in for a second
-    channel).
+    channel). Only the bins from ``from_bin`` on: what is copied where the frames wrap around
+    the period's end.
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
     view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)
+    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)[..., from_bin:]
     start = first % table.shape[1]
     if start + frames <= table.shape[1]:  # a view of the table: no copy for a segment
         return table[None, :, start : start + frames]
@@ -193,10 +200,10 @@ def lay_over_noise(
     apart: np.ndarray | None = None,
 ) -> Any:
     """The band above the low-pass as noise at ``scale``: ``noise`` (``[1, 2, frames, bins]``,
-    `noise_frames`) times each band's ``scale`` (``[batch, frames, bands]``, an amplitude) on
-    its bins where ``above`` (`copy_map`), zero below: ``[batch, 2, frames, bins]``. For numpy
-    arrays (the enhancer) or torch tensors (the model, in training's terms), only the bins above
-    computed.
+    `noise_frames`, or only its bins from the copy's first on) times each band's ``scale``
+    (``[batch, frames, bands]``, an amplitude) on its bins where ``above`` (`copy_map`), zero
+    below: ``[batch, 2, frames, bins]``. For numpy arrays (the enhancer) or torch tensors (the
+    model, in training's terms), only the bins above computed.
 
     With ``coherence`` (``[frames]``, `channel_coherence`) and ``apart`` (`noise_frames`'
     noise orthogonal to ``noise``), for two channels (numpy only): one gets ``a * noise + b *
@@ -211,39 +218,39 @@ def lay_over_noise(
     else:
         out = scale.new_zeros(shape)
         spread = scale.repeat_interleave(band_bins, dim=-1)
+    if noise.shape[-1] == bins:
+        noise = noise[..., start:]
+        apart = None if apart is None else apart[..., start:]
     if coherence is None:
-        out[..., start:] = noise[..., start:] * spread[:, None, :, start:bins]
+        out[..., start:] = noise * spread[:, None, :, start:bins]
         return out
     shared = np.sqrt((1.0 + coherence) / 2.0, dtype=np.float32)[:, None]
     own = np.sqrt((1.0 - coherence) / 2.0, dtype=np.float32)[:, None]
     for channel, sign in enumerate((own, -own)):
         level = spread[channel, :, start:bins]  # [frames, bins above]
         band = out[channel, :, :, start:]
-        np.multiply(noise[0, :, :, start:], level * shared, out=band)
-        band += apart[0, :, :, start:] * (level * sign)
+        np.multiply(noise[0], level * shared, out=band)
+        band += apart[0] * (level * sign)
     return out
 
 
 def channel_coherence(
     spectrum: np.ndarray, power: np.ndarray, above: np.ndarray, frames: int
 ) -> np.ndarray:
-    """How alike a signal's channels are just under its low-pass, frame by frame, ``[frames]``
-    from 0 (unrelated, or opposed) to 1 (one signal): the mean correlation of each pair of
-    channels over the octave under the low-pass, their powers averaged over ``frames`` frames
-    around each (for two: twice their cross power over the sum of their powers). Of
-    ``spectrum`` ``[channels, 2, frames, bins]``, its power per bin ``power`` ``[channels,
-    frames, bins]`` and `copy_map`'s ``above``. A recording's band above its low-pass is about
-    as wide as the one under it (on issue 12's validation clips the two correlations go
-    together at 0.82: `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band
-    this."""
+    """How alike two channels are just under their low-pass, frame by frame, ``[frames]`` from
+    0 (unrelated, or opposed) to 1 (one signal): twice their cross power over the sum of their
+    powers in the octave under the low-pass, each summed over ``frames`` frames around each.
+    Of ``spectrum`` ``[2, 2, frames, bins]``, its power per bin ``power`` ``[2, frames, bins]``
+    and `copy_map`'s ``above``. A recording's band above its low-pass is about as wide as the
+    one under it (on issue 12's validation clips the two correlations go together at 0.82:
+    `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band this."""
     start = copy_start(above)
     under = slice(start // 2, start)
-    together = np.square(spectrum[..., under].sum(axis=0)).sum(axis=(0, 2))  # |sum of X_c|^2
-    apart = power[..., under].sum(axis=(0, 2))  # sum of |X_c|^2
-    together = uniform_filter1d(together, frames, mode="nearest")
-    apart = uniform_filter1d(apart, frames, mode="nearest")
-    pairs = (spectrum.shape[0] - 1) * apart
-    return np.clip((together - apart) / np.maximum(pairs, 1e-20), 0.0, 1.0)
+    cross = np.einsum("pfb,pfb->f", spectrum[0, ..., under], spectrum[1, ..., under])
+    both = np.einsum("cfb->f", power[..., under])
+    cross = uniform_filter1d(cross, frames, mode="nearest")
+    both = uniform_filter1d(both, frames, mode="nearest")
+    return np.clip(2.0 * cross / np.maximum(both, 1e-20), 0.0, 1.0)
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

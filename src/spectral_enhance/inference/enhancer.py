@@ -26,6 +26,7 @@ import numpy as np
 from ..audio import resample
 from ..dsp.bands import (
     channel_coherence,
+    copy_start,
     lay_over_noise,
     noise_frames,
     told_inputs,
@@ -404,14 +405,14 @@ class Enhancer:
         frames from there on, above the low-pass. Two channels (``spec``, the segment's
         spectrum, and the model's ``inputs``) get a second noise mixed in, as far as they differ
         under the low-pass (`channel_coherence`); more than two share one noise."""
-        bins = self.rule.noise_band_bins
-        start = (first - self.stft.pad) // self.stft.hop_length
-        noise = noise_frames(self.stft, start, scale.shape[1], bins)
-        power, _, above = inputs
+        bins, (power, _, above) = self.rule.noise_band_bins, inputs
+        start, frames = (first - self.stft.pad) // self.stft.hop_length, scale.shape[1]
+        band = copy_start(above)  # the noise's bins from here on: all that is used of it
+        noise = noise_frames(self.stft, start, frames, bins, from_bin=band)
         if scale.shape[0] != 2:
             return lay_over_noise(noise, scale, above, bins)
         coherence = channel_coherence(spec, power, above, self.coherence_frames)
-        apart = noise_frames(self.stft, start, scale.shape[1], bins, apart=True)
+        apart = noise_frames(self.stft, start, frames, bins, apart=True, from_bin=band)
         return lay_over_noise(noise, scale, above, bins, coherence, apart)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
