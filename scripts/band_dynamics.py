@@ -21,10 +21,12 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.dsp.stft import StftConfig, stft
+from spectral_enhance.dsp.stft import stft
 from spectral_enhance.evaluation.evaluate import Clip, load_system, low_bitrate_rows
+from spectral_enhance.inference.card import ModelCard
+from spectral_enhance.inference.enhancer import find_model
 
-CONFIG = StftConfig(2048, 1024, 2048)  # the full-band model's
+CONFIG = ModelCard.read(find_model("full-band")).stft  # the full-band model's frames
 BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 RANGE = np.log(10.0**4)  # 40 dB, in natural log of power
 

@@ -25,10 +25,12 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from spectral_enhance.dsp.bands import copy_map, copy_start
-from spectral_enhance.dsp.stft import StftConfig, istft, stft
+from spectral_enhance.dsp.stft import istft, stft
 from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, load_system
+from spectral_enhance.inference.card import ModelCard
+from spectral_enhance.inference.enhancer import find_model
 
-CONFIG = StftConfig(2048, 1024, 2048)  # the full-band model's
+CONFIG = ModelCard.read(find_model("full-band")).stft  # the full-band model's frames
 
 
 def at_reference_level(

@@ -13,10 +13,12 @@ import argparse
 import numpy as np
 
 from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
-from spectral_enhance.dsp.stft import StftConfig, stft
+from spectral_enhance.dsp.stft import stft
 from spectral_enhance.evaluation.evaluate import Clip, load_system, low_bitrate_rows
+from spectral_enhance.inference.card import ModelCard
+from spectral_enhance.inference.enhancer import find_model
 
-CONFIG = StftConfig(2048, 1024, 2048)  # the full-band model's
+CONFIG = ModelCard.read(find_model("full-band")).stft  # the full-band model's frames
 TOP_HZ = 20_000.0
 
 
