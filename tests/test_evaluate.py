@@ -257,11 +257,12 @@ def test_a_lossless_input_is_told_its_files_lowpass_not_its_clips(tmp_path):
     assert find_lowpass(quiet, 44100) == pytest.approx(12_000, rel=0.03)
     assert told["open"] is None
     assert told["limited"] == pytest.approx(15_000, rel=0.03)
-    # and a model is told it: none, so the quiet passage is not rebuilt above 12 kHz
-    model = load_system("full-band")
-    for lowpass, rebuilt in ((None, False), ("measure", True)):
-        out = model.estimate(Clip(quiet, quiet, 44100, 16_000, lowpass))
-        assert np.allclose(out, quiet, atol=1e-4) != rebuilt
+    # and a model, or dsp's rule, is told it: none, so the quiet passage is not rebuilt above
+    # 12 kHz; told a low-pass there (or, a model, measuring the clip), it is
+    for system, told in ((load_system("full-band"), "measure"), (UNLEARNED["dsp"], 12_000.0)):
+        for lowpass, rebuilt in ((None, False), (told, True)):
+            out = system.estimate(Clip(quiet, quiet, 44100, 16_000, lowpass))
+            assert np.allclose(out, quiet, atol=1e-4) != rebuilt, (system.name, lowpass)
 
 
 def test_a_band_limited_reference_is_scored_apart_as_lossless_input(tmp_path):

@@ -94,11 +94,12 @@ PAPER_TABLE_1 = {
 class Clip:
     """One clip as a system may see it: float32 ``[samples]`` or ``[samples, channels]``.
 
-    ``cutoff_hz`` is where the rule-based systems and the oracles split it, and where LSD above
-    the cutoff starts. ``lowpass_hz`` is what a model told the low-pass is told, as ``enhance``
-    finds it in a whole file: ``"measure"`` finds it in ``low`` (a lossy clip's cut is its
-    encoder's, the same all through its file); a lossless input is told its track's
-    (:func:`track_lowpass`), since a quiet passage can lack a band its file has.
+    ``cutoff_hz`` is where the oracles split it, and where LSD above the cutoff starts.
+    ``lowpass_hz`` is the low-pass a system that rebuilds is told, as ``enhance`` finds it in a
+    whole file: ``"measure"`` has a model find it in ``low`` (a lossy clip's cut is its
+    encoder's, the same all through its file) and the rules take ``cutoff_hz``; a lossless
+    input is told its track's (:func:`track_lowpass`), since a quiet passage can lack a band
+    its file has.
     """
 
     low: np.ndarray
@@ -140,10 +141,15 @@ def per_channel(clip: Clip, process: Callable[[np.ndarray, np.ndarray], np.ndarr
 
 
 def _replication(rule: str) -> Callable[[Clip], np.ndarray]:
-    """`band_replication` by ``rule`` on each channel of a clip, at the clip's cutoff."""
+    """`band_replication` by ``rule`` on each channel of a clip, at the clip's cutoff, or at the
+    low-pass it is told (a lossless input: its file's; None, nothing to rebuild), as a model."""
 
     def process(clip: Clip) -> np.ndarray:
         rate, cut = clip.sample_rate, clip.cutoff_hz
+        if clip.lowpass_hz != "measure":
+            if clip.lowpass_hz is None:
+                return clip.low
+            cut = float(clip.lowpass_hz)
         return per_channel(clip, lambda low, _: band_replication(low, rate, cut, rule))
 
     return process
