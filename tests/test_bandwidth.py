@@ -487,3 +487,15 @@ def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
             np.testing.assert_allclose(power[channel], 8 * scale[channel, :, band] ** 2, rtol=1e-4)
         together = (left * right).sum(axis=(0, 2)) / np.sqrt(power[0] * power[1])
         np.testing.assert_allclose(together, coherence, atol=1e-4)
+
+
+def test_the_priors_smoothing_is_set_in_seconds_at_the_models_rate():
+    """The tilt prior's slope is measured over about 0.37 s at any rate: half as many frames at
+    22.05 kHz as at 44.1 kHz, and the model's reach follows."""
+    kind = {"envelope": True, "tilt_prior": True, "hop_length": 1024}
+    full, half = (BandConfig(**kind, sample_rate=rate) for rate in (44_100, 22_050))
+    assert (full.tilt_frames, half.tilt_frames) == (17, 9)
+    assert BandExtender(full).reach - BandExtender(half).reach == 4
+    assert BandConfig.from_dict({k: v for k, v in full.to_dict().items() if k != "sample_rate"})
+    with pytest.raises(ValueError, match="sample_rate must be positive"):
+        BandConfig(**kind, sample_rate=0)

@@ -236,6 +236,7 @@ def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_pa
     assert 1.0 <= best["zimtohrli"] <= 5.0
     checkpoint = load_checkpoint(tmp_path / "run" / "best.pt")
     assert checkpoint["stft"] == {"window_length": 2048, "hop_length": 512, "fft_length": 2048}
+    assert checkpoint["model_config"]["sample_rate"] == 44100  # its data's, for the prior
     with open(tmp_path / "run" / "log.csv") as handle:
         header = next(csv.reader(handle))
     assert {"zimtohrli", "zimtohrli_32k", "zimtohrli_64k"} <= set(header)

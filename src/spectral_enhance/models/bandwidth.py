@@ -79,6 +79,8 @@ class BandConfig(ModelConfig):
             channel's copied level, which the enhancer lays the model's `band_scale` over.
             Changes no weight: training judges the envelope alone, so a model trained on the
             copy can be exported with noise.
+        sample_rate: the rate the model runs at (``train`` sets its data's), which turns the
+            prior's smoothing, set in seconds, into frames.
     """
 
     fft_length: int = 2048
@@ -90,10 +92,13 @@ class BandConfig(ModelConfig):
     envelope: bool = False
     tilt_prior: bool = False
     fill: str = "copy"
+    sample_rate: int = 44_100
 
     def __post_init__(self) -> None:
-        if self.band_bins < 1 or self.latent < 1 or self.n_blocks < 1:
-            raise ValueError(f"band_bins, latent and n_blocks must be positive: {self}")
+        if min(self.band_bins, self.latent, self.n_blocks, self.sample_rate) < 1:
+            raise ValueError(
+                f"band_bins, latent, n_blocks and sample_rate must be positive: {self}"
+            )
         if self.tilt_prior and not self.envelope:
             raise ValueError(f"tilt_prior needs envelope: {self}")
         if self.fill not in FILLS or (self.fill == "noise" and not self.envelope):
@@ -122,11 +127,11 @@ class BandConfig(ModelConfig):
 
     @property
     def tilt_frames(self) -> int:
-        """Frames (odd) the prior's slope is measured over: about ``TILT.smooth_seconds`` at
-        44.1 kHz; 1 without a prior."""
+        """Frames (odd) the prior's slope is measured over: about ``TILT.smooth_seconds``; 1
+        without a prior."""
         if not self.tilt_prior:
             return 1
-        return 2 * round(TILT.smooth_seconds * 44_100 / self.hop_length / 2) + 1
+        return 2 * round(TILT.smooth_seconds * self.sample_rate / self.hop_length / 2) + 1
 
     @property
     def bands(self) -> int:

@@ -371,7 +371,8 @@ def train(
     elif waveform:
         arch_config = dict(model_config or {})
     elif told:
-        arch_config = {"n_blocks": config.n_blocks} | (model_config or {})
+        rate = {"sample_rate": train_clips.sample_rate}  # the prior's smoothing is in seconds
+        arch_config = {"n_blocks": config.n_blocks} | rate | (model_config or {})
     else:
         arch_config = {"n_blocks": config.n_blocks, "residual": config.residual}
         arch_config |= model_config or {}
