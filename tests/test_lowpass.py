@@ -30,20 +30,6 @@ def test_finds_the_cutoff_of_filtered_music_and_noise(cutoff):
         assert found is not None and cutoff <= found <= 1.03 * cutoff + 100, (cutoff, found)
 
 
-def test_channels_in_opposite_phase_show_their_cut_not_silence(tmp_path):
-    """A stereo file whose channels are one signal in opposite phase: their mean is silence,
-    their powers are not. The meter finds the cut, in the array and in the file."""
-    from spectral_enhance.dsp.lowpass import lowpass_of_file
-
-    x = low_passed(music(4.0, RATE), 11000)
-    in_phase = find_lowpass(np.stack([x, x], axis=1), RATE)
-    assert in_phase is not None and 11000 <= in_phase <= 1.06 * 11000
-    opposed = np.stack([x, -x], axis=1)
-    sf.write(tmp_path / "opposed.wav", opposed, RATE, subtype="FLOAT")
-    assert find_lowpass(opposed, RATE) == in_phase
-    assert lowpass_of_file(tmp_path / "opposed.wav") == pytest.approx(in_phase, rel=0.02)
-
-
 def test_full_band_silent_and_resampled_signals_have_none():
     x = music(4.0, RATE, channels=2)
     assert find_lowpass(x, RATE) is None
