@@ -20,8 +20,13 @@ from spectral_enhance.inference.enhancer import Enhancer
 
 
 def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:
-    freqs, power = average_spectrum(x, rate)
-    return 10 * np.log10(power[(freqs >= low) & (freqs < high)].sum() + 1e-30)
+    """The band's power in dB, each channel's averaged (the channels' mean signal would read a
+    band that is one signal in both channels louder than a wide one of the same power)."""
+    channels = x.reshape(len(x), -1).T
+    freqs, power = average_spectrum(channels[0], rate)
+    for channel in channels[1:]:
+        power = power + average_spectrum(channel, rate)[1]
+    return 10 * np.log10(power[(freqs >= low) & (freqs < high)].sum() / len(channels) + 1e-30)
 
 
 def main() -> None:
