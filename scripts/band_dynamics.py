@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.stft import stft
 from spectral_enhance.evaluation.evaluate import Clip, load_system, low_bitrate_rows
 from spectral_enhance.inference.card import ModelCard
@@ -68,12 +68,7 @@ def main() -> None:
     frames = max(1, round(args.seconds * 44_100 / CONFIG.hop_length))
     by_kbps: dict[int, list[dict[str, np.ndarray]]] = {}
     for row in rows:
-        clip = Clip(
-            read_clip(row, "low"),
-            read_clip(row, "high"),
-            int(row["sample_rate"]),
-            clip_cutoff_hz(row, recipe),
-        )
+        clip = Clip.of_row(row, recipe)
         levels = band_levels(clip, model.estimate(clip), frames)
         by_kbps.setdefault(int(row["low_bitrate"]), []).append(levels)
     db = 10 / np.log(10)

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.bands import TILT, band_replication
 from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows, per_channel
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
@@ -52,9 +52,8 @@ def main() -> None:
         )
     scores: dict[int, dict[str, list[float]]] = {}
     for row in rows:
-        low, high = read_clip(row, "low"), read_clip(row, "high")
-        rate, cut = int(row["sample_rate"]), clip_cutoff_hz(row, recipe)
-        clip = Clip(low, high, rate, cut)
+        clip = Clip.of_row(row, recipe)
+        high, rate, cut = clip.high, clip.sample_rate, clip.cutoff_hz
         for name, system in systems.items():
             out = per_channel(clip, lambda x, _, f=system, r=rate, c=cut: f(x, r, c))
             mos = zimtohrli_mos(high, out, rate)  # channel by channel, averaged

@@ -13,7 +13,7 @@ import argparse
 
 import numpy as np
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import average_spectrum
 from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip, spread_sample
 from spectral_enhance.inference.enhancer import Enhancer
@@ -41,10 +41,9 @@ def main() -> None:
     enhancer = Enhancer.load(args.model)
     levels: dict[tuple[int, str], list[float]] = {}
     for row in rows:
-        low, high = read_clip(row, "low"), read_clip(row, "high")
-        rate, cut = int(row["sample_rate"]), clip_cutoff_hz(row, recipe)
+        clip = Clip.of_row(row, recipe)
+        low, high, rate, cut = clip.low, clip.high, clip.sample_rate, clip.cutoff_hz
         top = float(row.get("reference_band_hz") or rate / 2)
-        clip = Clip(low, high, rate, cut)
         outputs = {name: UNLEARNED[name].estimate(clip) for name in ("mp3", "naive", "dsp")}
         outputs[args.model] = enhancer.enhance(low, rate, output_rate=rate)[0]
         reference = band_db(high, rate, cut, top)

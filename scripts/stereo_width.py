@@ -12,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.stft import stft
 from spectral_enhance.evaluation.evaluate import Clip, load_system, low_bitrate_rows
 from spectral_enhance.inference.card import ModelCard
@@ -42,8 +42,8 @@ def main() -> None:
     model = load_system(args.model)
     by_kbps: dict[str, list[tuple[float, float, float]]] = {}
     for row in low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit):
-        rate, cutoff = int(row["sample_rate"]), clip_cutoff_hz(row, recipe)
-        clip = Clip(read_clip(row, "low"), read_clip(row, "high"), rate, cutoff)
+        clip = Clip.of_row(row, recipe)
+        rate, cutoff = clip.sample_rate, clip.cutoff_hz
         scores = (
             correlation(clip.high, cutoff, TOP_HZ, rate),
             correlation(clip.low, cutoff / 2, cutoff, rate),

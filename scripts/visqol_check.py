@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from spectral_enhance.audio import resample
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.evaluation.evaluate import Clip, load_system, machine_name, spread_sample
 
 RATE = 48_000  # ViSQOL's audio mode
@@ -49,10 +49,8 @@ def main() -> None:
     systems = [load_system(name) for name in args.systems]
     scores: dict[tuple[str, str], dict[str, float]] = {}
     for row in rows:
-        rate = int(row["sample_rate"])
-        clip = Clip(
-            read_clip(row, "low"), read_clip(row, "high"), rate, clip_cutoff_hz(row, recipe)
-        )
+        clip = Clip.of_row(row, recipe)
+        rate = clip.sample_rate
         for system in systems:
             key = (row["low_bitrate"], system.name)
             mos = visqol_mos(api, clip.high, system.estimate(clip), rate)

@@ -106,7 +106,7 @@ def noise_inputs(
     power += np.square(spectrum[:, 1])
     # only the bands the copy reaches are summed: the ones below hold nothing of it
     bands = -(-bins // band_bins)
-    first = min(copy_start(above), bins) // band_bins * band_bins
+    first = copy_start(above) // band_bins * band_bins  # the band of the copy's first bin
     pooled = np.zeros((*power.shape[:-1], bands), np.float32)
     copied = band_copy(power, source, above, first)
     edges = np.arange(0, bins - first, band_bins)

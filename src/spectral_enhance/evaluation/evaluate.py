@@ -49,6 +49,7 @@ from ..dataset.build import (
     read_recipe,
     split_counts,
 )
+from ..dataset.recipe import DegradationRecipe
 from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
 from ..dsp.lowpass import SpectrumMeter, lowpass_of_spectrum
 from ..inference.card import ModelCard
@@ -107,6 +108,13 @@ class Clip:
     sample_rate: int
     cutoff_hz: float
     lowpass_hz: float | str | None = "measure"
+
+    @classmethod
+    def of_row(cls, row: dict, recipe: DegradationRecipe) -> Clip:
+        """A manifest row's clip: its decoded MP3, its reference, its rate and its low-pass
+        (`clip_cutoff_hz`)."""
+        low, high = read_clip(row, "low"), read_clip(row, "high")
+        return cls(low, high, int(row["sample_rate"]), clip_cutoff_hz(row, recipe))
 
 
 @dataclass
@@ -462,8 +470,7 @@ def evaluate(
     bitrates = {row["clip"]: row["low_bitrate"] for row in rows}
     several = len(set(bitrates.values())) > 1
     jobs = [(row["clip"], row, False) for row in rows]
-    cutoff = lambda row: clip_cutoff_hz(row, recipe)  # noqa: E731
-    top_cutoff = max(map(cutoff, rows))
+    top_cutoff = max(clip_cutoff_hz(row, recipe) for row in rows)
     if several:
         if INPUT not in {s.name for s in loaded}:
             loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
@@ -497,11 +504,11 @@ def evaluate(
             todo = [s for s in loaded if (name, s.name) not in seen]
             if not todo:
                 continue
-            high = read_clip(row, "high")
             if lossless:
+                high = read_clip(row, "high")
                 clip = Clip(high, high, int(row["sample_rate"]), top_cutoff, told[row["track"]])
             else:
-                clip = Clip(read_clip(row, "low"), high, int(row["sample_rate"]), cutoff(row))
+                clip = Clip.of_row(row, recipe)
             for system in todo:
                 scores = _score(clip, system.estimate(clip))
                 result = {"clip": name, "system": system.name} | scores
