@@ -61,6 +61,15 @@ def _no_peak_chunk(handle: sf.SoundFile) -> None:
         snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
 
 
+def _close_unsynced(handle: sf.SoundFile) -> None:
+    """Close ``handle`` without the fsync soundfile's ``close`` starts with (its ``flush`` is
+    libsndfile's ``sf_write_sync``, "not necessary under normal situations", libsndfile#120):
+    30-40 ms of a 3-minute float WAV on a disk, 6 % of ``enhance``. The rename guards against an
+    interrupted run, as FFmpeg's and SoX's outputs do, not against a power cut."""
+    handle.flush = lambda: None  # an instance attribute: only this handle's close skips it
+    handle.close()
+
+
 @dataclass
 class AudioSink:
     """An open output file: :meth:`write` blocks to it; ``clipped`` counts clamped samples and
@@ -111,7 +120,7 @@ def audio_writer(
             yield AudioSink(handle, subtype == "FLOAT", target)
         finally:
             try:
-                handle.close()
+                _close_unsynced(handle)
             except (sf.LibsndfileError, OSError) as error:
                 raise _failure(target, error) from error
 

@@ -242,11 +242,6 @@ def enhance_file(
     with open_audio(source) as reader:
         info = reader.info
         out_rate = output_rate or default_output_rate(info.sample_rate)
-        # Before the first segment: the full-band model needs the low-pass from the start on.
-        cutoff = lowpass_of_file(source)
-        stream = enhancer.stream(lowpass_hz=cutoff, change=True) if strength else None
-        if stream is not None:
-            next(stream)
         to_model = StreamResampler(info.sample_rate, model_rate, info.channels)
         to_output = StreamResampler(info.sample_rate, out_rate, info.channels)
         change_to_output = StreamResampler(model_rate, out_rate, info.channels, CHANGE_QUALITY)
@@ -256,16 +251,16 @@ def enhance_file(
 
         # At the model's own rate the input is resampled once, for both (a 22.05 kHz MP3 to
         # 44.1 kHz): the stream copies what it is sent before the mix adds into it.
-        shared = stream is not None and out_rate == model_rate
+        shared = bool(strength) and out_rate == model_rate
 
         def blocks() -> Iterator[tuple[np.ndarray, np.ndarray | None, float]]:
             # In the read-ahead thread: decoding, and both resamplings of the input; the input
             # in C order (a decoded block is a strided view), as the mix and the writer want it.
             for block in reader.blocks():
-                at_model = to_model(block) if stream else None
+                at_model = to_model(block) if strength else None
                 dry = np.ascontiguousarray(at_model if shared else to_output(block))
                 yield dry, at_model, float(np.abs(block).max(initial=0.0))
-            at_model = to_model(nothing, last=True) if stream else None
+            at_model = to_model(nothing, last=True) if strength else None
             yield (at_model if shared else to_output(nothing, last=True)), at_model, 0.0
 
         with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
@@ -282,6 +277,12 @@ def enhance_file(
             # Closed here, not when the error's traceback lets go of it: its thread must stop
             # decoding before the reader closes the file under it.
             with contextlib.closing(read_ahead(blocks())) as ahead:
+                # While the first blocks are decoded: the low-pass, which the full-band model
+                # needs from its first segment on, measured over the whole file.
+                cutoff = lowpass_of_file(source)
+                stream = enhancer.stream(lowpass_hz=cutoff, change=True) if strength else None
+                if stream is not None:
+                    next(stream)
                 for dry, at_model, block_peak in ahead:
                     peak = max(peak, block_peak)
                     change = None
