@@ -311,11 +311,11 @@ def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_ban
 
     config = StftConfig(2048, 1024, 2048)
     frames = noise_frames(config, -3, 10, 8)
-    assert frames.shape == (1, 2, 10, 1025) and frames.dtype == np.float32
-    np.testing.assert_array_equal(frames[:, :, 5:], noise_frames(config, 2, 5, 8))
+    assert frames.shape == (1, 10, 1025) and frames.dtype == np.complex64
+    np.testing.assert_array_equal(frames[:, 5:], noise_frames(config, 2, 5, 8))
     period = NOISE_PERIOD // config.hop_length
     np.testing.assert_array_equal(noise_frames(config, period - 3, 10, 8), frames)
-    power = (frames[0] ** 2).sum(axis=0)  # [frames, bins]
+    power = np.abs(frames[0]) ** 2  # [frames, bins]
     bands = power[:, :1024].reshape(10, 128, 8).mean(axis=-1)
     np.testing.assert_allclose(bands, 1.0, rtol=1e-5)
     np.testing.assert_allclose(power[:, 1024], 8.0, rtol=1e-5)  # a band of one bin, over 8
@@ -340,7 +340,8 @@ def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
         for a, b in zip(given[:2], made, strict=True):
             np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-12)
         scale = model.band_scale(*(torch.from_numpy(a) for a in given)).numpy()
-    laid = lay_over_noise(noise, scale, inputs[2].numpy(), 8)
+    laid = lay_over_noise(noise, scale, inputs[2].numpy(), 8)  # complex, as istft takes it
+    laid = np.stack([laid.real, laid.imag], axis=1)
     np.testing.assert_allclose(spec.numpy() + laid, whole, rtol=1e-5, atol=1e-7)
     assert not laid[..., :300].any() and laid[..., 304:].std() > 0
 
@@ -481,11 +482,11 @@ def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
     out = lay_over_noise(noise, scale, above, 8, coherence, apart)
     assert not out[..., :300].any()
     for band in range(38, 128):  # every whole band above the cut (the last is Nyquist's alone)
-        left, right = (out[c, :, :, band * 8 : band * 8 + 8] for c in (0, 1))
-        power = [(x**2).sum(axis=(0, 2)) for x in (left, right)]
+        left, right = (out[c, :, band * 8 : band * 8 + 8] for c in (0, 1))  # complex
+        power = [(np.abs(x) ** 2).sum(axis=1) for x in (left, right)]
         for channel in (0, 1):
             np.testing.assert_allclose(power[channel], 8 * scale[channel, :, band] ** 2, rtol=1e-4)
-        together = (left * right).sum(axis=(0, 2)) / np.sqrt(power[0] * power[1])
+        together = (left * right.conj()).real.sum(axis=1) / np.sqrt(power[0] * power[1])
         np.testing.assert_allclose(together, coherence, atol=1e-4)
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spectral_enhance.dsp.stft import StftConfig, istft, num_frames, stft
+from spectral_enhance.dsp.stft import StftConfig, istft, num_frames, power, spectrum, stft
 
 
 def test_paper_geometry():
@@ -49,3 +49,19 @@ def test_too_few_frames_for_length_is_an_error():
 def test_config_round_trips_as_dict():
     config = StftConfig(hop_length=128)
     assert StftConfig(**config.to_dict()) == config
+
+
+def test_the_complex_spectrum_is_the_stacked_one_and_inverts_alike():
+    """`spectrum` is what `stft` stacks; `istft` and `power` take either layout and agree."""
+    config = StftConfig(2048, 1024, 2048)
+    x = np.random.default_rng(3).standard_normal((2, 20_000)).astype(np.float32)
+    complex_spec, stacked_spec = spectrum(x, config), stft(x, config)
+    assert complex_spec.dtype == np.complex64 and complex_spec.shape == (2, 21, 1025)
+    np.testing.assert_array_equal(complex_spec.real, stacked_spec[:, 0])
+    np.testing.assert_array_equal(complex_spec.imag, stacked_spec[:, 1])
+    np.testing.assert_allclose(power(complex_spec), np.abs(complex_spec) ** 2, rtol=1e-5)
+    np.testing.assert_allclose(power(complex_spec), power(stacked_spec), rtol=1e-6)
+    back = istft(complex_spec, x.shape[-1], config)
+    np.testing.assert_allclose(back, x, atol=1e-5)
+    np.testing.assert_array_equal(back, istft(stacked_spec, x.shape[-1], config))
+    np.testing.assert_array_equal(complex_spec, spectrum(x, config))  # its input kept

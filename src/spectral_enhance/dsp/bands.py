@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from .stft import StftConfig, istft, stft
+from .stft import StftConfig, istft, power, spectrum, stft
 
 __all__ = [
     "PATCH_MULTIPLE",
@@ -94,25 +94,25 @@ def copy_inputs(spectrum: Any, cutoff_bin: float) -> tuple[Any, Any, Any]:
 def noise_inputs(
     spectrum: np.ndarray, cutoff_bin: float, band_bins: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A noise-filling model's graph takes these for ``spectrum`` (``[batch, 2, frames, bins]``)
-    with a low-pass at ``cutoff_bin``: its power per bin ``[batch, frames, bins]``, its band
+    """A noise-filling model's graph takes these for ``spectrum`` (complex ``[batch, frames,
+    bins]``, `spectrum`, or stacked ``[batch, 2, frames, bins]``) with a low-pass at
+    ``cutoff_bin``: its power per bin ``[batch, frames, bins]``, its band
     copied above the low-pass (`copy_map`) as power per band of ``band_bins`` bins ``[batch,
     frames, bands]`` (a last band of fewer bins over ``band_bins`` too, as the model pools),
     and where the copy is (``[bins]`` 0/1): what the model's ``band_powers`` makes of
     `copy_inputs`, made from one squaring of the spectrum instead of two of full spectra."""
     bins = spectrum.shape[-1]
     source, above = copy_map(cutoff_bin, bins)
-    power = np.square(spectrum[:, 0])
-    power += np.square(spectrum[:, 1])
+    power_per_bin = power(spectrum)
     # only the bands the copy reaches are summed: the ones below hold nothing of it
     bands = -(-bins // band_bins)
     first = copy_start(above) // band_bins * band_bins  # the band of the copy's first bin
-    pooled = np.zeros((*power.shape[:-1], bands), np.float32)
-    copied = band_copy(power, source, above, first)
+    pooled = np.zeros((*power_per_bin.shape[:-1], bands), np.float32)
+    copied = band_copy(power_per_bin, source, above, first)
     edges = np.arange(0, bins - first, band_bins)
     if len(edges):
         pooled[..., first // band_bins :] = np.add.reduceat(copied, edges, axis=-1)
-    return power, pooled / np.float32(band_bins), above
+    return power_per_bin, pooled / np.float32(band_bins), above
 
 
 def told_inputs(spectrum: np.ndarray, cutoff_bin: float, noise_band_bins: int = 0) -> tuple:
@@ -132,16 +132,16 @@ NOISE_PERIOD = 1 << 20
 def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     """The STFT of one period of seeded white noise, taken as periodic, each band of
     ``band_bins`` bins and frame scaled to a mean power of 1 per bin (a last band of fewer bins
-    as if padded with zeros): ``[2, frames, bins]``, a frame every hop of `NOISE_PERIOD` (which
-    the hop must divide)."""
+    as if padded with zeros): complex ``[frames, bins]``, a frame every hop of `NOISE_PERIOD`
+    (which the hop must divide)."""
     if NOISE_PERIOD % config.hop_length or config.window_length != config.fft_length:
         raise ValueError(f"noise frames need a hop dividing {NOISE_PERIOD} samples: {config}")
     noise = np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
     periodic = np.concatenate([noise, noise[: config.fft_length]])
-    table = stft(periodic, config, pad=False)[:, : NOISE_PERIOD // config.hop_length]
-    sums, _, widths = _band_sums((table**2).sum(axis=0), band_bins)  # [frames, bands]
-    power = sums / band_bins  # as the model pools: a last, narrower band over band_bins too
-    table *= _band_gain(np.ones_like(power), power, widths).astype(np.float32)
+    table = spectrum(periodic, config, pad=False)[: NOISE_PERIOD // config.hop_length]
+    sums, _, widths = _band_sums(power(table), band_bins)  # [frames, bands]
+    mean = sums / band_bins  # as the model pools: a last, narrower band over band_bins too
+    table *= _band_gain(np.ones_like(mean), mean, widths).astype(np.float32)
     table.flags.writeable = False
     return table
 
@@ -152,11 +152,10 @@ def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     ``seed``'s, at the same power: mixed with it, no term of the two adds to the power."""
     shared = _noise_table(config, band_bins, seed)
     other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))  # not kept
-    dot, _, widths = _band_sums((shared * other).sum(axis=0), band_bins)
-    norm = _band_sums((shared * shared).sum(axis=0), band_bins)[0]
+    dot, _, widths = _band_sums((shared.conj() * other).real, band_bins)
+    norm = _band_sums(power(shared), band_bins)[0]
     table = other - np.repeat(dot / norm, widths, axis=1).astype(np.float32) * shared
-    have = _band_sums((table * table).sum(axis=0), band_bins)[0]
-    table *= _band_gain(norm, have, widths).astype(np.float32)
+    table *= _band_gain(norm, _band_sums(power(table), band_bins)[0], widths).astype(np.float32)
     table.flags.writeable = False
     return table
 
@@ -171,24 +170,23 @@ def noise_frames(
     from_bin: int = 0,
 ) -> np.ndarray:
     """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
-    ``band_bins`` bins at a mean power of 1 per bin: ``[1, 2, frames, bins]``. Frame ``i`` is the
-    noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames one
-    pass over it would (``first`` may be negative). With ``apart``, another noise, orthogonal
-    to that one band by band and frame by frame (what `lay_over_noise` mixes in for a second
-    channel). Only the bins from ``from_bin`` on: what is copied where the frames wrap around
-    the period's end.
+    ``band_bins`` bins at a mean power of 1 per bin: complex ``[1, frames, bins]``. Frame ``i``
+    is the noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames
+    one pass over it would (``first`` may be negative). With ``apart``, another noise,
+    orthogonal to that one band by band and frame by frame (what `lay_over_noise` mixes in for
+    a second channel). Only the bins from ``from_bin`` on: what is copied where the frames wrap
+    around the period's end.
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
     view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)[..., from_bin:]
-    start = first % table.shape[1]
-    if start + frames <= table.shape[1]:  # a view of the table: no copy for a segment
-        return table[None, :, start : start + frames]
-    picked = np.take(table, np.arange(start, start + frames) % table.shape[1], axis=1)
-    return picked[None]
+    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)[:, from_bin:]
+    start = first % table.shape[0]
+    if start + frames <= table.shape[0]:  # a view of the table: no copy for a segment
+        return table[None, start : start + frames]
+    return np.take(table, np.arange(start, start + frames) % table.shape[0], axis=0)[None]
 
 
 def lay_over_noise(
@@ -199,11 +197,12 @@ def lay_over_noise(
     coherence: np.ndarray | None = None,
     apart: np.ndarray | None = None,
 ) -> Any:
-    """The band above the low-pass as noise at ``scale``: ``noise`` (``[1, 2, frames, bins]``,
-    `noise_frames`, or only its bins from the copy's first on) times each band's ``scale``
-    (``[batch, frames, bands]``, an amplitude) on its bins where ``above`` (`copy_map`), zero
-    below: ``[batch, 2, frames, bins]``. For numpy arrays (the enhancer) or torch tensors (the
-    model, in training's terms), only the bins above computed.
+    """The band above the low-pass as noise at ``scale``: ``noise`` (complex ``[1, frames,
+    bins]``, `noise_frames`, or only its bins from the copy's first on) times each band's
+    ``scale`` (``[batch, frames, bands]``, an amplitude) on its bins where ``above``
+    (`copy_map`), zero below: complex ``[batch, frames, bins]``, which `istft` takes as it is.
+    For numpy arrays (the enhancer) or torch tensors (the model, in training's terms), only the
+    bins above computed.
 
     With ``coherence`` (``[frames]``, `channel_coherence`) and ``apart`` (`noise_frames`'
     noise orthogonal to ``noise``), for two channels (numpy only): one gets ``a * noise + b *
@@ -211,24 +210,25 @@ def lay_over_noise(
     b^2 = 1``, so they correlate at ``coherence`` above the low-pass as under it, each band
     and frame at exactly the power of ``noise``."""
     bins, start = above.shape[-1], copy_start(above)
-    shape = (scale.shape[0], 2, scale.shape[1], bins)
+    shape = (scale.shape[0], scale.shape[1], bins)
     if isinstance(scale, np.ndarray):
-        out = np.zeros(shape, np.float32)
+        out = np.empty(shape, np.complex64)
+        out[..., :start] = 0
         spread = np.repeat(scale, band_bins, axis=-1)
     else:
-        out = scale.new_zeros(shape)
+        out = noise.new_zeros(shape)
         spread = scale.repeat_interleave(band_bins, dim=-1)
     if noise.shape[-1] == bins:
         noise = noise[..., start:]
         apart = None if apart is None else apart[..., start:]
     if coherence is None:
-        out[..., start:] = noise * spread[:, None, :, start:bins]
+        out[..., start:] = noise * spread[..., start:bins]
         return out
     shared = np.sqrt((1.0 + coherence) / 2.0, dtype=np.float32)[:, None]
     own = np.sqrt((1.0 - coherence) / 2.0, dtype=np.float32)[:, None]
     for channel, sign in enumerate((own, -own)):
         level = spread[channel, :, start:bins]  # [frames, bins above]
-        band = out[channel, :, :, start:]
+        band = out[channel, :, start:]
         np.multiply(noise[0], level * shared, out=band)
         band += apart[0] * (level * sign)
     return out
@@ -240,13 +240,16 @@ def channel_coherence(
     """How alike two channels are just under their low-pass, frame by frame, ``[frames]`` from
     0 (unrelated, or opposed) to 1 (one signal): twice their cross power over the sum of their
     powers in the octave under the low-pass, each summed over ``frames`` frames around each.
-    Of ``spectrum`` ``[2, 2, frames, bins]``, its power per bin ``power`` ``[2, frames, bins]``
-    and `copy_map`'s ``above``. A recording's band above its low-pass is about as wide as the
-    one under it (on issue 12's validation clips the two correlations go together at 0.82:
-    `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band this."""
+    Of ``spectrum`` (complex ``[2, frames, bins]``, `spectrum`), its power per bin ``power``
+    ``[2, frames, bins]`` and `copy_map`'s ``above``. A recording's band above its low-pass is
+    about as wide as the one under it (on issue 12's validation clips the two correlations go
+    together at 0.82: `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band
+    this."""
     start = copy_start(above)
     under = slice(start // 2, start)
-    cross = np.einsum("pfb,pfb->f", spectrum[0, ..., under], spectrum[1, ..., under])
+    # real times real plus imaginary times imaginary: the float pairs of the two, dotted
+    pairs = [spectrum[c, :, under].view(np.float32) for c in (0, 1)]
+    cross = np.einsum("fk,fk->f", *pairs)
     both = np.einsum("cfb->f", power[..., under])
     cross = uniform_filter1d(cross, frames, mode="nearest")
     both = uniform_filter1d(both, frames, mode="nearest")

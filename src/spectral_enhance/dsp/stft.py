@@ -19,7 +19,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["StftConfig", "istft", "num_frames", "stft"]
+__all__ = ["StftConfig", "istft", "num_frames", "power", "spectrum", "stacked", "stft"]
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,12 @@ def _padded_length(num_samples: int, config: StftConfig) -> tuple[int, int]:
     return (frames - 1) * config.hop_length + config.fft_length, frames
 
 
-def stft(
+def spectrum(
     x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True, workers: int = -1
 ) -> np.ndarray:
-    """Stacked real/imaginary STFT of the last axis of ``x``.
-
-    Shape: ``[..., samples]`` -> ``[..., 2, frames, bins]`` as float32. With ``pad=False`` the
-    framing is the authors' (no padding, frames of ``window_length``); with ``pad=True`` (the
-    default, used for training and inference) the signal is padded so ``istft`` inverts it exactly.
-    ``workers``: threads of the FFT (-1: all cores).
-    """
+    """Complex STFT of the last axis of ``x``: ``[..., samples]`` -> complex64 ``[..., frames,
+    bins]``, what `stft` stacks. The enhancer's noise-filling path works on it as it is: it
+    needs the power and the cross power of the channels, and gives `istft` a complex band."""
     x = np.asarray(x, dtype=np.float32)
     if pad:
         total, _ = _padded_length(x.shape[-1], config)
@@ -90,11 +86,42 @@ def stft(
     frames = sliding_window_view(x, length, axis=-1)[..., :: config.hop_length, : config.fft_length]
     window = config.window().astype(np.float32)
     # scipy's FFT keeps float32 and uses every core: several times numpy's speed at 1,023 points.
-    spectrum = scipy.fft.rfft(frames * window, axis=-1, workers=workers, overwrite_x=True)
-    out = np.empty((*spectrum.shape[:-2], 2, *spectrum.shape[-2:]), dtype=np.float32)
-    out[..., 0, :, :] = spectrum.real
-    out[..., 1, :, :] = spectrum.imag
+    return scipy.fft.rfft(frames * window, axis=-1, workers=workers, overwrite_x=True)
+
+
+def stacked(spec: np.ndarray) -> np.ndarray:
+    """A complex ``[..., frames, bins]`` spectrum as the models take it: float32 ``[..., 2,
+    frames, bins]``, real part first."""
+    out = np.empty((*spec.shape[:-2], 2, *spec.shape[-2:]), dtype=np.float32)
+    out[..., 0, :, :] = spec.real
+    out[..., 1, :, :] = spec.imag
     return out
+
+
+def power(spec: np.ndarray) -> np.ndarray:
+    """Power per bin of a complex ``[..., frames, bins]`` spectrum (`spectrum`) or a stacked
+    ``[..., 2, frames, bins]`` one (`stft`): float32 ``[..., frames, bins]``."""
+    real, imag = (
+        (spec.real, spec.imag)
+        if np.iscomplexobj(spec)
+        else (spec[..., 0, :, :], spec[..., 1, :, :])
+    )
+    out = np.square(real, dtype=np.float32)
+    out += np.square(imag, dtype=np.float32)
+    return out
+
+
+def stft(
+    x: np.ndarray, config: StftConfig = StftConfig(), pad: bool = True, workers: int = -1
+) -> np.ndarray:
+    """Stacked real/imaginary STFT of the last axis of ``x``.
+
+    Shape: ``[..., samples]`` -> ``[..., 2, frames, bins]`` as float32. With ``pad=False`` the
+    framing is the authors' (no padding, frames of ``window_length``); with ``pad=True`` (the
+    default, used for training and inference) the signal is padded so ``istft`` inverts it exactly.
+    ``workers``: threads of the FFT (-1: all cores).
+    """
+    return stacked(spectrum(x, config, pad, workers))
 
 
 def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
@@ -123,18 +150,22 @@ def _window_norm(n_frames: int, config: StftConfig) -> np.ndarray:
 def istft(
     spec: np.ndarray, num_samples: int, config: StftConfig = StftConfig(), workers: int = -1
 ) -> np.ndarray:
-    """Exact inverse of ``stft(x, pad=True)``: ``[..., 2, frames, bins]`` -> ``[..., num_samples]``.
+    """Exact inverse of ``stft(x, pad=True)``: ``[..., 2, frames, bins]`` (or `spectrum`'s
+    complex ``[..., frames, bins]``) -> ``[..., num_samples]``.
 
     Least-squares overlap-add: frames are windowed again and the sum is divided by the sum of
     squared windows, then the analysis padding is trimmed. ``workers``: threads of the FFT (-1: all
     cores).
     """
-    spec = np.asarray(spec, dtype=np.float32)
-    complex_spec = np.empty(spec[..., 0, :, :].shape, dtype=np.complex64)
-    complex_spec.real = spec[..., 0, :, :]
-    complex_spec.imag = spec[..., 1, :, :]
+    if np.iscomplexobj(spec):
+        complex_spec, scratch = np.asarray(spec, dtype=np.complex64), False
+    else:
+        spec = np.asarray(spec, dtype=np.float32)
+        complex_spec, scratch = np.empty(spec[..., 0, :, :].shape, dtype=np.complex64), True
+        complex_spec.real = spec[..., 0, :, :]
+        complex_spec.imag = spec[..., 1, :, :]
     frames = scipy.fft.irfft(
-        complex_spec, n=config.fft_length, axis=-1, workers=workers, overwrite_x=True
+        complex_spec, n=config.fft_length, axis=-1, workers=workers, overwrite_x=scratch
     )
     frames *= config.window().astype(np.float32)
     n_frames = frames.shape[-2]

@@ -31,7 +31,7 @@ from ..dsp.bands import (
     noise_frames,
     told_inputs,
 )
-from ..dsp.stft import StftConfig, istft, stft
+from ..dsp.stft import StftConfig, istft, spectrum, stft
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
 
@@ -103,7 +103,7 @@ class OnnxModel:
     def __call__(self, x: np.ndarray, *more: np.ndarray) -> np.ndarray:
         """Run on ``x`` (and the further inputs of a model that has them, such as the copy map
         of a model told the low-pass), as float32 and int64 as given."""
-        feed = {self.input_names[0]: x.astype(np.float32)}
+        feed = {self.input_names[0]: x.astype(np.float32, copy=False)}
         feed |= dict(zip(self.input_names[1:], more, strict=True))
         return self.session.run(None, feed)[0]
 
@@ -381,8 +381,10 @@ class Enhancer:
         if self.rule.domain == "waveform":
             enhanced = model(channels_first).T
         else:
-            # [channels, 2, frames, bins]
-            spec = stft(channels_first, self.stft, workers=fft_workers)
+            # [channels, 2, frames, bins], or complex [channels, frames, bins] for a graph that
+            # takes powers: the noise is laid over it, and the inverse takes it, as it is
+            analyse = spectrum if self.rule.noise_band_bins else stft
+            spec = analyse(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 inputs = told_inputs(spec, cutoff, self.rule.noise_band_bins)
@@ -402,9 +404,10 @@ class Enhancer:
     ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
-        frames from there on, above the low-pass. Two channels (``spec``, the segment's
-        spectrum, and the model's ``inputs``) get a second noise mixed in, as far as they differ
-        under the low-pass (`channel_coherence`); more than two share one noise."""
+        frames from there on, above the low-pass: complex ``[channels, frames, bins]``. Two
+        channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
+        second noise mixed in, as far as they differ under the low-pass (`channel_coherence`);
+        more than two share one noise."""
         bins, (power, _, above) = self.rule.noise_band_bins, inputs
         start, frames = (first - self.stft.pad) // self.stft.hop_length, scale.shape[1]
         band = copy_start(above)  # the noise's bins from here on: all that is used of it

@@ -303,14 +303,15 @@ class BandExtender(nn.Module):
 
         ``copy`` is the input's band under the low-pass copied above it and ``above`` (``[bins]``)
         where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
-        for the whole batch, as a file's channels share theirs. ``noise`` (``[1, 2, frames,
+        for the whole batch, as a file's channels share theirs. ``noise`` (complex ``[1, frames,
         bins]``, :func:`spectral_enhance.dsp.bands.noise_frames`) replaces the copy under the
         envelope, at `band_scale`.
         """
         powers = self.band_powers(spectrum, copy)
         if noise is not None:
             scale = self.band_scale(*powers, above)
-            return spectrum + lay_over_noise(noise, scale, above, self.config.band_bins)
+            laid = lay_over_noise(noise, scale, above, self.config.band_bins)  # complex
+            return spectrum + torch.stack([laid.real, laid.imag], dim=1)
         return spectrum + copy * self.spread(self.gain(*powers, above))[:, None]
 
 
