@@ -96,12 +96,20 @@ def print_machine(info: dict[str, str]) -> None:
     print()
 
 
-def time_calls(call: Callable[[], object], repeats: int, warmup: int = 0) -> list[float]:
-    """Wall seconds of ``repeats`` calls of ``call``, after ``warmup`` untimed ones."""
+def time_calls(
+    call: Callable[[], object],
+    repeats: int,
+    warmup: int = 0,
+    before: Callable[[], object] | None = None,
+) -> list[float]:
+    """Wall seconds of ``repeats`` calls of ``call``, after ``warmup`` untimed ones; ``before``
+    is called, untimed, before each (to remove the last call's output, say)."""
     for _ in range(warmup):
         call()
     seconds = []
     for _ in range(repeats):
+        if before is not None:
+            before()
         start = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - start)
