@@ -252,8 +252,11 @@ def test_an_untrained_tilt_prior_model_sets_the_dsp_level_and_segments_leave_no_
     checkpoint = tiny_band_checkpoint(tmp_path / "prior.pt", options=options, untrained=True)
     card = export(checkpoint, tmp_path / "prior", precisions=("fp32",))
     assert card["context_frames"] == 4 + 8  # one block of 5 x 5, and half the 17-frame slope
+    # the rule is computed outside the graph (`band_prior`, as `dsp` computes it) and given it
+    assert (card["prior_frames"], card["prior_band_bins"]) == (17, 8)
     x = _lowpassed(8.0, 5500.0, channels=1)
     whole = Enhancer.load(tmp_path / "prior", precision="fp32")
+    assert whole.model.input_names == ["spectrum", "copy", "above", "prior"]
     y, _ = whole.enhance(x, RATE, lowpass_hz=5500.0)
     dsp = band_replication(x, RATE, 5500.0, config=StftConfig(2048, 1024, 2048))
     freqs = np.fft.rfftfreq(len(x), 1 / RATE)
@@ -333,7 +336,7 @@ def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
     inputs = copy_inputs(spec, 300.0)
     noise = noise_frames(model.stft, 5, 12, 8)
     with torch.no_grad():
-        whole = model(*inputs, torch.from_numpy(noise)).numpy()
+        whole = model(*inputs, noise=torch.from_numpy(noise.copy())).numpy()
         # the graph's inputs, made outside it, are what the model makes of the spectrum
         given = noise_inputs(spec.numpy(), 300.0, 8)
         made = model.band_powers(*inputs[:2])

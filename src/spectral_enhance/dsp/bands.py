@@ -19,11 +19,13 @@ from scipy.ndimage import uniform_filter1d
 from .stft import StftConfig, istft, power, spectrum, stft
 
 __all__ = [
+    "EPS",
     "PATCH_MULTIPLE",
     "REPLICATION_RULES",
     "TILT",
     "TiltRule",
     "band_copy",
+    "band_prior",
     "band_replication",
     "brick_wall_split",
     "channel_coherence",
@@ -34,6 +36,7 @@ __all__ = [
     "lay_over_noise",
     "noise_frames",
     "noise_inputs",
+    "tilt_envelope",
     "told_inputs",
 ]
 
@@ -115,14 +118,30 @@ def noise_inputs(
     return power_per_bin, pooled / np.float32(band_bins), above
 
 
-def told_inputs(spectrum: np.ndarray, cutoff_bin: float, noise_band_bins: int = 0) -> tuple:
-    """The inputs of a model told the low-pass, for ``spectrum`` (``[batch, 2, frames, bins]``)
-    with one at ``cutoff_bin``: `copy_inputs`, or `noise_inputs` for a noise-filling model's
-    graph (``noise_band_bins``, its rule's)."""
-    if noise_band_bins:
-        return noise_inputs(spectrum, cutoff_bin, noise_band_bins)
-    return copy_inputs(spectrum, cutoff_bin)
+def told_inputs(spectrum: np.ndarray, cutoff_bin: float, rule: Any) -> tuple:
+    """The inputs of a model told the low-pass, for ``spectrum`` (``[batch, 2, frames, bins]``,
+    or complex ``[batch, frames, bins]`` for a noise-filling graph) with one at ``cutoff_bin``:
+    `copy_inputs`, or `noise_inputs` for a noise-filling graph (``rule.noise_band_bins``), and
+    last `band_prior` for a graph that takes the tilt prior (``rule.prior_frames``). ``rule``
+    is the model's `BlockRule`, or the model itself, whose attributes say the same. A
+    noise-filling graph of linked channels (``rule.joint_channels``) is given their summed
+    power per bin, ``[1, frames, bins]``: all it makes of theirs (`BandExtender.gain`)."""
+    if rule.noise_band_bins:
+        inputs = noise_inputs(spectrum, cutoff_bin, rule.noise_band_bins)
+        linked = inputs[0].sum(axis=0, keepdims=True) if rule.joint_channels else inputs[0]
+        inputs = (linked, *inputs[1:])
+    else:
+        inputs = copy_inputs(spectrum, cutoff_bin)
+        linked = power(spectrum) if rule.prior_frames else None
+        if rule.prior_frames and rule.joint_channels:
+            linked = linked.sum(axis=0, keepdims=True)
+    if not rule.prior_frames:
+        return inputs
+    return (*inputs, band_prior(linked, inputs[2], rule.prior_frames, rule.prior_band_bins))
 
+
+EPS = 1e-10
+"""Power added before a log: in the tilt rule and in the full-band model."""
 
 NOISE_PERIOD = 1 << 20
 """Samples (23.8 s at 44.1 kHz) after which `noise_frames`' noise repeats."""
@@ -241,7 +260,8 @@ def channel_coherence(
     0 (unrelated, or opposed) to 1 (one signal): twice their cross power over the sum of their
     powers in the octave under the low-pass, each summed over ``frames`` frames around each.
     Of ``spectrum`` (complex ``[2, frames, bins]``, `spectrum`), its power per bin ``power``
-    ``[2, frames, bins]`` and `copy_map`'s ``above``. A recording's band above its low-pass is
+    (``[2, frames, bins]``, or the two summed, ``[1, frames, bins]``) and `copy_map`'s
+    ``above``. A recording's band above its low-pass is
     about as wide as the one under it (on issue 12's validation clips the two correlations go
     together at 0.82: `scripts/stereo_width.py`), so `lay_over_noise` gives the rebuilt band
     this."""
@@ -349,18 +369,41 @@ def _tilt_gain(
     power: np.ndarray, copy_power: np.ndarray, start: int, frames: int, tilt: TiltRule
 ) -> np.ndarray:
     """The ``tilt`` rule's gain on the copy, ``[frames, bins above]`` (see `band_replication`)."""
-    low, mid, top = start // 4, start // 2, int(start * 2**-tilt.top_octaves)
-    under = power[:, mid:top].mean(axis=1)  # this frame's level just under the cutoff
-    far = uniform_filter1d(power[:, low:mid].mean(axis=1), frames, mode="nearest")
-    near = uniform_filter1d(under, frames, mode="nearest")
-    centre_far, centre_near = np.log2(np.sqrt(low * mid)), np.log2(np.sqrt(mid * top))
-    ratio = np.maximum(near, 1e-20) / np.maximum(far, 1e-20)
-    slope = np.clip(10 * np.log10(ratio) / (centre_near - centre_far), *tilt.range_db)
     have, edges, widths = _band_sums(copy_power, tilt.band_bins)
-    centres = np.log2(start + edges + widths / 2)
-    level_db = 10 * np.log10(np.maximum(under, 1e-20))[:, None] + tilt.offset_db
-    wanted = 10 ** ((level_db + slope[:, None] * (centres - centre_near)) / 10) * widths
-    return _band_gain(wanted, have, widths)
+    wanted = np.exp(tilt_envelope(power, start, frames, start + edges + widths / 2, tilt))
+    return _band_gain(wanted * widths, have, widths)
+
+
+def tilt_envelope(
+    power: np.ndarray, start: int, frames: int, centres: np.ndarray, tilt: TiltRule = TILT
+) -> np.ndarray:
+    """The ``tilt`` rule's envelope: for each frame of ``power`` (``[..., frames, bins]``) with
+    the band rebuilt from bin ``start`` up, the natural log of the power per bin at each of
+    ``centres`` (bins, ``[bands]``): ``[..., frames, bands]``. The level of the octave just
+    under the low-pass continues at the slope from the octave below it (smoothed over
+    ``frames``, held within ``tilt.range_db``), ``tilt.offset_db`` lower. `band_replication`'s
+    rule and the full-band model's prior (`band_prior`) are both this."""
+    low, mid, top = start // 4, start // 2, int(start * 2**-tilt.top_octaves)
+    under = power[..., mid:top].sum(axis=-1) / max(top - mid, 1)  # the frame's level there
+    far = power[..., low:mid].sum(axis=-1) / max(mid - low, 1)
+    near = uniform_filter1d(under, frames, axis=-1, mode="nearest")
+    far = uniform_filter1d(far, frames, axis=-1, mode="nearest")
+    centre_far = 0.5 * np.log2(max(low, 1) * max(mid, 1))
+    centre_near = 0.5 * np.log2(max(mid, 1) * max(top, 1))
+    db = 10.0 / np.log(10.0)
+    slope = db * (np.log(near + EPS) - np.log(far + EPS)) / max(centre_near - centre_far, 0.5)
+    slope = np.clip(slope, *tilt.range_db)[..., None] * (np.log2(centres) - centre_near)
+    return np.log(under + EPS)[..., None] + (slope + tilt.offset_db) / db
+
+
+def band_prior(power: np.ndarray, above: np.ndarray, frames: int, band_bins: int) -> np.ndarray:
+    """The full-band model's tilt prior, its graph's last input: `tilt_envelope` of ``power``
+    (``[batch, frames, bins]``; a file's channels summed, for a model that links them) at the
+    centre of each of its bands of ``band_bins`` bins, from `copy_map`'s ``above``: float32
+    ``[batch, frames, bands]``. Made outside the graph, so the rule is written once."""
+    bands = -(-power.shape[-1] // band_bins)
+    centres = np.arange(bands) * band_bins + band_bins / 2
+    return tilt_envelope(power, copy_start(above), frames, centres).astype(np.float32)
 
 
 def _band_sums(power: np.ndarray, band_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -47,6 +47,9 @@ class BlockRule:
     (:func:`spectral_enhance.dsp.bands.lay_over_noise`); 0: it returns the spectrum.
     ``joint_channels``: a file's channels go through the model together, as one batch (they
     share what it computes), never split over cores.
+    ``prior_frames``, ``prior_band_bins``: (with ``lowpass``) the model takes the tilt rule's
+    envelope, smoothed over so many frames, in bands of so many bins, as its last input
+    (:func:`spectral_enhance.dsp.bands.band_prior`); 0: it takes none.
     """
 
     domain: str = "spectrum"
@@ -55,6 +58,8 @@ class BlockRule:
     lowpass: bool = False
     joint_channels: bool = False
     noise_band_bins: int = 0
+    prior_frames: int = 0
+    prior_band_bins: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
@@ -62,7 +67,19 @@ class BlockRule:
             told = {"takes_lowpass": True} if self.lowpass else {}
             joint = {"joint_channels": True} if self.joint_channels else {}
             noise = {"noise_band_bins": self.noise_band_bins} if self.noise_band_bins else {}
-            return {"domain": "spectrum", "context_frames": self.context, **told, **joint, **noise}
+            prior = (
+                {"prior_frames": self.prior_frames, "prior_band_bins": self.prior_band_bins}
+                if self.prior_frames
+                else {}
+            )
+            return {
+                "domain": "spectrum",
+                "context_frames": self.context,
+                **told,
+                **joint,
+                **noise,
+                **prior,
+            }
         return {
             "domain": "waveform",
             "context_samples": self.context,
@@ -199,6 +216,8 @@ _KEYS = {
     "takes_lowpass",
     "joint_channels",
     "noise_band_bins",
+    "prior_frames",
+    "prior_band_bins",
 }
 _MISSING = object()
 _KINDS = {
@@ -280,9 +299,21 @@ class _Checker:
             noise = self.value("noise_band_bins", int, 0)
             if noise < 0 or (noise and not lowpass):
                 raise self.fail("noise_band_bins", "must be 0, or positive with takes_lowpass")
+            frames = self.value("prior_frames", int, 0)
+            prior_bins = self.value("prior_band_bins", int, 0)
+            if frames < 0 or (frames and (not lowpass or prior_bins < 1)):
+                raise self.fail(
+                    "prior_frames", "must be 0, or positive with takes_lowpass and prior_band_bins"
+                )
             context = self.count("context_frames")
             return BlockRule(
-                "spectrum", context, lowpass=lowpass, joint_channels=joint, noise_band_bins=noise
+                "spectrum",
+                context,
+                lowpass=lowpass,
+                joint_channels=joint,
+                noise_band_bins=noise,
+                prior_frames=frames,
+                prior_band_bins=prior_bins if frames else 0,
             )
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)

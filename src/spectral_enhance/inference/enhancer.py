@@ -68,6 +68,8 @@ def block_rule(model: Any) -> BlockRule:
         model.takes_lowpass,
         model.joint_channels,
         model.noise_band_bins,
+        model.prior_frames,
+        model.prior_band_bins,
     )
 
 
@@ -387,7 +389,7 @@ class Enhancer:
             spec = analyse(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                inputs = told_inputs(spec, cutoff, self.rule.noise_band_bins)
+                inputs = told_inputs(spec, cutoff, self.rule)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
                     change = self._lay_over_noise(model(*inputs), spec, inputs, first)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
@@ -408,7 +410,7 @@ class Enhancer:
         channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
         second noise mixed in, as far as they differ under the low-pass (`channel_coherence`);
         more than two share one noise."""
-        bins, (power, _, above) = self.rule.noise_band_bins, inputs
+        bins, (power, _, above) = self.rule.noise_band_bins, inputs[:3]
         start, frames = (first - self.stft.pad) // self.stft.hop_length, scale.shape[1]
         band = copy_start(above)  # the noise's bins from here on: all that is used of it
         noise = noise_frames(self.stft, start, frames, bins, from_bin=band)
@@ -490,7 +492,7 @@ def model_inputs(
     spec = stft(signal, stft_config)
     if not rule.lowpass:
         return (spec,)
-    return told_inputs(spec, spec.shape[-1] / 4, rule.noise_band_bins)
+    return told_inputs(spec, spec.shape[-1] / 4, rule)
 
 
 DEFAULT_OUTPUT_RATE = 44_100

@@ -36,20 +36,18 @@ noise costs only the bins above the low-pass.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..dsp.bands import PATCH_MULTIPLE, TILT, lay_over_noise
+from ..dsp.bands import EPS, PATCH_MULTIPLE, TILT, band_prior, lay_over_noise
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
 
 __all__ = ["BandConfig", "BandExtender", "BandScale"]
 
-EPS = 1e-10
 MAX_LOG_GAIN = 3.0  # e^3: +26 dB over the copied level at most
 MIN_LOG_GAIN = -12.0  # e^-12: -104 dB
 ENVELOPE_START = -4.0  # a predicted band starts 17 dB under the frame's mean power
@@ -204,50 +202,43 @@ class BandExtender(nn.Module):
         repeated = x.unsqueeze(-1).expand(*shape, config.band_bins)
         return repeated.reshape(*shape[:-1], shape[-1] * config.band_bins)[..., : config.bins]
 
+    @property
+    def prior_frames(self) -> int:
+        """Frames the tilt prior's slope is smoothed over, for a model that starts from it
+        (`told_inputs` makes it, `band_prior`, and its graph takes it last); 0: none."""
+        return self.config.tilt_frames if self.config.tilt_prior else 0
+
+    @property
+    def prior_band_bins(self) -> int:
+        """Bins per band of the tilt prior (the network's bands); 0: no prior."""
+        return self.config.band_bins if self.config.tilt_prior else 0
+
     def tilt_prior(self, power: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
-        """The ``dsp`` system's envelope in this model's view: each band's log power per bin,
-        ``[batch, frames, bands]``, from the spectrum's power ``[batch, frames, bins]`` and the
-        copied band's bins ``above``. The level of the octave just under the low-pass continues
-        at the slope from the octave below it (smoothed over `tilt_frames`, held within
-        ``TILT.range_db``), ``TILT.offset_db`` lower; as :func:`~spectral_enhance.dsp.bands.
-        band_replication` sets it, with this model's STFT and bands."""
-        config = self.config
-        position = torch.arange(config.bins, dtype=power.dtype, device=power.device)
-        start = config.bins - above.sum()  # the first copied bin
-        low, mid = torch.floor(start / 4), torch.floor(start / 2)
-        top = torch.floor(start * 2**-TILT.top_octaves)
-
-        def mean_power(first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
-            mask = ((position >= first) & (position < last)).to(power.dtype)
-            return (power * mask).sum(dim=-1) / mask.sum().clamp(min=1.0)  # [batch, frames]
-
-        under = mean_power(mid, top)
-        smooth = config.tilt_frames
-        pad = (smooth // 2, smooth // 2)
-
-        def smoothed(x: torch.Tensor) -> torch.Tensor:
-            x = nn.functional.pad(x[:, None], pad, mode="replicate")
-            return nn.functional.avg_pool1d(x, smooth, stride=1)[:, 0]
-
-        far, near = smoothed(mean_power(low, mid)), smoothed(under)
-        centre_far = 0.5 * torch.log2(low.clamp(min=1.0) * mid.clamp(min=1.0))
-        centre_near = 0.5 * torch.log2(mid.clamp(min=1.0) * top.clamp(min=1.0))
-        db = 10.0 / math.log(10.0)
-        tilt = db * (torch.log(near + EPS) - torch.log(far + EPS))
-        tilt = torch.clamp(tilt / (centre_near - centre_far).clamp(min=0.5), *TILT.range_db)
-        centres = torch.log2(
-            torch.arange(config.bands, dtype=power.dtype) * config.band_bins + config.band_bins / 2
+        """The ``dsp`` system's envelope in this model's view, ``[batch, frames, bands]``, from
+        the spectrum's power ``[batch, frames, bins]`` and the copied band's bins ``above``
+        (:func:`~spectral_enhance.dsp.bands.band_prior`: the rule is written once, in numpy;
+        it has nothing to learn, so training computes it there and an exported graph is given
+        it as an input)."""
+        prior = band_prior(
+            power.detach().cpu().double().numpy(),
+            above.detach().cpu().numpy(),
+            self.prior_frames,
+            self.config.band_bins,
         )
-        slope = tilt[..., None] * (centres - centre_near) + TILT.offset_db  # dB
-        return torch.log(under + EPS)[..., None] + slope / db
+        return torch.from_numpy(prior).to(power.device, power.dtype)
 
     def gain(
-        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
+        self,
+        power: torch.Tensor,
+        power_copy: torch.Tensor,
+        above: torch.Tensor,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The gain on the copy per band and frame, ``[batch, frames, bands]`` (``[1, ...]`` for
         all of a file's channels when they share one envelope, `link_channels`), from the
         spectrum's power per bin ``[batch, frames, bins]`` and the copy's per band and frame
-        of each channel, ``[batch, frames, bands]`` (`band_powers`)."""
+        of each channel, ``[batch, frames, bands]`` (`band_powers`); with ``tilt_prior``, the
+        prior (`tilt_prior` of the power the envelope is made from, if not given)."""
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
@@ -266,7 +257,8 @@ class BandExtender(nn.Module):
         )
         gain = self.level.expand_as(power_in)
         if self.config.tilt_prior:
-            gain = gain + self.tilt_prior(power, above) - level
+            prior = self.tilt_prior(power, above) if prior is None else prior
+            gain = gain + prior - level
         for block in self.blocks:
             gain = gain + (block(rows) * self.rows[None, :, None, None]).sum(dim=1)
         if self.config.envelope:  # the band's log power, less the copy's: half of it on amplitude
@@ -282,7 +274,11 @@ class BandExtender(nn.Module):
         return _power(spectrum), self.pool(_power(copy))
 
     def band_scale(
-        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
+        self,
+        power: torch.Tensor,
+        power_copy: torch.Tensor,
+        above: torch.Tensor,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Each channel's amplitude per band and frame for noise of a mean power of 1 per bin,
         ``[batch, frames, bands]``: its copy's level times the gain on it, so each channel's band
@@ -290,13 +286,14 @@ class BandExtender(nn.Module):
         noise-filling model's graph returns this (`noise_band_bins`) from the powers `gain`
         takes; laid over noise by :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside
         it, where only the bins above the low-pass cost anything."""
-        return self.gain(power, power_copy, above) * torch.sqrt(power_copy)
+        return self.gain(power, power_copy, above, prior) * torch.sqrt(power_copy)
 
     def forward(
         self,
         spectrum: torch.Tensor,
         copy: torch.Tensor,
         above: torch.Tensor,
+        prior: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The input with the rebuilt band added above the low-pass: same shape.
@@ -305,14 +302,15 @@ class BandExtender(nn.Module):
         where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
         for the whole batch, as a file's channels share theirs. ``noise`` (complex ``[1, frames,
         bins]``, :func:`spectral_enhance.dsp.bands.noise_frames`) replaces the copy under the
-        envelope, at `band_scale`.
+        envelope, at `band_scale`. ``prior``: with ``tilt_prior``, `tilt_prior`'s (made here
+        if not given; an exported graph is given it).
         """
         powers = self.band_powers(spectrum, copy)
         if noise is not None:
-            scale = self.band_scale(*powers, above)
+            scale = self.band_scale(*powers, above, prior)
             laid = lay_over_noise(noise, scale, above, self.config.band_bins)  # complex
             return spectrum + torch.stack([laid.real, laid.imag], dim=1)
-        return spectrum + copy * self.spread(self.gain(*powers, above))[:, None]
+        return spectrum + copy * self.spread(self.gain(*powers, above, prior))[:, None]
 
 
 class BandScale(nn.Module):
@@ -327,9 +325,13 @@ class BandScale(nn.Module):
         self.model = model
 
     def forward(
-        self, power: torch.Tensor, power_copy: torch.Tensor, above: torch.Tensor
+        self,
+        power: torch.Tensor,
+        power_copy: torch.Tensor,
+        above: torch.Tensor,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.model.band_scale(power, power_copy, above)
+        return self.model.band_scale(power, power_copy, above, prior)
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:

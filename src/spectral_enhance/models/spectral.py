@@ -173,6 +173,7 @@ class SpectralAutoencoder(nn.Module):
     domain = "spectrum"
     takes_lowpass = False
     noise_band_bins = 0
+    prior_frames = prior_band_bins = 0
     joint_channels = False
     length_multiple = 1
     stft = StftConfig()

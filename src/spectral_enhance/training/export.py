@@ -40,8 +40,8 @@ FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 
 # A graph's inputs by kind, each with its time axis (None: no batch or time axis)
 WAVEFORM_INPUTS = {"waveform": 1}
-SPECTRUM_INPUTS = {"spectrum": 2, "copy": 2, "above": None}
-NOISE_INPUTS = {"power": 1, "copy_power": 1, "above": None}  # `BandScale`'s
+SPECTRUM_INPUTS = {"spectrum": 2, "copy": 2, "above": None, "prior": 1}
+NOISE_INPUTS = {"power": 1, "copy_power": 1, "above": None, "prior": 1}  # `BandScale`'s
 
 
 def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: Path) -> None:
@@ -49,7 +49,8 @@ def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: 
     and the copied band and ``above`` (``[bins]``) of a model that takes the low-pass; its output
     is the same shape. A noise-filling model's graph (`BandScale`) takes the spectrum's
     ``power`` per bin, the copy's per band (``copy_power``) and ``above``, and returns its
-    ``scale`` (``[batch, frames, bands]``)."""
+    ``scale`` (``[batch, frames, bands]``). A model with the tilt prior takes it last
+    (``prior``, :func:`spectral_enhance.dsp.bands.band_prior`)."""
     if isinstance(model, BandScale):
         inputs, output = NOISE_INPUTS, "scale"
     else:
@@ -57,6 +58,9 @@ def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: 
         output = "enhanced"
     names = list(inputs)[: len(example)]
     dynamic = {key: {0: "batch", inputs[key]: "time"} for key in names if inputs[key]}
+    for key in ("power", "prior"):  # one for a file's linked channels: a batch of its own
+        if key in dynamic:
+            dynamic[key] = {0: f"{key}_batch", 1: "time"}
     dynamic[output] = dynamic[names[0]] if output == "enhanced" else {0: "batch", 1: "time"}
     torch.onnx.export(
         model,
@@ -195,10 +199,9 @@ def export(
         example = (parity_input(bins=bins),)
         check = (parity_input(frames=100, bins=bins, seed=1),)
         if model.takes_lowpass:  # and another low-pass, with a batch of two
-            noise = model.noise_band_bins
-            example = told_inputs(example[0], 0.3 * bins, noise)
+            example = told_inputs(example[0], 0.3 * bins, model)
             check = np.concatenate([check[0], check[0][:, :, ::-1]])
-            check = told_inputs(check, 0.6 * bins, noise)
+            check = told_inputs(check, 0.6 * bins, model)
     else:
         example, check = (parity_waveform(),), (parity_waveform(12_345, seed=1),)
     # Every file is made under a temporary name and renamed only once all have passed the check,
