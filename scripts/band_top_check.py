@@ -13,22 +13,15 @@ Usage: python scripts/band_top_check.py DATASET --out FOLDER [--split val] [--li
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
+from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.bands import brick_wall_split
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, load_system
+from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__)
     parser.add_argument("--tops", type=float, nargs="+", default=[20.0, 19.0])
     args = parser.parse_args()
     model = load_system(args.model)
@@ -43,8 +36,7 @@ def main() -> None:
         return System(f"{model.name}, its band ending at {top_khz:g} kHz", process_clip=process)
 
     systems = ["mp3", model, *(topped(top) for top in args.tops), "oracle-high"]
-    evaluate(args.dataset, systems, args.out, args.split, args.limit)
-    print((Path(args.out) / "report.md").read_text())
+    run_check(args, systems)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,13 @@ Usage: python scripts/broad_level_oracle.py DATASET --out FOLDER [--split val] [
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 from scipy.ndimage import uniform_filter1d
+from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.bands import copy_map, copy_start
 from spectral_enhance.dsp.stft import istft, stft
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, load_system
+from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
 
@@ -64,12 +62,7 @@ def at_reference_level(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__)
     parser.add_argument("--band-bins", type=int, default=128)
     parser.add_argument(
         "--seconds",
@@ -94,10 +87,7 @@ def main() -> None:
         )
 
     oracles = [oracle(seconds) for seconds in args.seconds]
-    evaluate(
-        args.dataset, ["mp3", model, *oracles, "oracle-high"], args.out, args.split, args.limit
-    )
-    print((Path(args.out) / "report.md").read_text())
+    run_check(args, ["mp3", model, *oracles, "oracle-high"])
 
 
 if __name__ == "__main__":

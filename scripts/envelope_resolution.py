@@ -11,21 +11,17 @@ Usage: python scripts/envelope_resolution.py DATASET --out FOLDER [--split val] 
 
 from __future__ import annotations
 
-import argparse
 from functools import partial
-from pathlib import Path
 
-from spectral_enhance.evaluation.evaluate import System, evaluate, oracle_envelope
+from validation_check import check_parser, run_check
+
+from spectral_enhance.evaluation.evaluate import System, oracle_envelope
 
 BAND_BINS = (8, 32, 128)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
+    parser = check_parser(__doc__, model=False)
     args = parser.parse_args()
     oracles = [
         System(
@@ -34,8 +30,7 @@ def main() -> None:
         )
         for bins in BAND_BINS
     ]
-    evaluate(args.dataset, ["mp3", *oracles, "oracle-high"], args.out, args.split, args.limit)
-    print((Path(args.out) / "report.md").read_text())
+    run_check(args, ["mp3", *oracles, "oracle-high"])
 
 
 if __name__ == "__main__":

@@ -10,24 +10,19 @@ Usage: python scripts/phase_source.py DATASET --out FOLDER [--split val] [--limi
 
 from __future__ import annotations
 
-import argparse
 from functools import partial
-from pathlib import Path
 
-from spectral_enhance.evaluation.evaluate import System, evaluate, oracle_envelope
+from validation_check import check_parser, run_check
+
+from spectral_enhance.evaluation.evaluate import System, oracle_envelope
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=100)
+    parser = check_parser(__doc__, 100, model=False)
     args = parser.parse_args()
     noise = System("oracle-envelope-noise", process_clip=partial(oracle_envelope, noise=True))
     systems = ["mp3", "oracle-envelope", noise, "oracle-high"]
-    evaluate(args.dataset, systems, args.out, args.split, args.limit)
-    print((Path(args.out) / "report.md").read_text())
+    run_check(args, systems)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,14 @@ Usage: python scripts/temporal_shaping_check.py DATASET --out FOLDER [--split va
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import fftconvolve
 from scipy.signal.windows import hann
+from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.bands import brick_wall_split
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, load_system
+from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
 
@@ -61,12 +59,7 @@ def shaped(out: np.ndarray, clip: Clip, alpha: float, fine: int, oracle: bool) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__)
     parser.add_argument("--alpha", type=float, nargs="+", default=[0.5, 1.0])
     parser.add_argument("--fine-ms", type=float, default=5.0)
     args = parser.parse_args()
@@ -86,10 +79,7 @@ def main() -> None:
         return System(f"{model.name}, shaped by {source}, alpha {alpha:g}", process_clip=process)
 
     systems = [system(alpha, False) for alpha in args.alpha] + [system(1.0, True)]
-    evaluate(
-        args.dataset, ["mp3", model, *systems, "oracle-high"], args.out, args.split, args.limit
-    )
-    print((Path(args.out) / "report.md").read_text())
+    run_check(args, ["mp3", model, *systems, "oracle-high"])
 
 
 if __name__ == "__main__":
