@@ -10,7 +10,7 @@ the low-pass (`band_dynamics.py` found the best linear mix near k 0.5, j 0.35). 
 Zimtohrli per bitrate beside the model as it is.
 
 Usage: python scripts/moment_mix_check.py DATASET --out FOLDER [--split val] [--limit 60]
-           [--model full-band] [--mixes 0.5,0 0.75,0 1.25,0 0.5,0.35]
+           [--model full-band] [--mixes 0.5,0 0.75,0 1.25,0 0.5,0.35 0.75,0,128]
 """
 
 from __future__ import annotations
@@ -30,16 +30,18 @@ BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 SLOW = max(1, round(0.5 * 44_100 / CONFIG.hop_length))  # frames in 0.5 s
 
 
-def remixed(out: np.ndarray, clip: Clip, k: float, j: float) -> np.ndarray:
-    """``out`` with its band's level per 2.8 kHz band and frame set as the module doc says."""
-    start = copy_start(copy_map(clip.cutoff_hz * CONFIG.fft_length / clip.sample_rate, 1025)[1])
+def remixed(out: np.ndarray, clip: Clip, k: float, j: float, offset: int = 0) -> np.ndarray:
+    """``out`` with its band's level per 2.8 kHz band and frame set as the module doc says,
+    the bands starting ``offset`` bins above the clip's cut (below it, if negative)."""
+    cut = copy_start(copy_map(clip.cutoff_hz * CONFIG.fft_length / clip.sample_rate, 1025)[1])
+    start = cut + offset
     shaped = out.reshape(len(out), -1).copy()
     low = clip.low.reshape(len(clip.low), -1)
     for c in range(shaped.shape[1]):
         spec = stft(shaped[:, c], CONFIG)
         power = (spec**2).sum(axis=0)  # [frames, bins]
         given = (stft(low[:, c], CONFIG) ** 2).sum(axis=0)
-        u = np.log(given[:, max(0, start - BAND) : start].mean(axis=1) + 1e-12)
+        u = np.log(given[:, max(0, cut - BAND) : cut].mean(axis=1) + 1e-12)
         du = u - uniform_filter1d(u, SLOW, mode="nearest")
         for first in range(start, power.shape[1], BAND):
             m = np.log(power[:, first : first + BAND].mean(axis=1) + 1e-12)
@@ -53,17 +55,24 @@ def remixed(out: np.ndarray, clip: Clip, k: float, j: float) -> np.ndarray:
 
 def main() -> None:
     parser = check_parser(__doc__)
-    parser.add_argument("--mixes", nargs="+", default=["0.5,0", "0.75,0", "1.25,0", "0.5,0.35"])
+    parser.add_argument(
+        "--mixes",
+        nargs="+",
+        default=["0.5,0", "0.75,0", "1.25,0", "0.5,0.35"],
+        help="k,j pairs; a third number moves the bands' start by so many bins from the cut",
+    )
     args = parser.parse_args()
     model = load_system(args.model)
 
     def system(mix: str) -> System:
-        k, j = (float(x) for x in mix.split(","))
+        k, j, *moved = (float(x) for x in mix.split(","))
+        offset = int(moved[0]) if moved else 0
 
         def process(clip: Clip) -> np.ndarray:
-            return remixed(model.process_clip(clip), clip, k, j)
+            return remixed(model.process_clip(clip), clip, k, j, offset)
 
-        return System(f"{model.name}, moments x{k:g} + under's x{j:g}", process_clip=process)
+        name = f"{model.name}, moments x{k:g} + under's x{j:g}"
+        return System(name + (f", from {offset:+d} bins" if offset else ""), process_clip=process)
 
     systems = ["mp3", model, *(system(mix) for mix in args.mixes), "oracle-high"]
     run_check(args, systems)
