@@ -20,6 +20,7 @@ from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.bands import copy_map, copy_start
+from spectral_enhance.dsp.lowpass import find_lowpass
 from spectral_enhance.dsp.stft import istft, stft
 from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
@@ -30,10 +31,14 @@ BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 SLOW = max(1, round(0.5 * 44_100 / CONFIG.hop_length))  # frames in 0.5 s
 
 
-def remixed(out: np.ndarray, clip: Clip, k: float, j: float, offset: int = 0) -> np.ndarray:
+def remixed(
+    out: np.ndarray, clip: Clip, k: float, j: float, offset: int = 0, measured: bool = False
+) -> np.ndarray:
     """``out`` with its band's level per 2.8 kHz band and frame set as the module doc says,
-    the bands starting ``offset`` bins above the clip's cut (below it, if negative)."""
-    cut = copy_start(copy_map(clip.cutoff_hz * CONFIG.fft_length / clip.sample_rate, 1025)[1])
+    the bands starting ``offset`` bins above the clip's cut (below it, if negative); with
+    ``measured``, the cut the model finds in the clip rather than the clip's own."""
+    cutoff_hz = (find_lowpass(clip.low, clip.sample_rate) if measured else None) or clip.cutoff_hz
+    cut = copy_start(copy_map(cutoff_hz * CONFIG.fft_length / clip.sample_rate, 1025)[1])
     start = cut + offset
     shaped = out.reshape(len(out), -1).copy()
     low = clip.low.reshape(len(clip.low), -1)
@@ -61,6 +66,9 @@ def main() -> None:
         default=["0.5,0", "0.75,0", "1.25,0", "0.5,0.35"],
         help="k,j pairs; a third number moves the bands' start by so many bins from the cut",
     )
+    parser.add_argument(
+        "--measured", action="store_true", help="bands from the low-pass the model measures"
+    )
     args = parser.parse_args()
     model = load_system(args.model)
 
@@ -69,7 +77,7 @@ def main() -> None:
         offset = int(moved[0]) if moved else 0
 
         def process(clip: Clip) -> np.ndarray:
-            return remixed(model.process_clip(clip), clip, k, j, offset)
+            return remixed(model.process_clip(clip), clip, k, j, offset, args.measured)
 
         name = f"{model.name}, moments x{k:g} + under's x{j:g}"
         return System(name + (f", from {offset:+d} bins" if offset else ""), process_clip=process)
