@@ -503,3 +503,49 @@ def test_the_priors_smoothing_is_set_in_seconds_at_the_models_rate():
     assert BandConfig.from_dict({k: v for k, v in full.to_dict().items() if k != "sample_rate"})
     with pytest.raises(ValueError, match="sample_rate must be positive"):
         BandConfig(**kind, sample_rate=0)
+
+
+def test_calm_halves_the_rebuilt_bands_swing_about_its_course(tmp_path):
+    """``calm`` (an export option of a noise-filling model, which the enhancer carries out:
+    `dsp.bands.calm_band`) scales how far the rebuilt band's level, per 2.8 kHz and frame,
+    swings about its course over 0.5 s: at 0.5 a band pumped by the music under the low-pass
+    swings half as many dB as predicted, and a panned source keeps its balance; its reach is in
+    the margin, so short segments give what one long one does, and a segment's silent margin
+    does not drag the course down: the first frames keep their level."""
+    from spectral_enhance.dsp.stft import stft
+    from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.training.export import export
+    from tiny import tiny_band_checkpoint
+
+    with pytest.raises(ValueError, match="calm must be"):
+        BandConfig(envelope=True, calm=0.5)  # the copy: nothing to calm
+    options = {"envelope": True, "tilt_prior": True, "hop_length": 1024}
+    checkpoint = tiny_band_checkpoint(tmp_path / "prior.pt", options=options, untrained=True)
+    swings, balance, context, levels = {}, {}, {}, {}
+    t = np.arange(int(6.0 * RATE)) / RATE
+    pump = 1.0 + 0.9 * np.sign(np.sin(2 * np.pi * 2.0 * t))
+    mono = _lowpassed(6.0, 5500.0, channels=1).reshape(-1, 1)
+    pumped = (mono * pump[:, None] * np.array([1.0, 0.3])).astype(np.float32)  # panned left
+    for calm in (1.0, 0.5):
+        folder = tmp_path / f"calm{calm:g}"
+        options = {"fill": "noise", "calm": calm}
+        card = export(checkpoint, folder, precisions=("fp32",), model_options=options)
+        context[calm] = card["context_frames"]
+        enhancer = Enhancer.load(folder, precision="fp32")
+        y, _ = enhancer.enhance(pumped, RATE, lowpass_hz=5500.0)
+        band = stft(np.ascontiguousarray((y - pumped).T), enhancer.stft)[..., 300:428]
+        levels[calm] = 10 * np.log10((band**2).sum(axis=(1, 3)))  # [channels, frames], dB
+        level = levels[calm][:, 15:-15]
+        swings[calm], balance[calm] = level[0].std(), level[0] - level[1]
+        if calm != 1.0:
+            short = Enhancer.load(folder, precision="fp32", segment_frames=40)
+            again, _ = short.enhance(pumped, RATE, lowpass_hz=5500.0)
+            np.testing.assert_allclose(again, y, atol=2e-5)
+    assert context[0.5] == context[1.0] + 11  # half of 23 frames, 0.5 s at hop 1,024
+    assert 0.4 < swings[0.5] / swings[1.0] < 0.6, swings
+    moved = balance[0.5] - balance[1.0]  # the source stays put
+    assert abs(moved.mean()) < 0.2 and np.median(np.abs(moved)) < 0.3, moved
+    # the first loud quarter second is calmed no more than a later one: its course is the
+    # music's, not dragged down by the segment's silent margin before it (which took 50 dB)
+    calmed = levels[0.5][0] - levels[1.0][0]
+    assert calmed[3:9].mean() > calmed[46:52].mean() - 1.0, calmed

@@ -50,6 +50,9 @@ class BlockRule:
     ``prior_frames``, ``prior_band_bins``: (with ``lowpass``) the model takes the tilt rule's
     envelope, smoothed over so many frames, in bands of so many bins, as its last input
     (:func:`spectral_enhance.dsp.bands.band_prior`); 0: it takes none.
+    ``calm``, ``calm_frames``: (with ``noise_band_bins``) the enhancer keeps this share of the
+    rebuilt band's swing about its course over so many frames
+    (:func:`spectral_enhance.dsp.bands.calm_band`); 1: all of it.
     """
 
     domain: str = "spectrum"
@@ -60,6 +63,8 @@ class BlockRule:
     noise_band_bins: int = 0
     prior_frames: int = 0
     prior_band_bins: int = 0
+    calm: float = 1.0
+    calm_frames: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
@@ -72,6 +77,7 @@ class BlockRule:
                 if self.prior_frames
                 else {}
             )
+            calm = {"calm": self.calm, "calm_frames": self.calm_frames} if self.calm != 1.0 else {}
             return {
                 "domain": "spectrum",
                 "context_frames": self.context,
@@ -79,6 +85,7 @@ class BlockRule:
                 **joint,
                 **noise,
                 **prior,
+                **calm,
             }
         return {
             "domain": "waveform",
@@ -218,6 +225,8 @@ _KEYS = {
     "noise_band_bins",
     "prior_frames",
     "prior_band_bins",
+    "calm",
+    "calm_frames",
 }
 _MISSING = object()
 _KINDS = {
@@ -305,6 +314,12 @@ class _Checker:
                 raise self.fail(
                     "prior_frames", "must be 0, or positive with takes_lowpass and prior_band_bins"
                 )
+            calm = self.value("calm", float, 1.0)
+            calm_frames = self.value("calm_frames", int, 1)
+            if not 0.0 <= calm <= 2.0 or (calm != 1.0 and (not noise or calm_frames < 1)):
+                raise self.fail(
+                    "calm", "must be from 0 to 2, and 1 unless noise_band_bins and calm_frames"
+                )
             context = self.count("context_frames")
             return BlockRule(
                 "spectrum",
@@ -314,6 +329,8 @@ class _Checker:
                 noise_band_bins=noise,
                 prior_frames=frames,
                 prior_band_bins=prior_bins if frames else 0,
+                calm=calm,
+                calm_frames=calm_frames if calm != 1.0 else 1,
             )
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..audio import resample
 from ..dsp.bands import (
+    calm_band,
     channel_coherence,
     copy_start,
     lay_over_noise,
@@ -70,6 +71,8 @@ def block_rule(model: Any) -> BlockRule:
         model.noise_band_bins,
         model.prior_frames,
         model.prior_band_bins,
+        model.calm,
+        model.calm_frames,
     )
 
 
@@ -392,6 +395,8 @@ class Enhancer:
                 inputs = told_inputs(spec, cutoff, self.rule)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
                     change = self._lay_over_noise(model(*inputs), spec, inputs, first)
+                    rule = self.rule
+                    calm_band(change, inputs[2], rule.calm, rule.calm_frames, inputs[0])
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)

@@ -174,6 +174,7 @@ class SpectralAutoencoder(nn.Module):
     takes_lowpass = False
     noise_band_bins = 0
     prior_frames = prior_band_bins = 0
+    calm, calm_frames = 1.0, 1
     joint_channels = False
     length_multiple = 1
     stft = StftConfig()
