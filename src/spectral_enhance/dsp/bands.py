@@ -259,31 +259,43 @@ CALM_BINS = 128
 
 
 def calm_band(
-    band: np.ndarray, above: np.ndarray, calm: float, frames: int, given: np.ndarray
-) -> None:
-    """Scale, in place, how far the rebuilt ``band``'s level (complex ``[channels, frames,
-    bins]``, `lay_over_noise`'s) swings about its course over ``frames`` frames, by ``calm``:
-    per channel, frame and band of `CALM_BINS` bins from the copy's first bin (`copy_map`'s
-    ``above``) up, its log power becomes its course plus ``calm`` times its distance from it.
-    The course is taken over the frames where the input has power (``given``, its power per
-    bin, ``[channels or 1, frames, bins]``): a segment's silent margins, or a file's digital
-    silence, would drag it down and the band next to them with it. The full-band model's level
-    from frame to frame follows the reference's only roughly (a correlation of 0.56 to 0.71),
-    and a calmer band scored higher on validation (`scripts/second_pass_check.py`). 1 leaves
-    the band as it is."""
-    start, bins = copy_start(above), band.shape[-1]
+    scale: np.ndarray,
+    above: np.ndarray,
+    band_bins: int,
+    calm: float,
+    frames: int,
+    given: np.ndarray,
+) -> np.ndarray:
+    """``scale`` (a noise-filling model's amplitudes, ``[channels, frames, bands]`` of
+    ``band_bins`` bins) with the band it rebuilds swinging, about its course over ``frames``
+    frames, ``calm`` times as far: per channel, frame and group of `CALM_BINS` bins from the
+    band holding the copy's first bin (`copy_map`'s ``above``) up, the log power the band will
+    have over `noise_frames`' noise (each band of it at a power of 1 per bin) becomes its course
+    plus ``calm`` times its distance from it. The course is taken over the frames where the
+    input has power (``given``, its power per bin, ``[channels or 1, frames, bins]``): a
+    segment's silent margins, or a file's digital silence, would drag it down and the band next
+    to them with it. The full-band model's level from frame to frame follows the reference's
+    only roughly (a correlation of 0.56 to 0.71), and a calmer band scored higher on validation
+    (`scripts/second_pass_check.py`). Set on the amplitudes, before the band is laid, it costs
+    next to nothing. 1 returns ``scale`` as it is."""
+    start, bins = copy_start(above), above.shape[-1]
     if calm == 1.0 or start >= bins:
-        return
-    edges = np.arange(start, bins, CALM_BINS)
-    widths = np.diff(np.append(edges, bins))
-    laid = np.square(band.real[..., start:]) + np.square(band.imag[..., start:])
-    level = np.log(np.add.reduceat(laid, edges - start, axis=-1) + 1e-20)
+        return scale
+    first = start // band_bins  # the band holding the copy's first bin
+    widths = np.full(scale.shape[-1] - first, float(band_bins))
+    widths[0] = (first + 1) * band_bins - start  # its bins above the low-pass
+    laid = np.square(scale[..., first:], dtype=np.float64) * widths  # each band's power
+    edges = np.arange(0, len(widths), max(1, CALM_BINS // band_bins))
+    level = np.log(np.add.reduceat(laid, edges, axis=-1) + 1e-20)  # [channels, frames, groups]
     held = (given.sum(axis=-1) > 1e-12).astype(np.float64)[..., None]  # [.., frames, 1]
     weight = uniform_filter1d(held, frames, axis=-2, mode="nearest")
     course = uniform_filter1d(level * held, frames, axis=-2, mode="nearest")
     course /= np.maximum(weight, 1e-9)
     change = np.clip((calm - 1.0) * (level - course) * held, -12.0, 12.0)
-    band[..., start:] *= np.repeat(np.exp(0.5 * change).astype(np.float32), widths, axis=-1)
+    sizes = np.diff(np.append(edges, len(widths)))
+    calmed = scale.copy()
+    calmed[..., first:] *= np.repeat(np.exp(0.5 * change), sizes, axis=-1).astype(np.float32)
+    return calmed
 
 
 def channel_coherence(

@@ -394,9 +394,16 @@ class Enhancer:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 inputs = told_inputs(spec, cutoff, self.rule)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
-                    change = self._lay_over_noise(model(*inputs), spec, inputs, first)
                     rule = self.rule
-                    calm_band(change, inputs[2], rule.calm, rule.calm_frames, inputs[0])
+                    scale = calm_band(
+                        model(*inputs),
+                        inputs[2],
+                        rule.noise_band_bins,
+                        rule.calm,
+                        rule.calm_frames,
+                        inputs[0],
+                    )
+                    change = self._lay_over_noise(scale, spec, inputs, first)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)
