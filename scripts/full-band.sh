@@ -21,7 +21,10 @@
 #      level (frame by frame, over 0.5 s and per clip) and how well the band under the
 #      low-pass predicts its moments; a model of 32-bin bands (env6) and one judged in 128-bin
 #      bands (env7), not kept;
-#   8. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
+#   8. what else was tried on the band as rebuilt (docs/full-band.md): shaping it within each
+#      frame, ending it at 20 kHz, and its level's swing calmed or sharpened (kept: calm=0.75,
+#      the enhancer laying it steadier, checked as laid and after a second synthesis);
+#   9. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
@@ -95,8 +98,18 @@ spectral-enhance export "$runs/env6/best.pt" --out "$runs/env6-noise" --precisio
   --model-option fill=noise
 spectral-enhance evaluate "$data" --split val --limit 120 --out "$runs/val-env6" \
   --systems mp3 "$runs/env6-noise@int8"
+python "$here/temporal_shaping_check.py" "$data" --out "$runs/tes" --model "$runs/fill-noise"
+python "$here/band_top_check.py" "$data" --out "$runs/top" --tops 20 19 18 --model "$runs/fill-noise"
+python "$here/moment_mix_check.py" "$data" --out "$runs/moments-60" --model "$runs/fill-noise"
+python "$here/moment_mix_check.py" "$data" --out "$runs/moments" --limit 120 --mixes 0.75,0 0.5,0 --model "$runs/fill-noise"
+python "$here/moment_mix_check.py" "$data" --out "$runs/moments-offset" --limit 120 \
+  --mixes 0.75,0,128 0.75,0,-128 --model "$runs/fill-noise"
+python "$here/moment_mix_check.py" "$data" --out "$runs/moments-measured" --limit 120 \
+  --mixes 0.75,0 --measured --model "$runs/fill-noise"
+python "$here/synthesised_level.py" "$data" --model "$runs/fill-noise"
+python "$here/second_pass_check.py" "$data" --out "$runs/second" --modes calm calm-laid --model "$runs/fill-noise"
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
-  --precisions int8 --model-option fill=noise \
+  --precisions int8 --model-option fill=noise --model-option calm=0.75 \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
   --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"

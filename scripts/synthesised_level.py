@@ -7,6 +7,7 @@ the predicted one (the laid band's, before synthesis), in dB: mean and spread ov
 frames within 40 dB of the loudest.
 
 Usage: python scripts/synthesised_level.py DATASET [--split val] [--limit 60] [--clips 20]
+           [--model full-band]
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--clips", type=int, default=20)
+    parser.add_argument("--model", default="full-band", help="a noise-filling model")
     args = parser.parse_args()
     recipe = read_recipe(args.dataset)
-    enhancer = Enhancer.load("full-band", precision="int8")
+    enhancer = Enhancer.load(args.model, precision="int8")
     laid = enhancer._lay_over_noise
     ratios: list[np.ndarray] = []
     length = 0
