@@ -21,7 +21,7 @@ from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.bands import copy_map, copy_start
 from spectral_enhance.dsp.lowpass import find_lowpass
-from spectral_enhance.dsp.stft import istft, stft
+from spectral_enhance.dsp.stft import istft, power, stft
 from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
@@ -44,12 +44,12 @@ def remixed(
     low = clip.low.reshape(len(clip.low), -1)
     for c in range(shaped.shape[1]):
         spec = stft(shaped[:, c], CONFIG)
-        power = (spec**2).sum(axis=0)  # [frames, bins]
-        given = (stft(low[:, c], CONFIG) ** 2).sum(axis=0)
+        power_per_bin = power(spec)  # [frames, bins]
+        given = power(stft(low[:, c], CONFIG))
         u = np.log(given[:, max(0, cut - BAND) : cut].mean(axis=1) + 1e-12)
         du = u - uniform_filter1d(u, SLOW, mode="nearest")
-        for first in range(start, power.shape[1], BAND):
-            m = np.log(power[:, first : first + BAND].mean(axis=1) + 1e-12)
+        for first in range(start, power_per_bin.shape[1], BAND):
+            m = np.log(power_per_bin[:, first : first + BAND].mean(axis=1) + 1e-12)
             slow = uniform_filter1d(m, SLOW, mode="nearest")
             wanted = slow + k * (m - slow) + j * du
             gain = np.exp(0.5 * np.clip(wanted - m, -12.0, 12.0))

@@ -21,12 +21,11 @@ Usage: python scripts/second_pass_check.py DATASET --out FOLDER [--split val] [-
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, run_check
 
-from spectral_enhance.dsp.bands import copy_start
+from spectral_enhance.dsp.bands import calm_change, copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
-from spectral_enhance.evaluation.evaluate import Clip, System
+from spectral_enhance.evaluation.evaluate import System, enhancer_system
 from spectral_enhance.inference.enhancer import Enhancer, find_model
 
 BAND = 128  # bins: 2.8 kHz at 44.1 kHz
@@ -34,9 +33,9 @@ BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 
 def second_pass(enhancer: Enhancer, mode: str, calm: float) -> None:
     """Make ``enhancer`` rescale its synthesised band as ``mode`` says (module doc)."""
-    laid, segment = enhancer._lay_over_noise, enhancer._segment
+    laid = enhancer._lay_over_noise
     course_frames = 2 * round(0.5 * enhancer.sample_rate / enhancer.stft.hop_length / 2) + 1
-    length = 0
+    length = 2 * enhancer.margin + enhancer.segment  # every segment's window
 
     def rescaled(scale, spec, inputs, first):
         band = laid(scale, spec, inputs, first)
@@ -46,32 +45,21 @@ def second_pass(enhancer: Enhancer, mode: str, calm: float) -> None:
         again = spectrum(istft(band, length, enhancer.stft), enhancer.stft)
         edges = np.arange(start, band.shape[-1], BAND)
         widths = np.diff(np.append(edges, band.shape[-1]))
-        heard = np.log(np.add.reduceat(power(again)[..., start:], edges - start, axis=-1) + 1e-20)
-        if mode in ("calm", "calm-laid"):
-            if mode == "calm-laid":  # the band as laid, before synthesis
-                heard = np.log(
-                    np.add.reduceat(power(band)[..., start:], edges - start, axis=-1) + 1e-20
-                )
-            # the course over the frames that hold the input (not a segment's silent margin)
-            held = (power(spec).sum(axis=-1) > 1e-12).astype(np.float64)[..., None]
-            weight = uniform_filter1d(held, course_frames, axis=-2, mode="nearest")
-            course = uniform_filter1d(heard * held, course_frames, axis=-2, mode="nearest")
-            course = course / np.maximum(weight, 1e-9)
-            change = (calm - 1.0) * (heard - course) * held
-        else:
-            laid_power = np.add.reduceat(power(band)[..., start:], edges - start, axis=-1)
-            change = np.log(laid_power + 1e-20) - heard
-        factor = np.exp(0.5 * np.clip(change, -12.0, 12.0)).astype(np.float32)
+
+        def level(spec: np.ndarray) -> np.ndarray:  # log power per 2.8 kHz band and frame
+            return np.log(np.add.reduceat(power(spec)[..., start:], edges - start, axis=-1) + 1e-20)
+
+        if mode == "predicted":
+            change = np.clip(level(band) - level(again), -12.0, 12.0)
+        else:  # calmed as re-analysed, or as laid (before synthesis)
+            heard = level(band if mode == "calm-laid" else again)
+            change = calm_change(heard, power(spec), calm, course_frames)
+        factor = np.exp(0.5 * change).astype(np.float32)
         target = band if mode == "calm-laid" else again
         target[..., start:] *= np.repeat(factor, widths, axis=-1)
         return target
 
-    def counted(window, *rest):
-        nonlocal length
-        length = len(window)
-        return segment(window, *rest)
-
-    enhancer._lay_over_noise, enhancer._segment = rescaled, counted
+    enhancer._lay_over_noise = rescaled
 
 
 def main() -> None:
@@ -88,20 +76,14 @@ def main() -> None:
     def system(mode: str) -> System:
         enhancer = Enhancer.load(find_model(args.model), precision="int8")
         second_pass(enhancer, mode, args.calm)
-
-        def process(clip: Clip) -> np.ndarray:
-            rate = clip.sample_rate
-            return enhancer.enhance(clip.low, rate, output_rate=rate, lowpass_hz=clip.lowpass_hz)[0]
-
         label = {
             "calm": f"calmed to {args.calm:g} as heard",
             "calm-laid": f"calmed to {args.calm:g} as laid (no second pass)",
             "predicted": "at its predicted level",
         }[mode]
-        return System(f"{args.model}, second pass: {label}", process_clip=process)
+        return enhancer_system(f"{args.model}, second pass: {label}", enhancer)
 
-    modes = args.modes
-    run_check(args, ["mp3", args.model, *(system(mode) for mode in modes)])
+    run_check(args, ["mp3", args.model, *(system(mode) for mode in args.modes)])
 
 
 if __name__ == "__main__":

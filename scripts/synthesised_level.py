@@ -6,15 +6,14 @@ its own power. For validation clips at 32 to 64 kbps, this prints how far that p
 the predicted one (the laid band's, before synthesis), in dB: mean and spread over the band-
 frames within 40 dB of the loudest.
 
-Usage: python scripts/synthesised_level.py DATASET [--split val] [--limit 60] [--clips 20]
-           [--model full-band]
+Usage: python scripts/synthesised_level.py DATASET [--split val] [--limit 60] [--model full-band]
+           [--clips 20]
 """
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.bands import copy_start
@@ -26,18 +25,14 @@ BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
+    parser = check_parser(__doc__, out=False)
     parser.add_argument("--clips", type=int, default=20)
-    parser.add_argument("--model", default="full-band", help="a noise-filling model")
     args = parser.parse_args()
     recipe = read_recipe(args.dataset)
     enhancer = Enhancer.load(args.model, precision="int8")
     laid = enhancer._lay_over_noise
     ratios: list[np.ndarray] = []
-    length = 0
+    length = 2 * enhancer.margin + enhancer.segment  # every segment's window
 
     def measured(scale, spec, inputs, first):  # the band as laid, and as synthesised again
         band = laid(scale, spec, inputs, first)
@@ -51,14 +46,6 @@ def main() -> None:
         return band
 
     enhancer._lay_over_noise = measured
-    segment = enhancer._segment
-
-    def counted(window, *rest):
-        nonlocal length
-        length = len(window)
-        return segment(window, *rest)
-
-    enhancer._segment = counted
     rows = low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit)[: args.clips]
     for row in rows:
         clip = Clip.of_row(row, recipe)

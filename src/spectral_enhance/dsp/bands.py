@@ -29,6 +29,7 @@ __all__ = [
     "band_replication",
     "brick_wall_split",
     "calm_band",
+    "calm_change",
     "channel_coherence",
     "copy_inputs",
     "copy_map",
@@ -287,15 +288,24 @@ def calm_band(
     laid = np.square(scale[..., first:], dtype=np.float64) * widths  # each band's power
     edges = np.arange(0, len(widths), max(1, CALM_BINS // band_bins))
     level = np.log(np.add.reduceat(laid, edges, axis=-1) + 1e-20)  # [channels, frames, groups]
-    held = (given.sum(axis=-1) > 1e-12).astype(np.float64)[..., None]  # [.., frames, 1]
-    weight = uniform_filter1d(held, frames, axis=-2, mode="nearest")
-    course = uniform_filter1d(level * held, frames, axis=-2, mode="nearest")
-    course /= np.maximum(weight, 1e-9)
-    change = np.clip((calm - 1.0) * (level - course) * held, -12.0, 12.0)
+    change = calm_change(level, given, calm, frames)
     sizes = np.diff(np.append(edges, len(widths)))
     calmed = scale.copy()
     calmed[..., first:] *= np.repeat(np.exp(0.5 * change), sizes, axis=-1).astype(np.float32)
     return calmed
+
+
+def calm_change(level: np.ndarray, given: np.ndarray, calm: float, frames: int) -> np.ndarray:
+    """`calm_band`'s rule on a band's natural-log power ``level`` (``[channels, frames,
+    groups]``): the change of log power that leaves it ``calm`` times as far from its course
+    over ``frames`` frames, the course taken over the frames where the input has power
+    (``given``, its power per bin, ``[channels or 1, frames, bins]``); none elsewhere, and at
+    most 12 either way."""
+    held = (given.sum(axis=-1) > 1e-12).astype(np.float64)[..., None]  # [.., frames, 1]
+    weight = uniform_filter1d(held, frames, axis=-2, mode="nearest")
+    course = uniform_filter1d(level * held, frames, axis=-2, mode="nearest")
+    course /= np.maximum(weight, 1e-9)
+    return np.clip((calm - 1.0) * (level - course) * held, -12.0, 12.0)
 
 
 def channel_coherence(
