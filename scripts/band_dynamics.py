@@ -15,10 +15,9 @@ Usage: python scripts/band_dynamics.py DATASET [--split val] [--limit 90] [--mod
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 from scipy.ndimage import uniform_filter1d
+from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.stft import stft
@@ -55,11 +54,7 @@ def band_levels(clip: Clip, estimate: np.ndarray, frames: int) -> dict[str, np.n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=90)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__, 90, out=False)
     parser.add_argument("--seconds", type=float, default=0.5)
     args = parser.parse_args()
     recipe = read_recipe(args.dataset)

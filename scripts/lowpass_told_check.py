@@ -13,9 +13,8 @@ Usage: python scripts/lowpass_told_check.py DATASET [--split val] [--limit 60]
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from validation_check import check_parser
 
 from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import find_lowpass
@@ -39,11 +38,7 @@ def found_within(samples: np.ndarray, rate: int, true_hz: float, seconds: float 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__, out=False)
     args = parser.parse_args()
     rows = low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit)
     recipe = read_recipe(args.dataset)

@@ -9,9 +9,8 @@ Usage: python scripts/rebuilt_level.py DATASET [--split test] [--limit 250] [--m
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import average_spectrum
@@ -30,11 +29,7 @@ def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--limit", type=int, default=250)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__, 250, out=False, split="test")
     args = parser.parse_args()
     rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
     recipe = read_recipe(args.dataset)

@@ -8,9 +8,8 @@ Usage: python scripts/stereo_width.py DATASET [--split val] [--limit 90] [--mode
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.stft import stft
@@ -32,11 +31,7 @@ def correlation(x: np.ndarray, low_hz: float, high_hz: float, rate: int) -> floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--limit", type=int, default=90)
-    parser.add_argument("--model", default="full-band")
+    parser = check_parser(__doc__, 90, out=False)
     args = parser.parse_args()
     recipe = read_recipe(args.dataset)
     model = load_system(args.model)

@@ -1,8 +1,9 @@
-"""What the validation checks in this folder share: their arguments and how they are run.
+"""What the checks in this folder share: their arguments and how an evaluating one is run.
 
-Each check scores a few systems (a model changed one way or another, an oracle) with
-`spectral_enhance.evaluation.evaluate` on a spread of one split's clips, writes its report to
-``--out`` and prints it; ``--model`` picks the model a check varies.
+Most score a few systems (a model changed one way or another, an oracle) with
+`spectral_enhance.evaluation.evaluate` on a spread of one split's clips, write its report to
+``--out`` and print it (`run_check`); others measure something of a model on those clips and
+print it. ``--model`` picks the model a check varies or measures.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from pathlib import Path
 from spectral_enhance.evaluation.evaluate import System, evaluate
 
 
-def check_parser(doc: str, limit: int = 60, model: bool = True) -> argparse.ArgumentParser:
-    """The arguments of a check documented by ``doc`` (its module doc): the dataset, ``--out``,
-    ``--split`` (val), ``--limit`` and, for a check that varies a model, ``--model``."""
+def check_parser(
+    doc: str, limit: int = 60, model: bool = True, out: bool = True, split: str = "val"
+) -> argparse.ArgumentParser:
+    """The arguments of a check documented by ``doc`` (its module doc): the dataset, ``--out``
+    (for a check that writes an evaluation's report), ``--split``, ``--limit`` and, for a check
+    that varies or measures a model, ``--model``."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("dataset")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--split", default="val")
+    if out:
+        parser.add_argument("--out", required=True)
+    parser.add_argument("--split", default=split)
     parser.add_argument("--limit", type=int, default=limit)
     if model:
         parser.add_argument("--model", default="full-band")
