@@ -349,8 +349,8 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "--json",
         action="store_true",
         help="print one JSON object on standard output when done: every input's entry (input, "
-        "output, status, reason, seconds, rates, channels, lowpass_hz, rebuilt_hz, warnings) "
-        "and the summary's counts; the usual lines still go to standard error",
+        "output, status, reason, seconds, rates, channels, lowpass_hz, rebuilt_hz, mended_hz, "
+        "warnings) and the summary's counts; the usual lines still go to standard error",
     )
     p.set_defaults(run_command=_run_enhance)
 

@@ -322,6 +322,7 @@ def enhance_file(
         time.monotonic() - started,
         enhancer.lowpass_floor_hz,
         enhancer.usable_lowpass(cutoff),
+        enhancer.mended_band(cutoff),
     )
 
 

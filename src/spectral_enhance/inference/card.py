@@ -53,6 +53,9 @@ class BlockRule:
     ``calm``, ``calm_frames``: (with ``noise_band_bins``) the enhancer keeps this share of the
     rebuilt band's swing about its course over so many frames
     (:func:`spectral_enhance.dsp.bands.calm_band`); 1: all of it.
+    ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in the
+    octave under the low-pass with noise, each band judged against its loudest over so many
+    frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves them.
     """
 
     domain: str = "spectrum"
@@ -65,6 +68,7 @@ class BlockRule:
     prior_band_bins: int = 0
     calm: float = 1.0
     calm_frames: int = 1
+    holes_frames: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
@@ -78,6 +82,7 @@ class BlockRule:
                 else {}
             )
             calm = {"calm": self.calm, "calm_frames": self.calm_frames} if self.calm != 1.0 else {}
+            holes = {"holes_frames": self.holes_frames} if self.holes_frames else {}
             return {
                 "domain": "spectrum",
                 "context_frames": self.context,
@@ -86,6 +91,7 @@ class BlockRule:
                 **noise,
                 **prior,
                 **calm,
+                **holes,
             }
         return {
             "domain": "waveform",
@@ -227,6 +233,7 @@ _KEYS = {
     "prior_band_bins",
     "calm",
     "calm_frames",
+    "holes_frames",
 }
 _MISSING = object()
 _KINDS = {
@@ -320,6 +327,9 @@ class _Checker:
                 raise self.fail(
                     "calm", "must be from 0 to 2, and 1 unless noise_band_bins and calm_frames"
                 )
+            holes = self.value("holes_frames", int, 0)
+            if holes < 0 or (holes and not noise):
+                raise self.fail("holes_frames", "must be 0, or positive with noise_band_bins")
             context = self.count("context_frames")
             return BlockRule(
                 "spectrum",
@@ -331,6 +341,7 @@ class _Checker:
                 prior_band_bins=prior_bins if frames else 0,
                 calm=calm,
                 calm_frames=calm_frames if calm != 1.0 else 1,
+                holes_frames=holes,
             )
         if domain == "waveform":
             multiple = self.value("length_multiple", int, 1)

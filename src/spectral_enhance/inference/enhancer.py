@@ -32,7 +32,9 @@ from ..dsp.bands import (
     noise_frames,
     told_inputs,
 )
+from ..dsp.holes import hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
+from ..dsp.stft import power as stft_power
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
 
@@ -73,6 +75,7 @@ def block_rule(model: Any) -> BlockRule:
         model.prior_band_bins,
         model.calm,
         model.calm_frames,
+        model.holes_frames,
     )
 
 
@@ -403,7 +406,7 @@ class Enhancer:
                         rule.calm_frames,
                         inputs[0],
                     )
-                    change = self._lay_over_noise(scale, spec, inputs, first)
+                    change = self._lay_over_noise(scale, spec, inputs, first, cutoff)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)
@@ -414,23 +417,40 @@ class Enhancer:
         return enhanced - window[middle] if job.change else enhanced
 
     def _lay_over_noise(
-        self, scale: np.ndarray, spec: np.ndarray, inputs: tuple, first: int
+        self, scale: np.ndarray, spec: np.ndarray, inputs: tuple, first: int, cutoff: float
     ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
-        frames from there on, above the low-pass: complex ``[channels, frames, bins]``. Two
-        channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
-        second noise mixed in, as far as they differ under the low-pass (`channel_coherence`);
-        more than two share one noise."""
+        frames from there on, above the low-pass at bin ``cutoff``: complex ``[channels,
+        frames, bins]``; with the model's ``holes_frames``, the codec's holes in the octave
+        under it too (`hole_scale`). Two channels (``spec``, the segment's complex spectrum,
+        and the model's ``inputs``) get a second noise mixed in, as far as they differ under
+        the low-pass (`channel_coherence`); more than two share one noise."""
         bins, (power, _, above) = self.rule.noise_band_bins, inputs[:3]
         start, frames = (first - self.stft.pad) // self.stft.hop_length, scale.shape[1]
-        band = copy_start(above)  # the noise's bins from here on: all that is used of it
+        laid = above
+        if self.mended_band(cutoff * self.sample_rate / self.stft.fft_length):
+            holes, low = hole_scale(
+                stft_power(spec[..., : copy_start(above)]), cutoff, bins, self.rule.holes_frames
+            )
+            found = np.flatnonzero(holes.any(axis=(0, 1)))
+            if len(found):  # laid from the first band with a hole up, under the band above
+                low += found[0]
+                scale = scale.copy()
+                scale[..., low : low + holes.shape[-1] - found[0]] = holes[..., found[0] :]
+                laid = above.copy()
+                laid[low * bins : copy_start(above)] = 1
+        band = copy_start(laid)  # the noise's bins from here on: all that is used of it
         noise = noise_frames(self.stft, start, frames, bins, from_bin=band)
         if scale.shape[0] != 2:
-            return lay_over_noise(noise, scale, above, bins)
-        coherence = channel_coherence(spec, power, above, self.coherence_frames)
-        apart = noise_frames(self.stft, start, frames, bins, apart=True, from_bin=band)
-        return lay_over_noise(noise, scale, above, bins, coherence, apart)
+            out = lay_over_noise(noise, scale, laid, bins)
+        else:
+            coherence = channel_coherence(spec, power, above, self.coherence_frames)
+            apart = noise_frames(self.stft, start, frames, bins, apart=True, from_bin=band)
+            out = lay_over_noise(noise, scale, laid, bins, coherence, apart)
+        if laid is not above:  # the band the low-pass cuts through: the input's own, as it is
+            out[..., int(cutoff) // bins * bins : copy_start(above)] = 0
+        return out
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
@@ -440,6 +460,15 @@ class Enhancer:
         if lowpass_hz is None or lowpass_hz < self.lowpass_floor_hz:
             return None
         return lowpass_hz
+
+    def mended_band(self, lowpass_hz: float | None) -> tuple[float, float] | None:
+        """The band under ``lowpass_hz`` whose codec holes the model fills with noise, in Hz
+        (`dsp.holes`): with a model that fills them (``holes_frames``) and a low-pass it
+        rebuilds from; else None."""
+        usable = self.usable_lowpass(lowpass_hz)
+        if not self.rule.holes_frames or usable is None:
+            return None
+        return mended_band(usable)
 
     def model_input(self, samples: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         """The inputs of one model call on ``samples`` samples of noise, for timing it

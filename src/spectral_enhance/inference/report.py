@@ -28,6 +28,7 @@ class FileResult:
     wall_seconds: float = 0.0
     lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from, for the line
     rebuilt_from_hz: float | None = None  # the low-pass the model was given (`usable_lowpass`)
+    mended_hz: tuple[float, float] | None = None  # where it fills the codec's holes, if it does
 
     @property
     def reach_hz(self) -> float:
@@ -61,7 +62,11 @@ class FileResult:
                 f"cut at {cut:.1f} kHz, above the {reach:.1f} kHz the model reaches: "
                 "nothing to rebuild"
             )
-        return f"cut at {cut:.1f} kHz, rebuilding {cut:.1f}-{reach:.1f} kHz"
+        line = f"cut at {cut:.1f} kHz, rebuilding {cut:.1f}-{reach:.1f} kHz"
+        if self.mended_hz is None:
+            return line
+        low, high = (f / 1000 for f in self.mended_hz)
+        return f"{line}, filling the codec's holes in {low:.1f}-{high:.1f} kHz"
 
     def to_dict(self) -> dict[str, Any]:
         """The facts ``enhance --json`` gives for a file it enhanced (rates and band in Hz)."""
@@ -74,6 +79,7 @@ class FileResult:
             "output_rate": self.output_rate,
             "lowpass_hz": None if self.lowpass_hz is None else round(self.lowpass_hz, 1),
             "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
+            "mended_hz": None if self.mended_hz is None else [round(f, 1) for f in self.mended_hz],
             "warnings": self.warnings,
         }
 

@@ -8,7 +8,9 @@ the enhancer lays over noise; 0: it returns the spectrum), ``prior_frames`` and
 ``prior_band_bins`` (its graph takes the tilt rule's envelope, `dsp.bands.band_prior`, over so
 many frames and in bands of so many bins, as its last input; 0: none), ``calm`` and
 ``calm_frames`` (the enhancer keeps this share of the rebuilt band's swing about its course
-over so many frames, `dsp.bands.calm_band`; 1: all of it),
+over so many frames, `dsp.bands.calm_band`; 1: all of it), ``holes_frames`` (the enhancer
+fills the codec's holes under the low-pass, each band judged over so many frames,
+`dsp.holes.hole_scale`; 0: it leaves them),
 ``joint_channels`` (a file's channels must go through it together, as one batch; such a model
 has ``link_channels`` too, which training turns off, its batches holding different clips) and
 ``stft`` (its `StftConfig`, None for waveforms). Nothing else asks what kind of model it holds.

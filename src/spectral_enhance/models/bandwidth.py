@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from ..dsp.bands import EPS, PATCH_MULTIPLE, TILT, band_prior, lay_over_noise
+from ..dsp.holes import hole_frames
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
 from .spectral import SeparableBlock
@@ -86,6 +87,9 @@ class BandConfig(ModelConfig):
             leaves it as predicted. Changes no weight: an export option. The network's level
             from frame to frame follows the reference's only roughly (a correlation of 0.56
             to 0.71), and a calmer band scored higher on validation (docs/full-band.md).
+        holes: (with ``fill=noise``) the enhancer also fills the codec's holes in the octave
+            under the low-pass with noise (:func:`spectral_enhance.dsp.holes.hole_scale`), a
+            rule with no weight: an export option (docs/full-band.md).
     """
 
     fft_length: int = 2048
@@ -99,6 +103,7 @@ class BandConfig(ModelConfig):
     fill: str = "copy"
     sample_rate: int = 44_100
     calm: float = 1.0
+    holes: bool = False
 
     def __post_init__(self) -> None:
         if min(self.band_bins, self.latent, self.n_blocks, self.sample_rate) < 1:
@@ -111,6 +116,8 @@ class BandConfig(ModelConfig):
             raise ValueError(f"fill must be one of {FILLS} ('noise' needs envelope): {self}")
         if not 0.0 <= self.calm <= 2.0 or (self.calm != 1.0 and self.fill != "noise"):
             raise ValueError(f"calm must be from 0 to 2 (not 1 only with fill 'noise'): {self}")
+        if self.holes and self.fill != "noise":
+            raise ValueError(f"holes needs fill 'noise': {self}")
         if self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd and positive, got {self.kernel_size}")
         if self.fft_length < 16 or self.hop_length < 1 or PATCH_MULTIPLE % self.overlap:
@@ -148,6 +155,12 @@ class BandConfig(ModelConfig):
         if self.calm == 1.0:
             return 1
         return 2 * round(CALM_SECONDS * self.sample_rate / self.hop_length / 2) + 1
+
+    @property
+    def holes_frames(self) -> int:
+        """Frames (odd) a band's loudest is taken over to find the codec's holes
+        (`dsp.holes.hole_frames`); 0 when they are left."""
+        return hole_frames(self.sample_rate, self.hop_length) if self.holes else 0
 
     @property
     def bands(self) -> int:
@@ -197,7 +210,9 @@ class BandExtender(nn.Module):
         """Frames on each side that one output frame depends on."""
         config = self.config
         blocks = (config.kernel_size // 2) * 2 * config.n_blocks
-        return blocks + config.tilt_frames // 2 + config.calm_frames // 2
+        # the holes are judged on the input alone
+        band = blocks + config.tilt_frames // 2 + config.calm_frames // 2
+        return max(band, config.holes_frames // 2)
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of each band's bins over the last axis (a last band of fewer bins over
@@ -230,6 +245,11 @@ class BandExtender(nn.Module):
     def calm_frames(self) -> int:
         """The frames the band's course is taken over, for `calm`; 1 when it is 1."""
         return self.config.calm_frames
+
+    @property
+    def holes_frames(self) -> int:
+        """The frames the codec's holes are judged over (`BandConfig.holes_frames`); 0: none."""
+        return self.config.holes_frames
 
     @property
     def prior_frames(self) -> int:

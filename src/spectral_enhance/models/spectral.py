@@ -175,6 +175,7 @@ class SpectralAutoencoder(nn.Module):
     noise_band_bins = 0
     prior_frames = prior_band_bins = 0
     calm, calm_frames = 1.0, 1
+    holes_frames = 0
     joint_channels = False
     length_multiple = 1
     stft = StftConfig()

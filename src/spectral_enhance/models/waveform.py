@@ -249,7 +249,8 @@ class UpBlock(nn.Module):
 class WaveformModel(nn.Module):
     """What every waveform baseline says about itself, in the attributes every model has
     (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``noise_band_bins``,
-    ``prior_frames``, ``prior_band_bins``, ``calm``, ``calm_frames``, ``joint_channels``,
+    ``prior_frames``, ``prior_band_bins``, ``calm``, ``calm_frames``, ``holes_frames``,
+    ``joint_channels``,
     ``stft``)."""
 
     domain = "waveform"
@@ -257,6 +258,7 @@ class WaveformModel(nn.Module):
     noise_band_bins = 0
     prior_frames = prior_band_bins = 0
     calm, calm_frames = 1.0, 1
+    holes_frames = 0
     joint_channels = False
     length_multiple = 1
     stft = None
