@@ -18,10 +18,15 @@ def steady() -> np.ndarray:
     return power
 
 
+def holes(power: np.ndarray) -> tuple[np.ndarray, int]:
+    """`hole_scale` of a spectrum of this power per bin."""
+    return hole_scale(power, CUT, BAND, FRAMES_JUDGED)
+
+
 def test_a_hole_in_the_octave_under_the_cut_is_filled_to_under_its_neighbours():
     power = steady()
     power[:, 30:36, 320:344] = 0.0  # three bands emptied for six frames, as a codec does
-    scale, first = hole_scale(power, CUT, BAND, FRAMES_JUDGED)
+    scale, first = holes(power)
     assert first == 200 // BAND  # from the octave under the cut
     assert scale.shape == (1, FRAMES, int(CUT) // BAND - first)
     filled = np.argwhere(scale[0] > 0)
@@ -34,7 +39,7 @@ def test_a_hole_in_the_octave_under_the_cut_is_filled_to_under_its_neighbours():
 def test_a_shallow_dip_is_no_hole():
     power = steady()
     power[:, 30:36, 320:344] = 10 ** (-(DEPTH_DB + UNDER_DB - 3) / 10)  # 3 dB short of one
-    assert not hole_scale(power, CUT, BAND, FRAMES_JUDGED)[0].any()
+    assert not holes(power)[0].any()
 
 
 def test_a_natural_decay_is_no_hole():
@@ -42,14 +47,14 @@ def test_a_natural_decay_is_no_hole():
     with it, so nothing is filled, though each band ends far under its own loudest."""
     power = steady()
     power *= (10 ** (-np.arange(FRAMES) / 2.0))[None, :, None].astype(np.float32)  # 5 dB/frame
-    assert not hole_scale(power, CUT, BAND, FRAMES_JUDGED)[0].any()
+    assert not holes(power)[0].any()
 
 
 def test_holes_lower_than_the_octave_under_the_cut_are_left():
     """Down there a gap between a note's partials looks the same as a codec's hole."""
     power = steady()
     power[:, 30:36, 96:120] = 0.0
-    assert not hole_scale(power, CUT, BAND, FRAMES_JUDGED)[0].any()
+    assert not holes(power)[0].any()
 
 
 @pytest.mark.parametrize(("rate", "hop", "frames"), [(44_100, 1024, 23), (44_100, 512, 45)])

@@ -97,7 +97,7 @@ def copy_inputs(spectrum: Any, cutoff_bin: float) -> tuple[Any, Any, Any]:
 
 
 def noise_inputs(
-    spectrum: np.ndarray, cutoff_bin: float, band_bins: int
+    spectrum: np.ndarray, cutoff_bin: float, band_bins: int, per_bin: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A noise-filling model's graph takes these for ``spectrum`` (complex ``[batch, frames,
     bins]``, `spectrum`, or stacked ``[batch, 2, frames, bins]``) with a low-pass at
@@ -105,10 +105,11 @@ def noise_inputs(
     copied above the low-pass (`copy_map`) as power per band of ``band_bins`` bins ``[batch,
     frames, bands]`` (a last band of fewer bins over ``band_bins`` too, as the model pools),
     and where the copy is (``[bins]`` 0/1): what the model's ``band_powers`` makes of
-    `copy_inputs`, made from one squaring of the spectrum instead of two of full spectra."""
+    `copy_inputs`, made from one squaring of the spectrum instead of two of full spectra
+    (``per_bin``: that squaring, `power`, when the caller has made it)."""
     bins = spectrum.shape[-1]
     source, above = copy_map(cutoff_bin, bins)
-    power_per_bin = power(spectrum)
+    power_per_bin = power(spectrum) if per_bin is None else per_bin
     # only the bands the copy reaches are summed: the ones below hold nothing of it
     bands = -(-bins // band_bins)
     first = copy_start(above) // band_bins * band_bins  # the band of the copy's first bin
@@ -120,16 +121,19 @@ def noise_inputs(
     return power_per_bin, pooled / np.float32(band_bins), above
 
 
-def told_inputs(spectrum: np.ndarray, cutoff_bin: float, rule: Any) -> tuple:
+def told_inputs(
+    spectrum: np.ndarray, cutoff_bin: float, rule: Any, per_bin: np.ndarray | None = None
+) -> tuple:
     """The inputs of a model told the low-pass, for ``spectrum`` (``[batch, 2, frames, bins]``,
     or complex ``[batch, frames, bins]`` for a noise-filling graph) with one at ``cutoff_bin``:
     `copy_inputs`, or `noise_inputs` for a noise-filling graph (``rule.noise_band_bins``), and
     last `band_prior` for a graph that takes the tilt prior (``rule.prior_frames``). ``rule``
     is the model's `BlockRule`, or the model itself, whose attributes say the same. A
     noise-filling graph of linked channels (``rule.joint_channels``) is given their summed
-    power per bin, ``[1, frames, bins]``: all it makes of theirs (`BandExtender.gain`)."""
+    power per bin, ``[1, frames, bins]``: all it makes of theirs (`BandExtender.gain`).
+    ``per_bin``: the spectrum's power per bin (`power`), when the caller has it."""
     if rule.noise_band_bins:
-        inputs = noise_inputs(spectrum, cutoff_bin, rule.noise_band_bins)
+        inputs = noise_inputs(spectrum, cutoff_bin, rule.noise_band_bins, per_bin)
         linked = inputs[0].sum(axis=0, keepdims=True) if rule.joint_channels else inputs[0]
         inputs = (linked, *inputs[1:])
     else:
@@ -189,21 +193,23 @@ def noise_frames(
     seed: int = 0,
     apart: bool = False,
     from_bin: int = 0,
+    to_bin: int | None = None,
 ) -> np.ndarray:
     """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
     ``band_bins`` bins at a mean power of 1 per bin: complex ``[1, frames, bins]``. Frame ``i``
     is the noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames
     one pass over it would (``first`` may be negative). With ``apart``, another noise,
     orthogonal to that one band by band and frame by frame (what `lay_over_noise` mixes in for
-    a second channel). Only the bins from ``from_bin`` on: what is copied where the frames wrap
-    around the period's end.
+    a second channel). Only the bins from ``from_bin`` (up to ``to_bin``): what is copied where
+    the frames wrap around the period's end.
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
     view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)[:, from_bin:]
+    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)
+    table = table[:, from_bin:to_bin]
     start = first % table.shape[0]
     if start + frames <= table.shape[0]:  # a view of the table: no copy for a segment
         return table[None, start : start + frames]

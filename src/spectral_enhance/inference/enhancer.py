@@ -395,7 +395,8 @@ class Enhancer:
             spec = analyse(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                inputs = told_inputs(spec, cutoff, self.rule)
+                per_bin = stft_power(spec) if self.rule.holes_frames else None
+                inputs = told_inputs(spec, cutoff, self.rule, per_bin)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
                     rule = self.rule
                     scale = calm_band(
@@ -406,7 +407,7 @@ class Enhancer:
                         rule.calm_frames,
                         inputs[0],
                     )
-                    change = self._lay_over_noise(scale, spec, inputs, first, cutoff)
+                    change = self._lay_over_noise(scale, spec, inputs, first, cutoff, per_bin)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)
@@ -417,40 +418,62 @@ class Enhancer:
         return enhanced - window[middle] if job.change else enhanced
 
     def _lay_over_noise(
-        self, scale: np.ndarray, spec: np.ndarray, inputs: tuple, first: int, cutoff: float
+        self,
+        scale: np.ndarray,
+        spec: np.ndarray,
+        inputs: tuple,
+        first: int,
+        cutoff: float,
+        per_bin: np.ndarray | None = None,
     ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
         frames from there on, above the low-pass at bin ``cutoff``: complex ``[channels,
-        frames, bins]``; with the model's ``holes_frames``, the codec's holes in the octave
-        under it too (`hole_scale`). Two channels (``spec``, the segment's complex spectrum,
-        and the model's ``inputs``) get a second noise mixed in, as far as they differ under
-        the low-pass (`channel_coherence`); more than two share one noise."""
+        frames, bins]``; given each channel's power per bin ``per_bin`` (a model with
+        ``holes_frames``), the codec's holes in the octave under it too (`hole_scale`). Two
+        channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
+        second noise mixed in, as far as they differ under the low-pass
+        (`channel_coherence`); more than two share one noise."""
         bins, (power, _, above) = self.rule.noise_band_bins, inputs[:3]
-        start, frames = (first - self.stft.pad) // self.stft.hop_length, scale.shape[1]
-        laid = above
-        if self.mended_band(cutoff * self.sample_rate / self.stft.fft_length):
-            holes, low = hole_scale(
-                stft_power(spec[..., : copy_start(above)]), cutoff, bins, self.rule.holes_frames
-            )
-            found = np.flatnonzero(holes.any(axis=(0, 1)))
-            if len(found):  # laid from the first band with a hole up, under the band above
-                low += found[0]
-                scale = scale.copy()
-                scale[..., low : low + holes.shape[-1] - found[0]] = holes[..., found[0] :]
-                laid = above.copy()
-                laid[low * bins : copy_start(above)] = 1
-        band = copy_start(laid)  # the noise's bins from here on: all that is used of it
-        noise = noise_frames(self.stft, start, frames, bins, from_bin=band)
-        if scale.shape[0] != 2:
-            out = lay_over_noise(noise, scale, laid, bins)
-        else:
+        start = (first - self.stft.pad) // self.stft.hop_length
+        coherence = None
+        if scale.shape[0] == 2:
             coherence = channel_coherence(spec, power, above, self.coherence_frames)
-            apart = noise_frames(self.stft, start, frames, bins, apart=True, from_bin=band)
-            out = lay_over_noise(noise, scale, laid, bins, coherence, apart)
-        if laid is not above:  # the band the low-pass cuts through: the input's own, as it is
-            out[..., int(cutoff) // bins * bins : copy_start(above)] = 0
+        out = self._noise_band(scale, above, start, coherence)
+        if per_bin is not None and self.mended_band(
+            cutoff * self.sample_rate / self.stft.fft_length
+        ):
+            holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames)
+            found = np.flatnonzero(holes.any(axis=(0, 1)))
+            if len(found):  # laid from the first band with a hole to the last under the cut
+                holes, low = holes[..., found[0] :], low + found[0]
+                span = slice(low * bins, (low + holes.shape[-1]) * bins)
+                where = np.ones(span.stop - span.start, np.float32)
+                out[..., span] = self._noise_band(holes, where, start, coherence, span.start)
         return out
+
+    def _noise_band(
+        self,
+        scale: np.ndarray,
+        where: np.ndarray,
+        start: int,
+        coherence: np.ndarray | None,
+        offset: int = 0,
+    ) -> np.ndarray:
+        """The noise frames from frame ``start`` on, in the bins from ``offset`` on, at ``scale``
+        (per band of the model's bins, from ``offset`` on) where ``where`` (`lay_over_noise`):
+        one noise for every channel, or two mixed by ``coherence`` for two."""
+        bins, frames = self.rule.noise_band_bins, scale.shape[1]
+        band, to = offset + copy_start(where), offset + len(where)  # the noise's bins used
+
+        def noise(apart: bool = False) -> np.ndarray:
+            return noise_frames(
+                self.stft, start, frames, bins, apart=apart, from_bin=band, to_bin=to
+            )
+
+        if coherence is None:
+            return lay_over_noise(noise(), scale, where, bins)
+        return lay_over_noise(noise(), scale, where, bins, coherence, noise(apart=True))
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
