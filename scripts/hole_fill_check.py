@@ -16,6 +16,8 @@ more than DEPTH dB under a level, up to that level less UNDER dB. Each ``--fills
   either side;
 - ``octave``: the softer of its loudest over FRAMES frames and the loudest of 3 bands either
   side, in the octave under the low-pass only (`dsp.holes`' rule);
+- ``octave-loud``, ``octave-mean``: the holes ``octave`` finds, filled to the band's loudest
+  over FRAMES frames (or the mean of that and the loudest of 3 bands either side) less UNDER;
 
 and ``:found`` fills the holes a rule finds to the reference's level instead of its own (is it
 the finding or the level that falls short?).
@@ -35,7 +37,7 @@ from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 
 CONFIG = StftConfig(2048, 512, 2048)  # the paper's 21.5 Hz and 11.6 ms at 44.1 kHz
 BAND_BINS = 8
-LEVELS = ("reference", "neighbours", "time", "blend", "octave")
+LEVELS = ("reference", "neighbours", "time", "blend", "octave", "octave-loud", "octave-mean")
 
 
 def band_powers(spec: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,15 +59,23 @@ def fill_level(db: np.ndarray, level: str, under_db: float, frames: int) -> np.n
     elif level == "blend":
         quartile = percentile_filter(db, 75, size=(frames, 1), mode="nearest")
         around = (quartile + maximum_filter(db, size=(1, 7), mode="nearest")) / 2
-    else:  # "octave"
+    else:  # "octave" and its fills
         around = np.minimum(
             maximum_filter(db, size=(frames, 1), mode="nearest"),
             maximum_filter(db, size=(1, 7), mode="nearest"),
         )
     wanted = 10 ** ((around - under_db) / 10)
-    if level == "octave":
+    if level.startswith("octave"):
         wanted[:, : db.shape[1] // 2] = 0
     return wanted
+
+
+def octave_fill(db: np.ndarray, level: str, under_db: float, frames: int) -> np.ndarray:
+    """The power ``octave-loud`` and ``octave-mean`` fill a hole up to."""
+    loudest = maximum_filter(db, size=(frames, 1), mode="nearest")
+    if level == "octave-mean":
+        loudest = (loudest + maximum_filter(db, size=(1, 7), mode="nearest")) / 2
+    return 10 ** ((loudest - under_db) / 10)
 
 
 def fill_holes(
@@ -97,6 +107,8 @@ def fill_holes(
         else:
             wanted = fill_level(10 * np.log10(have + 1e-12), level, under_db, frames)
         holes = wanted > have * 10 ** (depth_db / 10)
+        if level in ("octave-loud", "octave-mean"):
+            wanted = octave_fill(10 * np.log10(have + 1e-12), level, under_db, frames)
         fill = np.where(holes, (reference if found else wanted) - have, 0.0).clip(0)
         noise = stft(rng.standard_normal(len(filled)), CONFIG).astype(np.float64)
         noise[..., last:] = 0

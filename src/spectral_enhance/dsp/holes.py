@@ -2,16 +2,18 @@
 
 At low bitrates an MP3 encoder leaves bands under its low-pass empty for a granule or more (it
 had no bits for them). On issue 12's validation clips, noise in those holes at the reference's
-own level is worth +0.11 to +0.16 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
-docs/full-band.md). Without the reference, a hole is a band more than `DEPTH_DB` +
-`UNDER_DB` under its neighbours: the softer of its own loudest over `SECONDS` around and the
-loudest of `SPREAD` bands either side in the same frame (a codec's hole leaves its neighbours
-loud; a natural decay takes them down with it). It is filled with noise up to `UNDER_DB` under
-them. Only in the octave under the low-pass, where the holes are: lower down, the gaps between
-a note's partials look the same, and the rule fired on the references as often as on the MP3s.
-And only under a low-pass below `TOP_HZ`: LAME's at 96 kbps, not at 128 kbps and up, where the
-rule gained nothing on validation (-0.001 at 128 kbps), took a little from lossless input (whose
-own roll-off looks like a low-pass), and cost a tenth of the time end to end.
+own level is worth +0.16 to +0.19 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
+docs/full-band.md). Without the reference, a hole is a band more than `DEPTH_DB` + `UNDER_DB`
+under its neighbours: the softer of its own loudest over `SECONDS` around and the loudest of
+`SPREAD` bands either side in the same frame (a codec's hole leaves its neighbours loud; a
+natural decay takes them down with it). It is filled with noise up to `UNDER_DB` under the
+mean of the two, in dB (the softer alone fills too little, the louder alone too much).
+
+Only in the octave under the low-pass, where the holes are: lower down, the gaps between a
+note's partials look the same, and a rule over the whole band gained nothing. And only under a
+low-pass below `TOP_HZ`: LAME's at 96 kbps, not at 128 kbps and up, where the rule gained
+nothing on validation (-0.001 at 128 kbps), took a little from lossless input (whose own
+roll-off looks like a low-pass), and cost a tenth of the time end to end.
 """
 
 from __future__ import annotations
@@ -68,11 +70,10 @@ def hole_scale(
     bins = power[..., low * band_bins : last * band_bins]
     sums = bins.reshape(*bins.shape[:-1], last - low, band_bins).sum(-1)
     level = 10.0 * np.log10(sums + np.float32(1e-12))
-    around = np.minimum(
-        maximum_filter1d(level, frames, axis=-2, mode="nearest"),
-        maximum_filter1d(level, 2 * SPREAD + 1, axis=-1, mode="nearest"),
-    )[..., first - low :]
+    own = maximum_filter1d(level, frames, axis=-2, mode="nearest")[..., first - low :]
+    near = maximum_filter1d(level, 2 * SPREAD + 1, axis=-1, mode="nearest")[..., first - low :]
     level, sums = level[..., first - low :], sums[..., first - low :]
-    wanted = 10.0 ** ((around - np.float32(UNDER_DB)) / np.float32(10.0))
-    fill = np.where(around - level > DEPTH_DB + UNDER_DB, wanted - sums, np.float32(0.0))
+    hole = np.minimum(own, near) - level > DEPTH_DB + UNDER_DB
+    wanted = 10.0 ** (((own + near) / 2 - np.float32(UNDER_DB)) / np.float32(10.0))
+    fill = np.where(hole, wanted - sums, np.float32(0.0))
     return np.sqrt(fill / np.float32(band_bins)), first
