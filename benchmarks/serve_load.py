@@ -8,7 +8,7 @@ result equals byte for byte what ``spectral-enhance enhance`` writes for the sam
 is bounded: at most 50 clients, and ``--timeout`` seconds in all (15 minutes). Only 127.0.0.1 is
 ever contacted.
 
-    python benchmarks/serve_load.py [--clients 20] [--seconds 180] [--model spectral-n1]
+    python benchmarks/serve_load.py [--clients 20] [--seconds 180] [--model full-band]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=20, help="concurrent pages (20, at most 50)")
     p.add_argument("--seconds", type=float, default=180.0, help="length of the MP3 (180)")
     p.add_argument("--kbps", type=int, default=128, help="MP3 bitrate (128)")
-    p.add_argument("--model", default="spectral-n1", help="model (the bundled spectral-n1)")
+    p.add_argument("--model", default="full-band", help="model (full-band, the bundled default)")
     p.add_argument("--precision", default="int8", help="ONNX weights (int8)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole run (900)")
     p.add_argument("--out", type=Path, default=RESULTS / "serve_load.json", help="JSON to write")
