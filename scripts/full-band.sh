@@ -24,7 +24,9 @@
 #   8. what else was tried on the band as rebuilt (docs/full-band.md): shaping it within each
 #      frame, ending it at 20 kHz, and its level's swing calmed or sharpened (kept: calm=0.75,
 #      the enhancer laying it steadier, checked as laid and after a second synthesis);
-#   9. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
+#   9. the codec's holes under the low-pass, filled to the reference's level and by rules that
+#      find them in the MP3 alone, and the level such a rule fills them to (kept: holes=true);
+#  10. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
@@ -108,8 +110,17 @@ python "$here/moment_mix_check.py" "$data" --out "$runs/moments-measured" --limi
   --mixes 0.75,0 --measured --model "$runs/fill-noise"
 python "$here/synthesised_level.py" "$data" --model "$runs/fill-noise"
 python "$here/second_pass_check.py" "$data" --out "$runs/second" --modes calm calm-laid --model "$runs/fill-noise"
+spectral-enhance export "$runs/env5/best.pt" --out "$runs/fill-calm" --precisions int8 \
+  --model-option fill=noise --model-option calm=0.75
+python "$here/hole_fill_check.py" "$data" --out "$runs/holes-check" --limit 120 \
+  --model "$runs/fill-calm" --fills reference:6 reference:15 neighbours:15,6,9 time:15,6,43 \
+  blend:15,3,43 octave:15,6,43 octave:20,3,43 octave:20,6,43 octave:30,6,43 \
+  time:15,3,43:found octave:20,6,43:found
+python "$here/hole_fill_check.py" "$data" --out "$runs/holes-level" --limit 120 \
+  --model "$runs/fill-calm" --fills octave:20,6,43 octave-loud:23,3,43 octave-loud:20,6,43 \
+  octave-loud:17,9,43 octave-mean:20,6,43 octave-mean:23,3,43
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
-  --precisions int8 --model-option fill=noise --model-option calm=0.75 \
+  --precisions int8 --model-option fill=noise --model-option calm=0.75 --model-option holes=true \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
   --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"
