@@ -6,7 +6,7 @@ Zimtohrli there; the full-band model, as bundled before the hole fill, left that
 came. Here the model's output (``--model``, an export without ``holes``) gets noise under the
 low-pass, per band of 8 bins and frame of a 2,048-point STFT with hop 512, where the band is
 more than DEPTH dB under a level, up to that level less UNDER dB. Each ``--fills`` spec,
-``LEVEL:DEPTH[,UNDER[,FRAMES]][:found]``, is one system; LEVEL is
+``LEVEL:DEPTH[,UNDER[,FRAMES[,FROM]]][:found]``, is one system; LEVEL is
 
 - ``reference``: the reference's own power there (an oracle: what filling holes can be worth);
 - ``neighbours``: the softer of the band's loudest over FRAMES frames and of its neighbours'
@@ -15,12 +15,14 @@ more than DEPTH dB under a level, up to that level less UNDER dB. Each ``--fills
 - ``blend``: the mean of its upper quartile over FRAMES frames and the loudest of 3 bands
   either side;
 - ``octave``: the softer of its loudest over FRAMES frames and the loudest of 3 bands either
-  side, in the octave under the low-pass only (`dsp.holes`' rule);
+  side, in the octave under the low-pass only (how `dsp.holes` finds them);
 - ``octave-loud``, ``octave-mean``: the holes ``octave`` finds, filled to the band's loudest
-  over FRAMES frames (or the mean of that and the loudest of 3 bands either side) less UNDER;
+  over FRAMES frames (or the mean of that and the loudest of 3 bands either side, as
+  `dsp.holes` fills them) less UNDER;
 
-and ``:found`` fills the holes a rule finds to the reference's level instead of its own (is it
-the finding or the level that falls short?).
+an ``octave`` rule's fourth number, FROM, starts it at that share of the low-pass instead of
+half (``octave-mean:20,6,43,0.33``); and ``:found`` fills the holes a rule finds to the
+reference's level instead of its own (is it the finding or the level that falls short?).
 
 Usage: python scripts/hole_fill_check.py DATASET --out FOLDER [--split val] [--limit 60]
            [--model runs/fill-calm] [--fills reference:15 octave:20,6,43 octave:20,6,43:found]
@@ -47,8 +49,11 @@ def band_powers(spec: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
     return np.add.reduceat((spec[..., :last] ** 2).sum(axis=0), edges, axis=1), edges
 
 
-def fill_level(db: np.ndarray, level: str, under_db: float, frames: int) -> np.ndarray:
-    """The power a rule fills each band (``db``, ``[frames, bands]``) up to."""
+def fill_level(
+    db: np.ndarray, level: str, under_db: float, frames: int, start: float = 0.5
+) -> np.ndarray:
+    """The power a rule fills each band (``db``, ``[frames, bands]``) up to; an ``octave`` rule
+    from the band at ``start`` of the low-pass up."""
     if level == "neighbours":
         around = np.minimum(
             maximum_filter(db, size=(frames, 1), mode="nearest"),
@@ -66,7 +71,7 @@ def fill_level(db: np.ndarray, level: str, under_db: float, frames: int) -> np.n
         )
     wanted = 10 ** ((around - under_db) / 10)
     if level.startswith("octave"):
-        wanted[:, : db.shape[1] // 2] = 0
+        wanted[:, : int(db.shape[1] * start)] = 0
     return wanted
 
 
@@ -87,6 +92,7 @@ def fill_holes(
     frames: int = 9,
     found: bool = False,
     seed: int = 0,
+    start: float = 0.5,
 ) -> np.ndarray:
     """``out`` plus noise under the clip's low-pass, per band and frame, where the band is more
     than ``depth_db`` under the ``level`` less ``under_db``, up to there (with ``found``, up to
@@ -105,7 +111,7 @@ def fill_holes(
         if level == "reference":
             wanted = reference
         else:
-            wanted = fill_level(10 * np.log10(have + 1e-12), level, under_db, frames)
+            wanted = fill_level(10 * np.log10(have + 1e-12), level, under_db, frames, start)
         holes = wanted > have * 10 ** (depth_db / 10)
         if level in ("octave-loud", "octave-mean"):
             wanted = octave_fill(10 * np.log10(have + 1e-12), level, under_db, frames)
@@ -120,12 +126,14 @@ def fill_holes(
 
 
 def parse_fill(spec: str) -> dict:
-    """``LEVEL:DEPTH[,UNDER[,FRAMES]][:found]`` as `fill_holes`' options."""
+    """``LEVEL:DEPTH[,UNDER[,FRAMES[,FROM]]][:found]`` as `fill_holes`' options."""
     level, numbers, *rest = spec.split(":")
     values = [float(x) for x in numbers.split(",")]
-    if level not in LEVELS or len(values) > 3 or rest not in ([], ["found"]):
-        raise SystemExit(f"--fills {spec!r}: LEVEL:DEPTH[,UNDER[,FRAMES]][:found], LEVEL {LEVELS}")
-    options = dict(zip(("depth_db", "under_db", "frames"), values, strict=False))
+    if level not in LEVELS or len(values) > 4 or rest not in ([], ["found"]):
+        raise SystemExit(
+            f"--fills {spec!r}: LEVEL:DEPTH[,UNDER[,FRAMES[,FROM]]][:found], LEVEL {LEVELS}"
+        )
+    options = dict(zip(("depth_db", "under_db", "frames", "start"), values, strict=False))
     if "frames" in options:
         options["frames"] = int(options["frames"])
     return {"level": level, "found": bool(rest), **options}
