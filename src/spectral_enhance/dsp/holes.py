@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 DEPTH_DB = 20.0
-"""How far under its fill level a band must be to be a hole."""
+"""How far a band must lie under its softer neighbour, less `UNDER_DB`, to be a hole."""
 UNDER_DB = 6.0
-"""How far under its neighbours a hole is filled."""
+"""How far under its neighbours' mean (in dB) a hole is filled."""
 SECONDS = 0.5
 """The span of frames a band's own loudest is taken over."""
 SPREAD = 3
