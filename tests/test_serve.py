@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import subprocess
 import time
@@ -121,6 +122,9 @@ def test_result_equals_the_cli_output(server, song, model, tmp_path, options, cl
     assert (facts["input_rate"], facts["channels"]) == (44100, 2)
     assert facts["seconds"] == pytest.approx(4.0, abs=1e-3)
     assert 10_500 <= facts["lowpass_hz"] <= 11_500  # LAME at 64 kbps, measured in test_lowpass
+    # the bands rebuilt and mended, as `enhance --json` gives them (this model mends none)
+    assert facts["rebuilt_hz"][0] == pytest.approx(facts["lowpass_hz"], abs=0.5)
+    assert facts["mended_hz"] is None
 
 
 def test_spectrograms_span_zero_to_the_output_nyquist_with_the_lowpass(server, tmp_path):
@@ -422,6 +426,15 @@ def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song
             f"return spectralEnhance.players.get('{job}').figures.length"
         )
     )
+    facts = dict(  # what was found and rebuilt, as the file's facts say
+        zip(
+            (term.text for term in card.find_elements(By.CSS_SELECTOR, ".facts dt")),
+            (value.text for value in card.find_elements(By.CSS_SELECTOR, ".facts dd")),
+            strict=True,
+        )
+    )
+    assert re.fullmatch(r"\d+\.\d-\d+\.\d kHz", facts["rebuilt"]), facts
+    assert facts["codec's holes filled"] == "none"  # this model fills none
 
     # Download: the file the browser saves equals the CLI's output.
     card.find_element(By.CSS_SELECTOR, ".download").click()

@@ -286,7 +286,8 @@ class Jobs:
 
     def _analyse(self, job: Job, result: FileResult, enhance_seconds: float) -> dict[str, Any]:
         """Facts, listening copy and spectrograms (0 Hz to the output's Nyquist), with the
-        low-pass and length the enhancement measured (the CLI's figures, not a second count)."""
+        low-pass, the bands rebuilt and mended, and the length the enhancement measured (the
+        CLI's figures, `enhance --json`'s, not a second count)."""
         samples, rate = engine.read(job.source)
         engine.write_pcm(job.listening_copy, samples, rate)
         lowpass = None if result.lowpass_hz is None else round(result.lowpass_hz)
@@ -309,6 +310,8 @@ class Jobs:
             "seconds": round(seconds, 3),
             "input_bytes": job.source.stat().st_size,
             "lowpass_hz": lowpass,
+            "rebuilt_hz": result.to_dict()["rebuilt_hz"],
+            "mended_hz": result.to_dict()["mended_hz"],
             "output_rate": out_rate,
             "output_format": job.fmt,
             "strength": job.strength,

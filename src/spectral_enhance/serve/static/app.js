@@ -267,11 +267,15 @@ async function showResult(card, job) {
   $(document, "#toolbar").hidden = false;
   const lowpass = facts.lowpass_hz == null ? "none: the content reaches Nyquist"
     : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
+  const band = (hz, none) => hz == null ? none
+    : `${(hz[0] / 1000).toFixed(1)}-${(hz[1] / 1000).toFixed(1)} kHz`;
   const rows = [
     ["input", `${number(facts.input_rate)} Hz, ${facts.channels === 1 ? "mono" : facts.channels === 2 ? "stereo" : `${facts.channels} channels`}`],
     ["length", clock(facts.seconds)],
     ["input size", bytes(facts.input_bytes)],
     ["low-pass found", lowpass],
+    ["rebuilt", band(facts.rebuilt_hz, "nothing")],
+    ["codec's holes filled", band(facts.mended_hz, "none")],
     ["output", `${number(facts.output_rate)} Hz ${facts.output_format.toUpperCase()}, ${bytes(facts.output_bytes)}`],
     ["model", `${facts.model}, strength ${facts.strength}`],
     ["enhanced in", `${facts.enhance_seconds.toFixed(1)} s (${Math.round(facts.seconds / Math.max(facts.enhance_seconds, 1e-3))}x real time)`],
