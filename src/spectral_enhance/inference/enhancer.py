@@ -140,10 +140,12 @@ class TorchModel:
 @dataclass(frozen=True)
 class _Job:
     """What one stream asks of every segment: the input's low-pass (for a model told it; None:
-    nothing to rebuild) and whether to return the model's change rather than its output."""
+    nothing to rebuild), whether to return the model's change rather than its output, and
+    whether to fill the codec's holes under the low-pass (`Enhancer.mended_band`)."""
 
     lowpass_hz: float | None
     change: bool
+    mends: bool = False
 
 
 class _Flight:
@@ -341,7 +343,8 @@ class Enhancer:
         ``change``: return what the model changes (its output minus its input) instead of its
         output, for a caller that adds it to the input at another rate.
         """
-        job = _Job(self.usable_lowpass(lowpass_hz), change)
+        mends = self.mended_band(lowpass_hz) is not None
+        job = _Job(self.usable_lowpass(lowpass_hz), change, mends)
         flight = _Flight(self, job, progress)
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet cut into segments
@@ -395,7 +398,7 @@ class Enhancer:
             spec = analyse(channels_first, self.stft, workers=fft_workers)
             if self.rule.lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
-                per_bin = stft_power(spec) if self.rule.holes_frames else None
+                per_bin = stft_power(spec) if job.mends else None
                 inputs = told_inputs(spec, cutoff, self.rule, per_bin)
                 if self.rule.noise_band_bins:  # the band's amplitudes, laid over noise here
                     rule = self.rule
@@ -429,8 +432,8 @@ class Enhancer:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
         margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
         frames from there on, above the low-pass at bin ``cutoff``: complex ``[channels,
-        frames, bins]``; given each channel's power per bin ``per_bin`` (a model with
-        ``holes_frames``), the codec's holes in the octave under it too (`hole_scale`). Two
+        frames, bins]``; given each channel's power per bin ``per_bin`` (a stream that mends
+        them), the codec's holes in the octave under it too (`hole_scale`). Two
         channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
         second noise mixed in, as far as they differ under the low-pass
         (`channel_coherence`); more than two share one noise."""
@@ -440,9 +443,7 @@ class Enhancer:
         if scale.shape[0] == 2:
             coherence = channel_coherence(spec, power, above, self.coherence_frames)
         out = self._noise_band(scale, above, start, coherence)
-        if per_bin is not None and self.mended_band(
-            cutoff * self.sample_rate / self.stft.fft_length
-        ):
+        if per_bin is not None:
             holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames)
             found = np.flatnonzero(holes.any(axis=(0, 1)))
             if len(found):  # laid from the first band with a hole to the last under the cut

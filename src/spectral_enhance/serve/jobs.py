@@ -291,6 +291,7 @@ class Jobs:
         samples, rate = engine.read(job.source)
         engine.write_pcm(job.listening_copy, samples, rate)
         lowpass = None if result.lowpass_hz is None else round(result.lowpass_hz)
+        told = result.to_dict()  # the bands rebuilt and mended, as `enhance --json` gives them
         enhanced, out_rate = engine.read(job.output)
         top = out_rate / 2
         seconds = result.seconds  # what decoding gave, not the container's estimate
@@ -310,8 +311,7 @@ class Jobs:
             "seconds": round(seconds, 3),
             "input_bytes": job.source.stat().st_size,
             "lowpass_hz": lowpass,
-            "rebuilt_hz": result.to_dict()["rebuilt_hz"],
-            "mended_hz": result.to_dict()["mended_hz"],
+            **{key: told[key] for key in ("rebuilt_hz", "mended_hz")},
             "output_rate": out_rate,
             "output_format": job.fmt,
             "strength": job.strength,
