@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -60,23 +60,18 @@ TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbo
 
 def block_rule(model: Any) -> BlockRule:
     """The `BlockRule` of a built PyTorch model (from the attributes every model has: see
-    :mod:`spectral_enhance.models`), for its card and for the torch backend."""
+    :mod:`spectral_enhance.models`), for its card and for the torch backend. Every field but
+    the first four is the model's attribute of the same name."""
     from ..models import UNBOUNDED
 
-    context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
-    return BlockRule(
-        model.domain,
-        context,
-        model.length_multiple,
-        model.takes_lowpass,
-        model.joint_channels,
-        model.noise_band_bins,
-        model.prior_frames,
-        model.prior_band_bins,
-        model.calm,
-        model.calm_frames,
-        model.holes_frames,
-    )
+    named = {
+        "domain": model.domain,
+        "context": TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach,
+        "multiple": model.length_multiple,
+        "lowpass": model.takes_lowpass,
+    }
+    same = {f.name: getattr(model, f.name) for f in fields(BlockRule) if f.name not in named}
+    return BlockRule(**named, **same)
 
 
 def usable_cores() -> int:
