@@ -25,7 +25,9 @@
 #      frame, ending it at 20 kHz, and its level's swing calmed or sharpened (kept: calm=0.75,
 #      the enhancer laying it steadier, checked as laid and after a second synthesis);
 #   9. the codec's holes under the low-pass, filled to the reference's level and by rules that
-#      find them in the MP3 alone, and the level such a rule fills them to (kept: holes=true);
+#      find them in the MP3 alone, and the level such a rule fills them to; then the net that
+#      finds and levels them, fitted on the training split into the package (kept:
+#      holes=true, which fills them with it);
 #  10. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
@@ -122,6 +124,7 @@ python "$here/hole_fill_check.py" "$data" --out "$runs/holes-level" --limit 120 
 python "$here/hole_fill_check.py" "$data" --out "$runs/holes-region" --limit 120 \
   --model "$runs/fill-calm" --fills octave-mean:20,6,43 octave-mean:20,6,43,0.33 \
   octave-mean:20,6,43,0.25 octave-mean:25,6,43,0.33
+python "$here/train_holes.py" "$data" --out "$here/../src/spectral_enhance/dsp/holes.npz"
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
   --precisions int8 --model-option fill=noise --model-option calm=0.75 --model-option holes=true \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"

@@ -1,47 +1,67 @@
-"""The codec's holes under the low-pass: found by their neighbours, filled with noise.
+"""The codec's holes under the low-pass: found and levelled by a small learned net, filled with
+noise.
 
 At low bitrates an MP3 encoder leaves bands under its low-pass empty for a granule or more (it
 had no bits for them). On issue 12's validation clips, noise in those holes at the reference's
 own level is worth +0.16 to +0.19 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
-docs/full-band.md). Without the reference, a hole is a band more than `DEPTH_DB` + `UNDER_DB`
-under its neighbours: the softer of its own loudest over `SECONDS` around and the loudest of
-`SPREAD` bands either side in the same frame (a codec's hole leaves its neighbours loud; a
-natural decay takes them down with it). It is filled with noise up to `UNDER_DB` under the
-mean of the two, in dB (the softer alone fills too little, the louder alone too much).
+docs/full-band.md). From the MP3 alone, a net (`HoleNet`, a two-layer perceptron fitted by
+`scripts/train_holes.py` on the training split; `holes.npz` beside this module) predicts each
+band's level in the reference, per band of the model's bins and frame, from how far the band
+lies under its neighbours in time and frequency, under the frame's loudest, under the other
+channel, and where it sits under the low-pass. A band the net puts more than `THRESHOLD_DB` above
+the MP3's is a hole, filled with noise up to the predicted level. (A hand-written rule did this
+before: more than 26 dB under the softer of its own loudest and its neighbours', filled 6 dB
+under their mean. It found the holes but not their level, and got 39 / 29 % of what they are
+worth at 32 / 48 kbps; the net, docs/full-band.md, gets more.)
 
-Only in the octave under the low-pass, where the holes are: lower down, the gaps between a
-note's partials look the same, and a rule over the whole band gained nothing. And only under a
-low-pass below `TOP_HZ`: LAME's at 96 kbps, not at 128 kbps and up, where the rule gained
-nothing on validation (-0.001 at 128 kbps), took a little from lossless input (whose own
-roll-off looks like a low-pass), and cost a tenth of the time end to end.
+The net predicts the reference's level over an anchor, the mean of the band's own loudest over
+`SECONDS` and its neighbours' loudest in the frame: a hole as empty as zeros gets a level as a
+real one does.
+
+Only in the octave under the low-pass, where the holes are, and only under a low-pass below
+`TOP_HZ`: LAME's at 96 kbps, not at 128 kbps and up, where filling holes gained nothing on
+validation, took a little from lossless input (whose own roll-off looks like a low-pass), and
+cost a tenth of the time end to end.
 """
 
 from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 __all__ = [
-    "DEPTH_DB",
+    "NET_FILE",
     "SECONDS",
     "SPREAD",
+    "THRESHOLD_DB",
     "TOP_HZ",
-    "UNDER_DB",
+    "HoleNet",
+    "band_sums",
+    "hole_features",
     "hole_frames",
+    "hole_net",
     "hole_scale",
     "mended_band",
 ]
 
-DEPTH_DB = 20.0
-"""How far a band must lie under its softer neighbour, less `UNDER_DB`, to be a hole."""
-UNDER_DB = 6.0
-"""How far under its neighbours' mean (in dB) a hole is filled."""
+THRESHOLD_DB = 6.0
+"""How far above the MP3's level the net must put a band's for it to be a hole."""
 SECONDS = 0.5
 """The span of frames a band's own loudest is taken over."""
 SPREAD = 3
 """Bands either side whose loudest a band is compared with."""
 TOP_HZ = 16_000.0
 """The highest low-pass whose octave is mended (LAME's at 96 kbps is 15.1 kHz, at 128, 16.6)."""
+FLOOR = np.float32(1e-12)
+"""Power added before a log: an empty band reads 120 dB under a power of 1."""
+FEATURE_DB = 60.0
+"""Level differences the net is shown are cut at this many dB either way."""
+NET_FILE = Path(__file__).with_name("holes.npz")
+"""The fitted net the enhancer uses (`scripts/train_holes.py` writes it)."""
 
 
 def mended_band(lowpass_hz: float) -> tuple[float, float] | None:
@@ -55,25 +75,129 @@ def hole_frames(sample_rate: int, hop_length: int) -> int:
     return 2 * round(SECONDS * sample_rate / hop_length / 2) + 1
 
 
+@dataclass(frozen=True)
+class HoleNet:
+    """A fitted perceptron from `hole_features` to a band's level in the reference over the
+    anchor, in tens of dB, with the STFT it was fitted at: ``layers`` are ``(weight [in, out],
+    bias [out])``, a ReLU between them."""
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    sample_rate: int
+    fft_length: int
+    hop_length: int
+    band_bins: int
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        """The predicted level over the anchor, in dB, of each ``[..., features]`` row."""
+        x = features
+        for i, (weight, bias) in enumerate(self.layers):
+            x = x @ weight
+            x += bias
+            if i < len(self.layers) - 1:
+                np.maximum(x, 0, out=x)
+        return x[..., 0] * np.float32(10.0)
+
+    def save(self, path: str | Path) -> None:
+        """Write the net and its STFT to ``path`` (``.npz``)."""
+        arrays = {f"w{i}": weight for i, (weight, _) in enumerate(self.layers)}
+        arrays.update({f"b{i}": bias for i, (_, bias) in enumerate(self.layers)})
+        geometry = (self.sample_rate, self.fft_length, self.hop_length, self.band_bins)
+        np.savez(path, geometry=np.array(geometry), **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> HoleNet:
+        """The net `save` wrote to ``path``."""
+        with np.load(path) as data:
+            count = sum(1 for name in data.files if name.startswith("w"))
+            layers = tuple(
+                (data[f"w{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32))
+                for i in range(count)
+            )
+            rate, fft, hop, band = (int(v) for v in data["geometry"])
+        return cls(layers, rate, fft, hop, band)
+
+    def check(self, sample_rate: int, fft_length: int, hop_length: int, band_bins: int) -> None:
+        """Raise ValueError unless a model of this STFT and band can use the net."""
+        fitted = (self.sample_rate, self.fft_length, self.hop_length, self.band_bins)
+        if fitted != (sample_rate, fft_length, hop_length, band_bins):
+            raise ValueError(
+                f"the hole net was fitted at {fitted[0]} Hz, FFT {fitted[1]}, hop {fitted[2]}, "
+                f"{fitted[3]}-bin bands; this model is {sample_rate} Hz, FFT {fft_length}, "
+                f"hop {hop_length}, {band_bins}-bin bands"
+            )
+
+
+@functools.lru_cache(maxsize=1)
+def hole_net() -> HoleNet:
+    """The bundled net (`NET_FILE`), read once."""
+    return HoleNet.load(NET_FILE)
+
+
+def band_sums(power: np.ndarray, cutoff_bin: float, band_bins: int) -> tuple[np.ndarray, int, int]:
+    """The power of each band of ``band_bins`` bins of a spectrum (``[channels, frames, bins]``,
+    `dsp.stft.power`) with a low-pass at ``cutoff_bin``, from `SPREAD` bands under the octave
+    under the low-pass to the last band wholly under it: ``[channels, frames, bands]``; the
+    index of the octave's first band and of the first band given."""
+    last = int(cutoff_bin) // band_bins
+    first = min(-(-int(cutoff_bin) // 2 // band_bins), last)
+    low = max(first - SPREAD, 0)  # the first band a band of the octave is compared with
+    bins = power[..., low * band_bins : last * band_bins]
+    return bins.reshape(*bins.shape[:-1], last - low, band_bins).sum(-1), first, low
+
+
+def hole_features(
+    sums: np.ndarray, offset: int, frames: int, cutoff_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the net sees of each band of the octave (``sums[..., offset:]``, `band_sums`'
+    powers): ``[channels, frames, bands, 11]``; and each band's level and anchor in dB.
+
+    In dB over the band's own level, cut at `FEATURE_DB` and scaled by 1/20: its loudest over
+    ``frames`` frames, over 9 and over 3; the loudest of `SPREAD` bands either side and of one;
+    the frame's loudest band of the octave, and that over ``frames``; the octave's mean in the
+    frame; the other channel's level (0 but for two channels). Then where the band sits in the
+    octave (0 to 1) and the low-pass in tens of kHz."""
+    level = 10.0 * np.log10(sums + FLOOR)
+    own = level[..., offset:]
+    loudest = maximum_filter1d(level, frames, axis=-2, mode="nearest")[..., offset:]
+    near = maximum_filter1d(level, 2 * SPREAD + 1, axis=-1, mode="nearest")[..., offset:]
+    top = own.max(-1, keepdims=True)
+    over = [
+        loudest,
+        near,
+        maximum_filter1d(level, 9, axis=-2, mode="nearest")[..., offset:],
+        maximum_filter1d(level, 3, axis=-2, mode="nearest")[..., offset:],
+        maximum_filter1d(level, 3, axis=-1, mode="nearest")[..., offset:],
+        top,
+        maximum_filter1d(top, frames, axis=-2, mode="nearest"),
+        own.mean(-1, keepdims=True),
+        own[::-1] if own.shape[0] == 2 else own,
+    ]
+    features = np.empty((*own.shape, len(over) + 2), np.float32)
+    for i, value in enumerate(over):
+        np.subtract(value, own, out=features[..., i])
+    np.clip(features[..., : len(over)], -FEATURE_DB, FEATURE_DB, out=features[..., : len(over)])
+    features[..., : len(over)] /= np.float32(20.0)
+    bands = own.shape[-1]
+    features[..., -2] = (np.arange(bands, dtype=np.float32) + np.float32(0.5)) / np.float32(bands)
+    features[..., -1] = np.float32(cutoff_hz / 10_000)
+    return features, own, (loudest + near) / 2
+
+
 def hole_scale(
-    power: np.ndarray, cutoff_bin: float, band_bins: int, frames: int
+    power: np.ndarray, cutoff_bin: float, band_bins: int, frames: int, net: HoleNet | None = None
 ) -> tuple[np.ndarray, int]:
     """The noise that fills the holes of a spectrum whose power per bin is ``power``
     (``[channels, frames, bins]``, `dsp.stft.power`) with a low-pass at ``cutoff_bin``: each
     band's amplitude over noise of a power of 1 per bin (`dsp.bands.noise_frames`),
     ``[channels, frames, bands]``, 0 where a band is no hole, for the bands of ``band_bins``
     bins from the first in the octave under the low-pass to the last wholly under it; and the
-    first's index."""
-    last = int(cutoff_bin) // band_bins
-    first = min(-(-int(cutoff_bin) // 2 // band_bins), last)
-    low = max(first - SPREAD, 0)  # the first band a band of the octave is compared with
-    bins = power[..., low * band_bins : last * band_bins]
-    sums = bins.reshape(*bins.shape[:-1], last - low, band_bins).sum(-1)
-    level = 10.0 * np.log10(sums + np.float32(1e-12))
-    own = maximum_filter1d(level, frames, axis=-2, mode="nearest")[..., first - low :]
-    near = maximum_filter1d(level, 2 * SPREAD + 1, axis=-1, mode="nearest")[..., first - low :]
-    level, sums = level[..., first - low :], sums[..., first - low :]
-    hole = np.minimum(own, near) - level > DEPTH_DB + UNDER_DB
-    wanted = 10.0 ** (((own + near) / 2 - np.float32(UNDER_DB)) / np.float32(10.0))
-    fill = np.where(hole, wanted - sums, np.float32(0.0))
-    return np.sqrt(fill / np.float32(band_bins)), first
+    first's index. ``net``: the bundled `hole_net` unless given; ``frames``: the span of a
+    band's own loudest (`hole_frames`)."""
+    net = net or hole_net()
+    sums, first, low = band_sums(power, cutoff_bin, band_bins)
+    cutoff_hz = cutoff_bin * net.sample_rate / net.fft_length
+    features, level, anchor = hole_features(sums, first - low, frames, cutoff_hz)
+    wanted = anchor + net(features)
+    have = sums[..., first - low :]
+    fill = np.where(wanted - level > THRESHOLD_DB, 10.0 ** (wanted / 10.0) - have, 0.0)
+    return np.sqrt(np.maximum(fill, 0.0, dtype=np.float32) / np.float32(band_bins)), first

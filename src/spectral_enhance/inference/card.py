@@ -54,8 +54,9 @@ class BlockRule:
     rebuilt band's swing about its course over so many frames
     (:func:`spectral_enhance.dsp.bands.calm_band`); 1: all of it.
     ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in the
-    octave under the low-pass with noise, each band judged against its loudest over so many
-    frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves them.
+    octave under the low-pass with noise, each band judged by `dsp.holes`' net against its
+    loudest over so many frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves
+    them.
     """
 
     domain: str = "spectrum"

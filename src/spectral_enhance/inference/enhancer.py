@@ -32,7 +32,7 @@ from ..dsp.bands import (
     noise_frames,
     told_inputs,
 )
-from ..dsp.holes import hole_scale, mended_band
+from ..dsp.holes import hole_net, hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
 from ..dsp.stft import power as stft_power
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
@@ -224,6 +224,10 @@ class Enhancer:
         self.unit_model = unit_model
         self.pool = ThreadPoolExecutor(workers) if unit_model and workers > 1 else None
         self.workers = workers if self.pool else 1
+        self.hole_net = hole_net() if rule.holes_frames else None  # `dsp.holes`' fitted net
+        if self.hole_net:
+            hop, fft = stft_config.hop_length, stft_config.fft_length
+            self.hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
         if rule.domain == "spectrum":
             hop = stft_config.hop_length
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.
@@ -439,7 +443,7 @@ class Enhancer:
             coherence = channel_coherence(spec, power, above, self.coherence_frames)
         out = self._noise_band(scale, above, start, coherence)
         if per_bin is not None:
-            holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames)
+            holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames, self.hole_net)
             found = np.flatnonzero(holes.any(axis=(0, 1)))
             if len(found):  # laid from the first band with a hole to the last under the cut
                 holes, low = holes[..., found[0] :], low + found[0]

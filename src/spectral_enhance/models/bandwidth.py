@@ -88,8 +88,9 @@ class BandConfig(ModelConfig):
             from frame to frame follows the reference's only roughly (a correlation of 0.56
             to 0.71), and a calmer band scored higher on validation (docs/full-band.md).
         holes: (with ``fill=noise``) the enhancer also fills the codec's holes in the octave
-            under the low-pass with noise (:func:`spectral_enhance.dsp.holes.hole_scale`), a
-            rule with no weight: an export option (docs/full-band.md).
+            under the low-pass with noise (:func:`spectral_enhance.dsp.holes.hole_scale`), found
+            and levelled by a small net fitted apart (`scripts/train_holes.py`), no weight of
+            this model: an export option (docs/full-band.md).
     """
 
     fft_length: int = 2048
