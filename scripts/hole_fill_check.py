@@ -15,10 +15,10 @@ more than DEPTH dB under a level, up to that level less UNDER dB. Each ``--fills
 - ``blend``: the mean of its upper quartile over FRAMES frames and the loudest of 3 bands
   either side;
 - ``octave``: the softer of its loudest over FRAMES frames and the loudest of 3 bands either
-  side, in the octave under the low-pass only (how `dsp.holes` finds them);
+  side, in the octave under the low-pass only (how `dsp.holes` found them before its net);
 - ``octave-loud``, ``octave-mean``: the holes ``octave`` finds, filled to the band's loudest
   over FRAMES frames (or the mean of that and the loudest of 3 bands either side, as
-  `dsp.holes` fills them) less UNDER;
+  `dsp.holes` filled them before its net) less UNDER;
 
 an ``octave`` rule's fourth number, FROM, starts it at that share of the low-pass instead of
 half (``octave-mean:20,6,43,0.33``); and ``:found`` fills the holes a rule finds to the

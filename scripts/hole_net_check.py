@@ -1,10 +1,12 @@
-"""How far above the MP3's level `dsp.holes`' net must put a band for it to be filled.
+"""How far above the MP3's level `dsp.holes`' net must put a band for it to be filled, and how
+loud to fill it.
 
 Scores the model (``--model``, one exported with ``holes=true``) with the net's threshold
-(`dsp.holes.THRESHOLD_DB`) set to each of ``--thresholds`` dB in turn, beside the decoded input.
+(`dsp.holes.THRESHOLD_DB`) and the fill's offset over its level (`dsp.holes.OVER_DB`) set to
+each ``--settings`` spec, ``THRESHOLD[,OVER]`` in dB, in turn, beside the decoded input.
 
 Usage: python scripts/hole_net_check.py DATASET --out FOLDER [--split val] [--limit 120]
-           [--model full-band] [--thresholds 3 6 10]
+           [--model full-band] [--settings 6 4 8 6,2 6,-2]
 """
 
 from __future__ import annotations
@@ -16,25 +18,28 @@ from spectral_enhance.dsp import holes
 from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 
 
-def at_threshold(model: System, threshold_db: float) -> System:
-    """``model`` with the net's threshold at ``threshold_db`` while it runs."""
+def with_setting(model: System, spec: str) -> System:
+    """``model`` with the net's threshold and the fill's offset of ``spec`` while it runs."""
+    threshold, over = ([float(x) for x in spec.split(",")] + [0.0])[:2]
 
     def process(clip: Clip) -> np.ndarray:
-        kept, holes.THRESHOLD_DB = holes.THRESHOLD_DB, threshold_db
+        kept = holes.THRESHOLD_DB, holes.OVER_DB
+        holes.THRESHOLD_DB, holes.OVER_DB = threshold, over
         try:
             return model.estimate(clip)
         finally:
-            holes.THRESHOLD_DB = kept
+            holes.THRESHOLD_DB, holes.OVER_DB = kept
 
-    return System(f"{model.name}, holes over {threshold_db:g} dB", process_clip=process)
+    name = f"{model.name}, holes over {threshold:g} dB, filled {over:+g} dB"
+    return System(name, process_clip=process)
 
 
 def main() -> None:
     parser = check_parser(__doc__, 120)
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[3.0, 6.0, 10.0])
+    parser.add_argument("--settings", nargs="+", default=["6", "4", "8", "6,2", "6,-2"])
     args = parser.parse_args()
     model = load_system(args.model)
-    run_check(args, ["mp3", *(at_threshold(model, t) for t in args.thresholds)])
+    run_check(args, ["mp3", *(with_setting(model, spec) for spec in args.settings)])
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ and the reference's level there over the band's anchor (cut to -40..+20 dB). A t
 perceptron (``--hidden`` units, ReLU) learns it by mean squared error. Prints, per bitrate on the
 validation split, how well it finds and levels the bands the MP3 holds more than
 `dsp.holes.THRESHOLD_DB` under the reference, then writes the net (``--out``; the package reads
-``src/spectral_enhance/dsp/holes.npz``).
+``src/spectral_enhance/dsp/holes.onnx``).
 
-Usage: python scripts/train_holes.py DATASET [--out src/spectral_enhance/dsp/holes.npz]
+Usage: python scripts/train_holes.py DATASET [--out src/spectral_enhance/dsp/holes.onnx]
            [--hidden 24] [--epochs 6] [--every 1]
 """
 
@@ -22,6 +22,7 @@ import torch
 
 from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp.holes import (
+    GEOMETRY,
     NET_FILE,
     THRESHOLD_DB,
     TOP_HZ,
@@ -38,9 +39,9 @@ from spectral_enhance.inference.enhancer import Enhancer
 def cells(
     dataset: str, split: str, config: StftConfig, band_bins: int, every: int, rate: int
 ) -> tuple[np.ndarray, ...]:
-    """Features, the reference's level over the anchor and over the MP3's (dB), and the
-    bitrate, of half the bands and frames (drawn with a fixed seed) of every ``every``-th
-    clip of ``split``."""
+    """Features (``[cells, 11]``), the reference's level over the anchor and over the MP3's
+    (dB), and the bitrate, of half the bands and frames (drawn with a fixed seed) of every
+    ``every``-th clip of ``split``."""
     rng = np.random.default_rng(0)
     frames = hole_frames(rate, config.hop_length)
     rows = [r for r in read_manifest(dataset, split) if int(r["low_bitrate"] or 0)][::every]
@@ -61,7 +62,7 @@ def cells(
         reference = 10 * np.log10(reference[..., first - start :] + 1e-12)
         keep = rng.random(level.shape) < 0.5
         for i, value in enumerate(
-            (features[keep], (reference - anchor)[keep], (reference - level)[keep])
+            (features[:, keep].T, (reference - anchor)[keep], (reference - level)[keep])
         ):
             out[i].append(value.astype(np.float32))
         out[3].append(np.full(int(keep.sum()), int(row["low_bitrate"])))
@@ -92,7 +93,7 @@ def fit(features: np.ndarray, over_anchor: np.ndarray, hidden: int, epochs: int)
             optimiser.step()
         schedule.step()
     linear = [m for m in net if isinstance(m, torch.nn.Linear)]
-    return [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in linear]
+    return [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linear]
 
 
 def main() -> None:
@@ -109,9 +110,13 @@ def main() -> None:
     features, over_anchor, _, _ = cells(args.dataset, "train", config, bins, args.every, rate)
     print(f"{len(features):,} bands and frames of the training split")
     layers = fit(features, over_anchor, args.hidden, args.epochs)
-    net = HoleNet(tuple(layers), rate, config.fft_length, config.hop_length, bins)
+    geometry = dict(zip(GEOMETRY, (rate, config.fft_length, config.hop_length, bins), strict=True))
+    HoleNet.write(args.out, layers, geometry)
+    net = HoleNet.load(args.out)
     features, over_anchor, over_mp3, bitrates = cells(args.dataset, "val", config, bins, 1, rate)
-    predicted = net(features) + (over_mp3 - over_anchor)  # over the MP3's level
+    predicted = net(np.ascontiguousarray(features.T)) + (
+        over_mp3 - over_anchor
+    )  # over the MP3's level
     print(f"validation: the bands the MP3 holds more than {THRESHOLD_DB:g} dB under the reference")
     print("| kbps | such bands | found | their level's error (RMS dB) | other bands filled |")
     print("|---|---|---|---|---|")
@@ -123,7 +128,6 @@ def main() -> None:
             f"| {bitrate} | {hole.mean():.0%} | {said[hole].mean():.0%} | {error:.1f} "
             f"| {said[~hole].mean():.1%} |"
         )
-    net.save(args.out)
     print(f"wrote {args.out}")
 
 

@@ -73,15 +73,23 @@ def test_holes_lower_than_the_octave_under_the_cut_are_left():
     assert not holes(power)[0].any()
 
 
-def test_the_net_is_written_and_read_back_and_refuses_another_stft(tmp_path):
-    net = hole_net()
-    net.save(tmp_path / "net.npz")
-    again = HoleNet.load(tmp_path / "net.npz")
-    features = np.random.default_rng(0).standard_normal((5, 11)).astype(np.float32)
-    np.testing.assert_array_equal(again(features), net(features))
-    net.check(44_100, 2048, 1024, 8)  # the bundled full-band model's STFT
-    with pytest.raises(ValueError, match="hop 512"):
-        net.check(44_100, 2048, 512, 8)
+def test_a_net_is_written_and_read_back_and_refuses_another_stft(tmp_path):
+    """`HoleNet.write` makes the graph `HoleNet.load` runs: the perceptron of its layers."""
+    rng = np.random.default_rng(0)
+    layers = [
+        (rng.standard_normal((4, 11)), rng.standard_normal(4)),
+        (rng.standard_normal((1, 4)), rng.standard_normal(1)),
+    ]
+    geometry = {"sample_rate": 48_000, "fft_length": 2048, "hop_length": 512, "band_bins": 8}
+    HoleNet.write(tmp_path / "net.onnx", layers, geometry)
+    net = HoleNet.load(tmp_path / "net.onnx")
+    features = rng.standard_normal((11, 3, 5)).astype(np.float32)
+    hidden = np.maximum(np.einsum("oi,i...->o...", layers[0][0], features).T + layers[0][1], 0)
+    expected = (hidden @ layers[1][0].T + layers[1][1])[..., 0].T * 10
+    np.testing.assert_allclose(net(features), expected, rtol=1e-4, atol=1e-4)
+    net.check(48_000, 2048, 512, 8)
+    with pytest.raises(ValueError, match="fitted at 48000 Hz, FFT 2048, hop 512"):
+        net.check(44_100, 2048, 1024, 8)
 
 
 def test_the_bundled_full_band_model_fills_holes_with_the_net_fitted_at_its_stft():
@@ -94,3 +102,14 @@ def test_the_bundled_full_band_model_fills_holes_with_the_net_fitted_at_its_stft
 @pytest.mark.parametrize(("rate", "hop", "frames"), [(44_100, 1024, 23), (44_100, 512, 45)])
 def test_a_band_is_judged_over_half_a_second(rate, hop, frames):
     assert hole_frames(rate, hop) == frames
+
+
+@pytest.mark.parametrize(("size", "axis"), [(23, -2), (9, -2), (3, -2), (7, -1), (3, -1), (1, -1)])
+def test_the_running_loudest_is_scipys_maximum_filter_to_the_bit(size, axis):
+    from scipy.ndimage import maximum_filter1d
+
+    from spectral_enhance.dsp.holes import _running_max
+
+    level = np.random.default_rng(size).standard_normal((2, 40, 13)).astype(np.float32)
+    expected = maximum_filter1d(level, size, axis=axis, mode="nearest")
+    np.testing.assert_array_equal(_running_max(level, size, axis), expected)

@@ -5,7 +5,7 @@ At low bitrates an MP3 encoder leaves bands under its low-pass empty for a granu
 had no bits for them). On issue 12's validation clips, noise in those holes at the reference's
 own level is worth +0.16 to +0.19 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
 docs/full-band.md). From the MP3 alone, a net (`HoleNet`, a two-layer perceptron fitted by
-`scripts/train_holes.py` on the training split; `holes.npz` beside this module) predicts each
+`scripts/train_holes.py` on the training split; `holes.onnx` beside this module) predicts each
 band's level in the reference, per band of the model's bins and frame, from how far the band
 lies under its neighbours in time and frequency, under the frame's loudest, under the other
 channel, and where it sits under the low-pass. A band the net puts more than `THRESHOLD_DB` above
@@ -29,12 +29,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 __all__ = [
+    "GEOMETRY",
     "NET_FILE",
+    "OVER_DB",
     "SECONDS",
     "SPREAD",
     "THRESHOLD_DB",
@@ -50,6 +52,9 @@ __all__ = [
 
 THRESHOLD_DB = 6.0
 """How far above the MP3's level the net must put a band's for it to be a hole."""
+OVER_DB = 2.0
+"""How far over the net's level a hole is filled: 2 dB louder scored a little higher on
+validation (`scripts/hole_net_check.py`, docs/full-band.md)."""
 SECONDS = 0.5
 """The span of frames a band's own loudest is taken over."""
 SPREAD = 3
@@ -60,7 +65,7 @@ FLOOR = np.float32(1e-12)
 """Power added before a log: an empty band reads 120 dB under a power of 1."""
 FEATURE_DB = 60.0
 """Level differences the net is shown are cut at this many dB either way."""
-NET_FILE = Path(__file__).with_name("holes.npz")
+NET_FILE = Path(__file__).with_name("holes.onnx")
 """The fitted net the enhancer uses (`scripts/train_holes.py` writes it)."""
 
 
@@ -75,46 +80,67 @@ def hole_frames(sample_rate: int, hop_length: int) -> int:
     return 2 * round(SECONDS * sample_rate / hop_length / 2) + 1
 
 
+GEOMETRY = ("sample_rate", "fft_length", "hop_length", "band_bins")
+"""The STFT a net was fitted at, kept in its graph's metadata."""
+
+
 @dataclass(frozen=True)
 class HoleNet:
     """A fitted perceptron from `hole_features` to a band's level in the reference over the
-    anchor, in tens of dB, with the STFT it was fitted at: ``layers`` are ``(weight [in, out],
-    bias [out])``, a ReLU between them."""
+    anchor, in tens of dB: a small ONNX graph (its features first, ``[11, cells]``), run on one
+    thread (the enhancer runs segments side by side; a BLAS call spreading over every core
+    there cost more than the net itself), with the STFT it was fitted at."""
 
-    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    session: Any
     sample_rate: int
     fft_length: int
     hop_length: int
     band_bins: int
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        """The predicted level over the anchor, in dB, of each ``[..., features]`` row."""
-        x = features
-        for i, (weight, bias) in enumerate(self.layers):
-            x = x @ weight
-            x += bias
-            if i < len(self.layers) - 1:
-                np.maximum(x, 0, out=x)
-        return x[..., 0] * np.float32(10.0)
+        """The predicted level over the anchor, in dB, of each cell of ``[features, ...]``
+        (features first: each is one contiguous plane, as `hole_features` makes them)."""
+        cells = features.reshape(len(features), -1)
+        (out,) = self.session.run(None, {"features": cells})
+        return (out[0] * np.float32(10.0)).reshape(features.shape[1:])
 
-    def save(self, path: str | Path) -> None:
-        """Write the net and its STFT to ``path`` (``.npz``)."""
-        arrays = {f"w{i}": weight for i, (weight, _) in enumerate(self.layers)}
-        arrays.update({f"b{i}": bias for i, (_, bias) in enumerate(self.layers)})
-        geometry = (self.sample_rate, self.fft_length, self.hop_length, self.band_bins)
-        np.savez(path, geometry=np.array(geometry), **arrays)
+    @staticmethod
+    def write(
+        path: str | Path, layers: list[tuple[np.ndarray, np.ndarray]], geometry: dict[str, int]
+    ) -> None:
+        """Write the perceptron of ``layers`` (``(weight [out, in], bias [out])``, a ReLU
+        between them) as the graph `load` reads, with ``geometry`` (`GEOMETRY`). Needs the
+        ``onnx`` package (the ``train`` extra)."""
+        from onnx import TensorProto, helper, numpy_helper, save_model
+
+        weights, nodes, x = [], [], "features"
+        for i, (weight, bias) in enumerate(layers):
+            weights.append(numpy_helper.from_array(weight.astype(np.float32), f"w{i}"))
+            weights.append(numpy_helper.from_array(bias.astype(np.float32)[:, None], f"b{i}"))
+            nodes.append(helper.make_node("MatMul", [f"w{i}", x], [f"m{i}"]))
+            nodes.append(helper.make_node("Add", [f"m{i}", f"b{i}"], [f"a{i}"]))
+            x = f"a{i}"
+            if i < len(layers) - 1:
+                nodes.append(helper.make_node("Relu", [x], [f"r{i}"]))
+                x = f"r{i}"
+        inputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, "cells"])]
+        outputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, "cells"])]
+        graph = helper.make_graph(nodes, "holes", inputs, outputs, weights)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8  # what onnxruntime 1.17, the oldest we take, reads
+        helper.set_model_props(model, {name: str(geometry[name]) for name in GEOMETRY})
+        save_model(model, str(path))
 
     @classmethod
     def load(cls, path: str | Path) -> HoleNet:
-        """The net `save` wrote to ``path``."""
-        with np.load(path) as data:
-            count = sum(1 for name in data.files if name.startswith("w"))
-            layers = tuple(
-                (data[f"w{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32))
-                for i in range(count)
-            )
-            rate, fft, hop, band = (int(v) for v in data["geometry"])
-        return cls(layers, rate, fft, hop, band)
+        """The net `write` wrote to ``path``, on one thread."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = session.get_modelmeta().custom_metadata_map
+        return cls(session, *(int(meta[name]) for name in GEOMETRY))
 
     def check(self, sample_rate: int, fft_length: int, hop_length: int, band_bins: int) -> None:
         """Raise ValueError unless a model of this STFT and band can use the net."""
@@ -145,11 +171,27 @@ def band_sums(power: np.ndarray, cutoff_bin: float, band_bins: int) -> tuple[np.
     return bins.reshape(*bins.shape[:-1], last - low, band_bins).sum(-1), first, low
 
 
+def _running_max(x: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """The loudest of ``size`` (odd) values centred on each along ``axis``, the edge values
+    repeated beyond the ends: SciPy's ``maximum_filter1d(x, size, axis, mode="nearest")``,
+    equal to the bit, by doubling spans (a few whole-array maxima). SciPy's walks each line on
+    its own, and this array's lines are short: 3 times the time here, per segment."""
+    half, length = size // 2, x.shape[axis]
+    x = np.moveaxis(x, axis, -1)
+    edges = (np.repeat(x[..., :1], half, -1), x, np.repeat(x[..., -1:], half, -1))
+    loudest, span = np.concatenate(edges, -1), 1
+    while 2 * span <= size:  # loudest[i]: the loudest of the span from i
+        loudest = np.maximum(loudest[..., :-span], loudest[..., span:])
+        span *= 2
+    out = np.maximum(loudest[..., :length], loudest[..., size - span : size - span + length])
+    return np.moveaxis(out, -1, axis)
+
+
 def hole_features(
     sums: np.ndarray, offset: int, frames: int, cutoff_hz: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the net sees of each band of the octave (``sums[..., offset:]``, `band_sums`'
-    powers): ``[channels, frames, bands, 11]``; and each band's level and anchor in dB.
+    powers): ``[11, channels, frames, bands]``; and each band's level and anchor in dB.
 
     In dB over the band's own level, cut at `FEATURE_DB` and scaled by 1/20: its loudest over
     ``frames`` frames, over 9 and over 3; the loudest of `SPREAD` bands either side and of one;
@@ -158,28 +200,29 @@ def hole_features(
     octave (0 to 1) and the low-pass in tens of kHz."""
     level = 10.0 * np.log10(sums + FLOOR)
     own = level[..., offset:]
-    loudest = maximum_filter1d(level, frames, axis=-2, mode="nearest")[..., offset:]
-    near = maximum_filter1d(level, 2 * SPREAD + 1, axis=-1, mode="nearest")[..., offset:]
+    loudest = _running_max(level, frames, -2)[..., offset:]
+    near = _running_max(level, 2 * SPREAD + 1, -1)[..., offset:]
     top = own.max(-1, keepdims=True)
     over = [
         loudest,
         near,
-        maximum_filter1d(level, 9, axis=-2, mode="nearest")[..., offset:],
-        maximum_filter1d(level, 3, axis=-2, mode="nearest")[..., offset:],
-        maximum_filter1d(level, 3, axis=-1, mode="nearest")[..., offset:],
+        _running_max(level, 9, -2)[..., offset:],
+        _running_max(level, 3, -2)[..., offset:],
+        _running_max(level, 3, -1)[..., offset:],
         top,
-        maximum_filter1d(top, frames, axis=-2, mode="nearest"),
+        _running_max(top, frames, -2),
         own.mean(-1, keepdims=True),
         own[::-1] if own.shape[0] == 2 else own,
     ]
-    features = np.empty((*own.shape, len(over) + 2), np.float32)
+    features = np.empty((len(over) + 2, *own.shape), np.float32)
     for i, value in enumerate(over):
-        np.subtract(value, own, out=features[..., i])
-    np.clip(features[..., : len(over)], -FEATURE_DB, FEATURE_DB, out=features[..., : len(over)])
-    features[..., : len(over)] /= np.float32(20.0)
+        np.subtract(value, own, out=features[i])
+    differences = features[: len(over)]
+    np.clip(differences, -FEATURE_DB, FEATURE_DB, out=differences)
+    differences *= np.float32(1 / 20)
     bands = own.shape[-1]
-    features[..., -2] = (np.arange(bands, dtype=np.float32) + np.float32(0.5)) / np.float32(bands)
-    features[..., -1] = np.float32(cutoff_hz / 10_000)
+    features[-2] = (np.arange(bands, dtype=np.float32) + np.float32(0.5)) / np.float32(bands)
+    features[-1] = np.float32(cutoff_hz / 10_000)
     return features, own, (loudest + near) / 2
 
 
@@ -198,6 +241,7 @@ def hole_scale(
     cutoff_hz = cutoff_bin * net.sample_rate / net.fft_length
     features, level, anchor = hole_features(sums, first - low, frames, cutoff_hz)
     wanted = anchor + net(features)
+    wanted += np.float32(OVER_DB)
     have = sums[..., first - low :]
-    fill = np.where(wanted - level > THRESHOLD_DB, 10.0 ** (wanted / 10.0) - have, 0.0)
+    fill = np.where(wanted - level > THRESHOLD_DB + OVER_DB, 10.0 ** (wanted / 10.0) - have, 0.0)
     return np.sqrt(np.maximum(fill, 0.0, dtype=np.float32) / np.float32(band_bins)), first
