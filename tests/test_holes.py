@@ -113,3 +113,8 @@ def test_the_running_loudest_is_scipys_maximum_filter_to_the_bit(size, axis):
     level = np.random.default_rng(size).standard_normal((2, 40, 13)).astype(np.float32)
     expected = maximum_filter1d(level, size, axis=axis, mode="nearest")
     np.testing.assert_array_equal(_running_max(level, size, axis), expected)
+
+
+def test_a_cut_too_low_for_a_whole_band_in_its_octave_fills_nothing():
+    scale, first = hole_scale(np.ones((2, 5, BINS), np.float32), 10.0, BAND, FRAMES_JUDGED)
+    assert scale.shape == (2, 5, 0) and first == 1

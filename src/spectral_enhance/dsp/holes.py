@@ -238,6 +238,8 @@ def hole_scale(
     band's own loudest (`hole_frames`)."""
     net = net or hole_net()
     sums, first, low = band_sums(power, cutoff_bin, band_bins)
+    if sums.shape[-1] == first - low:  # no band wholly in the octave: nothing to fill
+        return np.zeros((*sums.shape[:-1], 0), np.float32), first
     cutoff_hz = cutoff_bin * net.sample_rate / net.fft_length
     features, level, anchor = hole_features(sums, first - low, frames, cutoff_hz)
     wanted = anchor + net(features)
