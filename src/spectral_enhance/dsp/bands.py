@@ -241,23 +241,29 @@ def lay_over_noise(
     if isinstance(scale, np.ndarray):
         out = np.empty(shape, np.complex64)
         out[..., :start] = 0
-        spread = np.repeat(scale, band_bins, axis=-1)
+        skip = start // band_bins * band_bins  # only the bands above are spread
+        spread = np.repeat(scale[..., skip // band_bins :], band_bins, axis=-1)
+        spread = spread[..., start - skip : bins - skip]
     else:
         out = noise.new_zeros(shape)
-        spread = scale.repeat_interleave(band_bins, dim=-1)
+        spread = scale.repeat_interleave(band_bins, dim=-1)[..., start:bins]
     if noise.shape[-1] == bins:
         noise = noise[..., start:]
         apart = None if apart is None else apart[..., start:]
     if coherence is None:
-        out[..., start:] = noise * spread[..., start:bins]
+        out[..., start:] = noise * spread
         return out
     shared = np.sqrt((1.0 + coherence) / 2.0, dtype=np.float32)[:, None]
     own = np.sqrt((1.0 - coherence) / 2.0, dtype=np.float32)[:, None]
+    level = np.empty(spread.shape[1:], np.float32)  # [frames, bins above], reused
+    term = np.empty(level.shape, np.complex64)
     for channel, sign in enumerate((own, -own)):
-        level = spread[channel, :, start:bins]  # [frames, bins above]
         band = out[channel, :, start:]
-        np.multiply(noise[0], level * shared, out=band)
-        band += apart[0] * (level * sign)
+        np.multiply(spread[channel], shared, out=level)
+        np.multiply(noise[0], level, out=band)
+        np.multiply(spread[channel], sign, out=level)
+        np.multiply(apart[0], level, out=term)
+        band += term
     return out
 
 
