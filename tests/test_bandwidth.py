@@ -351,6 +351,28 @@ def test_holes_fill_a_codecs_hole_under_the_cut_and_nothing_else(tmp_path):
     np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], filled, atol=2e-5)
 
 
+def test_holes_are_refused_for_a_model_of_another_stft_than_the_hole_nets(tmp_path):
+    """`dsp.holes`' net was fitted at one STFT: exporting ``holes=true`` for a model of another
+    fails in one line naming the checkpoint and both, and so does loading such an export."""
+    from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.training.export import export
+    from tiny import tiny_band_checkpoint
+
+    checkpoint = tiny_band_checkpoint(tmp_path / "hop512.pt", options={"envelope": True})
+    holes = {"fill": "noise", "holes": True}
+    with pytest.raises(ValueError, match=r"hop512.pt: holes=true: .*hop 1024.*hop 512"):
+        export(checkpoint, tmp_path / "m", precisions=("fp32",), model_options=holes)
+    export(checkpoint, tmp_path / "m", precisions=("fp32",), model_options={"fill": "noise"})
+    card = tmp_path / "m" / "card.json"
+    card.write_text(
+        card.read_text().replace(
+            '"noise_band_bins": 8,', '"noise_band_bins": 8, "holes_frames": 45,'
+        )
+    )
+    with pytest.raises(ValueError, match=r"the hole net was fitted at .*hop 1024"):
+        Enhancer.load(tmp_path / "m", precision="fp32")
+
+
 def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
     from spectral_enhance.dsp.bands import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig

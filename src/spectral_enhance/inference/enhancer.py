@@ -227,7 +227,10 @@ class Enhancer:
         self.hole_net = hole_net() if rule.holes_frames else None  # `dsp.holes`' fitted net
         if self.hole_net:
             hop, fft = stft_config.hop_length, stft_config.fft_length
-            self.hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
+            try:
+                self.hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
         if rule.domain == "spectrum":
             hop = stft_config.hop_length
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.

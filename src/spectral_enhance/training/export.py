@@ -25,6 +25,7 @@ import torch
 
 from ..atomic import atomic_path
 from ..dsp.bands import told_inputs
+from ..dsp.holes import hole_net
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
@@ -188,6 +189,14 @@ def export(
     if unknown or not precisions:
         raise ValueError(f"precisions must be some of {', '.join(TOLERANCES)}, not {unknown}")
     model, state = load_model(checkpoint, model_options)
+    if getattr(model, "holes_frames", 0):  # the enhancer fills its holes with `dsp.holes`' net
+        config = model.config
+        try:
+            hole_net().check(
+                config.sample_rate, config.fft_length, config.hop_length, config.band_bins
+            )
+        except ValueError as error:
+            raise ValueError(f"{checkpoint}: holes=true: {error}") from None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
