@@ -329,6 +329,7 @@ def test_holes_fill_a_codecs_hole_under_the_cut_and_nothing_else(tmp_path):
         model_options={"fill": "noise", "holes": True},
     )
     assert card["holes_frames"] == 23 and card["context_frames"] == 4 + 8  # covers the holes' 11
+    assert "but for the codec's holes" in card["form"]
     config = StftConfig(2048, 1024, 2048)
     x = _lowpassed(8.0, 5500.0)
     spec = stft(x.T, config)  # [channels, 2, frames, bins]

@@ -113,11 +113,17 @@ def describe(arch: str, config: dict[str, Any]) -> str:
             sets = "predicts the band's level (the copy divided by its own, as SBR's envelope)"
         else:
             sets = "sets a gain on the copy"
+        under = (
+            "passes unchanged but for the codec's holes in the octave there, found and levelled "
+            "by a small net (dsp.holes) and filled with the same noise"
+            if config.get("holes")
+            else "passes unchanged"
+        )
         return (
             "full band (issue 12): the band under the input's low-pass is copied up and the "
             f"paper's separable block (N = {config.get('n_blocks', 1)}) {sets} per "
             f"{config.get('band_bins', 8)}-bin band and frame; below the low-pass the input "
-            "passes unchanged"
+            f"{under}"
         )
     if arch != "spectral":
         return WAVEFORM_FORMS.get(arch, arch)
