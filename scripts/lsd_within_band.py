@@ -12,12 +12,10 @@ Usage: python scripts/lsd_within_band.py DATASET [--split test] [--limit 250] [-
 from __future__ import annotations
 
 import numpy as np
-from validation_check import check_parser
+from validation_check import check_parser, measured_clips
 
-from spectral_enhance.dataset.build import read_manifest, read_recipe
-from spectral_enhance.evaluation.evaluate import Clip, spread_sample
+from spectral_enhance.evaluation.evaluate import Clip
 from spectral_enhance.evaluation.metrics import log_spectral_distance
-from spectral_enhance.inference.enhancer import Enhancer
 
 
 def lsd(reference: np.ndarray, estimate: np.ndarray, rate: int, low: float, high: float) -> float:
@@ -32,9 +30,7 @@ def lsd(reference: np.ndarray, estimate: np.ndarray, rate: int, low: float, high
 def main() -> None:
     parser = check_parser(__doc__, 250, out=False, split="test")
     args = parser.parse_args()
-    rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
-    recipe = read_recipe(args.dataset)
-    enhancer = Enhancer.load(args.model)
+    rows, recipe, enhancer = measured_clips(args)
     scores: dict[int, list[tuple[float, ...]]] = {}
     for row in rows:
         if not int(row["low_bitrate"] or 0):

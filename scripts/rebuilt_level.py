@@ -10,12 +10,10 @@ Usage: python scripts/rebuilt_level.py DATASET [--split test] [--limit 250] [--m
 from __future__ import annotations
 
 import numpy as np
-from validation_check import check_parser
+from validation_check import check_parser, measured_clips
 
-from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import average_spectrum
-from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip, spread_sample
-from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip
 
 
 def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:
@@ -31,9 +29,7 @@ def band_db(x: np.ndarray, rate: int, low: float, high: float) -> float:
 def main() -> None:
     parser = check_parser(__doc__, 250, out=False, split="test")
     args = parser.parse_args()
-    rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
-    recipe = read_recipe(args.dataset)
-    enhancer = Enhancer.load(args.model)
+    rows, recipe, enhancer = measured_clips(args)
     levels: dict[tuple[int, str], list[float]] = {}
     for row in rows:
         clip = Clip.of_row(row, recipe)

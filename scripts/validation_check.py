@@ -12,7 +12,10 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from spectral_enhance.evaluation.evaluate import System, evaluate
+from spectral_enhance.dataset.build import read_manifest, read_recipe
+from spectral_enhance.dataset.recipe import DegradationRecipe
+from spectral_enhance.evaluation.evaluate import System, evaluate, spread_sample
+from spectral_enhance.inference.enhancer import Enhancer
 
 
 def check_parser(
@@ -36,3 +39,12 @@ def run_check(args: argparse.Namespace, systems: Sequence[str | System]) -> None
     """Score ``systems`` on the check's clips and print the report."""
     evaluate(args.dataset, systems, args.out, args.split, args.limit)
     print((Path(args.out) / "report.md").read_text())
+
+
+def measured_clips(
+    args: argparse.Namespace,
+) -> tuple[list[dict], DegradationRecipe, Enhancer]:
+    """For a check that measures ``--model`` itself: the split's clips as `evaluate --limit`
+    spreads them, the dataset's recipe, and the model, loaded."""
+    rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
+    return rows, read_recipe(args.dataset), Enhancer.load(args.model)
