@@ -22,6 +22,7 @@ import torch
 
 from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp.holes import (
+    FLOOR,
     GEOMETRY,
     NET_FILE,
     THRESHOLD_DB,
@@ -59,7 +60,7 @@ def cells(
             continue
         features, level, anchor = hole_features(sums, first - start, frames, lowpass)
         reference = band_sums(power(spectrum(high.T, config)), cutoff, band_bins)[0]
-        reference = 10 * np.log10(reference[..., first - start :] + 1e-12)
+        reference = 10 * np.log10(reference[..., first - start :] + FLOOR)
         keep = rng.random(level.shape) < 0.5
         for i, value in enumerate(
             (features[:, keep].T, (reference - anchor)[keep], (reference - level)[keep])
@@ -114,9 +115,8 @@ def main() -> None:
     HoleNet.write(args.out, layers, geometry)
     net = HoleNet.load(args.out)
     features, over_anchor, over_mp3, bitrates = cells(args.dataset, "val", config, bins, 1, rate)
-    predicted = net(np.ascontiguousarray(features.T)) + (
-        over_mp3 - over_anchor
-    )  # over the MP3's level
+    over_level = over_mp3 - over_anchor  # the anchor over the MP3's level
+    predicted = net(np.ascontiguousarray(features.T)) + over_level  # over the MP3's level
     print(f"validation: the bands the MP3 holds more than {THRESHOLD_DB:g} dB under the reference")
     print("| kbps | such bands | found | their level's error (RMS dB) | other bands filled |")
     print("|---|---|---|---|---|")

@@ -242,8 +242,8 @@ def hole_scale(
         return np.zeros((*sums.shape[:-1], 0), np.float32), first
     cutoff_hz = cutoff_bin * net.sample_rate / net.fft_length
     features, level, anchor = hole_features(sums, first - low, frames, cutoff_hz)
-    wanted = anchor + net(features)
-    wanted += np.float32(OVER_DB)
+    predicted = anchor + net(features)
     have = sums[..., first - low :]
-    fill = np.where(wanted - level > THRESHOLD_DB + OVER_DB, 10.0 ** (wanted / 10.0) - have, 0.0)
+    wanted = 10.0 ** ((predicted + np.float32(OVER_DB)) / 10.0)
+    fill = np.where(predicted - level > THRESHOLD_DB, wanted - have, 0.0)
     return np.sqrt(np.maximum(fill, 0.0, dtype=np.float32) / np.float32(band_bins)), first

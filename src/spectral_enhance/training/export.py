@@ -195,7 +195,7 @@ def export(
     if unknown or not precisions:
         raise ValueError(f"precisions must be some of {', '.join(TOLERANCES)}, not {unknown}")
     model, state = load_model(checkpoint, model_options)
-    if getattr(model, "holes_frames", 0):  # the enhancer fills its holes with `dsp.holes`' net
+    if model.holes_frames:  # the enhancer fills its holes with `dsp.holes`' net
         config = model.config
         try:
             hole_net().check(
