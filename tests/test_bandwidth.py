@@ -384,6 +384,8 @@ def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_ban
     np.testing.assert_array_equal(frames[:, 5:], noise_frames(config, 2, 5, 8))
     period = NOISE_PERIOD // config.hop_length
     np.testing.assert_array_equal(noise_frames(config, period - 3, 10, 8), frames)
+    longer = noise_frames(config, -3, 2 * period + 10, 8, from_bin=500)  # over the table's end
+    np.testing.assert_array_equal(longer[:, 2 * period :], frames[..., 500:])
     power = np.abs(frames[0]) ** 2  # [frames, bins]
     bands = power[:, :1024].reshape(10, 128, 8).mean(axis=-1)
     np.testing.assert_allclose(bands, 1.0, rtol=1e-5)

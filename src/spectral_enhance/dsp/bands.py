@@ -158,7 +158,7 @@ def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     """The STFT of one period of seeded white noise, taken as periodic, each band of
     ``band_bins`` bins and frame scaled to a mean power of 1 per bin (a last band of fewer bins
     as if padded with zeros): complex ``[frames, bins]``, a frame every hop of `NOISE_PERIOD`
-    (which the hop must divide)."""
+    (which the hop must divide), the period twice over (`_twice`)."""
     if NOISE_PERIOD % config.hop_length or config.window_length != config.fft_length:
         raise ValueError(f"noise frames need a hop dividing {NOISE_PERIOD} samples: {config}")
     noise = np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
@@ -167,22 +167,30 @@ def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     sums, _, widths = _band_sums(power(table), band_bins)  # [frames, bands]
     mean = sums / band_bins  # as the model pools: a last, narrower band over band_bins too
     table *= _band_gain(np.ones_like(mean), mean, widths).astype(np.float32)
-    table.flags.writeable = False
-    return table
+    return _twice(table)
+
+
+def _twice(table: np.ndarray) -> np.ndarray:
+    """One period's frames followed by the same again, read-only: any run of up to a period's
+    frames is then a view (`noise_frames`), where one period alone made over half a segment's
+    runs wrap around its end and be copied."""
+    twice = np.concatenate([table, table])
+    twice.flags.writeable = False
+    return twice
 
 
 @functools.lru_cache(maxsize=1)
 def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     """`_noise_table` of another seed, made orthogonal, band by band and frame by frame, to
     ``seed``'s, at the same power: mixed with it, no term of the two adds to the power."""
-    shared = _noise_table(config, band_bins, seed)
-    other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))  # not kept
+    period = NOISE_PERIOD // config.hop_length
+    shared = _noise_table(config, band_bins, seed)[:period]
+    other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))[:period]  # not kept
     dot, _, widths = _band_sums((shared.conj() * other).real, band_bins)
     norm = _band_sums(power(shared), band_bins)[0]
     table = other - np.repeat(dot / norm, widths, axis=1).astype(np.float32) * shared
     table *= _band_gain(norm, _band_sums(power(table), band_bins)[0], widths).astype(np.float32)
-    table.flags.writeable = False
-    return table
+    return _twice(table)
 
 
 def noise_frames(
@@ -209,11 +217,11 @@ def noise_frames(
     (independent frames would come out louder, and modulated at the hop).
     """
     table = (_apart_table if apart else _noise_table)(config, band_bins, seed)
-    table = table[:, from_bin:to_bin]
-    start = first % table.shape[0]
-    if start + frames <= table.shape[0]:  # a view of the table: no copy for a segment
+    table, period = table[:, from_bin:to_bin], NOISE_PERIOD // config.hop_length
+    start = first % period
+    if start + frames <= len(table):  # a view of the table: no copy for a segment
         return table[None, start : start + frames]
-    return np.take(table, np.arange(start, start + frames) % table.shape[0], axis=0)[None]
+    return np.take(table, np.arange(start, start + frames) % period, axis=0)[None]
 
 
 def lay_over_noise(
@@ -255,15 +263,13 @@ def lay_over_noise(
         return out
     shared = np.sqrt((1.0 + coherence) / 2.0, dtype=np.float32)[:, None]
     own = np.sqrt((1.0 - coherence) / 2.0, dtype=np.float32)[:, None]
-    level = np.empty(spread.shape[1:], np.float32)  # [frames, bins above], reused
-    term = np.empty(level.shape, np.complex64)
-    for channel, sign in enumerate((own, -own)):
-        band = out[channel, :, start:]
-        np.multiply(spread[channel], shared, out=level)
-        np.multiply(noise[0], level, out=band)
-        np.multiply(spread[channel], sign, out=level)
-        np.multiply(apart[0], level, out=term)
-        band += term
+    first, second = out[0, :, start:], out[1, :, start:]
+    np.multiply(noise[0], shared, out=first)  # a * noise, then both channels' mixes
+    own_part = np.multiply(apart[0], own)
+    np.subtract(first, own_part, out=second)
+    first += own_part
+    first *= spread[0]
+    second *= spread[1]
     return out
 
 

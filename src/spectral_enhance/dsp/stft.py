@@ -74,11 +74,13 @@ def spectrum(
     bins]``, what `stft` stacks. The enhancer's noise-filling path works on it as it is: it
     needs the power and the cross power of the channels, and gives `istft` a complex band."""
     x = np.asarray(x, dtype=np.float32)
-    if pad:
+    if pad:  # x is copied in once, into the zeros: a strided view is transposed on the way
         total, _ = _padded_length(x.shape[-1], config)
-        widths = [(0, 0)] * (x.ndim - 1) + [(config.pad, total - x.shape[-1] - config.pad)]
-        x = np.pad(x, widths)
-        length = config.fft_length
+        padded = np.empty((*x.shape[:-1], total), np.float32)
+        padded[..., : config.pad] = 0
+        padded[..., config.pad + x.shape[-1] :] = 0
+        padded[..., config.pad : config.pad + x.shape[-1]] = x
+        x, length = padded, config.fft_length
     else:
         length = config.window_length
     if x.shape[-1] < length:
@@ -128,23 +130,36 @@ def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
     """Sum ``[..., n_frames, length]`` frames placed ``hop`` apart: ``[..., total]``."""
     n_frames, length = frames.shape[-2:]
     parts = -(-length // hop)
-    out = np.zeros((*frames.shape[:-2], n_frames + parts - 1, hop), dtype=frames.dtype)
+    out = np.empty((*frames.shape[:-2], n_frames + parts - 1, hop), dtype=frames.dtype)
     for j in range(parts):  # piece j of frame k lands in block k + j
         width = min(hop, length - j * hop)
-        out[..., j : j + n_frames, :width] += frames[..., j * hop : j * hop + width]
+        piece = frames[..., j * hop : j * hop + width]
+        if j == 0:  # the first piece is written, not added: no zeros to fill first
+            out[..., :n_frames, :width] = piece
+            out[..., :n_frames, width:] = 0
+            out[..., n_frames:, :] = 0
+        else:
+            out[..., j : j + n_frames, :width] += piece
     total = (n_frames - 1) * hop + length
     return out.reshape(*frames.shape[:-2], -1)[..., :total]
 
 
 @functools.lru_cache(maxsize=8)
-def _window_norm(n_frames: int, config: StftConfig) -> np.ndarray:
-    """Overlapped squared windows of ``n_frames`` frames; cached, as segments repeat lengths."""
-    window_sq = config.window().astype(np.float32) ** 2
-    norm = _overlap_add(
-        np.broadcast_to(window_sq, (n_frames, config.fft_length)), config.hop_length
-    )
-    norm.flags.writeable = False
-    return norm
+def _synthesis_window(config: StftConfig) -> np.ndarray:
+    """The window over the sum of the squared windows that overlap each of its samples.
+
+    Where every frame around a sample is there (all the samples `istft` keeps, behind the
+    analysis padding), that sum repeats every hop; dividing each frame by it before the
+    overlap-add gives the least-squares inverse without dividing the whole signal after it."""
+    window, hop = config.window(), config.hop_length
+    overlapped = np.zeros(hop)
+    for start in range(0, len(window), hop):
+        piece = window[start : start + hop] ** 2
+        overlapped[: len(piece)] += piece
+    phase = np.arange(len(window)) % hop
+    synthesis = (window / np.maximum(overlapped[phase], 1e-8)).astype(np.float32)
+    synthesis.flags.writeable = False
+    return synthesis
 
 
 def istft(
@@ -167,13 +182,9 @@ def istft(
     frames = scipy.fft.irfft(
         complex_spec, n=config.fft_length, axis=-1, workers=workers, overwrite_x=scratch
     )
-    frames *= config.window().astype(np.float32)
     n_frames = frames.shape[-2]
-    out = _overlap_add(frames, config.hop_length)
-    norm = _window_norm(n_frames, config)
     end = config.pad + num_samples
-    if end > out.shape[-1]:
+    if end > n_frames * config.hop_length:  # the last sample every frame around is there for
         raise ValueError(f"{n_frames} frames cannot hold {num_samples} samples")
-    return (out[..., config.pad : end] / np.maximum(norm[config.pad : end], 1e-8)).astype(
-        np.float32, copy=False
-    )
+    frames *= _synthesis_window(config)
+    return _overlap_add(frames, config.hop_length)[..., config.pad : end]

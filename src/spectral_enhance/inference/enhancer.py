@@ -178,14 +178,26 @@ class _Flight:
             wait(futures)  # bounded: no more than one segment per core still to come
 
     def finished(self, channels: int, wait_all: bool = False) -> np.ndarray:
-        """The kept samples of the segments done so far, in order (all of them at ``wait_all``)."""
-        outs = []
+        """The kept samples of the segments done so far, in order (all of them at ``wait_all``),
+        in C order: a segment comes back channels first, and the caller adds it sample by sample,
+        so it is transposed once, here, as it is gathered."""
+        done = []
         while self.queue and (wait_all or all(f.done() for f in self.queue[0][0])):
             futures, take = self.queue.popleft()
-            outs.append(np.concatenate([f.result() for f in futures], axis=1)[:take])
+            done.append(([f.result() for f in futures], take))
             if self.progress:
                 self.progress(take)
-        return np.concatenate(outs) if outs else np.zeros((0, channels), np.float32)
+        if done:
+            channels = sum(part.shape[1] for part in done[0][0])
+        out = np.empty((sum(take for _, take in done), channels), np.float32)
+        at = 0
+        for parts, take in done:
+            column = 0
+            for part in parts:
+                out[at : at + take, column : column + part.shape[1]] = part[:take]
+                column += part.shape[1]
+            at += take
+        return out
 
 
 class Enhancer:
@@ -389,10 +401,9 @@ class Enhancer:
         middle = slice(self.margin, self.margin + self.segment)
         if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
             return np.zeros_like(window[middle]) if job.change else window[middle]
-        # Channels first and contiguous: padding a strided view costs the STFT a third more.
-        channels_first = np.ascontiguousarray(window.T)
+        channels_first = window.T  # a view: the STFT's padding copies it channels first
         if self.rule.domain == "waveform":
-            enhanced = model(channels_first).T
+            enhanced = model(np.ascontiguousarray(channels_first)).T
         else:
             # [channels, 2, frames, bins], or complex [channels, frames, bins] for a graph that
             # takes powers: the noise is laid over it, and the inverse takes it, as it is
