@@ -2,8 +2,9 @@
 loud to fill it.
 
 Scores the model (``--model``, one exported with ``holes=true``) with the net's threshold
-(`dsp.holes.THRESHOLD_DB`) and the fill's offset over its level (`dsp.holes.OVER_DB`) set to
-each ``--settings`` spec, ``THRESHOLD[,OVER]`` in dB, in turn, beside the decoded input.
+(`dsp.holes.THRESHOLD_DB`, and `LOW_CUT_THRESHOLD_DB` under a 32 kbps low-pass) and the fill's
+offset over its level (`dsp.holes.OVER_DB`) set to each ``--settings`` spec,
+``THRESHOLD[,OVER]`` in dB, in turn, under every low-pass, beside the decoded input.
 
 Usage: python scripts/hole_net_check.py DATASET --out FOLDER [--split val] [--limit 120]
            [--model full-band] [--settings 6 4 8 6,2 6,-2]
@@ -23,12 +24,12 @@ def with_setting(model: System, spec: str) -> System:
     threshold, over = ([float(x) for x in spec.split(",")] + [0.0])[:2]
 
     def process(clip: Clip) -> np.ndarray:
-        kept = holes.THRESHOLD_DB, holes.OVER_DB
-        holes.THRESHOLD_DB, holes.OVER_DB = threshold, over
+        kept = holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB
+        holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB = threshold, threshold, over
         try:
             return model.estimate(clip)
         finally:
-            holes.THRESHOLD_DB, holes.OVER_DB = kept
+            holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB = kept
 
     name = f"{model.name}, holes over {threshold:g} dB, filled {over:+g} dB"
     return System(name, process_clip=process)

@@ -51,6 +51,24 @@ def test_a_deep_dip_is_filled_up_and_a_shallow_one_left():
     assert not holes(power)[0].any()
 
 
+def test_under_a_32_kbps_low_pass_a_shallower_hole_is_filled():
+    """`threshold_db`: under a low-pass below `dsp.bands.LOW_CUT_HZ` a band the net puts 4 dB
+    over the MP3's is filled, over it only one it puts 6 dB over."""
+    from spectral_enhance.dsp.bands import LOW_CUT_HZ
+    from spectral_enhance.dsp.holes import LOW_CUT_THRESHOLD_DB, threshold_db
+
+    assert threshold_db(5500.0) == LOW_CUT_THRESHOLD_DB == 4.0
+    assert threshold_db(LOW_CUT_HZ) == threshold_db(7600.0) == THRESHOLD_DB == 6.0
+    filled = {}
+    for cut in (256.0, 400.0):  # 5.5 and 8.6 kHz
+        power = np.zeros((1, FRAMES, BINS), np.float32)
+        power[..., : int(cut)] = 1.0
+        low = int(cut * 0.8) // BAND * BAND
+        power[:, 30:36, low : low + 3 * BAND] = 10 ** (-12 / 10)  # a dip of 12 dB
+        filled[cut] = np.count_nonzero(hole_scale(power, cut, BAND, FRAMES_JUDGED)[0])
+    assert filled == {256.0: 18, 400.0: 0}
+
+
 def test_a_hole_empty_in_one_channel_only_is_filled_there():
     power = np.concatenate([steady(), steady()])
     power[0, 30:36, 320:344] = 0.0

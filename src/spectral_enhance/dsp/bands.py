@@ -20,6 +20,8 @@ from .stft import StftConfig, istft, power, spectrum, stft
 
 __all__ = [
     "EPS",
+    "LOW_CUT_CALM",
+    "LOW_CUT_HZ",
     "PATCH_MULTIPLE",
     "REPLICATION_RULES",
     "TILT",
@@ -30,6 +32,7 @@ __all__ = [
     "brick_wall_split",
     "calm_band",
     "calm_change",
+    "calm_share",
     "channel_coherence",
     "copy_inputs",
     "copy_map",
@@ -275,6 +278,24 @@ def lay_over_noise(
 
 CALM_BINS = 128
 """Bins (2.8 kHz at 44.1 kHz and 2,048 points) of each band `calm_band` takes the level of."""
+
+LOW_CUT_HZ = 6_500.0
+"""Between LAME's low-passes at 32 and 48 kbps (measured on the test clips: 4.6 to 5.6 kHz, and
+7.4 to 7.7 kHz). Under it the band above is rebuilt from less, and its own settings apply:
+`LOW_CUT_CALM` here, `dsp.holes.LOW_CUT_THRESHOLD_DB` for the holes."""
+LOW_CUT_CALM = 0.5
+"""The most of the band's swing `calm_band` keeps under a low-pass below `LOW_CUT_HZ`: there the
+model's moments follow the reference's least (a correlation of 0.56 at 32 kbps, 0.70 at 48),
+and 0.5 scored higher than the model's 0.75 on validation (docs/full-band.md)."""
+
+
+def calm_share(calm: float, lowpass_hz: float) -> float:
+    """The share of the rebuilt band's swing `calm_band` keeps for a model's ``calm`` under a
+    low-pass of ``lowpass_hz``: at most `LOW_CUT_CALM` under `LOW_CUT_HZ`. A model that keeps
+    all of it (1, no course taken) keeps all of it there too."""
+    if calm == 1.0 or lowpass_hz >= LOW_CUT_HZ:
+        return calm
+    return min(calm, LOW_CUT_CALM)
 
 
 def calm_band(

@@ -9,10 +9,11 @@ docs/full-band.md). From the MP3 alone, a net (`HoleNet`, a two-layer perceptron
 band's level in the reference, per band of the model's bins and frame, from how far the band
 lies under its neighbours in time and frequency, under the frame's loudest, under the other
 channel, and where it sits under the low-pass. A band the net puts more than `THRESHOLD_DB`
-above the MP3's is a hole, filled with noise to `OVER_DB` over the predicted level. (A
-hand-written rule did this before: more than 26 dB under the softer of its own loudest and its
-neighbours', filled 6 dB under their mean. It found the holes but not their level, and got 39
-and 29 % of what they are worth at 32 and 48 kbps on validation; the net gets 65 and 58 %.)
+above the MP3's (`LOW_CUT_THRESHOLD_DB` under a 32 kbps low-pass: `threshold_db`) is a hole,
+filled with noise to `OVER_DB` over the predicted level. (A hand-written rule did this before:
+more than 26 dB under the softer of its own loudest and its neighbours', filled 6 dB under
+their mean. It found the holes but not their level, and got 39 and 29 % of what they are worth
+at 32 and 48 kbps on validation; the net gets 65 and 58 %.)
 
 The net predicts the reference's level over an anchor, the mean of the band's own loudest over
 `SECONDS` and its neighbours' loudest in the frame: a hole as empty as zeros gets a level as a
@@ -33,8 +34,11 @@ from typing import Any
 
 import numpy as np
 
+from .bands import LOW_CUT_HZ
+
 __all__ = [
     "GEOMETRY",
+    "LOW_CUT_THRESHOLD_DB",
     "NET_FILE",
     "OVER_DB",
     "SECONDS",
@@ -48,10 +52,15 @@ __all__ = [
     "hole_net",
     "hole_scale",
     "mended_band",
+    "threshold_db",
 ]
 
 THRESHOLD_DB = 6.0
 """How far above the MP3's level the net must put a band's for it to be a hole."""
+LOW_CUT_THRESHOLD_DB = 4.0
+"""`THRESHOLD_DB` under a low-pass below `dsp.bands.LOW_CUT_HZ` (32 kbps): 4 dB scored higher
+at every bitrate on validation but lost a 96 kbps clip 0.11, so only there
+(`scripts/hole_net_check.py`, docs/full-band.md)."""
 OVER_DB = 2.0
 """How far over the net's level a hole is filled: 2 dB louder scored a little higher on
 validation (`scripts/hole_net_check.py`, docs/full-band.md)."""
@@ -226,6 +235,13 @@ def hole_features(
     return features, own, (loudest + near) / 2
 
 
+def threshold_db(cutoff_hz: float) -> float:
+    """How far above the MP3's level the net must put a band's for it to be a hole, under a
+    low-pass at ``cutoff_hz``: `THRESHOLD_DB`, or `LOW_CUT_THRESHOLD_DB` under
+    `dsp.bands.LOW_CUT_HZ`."""
+    return LOW_CUT_THRESHOLD_DB if cutoff_hz < LOW_CUT_HZ else THRESHOLD_DB
+
+
 def hole_scale(
     power: np.ndarray, cutoff_bin: float, band_bins: int, frames: int, net: HoleNet | None = None
 ) -> tuple[np.ndarray, int]:
@@ -245,5 +261,5 @@ def hole_scale(
     predicted = anchor + net(features)
     have = sums[..., first - low :]
     wanted = 10.0 ** ((predicted + np.float32(OVER_DB)) / 10.0)
-    fill = np.where(predicted - level > THRESHOLD_DB, wanted - have, 0.0)
+    fill = np.where(predicted - level > threshold_db(cutoff_hz), wanted - have, 0.0)
     return np.sqrt(np.maximum(fill, 0.0, dtype=np.float32) / np.float32(band_bins)), first

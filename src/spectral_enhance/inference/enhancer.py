@@ -26,6 +26,7 @@ import numpy as np
 from ..audio import resample
 from ..dsp.bands import (
     calm_band,
+    calm_share,
     channel_coherence,
     copy_start,
     lay_over_noise,
@@ -135,12 +136,14 @@ class TorchModel:
 @dataclass(frozen=True)
 class _Job:
     """What one stream asks of every segment: the input's low-pass (for a model told it; None:
-    nothing to rebuild), whether to return the model's change rather than its output, and
-    whether to fill the codec's holes under the low-pass (`Enhancer.mended_band`)."""
+    nothing to rebuild), whether to return the model's change rather than its output, whether
+    to fill the codec's holes under the low-pass (`Enhancer.mended_band`), and the share of the
+    rebuilt band's swing to keep (`dsp.bands.calm_share`)."""
 
     lowpass_hz: float | None
     change: bool
     mends: bool = False
+    calm: float = 1.0
 
 
 class _Flight:
@@ -253,12 +256,14 @@ class Enhancer:
             wanted = round(COHERENCE_SECONDS * sample_rate / hop / 2)
             self.coherence_frames = 2 * min(wanted, rule.context) + 1
             self.segment = (segment_frames or SEGMENT_CELLS // stft_config.bins) * hop
+            self.unit = hop  # segments are whole numbers of hops (the noise's frames)
         else:
             # Whole multiples of the down-sampling grid, so every segment sees the same grid.
             grid = rule.multiple
             self.margin = -(-rule.context // grid) * grid
             wanted = segment_samples or max(WAVEFORM_SEGMENT, 4 * self.margin)
             self.segment = -(-wanted // grid) * grid
+            self.unit = grid
 
     @classmethod
     def load(
@@ -358,7 +363,9 @@ class Enhancer:
         output, for a caller that adds it to the input at another rate.
         """
         mends = self.mended_band(lowpass_hz) is not None
-        job = _Job(self.usable_lowpass(lowpass_hz), change, mends)
+        usable = self.usable_lowpass(lowpass_hz)
+        calm = self.rule.calm if usable is None else calm_share(self.rule.calm, usable)
+        job = _Job(usable, change, mends, calm)
         flight = _Flight(self, job, progress)
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet cut into segments
@@ -380,12 +387,16 @@ class Enhancer:
                 pending -= self.segment
             out = flight.finished(chunk.shape[1])
         while buffer is not None and pending > 0:
-            window = np.zeros((2 * self.margin + self.segment, buffer.shape[1]), np.float32)
-            window[: len(buffer)] = buffer[: len(window)]
-            flight.start(window, min(self.segment, pending), first, last=True)
+            # The last window only as long as its samples need: a whole segment of padding
+            # cost a whole segment's work, on one core, when the others have none left.
+            take = min(self.segment, pending)
+            size = 2 * self.margin + -(-take // self.unit) * self.unit
+            window = np.zeros((size, buffer.shape[1]), np.float32)
+            window[: min(len(buffer), size)] = buffer[:size]
+            flight.start(window, take, first, last=True)
             buffer = buffer[self.segment :]
             first += self.segment
-            pending -= min(self.segment, pending)
+            pending -= take
         yield flight.finished(1 if buffer is None else buffer.shape[1], wait_all=True)
 
     def _segment(
@@ -396,9 +407,9 @@ class Enhancer:
         first: int,
         fft_workers: int = -1,
     ) -> np.ndarray:
-        """Enhance one padded segment ``[2 * margin + segment, channels]`` that starts at the
-        stream's sample ``first``; return its middle."""
-        middle = slice(self.margin, self.margin + self.segment)
+        """Enhance one padded segment ``[2 * margin + segment, channels]`` (a last one may be
+        shorter) that starts at the stream's sample ``first``; return its middle."""
+        middle = slice(self.margin, len(window) - self.margin)
         if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
             return np.zeros_like(window[middle]) if job.change else window[middle]
         channels_first = window.T  # a view: the STFT's padding copies it channels first
@@ -419,7 +430,7 @@ class Enhancer:
                         model(*inputs),
                         inputs[2],
                         rule.noise_band_bins,
-                        rule.calm,
+                        job.calm,
                         rule.calm_frames,
                         inputs[0],
                     )
