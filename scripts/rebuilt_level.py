@@ -6,11 +6,14 @@ the reference's own band ends: the mean over clips, and the clips' 10th and 90th
 Twice: of the band's power over the whole clip, and frame by frame (the mean of each frame's
 difference in dB, over the frames within `FRAMES_DB` of the reference's loudest), which a
 band steadier than the reference's reads higher than the power: the power is its loud frames'.
+And the model's band's power by its distance above the low-pass (`DISTANCES_KHZ`).
 
 Usage: python scripts/rebuilt_level.py DATASET [--split test] [--limit 250] [--model full-band]
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from validation_check import check_parser, measured_clips
@@ -19,6 +22,8 @@ from spectral_enhance.dsp.lowpass import average_spectrum
 from spectral_enhance.dsp.stft import StftConfig, power, spectrum
 from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip
 
+DISTANCES_KHZ = (0, 0.5, 1, 2, 4, 8, 24)
+"""The stretches above the low-pass, in kHz, whose power the last table compares."""
 FRAMES_DB = 40.0
 """Frames of the reference's band more than this under its loudest are left out (silence)."""
 
@@ -50,13 +55,16 @@ def frames_difference(out: np.ndarray, reference: np.ndarray) -> float:
 
 
 def table(title: str, levels: dict[tuple[int, str], list[float]], names: list[str]) -> None:
-    """Print the mean and the 10th to 90th percentiles per bitrate and system."""
+    """Print the mean and the 10th to 90th percentiles per bitrate and column."""
     print(title)
     print("| kbps | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for bitrate in sorted({b for b, _ in levels}):
         cells = []
         for name in names:
+            if (bitrate, name) not in levels:  # no clip's band reaches that far
+                cells.append("–")
+                continue
             values = np.array(levels[bitrate, name])
             p10, p90 = np.percentile(values, [10, 90])
             cells.append(f"{values.mean():+.1f} ({p10:+.1f} to {p90:+.1f})")
@@ -69,6 +77,7 @@ def main() -> None:
     rows, recipe, enhancer = measured_clips(args)
     levels: dict[tuple[int, str], list[float]] = {}
     by_frame: dict[tuple[int, str], list[float]] = {}
+    by_distance: dict[tuple[int, str], list[float]] = {}
     for row in rows:
         clip = Clip.of_row(row, recipe)
         low, high, rate, cut = clip.low, clip.high, clip.sample_rate, clip.cutoff_hz
@@ -77,6 +86,14 @@ def main() -> None:
         outputs[args.model] = enhancer.enhance(low, rate, output_rate=rate)[0]
         reference = band_db(high, rate, cut, top)
         reference_frames = band_frames(high, rate, cut, top)
+        for near, far in itertools.pairwise(DISTANCES_KHZ):
+            low_hz, high_hz = cut + 1000 * near, min(top, cut + 1000 * far)
+            if high_hz - low_hz >= 100:  # at least a few bins of the reference's own band
+                stretch = band_db(outputs[args.model], rate, low_hz, high_hz)
+                key = (int(row["low_bitrate"]), f"+{near:g} kHz")
+                by_distance.setdefault(key, []).append(
+                    stretch - band_db(high, rate, low_hz, high_hz)
+                )
         for name, out in outputs.items():
             key = (int(row["low_bitrate"]), name)
             levels.setdefault(key, []).append(band_db(out, rate, cut, top) - reference)
@@ -93,6 +110,12 @@ def main() -> None:
         "reference's loudest):",
         by_frame,
         names,
+    )
+    table(
+        f"\n{args.model}'s band by its distance above the low-pass (its power against the "
+        "reference's, dB):",
+        by_distance,
+        [f"+{near:g} kHz" for near in DISTANCES_KHZ[:-1]],
     )
 
 

@@ -52,7 +52,8 @@ class BlockRule:
     (:func:`spectral_enhance.dsp.bands.band_prior`); 0: it takes none.
     ``calm``, ``calm_frames``: (with ``noise_band_bins``) the enhancer keeps this share of the
     rebuilt band's swing about its course over so many frames
-    (:func:`spectral_enhance.dsp.bands.calm_band`); 1: all of it.
+    (:func:`spectral_enhance.dsp.bands.calm_band`), at most half under a 32 kbps low-pass
+    (:func:`~spectral_enhance.dsp.bands.calm_share`); 1: all of it.
     ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in the
     octave under the low-pass with noise, each band judged by `dsp.holes`' net against its
     loudest over so many frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves

@@ -83,10 +83,11 @@ class BandConfig(ModelConfig):
             prior's smoothing, set in seconds, into frames.
         calm: (with ``fill=noise``) the share of its swing about its course over
             `CALM_SECONDS` that the rebuilt band's level keeps, per 2.8 kHz and frame, where
-            the enhancer lays it over noise (:func:`spectral_enhance.dsp.bands.calm_band`); 1
-            leaves it as predicted. Changes no weight: an export option. The network's level
-            from frame to frame follows the reference's only roughly (a correlation of 0.56
-            to 0.71), and a calmer band scored higher on validation (docs/full-band.md).
+            the enhancer lays it over noise (:func:`spectral_enhance.dsp.bands.calm_band`; at
+            most half under a 32 kbps low-pass, `calm_share`); 1 leaves it as predicted.
+            Changes no weight: an export option. The network's level from frame to frame
+            follows the reference's only roughly (a correlation of 0.56 to 0.71), and a
+            calmer band scored higher on validation (docs/full-band.md).
         holes: (with ``fill=noise``) the enhancer also fills the codec's holes in the octave
             under the low-pass with noise (:func:`spectral_enhance.dsp.holes.hole_scale`), found
             and levelled by a small net fitted apart (`scripts/train_holes.py`), no weight of
@@ -283,16 +284,20 @@ class BandExtender(nn.Module):
         power_copy: torch.Tensor,
         above: torch.Tensor,
         prior: torch.Tensor | None = None,
+        linked: bool = False,
     ) -> torch.Tensor:
         """The gain on the copy per band and frame, ``[batch, frames, bands]`` (``[1, ...]`` for
         all of a file's channels when they share one envelope, `link_channels`), from the
         spectrum's power per bin ``[batch, frames, bins]`` and the copy's per band and frame
         of each channel, ``[batch, frames, bands]`` (`band_powers`); with ``tilt_prior``, the
-        prior (`tilt_prior` of the power the envelope is made from, if not given)."""
+        prior (`tilt_prior` of the power the envelope is made from, if not given). ``linked``:
+        the power per bin is the channels' sum already (`BandScale`'s, from
+        :func:`spectral_enhance.dsp.bands.told_inputs`)."""
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
-            power = power.sum(dim=0, keepdim=True)
+            if not linked:
+                power = power.sum(dim=0, keepdim=True)
             power_copy = power_copy.sum(dim=0, keepdim=True)
         power_in = self.pool(power)  # [batch, frames, bands]
         level = torch.log(power_in.mean(dim=2, keepdim=True) + EPS)  # the frame's loudness
@@ -329,14 +334,16 @@ class BandExtender(nn.Module):
         power_copy: torch.Tensor,
         above: torch.Tensor,
         prior: torch.Tensor | None = None,
+        linked: bool = False,
     ) -> torch.Tensor:
         """Each channel's amplitude per band and frame for noise of a mean power of 1 per bin,
         ``[batch, frames, bands]``: its copy's level times the gain on it, so each channel's band
         gets the level its copy would have had and a panned source keeps its balance. A
         noise-filling model's graph returns this (`noise_band_bins`) from the powers `gain`
-        takes; laid over noise by :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside
-        it, where only the bins above the low-pass cost anything."""
-        return self.gain(power, power_copy, above, prior) * torch.sqrt(power_copy)
+        takes (``linked`` as there); laid over noise by
+        :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside it, where only the bins above
+        the low-pass cost anything."""
+        return self.gain(power, power_copy, above, prior, linked) * torch.sqrt(power_copy)
 
     def forward(
         self,
@@ -368,7 +375,8 @@ class BandScale(nn.Module):
     enhancer lays over noise, from the spectrum's power per bin and the copy's per band
     (:func:`spectral_enhance.dsp.bands.noise_inputs`). Given powers, not the spectrum and its
     copy, the graph neither squares two spectra nor is sent a copy: a fifth of a segment's
-    time end to end."""
+    time end to end. Linked channels' power per bin comes summed (`told_inputs`), and the graph
+    does not sum it again: a sixth of the graph's time, in ONNX Runtime, went to that."""
 
     def __init__(self, model: BandExtender) -> None:
         super().__init__()
@@ -381,7 +389,7 @@ class BandScale(nn.Module):
         above: torch.Tensor,
         prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.model.band_scale(power, power_copy, above, prior)
+        return self.model.band_scale(power, power_copy, above, prior, linked=True)
 
 
 def _power(spectrum: torch.Tensor) -> torch.Tensor:
