@@ -28,7 +28,9 @@
 #      find them in the MP3 alone, and the level such a rule fills them to; then the net that
 #      finds and levels them, fitted on the training split into the package (kept:
 #      holes=true, which fills them with it);
-#  10. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
+#  10. under a 32 kbps low-pass, a calmer band and holes from 4 dB (kept, in the package's
+#      dsp.bands and dsp.holes), and the band raised by a tilt above the low-pass (not kept);
+#  11. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail
 data=$1
@@ -128,6 +130,9 @@ python "$here/train_holes.py" "$data" --out "$here/../src/spectral_enhance/dsp/h
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
   --precisions int8 --model-option fill=noise --model-option calm=0.75 --model-option holes=true \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
+python "$here/low_cut_check.py" "$data" --out "$runs/low-cut" --model "$runs/full-band" \
+  --settings 0.75,6 0.5,6 0.6,6 0.5,4
+python "$here/level_tilt_check.py" "$data" --out "$runs/level-tilt" --model "$runs/full-band"
 spectral-enhance evaluate "$data" --split test --limit 250 --out "$runs/test" \
   --systems mp3 naive dsp oracle-high oracle-low oracle-envelope "$runs/full-band@int8"
 python "$here/rebuilt_level.py" "$data" --model "$runs/full-band"
