@@ -184,7 +184,7 @@ def istft(
     )
     n_frames = frames.shape[-2]
     end = config.pad + num_samples
-    if end > n_frames * config.hop_length:  # the last sample every frame around is there for
+    if end > n_frames * config.hop_length:  # past it, a sample lacks frames around it
         raise ValueError(f"{n_frames} frames cannot hold {num_samples} samples")
     frames *= _synthesis_window(config)
     return _overlap_add(frames, config.hop_length)[..., config.pad : end]
