@@ -362,3 +362,37 @@ def test_keeping_freed_memory_spares_the_page_faults_of_the_next_array():
     if not runs["keep"][0]:
         pytest.skip("not glibc: no mallopt to ask")
     assert runs["keep"][1] < 200 < runs["default"][1]  # 20 arrays of 2,048 pages each
+
+
+def test_capped_arenas_keep_eight_threads_to_two_heaps():
+    """`cap_arenas` (the web server's allocator setting): eight threads that each allocate take
+    an arena apiece, 64 MB of address space each; capped at two, they share. Measured in fresh
+    processes, as the setting is the whole process's."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, threading\n"
+        "from spectral_enhance.allocator import cap_arenas\n"
+        "capped = cap_arenas(2) if sys.argv[1] == 'cap' else False\n"
+        "def size():\n"
+        "    line = [s for s in open('/proc/self/status') if s.startswith('VmSize')][0]\n"
+        "    return int(line.split()[1]) // 1024\n"
+        "barrier, held = threading.Barrier(8), []\n"
+        "def work():\n"
+        "    barrier.wait()\n"
+        "    held.extend(bytearray(1000) for _ in range(2000))\n"
+        "before = size()\n"
+        "threads = [threading.Thread(target=work) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(capped, size() - before)\n"
+    )
+    runs = {}
+    for mode in ("cap", "default"):
+        done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True)
+        capped, grown = done.stdout.split()
+        runs[mode] = (capped == "True", int(grown))
+    if not runs["cap"][0]:
+        pytest.skip("not glibc: no mallopt to ask")
+    assert runs["cap"][1] + 256 < runs["default"][1], runs  # six arenas of 64 MB fewer

@@ -554,8 +554,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise ValueError(f"needs the web extra: {extra} ({error})") from None
     import webbrowser
 
+    from .allocator import cap_arenas
     from .inference.enhancer import Enhancer
 
+    cap_arenas()  # before the server's threads start: each would keep an arena of its own
     limits = Limits(args.max_upload_mb, args.max_files, args.max_seconds, args.idle_minutes)
     if min(limits.max_upload_mb, limits.max_files, limits.max_seconds, limits.idle_minutes) <= 0:
         raise ValueError("--max-upload-mb, --max-files, --max-seconds, --idle-minutes must be > 0")
