@@ -65,3 +65,12 @@ def test_the_complex_spectrum_is_the_stacked_one_and_inverts_alike():
     np.testing.assert_allclose(back, x, atol=1e-5)
     np.testing.assert_array_equal(back, istft(stacked_spec, x.shape[-1], config))
     np.testing.assert_array_equal(complex_spec, spectrum(x, config))  # its input kept
+
+
+def test_a_strided_view_is_analysed_as_its_copy():
+    """The enhancer hands `spectrum` its segment transposed, a view: the padding copies it in."""
+    config = StftConfig(2048, 1024, 2048)
+    samples = np.random.default_rng(5).standard_normal((20_000, 2)).astype(np.float32)
+    view = samples.T
+    assert not view.flags.c_contiguous
+    np.testing.assert_array_equal(spectrum(view, config), spectrum(view.copy(), config))
