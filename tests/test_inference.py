@@ -337,13 +337,27 @@ def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, mo
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no .part files either
 
 
+def _allocator_probe(probe: str, setting: str) -> dict[str, int]:
+    """Run ``probe`` (which prints whether the allocator took its setting, then a number) in a
+    fresh process with ``setting`` and with ``default``, as an allocator setting is the whole
+    process's: each mode's number. Skips where the setting does not take (no glibc)."""
+    import subprocess
+    import sys
+
+    runs = {}
+    for mode in (setting, "default"):
+        done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True)
+        took, number = done.stdout.split()
+        if mode == setting and took != "True":
+            pytest.skip("not glibc: no mallopt to ask")
+        runs[mode] = int(number)
+    return runs
+
+
 def test_keeping_freed_memory_spares_the_page_faults_of_the_next_array():
     """`keep_freed_memory` (the command line's allocator setting): an 8 MB array freed and made
     again reuses its pages instead of faulting in new ones. Measured in fresh processes, as the
     setting is the whole process's."""
-    import subprocess
-    import sys
-
     probe = (
         "import resource, sys, numpy as np\n"
         "from spectral_enhance.allocator import keep_freed_memory\n"
@@ -354,23 +368,14 @@ def test_keeping_freed_memory_spares_the_page_faults_of_the_next_array():
         "    a = np.ones(1 << 21, np.float32); del a\n"
         "print(kept, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n"
     )
-    runs = {}
-    for mode in ("keep", "default"):
-        done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True)
-        kept, faults = done.stdout.split()
-        runs[mode] = (kept == "True", int(faults))
-    if not runs["keep"][0]:
-        pytest.skip("not glibc: no mallopt to ask")
-    assert runs["keep"][1] < 200 < runs["default"][1]  # 20 arrays of 2,048 pages each
+    faults = _allocator_probe(probe, "keep")
+    assert faults["keep"] < 200 < faults["default"]  # 20 arrays of 2,048 pages each
 
 
 def test_capped_arenas_keep_eight_threads_to_two_heaps():
     """`cap_arenas` (the web server's allocator setting): eight threads that each allocate take
     an arena apiece, 64 MB of address space each; capped at two, they share. Measured in fresh
     processes, as the setting is the whole process's."""
-    import subprocess
-    import sys
-
     probe = (
         "import sys, threading\n"
         "from spectral_enhance.allocator import cap_arenas\n"
@@ -388,11 +393,5 @@ def test_capped_arenas_keep_eight_threads_to_two_heaps():
         "[t.join() for t in threads]\n"
         "print(capped, size() - before)\n"
     )
-    runs = {}
-    for mode in ("cap", "default"):
-        done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True)
-        capped, grown = done.stdout.split()
-        runs[mode] = (capped == "True", int(grown))
-    if not runs["cap"][0]:
-        pytest.skip("not glibc: no mallopt to ask")
-    assert runs["cap"][1] + 256 < runs["default"][1], runs  # six arenas of 64 MB fewer
+    grown = _allocator_probe(probe, "cap")
+    assert grown["cap"] + 256 < grown["default"], grown  # six arenas of 64 MB fewer
