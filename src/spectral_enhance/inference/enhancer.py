@@ -190,15 +190,10 @@ class _Flight:
             done.append(([f.result() for f in futures], take))
             if self.progress:
                 self.progress(take)
-        if done:
-            channels = sum(part.shape[1] for part in done[0][0])
         out = np.empty((sum(take for _, take in done), channels), np.float32)
         at = 0
         for parts, take in done:
-            column = 0
-            for part in parts:
-                out[at : at + take, column : column + part.shape[1]] = part[:take]
-                column += part.shape[1]
+            np.concatenate([part[:take] for part in parts], axis=1, out=out[at : at + take])
             at += take
         return out
 
