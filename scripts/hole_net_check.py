@@ -12,27 +12,22 @@ Usage: python scripts/hole_net_check.py DATASET --out FOLDER [--split val] [--li
 
 from __future__ import annotations
 
-import numpy as np
-from validation_check import check_parser, run_check
+from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp import holes
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.evaluate import System, load_system
 
 
 def with_setting(model: System, spec: str) -> System:
     """``model`` with the net's threshold and the fill's offset of ``spec`` while it runs."""
     threshold, over = ([float(x) for x in spec.split(",")] + [0.0])[:2]
-
-    def process(clip: Clip) -> np.ndarray:
-        kept = holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB
-        holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB = threshold, threshold, over
-        try:
-            return model.estimate(clip)
-        finally:
-            holes.THRESHOLD_DB, holes.LOW_CUT_THRESHOLD_DB, holes.OVER_DB = kept
-
     name = f"{model.name}, holes over {threshold:g} dB, filled {over:+g} dB"
-    return System(name, process_clip=process)
+    settings = [
+        (holes, "THRESHOLD_DB", threshold),
+        (holes, "LOW_CUT_THRESHOLD_DB", threshold),
+        (holes, "OVER_DB", over),
+    ]
+    return patched(model, name, settings)
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from validation_check import check_parser, run_check
+from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp.bands import copy_start
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.evaluate import System, load_system
 from spectral_enhance.inference import enhancer
 
 
@@ -36,15 +36,8 @@ def with_tilt(model: System, spec: str, rate: int, fft: int) -> System:
         gain_db = np.minimum(cap, slope * np.maximum(0.0, above_khz - start))
         return out * (10 ** (gain_db / 20)).astype(np.float32)
 
-    def process(clip: Clip) -> np.ndarray:
-        enhancer.calm_band = tilted
-        try:
-            return model.estimate(clip)
-        finally:
-            enhancer.calm_band = calm_band
-
     name = f"{model.name}, +{slope:g} dB/kHz from {start:g} kHz up, to {cap:g}"
-    return System(name, process_clip=process)
+    return patched(model, name, [(enhancer, "calm_band", tilted)])
 
 
 def main() -> None:

@@ -12,29 +12,20 @@ Usage: python scripts/low_cut_check.py DATASET --out FOLDER [--split val] [--lim
 
 from __future__ import annotations
 
-import numpy as np
-from validation_check import check_parser, run_check
+from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp import bands, holes
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.evaluate import System, load_system
 
 
 def with_setting(model: System, spec: str) -> System:
     """``model`` with the band's calm and the holes' threshold of ``spec`` while it runs."""
     calm, threshold = (float(x) for x in spec.split(","))
-
-    def process(clip: Clip) -> np.ndarray:
-        kept = bands.LOW_CUT_CALM, holes.LOW_CUT_THRESHOLD_DB
-        bands.LOW_CUT_CALM, holes.LOW_CUT_THRESHOLD_DB = calm, threshold
-        try:
-            return model.estimate(clip)
-        finally:
-            bands.LOW_CUT_CALM, holes.LOW_CUT_THRESHOLD_DB = kept
-
     name = (
         f"{model.name}, under {bands.LOW_CUT_HZ / 1000:g} kHz calm {calm:g}, holes {threshold:g} dB"
     )
-    return System(name, process_clip=process)
+    settings = [(bands, "LOW_CUT_CALM", calm), (holes, "LOW_CUT_THRESHOLD_DB", threshold)]
+    return patched(model, name, settings)
 
 
 def main() -> None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dataset.recipe import DegradationRecipe
-from spectral_enhance.evaluation.evaluate import System, evaluate, spread_sample
+from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, spread_sample
 from spectral_enhance.inference.enhancer import Enhancer
 
 
@@ -48,3 +51,22 @@ def measured_clips(
     spreads them, the dataset's recipe, and the model, loaded."""
     rows = spread_sample(read_manifest(args.dataset, args.split), args.limit)
     return rows, read_recipe(args.dataset), Enhancer.load(args.model)
+
+
+def patched(model: System, name: str, settings: Sequence[tuple[Any, str, Any]]) -> System:
+    """``model`` named ``name``, run with each ``(module, attribute, value)`` of ``settings`` set
+    while it runs and put back after: a package constant or function varied for a check."""
+
+    def process(clip: Clip) -> np.ndarray:
+        kept = [
+            (module, attribute, getattr(module, attribute)) for module, attribute, _ in settings
+        ]
+        try:
+            for module, attribute, value in settings:
+                setattr(module, attribute, value)
+            return model.estimate(clip)
+        finally:
+            for module, attribute, value in kept:
+                setattr(module, attribute, value)
+
+    return System(name, process_clip=process)
