@@ -541,7 +541,8 @@ def test_export_takes_a_word_as_a_model_option_and_refuses_an_unknown_fill(tmp_p
 
 
 def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
-    """With a channel likeness, each band and frame of the two channels correlates at it, and
+    """With a channel likeness (-1, opposed, to 1), each band and frame of the two channels
+    correlates at it, and
     each channel's band keeps exactly the power its amplitude asks for (the second noise is
     orthogonal to the first, band by band and frame by frame)."""
     from spectral_enhance.dsp.bands import copy_map, lay_over_noise, noise_frames
@@ -552,7 +553,7 @@ def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
     apart = noise_frames(config, 3, frames, 8, apart=True)
     scale = np.random.default_rng(0).uniform(0.5, 2.0, (2, frames, 129)).astype(np.float32)
     above = copy_map(300.0, 1025)[1]
-    coherence = np.linspace(0.0, 1.0, frames)
+    coherence = np.linspace(-1.0, 1.0, frames)
     out = lay_over_noise(noise, scale, above, 8, coherence, apart)
     assert not out[..., :300].any()
     for band in range(38, 128):  # every whole band above the cut (the last is Nyquist's alone)

@@ -159,3 +159,24 @@ def test_the_rebuilt_band_is_as_wide_as_the_band_under_the_cut(tmp_path, wide):
         assert abs(under) < 0.2 and abs(above - under) < 0.2
     else:
         assert under > 0.99 and above > 0.99
+
+
+def test_a_source_in_opposite_phase_is_rebuilt_as_one_in_phase(tmp_path):
+    """One recording in both channels, one of them inverted by SoX: the channels' mean holds
+    nothing, yet the cut is found and the band rebuilt at the level the same recording in
+    phase gets, in opposite phase as under the cut."""
+    mono = write_wav(tmp_path / "mono.wav", source(8.0, RATE, seed=3), RATE)
+    rebuilt = {}
+    for name, right in (("same", "1"), ("opposed", "1v-1")):
+        wav, mp3 = tmp_path / f"{name}.wav", tmp_path / f"{name}.mp3"
+        run("sox", mono, wav, "remix", "1", right)
+        run("lame", "--quiet", "-b", "48", wav, mp3)
+        rebuilt[name] = enhance(mp3)
+        assert (
+            band_correlation(ffmpeg_decode(mp3), 4000, 7000) * (1 if name == "same" else -1) > 0.99
+        )
+    assert band_correlation(rebuilt["opposed"], 9000, 16_000) < -0.99
+    for channel in (0, 1):
+        same, opposed = (band_db(rebuilt[n][:, channel], 9000, 16_000) for n in rebuilt)
+        assert abs(opposed - same) < 1.0
+        assert same > band_db(ffmpeg_decode(tmp_path / "same.mp3")[:, channel], 9000, 16_000) + 20

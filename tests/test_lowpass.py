@@ -75,6 +75,16 @@ def test_the_meter_measures_a_stream_as_one_signal(hop):
     np.testing.assert_allclose(power, whole, rtol=1e-5)
 
 
+def test_channels_that_cancel_are_measured_on_their_own_power():
+    """A signal low-passed at 8 kHz in one channel and inverted in the other has nothing in
+    the channels' mean; the meter then takes the channels' own powers, and finds 8 kHz."""
+    rate = 22050
+    x = low_passed(np.random.default_rng(5).standard_normal(5 * rate), 8000, rate)
+    opposed = np.stack([x, -x], axis=1)
+    assert 7_500 <= find_lowpass(opposed, rate) <= 8_300
+    assert find_lowpass(opposed, rate) == find_lowpass(x, rate)
+
+
 def lame(tmp_path: Path, name: str, x: np.ndarray, kbps: int) -> Path:
     """``x`` (44.1 kHz) as a CBR MP3 made by Debian's ``lame``, kept at 44.1 kHz."""
     wav = tmp_path / f"{name}.wav"

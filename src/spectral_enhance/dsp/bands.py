@@ -351,8 +351,9 @@ def channel_coherence(
     spectrum: np.ndarray, power: np.ndarray, above: np.ndarray, frames: int
 ) -> np.ndarray:
     """How alike two channels are just under their low-pass, frame by frame, ``[frames]`` from
-    0 (unrelated, or opposed) to 1 (one signal): twice their cross power over the sum of their
-    powers in the octave under the low-pass, each summed over ``frames`` frames around each.
+    -1 (one signal, its polarity inverted in one channel) through 0 (unrelated) to 1 (one
+    signal): twice their cross power over the sum of their powers in the octave under the
+    low-pass, each summed over ``frames`` frames around each.
     Of ``spectrum`` (complex ``[2, frames, bins]``, `spectrum`), its power per bin ``power``
     (``[2, frames, bins]``, or the two summed, ``[1, frames, bins]``) and `copy_map`'s
     ``above``. A recording's band above its low-pass is
@@ -367,7 +368,7 @@ def channel_coherence(
     both = np.einsum("cfb->f", power[..., under])
     cross = uniform_filter1d(cross, frames, mode="nearest")
     both = uniform_filter1d(both, frames, mode="nearest")
-    return np.clip(2.0 * cross / np.maximum(both, 1e-20), 0.0, 1.0)
+    return np.clip(2.0 * cross / np.maximum(both, 1e-20), -1.0, 1.0)
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

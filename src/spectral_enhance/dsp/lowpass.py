@@ -9,7 +9,7 @@ kilohertz, which single tones do not move.
 
 A file is measured before it is enhanced (the full-band model needs its low-pass from the first
 segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
-cost 16 to 20 ms for a 3-minute MP3 where its decode takes 0.2 s (``benchmarks/lowpass_speed.py``).
+cost 21 to 23 ms for a 3-minute MP3 where its decode takes 0.3 s (``benchmarks/lowpass_speed.py``).
 """
 
 from __future__ import annotations
@@ -32,12 +32,20 @@ N_FFT = 4096  # about 11 Hz per bin at 44.1 kHz
 CHUNK_FRAMES = 256  # frames transformed at once, so memory stays bounded at any length
 EXCERPTS = 32  # places a file is sampled at
 EXCERPT = 2 * N_FFT  # samples decoded at each: three frames of Welch's grid
+CANCELLED = 0.1
+"""Under this share of the channels' power, their mean signal is taken to cancel (`SpectrumMeter`):
+on issue 12's validation clips an ordinary mix's mean keeps a third of it or more."""
 
 
 class SpectrumMeter:
     """The long-term average power spectrum of a signal that arrives in blocks (Hann frames of
-    ``n_fft`` every ``hop`` samples, over the channels' mean), so a streamed file is measured
-    whole without being held whole.
+    ``n_fft`` every ``hop`` samples, of the channels' mean signal), so a streamed file is
+    measured whole without being held whole.
+
+    Where the channels cancel in their mean (its power under `CANCELLED` of theirs: a stereo
+    file with one channel's polarity inverted), the mean is no measure and the channels' own
+    powers, averaged, are taken instead. Not always: on ordinary files they move the cut,
+    at 32 and 128 kbps by kilohertz on some clips.
 
     ``hop`` defaults to half a frame (Welch's 50 % overlap); a longer hop measures a sample of
     the frames, which is enough for a cutoff and costs ``hop / (n_fft / 2)`` times less.
@@ -47,46 +55,69 @@ class SpectrumMeter:
         self.rate, self.n_fft = rate, n_fft
         self.hop = hop or n_fft // 2
         self.window = np.hanning(n_fft).astype(np.float32)
-        self.total = np.zeros(n_fft // 2 + 1)
+        self.total = np.zeros(n_fft // 2 + 1)  # of the channels' mean signal
+        self.apart_total = np.zeros(n_fft // 2 + 1)  # of each channel less the mean, averaged
         self.frames = 0
-        self.carry = np.zeros(0, np.float32)  # samples from the next frame's start on
+        self.carry = np.zeros((0, 1), np.float32)  # samples from the next frame's start on
         self.skip = 0  # samples to pass over before the next frame starts (hop > n_fft)
 
     def add(self, block: np.ndarray) -> None:
         """Take ``[samples]`` or ``[samples, channels]`` more of the signal."""
         x = np.asarray(block, dtype=np.float32)
-        if x.ndim == 2:  # the channels' mean, column by column: 5x faster than mean(axis=1)
-            mono = x[:, 0].copy()
-            for channel in range(1, x.shape[1]):
-                mono += x[:, channel]
-            x = mono / np.float32(x.shape[1]) if x.shape[1] > 1 else mono
+        x = x.reshape(len(x), -1)
+        if len(self.carry) == 0:
+            self.carry = self.carry.reshape(0, x.shape[1])
         passed = min(self.skip, len(x))
         x, self.skip = np.concatenate([self.carry, x[passed:]]), self.skip - passed
         starts = np.arange(0, len(x) - self.n_fft + 1, self.hop)
-        for first in range(0, len(starts), CHUNK_FRAMES):
-            index = starts[first : first + CHUNK_FRAMES, None] + np.arange(self.n_fft)
-            spectrum = np.fft.rfft(x[index] * self.window, axis=-1)
-            self.total += (np.abs(spectrum) ** 2).sum(axis=0)
+        if len(starts):
+            mean, apart = _mean_and_apart(x[: starts[-1] + self.n_fft])
+            for first in range(0, len(starts), CHUNK_FRAMES):
+                index = starts[first : first + CHUNK_FRAMES, None] + np.arange(self.n_fft)
+                self.total += self._power(mean[index])
+                for signal in apart:  # each channel's power is the mean's plus its own part
+                    self.apart_total += self._power(signal[index]) / len(apart)
         self.frames += len(starts)
         after = len(starts) * self.hop  # where the next frame starts
         self.carry = x[after:]
         self.skip += max(0, after - len(x))
 
+    def _power(self, frames: np.ndarray) -> np.ndarray:
+        """The Hann-windowed power per bin of ``[frames, n_fft]``, summed over the frames."""
+        spectrum = np.fft.rfft(frames * self.window, axis=-1)
+        return (spectrum.real**2 + spectrum.imag**2).sum(axis=0)
+
     def gap(self) -> None:
         """Say that the next block does not follow the last one (an excerpt from elsewhere in
         a file), so no frame spans the two: the jump would spread its click over every bin."""
-        self.carry = np.zeros(0, np.float32)
+        self.carry = self.carry[:0]
         self.skip = 0
 
     def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
         """(frequencies in Hz, mean power per bin), each ``[n_fft // 2 + 1]``; a signal shorter
         than one frame is zero-padded to one."""
-        total, frames = self.total, self.frames
-        if frames == 0:
-            padded = np.pad(self.carry, (0, self.n_fft - len(self.carry)))
-            total = np.abs(np.fft.rfft(padded * self.window)) ** 2
-            frames = 1
-        return np.fft.rfftfreq(self.n_fft, 1.0 / self.rate), total / frames
+        if self.frames == 0:
+            padded = np.zeros((self.n_fft, self.carry.shape[1]), np.float32)
+            padded[: len(self.carry)] = self.carry
+            meter = SpectrumMeter(self.rate, self.n_fft)
+            meter.add(padded)
+            return meter.spectrum()
+        channels = self.total + self.apart_total  # each channel's own power, averaged
+        total = channels if self.total.sum() < CANCELLED * channels.sum() else self.total
+        return np.fft.rfftfreq(self.n_fft, 1.0 / self.rate), total / self.frames
+
+
+def _mean_and_apart(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The channels' mean signal of ``[samples, channels]`` and what each channel holds apart
+    from it: for two channels one signal (the two are equal and opposite), none for one."""
+    mean = x[:, 0].copy()  # column by column: 5x faster than mean(axis=1)
+    for channel in range(1, x.shape[1]):
+        mean += x[:, channel]
+    if x.shape[1] == 1:
+        return mean, []
+    mean /= np.float32(x.shape[1])
+    apart = [x[:, channel] - mean for channel in range(1 if x.shape[1] == 2 else x.shape[1])]
+    return mean, apart
 
 
 def average_spectrum(
@@ -121,7 +152,7 @@ def lowpass_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS)
         for part in parts:
             meter.add(part)
             meter.gap()
-        if np.any(meter.total > 0):
+        if np.any(meter.total + meter.apart_total > 0):
             return lowpass_of_spectrum(*meter.spectrum(), rate)
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
