@@ -26,8 +26,8 @@
 #      the enhancer laying it steadier, checked as laid and after a second synthesis);
 #   9. the codec's holes under the low-pass, filled to the reference's level and by rules that
 #      find them in the MP3 alone, and the level such a rule fills them to; then the net that
-#      finds and levels them, fitted on the training split into the package (kept:
-#      holes=true, which fills them with it);
+#      finds and levels them, fitted on the training split and shipped in the model's folder
+#      (kept: export --hole-net, which sets holes=true);
 #  10. under a 32 kbps low-pass, a calmer band and holes from 4 dB (kept, in the package's
 #      dsp.bands and dsp.holes), and the band raised by a tilt above the low-pass (not kept);
 #  11. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
@@ -126,9 +126,9 @@ python "$here/hole_fill_check.py" "$data" --out "$runs/holes-level" --limit 120 
 python "$here/hole_fill_check.py" "$data" --out "$runs/holes-region" --limit 120 \
   --model "$runs/fill-calm" --fills octave-mean:20,6,43 octave-mean:20,6,43,0.33 \
   octave-mean:20,6,43,0.25 octave-mean:25,6,43,0.33
-python "$here/train_holes.py" "$data" --out "$here/../src/spectral_enhance/dsp/holes.onnx"
+python "$here/train_holes.py" "$data" --out "$runs/holes.onnx"
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
-  --precisions int8 --model-option fill=noise --model-option calm=0.75 --model-option holes=true \
+  --precisions int8 --model-option fill=noise --model-option calm=0.75 --hole-net "$runs/holes.onnx" \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"
 python "$here/low_cut_check.py" "$data" --out "$runs/low-cut" --model "$runs/full-band" \
   --settings 0.75,6 0.5,6 0.6,6 0.5,4

@@ -6,11 +6,12 @@ and frame, at the bundled full-band model's STFT: `dsp.holes.hole_features` of t
 and the reference's level there over the band's anchor (cut to -40..+20 dB). A two-layer
 perceptron (``--hidden`` units, ReLU) learns it by mean squared error. Prints, per bitrate on the
 validation split, how well it finds and levels the bands the MP3 holds more than
-`dsp.holes.THRESHOLD_DB` under the reference, then writes the net (``--out``; the package reads
-``src/spectral_enhance/dsp/holes.onnx``).
+`dsp.holes.THRESHOLD_DB` under the reference, then writes the net (``--out``), which
+``spectral-enhance export --hole-net`` ships in a model's folder (the bundled full-band model's
+is ``src/spectral_enhance/pretrained/full-band/holes.onnx``).
 
-Usage: python scripts/train_holes.py DATASET [--out src/spectral_enhance/dsp/holes.onnx]
-           [--hidden 24] [--epochs 6] [--every 1]
+Usage: python scripts/train_holes.py DATASET --out runs/holes.onnx [--hidden 24] [--epochs 6]
+           [--every 1]
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp.holes import (
     FLOOR,
     GEOMETRY,
-    NET_FILE,
     THRESHOLD_DB,
     TOP_HZ,
     HoleNet,
@@ -100,7 +100,7 @@ def fit(features: np.ndarray, over_anchor: np.ndarray, hidden: int, epochs: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset")
-    parser.add_argument("--out", default=str(NET_FILE))
+    parser.add_argument("--out", required=True)
     parser.add_argument("--hidden", type=int, default=24)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--every", type=int, default=1, help="every so many training clips")

@@ -16,10 +16,13 @@ from spectral_enhance.dsp.bands import (
     copy_inputs,
     copy_map,
 )
+from spectral_enhance.dsp.holes import HoleNet
 from spectral_enhance.dsp.stft import istft, stft
+from spectral_enhance.inference.bundled import PRETRAINED
 from spectral_enhance.models import BandConfig, BandExtender, build_model
 
 RATE = 44100
+BUNDLED_HOLE_NET = PRETRAINED / "full-band" / "holes.onnx"  # fitted at 44.1 kHz, hop 1,024
 
 
 @pytest.mark.parametrize("cutoff", [10.0, 255.3, 353.0, 505.9, 760.0, 1000.0])
@@ -321,15 +324,18 @@ def test_holes_fill_a_codecs_hole_under_the_cut_and_nothing_else(tmp_path):
 
     options = {"envelope": True, "tilt_prior": True, "hop_length": 1024}
     checkpoint = tiny_band_checkpoint(tmp_path / "prior.pt", options=options)
-    export(checkpoint, tmp_path / "plain", precisions=("fp32",), model_options={"fill": "noise"})
+    noise = {"fill": "noise"}
+    export(checkpoint, tmp_path / "plain", precisions=("fp32",), model_options=noise)
     card = export(
         checkpoint,
         tmp_path / "holes",
         precisions=("fp32",),
-        model_options={"fill": "noise", "holes": True},
+        model_options=noise,
+        hole_net=BUNDLED_HOLE_NET,
     )
     assert card["holes_frames"] == 23 and card["context_frames"] == 4 + 8  # covers the holes' 11
     assert "but for the codec's holes" in card["form"]
+    assert (tmp_path / "holes" / card["hole_net"]).read_bytes() == BUNDLED_HOLE_NET.read_bytes()
     config = StftConfig(2048, 1024, 2048)
     x = _lowpassed(8.0, 5500.0)
     spec = stft(x.T, config)  # [channels, 2, frames, bins]
@@ -353,6 +359,20 @@ def test_holes_fill_a_codecs_hole_under_the_cut_and_nothing_else(tmp_path):
     assert np.mean(bands > 1e-3 * np.abs(added).max()) < 1e-3
     short = Enhancer.load(tmp_path / "holes", precision="fp32", segment_frames=40)
     np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], filled, atol=2e-5)
+    # The folder's own net is the one used: one that puts every band 100 dB under its
+    # neighbours finds no hole.
+    geometry = {"sample_rate": RATE, "fft_length": 2048, "hop_length": 1024, "band_bins": 8}
+    silent = [(np.zeros((4, 11)), np.zeros(4)), (np.zeros((1, 4)), np.array([-10.0]))]
+    HoleNet.write(tmp_path / "silent.onnx", silent, geometry)
+    export(
+        checkpoint,
+        tmp_path / "none-found",
+        precisions=("fp32",),
+        model_options=noise,
+        hole_net=tmp_path / "silent.onnx",
+    )
+    none_found = Enhancer.load(tmp_path / "none-found", precision="fp32")
+    np.testing.assert_allclose(none_found.enhance(x, RATE, lowpass_hz=5500.0)[0], plain, atol=1e-6)
 
 
 def test_holes_are_refused_for_a_model_of_another_stft_than_the_hole_nets(tmp_path):
@@ -363,15 +383,22 @@ def test_holes_are_refused_for_a_model_of_another_stft_than_the_hole_nets(tmp_pa
     from tiny import tiny_band_checkpoint
 
     checkpoint = tiny_band_checkpoint(tmp_path / "hop512.pt", options={"envelope": True})
-    holes = {"fill": "noise", "holes": True}
+    noise = {"fill": "noise"}
     with pytest.raises(ValueError, match=r"hop512.pt: holes=true: .*hop 1024.*hop 512"):
-        export(checkpoint, tmp_path / "m", precisions=("fp32",), model_options=holes)
-    export(checkpoint, tmp_path / "m", precisions=("fp32",), model_options={"fill": "noise"})
+        export(checkpoint, tmp_path / "m", model_options=noise, hole_net=BUNDLED_HOLE_NET)
+    with pytest.raises(ValueError, match=r"hop512.pt: holes=true needs its hole net"):
+        export(checkpoint, tmp_path / "m", model_options={**noise, "holes": True})
+    assert not (tmp_path / "m").exists()
+    export(checkpoint, tmp_path / "m", precisions=("fp32",), model_options=noise)
     card = tmp_path / "m" / "card.json"
+    plain = card.read_text()
+    holes = plain.replace('"noise_band_bins": 8,', '"noise_band_bins": 8, "holes_frames": 45,')
+    card.write_text(holes)
+    with pytest.raises(ValueError, match=r"card.json: fills the codec's holes but names no hole"):
+        Enhancer.load(tmp_path / "m", precision="fp32")
+    (tmp_path / "m" / "holes.onnx").write_bytes(BUNDLED_HOLE_NET.read_bytes())
     card.write_text(
-        card.read_text().replace(
-            '"noise_band_bins": 8,', '"noise_band_bins": 8, "holes_frames": 45,'
-        )
+        holes.replace('"holes_frames": 45,', '"holes_frames": 45, "hole_net": "holes.onnx",')
     )
     with pytest.raises(ValueError, match=r"the hole net was fitted at .*hop 1024"):
         Enhancer.load(tmp_path / "m", precision="fp32")
@@ -538,13 +565,21 @@ def test_export_takes_a_word_as_a_model_option_and_refuses_an_unknown_fill(tmp_p
     assert main([*command[:3], str(tmp_path / "hiss"), *command[4:], "--model-option", "fill=hiss"])
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "fill must be one of" in error and "hiss" in error
+    # --hole-net ships the net and sets holes; a missing one is one line naming it
+    holes = [*command[:3], str(tmp_path / "holes"), *command[4:], "--model-option", "fill=noise"]
+    assert main([*holes, "--hole-net", str(BUNDLED_HOLE_NET)]) == 0
+    card = ModelCard.read(tmp_path / "holes")
+    assert card.rule.holes_frames and card.hole_net_file().is_file()
+    capsys.readouterr()
+    assert main([*holes, "--hole-net", str(tmp_path / "gone.onnx")])
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "gone.onnx: hole net missing" in error
 
 
 def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
     """With a channel likeness (-1, opposed, to 1), each band and frame of the two channels
-    correlates at it, and
-    each channel's band keeps exactly the power its amplitude asks for (the second noise is
-    orthogonal to the first, band by band and frame by frame)."""
+    correlates at it, and each channel's band keeps exactly the power its amplitude asks for
+    (the second noise is orthogonal to the first, band by band and frame by frame)."""
     from spectral_enhance.dsp.bands import copy_map, lay_over_noise, noise_frames
     from spectral_enhance.dsp.stft import StftConfig
 
@@ -656,3 +691,26 @@ def test_under_a_32_kbps_low_pass_the_band_is_calmed_to_half_its_swing(tmp_path)
             swings[calm, lowpass] = level.std()
     assert 0.4 < swings[0.75, 5500.0] / swings[1.0, 5500.0] < 0.6, swings
     assert 0.65 < swings[0.75, 7600.0] / swings[1.0, 7600.0] < 0.85, swings
+
+
+@pytest.mark.parametrize(
+    ("right", "expected"), [(0.5, 0.5), (-0.3, 0.0), (-0.9, -0.5), (-1.0, -1.0)]
+)
+def test_channels_opposed_in_part_count_as_unrelated_and_cancelling_ones_as_opposed(
+    right, expected
+):
+    """Likeness under the low-pass: as measured from 0 up; under 0 as none (on real music
+    the band above does not follow it there), until the channels cancel in their mean
+    (under -0.8), from where it runs to -1 for one signal with one channel inverted."""
+    from spectral_enhance.dsp.bands import channel_coherence, copy_map
+    from spectral_enhance.dsp.stft import StftConfig, power, spectrum
+
+    rng = np.random.default_rng(7)
+    shared, own = rng.standard_normal((2, 4 * RATE)).astype(np.float32)
+    # left: shared; right: a mix of shared and its own at the likeness `right`
+    left = shared
+    second = right * shared + np.sqrt(1 - right**2) * own
+    spec = spectrum(np.stack([left, second]).astype(np.float32), StftConfig(2048, 1024, 2048))
+    above = copy_map(600.0, 1025)[1]
+    likeness = channel_coherence(spec, power(spec), above, 9)
+    assert np.median(likeness) == pytest.approx(expected, abs=0.06)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spectral_enhance.dsp.holes import THRESHOLD_DB, HoleNet, hole_frames, hole_net, hole_scale
+from spectral_enhance.dsp.holes import THRESHOLD_DB, HoleNet, hole_frames, hole_scale
+from spectral_enhance.inference.bundled import PRETRAINED
 
 BINS, FRAMES, CUT, BAND = 512, 80, 400.0, 8
 FRAMES_JUDGED = hole_frames(44_100, 1024)
+NET = HoleNet.load(PRETRAINED / "full-band" / "holes.onnx")  # the bundled model's
 
 
 def steady() -> np.ndarray:
@@ -21,7 +23,7 @@ def steady() -> np.ndarray:
 
 def holes(power: np.ndarray) -> tuple[np.ndarray, int]:
     """`hole_scale` of a spectrum of this power per bin."""
-    return hole_scale(power, CUT, BAND, FRAMES_JUDGED)
+    return hole_scale(power, CUT, BAND, FRAMES_JUDGED, NET)
 
 
 def filled_db(scale: np.ndarray) -> np.ndarray:
@@ -65,7 +67,7 @@ def test_under_a_32_kbps_low_pass_a_shallower_hole_is_filled():
         power[..., : int(cut)] = 1.0
         low = int(cut * 0.8) // BAND * BAND
         power[:, 30:36, low : low + 3 * BAND] = 10 ** (-12 / 10)  # a dip of 12 dB
-        filled[cut] = np.count_nonzero(hole_scale(power, cut, BAND, FRAMES_JUDGED)[0])
+        filled[cut] = np.count_nonzero(hole_scale(power, cut, BAND, FRAMES_JUDGED, NET)[0])
     assert filled == {256.0: 18, 400.0: 0}
 
 
@@ -110,11 +112,26 @@ def test_a_net_is_written_and_read_back_and_refuses_another_stft(tmp_path):
         net.check(44_100, 2048, 1024, 8)
 
 
-def test_the_bundled_full_band_model_fills_holes_with_the_net_fitted_at_its_stft():
+def test_the_bundled_full_band_model_fills_holes_with_the_net_in_its_folder():
     from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load("full-band")
-    assert enhancer.hole_net is hole_net()
+    net, stft = enhancer.hole_net, enhancer.stft
+    assert enhancer.rule.holes_frames and net is not None
+    assert (net.sample_rate, net.fft_length, net.hop_length, net.band_bins) == (
+        enhancer.sample_rate,
+        stft.fft_length,
+        stft.hop_length,
+        enhancer.rule.noise_band_bins,
+    )
+
+
+def test_a_hole_net_that_is_missing_or_no_net_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"gone.onnx: hole net missing"):
+        HoleNet.load(tmp_path / "gone.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not a graph")
+    with pytest.raises(ValueError, match=r"junk.onnx: not a hole net"):
+        HoleNet.load(tmp_path / "junk.onnx")
 
 
 @pytest.mark.parametrize(("rate", "hop", "frames"), [(44_100, 1024, 23), (44_100, 512, 45)])
@@ -134,5 +151,5 @@ def test_the_running_loudest_is_scipys_maximum_filter_to_the_bit(size, axis):
 
 
 def test_a_cut_too_low_for_a_whole_band_in_its_octave_fills_nothing():
-    scale, first = hole_scale(np.ones((2, 5, BINS), np.float32), 10.0, BAND, FRAMES_JUDGED)
+    scale, first = hole_scale(np.ones((2, 5, BINS), np.float32), 10.0, BAND, FRAMES_JUDGED, NET)
     assert scale.shape == (2, 5, 0) and first == 1

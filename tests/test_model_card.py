@@ -7,7 +7,7 @@ import soundfile as sf
 from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.inference.card import ModelCard
-from spectral_enhance.inference.enhancer import PRETRAINED, bundled_models
+from spectral_enhance.inference.enhancer import DEFAULT_MODEL, PRETRAINED
 
 
 @pytest.mark.parametrize(
@@ -30,11 +30,9 @@ def test_bundled_cards_read_and_write_back_unchanged(name, rate, joint, tmp_path
 
 @pytest.fixture
 def model(tmp_path):
-    """A copy of the bundled default model (card and int8 file) to damage."""
+    """A copy of the bundled default model (card, int8 file and hole net) to damage."""
     folder = tmp_path / "model"
-    folder.mkdir()
-    for file in ("card.json", "model.int8.onnx"):
-        shutil.copy(PRETRAINED / bundled_models()[0] / file, folder / file)
+    shutil.copytree(PRETRAINED / DEFAULT_MODEL, folder)
     return folder
 
 
@@ -90,6 +88,8 @@ def test_an_intact_copy_enhances(model, tmp_path):
             "field 'noise_band_bins' must be 0, or positive with takes_lowpass",
         ),
         (lambda c: c.update(name=None), "field 'name' must be a string, not NoneType"),
+        (lambda c: c.pop("hole_net"), "fills the codec's holes but names no hole net"),
+        (lambda c: c.update(hole_net="../holes.onnx"), "field 'hole_net' ('../holes.onnx') points"),
     ],
 )
 def test_a_damaged_card_field_is_one_line_naming_it(model, tmp_path, capsys, change, problem):
@@ -136,6 +136,19 @@ def test_a_broken_model_file_is_one_line_naming_it(model, tmp_path, capsys, cont
         onnx_file.write_bytes(content)
     line = enhance_error(model, tmp_path, capsys)
     assert f"{onnx_file}: {problem}" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(b"not a net" * 10, "not a hole net ("), (None, "hole net missing")]
+)
+def test_a_broken_hole_net_is_one_line_naming_it(model, tmp_path, capsys, content, problem):
+    net = model / "holes.onnx"
+    if content is None:
+        net.unlink()
+    else:
+        net.write_bytes(content)
+    line = enhance_error(model, tmp_path, capsys)
+    assert f"{net}: {problem}" in line
 
 
 def test_a_truncated_model_file_is_one_line(model, tmp_path, capsys):

@@ -24,6 +24,6 @@ def test_package_data_globs_cover_every_bundled_file():
     ]
     files = [p.relative_to(PACKAGE) for p in bundled]
     assert any(str(f).endswith("model.int8.onnx") for f in files)
-    assert Path("dsp/holes.onnx") in files  # the hole net
+    assert Path("pretrained/full-band/holes.onnx") in files  # its hole net
     missed = [f for f in files if not any(matches(f, g) for g in globs)]
     assert not missed, f"not in the wheel: {missed}"

@@ -416,6 +416,12 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
         "override a config field that changes no weights, e.g. correction_from_bin=232 "
         "(the bundled models' guard: no correction below 5 kHz)",
     )
+    p.add_argument(
+        "--hole-net",
+        type=Path,
+        help="fill the codec's holes under the low-pass with this net (scripts/train_holes.py "
+        "fits one at the model's STFT); shipped in the folder, and sets holes=true",
+    )
     p.set_defaults(run_command=_run_export)
 
 
@@ -430,7 +436,9 @@ def _run_export(args: argparse.Namespace) -> int:
     if args.evaluation:
         extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
-    card = export(args.checkpoint, args.out, args.name, extra, args.precisions, options)
+    card = export(
+        args.checkpoint, args.out, args.name, extra, args.precisions, options, args.hole_net
+    )
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
     errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
     print(f"wrote {args.out}: {sizes}; error against PyTorch: {errors}")

@@ -5,7 +5,8 @@ At low bitrates an MP3 encoder leaves bands under its low-pass empty for a granu
 had no bits for them). On issue 12's validation clips, noise in those holes at the reference's
 own level is worth +0.16 to +0.19 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
 docs/full-band.md). From the MP3 alone, a net (`HoleNet`, a two-layer perceptron fitted by
-`scripts/train_holes.py` on the training split; `holes.onnx` beside this module) predicts each
+`scripts/train_holes.py` on the training split; it ships in the folder of each model that
+fills holes, `export --hole-net`, and is fitted at that model's STFT) predicts each
 band's level in the reference, per band of the model's bins and frame, from how far the band
 lies under its neighbours in time and frequency, under the frame's loudest, under the other
 channel, and where it sits under the low-pass. A band the net puts more than `THRESHOLD_DB`
@@ -27,7 +28,6 @@ cost a tenth of the time end to end.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,6 @@ from .bands import LOW_CUT_HZ
 __all__ = [
     "GEOMETRY",
     "LOW_CUT_THRESHOLD_DB",
-    "NET_FILE",
     "OVER_DB",
     "SECONDS",
     "SPREAD",
@@ -49,7 +48,6 @@ __all__ = [
     "band_sums",
     "hole_features",
     "hole_frames",
-    "hole_net",
     "hole_scale",
     "mended_band",
     "threshold_db",
@@ -74,8 +72,6 @@ FLOOR = np.float32(1e-12)
 """Power added before a log: an empty band reads 120 dB under a power of 1."""
 FEATURE_DB = 60.0
 """Level differences the net is shown are cut at this many dB either way."""
-NET_FILE = Path(__file__).with_name("holes.onnx")
-"""The fitted net the enhancer uses (`scripts/train_holes.py` writes it)."""
 
 
 def mended_band(lowpass_hz: float) -> tuple[float, float] | None:
@@ -142,14 +138,22 @@ class HoleNet:
 
     @classmethod
     def load(cls, path: str | Path) -> HoleNet:
-        """The net `write` wrote to ``path``, on one thread."""
+        """The net `write` wrote to ``path``, on one thread; a file that is missing or is no
+        such net is an error naming it."""
         import onnxruntime as ort
 
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: hole net missing")
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        meta = session.get_modelmeta().custom_metadata_map
-        return cls(session, *(int(meta[name]) for name in GEOMETRY))
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            meta = session.get_modelmeta().custom_metadata_map
+            return cls(session, *(int(meta[name]) for name in GEOMETRY))
+        except Exception as error:  # ONNX Runtime raises its own kinds; a missing geometry key
+            reason = next((line for line in str(error).splitlines() if line.strip()), "")
+            raise ValueError(f"{path}: not a hole net ({reason[:300]})") from error
 
     def check(self, sample_rate: int, fft_length: int, hop_length: int, band_bins: int) -> None:
         """Raise ValueError unless a model of this STFT and band can use the net."""
@@ -160,12 +164,6 @@ class HoleNet:
                 f"{fitted[3]}-bin bands; this model is {sample_rate} Hz, FFT {fft_length}, "
                 f"hop {hop_length}, {band_bins}-bin bands"
             )
-
-
-@functools.lru_cache(maxsize=1)
-def hole_net() -> HoleNet:
-    """The bundled net (`NET_FILE`), read once."""
-    return HoleNet.load(NET_FILE)
 
 
 def band_sums(power: np.ndarray, cutoff_bin: float, band_bins: int) -> tuple[np.ndarray, int, int]:
@@ -243,16 +241,15 @@ def threshold_db(cutoff_hz: float) -> float:
 
 
 def hole_scale(
-    power: np.ndarray, cutoff_bin: float, band_bins: int, frames: int, net: HoleNet | None = None
+    power: np.ndarray, cutoff_bin: float, band_bins: int, frames: int, net: HoleNet
 ) -> tuple[np.ndarray, int]:
     """The noise that fills the holes of a spectrum whose power per bin is ``power``
     (``[channels, frames, bins]``, `dsp.stft.power`) with a low-pass at ``cutoff_bin``: each
     band's amplitude over noise of a power of 1 per bin (`dsp.bands.noise_frames`),
     ``[channels, frames, bands]``, 0 where a band is no hole, for the bands of ``band_bins``
     bins from the first in the octave under the low-pass to the last wholly under it; and the
-    first's index. ``net``: the bundled `hole_net` unless given; ``frames``: the span of a
-    band's own loudest (`hole_frames`)."""
-    net = net or hole_net()
+    first's index. ``net``: the model's fitted net; ``frames``: the span of a band's own
+    loudest (`hole_frames`)."""
     sums, first, low = band_sums(power, cutoff_bin, band_bins)
     if sums.shape[-1] == first - low:  # no band wholly in the octave: nothing to fill
         return np.zeros((*sums.shape[:-1], 0), np.float32), first

@@ -106,7 +106,9 @@ class BlockRule:
 class ModelCard:
     """What an exported model is, how it runs, and how it scored; ``card.json`` in a folder.
 
-    The first six fields are what inference needs; the rest describe the model. ``extra`` holds
+    The first six fields are what inference needs, and ``hole_net`` (the file of the net that
+    finds the codec's holes, `dsp.holes`) for a model that fills them; the rest describe the
+    model. ``extra`` holds
     free-form additions (the training data, the command, test metrics); ``folder`` is where the
     card was read from (not written).
     """
@@ -127,6 +129,7 @@ class ModelCard:
     parity_error: dict[str, float] = field(default_factory=dict)
     validation_metrics: dict[str, float] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    hole_net: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None
 
@@ -154,6 +157,7 @@ class ModelCard:
             "parity_error": self.parity_error,
             "validation_metrics": self.validation_metrics,
             "training": self.training,
+            **({"hole_net": self.hole_net} if self.hole_net else {}),
             **self.extra,
         }
 
@@ -193,12 +197,21 @@ class ModelCard:
                     f"{path}: field 'files' entry {precision!r} ({name!r}) points outside "
                     "the model's folder"
                 )
+        hole_net = check.value("hole_net", str, "")
+        if hole_net and _outside(hole_net):
+            raise ValueError(f"{path}: field 'hole_net' ({hole_net!r}) points outside the folder")
+        rule = check.rule()
+        if rule.holes_frames and not hole_net:
+            raise ValueError(
+                f"{path}: fills the codec's holes but names no hole net (field 'hole_net'); "
+                "export the model again with --hole-net"
+            )
         return cls(
             name=check.value("name", str),
             arch=check.value("arch", str),
             sample_rate=check.rate("sample_rate"),
             stft=check.stft("stft"),
-            rule=check.rule(),
+            rule=rule,
             files=files,
             form=check.value("form", str, ""),
             model_config=check.value("model_config", dict, {}),
@@ -210,9 +223,15 @@ class ModelCard:
             parity_error=check.mapping("parity_error", float),
             validation_metrics=check.value("validation_metrics", dict, {}),
             training=check.value("training", dict, {}),
+            hole_net=hole_net,
             extra={k: v for k, v in data.items() if k not in _KEYS},
             folder=path.parent,
         )
+
+    def hole_net_file(self) -> Path | None:
+        """The path of the model's hole net (`dsp.holes`) in the card's folder; None if it fills
+        no holes."""
+        return (self.folder or Path()) / self.hole_net if self.hole_net else None
 
     def file(self, precision: str) -> Path:
         """The path of the model file of ``precision`` in the card's folder."""

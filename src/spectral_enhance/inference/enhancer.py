@@ -33,7 +33,7 @@ from ..dsp.bands import (
     noise_frames,
     told_inputs,
 )
-from ..dsp.holes import hole_net, hole_scale, mended_band
+from ..dsp.holes import HoleNet, hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
 from ..dsp.stft import power as stft_power
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
@@ -219,6 +219,7 @@ class Enhancer:
         unit_model: Callable[[np.ndarray], np.ndarray] | None = None,
         workers: int = 1,
         lowpass_floor_hz: float = 0.0,
+        hole_net: HoleNet | None = None,
     ) -> None:
         self.model = model
         self.sample_rate = sample_rate
@@ -234,11 +235,13 @@ class Enhancer:
         self.unit_model = unit_model
         self.pool = ThreadPoolExecutor(workers) if unit_model and workers > 1 else None
         self.workers = workers if self.pool else 1
-        self.hole_net = hole_net() if rule.holes_frames else None  # `dsp.holes`' fitted net
-        if self.hole_net:
+        self.hole_net = hole_net if rule.holes_frames else None  # the model's `dsp.holes` net
+        if rule.holes_frames:
+            if hole_net is None:
+                raise ValueError(f"{name}: fills the codec's holes but has no hole net")
             hop, fft = stft_config.hop_length, stft_config.fft_length
             try:
-                self.hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
+                hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
         if rule.domain == "spectrum":
@@ -325,6 +328,7 @@ class Enhancer:
             unit_model=OnnxModel(path, 1) if workers > 1 else None,
             workers=workers,
             lowpass_floor_hz=lowpass_floor(card.recipe, card.rule),
+            hole_net=HoleNet.load(hole_net) if (hole_net := card.hole_net_file()) else None,
         )
 
     def process(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -25,18 +26,20 @@ import torch
 
 from ..atomic import atomic_path
 from ..dsp.bands import told_inputs
-from ..dsp.holes import hole_net
+from ..dsp.holes import HoleNet
 from ..dsp.stft import StftConfig
 from ..inference.card import ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
 from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
 
-__all__ = ["TOLERANCES", "export", "metrics_from_evaluation"]
+__all__ = ["HOLE_NET_FILE", "TOLERANCES", "export", "metrics_from_evaluation"]
 
 # Largest error allowed against PyTorch, relative to the largest output magnitude.
 TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
+HOLE_NET_FILE = "holes.onnx"
+"""The hole net's name in a model's folder (`export`'s ``hole_net``)."""
 
 
 # A graph's inputs by kind, each with its time axis (None: no batch or time axis)
@@ -184,23 +187,34 @@ def export(
     extra_card: dict[str, Any] | None = None,
     precisions: Sequence[str] = tuple(TOLERANCES),
     model_options: dict[str, Any] | None = None,
+    hole_net: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Write ``model.{fp32,fp16,int8}.onnx`` and ``card.json`` into ``out_dir``; return the card.
 
     ``precisions`` picks which of the three files to keep (a bundled model may ship int8 only).
     ``model_options`` override fields of the model's config that change no weights (such as
-    ``correction_from_bin``); one that changes a weight's shape fails to load.
+    ``correction_from_bin``); one that changes a weight's shape fails to load. ``hole_net``: the
+    net that finds the codec's holes (`dsp.holes`, fitted at the model's STFT by
+    ``scripts/train_holes.py``), copied into the folder as `HOLE_NET_FILE`; it sets ``holes``,
+    which needs it.
     """
     unknown = sorted(set(precisions) - set(TOLERANCES))
     if unknown or not precisions:
         raise ValueError(f"precisions must be some of {', '.join(TOLERANCES)}, not {unknown}")
+    model_options = dict(model_options or {})
+    if hole_net is not None and model_options.setdefault("holes", True) is not True:
+        raise ValueError(f"{checkpoint}: a hole net is given with holes={model_options['holes']}")
     model, state = load_model(checkpoint, model_options)
-    if model.holes_frames:  # the enhancer fills its holes with `dsp.holes`' net
-        config = model.config
-        try:
-            hole_net().check(
-                config.sample_rate, config.fft_length, config.hop_length, config.band_bins
+    net = None
+    if model.holes_frames:  # the enhancer fills its holes with the net shipped beside it
+        if hole_net is None:
+            raise ValueError(
+                f"{checkpoint}: holes=true needs its hole net (--hole-net FILE; "
+                "scripts/train_holes.py fits one)"
             )
+        net, config = HoleNet.load(hole_net), model.config
+        try:
+            net.check(config.sample_rate, config.fft_length, config.hop_length, config.band_bins)
         except ValueError as error:
             raise ValueError(f"{checkpoint}: holes=true: {error}") from None
     out_dir = Path(out_dir)
@@ -226,6 +240,8 @@ def export(
         if "fp32" not in temps:  # the source of the others, not kept
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             temps["fp32"] = scratch / made["fp32"]
+        if net is not None:
+            shutil.copyfile(hole_net, stack.enter_context(atomic_path(out_dir / HOLE_NET_FILE)))
         graph = exported_graph(model)
         _write_onnx(graph, example, temps, spectral)
         with torch.no_grad():
@@ -270,6 +286,7 @@ def export(
             for key, value in state.get("training", {}).items()
             if key in ("config", "epoch", "step")
         },
+        hole_net=HOLE_NET_FILE if net is not None else "",
         extra=extra | (extra_card or {}),
     )
     card.write(out_dir)
