@@ -24,6 +24,7 @@ import soxr
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
+    "log_power_frames",
     "log_spectral_distance",
     "lsd_above",
     "pesq_wb",
@@ -99,7 +100,7 @@ def pesq_wb(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> fl
         ) from error
 
 
-def _log_power_frames(x: np.ndarray, n_fft: int, hop: int, eps: float) -> np.ndarray:
+def log_power_frames(x: np.ndarray, n_fft: int, hop: int, eps: float) -> np.ndarray:
     """``log10(|STFT|^2 + eps)`` with a periodic Hann window, ``[frames, n_fft // 2 + 1]``.
 
     No centering; zeros are appended so that there is at least one frame and the last frame
@@ -142,8 +143,8 @@ def log_spectral_distance(
     Compare only numbers made by this function.
     """
     y, y_hat = _check_pair(reference, estimate)
-    s = _log_power_frames(y, n_fft, hop, eps)
-    s_hat = _log_power_frames(y_hat, n_fft, hop, eps)
+    s = log_power_frames(y, n_fft, hop, eps)
+    s_hat = log_power_frames(y_hat, n_fft, hop, eps)
     if min_hz > 0.0 or max_hz is not None:
         if sample_rate is None:
             raise ValueError("log_spectral_distance needs sample_rate to restrict the band")
