@@ -714,3 +714,26 @@ def test_channels_opposed_in_part_count_as_unrelated_and_cancelling_ones_as_oppo
     above = copy_map(600.0, 1025)[1]
     likeness = channel_coherence(spec, power(spec), above, 9)
     assert np.median(likeness) == pytest.approx(expected, abs=0.06)
+
+
+def test_more_channels_are_mixed_from_noises_as_alike_as_each_pair_under_the_cut():
+    """For three channels and more, each pair's likeness under the low-pass (under 0 as
+    none), factored into unit rows: the noises mixed by it are as alike pair by pair, each
+    at its power; a silent channel is a noise of its own."""
+    from spectral_enhance.dsp.bands import channels_mixing, copy_map
+    from spectral_enhance.dsp.stft import StftConfig, spectrum
+
+    rng = np.random.default_rng(11)
+    a, b, c = rng.standard_normal((3, 4 * RATE)).astype(np.float32)
+    x = np.stack([a, 0.8 * a + 0.6 * b, c, -0.5 * c + 0.866 * b, np.zeros_like(a)])
+    spec = spectrum(x, StftConfig(2048, 1024, 2048))
+    mixing = channels_mixing(spec, copy_map(600.0, 1025)[1], 9)
+    assert mixing.shape == (spec.shape[1], 5, 5)
+    np.testing.assert_allclose(np.square(mixing).sum(axis=-1), 1.0, rtol=1e-5)
+    assert np.all(np.triu(mixing, 1) == 0)
+    alike = np.median(mixing @ mixing.transpose(0, 2, 1), axis=0)
+    expected = np.eye(5)
+    expected[0, 1] = expected[1, 0] = 0.8
+    expected[1, 3] = expected[3, 1] = 0.6 * 0.866
+    # channels 2 and 3 are opposed in part (-0.5): as none
+    np.testing.assert_allclose(alike, expected, atol=0.07)

@@ -35,6 +35,7 @@ __all__ = [
     "calm_change",
     "calm_share",
     "channel_coherence",
+    "channels_mixing",
     "copy_inputs",
     "copy_map",
     "copy_start",
@@ -379,6 +380,29 @@ def channel_coherence(
     both = uniform_filter1d(both, frames, mode="nearest")
     likeness = np.clip(2.0 * cross / np.maximum(both, 1e-20), -1.0, 1.0)
     return np.where(likeness < OPPOSED, (likeness - OPPOSED) / (1.0 + OPPOSED), likeness.clip(0.0))
+
+
+def channels_mixing(spectrum: np.ndarray, above: np.ndarray, frames: int) -> np.ndarray:
+    """For more than two channels: how to mix as many noises (unrelated: `noise_frames`' two,
+    and its second read from other places) so that each pair of channels is as alike above
+    the low-pass as under it (`channel_coherence`'s likeness of
+    each pair, under 0 as none), frame by frame: ``[frames, channels, channels]``, lower
+    triangular, each row of unit power. Of ``spectrum`` (complex ``[channels, frames, bins]``)
+    and `copy_map`'s ``above``; the likenesses are taken to the nearest set that noises can
+    have (no negative eigenvalue), then factored (Cholesky)."""
+    start = copy_start(above)
+    under = spectrum[:, :, start // 2 : start]
+    cross = np.einsum("ifk,jfk->fij", under, under.conj()).real  # [frames, channels, channels]
+    cross = uniform_filter1d(cross, frames, axis=0, mode="nearest")
+    powers = np.diagonal(cross, axis1=1, axis2=2)
+    likeness = (2.0 * cross / np.maximum(powers[:, :, None] + powers[:, None, :], 1e-20)).clip(0)
+    channels = np.arange(spectrum.shape[0])
+    likeness[:, channels, channels] = 1.0  # a silent channel too
+    values, vectors = np.linalg.eigh(likeness)
+    nearest = (vectors * values.clip(1e-6)[:, None, :]) @ vectors.transpose(0, 2, 1)
+    scale = 1.0 / np.sqrt(np.diagonal(nearest, axis1=1, axis2=2))
+    nearest *= scale[:, :, None] * scale[:, None, :]
+    return np.linalg.cholesky(nearest).astype(np.float32)
 
 
 REPLICATION_RULES = ("tilt", "edge", "naive")

@@ -25,9 +25,11 @@ import numpy as np
 
 from ..audio import resample
 from ..dsp.bands import (
+    NOISE_PERIOD,
     calm_band,
     calm_share,
     channel_coherence,
+    channels_mixing,
     copy_start,
     lay_over_noise,
     noise_frames,
@@ -459,12 +461,15 @@ class Enhancer:
         them), the codec's holes in the octave under it too (`hole_scale`). Two
         channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
         second noise mixed in, as far as they differ under the low-pass
-        (`channel_coherence`); more than two share one noise."""
+        (`channel_coherence`); more, a noise each, mixed so that each pair is as alike as
+        under it (`channels_mixing`)."""
         bins, (power, _, above) = self.rule.noise_band_bins, inputs[:3]
         start = (first - self.stft.pad) // self.stft.hop_length
         coherence = None
         if scale.shape[0] == 2:
             coherence = channel_coherence(spec, power, above, self.coherence_frames)
+        elif scale.shape[0] > 2:
+            coherence = channels_mixing(spec, above, self.coherence_frames)
         out = self._noise_band(scale, above, start, coherence)
         if per_bin is not None:
             holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames, self.hole_net)
@@ -486,18 +491,26 @@ class Enhancer:
     ) -> np.ndarray:
         """The noise frames from frame ``start`` on, in the bins from ``offset`` on, at ``scale``
         (per band of the model's bins, from ``offset`` on) where ``where`` (`lay_over_noise`):
-        one noise for every channel, or two mixed by ``coherence`` for two."""
+        one noise for one channel, two mixed by ``coherence`` for two (`channel_coherence`),
+        and for more as many by its mixing (`channels_mixing`): the noise, the one orthogonal
+        to it, and that one from places spread over its period for the rest."""
         bins, frames = self.rule.noise_band_bins, scale.shape[1]
         band, to = offset + copy_start(where), offset + len(where)  # the noise's bins used
 
-        def noise(apart: bool = False) -> np.ndarray:
+        def noise(apart: bool = False, later: int = 0) -> np.ndarray:
             return noise_frames(
-                self.stft, start, frames, bins, apart=apart, from_bin=band, to_bin=to
+                self.stft, start + later, frames, bins, apart=apart, from_bin=band, to_bin=to
             )
 
         if coherence is None:
             return lay_over_noise(noise(), scale, where, bins)
-        return lay_over_noise(noise(), scale, where, bins, coherence, noise(apart=True))
+        if coherence.ndim == 1:
+            return lay_over_noise(noise(), scale, where, bins, coherence, noise(apart=True))
+        channels = len(scale)
+        period = NOISE_PERIOD // self.stft.hop_length
+        noises = [noise(), *(noise(True, c * period // channels) for c in range(channels - 1))]
+        mixed = np.einsum("fcj,jfk->cfk", coherence, np.concatenate(noises), optimize=True)
+        return lay_over_noise(mixed, scale, where, bins)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
