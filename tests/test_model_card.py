@@ -125,30 +125,23 @@ def test_a_card_that_is_not_json_is_one_line(model, tmp_path, capsys, text):
 
 
 @pytest.mark.parametrize(
-    ("content", "problem"),
-    [(b"not an onnx model at all" * 10, "not a valid ONNX model ("), (None, "model file missing")],
+    ("name", "content", "problem"),
+    [
+        ("model.int8.onnx", b"not an onnx model at all" * 10, "not a valid ONNX model ("),
+        ("model.int8.onnx", None, "model file missing"),
+        ("holes.onnx", b"not a net" * 10, "not a hole net ("),
+        ("holes.onnx", None, "hole net missing"),
+    ],
 )
-def test_a_broken_model_file_is_one_line_naming_it(model, tmp_path, capsys, content, problem):
-    onnx_file = model / "model.int8.onnx"
+def test_a_broken_model_file_is_one_line_naming_it(model, tmp_path, capsys, name, content, problem):
+    """The model's graph or its hole net, missing or not what it should be."""
+    broken = model / name
     if content is None:
-        onnx_file.unlink()
+        broken.unlink()
     else:
-        onnx_file.write_bytes(content)
+        broken.write_bytes(content)
     line = enhance_error(model, tmp_path, capsys)
-    assert f"{onnx_file}: {problem}" in line
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"), [(b"not a net" * 10, "not a hole net ("), (None, "hole net missing")]
-)
-def test_a_broken_hole_net_is_one_line_naming_it(model, tmp_path, capsys, content, problem):
-    net = model / "holes.onnx"
-    if content is None:
-        net.unlink()
-    else:
-        net.write_bytes(content)
-    line = enhance_error(model, tmp_path, capsys)
-    assert f"{net}: {problem}" in line
+    assert f"{broken}: {problem}" in line
 
 
 def test_a_truncated_model_file_is_one_line(model, tmp_path, capsys):
