@@ -10,7 +10,11 @@ under the low-pass, and the low-pass in kHz. Prints the clips' level error's RMS
 after, and LSD within the reference's band with each clip's predicted error taken away, per
 bitrate (32 to 64 kbps).
 
+``--mp3-only`` leaves out the model's band, the one feature the enhancer could not know before
+it has run over the whole file.
+
 Usage: python scripts/clip_level_check.py DATASET [--split val] [--limit 120] [--train 400]
+           [--mp3-only]
 """
 
 from __future__ import annotations
@@ -81,15 +85,17 @@ def measured(rows: list[dict], recipe, enhancer) -> list[tuple[int, np.ndarray, 
 def main() -> None:
     parser = check_parser(__doc__, 120, out=False)
     parser.add_argument("--train", type=int, default=400, help="training clips to fit on")
+    parser.add_argument("--mp3-only", action="store_true", help="leave out the model's band")
     args = parser.parse_args()
+    kept = [0, 1, 2, 4, 5] if args.mp3_only else slice(None)
     rows, recipe, enhancer = measured_clips(args)
     train_rows = spread_sample(read_manifest(args.dataset, "train"), args.train)
     fit, scored = measured(train_rows, recipe, enhancer), measured(rows, recipe, enhancer)
-    x = np.stack([f for _, f, _ in fit])
+    x = np.stack([f[kept] for _, f, _ in fit])
     y = np.array([parts[0].mean() for _, _, parts in fit])
     weights = np.linalg.solve(x.T @ x + RIDGE * np.eye(x.shape[1]), x.T @ y)
     errors = np.array([parts[0].mean() for _, _, parts in scored])
-    predicted = np.stack([f for _, f, _ in scored]) @ weights
+    predicted = np.stack([f[kept] for _, f, _ in scored]) @ weights
     print(
         f"each clip's level error (log10 power), fitted on {len(fit)} training clip channels, "
         f"scored on {len(scored)} of {args.split}: RMS {np.sqrt((errors**2).mean()):.3f} -> "
