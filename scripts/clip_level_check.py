@@ -31,9 +31,10 @@ BITRATES = (32, 48, 64)
 RIDGE = 1.0
 
 
-def clip_level(x: np.ndarray, rate: int, low: float, high: float) -> float:
-    """``x``'s long-term power over ``low`` to ``high`` Hz, in dB."""
-    freqs, power = average_spectrum(x, rate)
+def clip_level(spectrum: tuple[np.ndarray, np.ndarray], low: float, high: float) -> float:
+    """The power of a long-term ``spectrum`` (`average_spectrum`'s) over ``low`` to ``high``
+    Hz, in dB."""
+    freqs, power = spectrum
     return float(10 * np.log10(power[(freqs >= low) & (freqs < high)].mean() + 1e-20))
 
 
@@ -42,16 +43,17 @@ def features(
 ) -> np.ndarray:
     """A clip channel's features (and a 1) from the MP3's channel ``under`` and the model's
     ``rebuilt``, with the low-pass at ``cut`` and the reference's band ending at ``top``."""
+    spectrum = average_spectrum(under, rate)
 
     def level(a: float, b: float) -> float:
-        return clip_level(under, rate, a * cut, b * cut)
+        return clip_level(spectrum, a * cut, b * cut)
 
     return np.array(
         [
             level(0.75, 0.95) - level(0.5, 0.7),
             level(0.9, 0.98) - level(0.5, 0.98),
             level(0.25, 0.5) - level(0.5, 1.0),
-            clip_level(rebuilt, rate, cut, top) - level(0.5, 0.98),
+            clip_level(average_spectrum(rebuilt, rate), cut, top) - level(0.5, 0.98),
             cut / 1000,
             1.0,
         ]
@@ -71,7 +73,7 @@ def measured(rows: list[dict], recipe, enhancer) -> list[tuple[int, np.ndarray, 
         top = float(row.get("reference_band_hz") or rate / 2)
         out = enhancer.enhance(clip.low, rate, output_rate=rate)[0]
         low, rebuilt = (x.reshape(len(x), -1).T for x in (clip.low, out))
-        for channel, d in enumerate(differences(clip, out, top)):
+        for channel, d in enumerate(differences(clip, out, top)[0]):
             found.append(
                 (
                     bitrate,

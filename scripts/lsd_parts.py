@@ -18,27 +18,25 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from rebuilt_level import DISTANCES_KHZ
 from validation_check import check_parser, measured_clips
 
 from spectral_enhance.evaluation.evaluate import Clip
 from spectral_enhance.evaluation.metrics import log_power_frames
 
-DISTANCES_KHZ = (0, 0.5, 1, 2, 4, 8, 24)
-"""The stretches above the low-pass, in kHz, the last table takes apart."""
 
-
-def differences(clip: Clip, out: np.ndarray, top: float) -> list[np.ndarray]:
+def differences(clip: Clip, out: np.ndarray, top: float) -> tuple[list[np.ndarray], np.ndarray]:
     """Per channel, ``d`` (``[frames, bins]``, the LSD's log10 powers, the model's less the
-    reference's) over the bins from the low-pass to ``top``, and their centres in Hz."""
+    reference's) over the bins from the low-pass to ``top``; and those bins' centres in Hz."""
     rate, cut = clip.sample_rate, clip.cutoff_hz
     pairs = zip(clip.high.reshape(len(clip.high), -1).T, out.reshape(len(out), -1).T, strict=True)
-    parts = []
+    parts, freqs = [], np.zeros(0)
     for reference, estimate in pairs:
         s, e = (log_power_frames(x, 2048, 512, 1e-10) for x in (reference, estimate))
         freqs = np.arange(s.shape[1]) * rate / 2048
         keep = (freqs >= cut) & (freqs < top)
         parts.append((e - s)[:, keep])
-    return parts
+    return parts, freqs[(freqs >= cut) & (freqs < top)]
 
 
 def main() -> None:
@@ -55,9 +53,9 @@ def main() -> None:
         rate, cut = clip.sample_rate, clip.cutoff_hz
         top = float(row.get("reference_band_hz") or rate / 2)
         out = enhancer.enhance(clip.low, rate, output_rate=rate)[0]
-        freqs = np.arange(1025) * rate / 2048
-        above = freqs[(freqs >= cut) & (freqs < top)] - cut
-        for d in differences(clip, out, top):
+        parts, freqs = differences(clip, out, top)
+        above = freqs - cut
+        for d in parts:
             frames.setdefault(bitrate, []).append((d.mean(axis=1), d.std(axis=1)))
             for near, far in itertools.pairwise(DISTANCES_KHZ):
                 stretch = (above >= 1000 * near) & (above < 1000 * far)
