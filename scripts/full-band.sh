@@ -126,7 +126,7 @@ python "$here/hole_fill_check.py" "$data" --out "$runs/holes-level" --limit 120 
 python "$here/hole_fill_check.py" "$data" --out "$runs/holes-region" --limit 120 \
   --model "$runs/fill-calm" --fills octave-mean:20,6,43 octave-mean:20,6,43,0.33 \
   octave-mean:20,6,43,0.25 octave-mean:25,6,43,0.33
-python "$here/train_holes.py" "$data" --out "$runs/holes.onnx"
+spectral-enhance train-holes "$data" --model "$runs/env5/best.pt" --out "$runs/holes.onnx"
 spectral-enhance export "$runs/env5/best.pt" --out "$runs/full-band" --name full-band \
   --precisions int8 --model-option fill=noise --model-option calm=0.75 --hole-net "$runs/holes.onnx" \
   --training-data "wesnoth-1.16-music + warzone2100-music (71 tracks), 44.1 kHz stereo, 32/48/64/96/128 kbps at LAME's own rate, 24 clips per track"

@@ -386,6 +386,55 @@ def _run_enhance(args: argparse.Namespace) -> int:
     return 1 if report.failed or report.nothing_possible else 0
 
 
+def _add_train_holes(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "train-holes",
+        help="fit the net that finds and levels the codec's holes, for export --hole-net",
+        description="Fit, on DATA's training split (a full-band dataset made by `dataset`), the "
+        "small net with which a full-band model fills the bands an MP3 encoder left empty "
+        "under its low-pass, at --model's STFT; write it to --out and score it per bitrate on "
+        "the validation split. The same data gives the same net. `export --hole-net` ships it "
+        "in the model's folder.",
+    )
+    p.add_argument("data", type=Path, help="dataset folder (with manifest.csv)")
+    p.add_argument("--out", required=True, type=Path, help="the net's .onnx file to write")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"whose STFT: a .pt checkpoint from `train`, an export folder, or a bundled model "
+        f"({DEFAULT_MODEL})",
+    )
+    p.add_argument("--hidden", type=_bounded_int(1), default=24, help="units per layer (24)")
+    p.add_argument("--epochs", type=_bounded_int(1), default=6, help="passes over the cells (6)")
+    p.add_argument(
+        "--every", type=_bounded_int(1), default=1, help="fit on every N-th training clip (1)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.set_defaults(run_command=_run_train_holes)
+
+
+def _run_train_holes(args: argparse.Namespace) -> int:
+    from .dsp.holes import THRESHOLD_DB
+    from .training.holes import train_holes
+
+    cells, scores = train_holes(
+        args.data, args.out, args.model, args.hidden, args.epochs, args.every, args.overwrite
+    )
+    print(f"fitted on {cells:,} bands and frames of the training split; wrote {args.out}")
+    if scores:
+        print(
+            f"validation: the bands the MP3 holds more than {THRESHOLD_DB:g} dB under the reference"
+        )
+        print("| kbps | such bands | found | their level's error (RMS dB) | other bands filled |")
+        print("|---|---|---|---|---|")
+        for s in scores:
+            print(
+                f"| {s.kbps} | {s.holes:.0%} | {s.found:.0%} | {s.error_db:.1f} "
+                f"| {s.false_fills:.1%} |"
+            )
+    return 0
+
+
 def _add_export(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "export",
@@ -397,7 +446,11 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder to write")
     p.add_argument("--name", help="model name in the card (default: the run folder's name)")
     p.add_argument("--training-data", help="what the model was trained on, for the card")
-    p.add_argument("--command", help="the command that trained it, for the card")
+    p.add_argument(
+        "--command",
+        dest="training_command",  # not `command`, the subcommand's name that errors give
+        help="the command that trained it, for the card",
+    )
     p.add_argument(
         "--evaluation",
         type=Path,
@@ -419,8 +472,8 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hole-net",
         type=Path,
-        help="fill the codec's holes under the low-pass with this net (scripts/train_holes.py "
-        "fits one at the model's STFT); shipped in the folder, and sets holes=true",
+        help="fill the codec's holes under the low-pass with this net (`train-holes` fits one "
+        "at the model's STFT); shipped in the folder, and sets holes=true",
     )
     p.set_defaults(run_command=_run_export)
 
@@ -431,8 +484,8 @@ def _run_export(args: argparse.Namespace) -> int:
     extra = {}
     if args.training_data:
         extra["training_data"] = args.training_data
-    if args.command:
-        extra["training_command"] = args.command
+    if args.training_command:
+        extra["training_command"] = args.training_command
     if args.evaluation:
         extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
@@ -606,6 +659,7 @@ _COMMANDS = [
     _add_demo,
     _add_dataset,
     _add_train,
+    _add_train_holes,
     _add_export,
     _add_evaluate,
     _add_plot,

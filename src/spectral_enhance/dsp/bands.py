@@ -191,11 +191,17 @@ def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     period = NOISE_PERIOD // config.hop_length
     shared = _noise_table(config, band_bins, seed)[:period]
     other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))[:period]  # not kept
+    return _twice(_orthogonal_to(shared, other, band_bins))
+
+
+def _orthogonal_to(shared: np.ndarray, other: np.ndarray, band_bins: int) -> np.ndarray:
+    """``other`` (complex ``[frames, bins]``) less its projection on ``shared``, band by band and
+    frame by frame, at ``shared``'s power: what `_apart_table` makes of a second noise."""
     dot, _, widths = _band_sums((shared.conj() * other).real, band_bins)
     norm = _band_sums(power(shared), band_bins)[0]
     table = other - np.repeat(dot / norm, widths, axis=1).astype(np.float32) * shared
     table *= _band_gain(norm, _band_sums(power(table), band_bins)[0], widths).astype(np.float32)
-    return _twice(table)
+    return table
 
 
 def noise_frames(

@@ -5,16 +5,16 @@ At low bitrates an MP3 encoder leaves bands under its low-pass empty for a granu
 had no bits for them). On issue 12's validation clips, noise in those holes at the reference's
 own level is worth +0.16 to +0.19 on Zimtohrli at 32 to 64 kbps (`scripts/hole_fill_check.py`,
 docs/full-band.md). From the MP3 alone, a net (`HoleNet`, a two-layer perceptron fitted by
-`scripts/train_holes.py` on the training split; it ships in the folder of each model that
-fills holes, `export --hole-net`, and is fitted at that model's STFT) predicts each
-band's level in the reference, per band of the model's bins and frame, from how far the band
-lies under its neighbours in time and frequency, under the frame's loudest, under the other
-channel, and where it sits under the low-pass. A band the net puts more than `THRESHOLD_DB`
-above the MP3's (`LOW_CUT_THRESHOLD_DB` under a 32 kbps low-pass: `threshold_db`) is a hole,
-filled with noise to `OVER_DB` over the predicted level. (A hand-written rule did this before:
-more than 26 dB under the softer of its own loudest and its neighbours', filled 6 dB under
-their mean. It found the holes but not their level, and got 39 and 29 % of what they are worth
-at 32 and 48 kbps on validation; the net gets 65 and 58 %.)
+`spectral-enhance train-holes`, `training.holes`, on the training split; it ships in the folder
+of each model that fills holes, `export --hole-net`, and is fitted at that model's STFT)
+predicts each band's level in the reference, per band of the model's bins and frame, from how
+far the band lies under its neighbours in time and frequency, under the frame's loudest, under
+the other channel, and where it sits under the low-pass. A band the net puts more than
+`THRESHOLD_DB` above the MP3's (`LOW_CUT_THRESHOLD_DB` under a 32 kbps low-pass:
+`threshold_db`) is a hole, filled with noise to `OVER_DB` over the predicted level. (A
+hand-written rule did this before: more than 26 dB under the softer of its own loudest and its
+neighbours', filled 6 dB under their mean. It found the holes but not their level, and got 39
+and 29 % of what they are worth at 32 and 48 kbps on validation; the net gets 65 and 58 %.)
 
 The net predicts the reference's level over an anchor, the mean of the band's own loudest over
 `SECONDS` and its neighbours' loudest in the frame: a hole as empty as zeros gets a level as a

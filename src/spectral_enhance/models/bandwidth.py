@@ -90,7 +90,7 @@ class BandConfig(ModelConfig):
             calmer band scored higher on validation (docs/full-band.md).
         holes: (with ``fill=noise``) the enhancer also fills the codec's holes in the octave
             under the low-pass with noise (:func:`spectral_enhance.dsp.holes.hole_scale`), found
-            and levelled by a small net fitted apart (`scripts/train_holes.py`), no weight of
+            and levelled by a small net fitted apart (`spectral-enhance train-holes`), no weight of
             this model: an export option (docs/full-band.md).
     """
 

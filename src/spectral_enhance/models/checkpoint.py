@@ -77,7 +77,10 @@ def load_model(
     checkpoint = load_checkpoint(path)
     if options:
         checkpoint["model_config"] = {**checkpoint["model_config"], **options}
-    model = build_model(checkpoint["arch"], checkpoint["model_config"])
+    try:
+        model = build_model(checkpoint["arch"], checkpoint["model_config"])
+    except ValueError as error:  # an option the config refuses: say whose
+        raise ValueError(f"{path}: {error}") from None
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:

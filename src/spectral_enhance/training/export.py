@@ -195,7 +195,7 @@ def export(
     ``model_options`` override fields of the model's config that change no weights (such as
     ``correction_from_bin``); one that changes a weight's shape fails to load. ``hole_net``: the
     net that finds the codec's holes (`dsp.holes`, fitted at the model's STFT by
-    ``scripts/train_holes.py``), copied into the folder as `HOLE_NET_FILE`; it sets ``holes``,
+    ``spectral-enhance train-holes``), copied into the folder as `HOLE_NET_FILE`; it sets ``holes``,
     which needs it.
     """
     unknown = sorted(set(precisions) - set(TOLERANCES))
@@ -210,7 +210,7 @@ def export(
         if hole_net is None:
             raise ValueError(
                 f"{checkpoint}: holes=true needs its hole net (--hole-net FILE; "
-                "scripts/train_holes.py fits one)"
+                "spectral-enhance train-holes fits one)"
             )
         net, config = HoleNet.load(hole_net), model.config
         try:
