@@ -23,3 +23,15 @@ def test_demo_writes_everything_and_enhancement_helps(tmp_path, capsys):
     enhanced = dict(zip(header, map(float, rows["enhanced"][1:]), strict=True))
     assert enhanced["LSD"] < low["LSD"] and enhanced["LSD>cut"] < low["LSD>cut"]
     assert 1.0 <= enhanced["Zimtohrli"] <= 5.0  # scored; on this excerpt it falls (README)
+
+
+def test_a_second_demo_into_the_same_folder_is_refused_unless_overwrite(tmp_path, capsys):
+    from spectral_enhance.demo import FILES
+
+    mp3 = tmp_path / FILES[0]
+    mp3.write_bytes(b"an earlier demo's")
+    assert main(["demo", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"spectral-enhance demo: error: {mp3}: exists (--overwrite replaces it)"
+    )
+    assert mp3.read_bytes() == b"an earlier demo's" and len(list(tmp_path.iterdir())) == 1

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from conftest import music
+from spectral_enhance.cli import main
 from spectral_enhance.inference.enhancer import Enhancer
 from spectral_enhance.training.export import export
 from tiny import tiny_checkpoint, tiny_waveform_checkpoint
@@ -333,8 +334,24 @@ def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, mo
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     monkeypatch.setitem(exporting.TOLERANCES, "int8", -1.0)  # no int8 model can pass
     with pytest.raises(ValueError, match=r"model\.int8\.onnx: differs from PyTorch"):
-        export(models["u5"], folder, name="other", precisions=("fp32", "int8"))
+        export(models["u5"], folder, name="other", precisions=("fp32", "int8"), overwrite=True)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no .part files either
+
+
+def test_an_export_into_a_models_folder_is_refused_unless_overwrite(models, tmp_path, capsys):
+    folder = tmp_path / "m"
+    export(models["random"], folder, precisions=("int8",))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["export", str(models["u5"]), "--out", str(folder), "--precisions", "int8"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"spectral-enhance export: error: {folder / 'model.int8.onnx'}: exists (--overwrite "
+        "replaces it)"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    args = ["export", str(models["u5"]), "--out", str(folder), "--precisions", "int8"]
+    assert main([*args, "--overwrite"]) == 0
+    assert (folder / "model.int8.onnx").read_bytes() != before["model.int8.onnx"]
 
 
 def _allocator_probe(probe: str, setting: str) -> dict[str, int]:

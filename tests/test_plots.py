@@ -57,6 +57,12 @@ def test_curves_from_a_log(tmp_path):
     out = tmp_path / "curves.png"
     assert main(["plot", "curves", str(run), "--out", str(out)]) == 0
     assert is_png(out)
+    drawn = out.read_bytes()
+    out.write_bytes(b"kept")
+    assert main(["plot", "curves", str(run), "--out", str(out)]) == 1  # not replaced unasked
+    assert out.read_bytes() == b"kept"
+    assert main(["plot", "curves", str(run), "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:8] == drawn[:8]
 
 
 def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):

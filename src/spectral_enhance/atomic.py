@@ -14,10 +14,16 @@ import errno
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["OutputError", "atomic_path", "atomic_write_text", "terminate_on_hangup"]
+__all__ = [
+    "OutputError",
+    "atomic_path",
+    "atomic_write_text",
+    "refuse_to_replace",
+    "terminate_on_hangup",
+]
 
 NAME_MAX = 255  # bytes in one file name on the common Linux, macOS and Windows file systems
 _SUFFIX = ".part"
@@ -80,6 +86,16 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         if isinstance(error, OSError):
             raise OutputError(target, _problem(error)) from error
         raise
+
+
+def refuse_to_replace(targets: Iterable[str | os.PathLike], overwrite: bool) -> None:
+    """Raise :class:`OutputError` naming the first of ``targets`` that exists, unless
+    ``overwrite``: no output is replaced unasked. Checked before the work that makes them."""
+    if overwrite:
+        return
+    for target in targets:
+        if os.path.lexists(target):
+            raise OutputError(target, "exists (--overwrite replaces it)")
 
 
 def atomic_write_text(target: str | os.PathLike, text: str) -> Path:

@@ -50,6 +50,7 @@ def _add_demo(commands: argparse._SubParsersAction) -> None:
         "their spectrograms as a PNG, and the metrics.",
     )
     p.add_argument("--out", type=Path, default=Path("spectral-enhance-demo"), help="folder")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier demo in --out")
     _add_model_options(p)
     p.set_defaults(run_command=_run_demo)
 
@@ -59,7 +60,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from .inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(args.model, args.backend, args.precision)
-    scores = run_demo(args.out, enhancer)
+    scores = run_demo(args.out, enhancer, args.overwrite)
     print(format_scores(scores))
     print(f"wrote {args.out}/: {', '.join(FILES)}")
     return 0
@@ -469,6 +470,7 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
         "override a config field that changes no weights, e.g. correction_from_bin=232 "
         "(the bundled models' guard: no correction below 5 kHz)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace a model in --out")
     p.add_argument(
         "--hole-net",
         type=Path,
@@ -490,7 +492,14 @@ def _run_export(args: argparse.Namespace) -> int:
         extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
     card = export(
-        args.checkpoint, args.out, args.name, extra, args.precisions, options, args.hole_net
+        args.checkpoint,
+        args.out,
+        args.name,
+        extra,
+        args.precisions,
+        options,
+        args.hole_net,
+        args.overwrite,
     )
     sizes = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in card["bytes"].items())
     errors = ", ".join(f"{k} {v:.1e}" for k, v in card["parity_error"].items())
@@ -555,11 +564,15 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help="model for spectrograms/spectra")
     p.add_argument("--checkpoints", nargs="+", type=Path, default=[], help="models for losses")
     p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(run_command=_run_plot)
 
 
 def _run_plot(args: argparse.Namespace) -> int:
+    from .atomic import refuse_to_replace
     from .evaluation import plots
+
+    refuse_to_replace([args.out], args.overwrite)
 
     if args.kind == "curves":
         plots.plot_curves(args.sources, args.out)

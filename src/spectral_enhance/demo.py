@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path, refuse_to_replace
 from .audio import read_audio, resample, to_mono, write_audio
 from .audio.mp3 import encode_mp3
 from .evaluation.metrics import log_spectral_distance, lsd_above, snr
@@ -47,13 +48,16 @@ def _score(reference: np.ndarray, estimate: np.ndarray, rate: int, cutoff: float
     return scores
 
 
-def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer) -> dict:
-    """Write `FILES` into ``out_dir`` and return the scores of the input and the enhanced."""
+def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer, overwrite: bool = False) -> dict:
+    """Write `FILES` into ``out_dir`` and return the scores of the input and the enhanced. A
+    folder holding an earlier demo's files is refused unless ``overwrite``."""
     out = Path(out_dir)
+    refuse_to_replace((out / name for name in FILES), overwrite)
     out.mkdir(parents=True, exist_ok=True)
     reference, rate = read_audio(EXCERPT)
     mp3 = out / FILES[0]
-    mp3.write_bytes(encode_mp3(reference, rate, BITRATE, lame_rate=True))
+    with atomic_path(mp3) as temp:
+        temp.write_bytes(encode_mp3(reference, rate, BITRATE, lame_rate=True))
     enhanced_path = out / FILES[2]
     result = enhance_file(enhancer, mp3, enhanced_path, output_rate=rate)
     low, low_rate = read_audio(mp3)

@@ -24,11 +24,11 @@ import numpy as np
 import onnx
 import torch
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, refuse_to_replace
 from ..dsp.bands import told_inputs
 from ..dsp.holes import HoleNet
 from ..dsp.stft import StftConfig
-from ..inference.card import ModelCard
+from ..inference.card import CARD_NAME, ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
 from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
@@ -188,8 +188,10 @@ def export(
     precisions: Sequence[str] = tuple(TOLERANCES),
     model_options: dict[str, Any] | None = None,
     hole_net: str | os.PathLike | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Write ``model.{fp32,fp16,int8}.onnx`` and ``card.json`` into ``out_dir``; return the card.
+    A folder's earlier model is replaced only with ``overwrite``.
 
     ``precisions`` picks which of the three files to keep (a bundled model may ship int8 only).
     ``model_options`` override fields of the model's config that change no weights (such as
@@ -218,9 +220,11 @@ def export(
         except ValueError as error:
             raise ValueError(f"{checkpoint}: holes=true: {error}") from None
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
     files = {precision: made[precision] for precision in TOLERANCES if precision in precisions}
+    kept = [*files.values(), CARD_NAME, *([HOLE_NET_FILE] if net is not None else [])]
+    refuse_to_replace((out_dir / name for name in kept), overwrite)
+    out_dir.mkdir(parents=True, exist_ok=True)
     spectral = model.domain == "spectrum"
     # The check runs on another length than the export's example: the time axis must be dynamic.
     if spectral:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, refuse_to_replace
 from ..dataset.build import read_clip, read_manifest
 from ..dsp.holes import (
     FLOOR,
@@ -189,9 +188,7 @@ def train_holes(
     ``out`` (kept unless ``overwrite``; written under a temporary name, renamed when whole).
     Returns the training cells' count and the net's scores on the validation split (none when
     no clip of it is under `dsp.holes.TOP_HZ`)."""
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise ValueError(f"{out}: exists (--overwrite replaces it)")
+    refuse_to_replace([out], overwrite)
     geometry = hole_geometry(model)
     cells = hole_cells(dataset, "train", geometry, every)
     if cells is None:
