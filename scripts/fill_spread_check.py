@@ -28,7 +28,7 @@ from lsd_parts import jensen_gaps
 from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp import bands
-from spectral_enhance.dsp.stft import StftConfig, istft, power, spectrum
+from spectral_enhance.dsp.stft import StftConfig, istft, power
 from spectral_enhance.evaluation.evaluate import System, load_system
 from spectral_enhance.evaluation.metrics import log_power_frames
 
@@ -40,28 +40,16 @@ FLAT_HOP = 256
 Table = Callable[[StftConfig, int, int], np.ndarray]
 
 
-def white(seed: int) -> np.ndarray:
-    """One period of the seeded white noise `dsp.bands._noise_table` analyses."""
-    return np.random.default_rng(seed).standard_normal(bands.NOISE_PERIOD).astype(np.float32)
-
-
-def analysed(signal: np.ndarray, config: StftConfig) -> np.ndarray:
-    """The STFT of one period of ``signal``, taken as periodic, as `_noise_table` takes it."""
-    periodic = np.concatenate([signal, signal[: config.fft_length]])
-    return spectrum(periodic, config, pad=False)[: bands.NOISE_PERIOD // config.hop_length]
-
-
 def band_means(values: np.ndarray, band_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """``values`` (``[frames, bins]``) averaged per band of ``band_bins`` bins; the widths."""
-    edges = np.arange(0, values.shape[1], band_bins)
-    widths = np.diff(np.append(edges, values.shape[1]))
-    return np.add.reduceat(values, edges, axis=1) / widths, widths
+    sums, _, widths = bands._band_sums(values, band_bins)
+    return sums / widths, widths
 
 
 def spiky_table(config: StftConfig, band_bins: int, seed: int, exponent: float) -> np.ndarray:
     """White noise's table with its magnitudes raised to ``exponent``, each band and frame at
     white noise's mean log power (not its power)."""
-    table = analysed(white(seed), config)
+    table = bands._period_spectrum(bands._white_noise(seed), config)
     table *= (np.abs(table) + 1e-20) ** np.float32(exponent - 1)
     mean_log, widths = band_means(np.log(power(table) + 1e-30), band_bins)
     return table * np.repeat(np.exp((-EULER_GAMMA - mean_log) / 2), widths, axis=1)
@@ -75,14 +63,14 @@ def flat_table(config: StftConfig, band_bins: int, seed: int, rounds: int) -> np
     where = (np.arange(0, period, FLAT_HOP)[:, None] + np.arange(n)[None]) % period
     norm = np.zeros(period, np.float32)
     np.add.at(norm, where, np.broadcast_to(window**2, where.shape))
-    x = white(seed)
+    x = bands._white_noise(seed)
     for _ in range(rounds):
         frames = np.fft.rfft(x[where] * window, axis=1)
         frames /= np.abs(frames) + 1e-12
         x = np.zeros(period, np.float32)
         np.add.at(x, where, np.fft.irfft(frames, n=n, axis=1).astype(np.float32) * window)
         x /= norm
-    table = analysed(x, config)
+    table = bands._period_spectrum(x, config)
     mean, widths = band_means(power(table), band_bins)
     return table / np.repeat(np.sqrt(mean), widths, axis=1)
 

@@ -18,7 +18,6 @@ Usage: python scripts/opposed_check.py DATASET [--split val] [--limit 120] [--ou
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, measured_clips, patched, run_check
 
 from spectral_enhance.dsp import bands
@@ -45,13 +44,12 @@ def likeness(
     x: np.ndarray, low: float, high: float, rate: int, frames: int, config: StftConfig
 ) -> np.ndarray:
     """`channel_coherence`'s likeness of ``x``'s two channels from ``low`` to ``high`` Hz,
-    frame by frame at the STFT ``config``, before it is clipped."""
+    frame by frame at the STFT ``config``, before it is mapped (`dsp.bands.likeness_of`)."""
     spec = spectrum(np.ascontiguousarray(x.T), config)
     band = slice(round(low * config.fft_length / rate), round(high * config.fft_length / rate))
     left, right = spec[0, :, band], spec[1, :, band]
-    cross = uniform_filter1d((left * right.conj()).real.sum(-1), frames, mode="nearest")
-    both = uniform_filter1d((abs(left) ** 2 + abs(right) ** 2).sum(-1), frames, mode="nearest")
-    return 2 * cross / np.maximum(both, 1e-20)
+    cross = (left * right.conj()).real.sum(-1)
+    return bands.likeness_of(cross, (abs(left) ** 2 + abs(right) ** 2).sum(-1), frames)
 
 
 def main() -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "copy_start",
     "envelope_oracle",
     "lay_over_noise",
+    "likeness_of",
     "noise_frames",
     "noise_inputs",
     "tilt_envelope",
@@ -166,13 +167,23 @@ def _noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
     (which the hop must divide), the period twice over (`_twice`)."""
     if NOISE_PERIOD % config.hop_length or config.window_length != config.fft_length:
         raise ValueError(f"noise frames need a hop dividing {NOISE_PERIOD} samples: {config}")
-    noise = np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
-    periodic = np.concatenate([noise, noise[: config.fft_length]])
-    table = spectrum(periodic, config, pad=False)[: NOISE_PERIOD // config.hop_length]
+    table = _period_spectrum(_white_noise(seed), config)
     sums, _, widths = _band_sums(power(table), band_bins)  # [frames, bands]
     mean = sums / band_bins  # as the model pools: a last, narrower band over band_bins too
     table *= _band_gain(np.ones_like(mean), mean, widths).astype(np.float32)
     return _twice(table)
+
+
+def _white_noise(seed: int) -> np.ndarray:
+    """One period (`NOISE_PERIOD` samples) of the seeded white noise `_noise_table` analyses."""
+    return np.random.default_rng(seed).standard_normal(NOISE_PERIOD).astype(np.float32)
+
+
+def _period_spectrum(signal: np.ndarray, config: StftConfig) -> np.ndarray:
+    """The STFT of one period of ``signal`` (`NOISE_PERIOD` samples), taken as periodic: a
+    frame every hop of the period, complex ``[frames, bins]``."""
+    periodic = np.concatenate([signal, signal[: config.fft_length]])
+    return spectrum(periodic, config, pad=False)[: NOISE_PERIOD // config.hop_length]
 
 
 def _twice(table: np.ndarray) -> np.ndarray:
@@ -382,11 +393,18 @@ def channel_coherence(
     # real times real plus imaginary times imaginary: the float pairs of the two, dotted
     pairs = [spectrum[c, :, under].view(np.float32) for c in (0, 1)]
     cross = np.einsum("fk,fk->f", *pairs)
-    both = np.einsum("cfb->f", power[..., under])
-    cross = uniform_filter1d(cross, frames, mode="nearest")
-    both = uniform_filter1d(both, frames, mode="nearest")
-    likeness = np.clip(2.0 * cross / np.maximum(both, 1e-20), -1.0, 1.0)
+    likeness = likeness_of(cross, np.einsum("cfb->f", power[..., under]), frames)
     return np.where(likeness < OPPOSED, (likeness - OPPOSED) / (1.0 + OPPOSED), likeness.clip(0.0))
+
+
+def likeness_of(cross: np.ndarray, both: np.ndarray, frames: int) -> np.ndarray:
+    """How alike two channels are, from -1 to 1: twice their cross power ``cross`` over the
+    sum of their powers ``both``, each summed over ``frames`` frames around each (frames on
+    the first axis). `channel_coherence` and `channels_mixing` take it of the band under the
+    low-pass."""
+    cross = uniform_filter1d(cross, frames, axis=0, mode="nearest")
+    both = uniform_filter1d(both, frames, axis=0, mode="nearest")
+    return np.clip(2.0 * cross / np.maximum(both, 1e-20), -1.0, 1.0)
 
 
 def channels_mixing(spectrum: np.ndarray, above: np.ndarray, frames: int) -> np.ndarray:
@@ -400,9 +418,8 @@ def channels_mixing(spectrum: np.ndarray, above: np.ndarray, frames: int) -> np.
     start = copy_start(above)
     under = spectrum[:, :, start // 2 : start]
     cross = np.einsum("ifk,jfk->fij", under, under.conj()).real  # [frames, channels, channels]
-    cross = uniform_filter1d(cross, frames, axis=0, mode="nearest")
     powers = np.diagonal(cross, axis1=1, axis2=2)
-    likeness = (2.0 * cross / np.maximum(powers[:, :, None] + powers[:, None, :], 1e-20)).clip(0)
+    likeness = likeness_of(cross, powers[:, :, None] + powers[:, None, :], frames).clip(0)
     channels = np.arange(spectrum.shape[0])
     likeness[:, channels, channels] = 1.0  # a silent channel too
     values, vectors = np.linalg.eigh(likeness)
