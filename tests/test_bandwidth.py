@@ -16,7 +16,7 @@ from spectral_enhance.dsp.bands import (
     copy_inputs,
     copy_map,
 )
-from spectral_enhance.dsp.holes import HoleNet
+from spectral_enhance.dsp.holes import HoleGeometry, HoleNet
 from spectral_enhance.dsp.stft import istft, stft
 from spectral_enhance.inference.bundled import PRETRAINED
 from spectral_enhance.models import BandConfig, BandExtender, build_model
@@ -361,7 +361,7 @@ def test_holes_fill_a_codecs_hole_under_the_cut_and_nothing_else(tmp_path):
     np.testing.assert_allclose(short.enhance(x, RATE, lowpass_hz=5500.0)[0], filled, atol=2e-5)
     # The folder's own net is the one used: one that puts every band 100 dB under its
     # neighbours finds no hole.
-    geometry = {"sample_rate": RATE, "fft_length": 2048, "hop_length": 1024, "band_bins": 8}
+    geometry = HoleGeometry(RATE, 2048, 1024, 8)
     silent = [(np.zeros((4, 11)), np.zeros(4)), (np.zeros((1, 4)), np.array([-10.0]))]
     HoleNet.write(tmp_path / "silent.onnx", silent, geometry)
     export(

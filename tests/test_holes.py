@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spectral_enhance.dsp.holes import THRESHOLD_DB, HoleNet, hole_frames, hole_scale
+from spectral_enhance.dsp.holes import (
+    THRESHOLD_DB,
+    HoleGeometry,
+    HoleNet,
+    hole_frames,
+    hole_scale,
+)
 from spectral_enhance.inference.bundled import PRETRAINED
 
 BINS, FRAMES, CUT, BAND = 512, 80, 400.0, 8
@@ -100,16 +106,16 @@ def test_a_net_is_written_and_read_back_and_refuses_another_stft(tmp_path):
         (rng.standard_normal((4, 11)), rng.standard_normal(4)),
         (rng.standard_normal((1, 4)), rng.standard_normal(1)),
     ]
-    geometry = {"sample_rate": 48_000, "fft_length": 2048, "hop_length": 512, "band_bins": 8}
+    geometry = HoleGeometry(48_000, 2048, 512, 8)
     HoleNet.write(tmp_path / "net.onnx", layers, geometry)
     net = HoleNet.load(tmp_path / "net.onnx")
     features = rng.standard_normal((11, 3, 5)).astype(np.float32)
     hidden = np.maximum(np.einsum("oi,i...->o...", layers[0][0], features).T + layers[0][1], 0)
     expected = (hidden @ layers[1][0].T + layers[1][1])[..., 0].T * 10
     np.testing.assert_allclose(net(features), expected, rtol=1e-4, atol=1e-4)
-    net.check(48_000, 2048, 512, 8)
-    with pytest.raises(ValueError, match="fitted at 48000 Hz, FFT 2048, hop 512"):
-        net.check(44_100, 2048, 1024, 8)
+    net.check(geometry)
+    with pytest.raises(ValueError, match="fitted at 48000 Hz, FFT 2048, hop 512, 8-bin bands; "):
+        net.check(HoleGeometry(44_100, 2048, 1024, 8))
 
 
 def test_the_bundled_full_band_model_fills_holes_with_the_net_in_its_folder():
@@ -118,11 +124,8 @@ def test_the_bundled_full_band_model_fills_holes_with_the_net_in_its_folder():
     enhancer = Enhancer.load("full-band")
     net, stft = enhancer.hole_net, enhancer.stft
     assert enhancer.rule.holes_frames and net is not None
-    assert (net.sample_rate, net.fft_length, net.hop_length, net.band_bins) == (
-        enhancer.sample_rate,
-        stft.fft_length,
-        stft.hop_length,
-        enhancer.rule.noise_band_bins,
+    assert net.geometry == HoleGeometry.of(
+        enhancer.sample_rate, stft, enhancer.rule.noise_band_bins
     )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spectral_enhance.cli import main
-from spectral_enhance.dsp.holes import HoleNet
+from spectral_enhance.dsp.holes import HoleGeometry, HoleNet
 from spectral_enhance.models.checkpoint import load_model
 from spectral_enhance.training.holes import HoleCells, fit_hole_net, hole_geometry
 from tiny import tiny_band_checkpoint, tiny_full_band_dataset
@@ -31,8 +31,8 @@ def test_the_net_is_fitted_at_the_checkpoints_stft(fitted):
     config = load_model(checkpoint)[0].config
     assert (config.hop_length, config.band_bins) == (1024, 8)  # not the default 512
     net = HoleNet.load(out)
-    net.check(config.sample_rate, config.fft_length, config.hop_length, config.band_bins)
-    assert hole_geometry(checkpoint)["hop_length"] == 1024
+    net.check(HoleGeometry.of(config.sample_rate, config.stft(), config.band_bins))
+    assert hole_geometry(checkpoint).hop_length == 1024
 
 
 def test_an_existing_net_is_kept_unless_overwrite_and_refitting_gives_the_same_bytes(

@@ -28,22 +28,23 @@ cost a tenth of the time end to end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .bands import LOW_CUT_HZ
+from .stft import StftConfig
 
 __all__ = [
-    "GEOMETRY",
     "LOW_CUT_THRESHOLD_DB",
     "OVER_DB",
     "SECONDS",
     "SPREAD",
     "THRESHOLD_DB",
     "TOP_HZ",
+    "HoleGeometry",
     "HoleNet",
     "band_sums",
     "hole_features",
@@ -85,8 +86,30 @@ def hole_frames(sample_rate: int, hop_length: int) -> int:
     return 2 * round(SECONDS * sample_rate / hop_length / 2) + 1
 
 
-GEOMETRY = ("sample_rate", "fft_length", "hop_length", "band_bins")
-"""The STFT a net was fitted at, kept in its graph's metadata."""
+@dataclass(frozen=True)
+class HoleGeometry:
+    """The STFT and bands a hole net is fitted at, kept in its graph's metadata: it serves only
+    a model that fills its holes at the same (`HoleNet.check`)."""
+
+    sample_rate: int
+    fft_length: int
+    hop_length: int
+    band_bins: int
+
+    @classmethod
+    def of(cls, sample_rate: int, stft: StftConfig, band_bins: int) -> HoleGeometry:
+        """A model's: its rate, its STFT's FFT and hop, and its noise's band."""
+        return cls(int(sample_rate), int(stft.fft_length), int(stft.hop_length), int(band_bins))
+
+    def stft(self) -> StftConfig:
+        """The STFT (a Hann window of the FFT's length) the net's cells are measured at."""
+        return StftConfig(self.fft_length, self.hop_length, self.fft_length)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sample_rate} Hz, FFT {self.fft_length}, hop {self.hop_length}, "
+            f"{self.band_bins}-bin bands"
+        )
 
 
 @dataclass(frozen=True)
@@ -97,10 +120,7 @@ class HoleNet:
     there cost more than the net itself), with the STFT it was fitted at."""
 
     session: Any
-    sample_rate: int
-    fft_length: int
-    hop_length: int
-    band_bins: int
+    geometry: HoleGeometry
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         """The predicted level over the anchor, in dB, of each cell of ``[features, ...]``
@@ -111,10 +131,10 @@ class HoleNet:
 
     @staticmethod
     def write(
-        path: str | Path, layers: list[tuple[np.ndarray, np.ndarray]], geometry: dict[str, int]
+        path: str | Path, layers: list[tuple[np.ndarray, np.ndarray]], geometry: HoleGeometry
     ) -> None:
         """Write the perceptron of ``layers`` (``(weight [out, in], bias [out])``, a ReLU
-        between them) as the graph `load` reads, with ``geometry`` (`GEOMETRY`). Needs the
+        between them) as the graph `load` reads, with the ``geometry`` it was fitted at. Needs the
         ``onnx`` package (the ``train`` extra)."""
         from onnx import TensorProto, helper, numpy_helper, save_model
 
@@ -133,7 +153,8 @@ class HoleNet:
         graph = helper.make_graph(nodes, "holes", inputs, outputs, weights)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 8  # what onnxruntime 1.17, the oldest we take, reads
-        helper.set_model_props(model, {name: str(geometry[name]) for name in GEOMETRY})
+        names = [field.name for field in fields(HoleGeometry)]
+        helper.set_model_props(model, dict(zip(names, map(str, astuple(geometry)), strict=True)))
         save_model(model, str(path))
 
     @classmethod
@@ -150,20 +171,16 @@ class HoleNet:
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             meta = session.get_modelmeta().custom_metadata_map
-            return cls(session, *(int(meta[name]) for name in GEOMETRY))
+            geometry = HoleGeometry(*(int(meta[field.name]) for field in fields(HoleGeometry)))
+            return cls(session, geometry)
         except Exception as error:  # ONNX Runtime raises its own kinds; a missing geometry key
             reason = next((line for line in str(error).splitlines() if line.strip()), "")
             raise ValueError(f"{path}: not a hole net ({reason[:300]})") from error
 
-    def check(self, sample_rate: int, fft_length: int, hop_length: int, band_bins: int) -> None:
-        """Raise ValueError unless a model of this STFT and band can use the net."""
-        fitted = (self.sample_rate, self.fft_length, self.hop_length, self.band_bins)
-        if fitted != (sample_rate, fft_length, hop_length, band_bins):
-            raise ValueError(
-                f"the hole net was fitted at {fitted[0]} Hz, FFT {fitted[1]}, hop {fitted[2]}, "
-                f"{fitted[3]}-bin bands; this model is {sample_rate} Hz, FFT {fft_length}, "
-                f"hop {hop_length}, {band_bins}-bin bands"
-            )
+    def check(self, model: HoleGeometry) -> None:
+        """Raise ValueError unless a model of this STFT and band (``model``) can use the net."""
+        if self.geometry != model:
+            raise ValueError(f"the hole net was fitted at {self.geometry}; this model is {model}")
 
 
 def band_sums(power: np.ndarray, cutoff_bin: float, band_bins: int) -> tuple[np.ndarray, int, int]:
@@ -253,7 +270,7 @@ def hole_scale(
     sums, first, low = band_sums(power, cutoff_bin, band_bins)
     if sums.shape[-1] == first - low:  # no band wholly in the octave: nothing to fill
         return np.zeros((*sums.shape[:-1], 0), np.float32), first
-    cutoff_hz = cutoff_bin * net.sample_rate / net.fft_length
+    cutoff_hz = cutoff_bin * net.geometry.sample_rate / net.geometry.fft_length
     features, level, anchor = hole_features(sums, first - low, frames, cutoff_hz)
     predicted = anchor + net(features)
     have = sums[..., first - low :]

@@ -35,7 +35,7 @@ from ..dsp.bands import (
     noise_frames,
     told_inputs,
 )
-from ..dsp.holes import HoleNet, hole_scale, mended_band
+from ..dsp.holes import HoleGeometry, HoleNet, hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
 from ..dsp.stft import power as stft_power
 from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
@@ -241,9 +241,8 @@ class Enhancer:
         if rule.holes_frames:
             if hole_net is None:
                 raise ValueError(f"{name}: fills the codec's holes but has no hole net")
-            hop, fft = stft_config.hop_length, stft_config.fft_length
             try:
-                hole_net.check(sample_rate, fft, hop, rule.noise_band_bins)
+                hole_net.check(HoleGeometry.of(sample_rate, stft_config, rule.noise_band_bins))
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
         if rule.domain == "spectrum":

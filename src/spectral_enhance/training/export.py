@@ -26,7 +26,7 @@ import torch
 
 from ..atomic import atomic_path, refuse_to_replace
 from ..dsp.bands import told_inputs
-from ..dsp.holes import HoleNet
+from ..dsp.holes import HoleGeometry, HoleNet
 from ..dsp.stft import StftConfig
 from ..inference.card import CARD_NAME, ModelCard
 from ..inference.enhancer import OnnxModel, block_rule
@@ -216,7 +216,7 @@ def export(
             )
         net, config = HoleNet.load(hole_net), model.config
         try:
-            net.check(config.sample_rate, config.fft_length, config.hop_length, config.band_bins)
+            net.check(HoleGeometry.of(config.sample_rate, config.stft(), config.band_bins))
         except ValueError as error:
             raise ValueError(f"{checkpoint}: holes=true: {error}") from None
     out_dir = Path(out_dir)

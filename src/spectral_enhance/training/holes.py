@@ -20,16 +20,16 @@ from ..atomic import atomic_path, refuse_to_replace
 from ..dataset.build import read_clip, read_manifest
 from ..dsp.holes import (
     FLOOR,
-    GEOMETRY,
     THRESHOLD_DB,
     TOP_HZ,
+    HoleGeometry,
     HoleNet,
     band_sums,
     hole_features,
     hole_frames,
 )
 from ..dsp.lowpass import find_lowpass
-from ..dsp.stft import StftConfig, power, spectrum
+from ..dsp.stft import power, spectrum
 
 __all__ = [
     "HoleCells",
@@ -73,37 +73,30 @@ class HoleScore:
     false_fills: float
 
 
-def hole_geometry(model: str | os.PathLike) -> dict[str, int]:
-    """The STFT a hole net for ``model`` must be fitted at (`dsp.holes.GEOMETRY`): a ``.pt``
-    checkpoint's, as export checks it, or a bundled or exported model's."""
+def hole_geometry(model: str | os.PathLike) -> HoleGeometry:
+    """The STFT a hole net for ``model`` must be fitted at: a ``.pt`` checkpoint's, as export
+    checks it, or a bundled or exported model's, as the enhancer does."""
     if str(model).endswith(".pt"):
         from ..models.checkpoint import load_model
 
         config = load_model(model)[0].config
         if not hasattr(config, "band_bins"):
             raise ValueError(f"{model}: not a full-band model (no bands for a hole net)")
-        values = (config.sample_rate, config.fft_length, config.hop_length, config.band_bins)
-    else:
-        from ..inference.enhancer import Enhancer
+        return HoleGeometry.of(config.sample_rate, config.stft(), config.band_bins)
+    from ..inference.enhancer import Enhancer
 
-        enhancer = Enhancer.load(model)
-        bins = enhancer.rule.noise_band_bins
-        if not bins:
-            raise ValueError(
-                f"{model}: does not fill its band with noise (no bands for a hole net)"
-            )
-        stft = enhancer.stft
-        values = (enhancer.sample_rate, stft.fft_length, stft.hop_length, bins)
-    return dict(zip(GEOMETRY, (int(v) for v in values), strict=True))
+    enhancer = Enhancer.load(model)
+    if not enhancer.rule.noise_band_bins:
+        raise ValueError(f"{model}: does not fill its band with noise (no bands for a hole net)")
+    return HoleGeometry.of(enhancer.sample_rate, enhancer.stft, enhancer.rule.noise_band_bins)
 
 
 def hole_cells(
-    dataset: str | os.PathLike, split: str, geometry: dict[str, int], every: int = 1
+    dataset: str | os.PathLike, split: str, geometry: HoleGeometry, every: int = 1
 ) -> HoleCells | None:
     """The cells of half the bands and frames (drawn with a fixed seed) of every ``every``-th
     MP3 clip of ``split`` whose low-pass is under `dsp.holes.TOP_HZ` (none if no clip's is)."""
-    rate, bins = geometry["sample_rate"], geometry["band_bins"]
-    config = StftConfig(geometry["fft_length"], geometry["hop_length"], geometry["fft_length"])
+    rate, bins, config = geometry.sample_rate, geometry.band_bins, geometry.stft()
     rng = np.random.default_rng(0)
     frames = hole_frames(rate, config.hop_length)
     rows = [r for r in read_manifest(dataset, split) if int(r["low_bitrate"] or 0)][::every]
