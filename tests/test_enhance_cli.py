@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -186,3 +188,22 @@ def test_read_ahead_stops_its_thread_when_closed_early():
     reader.close()
     assert closed.wait(2.0)  # the source was closed, so its file would be too
     assert not any(t.name == "read-ahead" for t in threading.enumerate())
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+def test_a_lame_file_cut_short_is_enhanced_with_the_bundled_model_and_named(tmp_path, capsys):
+    """A download cut short: Debian's ``lame`` file, its first 40 % kept, its Info tag still
+    promising the whole. The default model measures the low-pass on what is there (seeks past
+    the end give nothing), enhances all of it and names what is missing."""
+    from audio_tools import run as run_tool
+
+    wav, whole, cut = tmp_path / "in.wav", tmp_path / "whole.mp3", tmp_path / "cut.mp3"
+    sf.write(wav, np.tile(music(2.0, 44100, channels=2), (7, 1)), 44100, subtype="PCM_16")
+    run_tool("lame", "--quiet", "-b", "64", "--resample", "44.1", wav, whole)
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 5])
+    assert main(["enhance", str(cut)]) == 0
+    err = capsys.readouterr().err
+    assert "cut.mp3: ends early" in err and "rebuilding" in err
+    out, rate = sf.read(tmp_path / "cut.enhanced.wav", dtype="float32")
+    assert rate == 44100 and out.shape == read_audio(cut)[0].shape

@@ -137,6 +137,22 @@ def test_a_file_is_measured_on_excerpts_through_a_quiet_first_half_minute(tmp_pa
         assert 10_500 <= lowpass_of_file(mp3) <= 11_500, mp3.name
 
 
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+def test_a_file_cut_short_is_measured_on_the_excerpts_it_still_has(tmp_path):
+    """A LAME file cut to its first 40 %, whose Info tag still promises the whole: the seeks
+    past its end give nothing, and the cut is found on the excerpts before it."""
+    from spectral_enhance.audio import read_excerpts
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
+
+    whole = lame(tmp_path, "whole", np.tile(music(4.0, RATE, channels=2), (5, 1)), 64)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) * 2 // 5])
+    parts, _ = read_excerpts(cut, 32, 8192)
+    assert sum(len(part) == 0 for part in parts) >= 16  # the tag's length, not the file's
+    assert 10_500 <= lowpass_of_file(cut) <= 11_500
+
+
 def test_a_quiet_first_minute_with_another_band_does_not_move_the_cut(tmp_path):
     """60 s quiet and full band, then 30 s low-passed at 8 kHz: the file's cut is 8 kHz, as
     the whole signal's spectrum says."""

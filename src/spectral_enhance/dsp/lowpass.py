@@ -63,9 +63,12 @@ class SpectrumMeter:
         self.skip = 0  # samples to pass over before the next frame starts (hop > n_fft)
 
     def add(self, block: np.ndarray) -> None:
-        """Take ``[samples]`` or ``[samples, channels]`` more of the signal."""
+        """Take ``[samples]`` or ``[samples, channels]`` more of the signal (none: an excerpt
+        from past the end of a file cut short, whose header promised more)."""
         x = np.asarray(block, dtype=np.float32)
-        x = x.reshape(len(x), -1)
+        x = x[:, None] if x.ndim == 1 else x
+        if not len(x):
+            return
         if len(self.carry) == 0:
             self.carry = self.carry.reshape(0, x.shape[1])
         passed = min(self.skip, len(x))
