@@ -219,3 +219,16 @@ def decode_damaged(data: bytes, path: Path, limit: float = 10.0) -> tuple[str, i
         from_file = _outcome(blocks, str(path))
     assert from_bytes == from_file, f"bytes gave {from_bytes}, the file {from_file}"
     return from_file
+
+
+def with_loud_granule(data: bytes, index: int) -> bytes:
+    """``data`` (an MPEG-1 stereo MP3) with its ``index``-th frame's first granule's global gain
+    set to 255 in the first channel: damage a decoder lets through, that decodes the frame at
+    thousands of times full scale."""
+    frame = mp3._frames(data)[index]
+    assert frame.version_bits == 3 and not frame.mono
+    side = frame.offset + 4 + (0 if data[frame.offset + 1] & 1 else 2)  # after the CRC if any
+    bits = int.from_bytes(data[side : side + 8], "big")
+    shift = 64 - 41 - 8  # main_data_begin 9, private 3, scfsi 8, part2_3_length 12, big_values 9
+    bits |= 0xFF << shift
+    return data[:side] + bits.to_bytes(8, "big") + data[side + 8 :]

@@ -15,6 +15,7 @@ from spectral_enhance.dsp.bands import (
     band_replication,
     copy_inputs,
     copy_map,
+    tilt_envelope,
 )
 from spectral_enhance.dsp.holes import HoleGeometry, HoleNet
 from spectral_enhance.dsp.stft import istft, stft
@@ -737,3 +738,11 @@ def test_more_channels_are_mixed_from_noises_as_alike_as_each_pair_under_the_cut
     expected[1, 3] = expected[3, 1] = 0.6 * 0.866
     # channels 2 and 3 are opposed in part (-0.5): as none
     np.testing.assert_allclose(alike, expected, atol=0.07)
+
+
+def test_the_tilt_prior_stays_finite_after_a_burst_far_louder_than_the_rest():
+    """A running mean's rounding after a burst 200 dB over the rest once left a power under 0
+    there, and the prior's log NaN, which the model spread over its output."""
+    power = np.random.default_rng(0).random((1, 400, 1025)).astype(np.float32) * 1e-6
+    power[:, 200] = 1e14
+    assert np.isfinite(tilt_envelope(power, 256, 17, np.array([300.0, 600.0]))).all()

@@ -24,6 +24,7 @@ from audio_tools import (
     run,
     similarity,
     source,
+    with_loud_granule,
     without_info_frame,
     write_wav,
 )
@@ -353,3 +354,23 @@ def test_aac_in_m4a_is_aligned_by_its_edit_list(tmp_path):
     assert 0 <= len(decoded.samples) - len(x) < 1024
     assert lag(decoded.samples[:, 0], x[:, 0]) == 0
     assert similarity(decoded.samples[:, 0], x[:, 0]) > 0.6
+
+
+def test_a_frame_damaged_far_over_full_scale_is_silenced_and_named(tmp_path):
+    """A ``lame`` file whose 40th frame's first granule has its global gain set to 255, damage
+    the decoder lets through: FFmpeg's own decode puts that stretch thousands of times over
+    full scale. We decode the frames it spoils as silence and say where; the rest is the
+    clean file's decode, sample for sample."""
+    clean = encode(tmp_path, "lame", source(2.0, 44100, 2), 44100, "-b", "128")
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(with_loud_granule(clean.read_bytes(), 40))
+    assert np.abs(ffmpeg_decode(damaged, 2)).max() > 1000
+    ours, reference = decode(damaged), decode(clean).samples
+    assert ours.warnings == [
+        f"{damaged}: 2 frame(s) decoded to over 8 times full scale (damage?) replaced by "
+        "silence (at 1.02, 1.04 s)"
+    ]
+    silent = np.all(ours.samples == 0, axis=1)
+    assert silent.sum() == 2 * 1152
+    np.testing.assert_array_equal(ours.samples[~silent], reference[~silent])
+    assert np.abs(reference[silent]).max() > 0.01  # music was there

@@ -58,6 +58,26 @@ def test_lame_mp3_cutoffs(tmp_path, kbps, low, high):
     assert low <= find_lowpass(samples, rate) <= high
 
 
+def test_a_burst_of_damage_does_not_hide_the_cut_and_lasting_treble_is_kept():
+    """A damaged frame decoded to loud noise (1,152 samples) in 4 s low-passed at 8 kHz: the
+    cut is still found, measured as a whole decode is (a hop of a whole FFT). Treble over four
+    frames is content, not damage: no cut."""
+    from spectral_enhance.dsp.lowpass import N_FFT, SpectrumMeter, lowpass_of_spectrum
+
+    def cut(x: np.ndarray) -> float | None:
+        meter = SpectrumMeter(RATE, hop=N_FFT)
+        meter.add(x)
+        return lowpass_of_spectrum(*meter.spectrum(), RATE)
+
+    x = low_passed(music(4.0, RATE, channels=2), 8000)
+    noise = 0.3 * np.random.default_rng(1).standard_normal((4 * N_FFT, 2)).astype(np.float32)
+    burst, treble = x.copy(), x.copy()
+    burst[RATE : RATE + 1152] = noise[:1152]
+    treble[RATE : RATE + 4 * N_FFT] += 0.1 * noise
+    assert cut(burst) == cut(x) and 8000 <= cut(x) <= 8340 + 100
+    assert cut(treble) is None
+
+
 @pytest.mark.parametrize("hop", [None, 4096, 4 * 4096 + 17])
 def test_the_meter_measures_a_stream_as_one_signal(hop):
     """Blocks of any size give the spectrum of the whole signal, frame for frame, whatever the
@@ -151,6 +171,22 @@ def test_a_file_cut_short_is_measured_on_the_excerpts_it_still_has(tmp_path):
     parts, _ = read_excerpts(cut, 32, 8192)
     assert sum(len(part) == 0 for part in parts) >= 16  # the tag's length, not the file's
     assert 10_500 <= lowpass_of_file(cut) <= 11_500
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+def test_frames_damaged_far_over_full_scale_do_not_move_the_cut(tmp_path):
+    """Every 10th frame of a LAME file given a global gain of 255 (decoded at thousands of
+    times full scale): the excerpts end at them, and the cut is the clean file's."""
+    from audio_tools import with_loud_granule
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
+
+    clean = lame(tmp_path, "clean", np.tile(music(4.0, RATE, channels=2), (5, 1)), 64)
+    data = clean.read_bytes()
+    for frame in range(20, 760, 10):
+        data = with_loud_granule(data, frame)
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data)
+    assert lowpass_of_file(damaged) == lowpass_of_file(clean)
 
 
 def test_a_quiet_first_minute_with_another_band_does_not_move_the_cut(tmp_path):

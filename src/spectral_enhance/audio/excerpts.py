@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .read import _to_float
+from .read import _LOSSLESS, OVER_FULL_SCALE, _to_float
 
 __all__ = ["read_excerpts"]
 
@@ -25,7 +25,9 @@ def read_excerpts(
     where the file ends first); the first frame decoded after a seek is dropped, since a decoder
     starting mid-stream lacks what came before (MP3's bit reservoir, the MDCT's overlap).
     Excerpts are for measuring, not listening: nothing is trimmed or aligned as in
-    :meth:`~.read.AudioReader.blocks`, and a damaged packet is passed over.
+    :meth:`~.read.AudioReader.blocks`. Damage ends an excerpt: a packet the decoder rejects,
+    or a lossy frame over `~.read.OVER_FULL_SCALE` (an excerpt joined over either would click,
+    and one click, or the burst, lifts the band above a low-pass enough to hide it).
     """
     import av
 
@@ -41,6 +43,7 @@ def read_excerpts(
         if not rate or not channels or seconds * rate < 2 * count * length:
             return None
         stream, excerpts = streams[0], []
+        lossy = not context.name.startswith(_LOSSLESS)
         try:
             for place in range(count):
                 at = (place + 0.5) / count * seconds
@@ -48,15 +51,16 @@ def read_excerpts(
                     container.seek(round(at / stream.time_base), stream=stream)
                 else:
                     container.seek(round(at * av.time_base))
-                excerpts.append(_excerpt(container, stream, rate, channels, length))
+                excerpts.append(_excerpt(container, stream, rate, channels, length, lossy))
         except (av.FFmpegError, OSError):
             return None
     return excerpts, rate
 
 
-def _excerpt(container, stream, rate: int, channels: int, length: int) -> np.ndarray:
+def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bool) -> np.ndarray:
     """Up to ``length`` samples decoded from where ``container`` was sought to, without the
-    first frame (see :func:`read_excerpts`)."""
+    first frame; for a ``lossy`` codec, up to a frame over `OVER_FULL_SCALE` (see
+    :func:`read_excerpts`)."""
     import av
 
     parts, got, first = [], 0, True
@@ -66,10 +70,16 @@ def _excerpt(container, stream, rate: int, channels: int, length: int) -> np.nda
         except av.error.EOFError:
             break
         except (av.FFmpegError, ValueError):
-            continue
+            if first:  # still the frame dropped after the seek
+                continue
+            break  # damage ends the excerpt (see read_excerpts)
         for frame in frames:
             if not first and frame.sample_rate == rate:
-                parts.append(_to_float(frame, channels))
+                data = _to_float(frame, channels)
+                if lossy and np.abs(data).max(initial=0.0) > OVER_FULL_SCALE:
+                    got = length  # damage ends the excerpt (see read_excerpts)
+                    break
+                parts.append(data)
                 got += frame.samples
             first = False
         if got >= length:

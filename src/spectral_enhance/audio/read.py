@@ -17,7 +17,9 @@ it reads":
   saying how much is missing; it is never padded or refused for it.
 - Damage in the middle is decoded through: a packet the decoder rejects becomes silence of its
   duration (so what follows keeps its time) and a warning counts them; NaN or infinite samples
-  become zeros, with a warning.
+  become zeros, with a warning. So does a lossy codec's frame that decodes to over
+  `OVER_FULL_SCALE` times full scale: damage the decoder let through (FFmpeg's float MP3
+  decoder gives up to 80,000 from a corrupted frame, where no encoder's output reaches 4).
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
 _LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
 _GATHER = 1 << 16  # samples converted from FFmpeg's frames at a time
+OVER_FULL_SCALE = 8.0
+"""A lossy codec's frame with a sample over this (+18 dBFS) is damage, made silence: LAME's
+own output peaked at 3.1 (clipped noise at 64 kbps) over square, sawtooth, impulse and clipped
+noise at 8 to 320 kbps, decoded by FFmpeg (``scripts/decoded_peaks.py``,
+docs/runs/decoded-peaks.txt)."""
 
 
 class AudioError(Exception):
@@ -113,6 +120,24 @@ def _to_float(frame, channels: int) -> np.ndarray:
     if data.shape[1] != channels:  # a stream that changes its layout: keep the first one's
         data = np.repeat(data[:, :1], channels, 1) if data.shape[1] == 1 else data[:, :channels]
     return data
+
+
+def _silence_over_full_scale(data: np.ndarray, start: int, frame: int, rate: int) -> list[float]:
+    """Zero, in place, each codec frame of ``data`` (its first sample ``start`` samples into the
+    stream, frames of ``frame`` samples from its start) holding a sample over
+    `OVER_FULL_SCALE`; where each began, in seconds."""
+    over = np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)
+    if not len(over):
+        return []
+    frames = np.unique((over + start) // frame)
+    for index in frames:
+        data[max(0, index * frame - start) : index * frame + frame - start] = 0.0
+    return [float(index * frame / rate) for index in frames]
+
+
+def _times(seconds: list[float]) -> str:
+    """The first five of ``seconds`` for a warning, to a hundredth, "..." after if more."""
+    return ", ".join(f"{t:.2f}" for t in seconds[:5]) + (", ..." if len(seconds) > 5 else "")
 
 
 def _mp3_head(handle: BinaryIO) -> tuple[int, bytes]:
@@ -291,18 +316,24 @@ class AudioReader:
         """
         av, stream, info = self._av, self._stream, self.info
         damaged: list[float] = []
+        loud: list[float] = []  # where frames over `OVER_FULL_SCALE` were silenced, seconds
         other_rate = non_finite = 0
-        position = 0
+        position = drained = 0  # samples decoded; samples of them converted
         fifo, fifo_kind = av.AudioFifo(), None
+        lossy = not info.codec.startswith(_LOSSLESS)
+        frame_size = stream.codec_context.frame_size or 1152
 
         def drain(least: int = 1) -> np.ndarray | None:
-            nonlocal non_finite
+            nonlocal non_finite, drained
             if fifo.samples < least:
                 return None
             data = _to_float(fifo.read(), info.channels)
             if not np.isfinite(data).all():
                 non_finite += 1
                 data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+            if lossy:
+                loud.extend(_silence_over_full_scale(data, drained, frame_size, info.sample_rate))
+            drained += len(data)
             return data
 
         try:
@@ -320,6 +351,7 @@ class AudioReader:
                         if (data := drain()) is not None:
                             yield data
                         position += gap
+                        drained += gap
                         yield np.zeros((gap, info.channels), np.float32)
                     continue
                 for frame in frames:
@@ -332,6 +364,7 @@ class AudioReader:
                             frame.samples, frame.sample_rate, info.sample_rate
                         )
                         position += length - frame.samples
+                        drained += length
                         yield np.zeros((length, info.channels), np.float32)
                         continue
                     kind = (frame.format.name, frame.layout.name)
@@ -352,12 +385,14 @@ class AudioReader:
                 f"({_one_line(error)}); the rest is missing"
             )
         if damaged:
-            where = ", ".join(f"{t:.1f}" for t in damaged[:5]) + (
-                ", ..." if len(damaged) > 5 else ""
-            )
             self.warnings.append(
                 f"{self.name}: {len(damaged)} damaged packet(s) skipped, replaced by silence "
-                f"(at {where} s)"
+                f"(at {_times(damaged)} s)"
+            )
+        if loud:
+            self.warnings.append(
+                f"{self.name}: {len(loud)} frame(s) decoded to over {OVER_FULL_SCALE:g} times "
+                f"full scale (damage?) replaced by silence (at {_times(loud)} s)"
             )
         if other_rate:
             self.warnings.append(

@@ -539,8 +539,10 @@ def tilt_envelope(
     low, mid, top = start // 4, start // 2, int(start * 2**-tilt.top_octaves)
     under = power[..., mid:top].sum(axis=-1) / max(top - mid, 1)  # the frame's level there
     far = power[..., low:mid].sum(axis=-1) / max(mid - low, 1)
-    near = uniform_filter1d(under, frames, axis=-1, mode="nearest")
-    far = uniform_filter1d(far, frames, axis=-1, mode="nearest")
+    # A running mean: after a burst far louder than the rest, its rounding can leave a power
+    # a little under 0, whose log would be NaN
+    near = np.maximum(uniform_filter1d(under, frames, axis=-1, mode="nearest"), 0.0)
+    far = np.maximum(uniform_filter1d(far, frames, axis=-1, mode="nearest"), 0.0)
     centre_far = 0.5 * np.log2(max(low, 1) * max(mid, 1))
     centre_near = 0.5 * np.log2(max(mid, 1) * max(top, 1))
     db = 10.0 / np.log(10.0)
