@@ -87,7 +87,7 @@ def heard(table: np.ndarray, config: StftConfig) -> tuple[float, float]:
 
 def with_table(model: System, name: str, make: Table, gain: float = 1.0) -> System:
     """``model`` with ``make``'s noise (and one orthogonal to it for a second channel), times
-    ``gain``, in place of white noise."""
+    ``gain``, in place of white noise (for one or two channels)."""
 
     @functools.lru_cache(maxsize=2)
     def noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
@@ -95,7 +95,7 @@ def with_table(model: System, name: str, make: Table, gain: float = 1.0) -> Syst
         return bands._twice(table.astype(np.complex64))
 
     @functools.lru_cache(maxsize=1)
-    def apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
+    def apart_table(config: StftConfig, band_bins: int, seed: int, index: int = 1) -> np.ndarray:
         period = bands.NOISE_PERIOD // config.hop_length
         shared = noise_table(config, band_bins, seed)[:period]
         other = noise_table.__wrapped__(config, band_bins, seed + (1 << 32))[:period]

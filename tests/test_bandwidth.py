@@ -746,3 +746,34 @@ def test_the_tilt_prior_stays_finite_after_a_burst_far_louder_than_the_rest():
     power = np.random.default_rng(0).random((1, 400, 1025)).astype(np.float32) * 1e-6
     power[:, 200] = 1e14
     assert np.isfinite(tilt_envelope(power, 256, 17, np.array([300.0, 600.0]))).all()
+
+
+def test_the_noises_apart_are_orthogonal_band_by_band_and_frame_by_frame_at_one_power():
+    """Four noises, one for each of four channels: every pair's cross power in each band of
+    8 bins and each frame is 0 and each noise's power there is 8 (one per bin), so noises mixed
+    for any likeness have exactly it and the power they are given."""
+    from spectral_enhance.dsp.bands import noise_frames
+    from spectral_enhance.dsp.stft import StftConfig
+
+    config = StftConfig(2048, 1024, 2048)
+    noises = np.concatenate([noise_frames(config, 7, 30, 8, apart=k) for k in range(4)])
+    bands = noises[:, :, : 128 * 8].reshape(4, 30, 128, 8)
+    gram = np.einsum("iftb,jftb->ftij", bands, bands.conj()).real
+    np.testing.assert_allclose(gram, np.broadcast_to(8 * np.eye(4), gram.shape), atol=1e-3)
+    np.testing.assert_array_equal(noises[1], noise_frames(config, 7, 30, 8, apart=True)[0])
+    assert np.isfinite(noises).all()  # Nyquist's band, one real bin, holds the first alone
+
+
+def test_channels_that_cancel_are_opposed_among_more_than_two():
+    """Three channels, the third the first inverted: those two are mixed opposed (as two
+    channels that cancel are), the second unrelated to both."""
+    from spectral_enhance.dsp.bands import channels_mixing, copy_map
+    from spectral_enhance.dsp.stft import StftConfig, spectrum
+
+    a, b = np.random.default_rng(12).standard_normal((2, 4 * RATE)).astype(np.float32)
+    spec = spectrum(np.stack([a, b, -a]), StftConfig(2048, 1024, 2048))
+    mixing = channels_mixing(spec, copy_map(600.0, 1025)[1], 9)
+    alike = np.median(mixing @ mixing.transpose(0, 2, 1), axis=0)
+    expected = np.eye(3)
+    expected[0, 2] = expected[2, 0] = -1.0
+    np.testing.assert_allclose(alike, expected, atol=0.07)

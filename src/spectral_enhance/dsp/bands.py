@@ -195,14 +195,19 @@ def _twice(table: np.ndarray) -> np.ndarray:
     return twice
 
 
-@functools.lru_cache(maxsize=1)
-def _apart_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
-    """`_noise_table` of another seed, made orthogonal, band by band and frame by frame, to
-    ``seed``'s, at the same power: mixed with it, no term of the two adds to the power."""
+@functools.lru_cache(maxsize=8)
+def _apart_table(config: StftConfig, band_bins: int, seed: int, index: int = 1) -> np.ndarray:
+    """The ``index``-th noise apart: `_noise_table` of another seed, made orthogonal, band by
+    band and frame by frame, to ``seed``'s and to every one apart before it, at the same power:
+    mixed with them, no term of any two adds to the power. One for a second channel; each
+    channel past it has one more."""
     period = NOISE_PERIOD // config.hop_length
-    shared = _noise_table(config, band_bins, seed)[:period]
-    other = _noise_table.__wrapped__(config, band_bins, seed + (1 << 32))[:period]  # not kept
-    return _twice(_orthogonal_to(shared, other, band_bins))
+    table = _noise_table.__wrapped__(config, band_bins, seed + (index << 32))[:period]  # not kept
+    before = [_noise_table(config, band_bins, seed)]
+    before += [_apart_table(config, band_bins, seed, earlier) for earlier in range(1, index)]
+    for earlier in before:  # each orthogonal to the others: taking one out keeps the rest out
+        table = _orthogonal_to(earlier[:period], table, band_bins)
+    return _twice(table)
 
 
 def _orthogonal_to(shared: np.ndarray, other: np.ndarray, band_bins: int) -> np.ndarray:
@@ -210,7 +215,10 @@ def _orthogonal_to(shared: np.ndarray, other: np.ndarray, band_bins: int) -> np.
     frame by frame, at ``shared``'s power: what `_apart_table` makes of a second noise."""
     dot, _, widths = _band_sums((shared.conj() * other).real, band_bins)
     norm = _band_sums(power(shared), band_bins)[0]
-    table = other - np.repeat(dot / norm, widths, axis=1).astype(np.float32) * shared
+    # nothing to take out where ``shared`` is silent: a band of one real bin (Nyquist's) has
+    # room for one noise only, and the second's is 0 there
+    along = np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
+    table = other - np.repeat(along, widths, axis=1).astype(np.float32) * shared
     table *= _band_gain(norm, _band_sums(power(table), band_bins)[0], widths).astype(np.float32)
     return table
 
@@ -221,24 +229,28 @@ def noise_frames(
     frames: int,
     band_bins: int,
     seed: int = 0,
-    apart: bool = False,
+    apart: int = 0,
     from_bin: int = 0,
     to_bin: int | None = None,
 ) -> np.ndarray:
     """Frames ``first`` to ``first + frames`` of the STFT of a seeded white noise, each band of
     ``band_bins`` bins at a mean power of 1 per bin: complex ``[1, frames, bins]``. Frame ``i``
     is the noise from sample ``i`` hops on, so any cut of a signal into segments gets the frames
-    one pass over it would (``first`` may be negative). With ``apart``, another noise,
-    orthogonal to that one band by band and frame by frame (what `lay_over_noise` mixes in for
-    a second channel). Only the bins from ``from_bin`` (up to ``to_bin``): what is copied where
-    the frames wrap around the period's end.
+    one pass over it would (``first`` may be negative). With ``apart`` (1 on), another noise,
+    orthogonal band by band and frame by frame to that one and to those apart before it (what
+    `lay_over_noise` mixes in for a second channel, and the enhancer for each one more). Only
+    the bins from ``from_bin`` (up to ``to_bin``): what is copied where the frames wrap around
+    the period's end.
 
     The noise is periodic (`NOISE_PERIOD`) and analysed once, so a segment's are a read-only
     view of the table (a copy where they wrap around its end), not an STFT; a signal analysed by
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    table = (_apart_table if apart else _noise_table)(config, band_bins, seed)
+    if apart:
+        table = _apart_table(config, band_bins, seed, int(apart))
+    else:
+        table = _noise_table(config, band_bins, seed)
     table, period = table[:, from_bin:to_bin], NOISE_PERIOD // config.hop_length
     start = first % period
     if start + frames <= len(table):  # a view of the table: no copy for a segment
@@ -393,7 +405,13 @@ def channel_coherence(
     # real times real plus imaginary times imaginary: the float pairs of the two, dotted
     pairs = [spectrum[c, :, under].view(np.float32) for c in (0, 1)]
     cross = np.einsum("fk,fk->f", *pairs)
-    likeness = likeness_of(cross, np.einsum("cfb->f", power[..., under]), frames)
+    return _followed(likeness_of(cross, np.einsum("cfb->f", power[..., under]), frames))
+
+
+def _followed(likeness: np.ndarray) -> np.ndarray:
+    """The likeness above the low-pass that one under it (`likeness_of`) gives: as it is from 0
+    up, none under 0, and from `OPPOSED` (channels that cancel in their mean) on down to -1
+    (`channel_coherence`'s rule, for two channels or any pair of more)."""
     return np.where(likeness < OPPOSED, (likeness - OPPOSED) / (1.0 + OPPOSED), likeness.clip(0.0))
 
 
@@ -408,10 +426,10 @@ def likeness_of(cross: np.ndarray, both: np.ndarray, frames: int) -> np.ndarray:
 
 
 def channels_mixing(spectrum: np.ndarray, above: np.ndarray, frames: int) -> np.ndarray:
-    """For more than two channels: how to mix as many noises (unrelated: `noise_frames`' two,
-    and its second read from other places) so that each pair of channels is as alike above
-    the low-pass as under it (`channel_coherence`'s likeness of
-    each pair, under 0 as none), frame by frame: ``[frames, channels, channels]``, lower
+    """For more than two channels: how to mix as many noises (orthogonal to each other:
+    `noise_frames`' ``apart``) so that each pair of channels is as alike above the low-pass
+    as under it (`channel_coherence`'s rule on each pair: none for a pair opposed in part,
+    opposed for one that cancels), frame by frame: ``[frames, channels, channels]``, lower
     triangular, each row of unit power. Of ``spectrum`` (complex ``[channels, frames, bins]``)
     and `copy_map`'s ``above``; the likenesses are taken to the nearest set that noises can
     have (no negative eigenvalue), then factored (Cholesky)."""
@@ -419,7 +437,7 @@ def channels_mixing(spectrum: np.ndarray, above: np.ndarray, frames: int) -> np.
     under = spectrum[:, :, start // 2 : start]
     cross = np.einsum("ifk,jfk->fij", under, under.conj()).real  # [frames, channels, channels]
     powers = np.diagonal(cross, axis1=1, axis2=2)
-    likeness = likeness_of(cross, powers[:, :, None] + powers[:, None, :], frames).clip(0)
+    likeness = _followed(likeness_of(cross, powers[:, :, None] + powers[:, None, :], frames))
     channels = np.arange(spectrum.shape[0])
     likeness[:, channels, channels] = 1.0  # a silent channel too
     values, vectors = np.linalg.eigh(likeness)

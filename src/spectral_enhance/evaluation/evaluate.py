@@ -51,7 +51,7 @@ from ..dataset.build import (
 )
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
-from ..dsp.lowpass import SpectrumMeter, lowpass_of_spectrum
+from ..dsp.lowpass import SpectrumMeter
 from ..inference.card import ModelCard
 from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
@@ -341,9 +341,7 @@ def track_lowpass(references: Iterable[dict]) -> dict[str, float | None]:
         meter = meters.setdefault(row["track"], SpectrumMeter(int(row["sample_rate"])))
         meter.add(high)
         meter.gap()
-    return {
-        track: lowpass_of_spectrum(*meter.spectrum(), meter.rate) for track, meter in meters.items()
-    }
+    return {track: meter.lowpass() for track, meter in meters.items()}
 
 
 def _bitrate_report(by_bitrate: dict) -> list[str]:

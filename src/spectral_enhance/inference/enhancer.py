@@ -25,7 +25,6 @@ import numpy as np
 
 from ..audio import resample
 from ..dsp.bands import (
-    NOISE_PERIOD,
     calm_band,
     calm_share,
     channel_coherence,
@@ -491,24 +490,22 @@ class Enhancer:
         """The noise frames from frame ``start`` on, in the bins from ``offset`` on, at ``scale``
         (per band of the model's bins, from ``offset`` on) where ``where`` (`lay_over_noise`):
         one noise for one channel, two mixed by ``coherence`` for two (`channel_coherence`),
-        and for more as many by its mixing (`channels_mixing`): the noise, the one orthogonal
-        to it, and that one from places spread over its period for the rest."""
+        and for more as many by its mixing (`channels_mixing`), each orthogonal to the others
+        band by band and frame by frame (`noise_frames`' ``apart``)."""
         bins, frames = self.rule.noise_band_bins, scale.shape[1]
         band, to = offset + copy_start(where), offset + len(where)  # the noise's bins used
 
-        def noise(apart: bool = False, later: int = 0) -> np.ndarray:
+        def noise(apart: int = 0) -> np.ndarray:
             return noise_frames(
-                self.stft, start + later, frames, bins, apart=apart, from_bin=band, to_bin=to
+                self.stft, start, frames, bins, apart=apart, from_bin=band, to_bin=to
             )
 
         if coherence is None:
             return lay_over_noise(noise(), scale, where, bins)
         if coherence.ndim == 1:
-            return lay_over_noise(noise(), scale, where, bins, coherence, noise(apart=True))
-        channels = len(scale)
-        period = NOISE_PERIOD // self.stft.hop_length
-        noises = [noise(), *(noise(True, c * period // channels) for c in range(channels - 1))]
-        mixed = np.einsum("fcj,jfk->cfk", coherence, np.concatenate(noises), optimize=True)
+            return lay_over_noise(noise(), scale, where, bins, coherence, noise(apart=1))
+        noises = np.concatenate([noise(apart) for apart in range(len(scale))])
+        mixed = np.einsum("fcj,jfk->cfk", coherence, noises, optimize=True)
         return lay_over_noise(mixed, scale, where, bins)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
