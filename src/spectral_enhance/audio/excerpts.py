@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .read import _LOSSLESS, OVER_FULL_SCALE, _to_float
+from .read import _LOSSLESS, OVER_FULL_SCALE, _over_full_scale, _to_float
 
 __all__ = ["read_excerpts"]
 
@@ -75,14 +75,14 @@ def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bo
             break  # damage ends the excerpt (see read_excerpts)
         for frame in frames:
             if not first and frame.sample_rate == rate:
-                data = _to_float(frame, channels)
-                if lossy and np.abs(data).max(initial=0.0) > OVER_FULL_SCALE:
-                    got = length  # damage ends the excerpt (see read_excerpts)
-                    break
-                parts.append(data)
+                parts.append(_to_float(frame, channels))
                 got += frame.samples
             first = False
         if got >= length:
             break
     data = np.concatenate(parts)[:length] if parts else np.zeros((0, channels), np.float32)
+    if lossy and _over_full_scale(data):
+        over = int(np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)[0])
+        starts = np.cumsum([0] + [len(part) for part in parts])
+        data = data[: starts[np.searchsorted(starts, over, side="right") - 1]]  # to its frame
     return np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)

@@ -122,12 +122,18 @@ def _to_float(frame, channels: int) -> np.ndarray:
     return data
 
 
+def _over_full_scale(data: np.ndarray) -> bool:
+    """Whether a sample of ``data`` is over `OVER_FULL_SCALE`: two reductions and no array
+    made, what nearly every chunk of a file costs."""
+    return bool(data.max(initial=0.0) > OVER_FULL_SCALE or data.min(initial=0.0) < -OVER_FULL_SCALE)
+
+
 def _silence_over_full_scale(data: np.ndarray, start: int, frame: int, rate: int) -> list[float]:
     """Zero, in place, each codec frame of ``data`` (its first sample ``start`` samples into the
     stream, frames of ``frame`` samples from its start) holding a sample over
     `OVER_FULL_SCALE`; where each began, in seconds."""
-    if data.max(initial=0.0) <= OVER_FULL_SCALE and data.min(initial=0.0) >= -OVER_FULL_SCALE:
-        return []  # two reductions, no array made: what nearly every chunk costs
+    if not _over_full_scale(data):
+        return []
     over = np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)
     frames = np.unique((over + start) // frame)
     for index in frames:

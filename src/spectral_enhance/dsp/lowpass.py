@@ -76,6 +76,9 @@ class SpectrumMeter:
         self.apart_total = np.zeros(n_fft // 2 + 1)  # of each channel less the mean, averaged
         self.loudest = np.zeros((LOUDEST_LEFT_OUT, n_fft // 2 + 1))  # each bin's, of the mean
         self.apart_loudest = np.zeros_like(self.loudest)  # and of what is apart from it
+        # frames' powers not yet in ``loudest`` (mean, apart): folded in a chunk at a time, so
+        # a file's hundred-odd excerpt frames cost one fold, and only if asked for
+        self.pending: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
         self.frames = 0
         self.carry = np.zeros((0, 1), np.float32)  # samples from the next frame's start on
         self.skip = 0  # samples to pass over before the next frame starts (hop > n_fft)
@@ -98,15 +101,26 @@ class SpectrumMeter:
                 index = starts[first : first + CHUNK_FRAMES, None] + np.arange(self.n_fft)
                 power = self._power(mean[index])
                 self.total += power.sum(axis=0)
-                self.loudest = _loudest(self.loudest, power)
+                self.pending[0].append(power)
                 if apart:  # each channel's power is the mean's plus its own part
                     power = sum(self._power(signal[index]) for signal in apart) / len(apart)
                     self.apart_total += power.sum(axis=0)
-                    self.apart_loudest = _loudest(self.apart_loudest, power)
+                    self.pending[1].append(power)
+                if sum(map(len, self.pending[0])) >= CHUNK_FRAMES:
+                    self._fold()
         self.frames += len(starts)
         after = len(starts) * self.hop  # where the next frame starts
         self.carry = x[after:]
         self.skip += max(0, after - len(x))
+
+    def _fold(self) -> None:
+        """Take the pending frames' powers into each bin's loudest."""
+        means, aparts = self.pending
+        if means:
+            self.loudest = _loudest(self.loudest, np.concatenate(means))
+        if aparts:
+            self.apart_loudest = _loudest(self.apart_loudest, np.concatenate(aparts))
+        self.pending = ([], [])
 
     def _power(self, frames: np.ndarray) -> np.ndarray:
         """The Hann-windowed power per bin of ``[frames, n_fft]``, ``[frames, bins]``."""
@@ -131,6 +145,7 @@ class SpectrumMeter:
             return meter.spectrum()
         total, apart, frames = self.total, self.apart_total, self.frames
         if left_out and frames >= LEFT_OUT_FROM:
+            self._fold()
             total = total - self.loudest.sum(axis=0)
             apart = apart - self.apart_loudest.sum(axis=0)
             frames -= LOUDEST_LEFT_OUT
@@ -148,14 +163,19 @@ class SpectrumMeter:
 
 
 def _loudest(kept: np.ndarray, power: np.ndarray) -> np.ndarray:
-    """The ``len(kept)`` largest of ``kept`` and ``power`` in each bin (``[n, bins]`` each),
-    ascending. By one maximum after another: a third of the time of `np.partition`."""
-    tops = []
-    for _ in range(len(kept)):
-        tops.append(power.max(axis=0))
-        if len(tops) < len(kept):
-            power = np.where(power >= tops[-1], -np.inf, power)
-    return np.sort(np.concatenate([kept, tops]), axis=0)[-len(kept) :]
+    """The ``len(kept)`` largest of ``kept`` (ascending) and ``power`` in each bin (``[n,
+    bins]`` each), ascending: each of the chunk's loudest in turn takes the smallest kept one's
+    place if louder, and rises to its own (no sort along frames: a third of the time)."""
+    kept = kept.copy()
+    for turn in range(len(kept)):
+        top = power.max(axis=0)
+        if turn < len(kept) - 1:
+            power = np.where(power >= top, -np.inf, power)
+        kept[0] = np.maximum(kept[0], top)
+        for j in range(len(kept) - 1):
+            low, high = kept[j], kept[j + 1]
+            kept[j], kept[j + 1] = np.minimum(low, high), np.maximum(low, high)
+    return kept
 
 
 def _mean_and_apart(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
