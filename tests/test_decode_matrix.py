@@ -9,6 +9,7 @@ first 1,105 samples (which is FFmpeg's untrimmed decode shifted by 1,105, and la
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from audio_tools import (
     without_info_frame,
     write_wav,
 )
-from spectral_enhance.audio import decode, mp3
+from spectral_enhance.audio import AudioError, decode, mp3
 from spectral_enhance.audio.mp3 import encode_mp3
 
 SECONDS = 1.0
@@ -374,3 +375,19 @@ def test_a_frame_damaged_far_over_full_scale_is_silenced_and_named(tmp_path):
     assert silent.sum() == 2 * 1152
     np.testing.assert_array_equal(ours.samples[~silent], reference[~silent])
     assert np.abs(reference[silent]).max() > 0.01  # music was there
+
+
+def test_a_free_format_mp3_is_refused_in_one_line_as_ffmpeg_cannot_read_it(tmp_path):
+    """``lame --freeformat`` (no bitrate in the headers): FFmpeg's own CLI decodes almost none
+    of it, and ``decode`` says so in one line rather than giving silence with a warning."""
+    wav = write_wav(tmp_path / "source.wav", source(2.0, 44100, 2), 44100)
+    free = tmp_path / "free.mp3"
+    run("lame", "--quiet", "--freeformat", "-b", "400", wav, free)
+    ffmpeg = ["ffmpeg", "-v", "quiet", "-i", free, "-f", "f32le", "-"]
+    theirs = subprocess.run(ffmpeg, check=False, capture_output=True)
+    assert len(theirs.stdout) < 0.1 * 2.0 * 44100 * 2 * 4  # under a tenth of the 2 s
+    assert mp3.free_format(free.read_bytes()[:4096])
+    with pytest.raises(AudioError, match=r"free.mp3: free-format MP3 \(no bitrate in its frame"):
+        decode(free)
+    ordinary = encode(tmp_path, "lame", source(2.0, 44100, 2), 44100, "-b", "128")
+    assert not mp3.free_format(ordinary.read_bytes()[:4096])

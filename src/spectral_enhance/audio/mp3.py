@@ -24,6 +24,7 @@ __all__ = [
     "GaplessInfo",
     "encode_mp3",
     "first_frame_offset",
+    "free_format",
     "gapless_span",
     "id3v2_end",
     "mp3_sample_rate",
@@ -133,6 +134,18 @@ def _first_frame(data: bytes) -> _Frame | None:
                 return frame
         offset = data.find(b"\xff", offset + 1)
     return None
+
+
+def free_format(head: bytes) -> bool:
+    """Whether ``head`` (bytes from after the ID3v2 tags) starts a free-format stream: a layer
+    III header whose bitrate index is 0 (the frames' length set by the encoder, not the
+    header), and no frame of a listed bitrate after it. ``lame --freeformat`` writes them;
+    FFmpeg cannot decode them."""
+    if len(head) < 4 or head[0] != 0xFF or (head[1] & 0xE0) != 0xE0:
+        return False
+    version_bits, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
+    free = version_bits != 1 and layer == 1 and head[2] >> 4 == 0 and (head[2] >> 2) & 3 != 3
+    return free and first_frame_offset(head) is None
 
 
 def first_frame_offset(head: bytes) -> int | None:

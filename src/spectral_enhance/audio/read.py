@@ -36,6 +36,7 @@ import numpy as np
 from .mp3 import (
     GaplessInfo,
     first_frame_offset,
+    free_format,
     gapless_span,
     id3v2_end,
     parse_itunsmpb,
@@ -227,6 +228,13 @@ class AudioReader:
         av = self._av
         if self._file.seek(0, os.SEEK_END) == 0:
             raise AudioError(self.name, "file is empty")
+        start, head = _mp3_head(self._file)  # FFmpeg may refuse a free-format MP3 at once
+        if free_format(head):
+            raise AudioError(
+                self.name,
+                "free-format MP3 (no bitrate in its frame headers), which FFmpeg, the decoder "
+                "here, cannot read (mpg123 or lame --decode can convert it)",
+            )
         self._file.seek(0)
         try:
             self._container = av.open(self._file, "r")
@@ -253,7 +261,6 @@ class AudioReader:
         if codec.startswith("mp3"):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
-            start, head = _mp3_head(self._file)
             gapless = read_gapless_info(head)
             if gapless is None:
                 gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
