@@ -29,7 +29,7 @@ from audio_tools import (
     without_info_frame,
     write_wav,
 )
-from spectral_enhance.audio import AudioError, decode, mp3
+from spectral_enhance.audio import AudioError, decode, mp3, resample
 from spectral_enhance.audio.mp3 import encode_mp3
 
 SECONDS = 1.0
@@ -391,3 +391,48 @@ def test_a_free_format_mp3_is_refused_in_one_line_as_ffmpeg_cannot_read_it(tmp_p
         decode(free)
     ordinary = encode(tmp_path, "lame", source(2.0, 44100, 2), 44100, "-b", "128")
     assert not mp3.free_format(ordinary.read_bytes()[:4096])
+
+
+def test_two_lame_files_joined_end_to_end_are_decoded_whole_and_named(tmp_path):
+    """Two ``lame`` files joined by ``cat`` (as many joiners do): the first one's LAME tag
+    promises only its own length. The first file comes out as it alone does, gapless; the
+    second follows, untrimmed, as FFmpeg's own decode has it; a warning says so."""
+    first = encode(tmp_path, "lame", source(2.0, 44100, 2, seed=1), 44100, "-b", "128")
+    first = first.rename(tmp_path / "first.mp3")
+    second = encode(tmp_path, "lame", source(3.0, 44100, 2, seed=2), 44100, "-b", "128")
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    ours, alone = decode(joined), decode(first).samples
+    assert len(ours.samples) == len(ffmpeg_decode(joined, 2))
+    np.testing.assert_array_equal(ours.samples[: len(alone)], alone)
+    [warning] = ours.warnings
+    assert f"{joined}: goes on 3.0" in warning
+    assert "past the 2.00 s its LAME tag promises (files joined?)" in warning
+    rest, after = decode(second).samples[:, 0], ours.samples[len(alone) :, 0]
+    shift = lag(after, rest, search=4000)  # the second's delay and Info frame, untrimmed
+    assert 0 < shift < 4000 and similarity(after[shift:], rest) > 0.99
+    # One file alone keeps its tag's length: its last frame's padding is not "more audio".
+    assert decode(second).warnings == [] and len(rest) == 3 * 44100
+
+
+def test_files_of_two_rates_joined_keep_the_second_resampled(tmp_path):
+    """A 44.1 kHz ``lame`` file and a 22.05 kHz one joined by ``cat``: the second's frames, at
+    another rate, are more audio, resampled to the first's as FFmpeg's own decode does, not
+    silence; the warnings say so."""
+    first = encode(tmp_path, "lame", source(2.0, 44100, 2, seed=1), 44100, "-b", "128")
+    first = first.rename(tmp_path / "first.mp3")
+    second = encode(tmp_path, "lame", source(3.0, 22050, 2, seed=2), 22050, "-b", "64")
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    ours, alone = decode(joined), decode(first).samples
+    assert abs(len(ours.samples) - len(ffmpeg_decode(joined, 2))) <= 2
+    np.testing.assert_array_equal(ours.samples[: len(alone)], alone)
+    assert any(
+        "1 stretch(es) at another sample rate (files joined?) resampled to 44100 Hz (from 2.0" in w
+        and "at 22050 Hz" in w
+        for w in ours.warnings
+    )
+    rest = resample(decode(second).samples, 22050, 44100)[:, 0]
+    after = ours.samples[len(alone) :, 0]
+    shift = lag(after, rest, search=8000)
+    assert 0 < shift < 8000 and similarity(after[shift:], rest) > 0.98

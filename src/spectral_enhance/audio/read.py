@@ -10,8 +10,10 @@ it reads":
   from what a header claims.
 - MP3: the signal starts after the encoder delay a LAME/Xing/Info tag (found after ID3v2 tags of
   any size, and after junk) or an ``iTunSMPB`` comment gives, plus the decoder's 529 samples,
-  and lasts as long as the tag says. Without either, LAME's usual 576 + 529 = 1,105 samples are
-  removed from the start and nothing is cut or invented at the end. FFmpeg's own trimming is
+  and lasts as long as the tag says; unless over `JOINED_AFTER` samples more follow (files
+  joined end to end), which are kept, untrimmed, with a warning. Without either, LAME's usual
+  576 + 529 = 1,105 samples are removed from the start and nothing is cut or invented at the
+  end. FFmpeg's own trimming is
   switched off so this one rule decides (:func:`spectral_enhance.audio.mp3.gapless_span`).
 - A file that ends before its tag or header said is decoded as far as it goes, with a warning
   saying how much is missing; it is never padded or refused for it.
@@ -42,7 +44,7 @@ from .mp3 import (
     parse_itunsmpb,
     read_gapless_info,
 )
-from .rates import StreamResampler, resampled_length
+from .rates import StreamResampler, resample, resampled_length
 
 __all__ = [
     "AudioError",
@@ -58,6 +60,13 @@ BLOCK = 1 << 20  # samples per block: 4x fewer than 2^18 made enhance 10 % faste
 _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
 _LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
+JOINED_SECONDS = 1.0
+"""Frames in a row at another sample rate lasting this long are more audio (files of two rates
+joined end to end), resampled, as FFmpeg does; fewer are damage (a corrupted header), silence."""
+JOINED_AFTER = 4 * 1152
+"""Samples decoded past the length a LAME tag or ``iTunSMPB`` gives over which the rest is more
+audio, kept, not the last frame's padding, dropped: MP3s joined end to end (``cat``, many
+joiners) keep the first one's tag, and FFmpeg decodes them whole."""
 _GATHER = 1 << 16  # samples converted from FFmpeg's frames at a time
 OVER_FULL_SCALE = 8.0
 """A lossy codec's frame with a sample over this (+18 dBFS) is damage, made silence: LAME's
@@ -296,6 +305,7 @@ class AudioReader:
             expected,
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
+        self.joined = False  # more audio followed the length a tag gave (`JOINED_AFTER`)
 
     def _from_first_frame(self, offset: int):
         """A container reading the MP3 from its first real frame at byte ``offset``, or None
@@ -335,6 +345,9 @@ class AudioReader:
         fifo, fifo_kind = av.AudioFifo(), None
         lossy = not info.codec.startswith(_LOSSLESS)
         frame_size = stream.codec_context.frame_size or 1152
+        run: list[np.ndarray] = []  # the frames in a row at another sample rate, decoded
+        run_rate = 0
+        joined: list[tuple[float, float, int]] = []  # runs kept: at (s), seconds, their rate
 
         def drain(least: int = 1) -> np.ndarray | None:
             nonlocal non_finite, drained
@@ -349,6 +362,25 @@ class AudioReader:
             drained += len(data)
             return data
 
+        def end_run() -> np.ndarray:
+            """The run of frames at another rate: resampled if it lasts `JOINED_SECONDS` (more
+            audio, at another rate: files joined), else silence of its length (damage)."""
+            nonlocal run, run_rate, other_rate, position, drained
+            data = np.nan_to_num(np.concatenate(run), nan=0.0, posinf=0.0, neginf=0.0)
+            length = resampled_length(len(data), run_rate, info.sample_rate)
+            if len(data) >= JOINED_SECONDS * run_rate:
+                joined.append((drained / info.sample_rate, len(data) / run_rate, run_rate))
+                out = resample(data, run_rate, info.sample_rate)
+                if lossy:
+                    loud.extend(
+                        _silence_over_full_scale(out, drained, frame_size, info.sample_rate)
+                    )
+            else:
+                other_rate += len(run)
+                out = np.zeros((length, info.channels), np.float32)
+            position, drained, run, run_rate = position + length, drained + length, [], 0
+            return out
+
         try:
             for packet in self._container.demux(stream):
                 try:
@@ -356,6 +388,8 @@ class AudioReader:
                 except (av.FFmpegError, ValueError) as error:
                     if isinstance(error, av.error.EOFError):
                         break
+                    if run:
+                        yield end_run()
                     damaged.append(position / info.sample_rate)
                     gap = 0
                     if packet.duration and packet.time_base:
@@ -368,18 +402,17 @@ class AudioReader:
                         yield np.zeros((gap, info.channels), np.float32)
                     continue
                 for frame in frames:
-                    position += frame.samples
                     if frame.sample_rate != info.sample_rate:
-                        other_rate += 1
-                        if (data := drain()) is not None:
+                        if run and frame.sample_rate != run_rate:
+                            yield end_run()
+                        if not run and (data := drain()) is not None:
                             yield data
-                        length = resampled_length(
-                            frame.samples, frame.sample_rate, info.sample_rate
-                        )
-                        position += length - frame.samples
-                        drained += length
-                        yield np.zeros((length, info.channels), np.float32)
+                        run.append(_to_float(frame, info.channels))
+                        run_rate = frame.sample_rate
                         continue
+                    if run:
+                        yield end_run()
+                    position += frame.samples
                     kind = (frame.format.name, frame.layout.name)
                     if kind != fifo_kind and fifo_kind is not None:  # the FIFO takes one kind
                         if (data := drain()) is not None:
@@ -390,6 +423,8 @@ class AudioReader:
                     fifo.write(frame)
                     if (data := drain(gather)) is not None:
                         yield data
+            if run:
+                yield end_run()
             if (data := drain()) is not None:
                 yield data
         except (av.FFmpegError, OSError) as error:
@@ -406,6 +441,13 @@ class AudioReader:
             self.warnings.append(
                 f"{self.name}: {len(loud)} frame(s) decoded to over {OVER_FULL_SCALE:g} times "
                 f"full scale (damage?) replaced by silence (at {_times(loud)} s)"
+            )
+        if joined:
+            where = ", ".join(f"{t:.2f} s, {n:.2f} s at {r} Hz" for t, n, r in joined[:3])
+            more = ", ..." if len(joined) > 3 else ""
+            self.warnings.append(
+                f"{self.name}: {len(joined)} stretch(es) at another sample rate (files joined?) "
+                f"resampled to {info.sample_rate} Hz (from {where}{more})"
             )
         if other_rate:
             self.warnings.append(
@@ -428,12 +470,18 @@ class AudioReader:
         resampler = StreamResampler(info.sample_rate, rate or info.sample_rate, info.channels)
         pending: list[np.ndarray] = []
         size = 0
+        after: list[np.ndarray] = []  # decoded past the tag's length: its padding, or more?
         for chunk in self._chunks(min(block, _GATHER)):
             if skip:
                 dropped = min(skip, len(chunk))
                 chunk, skip = chunk[dropped:], skip - dropped
             if keep is not None:
-                chunk = chunk[: max(0, keep - self.samples_read)]
+                inside = max(0, keep - self.samples_read)
+                after.append(chunk[inside:])
+                chunk = chunk[:inside]
+                if sum(map(len, after)) > JOINED_AFTER:  # more audio: files joined
+                    chunk, after, keep = np.concatenate([chunk, *after]), [], None
+                    self.joined = True
             if not len(chunk):
                 continue
             self.samples_read += len(chunk)
@@ -454,6 +502,14 @@ class AudioReader:
     def _check_length(self) -> None:
         expected, got = self.info.expected, self.samples_read
         if expected is None:
+            return
+        if self.joined:
+            rate, what = self.info.sample_rate, self.info.trim
+            self.warnings.append(
+                f"{self.name}: goes on {(got - expected) / rate:.2f} s past the "
+                f"{expected / rate:.2f} s its {what} promises (files joined?): all of it kept, "
+                "the rest untrimmed"
+            )
             return
         lossless = self.info.codec.startswith(_LOSSLESS) or self.info.trim != "none"
         if expected - got > (0 if lossless else _LOSSY_SLACK):
