@@ -475,7 +475,7 @@ class AudioReader:
             if skip:
                 dropped = min(skip, len(chunk))
                 chunk, skip = chunk[dropped:], skip - dropped
-            if keep is not None:
+            if keep is not None and len(chunk) > keep - self.samples_read:
                 inside = max(0, keep - self.samples_read)
                 after.append(chunk[inside:])
                 chunk = chunk[:inside]
