@@ -7,17 +7,7 @@
 set -euo pipefail
 data=$1
 out=$2
-packages=(hedgewars-data supertux-data)
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
-fi
+bash "$(dirname "$0")/apt-install.sh" hedgewars-data supertux-data
 spectral-enhance dataset /usr/share/games/hedgewars/Data/Music /usr/share/games/supertux2/music \
   --out "$data" --sample-rate 44100 --bitrates 32,48,64,96,128 --channels 2 --lame-rate \
   --clips-per-track 4 --jobs 2

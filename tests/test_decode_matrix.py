@@ -393,15 +393,22 @@ def test_a_free_format_mp3_is_refused_in_one_line_as_ffmpeg_cannot_read_it(tmp_p
     assert not mp3.free_format(ordinary.read_bytes()[:4096])
 
 
+def joined_files(folder: Path, rate: int, kbps: str) -> tuple[Path, Path, Path]:
+    """A 2 s 44.1 kHz 128 kbps ``lame`` file, a 3 s one at ``rate`` and ``kbps``, and the two
+    joined by ``cat``."""
+    first = encode(folder, "lame", source(2.0, 44100, 2, seed=1), 44100, "-b", "128")
+    first = first.rename(folder / "first.mp3")
+    second = encode(folder, "lame", source(3.0, rate, 2, seed=2), rate, "-b", kbps)
+    joined = folder / "joined.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    return first, second, joined
+
+
 def test_two_lame_files_joined_end_to_end_are_decoded_whole_and_named(tmp_path):
     """Two ``lame`` files joined by ``cat`` (as many joiners do): the first one's LAME tag
     promises only its own length. The first file comes out as it alone does, gapless; the
     second follows, untrimmed, as FFmpeg's own decode has it; a warning says so."""
-    first = encode(tmp_path, "lame", source(2.0, 44100, 2, seed=1), 44100, "-b", "128")
-    first = first.rename(tmp_path / "first.mp3")
-    second = encode(tmp_path, "lame", source(3.0, 44100, 2, seed=2), 44100, "-b", "128")
-    joined = tmp_path / "joined.mp3"
-    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    first, second, joined = joined_files(tmp_path, 44100, "128")
     ours, alone = decode(joined), decode(first).samples
     assert len(ours.samples) == len(ffmpeg_decode(joined, 2))
     np.testing.assert_array_equal(ours.samples[: len(alone)], alone)
@@ -419,11 +426,7 @@ def test_files_of_two_rates_joined_keep_the_second_resampled(tmp_path):
     """A 44.1 kHz ``lame`` file and a 22.05 kHz one joined by ``cat``: the second's frames, at
     another rate, are more audio, resampled to the first's as FFmpeg's own decode does, not
     silence; the warnings say so."""
-    first = encode(tmp_path, "lame", source(2.0, 44100, 2, seed=1), 44100, "-b", "128")
-    first = first.rename(tmp_path / "first.mp3")
-    second = encode(tmp_path, "lame", source(3.0, 22050, 2, seed=2), 22050, "-b", "64")
-    joined = tmp_path / "joined.mp3"
-    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    first, second, joined = joined_files(tmp_path, 22050, "64")
     ours, alone = decode(joined), decode(first).samples
     assert abs(len(ours.samples) - len(ffmpeg_decode(joined, 2))) <= 2
     np.testing.assert_array_equal(ours.samples[: len(alone)], alone)
