@@ -121,6 +121,10 @@ ENCODERS = [
     ("lame", ("-V", "2"), True),
     ("lame", ("-b", "128", "-t"), False),
     ("lame", ("-V", "2", "-t"), False),
+    ("lame", ("-b", "128", "-p"), True),  # a CRC in every frame
+    ("lame", ("--abr", "96"), True),
+    ("lame", ("-b", "96", "--nores"), True),  # no bit reservoir
+    ("lame", ("-b", "128", "-m", "d"), True),  # dual channel
 ]
 
 
