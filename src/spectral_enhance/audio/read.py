@@ -13,15 +13,18 @@ it reads":
   and lasts as long as the tag says; unless over `JOINED_AFTER` samples more follow (files
   joined end to end), which are kept, untrimmed, with a warning. Without either, LAME's usual
   576 + 529 = 1,105 samples are removed from the start and nothing is cut or invented at the
-  end. FFmpeg's own trimming is
-  switched off so this one rule decides (:func:`spectral_enhance.audio.mp3.gapless_span`).
+  end. FFmpeg's own trimming is switched off so this one rule decides
+  (:func:`spectral_enhance.audio.mp3.gapless_span`). A free-format MP3, which FFmpeg cannot
+  decode, is refused.
 - A file that ends before its tag or header said is decoded as far as it goes, with a warning
   saying how much is missing; it is never padded or refused for it.
 - Damage in the middle is decoded through: a packet the decoder rejects becomes silence of its
   duration (so what follows keeps its time) and a warning counts them; NaN or infinite samples
   become zeros, with a warning. So does a lossy codec's frame that decodes to over
   `OVER_FULL_SCALE` times full scale: damage the decoder let through (FFmpeg's float MP3
-  decoder gives up to 80,000 from a corrupted frame, where no encoder's output reaches 4).
+  decoder gives up to 80,000 from a corrupted frame, where no encoder's output reaches 4), and
+  frames at another sample rate (a corrupted header), unless they run on for `JOINED_SECONDS`:
+  then they are a second file joined on, resampled to the first's rate, with a warning.
 """
 
 from __future__ import annotations
@@ -332,7 +335,8 @@ class AudioReader:
         self.close()
 
     def _chunks(self, gather: int = _GATHER) -> Iterator[np.ndarray]:
-        """Decoded float32 ``[n, channels]`` chunks of the whole stream, damage reported.
+        """Decoded float32 ``[n, channels]`` chunks of the whole stream at its rate, damage
+        reported and frames at another rate resampled or silenced (the module doc).
 
         Frames are gathered in FFmpeg's own FIFO and converted ``gather`` samples at a time:
         an MP3 frame holds 1,152 samples, and converting each alone cost a third of the decode.
