@@ -11,12 +11,16 @@ Usage: python scripts/decoded_peaks.py
 
 from __future__ import annotations
 
-import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from audio_tools import ffmpeg_decode, run
 
 RATE = 44100
 BITRATES = ("8", "32", "64", "128", "320")
@@ -39,10 +43,8 @@ def signals(seconds: float = 4.0) -> dict[str, np.ndarray]:
 def peak(wav: Path, bitrate: str, folder: Path) -> float:
     """The peak of ``wav`` encoded by ``lame`` at ``bitrate`` and decoded by ``ffmpeg``."""
     mp3 = folder / "x.mp3"
-    subprocess.run(["lame", "--quiet", "-b", bitrate, str(wav), str(mp3)], check=True)
-    decode = ["ffmpeg", "-v", "quiet", "-i", str(mp3), "-f", "f32le", "-"]
-    decoded = np.frombuffer(subprocess.run(decode, capture_output=True, check=True).stdout, "<f4")
-    return float(np.abs(decoded).max())
+    run("lame", "--quiet", "-b", bitrate, wav, mp3)
+    return float(np.abs(ffmpeg_decode(mp3, 2)).max())
 
 
 def main() -> None:

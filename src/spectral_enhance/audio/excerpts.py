@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .read import _LOSSLESS, OVER_FULL_SCALE, _over_full_scale, _to_float
+from .read import _LOSSLESS, _over_full_scale, _to_float
 
 __all__ = ["read_excerpts"]
 
@@ -59,7 +59,7 @@ def read_excerpts(
 
 def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bool) -> np.ndarray:
     """Up to ``length`` samples decoded from where ``container`` was sought to, without the
-    first frame; for a ``lossy`` codec, up to a frame over `OVER_FULL_SCALE` (see
+    first frame; for a ``lossy`` codec, up to a frame over `~.read.OVER_FULL_SCALE` (see
     :func:`read_excerpts`)."""
     import av
 
@@ -81,8 +81,8 @@ def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bo
         if got >= length:
             break
     data = np.concatenate(parts)[:length] if parts else np.zeros((0, channels), np.float32)
-    if lossy and _over_full_scale(data):
-        over = int(np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)[0])
+    over = _over_full_scale(data) if lossy else []
+    if len(over):  # the excerpt ends at the frame of the first
         starts = np.cumsum([0] + [len(part) for part in parts])
-        data = data[: starts[np.searchsorted(starts, over, side="right") - 1]]  # to its frame
+        data = data[: starts[np.searchsorted(starts, over[0], side="right") - 1]]
     return np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)

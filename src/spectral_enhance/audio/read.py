@@ -135,19 +135,22 @@ def _to_float(frame, channels: int) -> np.ndarray:
     return data
 
 
-def _over_full_scale(data: np.ndarray) -> bool:
-    """Whether a sample of ``data`` is over `OVER_FULL_SCALE`: two reductions and no array
-    made, what nearly every chunk of a file costs."""
-    return bool(data.max(initial=0.0) > OVER_FULL_SCALE or data.min(initial=0.0) < -OVER_FULL_SCALE)
+def _over_full_scale(data: np.ndarray) -> np.ndarray:
+    """The rows of ``data`` (``[n, channels]``) with a sample over `OVER_FULL_SCALE`, in order;
+    where there is none, found by two reductions with no array made, what nearly every chunk
+    of a file costs."""
+    if data.max(initial=0.0) <= OVER_FULL_SCALE and data.min(initial=0.0) >= -OVER_FULL_SCALE:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)
 
 
 def _silence_over_full_scale(data: np.ndarray, start: int, frame: int, rate: int) -> list[float]:
     """Zero, in place, each codec frame of ``data`` (its first sample ``start`` samples into the
     stream, frames of ``frame`` samples from its start) holding a sample over
     `OVER_FULL_SCALE`; where each began, in seconds."""
-    if not _over_full_scale(data):
+    over = _over_full_scale(data)
+    if not len(over):
         return []
-    over = np.flatnonzero(np.abs(data).max(axis=1) > OVER_FULL_SCALE)
     frames = np.unique((over + start) // frame)
     for index in frames:
         data[max(0, index * frame - start) : index * frame + frame - start] = 0.0
@@ -353,14 +356,19 @@ class AudioReader:
         run_rate = 0
         joined: list[tuple[float, float, int]] = []  # runs kept: at (s), seconds, their rate
 
+        def finite(data: np.ndarray) -> np.ndarray:
+            """``data`` with NaN and infinite samples made 0, each such stretch counted."""
+            nonlocal non_finite
+            if np.isfinite(data).all():
+                return data
+            non_finite += 1
+            return np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+
         def drain(least: int = 1) -> np.ndarray | None:
-            nonlocal non_finite, drained
+            nonlocal drained
             if fifo.samples < least:
                 return None
-            data = _to_float(fifo.read(), info.channels)
-            if not np.isfinite(data).all():
-                non_finite += 1
-                data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+            data = finite(_to_float(fifo.read(), info.channels))
             if lossy:
                 loud.extend(_silence_over_full_scale(data, drained, frame_size, info.sample_rate))
             drained += len(data)
@@ -370,7 +378,7 @@ class AudioReader:
             """The run of frames at another rate: resampled if it lasts `JOINED_SECONDS` (more
             audio, at another rate: files joined), else silence of its length (damage)."""
             nonlocal run, run_rate, other_rate, position, drained
-            data = np.nan_to_num(np.concatenate(run), nan=0.0, posinf=0.0, neginf=0.0)
+            data = finite(np.concatenate(run))
             length = resampled_length(len(data), run_rate, info.sample_rate)
             if len(data) >= JOINED_SECONDS * run_rate:
                 joined.append((drained / info.sample_rate, len(data) / run_rate, run_rate))
