@@ -222,3 +222,85 @@ def test_a_file_whose_excerpts_are_all_silent_or_short_is_decoded_whole(tmp_path
     assert 5000 <= lowpass_of_file(tmp_path / "burst.wav") <= 5250
     sf.write(tmp_path / "short.wav", burst, rate)
     assert 5000 <= lowpass_of_file(tmp_path / "short.wav") <= 5250
+
+
+@pytest.fixture(scope="module")
+def excerpt_wav(tmp_path_factory) -> Path:
+    """The bundled 12 s of real music (a test-split track) as a WAV the encoders read."""
+    from spectral_enhance.demo import EXCERPT
+
+    path = tmp_path_factory.mktemp("excerpt") / "excerpt.wav"
+    sf.write(path, sf.read(EXCERPT, dtype="float32")[0], RATE, subtype="PCM_16")
+    return path
+
+
+def cuts_with_and_without_soft(path: Path) -> tuple[float | None, float | None]:
+    """The file's low-pass (`lowpass_of_file`, as `enhance` measures it) without the soft cut
+    and with it."""
+    from spectral_enhance.dsp.lowpass import lowpass_of_file
+
+    return lowpass_of_file(path, soft=False), lowpass_of_file(path)
+
+
+def shine_mp3(wav: Path, kbps: int) -> Path:
+    """``wav`` through FFmpeg's libshine (no low-pass filter) at ``kbps``."""
+    from audio_tools import run
+
+    mp3 = wav.with_name(f"shine{kbps}.mp3")
+    run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a", f"{kbps}k", mp3)
+    return mp3
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+@pytest.mark.parametrize("kbps", [32, 48, 64, 96, 128])
+def test_the_soft_cut_leaves_lame_mp3s_of_real_music_as_they_were(excerpt_wav, kbps):
+    """LAME low-passes what it encodes: its band is coded in most granules up to its cut, so
+    the soft cut never moves it (the dataset's clips: ``scripts/soft_cut_check.py``)."""
+    mp3 = excerpt_wav.with_name(f"lame{kbps}.mp3")
+    subprocess.run(["lame", "--quiet", "-b", str(kbps), str(excerpt_wav), str(mp3)], check=True)
+    before, after = cuts_with_and_without_soft(mp3)
+    assert before is not None and after == before
+
+
+def test_a_libshine_mp3_is_cut_where_its_band_stops_being_coded(excerpt_wav):
+    """libshine has no low-pass filter: at 96 kbps a trace of the band lies up to 17 kHz, coded
+    in a few granules, while most of them hold nothing above 9 to 10 kHz. In FFmpeg's decode,
+    the band above the cut found is silent (120 dB under the frame's loudest) in most sounding
+    frames, and the band under it is not."""
+    from audio_tools import ffmpeg_decode
+
+    mp3 = shine_mp3(excerpt_wav, 96)
+    before, after = cuts_with_and_without_soft(mp3)
+    assert after is not None and before is not None and after < 0.7 * before
+    decoded = ffmpeg_decode(mp3, 2).mean(axis=1)
+    frames = np.lib.stride_tricks.sliding_window_view(decoded, 4096)[::2048] * np.hanning(4096)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    power = power[power.max(axis=1) > 1e-6]
+    coded = (power >= power.max(axis=1, keepdims=True) * 1e-12).mean(axis=0)
+    freqs = np.fft.rfftfreq(4096, 1 / RATE)
+    assert coded[(freqs > after + 500) & (freqs < before)].mean() < 0.5
+    assert coded[(freqs > after - 2000) & (freqs < after - 500)].mean() > 0.75
+
+
+def test_told_the_soft_cut_the_model_restores_a_libshine_mp3_better(excerpt_wav):
+    """Zimtohrli against the lossless excerpt, on FFmpeg's decode of libshine's 64 kbps MP3
+    aligned to it: the model told the soft cut gains on the input and on the cut before it
+    (which rebuilt only above the trace; validation: ``scripts/soft_cut_check.py``)."""
+    from audio_tools import ffmpeg_decode, lag
+    from spectral_enhance.evaluation.metrics import zimtohrli_mos
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    reference = sf.read(excerpt_wav, dtype="float32")[0]
+    mp3 = shine_mp3(excerpt_wav, 64)
+    decoded = ffmpeg_decode(mp3, 2)
+    shift = lag(decoded.mean(axis=1), reference.mean(axis=1))
+    low = decoded[shift : shift + len(reference)]
+    reference = reference[: len(low)]
+    enhancer = Enhancer.load("full-band")
+
+    def score(cut: float | None) -> float:
+        out = enhancer.enhance(low, RATE, lowpass_hz=cut)[0] if cut else low
+        return float(np.mean([zimtohrli_mos(reference[:, c], out[:, c], RATE) for c in (0, 1)]))
+
+    before, after = cuts_with_and_without_soft(mp3)
+    assert score(after) > max(score(None), score(before)) + 0.1

@@ -7,6 +7,13 @@ Averaging power over the whole signal lets the loud passages dominate, so a quie
 silent gap does not move the estimate; the level a drop is measured against is a median over a
 kilohertz, which single tones do not move.
 
+Not every encoder filters: FFmpeg's libshine codes what its bits allow, granule by granule, so
+above where its band really ends a trace of it comes back in a few granules, up to 17 kHz or
+more at 96 kbps, and the drop lies at the trace's end. Where the band under a cut so found was
+coded (held within `CODED_DB` of its frame's loudest) in fewer than `SOFT_SHARE` of the sounding
+frames, the cut is taken down to where it was (`SpectrumMeter.soft_cut`): the band the model
+rebuilds then starts where the file's band does most of the time.
+
 A file is measured before it is enhanced (the full-band model needs its low-pass from the first
 segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
 cost 21 to 23 ms for a 3-minute MP3 where its decode takes 0.3 s (``benchmarks/lowpass_speed.py``).
@@ -45,6 +52,25 @@ every file moved the cut of intact clips by tens of hertz and cost 0.012 of Zimt
 64 kbps on validation."""
 LEFT_OUT_FROM = 8 * LOUDEST_LEFT_OUT
 """Frames a signal needs before any are left out."""
+CODED_DB = 120.0
+"""A bin more than this under its frame's loudest was not coded: a band an MP3 encoder zeroed
+decodes to its filter bank's leakage alone, mostly more than 120 dB down (FFmpeg's decodes of
+libshine's files), where a master's treble, even faint, lies 60 to 90 dB down. (16-bit dither
+lies about 130 dB under a full-scale peak: a lossless file is judged only under a cut its
+spectrum shows, `SOFT_BELOW`.)"""
+SILENT_POWER = 1e-10
+"""A frame whose loudest bin is under this share of a full-scale sine's (about -100 dBFS) is
+silence, and says nothing of what was coded."""
+SOFT_SHARE = 0.75
+"""An encoder without a low-pass filter (libshine) leaves the band it could not afford coded in
+a few frames only: above where each bin is coded in fewer than this share of the sounding
+frames (and stays so up to Nyquist), the band is taken as cut (`SpectrumMeter.soft_cut`)."""
+SOFT_BELOW = 0.9
+"""The soft cut replaces the spectrum's own only when it lies under this share of it: LAME's
+low-pass, over a band coded in most frames, stays where it is. Where the spectrum shows no cut
+there is none: treble in a few frames of a lossless file is music, not a trace."""
+SOFT_SMOOTH_HZ = 500.0
+"""Bins' coded shares are averaged over this much before they are compared."""
 CANCELLED = 0.1
 """Under this share of the channels' power, their mean signal is taken to cancel (`SpectrumMeter`):
 on issue 12's validation clips an ordinary mix's mean keeps 0.39 of it or more
@@ -80,6 +106,8 @@ class SpectrumMeter:
         # a file's hundred-odd excerpt frames cost one fold, and only if asked for
         self.pending: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
         self.frames = 0
+        self.coded = np.zeros(n_fft // 2 + 1)  # frames each bin was coded in (`soft_cut`)
+        self.sounding = 0  # frames with any sound, of which those
         self.carry = np.zeros((0, 1), np.float32)  # samples from the next frame's start on
         self.skip = 0  # samples to pass over before the next frame starts (hop > n_fft)
 
@@ -103,9 +131,11 @@ class SpectrumMeter:
                 self.total += power.sum(axis=0)
                 self.pending[0].append(power)
                 if apart:  # each channel's power is the mean's plus its own part
-                    power = sum(self._power(signal[index]) for signal in apart) / len(apart)
-                    self.apart_total += power.sum(axis=0)
-                    self.pending[1].append(power)
+                    own = sum(self._power(signal[index]) for signal in apart) / len(apart)
+                    self.apart_total += own.sum(axis=0)
+                    self.pending[1].append(own)
+                    power = power + own
+                self._count_coded(power)
                 if sum(map(len, self.pending[0])) >= CHUNK_FRAMES:
                     self._fold()
         self.frames += len(starts)
@@ -121,6 +151,14 @@ class SpectrumMeter:
         if aparts:
             self.apart_loudest = _loudest(self.apart_loudest, np.concatenate(aparts))
         self.pending = ([], [])
+
+    def _count_coded(self, power: np.ndarray) -> None:
+        """Count, per bin, the frames of ``[frames, bins]`` (each channel's power) that hold it
+        within `CODED_DB` of their loudest bin: what an encoder zeroed lies below."""
+        peak = power.max(axis=1, keepdims=True)
+        sounding = peak[:, 0] > SILENT_POWER * self.window.sum() ** 2
+        self.coded += (power[sounding] >= peak[sounding] * 10 ** (-CODED_DB / 10)).sum(axis=0)
+        self.sounding += int(sounding.sum())
 
     def _power(self, frames: np.ndarray) -> np.ndarray:
         """The Hann-windowed power per bin of ``[frames, n_fft]``, ``[frames, bins]``."""
@@ -153,13 +191,32 @@ class SpectrumMeter:
         total = channels if total.sum() < CANCELLED * channels.sum() else total
         return np.fft.rfftfreq(self.n_fft, 1.0 / self.rate), np.maximum(total, 0.0) / frames
 
-    def lowpass(self) -> float | None:
+    def lowpass(self, soft: bool = True) -> float | None:
         """The low-pass of what the meter has taken, in Hz (`lowpass_of_spectrum`), or None;
-        where the whole average finds none, with each bin's loudest frames left out."""
+        where the whole average finds none, with each bin's loudest frames left out; with
+        ``soft``, taken down to the `soft_cut` where that lies under `SOFT_BELOW` of it."""
         cut = lowpass_of_spectrum(*self.spectrum(), self.rate)
         if cut is None and self.frames >= LEFT_OUT_FROM:
             cut = lowpass_of_spectrum(*self.spectrum(left_out=True), self.rate)
-        return cut
+        under = self.soft_cut() if soft and cut is not None else None
+        return under if under is not None and under < SOFT_BELOW * cut else cut
+
+    def soft_cut(self, share: float | None = None) -> float | None:
+        """The lowest frequency in Hz from which every bin, up to Nyquist, was coded in fewer
+        than ``share`` (default `SOFT_SHARE`) of the sounding frames (`CODED_DB`), or None:
+        where an encoder with no low-pass filter (libshine) stopped coding most of the band."""
+        share = SOFT_SHARE if share is None else share
+        if not self.sounding:
+            return None
+        coded = uniform_filter1d(
+            self.coded / self.sounding, max(1, round(SOFT_SMOOTH_HZ * self.n_fft / self.rate))
+        )
+        above = np.maximum.accumulate(coded[::-1])[::-1]
+        under = np.nonzero(above < share)[0]
+        if not len(under):
+            return None
+        cut = under[0] * self.rate / self.n_fft
+        return None if cut >= 0.95 * self.rate / 2 else float(cut)
 
 
 def _loudest(kept: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -200,17 +257,20 @@ def average_spectrum(
     return meter.spectrum()
 
 
-def find_lowpass(samples: np.ndarray, rate: int) -> float | None:
+def find_lowpass(samples: np.ndarray, rate: int, soft: bool = True) -> float | None:
     """The low-pass cutoff of a whole signal in Hz, or None: see `SpectrumMeter.lowpass`."""
     meter = SpectrumMeter(rate)
     meter.add(samples)
-    return meter.lowpass()
+    return meter.lowpass(soft)
 
 
-def lowpass_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS) -> float | None:
+def lowpass_of_file(
+    source: str | os.PathLike | bytes, excerpts: int = EXCERPTS, soft: bool = True
+) -> float | None:
     """The low-pass cutoff of a whole file (a path or its bytes) in Hz, or None, before it is
     decoded: from ``excerpts`` excerpts of `EXCERPT` samples spread evenly over it
-    (:func:`~spectral_enhance.audio.excerpts.read_excerpts`), each its own stretch of the meter.
+    (:func:`~spectral_enhance.audio.excerpts.read_excerpts`), each its own stretch of the meter
+    (``soft``: see `SpectrumMeter.lowpass`).
 
     A file that cannot be sampled so (duration unknown, no seeking, too short to save anything),
     or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
@@ -226,12 +286,12 @@ def lowpass_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS)
             meter.add(part)
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
-            return meter.lowpass()
+            return meter.lowpass(soft)
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
-    return meter.lowpass()
+    return meter.lowpass(soft)
 
 
 def lowpass_of_spectrum(

@@ -331,17 +331,18 @@ TITLES = {
 }
 
 
-def track_lowpass(references: Iterable[dict]) -> dict[str, float | None]:
+def track_lowpass(references: Iterable[dict], soft: bool = True) -> dict[str, float | None]:
     """Each track's low-pass as ``enhance`` finds it in a whole file
     (:func:`~spectral_enhance.dsp.lowpass.lowpass_of_file`'s meter over excerpts spread over
-    it), here over all of the track's references among ``references`` (manifest rows)."""
+    it), here over all of the track's references among ``references`` (manifest rows);
+    ``soft``: see `SpectrumMeter.lowpass`."""
     meters: dict[str, SpectrumMeter] = {}
     for row in references:
         high = read_clip(row, "high")
         meter = meters.setdefault(row["track"], SpectrumMeter(int(row["sample_rate"])))
         meter.add(high)
         meter.gap()
-    return {track: meter.lowpass() for track, meter in meters.items()}
+    return {track: meter.lowpass(soft) for track, meter in meters.items()}
 
 
 def _bitrate_report(by_bitrate: dict) -> list[str]:

@@ -1,0 +1,152 @@
+"""MP3s no low-pass filter cut (issue 12): where the meter puts their cut, with and without
+`SpectrumMeter.soft_cut`, and what the full-band model scores told each.
+
+LAME low-passes its input; FFmpeg's libshine (Debian's ffmpeg is built with it) has no filter and
+stops coding the bands it cannot afford in most granules, so a trace of them lies far above where
+its band really ends. On a split's reference clips (the windows `evaluate --limit` takes):
+
+1. libshine: each reference encoded by ``ffmpeg -c:a libshine`` at 32 to 128 kbps, decoded by
+   FFmpeg and aligned to it; Zimtohrli of the decoded input and of the model told the cut the
+   meter finds in the MP3 file (over its excerpts, as ``enhance`` does) before the soft cut and
+   with it.
+2. The dataset's own LAME clips, every bitrate, and its lossless references (each track's cut,
+   as `evaluate` tells them): how many cuts the soft cut moves, and for the clips it moves,
+   Zimtohrli before and after.
+
+Usage: python scripts/soft_cut_check.py DATASET [--split val] [--limit 60]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from validation_check import check_parser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from audio_tools import ffmpeg_decode, lag, run
+from spectral_enhance.dataset.build import read_clip, read_manifest
+from spectral_enhance.dsp import lowpass
+from spectral_enhance.evaluation.evaluate import low_bitrate_rows, spread_sample, track_lowpass
+from spectral_enhance.evaluation.metrics import zimtohrli_mos
+from spectral_enhance.inference.enhancer import Enhancer
+
+SHINE_KBPS = (32, 48, 64, 96, 128)
+
+
+def reference_rows(rows: list[dict], limit: int) -> list[dict]:
+    """One row for each reference among `spread_sample`'s ``limit`` rows (as `evaluate` takes
+    them as lossless input)."""
+    return list({row["high"]: row for row in spread_sample(rows, limit)}.values())
+
+
+def zimtohrli(high: np.ndarray, out: np.ndarray, rate: int) -> float:
+    """Zimtohrli of a stereo ``out`` against ``high``: the mean of the channels'."""
+    return float(np.mean([zimtohrli_mos(high[:, c], out[:, c], rate) for c in range(2)]))
+
+
+def score(
+    enhancer: Enhancer, high: np.ndarray, low: np.ndarray, rate: int, cut: float | None
+) -> float:
+    """Zimtohrli of the model's output told ``cut`` (the input itself where nothing is
+    rebuilt)."""
+    return zimtohrli(high, enhancer.enhance(low, rate, output_rate=rate, lowpass_hz=cut)[0], rate)
+
+
+def shine_part(enhancer: Enhancer, references: list[dict]) -> None:
+    """Part 1: libshine's MP3s of every reference."""
+    rows: dict[int, list[tuple[float, float, float, float | None, float | None]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for row in references:
+            high, rate = read_clip(row, "high"), int(row["sample_rate"])
+            wav = Path(folder) / "ref.wav"
+            sf.write(wav, high, rate, subtype="FLOAT")
+            for kbps in SHINE_KBPS:
+                path = Path(folder) / f"shine{kbps}.mp3"
+                run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a",
+                    f"{kbps}k", path)  # fmt: skip
+                decoded = ffmpeg_decode(path, 2)
+                shift = lag(decoded.mean(axis=1), high.mean(axis=1))
+                low = np.zeros_like(high)
+                part = decoded[max(shift, 0) : max(shift, 0) + len(high)]
+                low[: len(part)] = part
+                before = lowpass.lowpass_of_file(path, soft=False)
+                after = lowpass.lowpass_of_file(path)
+                base = float(
+                    np.mean([zimtohrli_mos(high[:, c], low[:, c], rate) for c in range(2)])
+                )
+                old = score(enhancer, high, low, rate, before)
+                new = old if after == before else score(enhancer, high, low, rate, after)
+                rows.setdefault(kbps, []).append((base, old, new, before, after))
+                if new - old < -0.05:
+                    print(f"  {row['reference']} {kbps} kbps: {new - old:+.3f} (input {base:.3f},"
+                          f" cut {before} -> {after})")  # fmt: skip
+    print(f"libshine (ffmpeg -c:a libshine), {len(references)} references, Zimtohrli:")
+    print("kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz")
+    for kbps, values in sorted(rows.items()):
+        a = np.array([v[:3] for v in values])
+        cuts = [(v[3] or 0) / 1000 for v in values], [(v[4] or 0) / 1000 for v in values]
+        print(
+            f"{kbps:>4}  {a[:, 0].mean():.3f}  {a[:, 1].mean():.3f}  {a[:, 2].mean():13.3f}"
+            f"  {(a[:, 2] - a[:, 1]).mean():+.3f} ({(a[:, 2] - a[:, 1]).min():+.3f})"
+            f"  {np.median(cuts[0]):.1f} -> {np.median(cuts[1]):.1f}"
+            f" (none: {sum(c == 0 for c in cuts[0])} -> {sum(c == 0 for c in cuts[1])})"
+        )
+
+
+def lame_part(enhancer: Enhancer, dataset: str, split: str, limit: int) -> None:
+    """Part 2: the dataset's LAME clips and lossless references."""
+    manifest = read_manifest(dataset, split)
+    moved: dict[str, list[tuple[float, float]]] = {}
+    counts: dict[str, int] = {}
+    for row in low_bitrate_rows(manifest, limit, top_kbps=max(SHINE_KBPS)):
+        low, rate = read_clip(row, "low"), int(row["sample_rate"])
+        name = f"{row['low_bitrate']} kbps"
+        counts[name] = counts.get(name, 0) + 1
+        before, after = lowpass.find_lowpass(low, rate, soft=False), lowpass.find_lowpass(low, rate)
+        if before != after:
+            high = read_clip(row, "high")
+            print(f"  moved: {row['clip']} {before} -> {after}")
+            old = score(enhancer, high, low, rate, before)
+            moved.setdefault(name, []).append((old, score(enhancer, high, low, rate, after)))
+    references = reference_rows(manifest, limit)
+    told_before = track_lowpass(references, soft=False)
+    told_after = track_lowpass(references)
+    for track in told_before:
+        print(f"  lossless {track}: {told_before[track]} -> {told_after[track]}")
+    counts["lossless tracks"] = len(told_before)
+    moved_tracks = [t for t in told_before if told_before[t] != told_after[t]]
+    print(f"\nLAME clips and lossless references of {split}: cuts the soft cut moves")
+    for name, total in counts.items():
+        if name == "lossless tracks":
+            print(f"{name}: {len(moved_tracks)} of {total}")
+            continue
+        values = np.array(moved.get(name, [])).reshape(-1, 2)
+        change = values[:, 1] - values[:, 0]
+        detail = (
+            f", Zimtohrli {change.mean():+.3f} (worst {change.min():+.3f})" if len(change) else ""
+        )
+        print(f"{name}: {len(values)} of {total}{detail}")
+
+
+def main() -> None:
+    parser = check_parser(__doc__, out=False)
+    parser.add_argument("--share", type=float, default=lowpass.SOFT_SHARE, help="SOFT_SHARE")
+    parser.add_argument("--libshine-only", action="store_true")
+    args = parser.parse_args()
+    lowpass.SOFT_SHARE = args.share
+    enhancer = Enhancer.load(args.model)
+    references = reference_rows(read_manifest(args.dataset, args.split), args.limit)
+    shine_part(enhancer, references)
+    if args.libshine_only:
+        return
+    print()
+    lame_part(enhancer, args.dataset, args.split, args.limit)
+
+
+if __name__ == "__main__":
+    main()
