@@ -5,15 +5,16 @@ LAME low-passes its input; FFmpeg's libshine (Debian's ffmpeg is built with it) 
 stops coding the bands it cannot afford in most granules, so a trace of them lies far above where
 its band really ends. On a split's reference clips (the windows `evaluate --limit` takes):
 
-1. libshine: each reference encoded by ``ffmpeg -c:a libshine`` at 32 to 128 kbps, decoded by
-   FFmpeg and aligned to it; Zimtohrli of the decoded input and of the model told the cut the
-   meter finds in the MP3 file (over its excerpts, as ``enhance`` does) before the soft cut and
-   with it.
+1. No filter: each reference encoded by ``ffmpeg -c:a libshine`` at 32 to 128 kbps (or, with
+   ``--encoder lame``, by LAME with its filter off: ``lame --lowpass -1 --resample 44.1``),
+   decoded by FFmpeg and aligned to it; Zimtohrli of the decoded input and of the model told
+   the cut the meter finds in the MP3 file (over its excerpts, as ``enhance`` does) before the
+   soft cut and with it.
 2. The dataset's own LAME clips, every bitrate, and its lossless references (each track's cut,
    as `evaluate` tells them): how many cuts the soft cut moves, and for the clips it moves,
    Zimtohrli before and after.
 
-Usage: python scripts/soft_cut_check.py DATASET [--split val] [--limit 60]
+Usage: python scripts/soft_cut_check.py DATASET [--split val] [--limit 60] [--encoder lame]
 """
 
 from __future__ import annotations
@@ -35,7 +36,17 @@ from spectral_enhance.evaluation.evaluate import low_bitrate_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
 
-SHINE_KBPS = (32, 48, 64, 96, 128)
+KBPS = (32, 48, 64, 96, 128)
+ENCODERS = {
+    "libshine": (
+        "ffmpeg -c:a libshine",
+        "ffmpeg -v error -y -i {wav} -c:a libshine -b:a {kbps}k {mp3}",
+    ),
+    "lame": (
+        "lame --lowpass -1 --resample 44.1",
+        "lame --quiet -b {kbps} --lowpass -1 --resample 44.1 {wav} {mp3}",
+    ),
+}
 
 
 def reference_rows(rows: list[dict], limit: int) -> list[dict]:
@@ -57,18 +68,18 @@ def score(
     return zimtohrli(high, enhancer.enhance(low, rate, output_rate=rate, lowpass_hz=cut)[0], rate)
 
 
-def shine_part(enhancer: Enhancer, references: list[dict]) -> None:
-    """Part 1: libshine's MP3s of every reference."""
+def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "libshine") -> None:
+    """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `ENCODERS`)."""
     rows: dict[int, list[tuple[float, float, float, float | None, float | None]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for row in references:
             high, rate = read_clip(row, "high"), int(row["sample_rate"])
             wav = Path(folder) / "ref.wav"
             sf.write(wav, high, rate, subtype="FLOAT")
-            for kbps in SHINE_KBPS:
-                path = Path(folder) / f"shine{kbps}.mp3"
-                run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a",
-                    f"{kbps}k", path)  # fmt: skip
+            for kbps in KBPS:
+                path = Path(folder) / f"{encoder}{kbps}.mp3"
+                command = ENCODERS[encoder][1].format(wav=wav, kbps=kbps, mp3=path)
+                run(*command.split())
                 decoded = ffmpeg_decode(path, 2)
                 shift = lag(decoded.mean(axis=1), high.mean(axis=1))
                 low = np.zeros_like(high)
@@ -85,7 +96,7 @@ def shine_part(enhancer: Enhancer, references: list[dict]) -> None:
                 if new - old < -0.05:
                     print(f"  {row['reference']} {kbps} kbps: {new - old:+.3f} (input {base:.3f},"
                           f" cut {before} -> {after})")  # fmt: skip
-    print(f"libshine (ffmpeg -c:a libshine), {len(references)} references, Zimtohrli:")
+    print(f"{encoder} ({ENCODERS[encoder][0]}), {len(references)} references, Zimtohrli:")
     print("kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz")
     for kbps, values in sorted(rows.items()):
         a = np.array([v[:3] for v in values])
@@ -103,7 +114,7 @@ def lame_part(enhancer: Enhancer, dataset: str, split: str, limit: int) -> None:
     manifest = read_manifest(dataset, split)
     moved: dict[str, list[tuple[float, float]]] = {}
     counts: dict[str, int] = {}
-    for row in low_bitrate_rows(manifest, limit, top_kbps=max(SHINE_KBPS)):
+    for row in low_bitrate_rows(manifest, limit, top_kbps=max(KBPS)):
         low, rate = read_clip(row, "low"), int(row["sample_rate"])
         name = f"{row['low_bitrate']} kbps"
         counts[name] = counts.get(name, 0) + 1
@@ -136,13 +147,14 @@ def lame_part(enhancer: Enhancer, dataset: str, split: str, limit: int) -> None:
 def main() -> None:
     parser = check_parser(__doc__, out=False)
     parser.add_argument("--share", type=float, default=lowpass.SOFT_SHARE, help="SOFT_SHARE")
-    parser.add_argument("--libshine-only", action="store_true")
+    parser.add_argument("--unfiltered-only", action="store_true", help="part 1 only")
+    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="libshine")
     args = parser.parse_args()
     lowpass.SOFT_SHARE = args.share
     enhancer = Enhancer.load(args.model)
     references = reference_rows(read_manifest(args.dataset, args.split), args.limit)
-    shine_part(enhancer, references)
-    if args.libshine_only:
+    unfiltered_part(enhancer, references, args.encoder)
+    if args.unfiltered_only:
         return
     print()
     lame_part(enhancer, args.dataset, args.split, args.limit)

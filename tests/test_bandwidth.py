@@ -467,6 +467,27 @@ def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     np.testing.assert_array_equal(sf.read(tmp_path / "dark.out.wav", dtype="float32")[0], x)
 
 
+def test_a_cut_just_under_the_floor_is_rebuilt_from_the_floor(band_model, tmp_path):
+    """A low-pass under the floor but above half of it (where an MP3 with no filter stops
+    coding most of its band at 32 kbps: `RAISED_FROM`) is rebuilt from the floor, and the
+    file's line says both; what it adds lies above the floor."""
+    from spectral_enhance.inference.batch import enhance_file
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    enhancer = Enhancer.load(band_model, precision="fp32")
+    floor = enhancer.lowpass_floor_hz
+    x = _lowpassed(3.0, 3600.0)
+    sf.write(tmp_path / "low.wav", x, RATE, subtype="FLOAT")
+    result = enhance_file(enhancer, tmp_path / "low.wav", tmp_path / "low.out.wav")
+    assert result.lowpass_hz is not None and 0.5 * floor < result.lowpass_hz < floor
+    assert result.rebuilt() == (floor, RATE / 2)
+    assert f"rebuilding {floor / 1000:.1f}-22.1 kHz" in result.band()
+    y = sf.read(tmp_path / "low.out.wav", dtype="float32")[0]
+    change = np.abs(np.fft.rfft((y - x)[:, 0]))
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    assert change[freqs > floor + 500].mean() > 10 * change[freqs < floor - 500].mean()
+
+
 def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level():
     """``envelope``: the copy is divided by its own level per band, so a band of the output is
     as loud as the network says, however loud its source under the low-pass was."""

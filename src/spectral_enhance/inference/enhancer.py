@@ -509,13 +509,14 @@ class Enhancer:
         return lay_over_noise(mixed, scale, where, bins)
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
-        """``lowpass_hz`` if the model rebuilds from it, else None (nothing is rebuilt): a model
-        told the low-pass learned from the low-passes of its training recipe; one far below the
-        lowest (under `LOWPASS_MARGIN` of it) is a dark signal, not an encoder's cut, and a band
-        copied up from there would be loud noise."""
-        if lowpass_hz is None or lowpass_hz < self.lowpass_floor_hz:
+        """The low-pass the model rebuilds from for ``lowpass_hz``, or None (nothing is
+        rebuilt): a model told the low-pass learned from the low-passes of its training recipe;
+        one far below the lowest (under `RAISED_FROM` of the floor, `LOWPASS_MARGIN` of it) is a
+        dark signal, not an encoder's cut, and a band copied up from there would be loud noise;
+        one just under the floor is rebuilt from the floor."""
+        if lowpass_hz is None or lowpass_hz < RAISED_FROM * self.lowpass_floor_hz:
             return None
-        return lowpass_hz
+        return max(lowpass_hz, self.lowpass_floor_hz)
 
     def mended_band(self, lowpass_hz: float | None) -> tuple[float, float] | None:
         """The band under ``lowpass_hz`` whose codec holes the model fills with noise, in Hz
@@ -595,6 +596,12 @@ def model_inputs(
 DEFAULT_OUTPUT_RATE = 44_100
 LOWPASS_MARGIN = 0.8
 """A model told the low-pass rebuilds from down to this share of its recipe's lowest."""
+RAISED_FROM = 0.5
+"""A low-pass from this share of that floor up to it is rebuilt from the floor. An MP3 with no
+low-pass filter codes its band in most granules to 3.5 to 4.4 kHz at 32 and 48 kbps (libshine,
+LAME with ``--lowpass -1``: `dsp.lowpass.SpectrumMeter.soft_cut`), and nothing rebuilt there
+cost up to 0.6 of Zimtohrli (``scripts/soft_cut_check.py``). Dark signals that show a
+"low-pass" measure 1 to 1.8 kHz (every clip of the corpus and the unheard music under it)."""
 
 
 def lowpass_floor(recipe: dict, rule: BlockRule) -> float:

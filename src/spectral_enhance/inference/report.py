@@ -62,7 +62,7 @@ class FileResult:
                 f"cut at {cut:.1f} kHz, above the {reach:.1f} kHz the model reaches: "
                 "nothing to rebuild"
             )
-        line = f"cut at {cut:.1f} kHz, rebuilding {cut:.1f}-{reach:.1f} kHz"
+        line = f"cut at {cut:.1f} kHz, rebuilding {self.rebuilt_from_hz / 1000:.1f}-{reach:.1f} kHz"
         if self.mended_hz is None:
             return line
         low, high = (f / 1000 for f in self.mended_hz)
