@@ -7,12 +7,13 @@ Averaging power over the whole signal lets the loud passages dominate, so a quie
 silent gap does not move the estimate; the level a drop is measured against is a median over a
 kilohertz, which single tones do not move.
 
-Not every encoder filters: FFmpeg's libshine codes what its bits allow, granule by granule, so
-above where its band really ends a trace of it comes back in a few granules, up to 17 kHz or
-more at 96 kbps, and the drop lies at the trace's end. Where the band under a cut so found was
-coded (held within `CODED_DB` of its frame's loudest) in fewer than `SOFT_SHARE` of the sounding
-frames, the cut is taken down to where it was (`SpectrumMeter.soft_cut`): the band the model
-rebuilds then starts where the file's band does most of the time.
+Not every encoder filters: FFmpeg's libshine (and LAME told ``--lowpass -1``) codes what its
+bits allow, granule by granule, so above where its band really ends a trace of it comes back in
+a few granules, up to 17 kHz or more at 96 kbps, and the drop lies at the trace's end. Where
+the band under a cut so found was coded (held within `CODED_DB` of its frame's loudest) in
+fewer than `SOFT_SHARE` of the sounding frames, the cut is taken down to where it was
+(`SpectrumMeter.soft_cut`): the band the model rebuilds then starts where the file's band does
+most of the time.
 
 A file is measured before it is enhanced (the full-band model needs its low-pass from the first
 segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
