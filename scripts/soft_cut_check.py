@@ -6,7 +6,8 @@ stops coding the bands it cannot afford in most granules, so a trace of them lie
 its band really ends. On a split's reference clips (the windows `evaluate --limit` takes):
 
 1. No filter: each reference encoded by ``ffmpeg -c:a libshine`` at 32 to 128 kbps (or, with
-   ``--encoder lame``, by LAME with its filter off: ``lame --lowpass -1 --resample 44.1``),
+   ``--encoder lame``, by LAME with its filter off: ``lame --lowpass -1 --resample 44.1``; with
+   ``--encoder ffmpeg-lame``, by FFmpeg's libmp3lame, which keeps the input's 44.1 kHz),
    decoded by FFmpeg and aligned to it; Zimtohrli of the decoded input and of the model told
    the cut the meter finds in the MP3 file (over its excerpts, as ``enhance`` does) before the
    soft cut and with it.
@@ -41,6 +42,10 @@ ENCODERS = {
     "libshine": (
         "ffmpeg -c:a libshine",
         "ffmpeg -v error -y -i {wav} -c:a libshine -b:a {kbps}k {mp3}",
+    ),
+    "ffmpeg-lame": (
+        "ffmpeg -c:a libmp3lame, at the input's 44.1 kHz: LAME's filter, bits scarcer",
+        "ffmpeg -v error -y -i {wav} -c:a libmp3lame -b:a {kbps}k {mp3}",
     ),
     "lame": (
         "lame --lowpass -1 --resample 44.1",
