@@ -63,14 +63,16 @@ SILENT_POWER = 1e-10
 """A frame whose loudest bin is under this share of a full-scale sine's (about -100 dBFS) is
 silence, and says nothing of what was coded."""
 SOFT_SHARE = 0.75
-"""An encoder without a low-pass filter (libshine) leaves the band it could not afford coded in
-a few frames only: above where each bin is coded in fewer than this share of the sounding
-frames (and stays so up to Nyquist), the band is taken as cut (`SpectrumMeter.soft_cut`)."""
+"""An encoder without a low-pass filter (libshine; LAME told ``--lowpass -1``) leaves the band
+it could not afford coded in a few frames only: above where each bin is coded in fewer than
+this share of the sounding frames (and stays so up to Nyquist), the band is taken as cut
+(`SpectrumMeter.soft_cut`)."""
 SOFT_BELOW = 0.9
 """The soft cut replaces the spectrum's own only when it lies under this share of it: LAME's
 low-pass at its own rate, over a band coded in most frames, stays where it is (at 44.1 kHz and
-32 to 64 kbps, as FFmpeg writes LAME's files, bits run out under it, and it comes down too). Where the spectrum shows no cut
-there is none: treble in a few frames of a lossless file is music, not a trace."""
+32 to 64 kbps, as FFmpeg writes LAME's files, bits run out under it, and it comes down too).
+Where the spectrum shows no cut there is none: treble in a few frames of a lossless file is
+music, not a trace."""
 SOFT_SMOOTH_HZ = 500.0
 """Bins' coded shares are averaged over this much before they are compared."""
 CANCELLED = 0.1
