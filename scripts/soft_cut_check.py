@@ -30,39 +30,19 @@ from validation_check import check_parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from audio_tools import ffmpeg_decode, lag, run
+from audio_tools import OTHER_ENCODERS, ffmpeg_decode, lag, other_encoder_mp3
 from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
-from spectral_enhance.evaluation.evaluate import low_bitrate_rows, spread_sample, track_lowpass
+from spectral_enhance.evaluation.evaluate import (
+    low_bitrate_rows,
+    reference_rows,
+    spread_sample,
+    track_lowpass,
+)
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
 
 KBPS = (32, 48, 64, 96, 128)
-ENCODERS = {
-    "libshine": (
-        "ffmpeg -c:a libshine",
-        "ffmpeg -v error -y -i {wav} -c:a libshine -b:a {kbps}k {mp3}",
-    ),
-    "ffmpeg-lame": (
-        "ffmpeg -c:a libmp3lame, at the input's 44.1 kHz: LAME's filter, bits scarcer",
-        "ffmpeg -v error -y -i {wav} -c:a libmp3lame -b:a {kbps}k {mp3}",
-    ),
-    "lame": (
-        "lame --lowpass -1 --resample 44.1",
-        "lame --quiet -b {kbps} --lowpass -1 --resample 44.1 {wav} {mp3}",
-    ),
-}
-
-
-def reference_rows(rows: list[dict], limit: int) -> list[dict]:
-    """One row for each reference among `spread_sample`'s ``limit`` rows (as `evaluate` takes
-    them as lossless input)."""
-    return list({row["high"]: row for row in spread_sample(rows, limit)}.values())
-
-
-def zimtohrli(high: np.ndarray, out: np.ndarray, rate: int) -> float:
-    """Zimtohrli of a stereo ``out`` against ``high``: the mean of the channels'."""
-    return float(np.mean([zimtohrli_mos(high[:, c], out[:, c], rate) for c in range(2)]))
 
 
 def score(
@@ -70,11 +50,12 @@ def score(
 ) -> float:
     """Zimtohrli of the model's output told ``cut`` (the input itself where nothing is
     rebuilt)."""
-    return zimtohrli(high, enhancer.enhance(low, rate, output_rate=rate, lowpass_hz=cut)[0], rate)
+    out = enhancer.enhance(low, rate, output_rate=rate, lowpass_hz=cut)[0]
+    return zimtohrli_mos(high, out, rate)  # channel by channel, averaged
 
 
 def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "libshine") -> None:
-    """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `ENCODERS`)."""
+    """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `OTHER_ENCODERS`)."""
     rows: dict[int, list[tuple[float, float, float, float | None, float | None]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for row in references:
@@ -83,8 +64,7 @@ def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "
             sf.write(wav, high, rate, subtype="FLOAT")
             for kbps in KBPS:
                 path = Path(folder) / f"{encoder}{kbps}.mp3"
-                command = ENCODERS[encoder][1].format(wav=wav, kbps=kbps, mp3=path)
-                run(*command.split())
+                other_encoder_mp3(wav, path, encoder, kbps)
                 decoded = ffmpeg_decode(path, 2)
                 shift = lag(decoded.mean(axis=1), high.mean(axis=1))
                 low = np.zeros_like(high)
@@ -92,16 +72,14 @@ def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "
                 low[: len(part)] = part
                 before = lowpass.lowpass_of_file(path, soft=False)
                 after = lowpass.lowpass_of_file(path)
-                base = float(
-                    np.mean([zimtohrli_mos(high[:, c], low[:, c], rate) for c in range(2)])
-                )
+                base = zimtohrli_mos(high, low, rate)
                 old = score(enhancer, high, low, rate, before)
                 new = old if after == before else score(enhancer, high, low, rate, after)
                 rows.setdefault(kbps, []).append((base, old, new, before, after))
                 if new - old < -0.05:
                     print(f"  {row['reference']} {kbps} kbps: {new - old:+.3f} (input {base:.3f},"
                           f" cut {before} -> {after})")  # fmt: skip
-    print(f"{encoder} ({ENCODERS[encoder][0]}), {len(references)} references, Zimtohrli:")
+    print(f"{encoder} ({OTHER_ENCODERS[encoder]}), {len(references)} references, Zimtohrli:")
     print("kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz")
     for kbps, values in sorted(rows.items()):
         a = np.array([v[:3] for v in values])
@@ -129,7 +107,7 @@ def lame_part(enhancer: Enhancer, dataset: str, split: str, limit: int) -> None:
             print(f"  moved: {row['clip']} {before} -> {after}")
             old = score(enhancer, high, low, rate, before)
             moved.setdefault(name, []).append((old, score(enhancer, high, low, rate, after)))
-    references = reference_rows(manifest, limit)
+    references = reference_rows(spread_sample(manifest, limit))
     told_before = track_lowpass(references, soft=False)
     told_after = track_lowpass(references)
     for track in told_before:
@@ -153,11 +131,11 @@ def main() -> None:
     parser = check_parser(__doc__, out=False)
     parser.add_argument("--share", type=float, default=lowpass.SOFT_SHARE, help="SOFT_SHARE")
     parser.add_argument("--unfiltered-only", action="store_true", help="part 1 only")
-    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="libshine")
+    parser.add_argument("--encoder", choices=sorted(OTHER_ENCODERS), default="libshine")
     args = parser.parse_args()
     lowpass.SOFT_SHARE = args.share
     enhancer = Enhancer.load(args.model)
-    references = reference_rows(read_manifest(args.dataset, args.split), args.limit)
+    references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
     unfiltered_part(enhancer, references, args.encoder)
     if args.unfiltered_only:
         return

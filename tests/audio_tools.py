@@ -72,6 +72,24 @@ def lameenc_mp3(x: np.ndarray, rate: int, bitrate: int) -> bytes:
     return bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
 
 
+OTHER_ENCODERS = {
+    "libshine": "ffmpeg -c:a libshine",
+    "lame": "lame --lowpass -1 --resample 44.1",
+    "ffmpeg-lame": "ffmpeg -c:a libmp3lame, at the input's 44.1 kHz: LAME's filter, bits scarcer",
+}
+
+
+def other_encoder_mp3(wav: Path, mp3: Path, encoder: str, kbps: int) -> Path:
+    """``wav`` as an MP3 at ``kbps`` from one of `OTHER_ENCODERS`: MP3s made otherwise than
+    LAME at its own rate for the bitrate (what the dataset makes)."""
+    if encoder == "lame":
+        run("lame", "--quiet", "-b", kbps, "--lowpass", -1, "--resample", 44.1, wav, mp3)
+    else:
+        codec = {"libshine": "libshine", "ffmpeg-lame": "libmp3lame"}[encoder]
+        run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", codec, "-b:a", f"{kbps}k", mp3)
+    return mp3
+
+
 def without_info_frame(stream: bytes) -> bytes:
     """An MP3 stream without its first frame (the Xing/Info frame holding the LAME tag)."""
     return stream[mp3._frames(stream)[0].size :]

@@ -243,16 +243,11 @@ def cuts_with_and_without_soft(path: Path) -> tuple[float | None, float | None]:
 
 
 def unfiltered_mp3(wav: Path, encoder: str, kbps: int) -> Path:
-    """``wav`` as an MP3 from an encoder with no low-pass filter at ``kbps``: FFmpeg's libshine,
-    or LAME with its filter off (``--lowpass -1``, at the input's 44.1 kHz)."""
-    from audio_tools import run
+    """``wav`` as an MP3 with no low-pass filter at ``kbps`` (`OTHER_ENCODERS`: ``libshine``,
+    or ``lame`` with its filter off), beside it."""
+    from audio_tools import other_encoder_mp3
 
-    mp3 = wav.with_name(f"{encoder}{kbps}.mp3")
-    if encoder == "libshine":
-        run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a", f"{kbps}k", mp3)
-    else:
-        run("lame", "--quiet", "-b", kbps, "--lowpass", -1, "--resample", 44.1, wav, mp3)
-    return mp3
+    return other_encoder_mp3(wav, wav.with_name(f"{encoder}{kbps}.mp3"), encoder, kbps)
 
 
 @pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
@@ -308,7 +303,7 @@ def test_told_the_soft_cut_the_model_restores_a_libshine_mp3_better(excerpt_wav)
 
     def score(cut: float | None) -> float:
         out = enhancer.enhance(low, RATE, lowpass_hz=cut)[0] if cut else low
-        return float(np.mean([zimtohrli_mos(reference[:, c], out[:, c], RATE) for c in (0, 1)]))
+        return zimtohrli_mos(reference, out, RATE)  # channel by channel, averaged
 
     before, after = cuts_with_and_without_soft(mp3)
     assert score(after) > max(score(None), score(before)) + 0.1

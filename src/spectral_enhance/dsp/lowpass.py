@@ -53,6 +53,8 @@ every file moved the cut of intact clips by tens of hertz and cost 0.012 of Zimt
 64 kbps on validation."""
 LEFT_OUT_FROM = 8 * LOUDEST_LEFT_OUT
 """Frames a signal needs before any are left out."""
+ANTI_ALIAS = 0.95
+"""A cut over this share of Nyquist is the anti-aliasing filter of the rate, not a low-pass."""
 CODED_DB = 120.0
 """A bin more than this under its frame's loudest was not coded: a band an MP3 encoder zeroed
 decodes to its filter bank's leakage alone, mostly more than 120 dB down (FFmpeg's decodes of
@@ -160,8 +162,8 @@ class SpectrumMeter:
         """Count, per bin, the frames of ``[frames, bins]`` (each channel's power) that hold it
         within `CODED_DB` of their loudest bin: what an encoder zeroed lies below."""
         peak = power.max(axis=1, keepdims=True)
-        sounding = peak[:, 0] > SILENT_POWER * self.window.sum() ** 2
-        self.coded += (power[sounding] >= peak[sounding] * 10 ** (-CODED_DB / 10)).sum(axis=0)
+        sounding = peak > SILENT_POWER * self.window.sum() ** 2
+        self.coded += ((power >= peak * 10 ** (-CODED_DB / 10)) & sounding).sum(axis=0)
         self.sounding += int(sounding.sum())
 
     def _power(self, frames: np.ndarray) -> np.ndarray:
@@ -220,7 +222,7 @@ class SpectrumMeter:
         if not len(under):
             return None
         cut = under[0] * self.rate / self.n_fft
-        return None if cut >= 0.95 * self.rate / 2 else float(cut)
+        return None if cut >= ANTI_ALIAS * self.rate / 2 else float(cut)
 
 
 def _loudest(kept: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -316,7 +318,7 @@ def lowpass_of_spectrum(
     ``drop_db`` below the median level of the ``reference_hz`` band just under ``f``. The
     cutoff reported is the highest frequency in ``[f, f + transition_hz]`` still within
     ``edge_db`` of that level: the edge of the band, before the drop.
-    A cutoff in the top 5 % of the band is the anti-aliasing filter of the rate, not a
+    A cutoff over `ANTI_ALIAS` of Nyquist is the anti-aliasing filter of the rate, not a
     low-pass: None.
     """
     if not np.any(power > 0):
@@ -339,4 +341,4 @@ def lowpass_of_spectrum(
     k, reference = int(starts[drops[0]]), float(references[drops[0]])
     within = np.nonzero(smooth[k : k + gap + 1] >= reference - edge_db)[0]
     cutoff = float(freqs[k + within[-1]]) if len(within) else float(freqs[k])
-    return None if cutoff >= 0.95 * rate / 2 else cutoff
+    return None if cutoff >= ANTI_ALIAS * rate / 2 else cutoff

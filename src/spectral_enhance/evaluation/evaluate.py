@@ -331,6 +331,12 @@ TITLES = {
 }
 
 
+def reference_rows(rows: Iterable[dict]) -> list[dict]:
+    """One of ``rows`` (manifest rows) for each reference clip, in order: each reference once,
+    as `evaluate` scores it as lossless input."""
+    return list({row["high"]: row for row in rows}.values())
+
+
 def track_lowpass(references: Iterable[dict], soft: bool = True) -> dict[str, float | None]:
     """Each track's low-pass as ``enhance`` finds it in a whole file
     (:func:`~spectral_enhance.dsp.lowpass.lowpass_of_file`'s meter over excerpts spread over
@@ -480,9 +486,9 @@ def evaluate(
         if INPUT not in {s.name for s in loaded}:
             loaded.insert(0, UNLEARNED[INPUT])  # the per-bitrate tables compare against it
         # each reference once more as a lossless input: does a system harm what is intact?
-        references = {row["high"]: row for row in rows}
-        told = track_lowpass(references.values())
-        for row in references.values():
+        references = reference_rows(rows)
+        told = track_lowpass(references)
+        for row in references:
             name = f"{row['high'].name.removesuffix('.high.wav')}-{LOSSLESS_INPUT}"
             jobs.append((name, row, True))
             full = judges_band(float(row.get("reference_band_hz") or math.inf), top_cutoff)
