@@ -54,12 +54,23 @@ def score(
     return zimtohrli_mos(high, out, rate)  # channel by channel, averaged
 
 
-def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "libshine") -> None:
-    """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `OTHER_ENCODERS`)."""
-    rows: dict[int, list[tuple[float, float, float, float | None, float | None]]] = {}
+def unfiltered_part(
+    enhancer: Enhancer,
+    references: list[dict],
+    encoder: str = "libshine",
+    level: float | None = None,
+    silent: tuple[float, ...] = (lowpass.SILENT_POWER,),
+) -> None:
+    """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `OTHER_ENCODERS`),
+    each reference first scaled to an RMS of ``level`` dBFS if given (a quiet passage, where an
+    encoder leaves bands empty under the threshold of hearing, not for want of bits); the soft
+    cut with each of the ``silent`` `SILENT_POWER` values."""
+    rows: dict[int, list[tuple]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for row in references:
             high, rate = read_clip(row, "high"), int(row["sample_rate"])
+            if level is not None:
+                high = high * np.float32(10 ** (level / 20) / np.sqrt(np.mean(high**2)))
             wav = Path(folder) / "ref.wav"
             sf.write(wav, high, rate, subtype="FLOAT")
             for kbps in KBPS:
@@ -71,25 +82,43 @@ def unfiltered_part(enhancer: Enhancer, references: list[dict], encoder: str = "
                 part = decoded[max(shift, 0) : max(shift, 0) + len(high)]
                 low[: len(part)] = part
                 before = lowpass.lowpass_of_file(path, soft=False)
-                after = lowpass.lowpass_of_file(path)
+                cuts = []
+                for power in silent:
+                    lowpass.SILENT_POWER = power
+                    cuts.append(lowpass.lowpass_of_file(path))
+                scores = {before: score(enhancer, high, low, rate, before)}
+                for cut in cuts:
+                    if cut not in scores:
+                        scores[cut] = score(enhancer, high, low, rate, cut)
                 base = zimtohrli_mos(high, low, rate)
-                old = score(enhancer, high, low, rate, before)
-                new = old if after == before else score(enhancer, high, low, rate, after)
-                rows.setdefault(kbps, []).append((base, old, new, before, after))
-                if new - old < -0.05:
-                    print(f"  {row['reference']} {kbps} kbps: {new - old:+.3f} (input {base:.3f},"
-                          f" cut {before} -> {after})")  # fmt: skip
-    print(f"{encoder} ({OTHER_ENCODERS[encoder]}), {len(references)} references, Zimtohrli:")
-    print("kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz")
-    for kbps, values in sorted(rows.items()):
-        a = np.array([v[:3] for v in values])
-        cuts = [(v[3] or 0) / 1000 for v in values], [(v[4] or 0) / 1000 for v in values]
+                rows.setdefault(kbps, []).append(
+                    (base, scores[before], *(scores[c] for c in cuts), before, *cuts)
+                )
+                for power, cut in zip(silent, cuts, strict=True):
+                    if scores[cut] - scores[before] < -0.05:
+                        print(f"  {row['reference']} {kbps} kbps, silent {power:g}: "
+                              f"{scores[cut] - scores[before]:+.3f} (input {base:.3f}, "
+                              f"cut {before} -> {cut})")  # fmt: skip
+    what = f", scaled to {level:g} dBFS RMS" if level is not None else ""
+    print(f"{encoder} ({OTHER_ENCODERS[encoder]}), {len(references)} references{what}, Zimtohrli:")
+    for i, power in enumerate(silent):
+        print(f"with the soft cut, SILENT_POWER {power:g}")
         print(
-            f"{kbps:>4}  {a[:, 0].mean():.3f}  {a[:, 1].mean():.3f}  {a[:, 2].mean():13.3f}"
-            f"  {(a[:, 2] - a[:, 1]).mean():+.3f} ({(a[:, 2] - a[:, 1]).min():+.3f})"
-            f"  {np.median(cuts[0]):.1f} -> {np.median(cuts[1]):.1f}"
-            f" (none: {sum(c == 0 for c in cuts[0])} -> {sum(c == 0 for c in cuts[1])})"
+            "kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz"
         )
+        for kbps, values in sorted(rows.items()):
+            a = np.array([(v[0], v[1], v[2 + i]) for v in values])
+            n = len(silent)
+            cuts = (
+                [(v[2 + n] or 0) / 1000 for v in values],
+                [(v[3 + n + i] or 0) / 1000 for v in values],
+            )
+            print(
+                f"{kbps:>4}  {a[:, 0].mean():.3f}  {a[:, 1].mean():.3f}  {a[:, 2].mean():13.3f}"
+                f"  {(a[:, 2] - a[:, 1]).mean():+.3f} ({(a[:, 2] - a[:, 1]).min():+.3f})"
+                f"  {np.median(cuts[0]):.1f} -> {np.median(cuts[1]):.1f}"
+                f" (none: {sum(c == 0 for c in cuts[0])} -> {sum(c == 0 for c in cuts[1])})"
+            )
 
 
 def lame_part(enhancer: Enhancer, dataset: str, split: str, limit: int) -> None:
@@ -132,11 +161,15 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=lowpass.SOFT_SHARE, help="SOFT_SHARE")
     parser.add_argument("--unfiltered-only", action="store_true", help="part 1 only")
     parser.add_argument("--encoder", choices=sorted(OTHER_ENCODERS), default="libshine")
+    parser.add_argument("--level", type=float, help="scale each reference to this RMS, dBFS")
+    parser.add_argument(
+        "--silent", type=float, nargs="+", default=[lowpass.SILENT_POWER], help="SILENT_POWER"
+    )
     args = parser.parse_args()
     lowpass.SOFT_SHARE = args.share
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
-    unfiltered_part(enhancer, references, args.encoder)
+    unfiltered_part(enhancer, references, args.encoder, args.level, tuple(args.silent))
     if args.unfiltered_only:
         return
     print()
