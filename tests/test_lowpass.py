@@ -123,8 +123,8 @@ def test_excerpts_come_from_places_spread_over_the_file(tmp_path):
     length = 300_000
     ramp = (np.arange(length) / 2**24).astype(np.float32)  # exact in float32
     sf.write(tmp_path / "ramp.wav", ramp, 8000, subtype="FLOAT")
-    parts, rate = read_excerpts(tmp_path / "ramp.wav", 10, 2000)
-    assert rate == 8000 and len(parts) == 10
+    parts, rate, codec = read_excerpts(tmp_path / "ramp.wav", 10, 2000)
+    assert rate == 8000 and len(parts) == 10 and codec == "pcm_f32le"
     for place, part in enumerate(parts):
         index = part[:, 0] * 2**24
         np.testing.assert_array_equal(np.diff(index), 1.0)  # one stretch of the file
@@ -168,7 +168,7 @@ def test_a_file_cut_short_is_measured_on_the_excerpts_it_still_has(tmp_path):
     data = whole.read_bytes()
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(data[: len(data) * 2 // 5])
-    parts, _ = read_excerpts(cut, 32, 8192)
+    parts = read_excerpts(cut, 32, 8192).parts
     assert sum(len(part) == 0 for part in parts) >= 16  # the tag's length, not the file's
     assert 10_500 <= lowpass_of_file(cut) <= 11_500
 
@@ -217,7 +217,7 @@ def test_a_file_whose_excerpts_are_all_silent_or_short_is_decoded_whole(tmp_path
     start = int(1.22 * rate)  # to 1.72 s: excerpts start near 0.625 s and 1.875 s
     x[start : start + len(burst)] = burst
     sf.write(tmp_path / "burst.wav", x, rate)
-    parts, _ = read_excerpts(tmp_path / "burst.wav", 32, 8192)
+    parts = read_excerpts(tmp_path / "burst.wav", 32, 8192).parts
     assert not any(np.abs(part).max() for part in parts)
     assert 5000 <= lowpass_of_file(tmp_path / "burst.wav") <= 5250
     sf.write(tmp_path / "short.wav", burst, rate)
@@ -263,26 +263,52 @@ def test_the_soft_cut_leaves_lame_mp3s_of_real_music_as_they_were(excerpt_wav, k
     assert before is not None and after == before
 
 
-@pytest.mark.parametrize(("encoder", "kbps"), [("libshine", 96), ("lame", 64)])
-def test_an_unfiltered_mp3_is_cut_where_its_band_stops_being_coded(excerpt_wav, encoder, kbps):
-    """With no low-pass filter (libshine; LAME with ``--lowpass -1``) a trace of the band lies
-    far above where most granules end it (libshine at 96 kbps: up to 17 kHz, most granules
-    holding nothing above 9 to 10 kHz). In FFmpeg's decode, the band above the cut found is
-    silent (120 dB under the frame's loudest) in most sounding frames, and the band under it
-    is not."""
-    from audio_tools import ffmpeg_decode
-
-    mp3 = unfiltered_mp3(excerpt_wav, encoder, kbps)
-    before, after = cuts_with_and_without_soft(mp3)
-    assert after is not None and before is not None and after < 0.7 * before
-    decoded = ffmpeg_decode(mp3, 2).mean(axis=1)
+def assert_coded_under_and_not_over(decoded: np.ndarray, cut: float, top: float) -> None:
+    """In ``decoded`` (FFmpeg's, ``[samples, channels]``), the band from ``cut`` to ``top`` is
+    silent (120 dB under the frame's loudest) in most sounding frames, and the band under
+    ``cut`` is not."""
+    decoded = decoded.mean(axis=1)
     frames = np.lib.stride_tricks.sliding_window_view(decoded, 4096)[::2048] * np.hanning(4096)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
     power = power[power.max(axis=1) > 1e-6]
     coded = (power >= power.max(axis=1, keepdims=True) * 1e-12).mean(axis=0)
     freqs = np.fft.rfftfreq(4096, 1 / RATE)
-    assert coded[(freqs > after + 500) & (freqs < before)].mean() < 0.5
-    assert coded[(freqs > after - 2000) & (freqs < after - 500)].mean() > 0.75
+    assert coded[(freqs > cut + 500) & (freqs < top)].mean() < 0.5
+    assert coded[(freqs > cut - 2000) & (freqs < cut - 500)].mean() > 0.75
+
+
+@pytest.mark.parametrize(("encoder", "kbps"), [("libshine", 96), ("lame", 64)])
+def test_an_unfiltered_mp3_is_cut_where_its_band_stops_being_coded(excerpt_wav, encoder, kbps):
+    """With no low-pass filter (libshine; LAME with ``--lowpass -1``) a trace of the band lies
+    far above where most granules end it (libshine at 96 kbps: up to 17 kHz, most granules
+    holding nothing above 9 to 10 kHz): the cut found is where FFmpeg's decode stops holding
+    the band in most frames."""
+    from audio_tools import ffmpeg_decode
+
+    mp3 = unfiltered_mp3(excerpt_wav, encoder, kbps)
+    before, after = cuts_with_and_without_soft(mp3)
+    assert after is not None and before is not None and after < 0.7 * before
+    assert_coded_under_and_not_over(ffmpeg_decode(mp3, 2), after, before)
+
+
+def test_an_mp3_whose_spectrum_shows_no_cut_is_cut_where_its_band_stops_being_coded(
+    excerpt_wav, tmp_path
+):
+    """libshine at 80 kbps on the excerpt leaves traces up to Nyquist too loud for the spectrum
+    to show a drop: the MP3 is still cut where FFmpeg's decode stops holding the band in most
+    frames. The same decode as a lossless (float) WAV is not: there, treble in a few frames is
+    music (`SOFT_BELOW`)."""
+    from audio_tools import ffmpeg_decode
+    from spectral_enhance.dsp.lowpass import ANTI_ALIAS
+
+    mp3 = unfiltered_mp3(excerpt_wav, "libshine", 80)
+    before, after = cuts_with_and_without_soft(mp3)
+    assert before is None and after is not None and 5_000 < after < 10_000
+    decoded = ffmpeg_decode(mp3, 2)
+    assert_coded_under_and_not_over(decoded, after, ANTI_ALIAS * RATE / 2)
+    wav = tmp_path / "decoded.wav"
+    sf.write(wav, decoded, RATE, subtype="FLOAT")
+    assert cuts_with_and_without_soft(wav) == (None, None)
 
 
 def test_told_the_soft_cut_the_model_restores_a_libshine_mp3_better(excerpt_wav):

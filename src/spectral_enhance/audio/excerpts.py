@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import io
 import os
+from typing import NamedTuple
 
 import numpy as np
 
 from .read import _LOSSLESS, _over_full_scale, _to_float
 
-__all__ = ["read_excerpts"]
+__all__ = ["Excerpts", "read_excerpts"]
 
 
-def read_excerpts(
-    source: str | os.PathLike | bytes, count: int, length: int
-) -> tuple[list[np.ndarray], int] | None:
+class Excerpts(NamedTuple):
+    """A file's excerpts (float32 ``[n, channels]`` each), its rate and FFmpeg's decoder."""
+
+    parts: list[np.ndarray]
+    rate: int
+    codec: str
+
+
+def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) -> Excerpts | None:
     """``count`` excerpts of ``length`` samples from places spread evenly over a file (a path
-    or its bytes), decoded after a seek to each, and the file's rate; None where seeking cannot
+    or its bytes), decoded after a seek to each, its rate and decoder; None where seeking cannot
     give them (the duration unknown, a seek refused, the file too short for excerpts to save
     anything over a whole decode), so the caller decodes the file whole.
 
@@ -54,7 +61,7 @@ def read_excerpts(
                 excerpts.append(_excerpt(container, stream, rate, channels, length, lossy))
         except (av.FFmpegError, OSError):
             return None
-    return excerpts, rate
+    return Excerpts(excerpts, rate, context.name)
 
 
 def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bool) -> np.ndarray:

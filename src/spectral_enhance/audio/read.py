@@ -55,6 +55,7 @@ __all__ = [
     "AudioReader",
     "Decoded",
     "decode",
+    "is_mp3",
     "open_audio",
     "read_audio",
 ]
@@ -109,6 +110,12 @@ class Decoded:
     sample_rate: int
     info: AudioInfo
     warnings: list[str] = field(default_factory=list)
+
+
+def is_mp3(codec: str) -> bool:
+    """Whether FFmpeg's decoder ``codec`` (``mp3``, ``mp3float``, ...) reads MP3: its gapless
+    facts are read, and its encoders' ways of leaving a band empty are known (`dsp.lowpass`)."""
+    return codec.startswith("mp3")
 
 
 def _one_line(error: BaseException) -> str:
@@ -273,7 +280,7 @@ class AudioReader:
         codec = context.name
         gapless: GaplessInfo | None = None
         trim, expected = "none", None
-        if codec.startswith("mp3"):
+        if is_mp3(codec):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
             gapless = read_gapless_info(head)

@@ -13,7 +13,8 @@ a few granules, up to 17 kHz or more at 96 kbps, and the drop lies at the trace'
 the band under a cut so found was coded (held within `CODED_DB` of its frame's loudest) in
 fewer than `SOFT_SHARE` of the sounding frames, the cut is taken down to where it was
 (`SpectrumMeter.soft_cut`): the band the model rebuilds then starts where the file's band does
-most of the time.
+most of the time. In an MP3 the traces can be too loud for any drop to show (libshine at
+80 kbps), and the soft cut is taken there too; in any other file no drop means no cut.
 
 A file is measured before it is enhanced (the full-band model needs its low-pass from the first
 segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
@@ -73,8 +74,10 @@ SOFT_BELOW = 0.9
 """The soft cut replaces the spectrum's own only when it lies under this share of it: LAME's
 low-pass at its own rate, over a band coded in most frames, stays where it is (at 44.1 kHz and
 32 to 64 kbps, as FFmpeg writes LAME's files, bits run out under it, and it comes down too).
-Where the spectrum shows no cut there is none: treble in a few frames of a lossless file is
-music, not a trace."""
+Where the spectrum shows no cut, an MP3's is taken under this share of the anti-aliasing edge
+(`ANTI_ALIAS`): libshine's traces can reach Nyquist too loud for the spectrum to show its cut
+(at 80 kbps on the bundled excerpt). Any other file's is not: treble in a few frames of a
+lossless file is music, not a trace."""
 SOFT_SMOOTH_HZ = 500.0
 """Bins' coded shares are averaged over this much before they are compared."""
 CANCELLED = 0.1
@@ -197,15 +200,18 @@ class SpectrumMeter:
         total = channels if total.sum() < CANCELLED * channels.sum() else total
         return np.fft.rfftfreq(self.n_fft, 1.0 / self.rate), np.maximum(total, 0.0) / frames
 
-    def lowpass(self, soft: bool = True) -> float | None:
+    def lowpass(self, soft: bool = True, mp3: bool = False) -> float | None:
         """The low-pass of what the meter has taken, in Hz (`lowpass_of_spectrum`), or None;
         where the whole average finds none, with each bin's loudest frames left out; with
-        ``soft``, taken down to the `soft_cut` where that lies under `SOFT_BELOW` of it."""
+        ``soft``, taken down to the `soft_cut` where that lies under `SOFT_BELOW` of it, and
+        for an ``mp3``'s decode under `SOFT_BELOW` of the anti-aliasing edge where the spectrum
+        shows no cut (`SOFT_BELOW`)."""
         cut = lowpass_of_spectrum(*self.spectrum(), self.rate)
         if cut is None and self.frames >= LEFT_OUT_FROM:
             cut = lowpass_of_spectrum(*self.spectrum(left_out=True), self.rate)
-        under = self.soft_cut() if soft and cut is not None else None
-        return under if under is not None and under < SOFT_BELOW * cut else cut
+        top = ANTI_ALIAS * self.rate / 2 if cut is None and mp3 else cut
+        under = self.soft_cut() if soft and top is not None else None
+        return under if under is not None and under < SOFT_BELOW * top else cut
 
     def soft_cut(self, share: float | None = None) -> float | None:
         """The lowest frequency in Hz from which every bin, up to Nyquist, was coded in fewer
@@ -263,11 +269,13 @@ def average_spectrum(
     return meter.spectrum()
 
 
-def find_lowpass(samples: np.ndarray, rate: int, soft: bool = True) -> float | None:
+def find_lowpass(
+    samples: np.ndarray, rate: int, soft: bool = True, mp3: bool = False
+) -> float | None:
     """The low-pass cutoff of a whole signal in Hz, or None: see `SpectrumMeter.lowpass`."""
     meter = SpectrumMeter(rate)
     meter.add(samples)
-    return meter.lowpass(soft)
+    return meter.lowpass(soft, mp3)
 
 
 def lowpass_of_file(
@@ -282,22 +290,21 @@ def lowpass_of_file(
     or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
     Raises :class:`~spectral_enhance.audio.AudioError` only where that decode does.
     """
-    from ..audio import open_audio, read_excerpts
+    from ..audio import is_mp3, open_audio, read_excerpts
 
     sampled = read_excerpts(source, excerpts, EXCERPT)
     if sampled is not None:
-        parts, rate = sampled
-        meter = SpectrumMeter(rate)
-        for part in parts:
+        meter = SpectrumMeter(sampled.rate)
+        for part in sampled.parts:
             meter.add(part)
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
-            return meter.lowpass(soft)
+            return meter.lowpass(soft, is_mp3(sampled.codec))
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
-    return meter.lowpass(soft)
+    return meter.lowpass(soft, is_mp3(reader.info.codec))
 
 
 def lowpass_of_spectrum(
