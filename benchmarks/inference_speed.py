@@ -30,11 +30,13 @@ Reproduce (from the repository root, on an otherwise idle machine):
     python benchmarks/inference_speed.py --model spectral-n5 --parts model --json n5.json
     python benchmarks/inference_speed.py --checkpoint runs/n1/best.pt --parts model
     python benchmarks/inference_speed.py --memory --json inference_memory.json
+    python benchmarks/inference_speed.py --model full-band --parts e2e --holes-unfilled
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import resource
@@ -109,6 +111,11 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--e2e-repeats", type=int, default=7, help="runs per end-to-end file")
     parser.add_argument("--e2e-seconds", type=float, default=180.0, help="end-to-end length")
+    parser.add_argument(
+        "--holes-unfilled",
+        action="store_true",
+        help="e2e: leave the codec's holes unfilled in enhance_file (what filling them costs)",
+    )
     parser.add_argument(
         "--e2e-precision", choices=("fp32", "fp16", "int8"), default="int8", help="e2e/memory"
     )
@@ -232,6 +239,9 @@ def bench_e2e(args: argparse.Namespace, tmp: Path) -> tuple[dict, list[dict]]:
     start = time.perf_counter()
     enhancer = Enhancer.load(args.model, precision=args.e2e_precision, threads=args.threads)
     load = {"model": args.model, "precision": args.e2e_precision}
+    if args.holes_unfilled:  # the same model, its hole net not run (mended_band: None)
+        enhancer.rule = dataclasses.replace(enhancer.rule, holes_frames=0)
+        load["precision"] += ", the codec's holes left unfilled (not in the command)"
     load["seconds"] = time.perf_counter() - start
     results = []
     for label, rate, channels, kbps, lame_rate in E2E_CASES:
