@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .read import _LOSSLESS, _over_full_scale, _to_float
+from .read import _over_full_scale, _to_float, is_lossless
 
 __all__ = ["Excerpts", "read_excerpts"]
 
@@ -50,7 +50,7 @@ def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) ->
         if not rate or not channels or seconds * rate < 2 * count * length:
             return None
         stream, excerpts = streams[0], []
-        lossy = not context.name.startswith(_LOSSLESS)
+        lossy = not is_lossless(context.name)
         try:
             for place in range(count):
                 at = (place + 0.5) / count * seconds

@@ -112,6 +112,12 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
 
 
+def is_lossless(codec: str) -> bool:
+    """Whether FFmpeg's decoder ``codec`` loses nothing (`_LOSSLESS`): its length is exact, and
+    a sample far over full scale is the file's own, not damage."""
+    return codec.startswith(_LOSSLESS)
+
+
 def is_mp3(codec: str) -> bool:
     """Whether FFmpeg's decoder ``codec`` (``mp3``, ``mp3float``, ...) reads MP3: its gapless
     facts are read, and its encoders' ways of leaving a band empty are known (`dsp.lowpass`)."""
@@ -357,7 +363,7 @@ class AudioReader:
         other_rate = non_finite = 0
         position = drained = 0  # samples decoded; samples of them converted
         fifo, fifo_kind = av.AudioFifo(), None
-        lossy = not info.codec.startswith(_LOSSLESS)
+        lossy = not is_lossless(info.codec)
         frame_size = stream.codec_context.frame_size or 1152
         run: list[np.ndarray] = []  # the frames in a row at another sample rate, decoded
         run_rate = 0
@@ -530,7 +536,7 @@ class AudioReader:
                 "the rest untrimmed"
             )
             return
-        lossless = self.info.codec.startswith(_LOSSLESS) or self.info.trim != "none"
+        lossless = is_lossless(self.info.codec) or self.info.trim != "none"
         if expected - got > (0 if lossless else _LOSSY_SLACK):
             rate = self.info.sample_rate
             what = self.info.trim if self.info.trim != "none" else "its header"
