@@ -346,6 +346,26 @@ def test_itunsmpb_without_a_lame_tag_is_exact(tmp_path, base):
     assert lag(decoded.samples[:, 0], x[:, 0]) == 0 and lag(decoded.samples[:, 1], x[:, 1]) == 0
 
 
+@pytest.mark.parametrize("rate", [32000, 44100, 48000])
+def test_a_libshine_mp3_starts_after_libshine_s_own_delay(tmp_path, rate):
+    """FFmpeg's libshine writes a tag whose delay and padding are 0 (encoder ``Lavc``; a remux
+    of a tag-less file, also 0, names ``Lavf`` and keeps the standard delay: the metadata
+    matrix). The decode starts after libshine's delay, at lag 0 against the source, and is
+    FFmpeg's own (which skips the decoder's 529 samples only) less those samples."""
+    x = source(SECONDS, rate, 2)
+    wav = write_wav(tmp_path / "source.wav", x, rate)
+    path = tmp_path / "shine.mp3"
+    run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a", "128k", path)
+    decoded = decode(path)
+    assert decoded.info.trim == "libshine's delay" and decoded.warnings == []
+    full = ffmpeg_decode(path, 2)
+    assert decoded.info.expected == len(full) - mp3.SHINE_DELAY
+    np.testing.assert_allclose(decoded.samples, full[mp3.SHINE_DELAY :], atol=1e-4)
+    for c in range(2):
+        assert lag(decoded.samples[:, c], x[:, c]) == 0, f"channel {c}"
+        assert similarity(decoded.samples[:, c], x[:, c]) > 0.3, f"channel {c}"
+
+
 def test_aac_in_m4a_is_aligned_by_its_edit_list(tmp_path):
     x = source(SECONDS, 44100, 2, seed=7)
     wav = write_wav(tmp_path / "source.wav", x, 44100)

@@ -21,6 +21,7 @@ from .rates import resampled_length
 __all__ = [
     "DECODER_DELAY",
     "ENCODER_DELAY",
+    "SHINE_DELAY",
     "GaplessInfo",
     "encode_mp3",
     "first_frame_offset",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 ENCODER_DELAY = 576  # LAME's delay for input at its output rate (lame_get_encoder_delay)
+SHINE_DELAY = 528
+"""libshine's delay (FFmpeg's ``-c:a libshine``), which FFmpeg's tag leaves at 0: its decodes
+(32, 44.1 and 48 kHz, 64 to 192 kbps) lie 48 samples later than LAME's against the source."""
 DECODER_DELAY = 529  # the MP3 synthesis filterbank's delay, added by every decoder
 HEAD_SCAN = 65536  # bytes after the ID3v2 tags searched for the first frame
 
@@ -71,7 +75,8 @@ class _Frame:
 class GaplessInfo:
     """Where the encoded signal lies in a decode: skip ``delay`` + 529 samples, keep ``length``.
 
-    ``source`` says which tag told (``LAME tag`` or ``iTunSMPB``).
+    ``source`` says which tag told (``LAME tag``, ``iTunSMPB``, or FFmpeg's libshine tag:
+    ``libshine's delay``).
     """
 
     delay: int
@@ -171,7 +176,9 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
 
     A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing;
     nor do delay and padding both zero, which no encoder writes (LAME's delay is at least 576)
-    but FFmpeg's muxer does when it copies a tag-less MP3 (e.g. to add cover art).
+    but FFmpeg's muxer does when it copies a tag-less MP3 (e.g. to add cover art; its tag
+    names ``Lavf``). Written so by FFmpeg's encoder itself (``Lavc``), it is libshine's, which
+    reports no delay: `SHINE_DELAY`, and the whole decode after it kept.
     """
     first = _first_frame(head)
     if first is None:
@@ -190,10 +197,13 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
         return None
     delay = lame[21] << 4 | lame[22] >> 4
     padding = (lame[22] & 15) << 8 | lame[23]
+    source = "LAME tag"
     if delay == 0 and padding == 0:
-        return None
+        if not lame.startswith(b"Lavc"):
+            return None
+        delay, padding, source = SHINE_DELAY, DECODER_DELAY, "libshine's delay"
     length = frames * first.samples - delay - padding
-    return GaplessInfo(delay, length, "LAME tag") if length > 0 else None
+    return GaplessInfo(delay, length, source) if length > 0 else None
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:

@@ -11,7 +11,8 @@ it reads":
 - MP3: the signal starts after the encoder delay a LAME/Xing/Info tag (found after ID3v2 tags of
   any size, and after junk) or an ``iTunSMPB`` comment gives, plus the decoder's 529 samples,
   and lasts as long as the tag says; unless over `JOINED_AFTER` samples more follow (files
-  joined end to end), which are kept, untrimmed, with a warning. Without either, LAME's usual
+  joined end to end), which are kept, untrimmed, with a warning. FFmpeg's libshine writes a
+  tag of delay 0: its own 528 are taken (`mp3.SHINE_DELAY`). Without either, LAME's usual
   576 + 529 = 1,105 samples are removed from the start and nothing is cut or invented at the
   end. FFmpeg's own trimming is switched off so this one rule decides
   (:func:`spectral_enhance.audio.mp3.gapless_span`). A free-format MP3, which FFmpeg cannot
@@ -98,7 +99,8 @@ class AudioInfo:
     sample_rate: int
     channels: int
     estimated_samples: int | None  # from the container, for progress bars only
-    trim: str  # how the start was found: "LAME tag", "iTunSMPB", "standard MP3 delay", "none"
+    trim: str  # how the start was found: "LAME tag", "iTunSMPB", "libshine's delay",
+    # "standard MP3 delay", "none"
     expected: int | None
 
 
