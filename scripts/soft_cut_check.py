@@ -10,12 +10,14 @@ its band really ends. On a split's reference clips (the windows `evaluate --limi
    ``--encoder ffmpeg-lame``, by FFmpeg's libmp3lame, which keeps the input's 44.1 kHz),
    decoded by FFmpeg and aligned to it; Zimtohrli of the decoded input and of the model told
    the cut the meter finds in the MP3 file (over its excerpts, as ``enhance`` does) before the
-   soft cut and with it.
+   soft cut and with it. ``--level DB`` scales each reference to that RMS first (a quiet
+   passage); ``--silent P ...`` scores the soft cut with each `SILENT_POWER` given.
 2. The dataset's own LAME clips, every bitrate, and its lossless references (each track's cut,
    as `evaluate` tells them): how many cuts the soft cut moves, and for the clips it moves,
    Zimtohrli before and after.
 
 Usage: python scripts/soft_cut_check.py DATASET [--split val] [--limit 60] [--encoder lame]
+       [--unfiltered-only] [--level -50] [--silent 1e-10 1e-6]
 """
 
 from __future__ import annotations
