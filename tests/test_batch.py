@@ -87,6 +87,9 @@ def test_a_rerun_that_finds_every_output_done_succeeds_and_says_so(
         ["--strength", "-0.1"],
         ["--strength", "nan"],
         ["--strength", "full"],
+        ["--lowpass", "-1"],
+        ["--lowpass", "nan"],
+        ["--lowpass", "7.6k"],
     ],
 )
 def test_numeric_options_are_checked_when_parsed(args, capsys):

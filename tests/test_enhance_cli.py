@@ -207,3 +207,41 @@ def test_a_lame_file_cut_short_is_enhanced_with_the_bundled_model_and_named(tmp_
     assert "cut.mp3: ends early" in err and "rebuilding" in err
     out, rate = sf.read(tmp_path / "cut.enhanced.wav", dtype="float32")
     assert rate == 44100 and out.shape == read_audio(cut)[0].shape
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+def test_a_low_pass_given_replaces_the_one_measured(tmp_path, capsys):
+    """``--lowpass`` tells every input where its band ends, for a file the meter misjudges: the
+    bundled model rebuilds from there, and the line and ``--json`` say it was given. 0 rebuilds
+    nothing (the input, as ``--strength 0`` writes it); over the input's Nyquist frequency, its
+    Nyquist frequency."""
+    import json
+
+    from audio_tools import run as run_tool
+
+    wav, mp3 = tmp_path / "in.wav", tmp_path / "a.mp3"
+    sf.write(wav, music(3.0, 44100, channels=2), 44100, subtype="PCM_16")
+    run_tool("lame", "--quiet", "-b", "48", wav, mp3)  # at LAME's 22.05 kHz, cut near 7.6 kHz
+    entries, lines, outputs = {}, {}, {}
+    for name, extra in {
+        "measured": [],
+        "5000": ["--lowpass", "5000"],
+        "0": ["--lowpass", "0"],
+        "30000": ["--lowpass", "30000"],
+        "strength 0": ["--strength", "0"],
+    }.items():
+        out = tmp_path / name
+        assert main(["enhance", str(mp3), "-o", str(out), "-q", "--json", *extra]) == 0
+        captured = capsys.readouterr()
+        entries[name], lines[name] = json.loads(captured.out)["files"][0], captured.err
+        outputs[name] = sf.read(out / "a.enhanced.wav", dtype="float32")[0]
+    measured, given = entries["measured"], entries["5000"]
+    assert not measured["lowpass_given"] and 6_500 < measured["lowpass_hz"] < 8_500
+    assert given["lowpass_given"] and given["lowpass_hz"] == 5000.0
+    assert given["rebuilt_hz"][0] == 5000.0
+    assert "cut given at 5.0 kHz, rebuilding 5.0-" in lines["5000"]
+    assert np.abs(outputs["5000"] - outputs["measured"]).max() > 1e-3
+    assert entries["0"]["lowpass_hz"] is None and entries["0"]["rebuilt_hz"] is None
+    assert "no low-pass given: kept as it is" in lines["0"]
+    np.testing.assert_array_equal(outputs["0"], outputs["strength 0"])
+    assert entries["30000"]["lowpass_hz"] == 11025.0 and entries["30000"]["lowpass_given"]

@@ -338,6 +338,14 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         help="how much of the model's change is added to the input: 0 writes the input as it "
         "is (at the output rate), 1 the model's full effect (1)",
     )
+    p.add_argument(
+        "--lowpass",
+        type=_bounded(float, 0, 192_000),
+        metavar="HZ",
+        help="where the inputs' band ends, in Hz, instead of where the meter finds it in each "
+        "file: for a file it misjudges (dark music an MP3 encoder left empty above, a quiet "
+        "passage); 0: nowhere, nothing is rebuilt",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument(
         "--jobs", type=_bounded_int(1, 64), default=1, help="files processed in parallel (1)"
@@ -350,8 +358,9 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "--json",
         action="store_true",
         help="print one JSON object on standard output when done: every input's entry (input, "
-        "output, status, reason, seconds, rates, channels, lowpass_hz, rebuilt_hz, mended_hz, "
-        "warnings) and the summary's counts; the usual lines still go to standard error",
+        "output, status, reason, seconds, rates, channels, lowpass_hz, lowpass_given, "
+        "rebuilt_hz, mended_hz, warnings) and the summary's counts; the usual lines still go "
+        "to standard error",
     )
     p.set_defaults(run_command=_run_enhance)
 
@@ -380,6 +389,7 @@ def _run_enhance(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         depth=args.bit_depth,
         strength=args.strength,
+        lowpass_hz=args.lowpass,
     )
     print(report.summary(), file=sys.stderr)
     if args.json:

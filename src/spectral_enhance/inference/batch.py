@@ -225,9 +225,12 @@ def enhance_file(
     progress: Callable[[float, float | None], None] | None = None,
     depth: str | None = None,
     strength: float = 1.0,
+    lowpass_hz: float | None = None,
 ) -> FileResult:
     """Enhance one file into ``target`` (format ``fmt``, bit depth ``depth``) at
-    ``output_rate`` (default: `default_output_rate` of the input's).
+    ``output_rate`` (default: `default_output_rate` of the input's), told its low-pass
+    ``lowpass_hz`` (0: none; at most the input's Nyquist frequency) where given, else measuring
+    it (`lowpass_of_file`).
 
     The output is the input at the output rate plus ``strength`` (0 to 1) times the model's
     change at the output rate: the input's band above the model's is kept, and 0 writes the
@@ -279,7 +282,10 @@ def enhance_file(
             with contextlib.closing(read_ahead(blocks())) as ahead:
                 # While the first blocks are decoded: the low-pass, which the full-band model
                 # needs from its first segment on, measured over the whole file.
-                cutoff = lowpass_of_file(source)
+                if lowpass_hz is None:
+                    cutoff = lowpass_of_file(source)
+                else:  # given: at most the input's Nyquist frequency; 0, none
+                    cutoff = min(lowpass_hz, info.sample_rate / 2) or None
                 stream = enhancer.stream(lowpass_hz=cutoff, change=True) if strength else None
                 if stream is not None:
                     next(stream)
@@ -323,6 +329,7 @@ def enhance_file(
         enhancer.lowpass_floor_hz,
         enhancer.usable_lowpass(cutoff),
         enhancer.mended_band(cutoff),
+        lowpass_hz is not None,
     )
 
 
@@ -342,10 +349,10 @@ def _init_pool_worker(load_args: dict) -> None:
 
 
 def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
-    source, target, fmt, rate, depth, strength, show_bar = job
+    source, target, fmt, rate, depth, strength, cut, show_bar = job
     try:
         if not show_bar:
-            result = enhance_file(_worker, source, target, fmt, rate, None, depth, strength)
+            result = enhance_file(_worker, source, target, fmt, rate, None, depth, strength, cut)
             return source, result, None
         from tqdm import tqdm
 
@@ -361,7 +368,9 @@ def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
             bar.update(seconds - bar.n)
 
         try:
-            result = enhance_file(_worker, source, target, fmt, rate, progress, depth, strength)
+            result = enhance_file(
+                _worker, source, target, fmt, rate, progress, depth, strength, cut
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -384,11 +393,13 @@ def enhance_files(
     log: Callable[[str], None] | None = None,
     depth: str | None = None,
     strength: float = 1.0,
+    lowpass_hz: float | None = None,
 ) -> BatchReport:
     """Enhance every input; the model is loaded once per process. Returns the batch totals.
 
     ``log`` receives one line per file and per problem (default: standard error, around the bar).
-    ``output_rate``, ``depth`` and ``strength``: as :func:`enhance_file` takes them.
+    ``output_rate``, ``depth``, ``strength`` and ``lowpass_hz`` (for every input): as
+    :func:`enhance_file` takes them.
     """
     import sys
 
@@ -403,7 +414,7 @@ def enhance_files(
     for note in report.notes:
         log(note)
     show_bar = progress and jobs == 1
-    todo = [(s, t, fmt, output_rate, depth, strength, show_bar) for s, t in planned]
+    todo = [(s, t, fmt, output_rate, depth, strength, lowpass_hz, show_bar) for s, t in planned]
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
     if jobs > 1 and len(todo) > 1:
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.

@@ -29,6 +29,7 @@ class FileResult:
     lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from, for the line
     rebuilt_from_hz: float | None = None  # the low-pass the model was given (`usable_lowpass`)
     mended_hz: tuple[float, float] | None = None  # where it fills the codec's holes, if it does
+    lowpass_given: bool = False  # told by the user (``enhance --lowpass``), not measured
 
     @property
     def reach_hz(self) -> float:
@@ -48,21 +49,18 @@ class FileResult:
         if self.lowpass_hz is None:
             # A model told there is no low-pass changes nothing; the paper's model still works
             # on its own band.
-            return "no low-pass found: " + (
+            return ("no low-pass given: " if self.lowpass_given else "no low-pass found: ") + (
                 "kept as it is" if self.takes_lowpass else "nothing to rebuild"
             )
         cut = self.lowpass_hz / 1000
-        if self.rebuilt_from_hz is None:  # the enhancer found it under what the model rebuilds from
-            return (
-                f"falls off at {cut:.1f} kHz, below the {self.lowpass_floor_hz / 1000:.1f} kHz "
-                "the model rebuilds from: kept as it is"
-            )
+        cut_at = f"cut given at {cut:.1f} kHz" if self.lowpass_given else f"cut at {cut:.1f} kHz"
+        if self.rebuilt_from_hz is None:  # under what the model rebuilds from
+            how = cut_at if self.lowpass_given else f"falls off at {cut:.1f} kHz"
+            floor = self.lowpass_floor_hz / 1000
+            return f"{how}, below the {floor:.1f} kHz the model rebuilds from: kept as it is"
         if self.rebuilt() is None:
-            return (
-                f"cut at {cut:.1f} kHz, above the {reach:.1f} kHz the model reaches: "
-                "nothing to rebuild"
-            )
-        line = f"cut at {cut:.1f} kHz, rebuilding {self.rebuilt_from_hz / 1000:.1f}-{reach:.1f} kHz"
+            return f"{cut_at}, above the {reach:.1f} kHz the model reaches: nothing to rebuild"
+        line = f"{cut_at}, rebuilding {self.rebuilt_from_hz / 1000:.1f}-{reach:.1f} kHz"
         if self.mended_hz is None:
             return line
         low, high = (f / 1000 for f in self.mended_hz)
@@ -78,6 +76,7 @@ class FileResult:
             "channels": self.info.channels,
             "output_rate": self.output_rate,
             "lowpass_hz": None if self.lowpass_hz is None else round(self.lowpass_hz, 1),
+            "lowpass_given": self.lowpass_given,
             "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
             "mended_hz": None if self.mended_hz is None else [round(f, 1) for f in self.mended_hz],
             "warnings": self.warnings,
