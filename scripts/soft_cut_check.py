@@ -67,7 +67,9 @@ def unfiltered_part(
     each reference first scaled to an RMS of ``level`` dBFS if given (a quiet passage, where an
     encoder leaves bands empty under the threshold of hearing, not for want of bits); the soft
     cut with each of the ``silent`` `SILENT_POWER` values."""
-    rows: dict[int, list[tuple]] = {}
+    # per bitrate, each clip's: input's score, score told the cut before, scores told each
+    # SILENT_POWER's cut, the cut before, and each SILENT_POWER's cut
+    rows: dict[int, list[tuple[float, float, list[float], float | None, list]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for row in references:
             high, rate = read_clip(row, "high"), int(row["sample_rate"])
@@ -96,7 +98,7 @@ def unfiltered_part(
                         scores[cut] = score(enhancer, high, low, rate, cut)
                 base = zimtohrli_mos(high, low, rate)
                 rows.setdefault(kbps, []).append(
-                    (base, scores[before], *(scores[c] for c in cuts), before, *cuts)
+                    (base, scores[before], [scores[c] for c in cuts], before, cuts)
                 )
                 for power, cut in zip(silent, cuts, strict=True):
                     if scores[cut] - scores[before] < -0.05:
@@ -111,11 +113,10 @@ def unfiltered_part(
             "kbps  input  before  with soft cut  gain (worst clip)  cut before -> with, median kHz"
         )
         for kbps, values in sorted(rows.items()):
-            a = np.array([(v[0], v[1], v[2 + i]) for v in values])
-            n = len(silent)
+            a = np.array([(base, old, new[i]) for base, old, new, _, _ in values])
             cuts = (
-                [(v[2 + n] or 0) / 1000 for v in values],
-                [(v[3 + n + i] or 0) / 1000 for v in values],
+                [(before or 0) / 1000 for _, _, _, before, _ in values],
+                [(after[i] or 0) / 1000 for _, _, _, _, after in values],
             )
             print(
                 f"{kbps:>4}  {a[:, 0].mean():.3f}  {a[:, 1].mean():.3f}  {a[:, 2].mean():13.3f}"
