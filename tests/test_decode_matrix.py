@@ -22,6 +22,7 @@ from audio_tools import (
     lag,
     lame_decode,
     lameenc_mp3,
+    other_encoder_mp3,
     run,
     similarity,
     source,
@@ -354,8 +355,7 @@ def test_a_libshine_mp3_starts_after_libshine_s_own_delay(tmp_path, rate):
     FFmpeg's own (which skips the decoder's 529 samples only) less those samples."""
     x = source(SECONDS, rate, 2)
     wav = write_wav(tmp_path / "source.wav", x, rate)
-    path = tmp_path / "shine.mp3"
-    run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libshine", "-b:a", "128k", path)
+    path = other_encoder_mp3(wav, tmp_path / "shine.mp3", "libshine", 128)
     decoded = decode(path)
     assert decoded.info.trim == "libshine's delay" and decoded.warnings == []
     full = ffmpeg_decode(path, 2)

@@ -201,6 +201,8 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     if delay == 0 and padding == 0:
         if not lame.startswith(b"Lavc"):
             return None
+        # Its real padding unknown, everything decoded after the start is kept: the decode's
+        # frames less the start (delay and the decoder's 529), as a "padding" of 529.
         delay, padding, source = SHINE_DELAY, DECODER_DELAY, "libshine's delay"
     length = frames * first.samples - delay - padding
     return GaplessInfo(delay, length, source) if length > 0 else None
