@@ -48,6 +48,27 @@ def test_same_names_in_two_folders_into_one_output_folder(tmp_path, identity_mod
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["x.enhanced.wav"]
 
 
+def test_a_library_keeps_its_tree_in_the_output_folder(tmp_path, identity_model, capsys):
+    """Two albums' ``01`` are two outputs: each file keeps its place below the folder given."""
+    library = tmp_path / "Music"
+    for album, seed in (("Album A", 1), ("Album B/Disc 2", 2)):
+        (library / album).mkdir(parents=True)
+        sf.write(library / album / "01.wav", music(1.0, seed=seed), 22050)
+    sf.write(tmp_path / "single.wav", music(1.0, seed=3), 22050)
+    out = tmp_path / "restored"
+    args = [library, tmp_path / "single.wav", "-o", out, "--sample-rate", "22050"]
+    assert run(args, identity_model) == 0
+    assert "3 enhanced, 0 kept (output exists), 0 skipped" in capsys.readouterr().err
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.wav"))
+    assert written == [
+        "Album A/01.enhanced.wav",
+        "Album B/Disc 2/01.enhanced.wav",
+        "single.enhanced.wav",
+    ]
+    second, _ = sf.read(out / "Album B/Disc 2/01.enhanced.wav", dtype="float32")
+    np.testing.assert_allclose(second, music(1.0, seed=2), atol=1e-4)
+
+
 def test_nothing_is_silent(tmp_path, identity_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "covers").mkdir()

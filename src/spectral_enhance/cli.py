@@ -299,7 +299,8 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "enhance",
         help="restore MP3s (or any audio): files or folders",
         description="Enhance each INPUT (files, or folders searched for audio) into "
-        "NAME.enhanced.wav beside it or in --out. The output is aligned to the sample with the "
+        "NAME.enhanced.wav beside it or in --out, where a folder's files keep their subfolders. "
+        "The output is aligned to the sample with the "
         "decoded input and lasts exactly as long. Inputs are typed by content and never "
         "written; an existing output is kept unless --overwrite; two inputs that would write "
         "the same output are refused by name. Exit code 1 if any input failed or none could "
@@ -310,7 +311,8 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "-o",
         "--out",
         type=Path,
-        help="folder for the outputs (created if missing; default: beside each input)",
+        help="folder for the outputs (created if missing; default: beside each input); a "
+        "folder's files go to the same subfolders in it as below that folder",
     )
     p.add_argument(
         "--format",

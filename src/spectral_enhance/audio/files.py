@@ -2,6 +2,8 @@
 
 A file named directly is always tried (its content decides); a folder is searched for these
 suffixes only, so its cover art and playlists are not decoded. What a search skips is reported.
+Each file found in a folder keeps its place below that folder, so a library's outputs can keep
+its tree (two albums' ``01.mp3`` are not one output).
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ class Found:
 
     files: list[Path] = field(default_factory=list)
     empty: list[tuple[Path, str]] = field(default_factory=list)
+    below: dict[Path, Path] = field(default_factory=dict)  # a found file's folder, relative
+
+    def subfolder(self, path: Path) -> Path:
+        """Where ``path`` lies below the folder it was found in (``.`` if named directly)."""
+        return self.below.get(path, Path())
 
     @property
     def notes(self) -> list[str]:
@@ -43,6 +50,7 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
     for source in map(Path, sources):
         if not source.is_dir():
             found.files.append(source)
+            found.below.setdefault(source, Path())
             continue
         files = sorted(p for p in source.rglob("*") if p.is_file())
         audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
@@ -51,4 +59,6 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
             note = f"{source}: no audio files in this folder ({held}); skipped"
             found.empty.append((source, note))
         found.files += audio
+        for path in audio:
+            found.below.setdefault(path, path.parent.relative_to(source))
     return found

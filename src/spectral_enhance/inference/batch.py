@@ -47,9 +47,11 @@ T = TypeVar("T")
 SUFFIX = ".enhanced"
 
 
-def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
-    """``NAME.enhanced.wav`` beside the input, or inside ``out_dir``."""
-    return (out_dir or source.parent) / (source.stem + SUFFIX + output_suffix(fmt))
+def output_path(source: Path, out_dir: Path | None, fmt: str, subfolder: Path = Path()) -> Path:
+    """``NAME.enhanced.wav`` beside the input, or in ``out_dir``'s ``subfolder`` (where the
+    input lies below the folder it was found in)."""
+    folder = out_dir / subfolder if out_dir else source.parent
+    return folder / (source.stem + SUFFIX + output_suffix(fmt))
 
 
 def _is_output(path: Path) -> bool:
@@ -61,7 +63,8 @@ def plan_outputs(
 ) -> tuple[list[tuple[Path, Path]], BatchReport]:
     """Pair each input with its output before any work, and name every input left out.
 
-    Left out: this tool's own outputs, a second input whose output name is taken (by another
+    In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: this
+    tool's own outputs, a second input whose output name is taken (by another
     input or by an input file itself), an existing output without ``overwrite``, and folders
     holding no audio file.
     """
@@ -73,7 +76,7 @@ def plan_outputs(
     claimed: dict[Path, Path] = {}
     jobs = []
     for source in dict.fromkeys(found.files):
-        target = output_path(source, out_dir, fmt)
+        target = output_path(source, out_dir, fmt, found.subfolder(source))
         key = target.resolve()
         if _is_output(source):
             report.skip(source, None, f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
