@@ -69,6 +69,28 @@ def test_a_library_keeps_its_tree_in_the_output_folder(tmp_path, identity_model,
     np.testing.assert_allclose(second, music(1.0, seed=2), atol=1e-4)
 
 
+def test_hidden_files_in_a_folder_are_named_and_left_out(tmp_path, identity_model, capsys):
+    """A library copied from a Mac holds ``._NAME.mp3`` (AppleDouble metadata, not audio) beside
+    each file; they are skipped by name, not failed, and a hidden file named directly is tried."""
+    album = tmp_path / "Music" / "Album"
+    (tmp_path / "Music" / ".Trash-1000").mkdir(parents=True)
+    album.mkdir()
+    sf.write(album / "01.wav", music(1.0, seed=1), 22050)
+    (album / "._01.wav").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    sf.write(tmp_path / "Music" / ".Trash-1000" / "old.wav", music(1.0, seed=2), 22050)
+    sf.write(tmp_path / ".named.wav", music(1.0, seed=3), 22050)
+    assert run([tmp_path / "Music", tmp_path / ".named.wav"], identity_model) == 0
+    err = capsys.readouterr().err
+    hidden = [line for line in err.splitlines() if ": a hidden file" in line]
+    assert sorted(hidden) == [
+        f"{tmp_path / 'Music' / '.Trash-1000' / 'old.wav'}: a hidden file (a name starting "
+        "with '.'); skipped",
+        f"{album / '._01.wav'}: a hidden file (a name starting with '.'); skipped",
+    ]
+    assert "2 enhanced, 0 kept (output exists), 2 skipped, 0 failed" in err
+    assert (album / "01.enhanced.wav").exists() and (tmp_path / ".named.enhanced.wav").exists()
+
+
 def test_nothing_is_silent(tmp_path, identity_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "covers").mkdir()

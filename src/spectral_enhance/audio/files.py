@@ -1,7 +1,8 @@
 """Finding audio files in folders, by the suffixes a music library's files carry.
 
 A file named directly is always tried (its content decides); a folder is searched for these
-suffixes only, so its cover art and playlists are not decoded. What a search skips is reported.
+suffixes only, so its cover art and playlists are not decoded, nor its hidden files (macOS's
+``._01.mp3`` copies of a file's metadata, a ``.Trash`` folder). What a search skips is reported.
 Each file found in a folder keeps its place below that folder, so a library's outputs can keep
 its tree (two albums' ``01.mp3`` are not one output).
 """
@@ -24,10 +25,11 @@ AUDIO_EXTENSIONS = (
 
 @dataclass
 class Found:
-    """Files to try, in order, and each folder that gave none with its line."""
+    """Files to try, in order, and each folder that gave none or hidden file left out, with its
+    line."""
 
     files: list[Path] = field(default_factory=list)
-    empty: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
     below: dict[Path, Path] = field(default_factory=dict)  # a found file's folder, relative
 
     def subfolder(self, path: Path) -> Path:
@@ -36,15 +38,17 @@ class Found:
 
     @property
     def notes(self) -> list[str]:
-        """One line for each folder that gave no file."""
-        return [note for _, note in self.empty]
+        """One line for each folder that gave no file and each hidden file left out."""
+        return [note for _, note in self.skipped]
 
 
 def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
     """Files named directly, and audio files found recursively in folders, sorted.
 
     A named path that does not exist is kept, so the reader reports it; a folder with no audio
-    file gets a note saying what it held instead.
+    file gets a note saying what it held instead. In a folder, a file whose name or a folder on
+    its way down starts with ``.`` is hidden: it is left out, with a note if it has an audio
+    suffix.
     """
     found = Found()
     for source in map(Path, sources):
@@ -54,11 +58,20 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
             continue
         files = sorted(p for p in source.rglob("*") if p.is_file())
         audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
+        hidden = [p for p in audio if _hidden(p.relative_to(source))]
+        audio = [p for p in audio if not _hidden(p.relative_to(source))]
+        for path in hidden:
+            note = f"{path}: a hidden file (a name starting with '.'); skipped"
+            found.skipped.append((path, note))
         if not audio:
             held = f"{len(files)} other file(s)" if files else "nothing"
             note = f"{source}: no audio files in this folder ({held}); skipped"
-            found.empty.append((source, note))
+            found.skipped.append((source, note))
         found.files += audio
         for path in audio:
             found.below.setdefault(path, path.parent.relative_to(source))
     return found
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)

@@ -65,13 +65,13 @@ def plan_outputs(
 
     In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: this
     tool's own outputs, a second input whose output name is taken (by another
-    input or by an input file itself), an existing output without ``overwrite``, and folders
-    holding no audio file.
+    input or by an input file itself), an existing output without ``overwrite``, hidden files
+    in folders, and folders holding no audio file.
     """
     report = BatchReport()
     found = find_audio(sources)
-    for folder, note in found.empty:
-        report.skip(folder, None, note)
+    for path, note in found.skipped:
+        report.skip(path, None, note)
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
     claimed: dict[Path, Path] = {}
     jobs = []
