@@ -45,7 +45,7 @@ def test_folders_stereo_rates_and_output_folder(tmp_path, identity_model):
     sf.write(src / "a.flac", x, 44100)
     out = tmp_path / "made" / "here"
     assert run([tmp_path / "in", "-o", out, "--format", "flac"], identity_model) == 0
-    y, rate = sf.read(out / "a.enhanced.flac")
+    y, rate = sf.read(out / "sub" / "a.enhanced.flac")  # where it lies below the folder given
     assert rate == 44100 and y.shape == x.shape
     assert (
         run([src / "a.flac", "-o", out, "--sample-rate", "22050", "--overwrite"], identity_model)

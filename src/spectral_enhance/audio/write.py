@@ -20,6 +20,7 @@ import soundfile as sf
 
 from ..atomic import OutputError, atomic_path
 from .formats import BIT_DEPTHS, DEFAULT_DEPTH, FORMATS
+from .tags import Tags, write_tags
 
 __all__ = ["BIT_DEPTHS", "FORMATS", "AudioSink", "audio_writer", "output_suffix", "write_audio"]
 
@@ -105,8 +106,10 @@ def audio_writer(
     channels: int,
     fmt: str = "wav",
     depth: str | None = None,
+    tags: Tags | None = None,
 ) -> Iterator[AudioSink]:
-    """Open ``target`` for writing in blocks; it appears under its name only when complete."""
+    """Open ``target`` for writing in blocks; it appears under its name only when complete,
+    with ``tags`` (an input's title, artist, cover art...) where given."""
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
     with atomic_path(target) as temp:
@@ -122,6 +125,13 @@ def audio_writer(
             try:
                 _close_unsynced(handle)
             except (sf.LibsndfileError, OSError) as error:
+                raise _failure(target, error) from error
+        if tags:
+            from mutagen import MutagenError
+
+            try:
+                write_tags(temp, fmt, tags)
+            except (MutagenError, OSError) as error:
                 raise _failure(target, error) from error
 
 

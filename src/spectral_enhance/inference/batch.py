@@ -30,6 +30,7 @@ import numpy as np
 
 from ..atomic import OutputError, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio
+from ..audio.tags import read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
 from ..dsp.lowpass import lowpass_of_file
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
@@ -269,7 +270,13 @@ def enhance_file(
             at_model = to_model(nothing, last=True) if strength else None
             yield (at_model if shared else to_output(nothing, last=True)), at_model, 0.0
 
-        with audio_writer(target, out_rate, info.channels, fmt, depth) as sink:
+        try:
+            tags = read_tags(source)
+        except AudioError as error:  # the audio is readable: enhanced, and said untagged
+            tags, lost_tags = None, f"{error}; the output has none"
+        else:
+            lost_tags = None
+        with audio_writer(target, out_rate, info.channels, fmt, depth, tags) as sink:
             peak, received, written = 0.0, 0, 0
 
             def write(pieces: list[np.ndarray]) -> None:
@@ -309,7 +316,7 @@ def enhance_file(
                     )
                 change = change_to_output(stream.send(None), last=True)
             write(mix(nothing, change, last=True))
-        warnings = list(reader.warnings)
+        warnings = list(reader.warnings) + ([lost_tags] if lost_tags else [])
     if peak == 0.0:
         warnings.append(f"{source}: is silent; the output is silent too")
     elif lost := _lost_band(source, cutoff, info.sample_rate, out_rate):

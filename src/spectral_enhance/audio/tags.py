@@ -1,0 +1,171 @@
+"""A file's tags and cover art, carried from the input to the enhanced output.
+
+What a music library sorts by (title, artist, album, album artist, track and disc, date, genre,
+composer, comment, lyrics) and its pictures are read through FFmpeg, which gives every container
+(ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, and written with mutagen: FLAC
+as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which players and FFmpeg read.
+What describes the input's coding rather than its music (encoder, gapless and ReplayGain values,
+the container's brand) is left out: it would be wrong for the output.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .read import AudioError
+
+__all__ = ["Picture", "Tags", "read_tags", "write_tags"]
+
+# FFmpeg's name for each tag kept -> (Vorbis comment, ID3v2.4 frame).
+KEPT = {
+    "title": ("TITLE", "TIT2"),
+    "artist": ("ARTIST", "TPE1"),
+    "album": ("ALBUM", "TALB"),
+    "album_artist": ("ALBUMARTIST", "TPE2"),
+    "track": ("TRACKNUMBER", "TRCK"),
+    "disc": ("DISCNUMBER", "TPOS"),
+    "date": ("DATE", "TDRC"),
+    "genre": ("GENRE", "TCON"),
+    "composer": ("COMPOSER", "TCOM"),
+    "copyright": ("COPYRIGHT", "TCOP"),
+    "publisher": ("PUBLISHER", "TPUB"),
+    "comment": ("COMMENT", "COMM"),
+    "lyrics": ("LYRICS", "USLT"),
+}
+# A count kept apart from its number (Vorbis comments' TRACKTOTAL): FFmpeg's name -> the number's.
+TOTALS = {"tracktotal": "track", "totaltracks": "track", "disctotal": "disc", "totaldiscs": "disc"}
+# ID3's picture types, by the names FFmpeg gives them (its ``ff_id3v2_picture_types``).
+PICTURE_TYPES = (
+    "Other", "32x32 pixels 'file icon'", "Other file icon", "Cover (front)", "Cover (back)",
+    "Leaflet page", "Media (e.g. label side of CD)", "Lead artist/lead performer/soloist",
+    "Artist/performer", "Conductor", "Band/Orchestra", "Composer", "Lyricist/text writer",
+    "Recording Location", "During recording", "During performance",
+    "Movie/video screen capture", "A bright coloured fish", "Illustration",
+    "Band/artist logotype", "Publisher/Studio logotype",
+)  # fmt: skip
+FRONT_COVER = 3
+MIME = {"mjpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "bmp": "image/bmp"}
+ATTACHED_PIC = 0x400  # AV_DISPOSITION_ATTACHED_PIC
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One embedded image: its bytes, MIME type, ID3 picture type and description."""
+
+    data: bytes
+    mime: str
+    kind: int = FRONT_COVER
+    description: str = ""
+
+
+@dataclass
+class Tags:
+    """The tags kept, by FFmpeg's names (``track`` as ``3`` or ``3/12``), and the pictures."""
+
+    text: dict[str, str] = field(default_factory=dict)
+    pictures: list[Picture] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.pictures)
+
+
+def read_tags(path: str | os.PathLike) -> Tags:
+    """The tags and pictures of ``path`` worth keeping.
+
+    Raises :class:`AudioError` if FFmpeg cannot read them: the caller, whose enhancement does
+    not depend on them, says so and goes on without them.
+    """
+    import av
+
+    tags = Tags()
+    try:
+        with av.open(str(path), "r") as container:
+            found: dict[str, str] = {}
+            audio = container.streams.audio[:1]
+            for metadata in (container.metadata, *(s.metadata for s in audio)):
+                found |= {key.lower(): value for key, value in metadata.items()}
+            for stream in container.streams.video:
+                if int(stream.disposition) & ATTACHED_PIC and stream.codec_context is not None:
+                    picture = _picture(container, stream)
+                    if picture is not None:
+                        tags.pictures.append(picture)
+    except (av.FFmpegError, OSError, ValueError) as error:
+        raise AudioError(path, f"its tags cannot be read ({error})") from error
+    for key, value in found.items():
+        name = "lyrics" if key.startswith("lyrics") else key  # FFmpeg's ``lyrics-eng``
+        if name in KEPT and value.strip():
+            tags.text[name] = value
+    for key, number in TOTALS.items():
+        total = found.get(key, "").strip()
+        if total and number in tags.text and "/" not in tags.text[number]:
+            tags.text[number] = f"{tags.text[number]}/{total}"
+    return tags
+
+
+def _picture(container, stream) -> Picture | None:
+    """The attached picture of ``stream``: FFmpeg queues it as the stream's first packet."""
+    mime = MIME.get(stream.codec_context.name)
+    if mime is None:
+        return None
+    data = bytes(next(container.demux(stream), b""))
+    if not data:
+        return None
+    name = stream.metadata.get("comment", "")
+    kind = PICTURE_TYPES.index(name) if name in PICTURE_TYPES else FRONT_COVER
+    return Picture(data, mime, kind, stream.metadata.get("title", ""))
+
+
+def write_tags(path: Path, fmt: str, tags: Tags) -> None:
+    """Write ``tags`` into the finished output ``path`` (``fmt``: ``wav`` or ``flac``)."""
+    if fmt == "flac":
+        _write_flac(path, tags)
+    else:
+        _write_wav(path, tags)
+
+
+def _write_flac(path: Path, tags: Tags) -> None:
+    from mutagen.flac import FLAC
+    from mutagen.flac import Picture as FlacPicture
+
+    out = FLAC(path)
+    for key, value in tags.text.items():
+        name = KEPT[key][0]
+        if key in ("track", "disc") and "/" in value:  # Vorbis comments keep the count apart
+            value, total = (part.strip() for part in value.split("/", 1))
+            if total:
+                out[name.replace("NUMBER", "TOTAL")] = total
+        out[name] = value
+    for picture in tags.pictures:
+        block = FlacPicture()
+        block.data, block.mime, block.type = picture.data, picture.mime, picture.kind
+        block.desc = picture.description
+        out.add_picture(block)
+    out.save()
+
+
+def _write_wav(path: Path, tags: Tags) -> None:
+    from mutagen import id3
+    from mutagen.wave import WAVE
+
+    out = WAVE(path)
+    out.add_tags()
+    for key, value in tags.text.items():
+        frame = KEPT[key][1]
+        if frame == "COMM":
+            out.tags.add(id3.COMM(encoding=3, lang="eng", desc="", text=value))
+        elif frame == "USLT":
+            out.tags.add(id3.USLT(encoding=3, lang="eng", desc="", text=value))
+        else:
+            out.tags.add(getattr(id3, frame)(encoding=3, text=value))
+    descriptions: set[str] = set()
+    for picture in tags.pictures:
+        desc = picture.description  # ID3 holds one picture per description
+        while desc in descriptions:
+            desc += " "
+        descriptions.add(desc)
+        out.tags.add(
+            id3.APIC(encoding=3, mime=picture.mime, type=picture.kind, desc=desc, data=picture.data)
+        )
+    out.save()

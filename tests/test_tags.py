@@ -1,0 +1,115 @@
+"""An enhanced file keeps what a library sorts by: inputs tagged by Debian's lame and ffmpeg,
+outputs read back by Debian's ffprobe and ffmpeg, not by the code that wrote them."""
+
+import json
+
+import pytest
+
+from audio_tools import run, source, write_wav
+from spectral_enhance.cli import main
+
+TAGS = {
+    "title": "Tïtle ünïcode",
+    "artist": "Artist",
+    "album": "Album",
+    "album_artist": "Album Artist",
+    "date": "2001",
+    "genre": "Rock",
+    "composer": "Composer",
+}
+# The same tags, as each output holds its track and disc numbers.
+IN_WAV = TAGS | {"track": "3/12", "disc": "1/2"}
+IN_FLAC = TAGS | {"track": "3", "tracktotal": "12", "disc": "1", "disctotal": "2"}
+
+
+def enhance(inputs, out, model, fmt):
+    args = ["enhance", *map(str, inputs), "-o", str(out), "--format", fmt, "-q"]
+    assert main([*args, "--model", model, "--precision", "fp32"]) == 0
+
+
+def ffprobe_tags(path) -> dict[str, str]:
+    """The output's tags as Debian's ffprobe reads them, names in lower case."""
+    out = run("ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", path)
+    return {key.lower(): value for key, value in json.loads(out)["format"]["tags"].items()}
+
+
+def ffmpeg_picture(path, tmp_path) -> bytes:
+    """The attached picture's bytes, copied out by Debian's ffmpeg."""
+    target = tmp_path / f"{path.name}.picture"
+    run("ffmpeg", "-v", "error", "-i", path, "-an", "-c:v", "copy", "-f", "image2", target)
+    return target.read_bytes()
+
+
+@pytest.fixture
+def cover(tmp_path):
+    path = tmp_path / "cover.png"
+    run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", path)
+    return path
+
+
+@pytest.fixture
+def wav(tmp_path):
+    return write_wav(tmp_path / "source.wav", source(2.0, 44100, 2), 44100)
+
+
+def test_lame_tags_and_cover_art_reach_wav_and_flac(tmp_path, wav, cover, identity_model):
+    mp3 = tmp_path / "in" / "song.mp3"
+    mp3.parent.mkdir()
+    run(
+        "lame", "--quiet", "-b", "64", "--tt", TAGS["title"], "--ta", "Artist", "--tl", "Album",
+        "--ty", "2001", "--tn", "3/12", "--tg", "Rock", "--tv", "TPE2=Album Artist",
+        "--tv", "TPOS=1/2", "--tv", "TCOM=Composer", "--ti", cover, wav, mp3,
+    )  # fmt: skip
+    for fmt, expected in (("wav", IN_WAV), ("flac", IN_FLAC)):
+        enhance([mp3], tmp_path / fmt, identity_model, fmt)
+        output = tmp_path / fmt / f"song.enhanced.{fmt}"
+        assert ffprobe_tags(output) == expected  # LAME's encoder tag is left out
+        assert ffmpeg_picture(output, tmp_path) == cover.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", ["m4a", "ogg"])
+def test_ffmpeg_tags_reach_the_output(tmp_path, wav, cover, identity_model, suffix):
+    """M4A atoms with a JPEG cover, and Vorbis comments (with a ReplayGain value, which
+    describes the input's level and is left out)."""
+    coded = tmp_path / "in" / f"song.{suffix}"
+    coded.parent.mkdir()
+    meta = [x for key, value in IN_WAV.items() for x in ("-metadata", f"{key}={value}")]
+    if suffix == "m4a":
+        jpeg = tmp_path / "cover.jpg"
+        run("ffmpeg", "-v", "error", "-i", cover, jpeg)
+        codec = ["-i", jpeg, "-map", "0", "-map", "1", "-c:a", "aac", "-b:a", "64k"]
+        codec += ["-c:v", "copy", "-disposition:v", "attached_pic"]
+    else:
+        codec = ["-c:a", "libvorbis", "-metadata", "REPLAYGAIN_TRACK_GAIN=-3.00 dB"]
+    run("ffmpeg", "-v", "error", "-i", wav, *codec, *meta, coded)
+    enhance([coded], tmp_path / "out", identity_model, "flac")
+    output = tmp_path / "out" / "song.enhanced.flac"
+    assert ffprobe_tags(output) == IN_FLAC
+    if suffix == "m4a":
+        assert ffmpeg_picture(output, tmp_path) == jpeg.read_bytes()
+
+
+def test_an_untagged_input_gets_no_tag_chunk(tmp_path, wav, identity_model):
+    mp3 = tmp_path / "in" / "plain.mp3"
+    mp3.parent.mkdir()
+    run("lame", "--quiet", "-b", "64", wav, mp3)  # only LAME's own encoder tag
+    enhance([mp3], tmp_path / "out", identity_model, "wav")
+    assert b"id3 " not in (tmp_path / "out" / "plain.enhanced.wav").read_bytes()
+
+
+def test_tags_that_cannot_be_read_are_named_and_the_file_still_enhanced(
+    tmp_path, wav, identity_model, monkeypatch, capsys
+):
+    from spectral_enhance.audio import AudioError
+    from spectral_enhance.inference import batch
+
+    def unreadable(path):
+        raise AudioError(path, "its tags cannot be read (damaged ID3 frame)")
+
+    monkeypatch.setattr(batch, "read_tags", unreadable)
+    enhance([wav], tmp_path / "out", identity_model, "wav")
+    err = capsys.readouterr().err
+    assert (
+        f"warning: {wav}: its tags cannot be read (damaged ID3 frame); the output has none" in err
+    )
+    assert (tmp_path / "out" / "source.enhanced.wav").exists()
