@@ -312,6 +312,26 @@ def test_the_strength_control_reaches_the_job(server, song, tmp_path):
     np.testing.assert_array_equal(output, decoded)
 
 
+def test_a_given_band_end_reaches_the_job(server, song, model, tmp_path):
+    """``lowpass=HZ`` is ``enhance --lowpass HZ``: the same output, the facts say it was given;
+    a value that is not a number of Hz from 0 to 192000 is refused."""
+    url, _ = server
+    with page(url) as client:
+        answer = upload(client, "song.mp3", song.read_bytes(), lowpass="6000")
+        assert answer.status_code == 201, answer.text
+        job = wait(client, answer.json()["id"])
+        assert job["state"] == "done", job
+        got = client.get(f"/api/jobs/{job['id']}/output")
+        figures = client.get(f"/api/jobs/{job['id']}/spectrograms").json()
+        for bad in ("-1", "6 kHz", "nan", "200000"):
+            refused = upload(client, "song.mp3", song.read_bytes(), lowpass=bad)
+            assert refused.status_code == 400 and "lowpass" in refused.json()["error"], bad
+    facts = job["facts"]
+    assert (facts["lowpass_hz"], facts["lowpass_given"]) == (6000, True)
+    assert facts["rebuilt_hz"][0] == 6000 and figures["lowpass_given"] is True
+    assert got.content == cli_output(tmp_path, song, model, "--lowpass", "6000").read_bytes()
+
+
 def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):
     import spectral_enhance.serve.app as serve_app
 
@@ -461,6 +481,46 @@ def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song
     browser.save_screenshot(str(tmp_path / "serve.png"))
     card.find_element(By.CSS_SELECTOR, ".play").click()
     assert not browser.execute_script(f"return {player}.playing")
+
+
+def test_page_takes_the_band_end_in_khz(browser, server, song):
+    """The page's "Band ends at" field: kHz in, the card says the low-pass was given; a field
+    that is not a number fails the file on the page, before anything is sent."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    open_page(browser, url)
+    field = browser.find_element(By.ID, "lowpass")
+    field.send_keys("7,5")  # a decimal comma, as many keyboards type it
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    (card,) = wait_for(
+        lambda: cards_when(browser, 1, ("done",)),
+        what=lambda: f"one result: {page_cards(browser)} {browser.get_log('browser')}",
+    )
+    element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
+    facts = wait_for(
+        lambda: {
+            term.text: value.text
+            for term, value in zip(
+                element.find_elements(By.CSS_SELECTOR, ".facts dt"),
+                element.find_elements(By.CSS_SELECTOR, ".facts dd"),
+                strict=True,
+            )
+        },
+        what="facts",
+    )
+    assert facts["low-pass given"] == "7.50 kHz" and facts["rebuilt"].startswith("7.5-"), facts
+    field.clear()
+    field.send_keys("seven")
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    cards = wait_for(lambda: cards_when(browser, 2, ("done", "failed")), what="the refusal")
+    (refused,) = [c for c in cards if c["state"] == "failed"]
+    assert refused["message"] == (
+        'song.mp3: "Band ends at" must be a number of kHz, 0 or more, or blank to find it in '
+        "each file"
+    )
+    assert refused["job"] is None  # never sent
+    field.clear()
 
 
 def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):

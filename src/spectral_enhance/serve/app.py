@@ -161,12 +161,20 @@ async def upload(request: Request) -> Response:
     fmt = request.query_params.get("format", "wav")
     rate = request.query_params.get("rate", "")
     strength = _strength(request.query_params.get("strength", ""))
+    lowpass_text = request.query_params.get("lowpass", "")
+    lowpass = _within(lowpass_text, 0.0, engine.MAX_RATE) if lowpass_text else None
     if fmt not in FORMATS:
         return _error(f"{name}: output format must be one of {', '.join(FORMATS)}", 400)
-    if rate not in ("", "input") and not (rate.isdigit() and 8000 <= int(rate) <= 192_000):
-        return _error(f"{name}: output rate must be between 8000 and 192000 Hz", 400)
+    if rate not in ("", "input") and not (rate.isdigit() and 8000 <= int(rate) <= engine.MAX_RATE):
+        return _error(f"{name}: output rate must be between 8000 and {engine.MAX_RATE} Hz", 400)
     if strength is None:
         return _error(f"{name}: strength must be a number from 0 to 1", 400)
+    if lowpass_text and lowpass is None:
+        return _error(
+            f"{name}: the band's end (lowpass) must be a number of Hz from 0 to "
+            f"{engine.MAX_RATE}; leave it out to have it found in the file",
+            400,
+        )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         size = int(declared) / 1024**2
@@ -178,7 +186,7 @@ async def upload(request: Request) -> Response:
         return _error(f"{name}: this page holds at most {limits.max_files} files at once", 429)
     session.arriving += 1  # counted at once: the page sends several files side by side
     try:
-        return await _receive(request, session, name, fmt, rate, strength)
+        return await _receive(request, session, name, fmt, rate, strength, lowpass)
     finally:
         session.arriving -= 1
 
@@ -188,15 +196,26 @@ def _strength(text: str) -> float | None:
     a number from 0 to 1."""
     if not text:
         return engine.STRENGTH["value"]
+    return _within(text, engine.STRENGTH["min"], engine.STRENGTH["max"])
+
+
+def _within(text: str, low: float, high: float) -> float | None:
+    """``text`` as a number from ``low`` to ``high``, or None if it is not one."""
     try:
         value = float(text)
     except ValueError:
         return None
-    return value if engine.STRENGTH["min"] <= value <= engine.STRENGTH["max"] else None
+    return value if low <= value <= high else None
 
 
 async def _receive(
-    request: Request, session: Session, name: str, fmt: str, rate: str, strength: float
+    request: Request,
+    session: Session,
+    name: str,
+    fmt: str,
+    rate: str,
+    strength: float,
+    lowpass: float | None,
 ) -> Response:
     """Stream the body to the session's folder, probe it, check its length, queue it."""
     jobs: Jobs = request.app.state.jobs
@@ -235,7 +254,7 @@ async def _receive(
             422,
         )
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
-    job = Job(job_id, name, source, probe, fmt, output_rate, strength)
+    job = Job(job_id, name, source, probe, fmt, output_rate, strength, lowpass)
     jobs.submit(session, job)
     return JSONResponse(job.describe(jobs.position(job)), status_code=201)
 

@@ -17,10 +17,11 @@ from ..inference.batch import enhance_file
 from ..inference.enhancer import Enhancer
 from ..inference.report import FileResult
 
-__all__ = ["STRENGTH", "AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
+__all__ = ["MAX_RATE", "STRENGTH", "AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]
 
 # The page's strength slider: what ``enhance --strength`` takes (0: the input as it is).
 STRENGTH = {"min": 0.0, "max": 1.0, "step": 0.05, "value": 1.0}
+MAX_RATE = 192_000  # Hz: the highest output rate asked for, and the highest band's end given
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ def enhance(
     output_rate: int | None,
     progress: Callable[[int], None],
     strength: float = 1.0,
+    lowpass_hz: float | None = None,
 ) -> FileResult:
-    """Enhance ``source`` into ``target`` exactly as ``enhance`` does; returns what it found.
+    """Enhance ``source`` into ``target`` exactly as ``enhance`` does (``lowpass_hz``: as
+    ``enhance --lowpass``; None, measured); returns what it found.
 
     ``progress(n)`` gets the model-rate samples done since its last call.
     """
@@ -67,7 +70,16 @@ def enhance(
         progress(now - done)
         done = now
 
-    return enhance_file(enhancer, source, target, fmt, output_rate, advanced, strength=strength)
+    return enhance_file(
+        enhancer,
+        source,
+        target,
+        fmt,
+        output_rate,
+        advanced,
+        strength=strength,
+        lowpass_hz=lowpass_hz,
+    )
 
 
 def read(path: Path) -> tuple[np.ndarray, int]:

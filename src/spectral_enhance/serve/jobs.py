@@ -65,6 +65,7 @@ class Job:
     fmt: str = "wav"
     output_rate: int | None = None
     strength: float = 1.0
+    lowpass_hz: float | None = None  # where the band ends, given on the page; None: measured
     state: str = "queued"  # queued, running, analysing, done, failed
     done_samples: int = 0
     total_samples: int = 1
@@ -263,6 +264,7 @@ class Jobs:
                 job.output_rate,
                 advance,
                 job.strength,
+                job.lowpass_hz,
             )
             job.warnings = [self._plain(job, line) for line in result.warnings]
             job.done_samples = job.total_samples
@@ -299,6 +301,7 @@ class Jobs:
             "top_hz": top,
             "seconds": seconds,
             "lowpass_hz": lowpass,
+            "lowpass_given": told["lowpass_given"],
             "input": encode_cells(spectrogram_cells(samples, rate, top)),
             "output": encode_cells(spectrogram_cells(enhanced, out_rate, top)),
         }
@@ -311,7 +314,7 @@ class Jobs:
             "seconds": round(seconds, 3),
             "input_bytes": job.source.stat().st_size,
             "lowpass_hz": lowpass,
-            **{key: told[key] for key in ("rebuilt_hz", "mended_hz")},
+            **{key: told[key] for key in ("lowpass_given", "rebuilt_hz", "mended_hz")},
             "output_rate": out_rate,
             "output_format": job.fmt,
             "strength": job.strength,

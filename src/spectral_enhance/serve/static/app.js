@@ -144,6 +144,16 @@ async function upload(file, card) {
     rate: $(document, "#rate").value,
   });
   if (state.config.strength) query.set("strength", $(document, "#strength").value);
+  const cut = $(document, "#lowpass").value.trim();
+  if (cut) {
+    // Where the band ends, given in kHz, sent in Hz as `enhance --lowpass` takes it.
+    const khz = Number(cut.replace(",", "."));
+    if (!Number.isFinite(khz) || khz < 0) {
+      fail(card, `${file.name}: "Band ends at" must be a number of kHz, 0 or more, or blank to find it in each file`);
+      return;
+    }
+    query.set("lowpass", String(Math.round(khz * 1000)));
+  }
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
     request.open("POST", `/api/jobs?${query}`);
@@ -265,7 +275,8 @@ async function showResult(card, job) {
   download.download = job.download_name;
   $(document, "#zip").href = link("/api/zip");
   $(document, "#toolbar").hidden = false;
-  const lowpass = facts.lowpass_hz == null ? "none: the content reaches Nyquist"
+  const lowpass = facts.lowpass_hz == null
+    ? (facts.lowpass_given ? "none: nothing rebuilt" : "none: the content reaches Nyquist")
     : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
   const band = (hz, none) => hz == null ? none
     : `${(hz[0] / 1000).toFixed(1)}-${(hz[1] / 1000).toFixed(1)} kHz`;
@@ -273,7 +284,7 @@ async function showResult(card, job) {
     ["input", `${number(facts.input_rate)} Hz, ${facts.channels === 1 ? "mono" : facts.channels === 2 ? "stereo" : `${facts.channels} channels`}`],
     ["length", clock(facts.seconds)],
     ["input size", bytes(facts.input_bytes)],
-    ["low-pass found", lowpass],
+    [facts.lowpass_given ? "low-pass given" : "low-pass found", lowpass],
     ["rebuilt", band(facts.rebuilt_hz, "nothing")],
     ["codec's holes filled", band(facts.mended_hz, "none")],
     ["output", `${number(facts.output_rate)} Hz ${facts.output_format.toUpperCase()}, ${bytes(facts.output_bytes)}`],
@@ -466,6 +477,7 @@ class Spectrogram {
     this.top = figures.top_hz;
     this.seconds = figures.seconds;
     this.lowpass = figures.lowpass_hz;
+    this.lowpassHow = figures.lowpass_given ? "given" : "found";
     this.margin = { left: 46, right: 8, top: 8, bottom: 24 };
     this.base = this.render(image);
     canvas.addEventListener("click", (event) => {
@@ -554,7 +566,7 @@ class Spectrogram {
       g.textAlign = "right";
       const below = y - top < 16; // no room above the line: write under it
       g.textBaseline = below ? "top" : "bottom";
-      const label = `low-pass found: ${(this.lowpass / 1000).toFixed(2)} kHz`;
+      const label = `low-pass ${this.lowpassHow}: ${(this.lowpass / 1000).toFixed(2)} kHz`;
       g.fillText(label, left + width - 6, below ? y + 3 : y - 3);
     }
     return base;
