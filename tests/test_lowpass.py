@@ -309,6 +309,16 @@ def test_an_mp3_whose_spectrum_shows_no_cut_is_cut_where_its_band_stops_being_co
     wav = tmp_path / "decoded.wav"
     sf.write(wav, decoded, RATE, subtype="FLOAT")
     assert cuts_with_and_without_soft(wav) == (None, None)
+    # The array API, told the samples are an MP3's decode, finds the cut over them all.
+    from spectral_enhance.dsp.lowpass import find_lowpass
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    enhancer = Enhancer.load("full-band")
+    whole = find_lowpass(decoded, RATE, mp3=True)
+    assert whole is not None and abs(whole - after) < 500 and find_lowpass(decoded, RATE) is None
+    np.testing.assert_array_equal(enhancer.enhance(decoded, RATE)[0], decoded)  # no cut seen
+    told = enhancer.enhance(decoded, RATE, lowpass_hz=whole)[0]
+    np.testing.assert_array_equal(enhancer.enhance(decoded, RATE, mp3=True)[0], told)
 
 
 def test_told_the_soft_cut_the_model_restores_a_libshine_mp3_better(excerpt_wav):

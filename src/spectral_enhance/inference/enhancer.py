@@ -540,6 +540,7 @@ class Enhancer:
         output_rate: int | None = None,
         strength: float = 1.0,
         lowpass_hz: float | str | None = "measure",
+        mp3: bool = False,
     ) -> tuple[np.ndarray, int]:
         """Enhance ``[samples]`` or ``[samples, channels]`` at any rate.
 
@@ -549,7 +550,9 @@ class Enhancer:
         plus ``strength`` (0 to 1) times what the model changes, so the input's band above the
         model's is kept and ``strength=0`` returns the input itself. ``lowpass_hz``: the input's
         low-pass, for a model that takes one; ``"measure"`` finds it over the whole signal
-        (:func:`spectral_enhance.dsp.lowpass.find_lowpass`), None says there is none.
+        (:func:`spectral_enhance.dsp.lowpass.find_lowpass`; ``mp3``: the samples are an MP3's
+        decode, whose cut is looked for even where the spectrum shows none, as ``enhance`` does
+        for an MP3 file), None says there is none.
 
         Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
@@ -569,7 +572,7 @@ class Enhancer:
                 )
             from ..dsp.lowpass import find_lowpass
 
-            lowpass_hz = find_lowpass(frames, sample_rate) if self.rule.lowpass else None
+            lowpass_hz = find_lowpass(frames, sample_rate, mp3=mp3) if self.rule.lowpass else None
         out = resample(frames, sample_rate, output_rate)
         if strength:  # at 0 the model is not run, as in `enhance`
             at_model = resample(frames, sample_rate, self.sample_rate)
