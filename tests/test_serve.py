@@ -408,6 +408,15 @@ def open_page(driver, url: str) -> None:
     wait_for(lambda: driver.execute_script("return document.body.dataset.ready"), what="load")
 
 
+def card_facts(card) -> dict[str, str]:
+    """A result card's facts, as the page shows them: term -> value."""
+    from selenium.webdriver.common.by import By
+
+    terms = card.find_elements(By.CSS_SELECTOR, ".facts dt")
+    values = card.find_elements(By.CSS_SELECTOR, ".facts dd")
+    return {term.text: value.text for term, value in zip(terms, values, strict=True)}
+
+
 def cards_when(driver, count: int, states: tuple[str, ...]) -> list[dict] | None:
     """The page's cards once there are ``count``, all in one of ``states``; else None."""
     cards = page_cards(driver)
@@ -446,13 +455,7 @@ def test_page_enhances_switches_a_b_in_place_and_downloads(browser, server, song
             f"return spectralEnhance.players.get('{job}').figures.length"
         )
     )
-    facts = dict(  # what was found and rebuilt, as the file's facts say
-        zip(
-            (term.text for term in card.find_elements(By.CSS_SELECTOR, ".facts dt")),
-            (value.text for value in card.find_elements(By.CSS_SELECTOR, ".facts dd")),
-            strict=True,
-        )
-    )
+    facts = card_facts(card)  # what was found and rebuilt
     assert re.fullmatch(r"\d+\.\d-\d+\.\d kHz", facts["rebuilt"]), facts
     assert facts["codec's holes filled"] == "none"  # this model fills none
 
@@ -498,17 +501,7 @@ def test_page_takes_the_band_end_in_khz(browser, server, song):
         what=lambda: f"one result: {page_cards(browser)} {browser.get_log('browser')}",
     )
     element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
-    facts = wait_for(
-        lambda: {
-            term.text: value.text
-            for term, value in zip(
-                element.find_elements(By.CSS_SELECTOR, ".facts dt"),
-                element.find_elements(By.CSS_SELECTOR, ".facts dd"),
-                strict=True,
-            )
-        },
-        what="facts",
-    )
+    facts = wait_for(lambda: card_facts(element), what="facts")
     assert facts["low-pass given"] == "7.50 kHz" and facts["rebuilt"].startswith("7.5-"), facts
     field.clear()
     field.send_keys("seven")
