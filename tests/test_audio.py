@@ -145,3 +145,35 @@ def test_the_same_signal_gives_the_same_bytes(tmp_path):
     time.sleep(1.1)
     second = write_audio(tmp_path / "b.wav", x, 22050, depth="float").read_bytes()
     assert first == second
+
+
+def test_a_wav_expected_to_pass_its_4_gib_is_rf64_and_one_not_expected_to_is_stopped(
+    tmp_path, monkeypatch
+):
+    """A WAV's sizes are 32-bit (`scripts/long_wav_check.py` writes 5.3 GB for real). Here the
+    limit is 64 KiB: told a length past half of it, the writer writes RF64, which libsndfile
+    keeps a WAV under 4 GiB (a JUNK chunk holds RF64's place) and FFmpeg reads whole; told a
+    short one, a plain WAV; told none and passing the limit, it stops and leaves nothing."""
+    from audio_tools import ffmpeg_decode
+    from spectral_enhance.audio import write
+    from spectral_enhance.audio.tags import Tags
+
+    monkeypatch.setattr(write, "WAV_LIMIT", 1 << 16)
+    x = music(0.2, 44100, channels=2).reshape(-1, 2)  # 70 KB of float samples
+    long, short = tmp_path / "long.wav", tmp_path / "short.wav"
+    with write.audio_writer(
+        long, 44100, 2, "wav", tags=Tags({"title": "t"}), frames=len(x)
+    ) as sink:
+        sink.write(x)
+    assert b"JUNK" in long.read_bytes()[:64]
+    np.testing.assert_array_equal(ffmpeg_decode(long, 2), x)
+    assert b"id3 " in long.read_bytes()  # a WAV after all: its tags are written
+    with write.audio_writer(short, 44100, 2, "wav", frames=10) as sink:
+        sink.write(x[:10])
+    assert b"JUNK" not in short.read_bytes()[:64]
+    with (
+        pytest.raises(OutputError, match="longer than the 4 GiB a WAV holds"),
+        write.audio_writer(tmp_path / "unknown.wav", 44100, 2, "wav") as sink,
+    ):
+        sink.write(x)
+    assert list(tmp_path.glob("unknown*")) == []

@@ -91,6 +91,22 @@ def test_hidden_files_in_a_folder_are_named_and_left_out(tmp_path, identity_mode
     assert (album / "01.enhanced.wav").exists() and (tmp_path / ".named.enhanced.wav").exists()
 
 
+def test_an_output_expected_past_a_wavs_4_gib_is_written_as_rf64(
+    tmp_path, identity_model, monkeypatch
+):
+    """``enhance`` tells the writer the container's length (here over a 64 KiB limit: see
+    test_audio), so the output is written as RF64, a WAV with the same samples under 4 GiB."""
+    from spectral_enhance.audio import write
+
+    monkeypatch.setattr(write, "WAV_LIMIT", 1 << 16)
+    x = music(1.0, 44100, channels=2)
+    sf.write(tmp_path / "long.wav", x, 44100, subtype="FLOAT")
+    assert run([tmp_path / "long.wav"], identity_model) == 0
+    output = tmp_path / "long.enhanced.wav"
+    assert b"JUNK" in output.read_bytes()[:64]
+    np.testing.assert_allclose(sf.read(output, dtype="float32")[0], x, atol=1e-4)
+
+
 def test_nothing_is_silent(tmp_path, identity_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "covers").mkdir()

@@ -52,6 +52,13 @@ def _failure(target: Path, error: Exception) -> OutputError:
 
 
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050  # sndfile.h
+_SFC_RF64_AUTO_DOWNGRADE = 0x1210
+# A WAV's sizes are 32-bit: past 4 GiB libsndfile writes them as 0xFFFFFFFF, and a reader that
+# trusts them (libsndfile itself) stops after 3 h 22 min of 44.1 kHz float stereo. A WAV
+# expected to pass half of that is written as RF64 (`scripts/long_wav_check.py`); one that was
+# not expected to, and does, is stopped with an error rather than written so.
+WAV_LIMIT = (1 << 32) - (1 << 16)  # bytes of samples: room for the header and its chunks
+SAMPLE_BYTES = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}
 
 
 def _no_peak_chunk(handle: sf.SoundFile) -> None:
@@ -60,6 +67,15 @@ def _no_peak_chunk(handle: sf.SoundFile) -> None:
     snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
     if snd is not None and ffi is not None:
         snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
+
+
+def _wav_unless_too_long(handle: sf.SoundFile) -> None:
+    """Have an RF64 output written as a WAV (a ``WAVE_FORMAT_EXTENSIBLE`` one, with a ``JUNK``
+    chunk where RF64's sizes would go) unless it ends over 4 GiB. Asked before any sample is
+    written, as libsndfile requires."""
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    if snd is not None and ffi is not None:
+        snd.sf_command(handle._file, _SFC_RF64_AUTO_DOWNGRADE, ffi.NULL, 1)
 
 
 def _close_unsynced(handle: sf.SoundFile) -> None:
@@ -81,6 +97,8 @@ class AudioSink:
     target: Path
     clipped: int = 0
     peak: float = 0.0
+    untagged: str | None = None  # why the tags given were not written, once it is closed
+    room: int | None = None  # bytes of samples the file can still take (a WAV's 4 GiB)
 
     def write(self, block: np.ndarray) -> None:
         """Append float ``[n, channels]`` samples, clamping (and counting) beyond [-1, 1]."""
@@ -93,6 +111,14 @@ class AudioSink:
                 self.clipped += int(np.count_nonzero(over))
                 self.peak = max(self.peak, float(magnitude.max()))
                 block = np.clip(block, -1.0, 1.0)
+        if self.room is not None:
+            self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
+            if self.room < 0:
+                raise OutputError(
+                    self.target,
+                    "longer than the 4 GiB a WAV holds (its input is longer than its header "
+                    "said); use --format flac",
+                )
         try:
             self.handle.write(block)
         except (sf.LibsndfileError, OSError) as error:
@@ -107,20 +133,38 @@ def audio_writer(
     fmt: str = "wav",
     depth: str | None = None,
     tags: Tags | None = None,
+    frames: int | None = None,
 ) -> Iterator[AudioSink]:
     """Open ``target`` for writing in blocks; it appears under its name only when complete,
-    with ``tags`` (an input's title, artist, cover art...) where given."""
+    with ``tags`` (an input's title, artist, cover art...) where given.
+
+    ``frames``: how many the caller expects to write (None: not known). A WAV expected to pass
+    half of `WAV_LIMIT` is written as RF64 (as a WAV if it ends under 4 GiB after all; its
+    float ``PEAK`` chunk then holds the time of writing, which libsndfile keeps in RF64); any
+    other WAV raises :class:`OutputError` at the block that would pass the limit.
+    """
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
+    container = FORMATS[fmt][0]
+    long_wav = container == "WAV" and (frames or 0) * channels * SAMPLE_BYTES[subtype] > (
+        WAV_LIMIT // 2
+    )
     with atomic_path(target) as temp:
         try:
-            handle = sf.SoundFile(temp, "w", sample_rate, channels, subtype, format=FORMATS[fmt][0])
+            handle = sf.SoundFile(
+                temp, "w", sample_rate, channels, subtype, format="RF64" if long_wav else container
+            )
         except sf.LibsndfileError as error:
             raise _failure(target, error) from error
         if subtype == "FLOAT":
             _no_peak_chunk(handle)
+        if long_wav:
+            _wav_unless_too_long(handle)
+        sink = AudioSink(handle, subtype == "FLOAT", target)
+        if container == "WAV" and not long_wav:
+            sink.room = WAV_LIMIT
         try:
-            yield AudioSink(handle, subtype == "FLOAT", target)
+            yield sink
         finally:
             try:
                 _close_unsynced(handle)
@@ -129,8 +173,13 @@ def audio_writer(
         if tags:
             from mutagen import MutagenError
 
+            with open(temp, "rb") as written:
+                rf64 = written.read(4) == b"RF64"
             try:
-                write_tags(temp, fmt, tags)
+                if rf64:  # mutagen writes tags to RIFF WAVs only
+                    sink.untagged = "its tags were not written: it is an RF64 file (over 4 GiB)"
+                else:
+                    write_tags(temp, fmt, tags)
             except (MutagenError, OSError) as error:
                 raise _failure(target, error) from error
 
@@ -159,6 +208,6 @@ def write_audio(
         data = data / peak
     elif clip == "clamp":
         data = np.clip(data, -1.0, 1.0)
-    with audio_writer(path, sample_rate, data.shape[1], fmt, depth) as sink:
+    with audio_writer(path, sample_rate, data.shape[1], fmt, depth, frames=len(data)) as sink:
         sink.write(data)
     return path

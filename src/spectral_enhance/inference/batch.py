@@ -29,7 +29,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..atomic import OutputError, terminate_on_hangup
-from ..audio import AudioError, StreamResampler, find_audio, open_audio
+from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
 from ..dsp.lowpass import lowpass_of_file
@@ -276,7 +276,9 @@ def enhance_file(
             tags, lost_tags = None, f"{error}; the output has none"
         else:
             lost_tags = None
-        with audio_writer(target, out_rate, info.channels, fmt, depth, tags) as sink:
+        estimate = info.estimated_samples  # the container's: a long WAV is written as RF64
+        frames = resampled_length(estimate, info.sample_rate, out_rate) if estimate else None
+        with audio_writer(target, out_rate, info.channels, fmt, depth, tags, frames) as sink:
             peak, received, written = 0.0, 0, 0
 
             def write(pieces: list[np.ndarray]) -> None:
@@ -321,6 +323,8 @@ def enhance_file(
         warnings.append(f"{source}: is silent; the output is silent too")
     elif lost := _lost_band(source, cutoff, info.sample_rate, out_rate):
         warnings.append(lost)
+    if sink.untagged:
+        warnings.append(f"{target}: {sink.untagged}")
     if sink.clipped:
         warnings.append(
             f"{target}: {sink.clipped} samples beyond full scale clipped (peak "
