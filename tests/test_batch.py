@@ -107,6 +107,28 @@ def test_an_output_expected_past_a_wavs_4_gib_is_written_as_rf64(
     np.testing.assert_allclose(sf.read(output, dtype="float32")[0], x, atol=1e-4)
 
 
+def test_linked_folders_are_searched_once_and_broken_links_named(tmp_path, identity_model, capsys):
+    """A library's album linked in from elsewhere is enhanced; a link back up does not loop and
+    a second way to the same album is named, as is a link to a file that is gone."""
+    (tmp_path / "disk" / "Album").mkdir(parents=True)
+    sf.write(tmp_path / "disk" / "Album" / "01.wav", music(1.0, seed=1), 22050)
+    library = tmp_path / "Music"
+    library.mkdir()
+    (library / "Album").symlink_to(tmp_path / "disk" / "Album")
+    (library / "Same album").symlink_to(tmp_path / "disk" / "Album")
+    (library / "Up").symlink_to(library)
+    (library / "gone.wav").symlink_to(tmp_path / "nowhere.wav")
+    out = tmp_path / "out"
+    assert run([library, "-o", out, "--sample-rate", "22050"], identity_model) == 0
+    err = capsys.readouterr().err
+    album = tmp_path / "disk" / "Album"
+    assert f"{library / 'Same album'}: the folder {album}, searched already; skipped" in err
+    assert f"{library / 'Up'}: the folder {library}, searched already; skipped" in err
+    assert f"{library / 'gone.wav'}: a broken link; skipped" in err
+    assert "1 enhanced, 0 kept (output exists), 3 skipped, 0 failed" in err
+    assert [str(p.relative_to(out)) for p in out.rglob("*.wav")] == ["Album/01.enhanced.wav"]
+
+
 def test_nothing_is_silent(tmp_path, identity_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "covers").mkdir()

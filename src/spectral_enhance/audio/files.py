@@ -48,7 +48,8 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
     A named path that does not exist is kept, so the reader reports it; a folder with no audio
     file gets a note saying what it held instead. In a folder, a file whose name or a folder on
     its way down starts with ``.`` is hidden: it is left out, with a note if it has an audio
-    suffix.
+    suffix. Links to folders are followed (a library's linked albums), each folder searched
+    once; a link to one searched already, or a broken link with an audio suffix, gets a note.
     """
     found = Found()
     for source in map(Path, sources):
@@ -56,7 +57,7 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
             found.files.append(source)
             found.below.setdefault(source, Path())
             continue
-        files = sorted(p for p in source.rglob("*") if p.is_file())
+        files = _files_below(source, found)
         audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
         hidden = [p for p in audio if _hidden(p.relative_to(source))]
         audio = [p for p in audio if not _hidden(p.relative_to(source))]
@@ -71,6 +72,32 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
         for path in audio:
             found.below.setdefault(path, path.parent.relative_to(source))
     return found
+
+
+def _files_below(folder: Path, found: Found) -> list[Path]:
+    """Every file below ``folder``, sorted, through links to folders, each folder once (so a
+    link back up does not loop); what is left out is noted in ``found``."""
+    seen = {folder.resolve()}
+    files = []
+    for root, folders, names in os.walk(folder, followlinks=True):
+        here = Path(root)
+        kept = []
+        for name in sorted(folders):
+            real = (here / name).resolve()
+            if real in seen:
+                note = f"{here / name}: the folder {real}, searched already; skipped"
+                found.skipped.append((here / name, note))
+            else:
+                seen.add(real)
+                kept.append(name)
+        folders[:] = kept
+        for name in names:
+            path = here / name
+            if path.is_file():
+                files.append(path)
+            elif path.is_symlink() and path.suffix.lower() in AUDIO_EXTENSIONS:
+                found.skipped.append((path, f"{path}: a broken link; skipped"))
+    return sorted(files)
 
 
 def _hidden(relative: Path) -> bool:
