@@ -170,18 +170,20 @@ def audio_writer(
                 _close_unsynced(handle)
             except (sf.LibsndfileError, OSError) as error:
                 raise _failure(target, error) from error
-        if tags:
+        if tags and long_wav and _is_rf64(temp):  # mutagen writes tags to RIFF WAVs only
+            sink.untagged = "its tags were not written: it is an RF64 file (over 4 GiB)"
+        elif tags:
             from mutagen import MutagenError
 
-            with open(temp, "rb") as written:
-                rf64 = written.read(4) == b"RF64"
             try:
-                if rf64:  # mutagen writes tags to RIFF WAVs only
-                    sink.untagged = "its tags were not written: it is an RF64 file (over 4 GiB)"
-                else:
-                    write_tags(temp, fmt, tags)
+                write_tags(temp, fmt, tags)
             except (MutagenError, OSError) as error:
                 raise _failure(target, error) from error
+
+
+def _is_rf64(path: Path) -> bool:
+    with open(path, "rb") as written:
+        return written.read(4) == b"RF64"
 
 
 def write_audio(

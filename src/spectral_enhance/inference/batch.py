@@ -30,7 +30,7 @@ import numpy as np
 
 from ..atomic import OutputError, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
-from ..audio.tags import read_tags
+from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
 from ..dsp.lowpass import lowpass_of_file
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
@@ -65,9 +65,9 @@ def plan_outputs(
     """Pair each input with its output before any work, and name every input left out.
 
     In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: this
-    tool's own outputs, a second input whose output name is taken (by another
-    input or by an input file itself), an existing output without ``overwrite``, hidden files
-    in folders, and folders holding no audio file.
+    tool's own outputs, a second input whose output name is taken (by another input or by an
+    input file itself), an existing output without ``overwrite``, hidden files and links that
+    lead nowhere new in folders, and folders holding no audio file.
     """
     report = BatchReport()
     found = find_audio(sources)
@@ -148,6 +148,15 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         stop.set()
         if thread.ident is not None:
             thread.join()
+
+
+def _input_tags(source: Path) -> tuple[Tags | None, str | None]:
+    """The tags to carry to ``source``'s output, or None and why: the audio is readable, so a
+    file whose tags are not is enhanced without them, and said so."""
+    try:
+        return read_tags(source), None
+    except AudioError as error:
+        return None, f"{error}; the output has none"
 
 
 def _lost_band(path: Path, cutoff: float | None, input_rate: int, output_rate: int) -> str | None:
@@ -270,12 +279,7 @@ def enhance_file(
             at_model = to_model(nothing, last=True) if strength else None
             yield (at_model if shared else to_output(nothing, last=True)), at_model, 0.0
 
-        try:
-            tags = read_tags(source)
-        except AudioError as error:  # the audio is readable: enhanced, and said untagged
-            tags, lost_tags = None, f"{error}; the output has none"
-        else:
-            lost_tags = None
+        tags, lost_tags = _input_tags(source)
         estimate = info.estimated_samples  # the container's: a long WAV is written as RF64
         frames = resampled_length(estimate, info.sample_rate, out_rate) if estimate else None
         with audio_writer(target, out_rate, info.channels, fmt, depth, tags, frames) as sink:
