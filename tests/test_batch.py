@@ -69,6 +69,23 @@ def test_a_library_keeps_its_tree_in_the_output_folder(tmp_path, identity_model,
     np.testing.assert_allclose(second, music(1.0, seed=2), atol=1e-4)
 
 
+def test_an_output_folder_inside_the_library_is_not_searched(tmp_path, identity_model, capsys):
+    """``enhance ~/Music -o ~/Music/restored``, run again: the outputs' folder is one line, not
+    a line for each earlier output found in it."""
+    library = tmp_path / "Music"
+    (library / "Album").mkdir(parents=True)
+    for n in (1, 2):
+        sf.write(library / "Album" / f"0{n}.wav", music(1.0, seed=n), 22050)
+    out = library / "restored"
+    for _ in ("first run", "second run"):
+        assert run([library, "-o", out, "--sample-rate", "22050"], identity_model) == 0
+        err = capsys.readouterr().err
+    assert err.count("is an output of this tool") == 0
+    assert f"{out}: the folder the outputs go to; not searched" in err
+    assert "0 enhanced, 2 kept (output exists), 1 skipped" in err
+    assert sorted(p.name for p in out.rglob("*.wav")) == ["01.enhanced.wav", "02.enhanced.wav"]
+
+
 def test_hidden_files_in_a_folder_are_named_and_left_out(tmp_path, identity_model, capsys):
     """A library copied from a Mac holds ``._NAME.mp3`` (AppleDouble metadata, not audio) beside
     each file; they are skipped by name, not failed, and a hidden file named directly is tried."""

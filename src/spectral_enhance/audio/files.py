@@ -42,7 +42,7 @@ class Found:
         return [note for _, note in self.skipped]
 
 
-def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
+def find_audio(sources: Iterable[str | os.PathLike], leave_out: Path | None = None) -> Found:
     """Files named directly, and audio files found recursively in folders, sorted.
 
     A named path that does not exist is kept, so the reader reports it; a folder with no audio
@@ -50,6 +50,7 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
     its way down starts with ``.`` is hidden: it is left out, with a note if it has an audio
     suffix. Links to folders are followed (a library's linked albums), each folder searched
     once; a link to one searched already, or a broken link with an audio suffix, gets a note.
+    ``leave_out`` (the outputs' folder, inside a folder searched) is not searched, with a note.
     """
     found = Found()
     for source in map(Path, sources):
@@ -57,7 +58,7 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
             found.files.append(source)
             found.below.setdefault(source, Path())
             continue
-        files = _files_below(source, found)
+        files = _files_below(source, found, leave_out)
         audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
         hidden = [p for p in audio if _hidden(p.relative_to(source))]
         audio = [p for p in audio if not _hidden(p.relative_to(source))]
@@ -74,10 +75,11 @@ def find_audio(sources: Iterable[str | os.PathLike]) -> Found:
     return found
 
 
-def _files_below(folder: Path, found: Found) -> list[Path]:
+def _files_below(folder: Path, found: Found, leave_out: Path | None) -> list[Path]:
     """Every file below ``folder``, sorted, through links to folders, each folder once (so a
-    link back up does not loop); what is left out is noted in ``found``."""
+    link back up does not loop), but for ``leave_out``; what is left out is noted in ``found``."""
     seen = {folder.resolve()}
+    outputs = leave_out.resolve() if leave_out is not None else None
     files = []
     for root, folders, names in os.walk(folder, followlinks=True):
         here = Path(root)
@@ -86,6 +88,9 @@ def _files_below(folder: Path, found: Found) -> list[Path]:
             real = (here / name).resolve()
             if real in seen:
                 note = f"{here / name}: the folder {real}, searched already; skipped"
+                found.skipped.append((here / name, note))
+            elif real == outputs:
+                note = f"{here / name}: the folder the outputs go to; not searched"
                 found.skipped.append((here / name, note))
             else:
                 seen.add(real)

@@ -67,10 +67,11 @@ def plan_outputs(
     In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: this
     tool's own outputs, a second input whose output name is taken (by another input or by an
     input file itself), an existing output without ``overwrite``, hidden files and links that
-    lead nowhere new in folders, and folders holding no audio file.
+    lead nowhere new in folders, ``out_dir`` inside a folder searched, and folders holding no
+    audio file.
     """
     report = BatchReport()
-    found = find_audio(sources)
+    found = find_audio(sources, leave_out=out_dir)
     for path, note in found.skipped:
         report.skip(path, None, note)
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
