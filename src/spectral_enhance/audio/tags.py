@@ -6,6 +6,11 @@ composer, comment, lyrics) and its pictures are read through FFmpeg, which gives
 as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which players and FFmpeg read.
 What describes the input's coding rather than its music (encoder, gapless and ReplayGain values,
 the container's brand) is left out: it would be wrong for the output.
+
+Why mutagen: libsndfile, which writes the samples, holds ten text fields (no album artist, disc
+or composer) and no pictures; FFmpeg could write them only by writing the samples too, a
+second writer. mutagen adds them to the finished file: 12 ms for a 3-minute 24-bit FLAC (it
+moves the samples to make room), under 1 ms for a WAV (the chunk goes at its end).
 """
 
 from __future__ import annotations
