@@ -516,6 +516,52 @@ def test_page_takes_the_band_end_in_khz(browser, server, song):
     field.clear()
 
 
+def test_page_takes_a_folders_audio_files_as_enhance_does(browser, server, song, tmp_path):
+    """ "choose a folder": its audio files, each card named by its path below the folder; its
+    cover art and hidden files left out, in one line. A dropped folder is searched the same way
+    (its entries are faked here: a test cannot drop files on the page)."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    album = tmp_path / "Album"
+    (album / "Disc 2").mkdir(parents=True)
+    for path in (album / "01.mp3", album / "Disc 2" / "01.mp3"):
+        shutil.copy(song, path)
+    (album / "cover.jpg").write_bytes(b"\xff\xd8 not audio")
+    (album / "._01.mp3").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    open_page(browser, url)
+    browser.find_element(By.ID, "folder").send_keys(str(album))
+    cards = wait_for(
+        lambda: cards_when(browser, 2, ("done",)),
+        what=lambda: f"two results: {page_cards(browser)} {browser.get_log('browser')}",
+    )
+    assert sorted(c["name"] for c in cards) == ["Album/01.mp3", "Album/Disc 2/01.mp3"]
+    assert browser.find_element(By.ID, "left-out").text == (
+        "Album: 2 audio file(s) taken; 2 left out (not audio by their names, or hidden): "
+        "Album/._01.mp3, Album/cover.jpg"
+    )
+    found = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        const file = (path) => ({isFile: true, isDirectory: false, fullPath: "/" + path,
+            file: (ok) => ok(new File(["x"], path.split("/").pop()))});
+        const folder = (path, children) => {
+            const batches = [children.slice(0, 1), children.slice(1), []];
+            return {isFile: false, isDirectory: true, fullPath: "/" + path,
+                createReader: () => ({readEntries: (ok) => ok(batches.shift())})};
+        };
+        const tree = folder("Live", [file("Live/a.flac"),
+            folder("Live/set 2", [file("Live/set 2/b.mp3"), file("Live/set 2/notes.txt")])]);
+        filesOfEntries([tree, file("single.wav")]).then(
+            (found) => done(found.map((item) => [item.path, item.file.name])));"""
+    )
+    assert found == [
+        ["Live/a.flac", "a.flac"],
+        ["Live/set 2/b.mp3", "b.mp3"],
+        ["Live/set 2/notes.txt", "notes.txt"],
+        ["single.wav", "single.wav"],
+    ]
+
+
 def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -138,6 +138,7 @@ async def config(request: Request) -> Response:
         "model_rate": enhancer.sample_rate,
         "formats": list(FORMATS),
         "readable": READABLE,
+        "suffixes": list(AUDIO_EXTENSIONS),  # what a folder's files are taken by, as `enhance`
         "strength": engine.STRENGTH,
         "limits": asdict(request.app.state.limits),
     }
