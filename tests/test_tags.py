@@ -3,6 +3,7 @@ outputs read back by Debian's ffprobe and ffmpeg, not by the code that wrote the
 
 import json
 
+import numpy as np
 import pytest
 
 from audio_tools import run, source, write_wav
@@ -113,3 +114,46 @@ def test_tags_that_cannot_be_read_are_named_and_the_file_still_enhanced(
         f"warning: {wav}: its tags cannot be read (damaged ID3 frame); the output has none" in err
     )
     assert (tmp_path / "out" / "source.enhanced.wav").exists()
+
+
+def test_damaged_tags_are_read_or_refused_in_one_line_and_what_is_read_can_be_written(
+    tmp_path, wav, cover
+):
+    """Tagged files made by lame and ffmpeg, damaged mostly in their first 4 KB (the tags):
+    each is read or refused with :class:`AudioError`, never another exception, and whatever is
+    read is written to a WAV and a FLAC that libsndfile still opens."""
+    import random
+
+    import soundfile as sf
+
+    from audio_tools import mutate, random_mutations
+    from spectral_enhance.audio import AudioError
+    from spectral_enhance.audio.tags import read_tags, write_tags
+
+    mp3, m4a = tmp_path / "seed.mp3", tmp_path / "seed.m4a"
+    run("lame", "--quiet", "-b", "64", "--tt", "T", "--ta", "A", "--ti", cover, wav, mp3)
+    meta = ["-metadata", "title=T", "-metadata", "album_artist=AA"]
+    picture = ["-i", cover, "-map", "0", "-map", "1", "-c:v", "png"]
+    run("ffmpeg", "-v", "error", "-i", wav, *picture, "-disposition:v", "attached_pic", *meta, m4a)
+    seeds = [mp3.read_bytes(), m4a.read_bytes()]
+    empty = np.zeros((100, 2), np.float32)
+    rng = random.Random(3)
+    outcomes = {"read": 0, "refused": 0}
+    for case in range(60):
+        data = seeds[case % 2]
+        head = mutate(data[:4096], random_mutations(rng))
+        damaged = tmp_path / f"damaged{case}{('.mp3', '.m4a')[case % 2]}"
+        damaged.write_bytes(head + data[4096:])
+        try:
+            tags = read_tags(damaged)
+        except AudioError as error:
+            assert str(error).startswith(f"{damaged}: its tags cannot be read")
+            outcomes["refused"] += 1
+            continue
+        outcomes["read"] += 1
+        for fmt, subtype in (("wav", "FLOAT"), ("flac", "PCM_24")):
+            out = tmp_path / f"out.{fmt}"
+            sf.write(out, empty, 44100, subtype=subtype)
+            write_tags(out, fmt, tags)
+            assert sf.info(out).frames == 100
+    assert outcomes["read"] > 10 and outcomes["refused"] > 0, outcomes
