@@ -218,7 +218,13 @@ def test_float_output_keeps_peaks_and_integer_output_says_it_clipped(
     assert run([tmp_path / "loud.wav", "--bit-depth", "16", "--overwrite"], identity_model) == 0
     (warning,) = lines(capsys.readouterr().err, "warning:")
     assert "loud.enhanced.wav" in warning and "clipped" in warning
+    assert warning.endswith("; --bit-depth float keeps them")
     assert sf.info(tmp_path / "loud.enhanced.wav").subtype == "PCM_16"
+    assert run([tmp_path / "loud.wav", "--format", "flac"], identity_model) == 0
+    (warning,) = lines(capsys.readouterr().err, "warning:")  # advice FLAC can take
+    assert warning.endswith(
+        "; FLAC holds no float samples: a WAV (--format wav, float by default) keeps them"
+    )
 
 
 def test_m4a_input(tmp_path, identity_model):

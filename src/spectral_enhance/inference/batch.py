@@ -331,9 +331,14 @@ def enhance_file(
     if sink.untagged:
         warnings.append(f"{target}: {sink.untagged}")
     if sink.clipped:
+        keep = (
+            "--bit-depth float keeps them"
+            if fmt == "wav"
+            else "FLAC holds no float samples: a WAV (--format wav, float by default) keeps them"
+        )
         warnings.append(
             f"{target}: {sink.clipped} samples beyond full scale clipped (peak "
-            f"{20 * np.log10(sink.peak):+.1f} dBFS); use --bit-depth float to keep them"
+            f"{20 * np.log10(sink.peak):+.1f} dBFS); {keep}"
         )
     seconds = reader.samples_read / info.sample_rate
     return FileResult(
