@@ -245,3 +245,56 @@ def test_a_low_pass_given_replaces_the_one_measured(tmp_path, capsys):
     assert "no low-pass given: kept as it is" in lines["0"]
     np.testing.assert_array_equal(outputs["0"], outputs["strength 0"])
     assert entries["30000"]["lowpass_hz"] == 11025.0 and entries["30000"]["lowpass_given"]
+
+
+def test_standard_input_to_standard_output(tmp_path, identity_model):
+    """``ffmpeg ... -f wav - | spectral-enhance enhance - > out.wav``: FFmpeg's streamed WAV (no
+    sizes in its header) in, the same bytes out as enhancing those bytes from a file."""
+    import subprocess
+    import sys
+
+    from audio_tools import run as tool
+    from audio_tools import source, write_wav
+
+    wav = write_wav(tmp_path / "source.wav", source(2.0, 44100, 2), 44100)
+    mp3 = tmp_path / "source.mp3"
+    tool("lame", "--quiet", "-b", "64", wav, mp3)
+    piped = tool("ffmpeg", "-v", "error", "-i", mp3, "-f", "wav", "-")
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", "-", "--model"]
+    done = subprocess.run(
+        [*command, identity_model, "--precision", "fp32", "-q"], input=piped, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.decode().splitlines()
+    assert lines[0].startswith("- -> (standard output) (cut at 10.9 kHz")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "piped.wav").write_bytes(piped)
+    assert run([tmp_path / "in" / "piped.wav"], identity_model) == 0
+    assert done.stdout == (tmp_path / "in" / "piped.enhanced.wav").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "extra", "problem"),
+    [
+        (["-", "other.mp3"], [], "'-' (standard input) must be the only INPUT"),
+        (["-"], ["-o", "out"], "'-' writes to standard output: -o does not apply"),
+        (["-"], ["--json"], "'-' writes the audio to standard output: --json cannot share it"),
+    ],
+)
+def test_standard_input_refuses_what_cannot_go_with_it(
+    identity_model, capsys, inputs, extra, problem
+):
+    assert run(inputs, identity_model, *extra) == 1
+    assert capsys.readouterr().err.strip().endswith(f"error: {problem}")
+
+
+def test_standard_output_that_is_a_terminal_is_refused(identity_model, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run(["-"], identity_model) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("error: standard output is a terminal: redirect it (> out.wav) or pipe it")
+    )

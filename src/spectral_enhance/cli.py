@@ -306,7 +306,13 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "the same output are refused by name. Exit code 1 if any input failed or none could "
         "be enhanced.",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio files or folders; - reads standard input and writes the output to "
+        "standard output (ffmpeg -i song.m4a -f wav - | spectral-enhance enhance - > out.wav)",
+    )
     p.add_argument(
         "-o",
         "--out",
@@ -380,6 +386,8 @@ def _run_enhance(args: argparse.Namespace) -> int:
         "threads": args.threads or (1 if args.jobs > 1 else 0),
     }
     Enhancer.load(**load_args)  # fail early, once, on a bad --model
+    if "-" in args.inputs:
+        return _enhance_pipe(args, load_args)
     report = enhance_files(
         args.inputs,
         load_args,
@@ -396,6 +404,52 @@ def _run_enhance(args: argparse.Namespace) -> int:
     print(report.summary(), file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
+    return 1 if report.failed or report.nothing_possible else 0
+
+
+def _enhance_pipe(args: argparse.Namespace, load_args: dict) -> int:
+    """``enhance -``: standard input to standard output, through a temporary folder (the meter
+    seeks through its input, and a WAV's header is finished last); the lines name them ``-``."""
+    import shutil
+    import tempfile
+
+    from .inference.batch import enhance_files, output_path
+
+    if args.inputs != ["-"]:
+        raise ValueError("'-' (standard input) must be the only INPUT")
+    if args.out is not None:
+        raise ValueError("'-' writes to standard output: -o does not apply")
+    if args.json:
+        raise ValueError("'-' writes the audio to standard output: --json cannot share it")
+    if sys.stdout.isatty():
+        raise ValueError("standard output is a terminal: redirect it (> out.wav) or pipe it")
+    with tempfile.TemporaryDirectory(prefix="spectral-enhance-") as folder:
+        source = Path(folder) / "stdin"
+        target = output_path(source, Path(folder), args.format)
+        with open(source, "wb") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+
+        def log(line: str) -> None:
+            line = line.replace(str(target), "(standard output)").replace(str(source), "-")
+            print(line, file=sys.stderr)
+
+        report = enhance_files(
+            [source],
+            load_args,
+            out_dir=Path(folder),
+            fmt=args.format,
+            output_rate=args.sample_rate,
+            progress=not args.quiet,
+            log=log,
+            depth=args.bit_depth,
+            strength=args.strength,
+            lowpass_hz=args.lowpass,
+        )
+        if report.done:
+            with open(target, "rb") as written:
+                shutil.copyfileobj(written, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    print(report.summary(), file=sys.stderr)
     return 1 if report.failed or report.nothing_possible else 0
 
 
