@@ -227,6 +227,33 @@ def test_float_output_keeps_peaks_and_integer_output_says_it_clipped(
     )
 
 
+def test_16_bit_output_is_dithered_so_a_quiet_tone_leaves_noise_not_harmonics(
+    tmp_path, identity_model
+):
+    """A 1 kHz tone of 0.7 of a 16-bit step, written at 16 bits: rounded as it is it would
+    become a three-level wave whose 3rd harmonic stands 9 dB under it; dithered, the tone
+    stays over a flat noise floor with no harmonic above it. The same input, the same bytes."""
+    rate, n = 44100, 4 * 44100
+    tone = (0.7 / 32767 * np.sin(2 * np.pi * 1000 * np.arange(n) / rate)).astype(np.float32)
+    sf.write(tmp_path / "quiet.wav", tone, rate, subtype="FLOAT")
+    args = [tmp_path / "quiet.wav", "-o", tmp_path / "out", "--bit-depth", "16"]
+    assert run(args, identity_model) == 0
+    output = tmp_path / "out" / "quiet.enhanced.wav"
+    written = output.read_bytes()
+    out, _ = sf.read(output, dtype="float64")
+
+    def level(x, hz):  # power at ``hz`` over the median of the bins around it
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+        at = round(hz * len(x) / rate)
+        return spectrum[at - 2 : at + 3].max() / np.median(spectrum[at - 200 : at + 200])
+
+    rounded = np.round(tone * 32767) / 32767
+    assert level(rounded, 3000) > 1e3  # what rounding alone leaves: a harmonic
+    assert level(out, 1000) > 1e3 and level(out, 3000) < 30
+    assert run([*args, "--overwrite"], identity_model) == 0
+    assert output.read_bytes() == written
+
+
 def test_m4a_input(tmp_path, identity_model):
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:

@@ -99,6 +99,7 @@ class AudioSink:
     peak: float = 0.0
     untagged: str | None = None  # why the tags given were not written, once it is closed
     room: int | None = None  # bytes of samples the file can still take (a WAV's 4 GiB)
+    dither: np.random.Generator | None = None  # TPDF dither's source, for 16-bit samples
 
     def write(self, block: np.ndarray) -> None:
         """Append float ``[n, channels]`` samples, clamping (and counting) beyond [-1, 1]."""
@@ -111,6 +112,8 @@ class AudioSink:
                 self.clipped += int(np.count_nonzero(over))
                 self.peak = max(self.peak, float(magnitude.max()))
                 block = np.clip(block, -1.0, 1.0)
+        if self.dither is not None:
+            block = _dithered(block, self.dither)
         if self.room is not None:
             self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
             if self.room < 0:
@@ -125,6 +128,18 @@ class AudioSink:
             raise _failure(self.target, error) from error
 
 
+# libsndfile writes a float x as the 16-bit integer nearest x * 32767.
+LSB_16 = 1 / 32767
+
+
+def _dithered(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``block`` plus triangular (TPDF) noise of one 16-bit step each side, so the rounding to
+    16 bits leaves noise, not distortion that follows the signal (a fade's last bits, a quiet
+    tail), as SoX does by default; clamped again to full scale, which libsndfile would wrap."""
+    noise = rng.random(block.shape, np.float32) - rng.random(block.shape, np.float32)
+    return np.clip(block + np.float32(LSB_16) * noise, -1.0, 1.0)
+
+
 @contextlib.contextmanager
 def audio_writer(
     target: str | os.PathLike,
@@ -134,6 +149,7 @@ def audio_writer(
     depth: str | None = None,
     tags: Tags | None = None,
     frames: int | None = None,
+    dither: bool = False,
 ) -> Iterator[AudioSink]:
     """Open ``target`` for writing in blocks; it appears under its name only when complete,
     with ``tags`` (an input's title, artist, cover art...) where given.
@@ -142,6 +158,9 @@ def audio_writer(
     half of `WAV_LIMIT` is written as RF64 (as a WAV if it ends under 4 GiB after all; its
     float ``PEAK`` chunk then holds the time of writing, which libsndfile keeps in RF64); any
     other WAV raises :class:`OutputError` at the block that would pass the limit.
+
+    ``dither``: 16-bit samples get TPDF dither (`_dithered`), from a fixed seed, so the same
+    input gives the same bytes.
     """
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
@@ -163,6 +182,8 @@ def audio_writer(
         sink = AudioSink(handle, subtype == "FLOAT", target)
         if container == "WAV" and not long_wav:
             sink.room = WAV_LIMIT
+        if dither and subtype == "PCM_16":
+            sink.dither = np.random.default_rng(0)
         try:
             yield sink
         finally:

@@ -283,7 +283,17 @@ def enhance_file(
         tags, lost_tags = _input_tags(source)
         estimate = info.estimated_samples  # the container's: a long WAV is written as RF64
         frames = resampled_length(estimate, info.sample_rate, out_rate) if estimate else None
-        with audio_writer(target, out_rate, info.channels, fmt, depth, tags, frames) as sink:
+        with audio_writer(
+            # Dithered to 16 bits unless the input is written as it is (strength 0, its rate).
+            target,
+            out_rate,
+            info.channels,
+            fmt,
+            depth,
+            tags,
+            frames,
+            dither=bool(strength) or out_rate != info.sample_rate,
+        ) as sink:
             peak, received, written = 0.0, 0, 0
 
             def write(pieces: list[np.ndarray]) -> None:
