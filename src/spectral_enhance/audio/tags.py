@@ -1,11 +1,14 @@
 """A file's tags and cover art, carried from the input to the enhanced output.
 
 What a music library sorts by (title, artist, album, album artist, track and disc, date, genre,
-composer, comment, lyrics) and its pictures are read through FFmpeg, which gives every container
-(ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, and written with mutagen: FLAC
-as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which players and FFmpeg read.
-What describes the input's coding rather than its music (encoder, gapless and ReplayGain values,
-the container's brand) is left out: it would be wrong for the output.
+composer, comment, lyrics), its ReplayGain values and its pictures are read through FFmpeg, which
+gives every container (ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, and
+written with mutagen: FLAC as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which
+players and FFmpeg read. ReplayGain still holds: enhancing moves a file's loudness by at most
+0.2 LU and its true peak by 0.3 dB (`scripts/loudness_change.py`), and without it a player that
+levels by it would play the output several dB louder than the rest of the library. What
+describes the input's coding rather than its music (the encoder, gapless values, the container's
+brand) is left out: it would be wrong for the output.
 
 Why mutagen: libsndfile, which writes the samples, holds ten text fields (no album artist, disc
 or composer) and no pictures; FFmpeg could write them only by writing the samples too, a
@@ -38,6 +41,10 @@ KEPT = {
     "publisher": ("PUBLISHER", "TPUB"),
     "comment": ("COMMENT", "COMM"),
     "lyrics": ("LYRICS", "USLT"),
+    "replaygain_track_gain": ("REPLAYGAIN_TRACK_GAIN", "TXXX:REPLAYGAIN_TRACK_GAIN"),
+    "replaygain_track_peak": ("REPLAYGAIN_TRACK_PEAK", "TXXX:REPLAYGAIN_TRACK_PEAK"),
+    "replaygain_album_gain": ("REPLAYGAIN_ALBUM_GAIN", "TXXX:REPLAYGAIN_ALBUM_GAIN"),
+    "replaygain_album_peak": ("REPLAYGAIN_ALBUM_PEAK", "TXXX:REPLAYGAIN_ALBUM_PEAK"),
 }
 # A count kept apart from its number (Vorbis comments' TRACKTOTAL): FFmpeg's name -> the number's.
 TOTALS = {"tracktotal": "track", "totaltracks": "track", "disctotal": "disc", "totaldiscs": "disc"}
@@ -158,7 +165,9 @@ def _write_wav(path: Path, tags: Tags) -> None:
     out.add_tags()
     for key, value in tags.text.items():
         frame = KEPT[key][1]
-        if frame == "COMM":
+        if frame.startswith("TXXX:"):
+            out.tags.add(id3.TXXX(encoding=3, desc=frame[5:], text=value))
+        elif frame == "COMM":
             out.tags.add(id3.COMM(encoding=3, lang="eng", desc="", text=value))
         elif frame == "USLT":
             out.tags.add(id3.USLT(encoding=3, lang="eng", desc="", text=value))
