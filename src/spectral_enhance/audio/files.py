@@ -2,7 +2,8 @@
 
 A file named directly is always tried (its content decides); a folder is searched for these
 suffixes only, so its cover art and playlists are not decoded, nor its hidden files (macOS's
-``._01.mp3`` copies of a file's metadata, a ``.Trash`` folder). What a search skips is reported.
+``._01.mp3`` copies of a file's metadata, a ``.Trash`` folder); links to folders are followed,
+each folder once. What a search skips is reported.
 Each file found in a folder keeps its place below that folder, so a library's outputs can keep
 its tree (two albums' ``01.mp3`` are not one output).
 """
@@ -25,8 +26,8 @@ AUDIO_EXTENSIONS = (
 
 @dataclass
 class Found:
-    """Files to try, in order, and each folder that gave none or hidden file left out, with its
-    line."""
+    """Files to try, in order, and each path a search left out (a folder with no audio, a hidden
+    file, a link to a folder searched already, the outputs' folder), with its line."""
 
     files: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
@@ -38,7 +39,7 @@ class Found:
 
     @property
     def notes(self) -> list[str]:
-        """One line for each folder that gave no file and each hidden file left out."""
+        """One line for each path a search left out."""
         return [note for _, note in self.skipped]
 
 
