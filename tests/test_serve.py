@@ -254,6 +254,28 @@ def test_zip_holds_every_result_under_its_download_name(server, song, tmp_path):
         assert [archive.read(n) for n in archive.namelist()] == outputs
 
 
+def test_zip_keeps_a_folders_tree_and_no_name_climbs_out_of_it(server, song, tmp_path):
+    """A folder's files are sent named by their paths below it: the ZIP keeps those folders,
+    each made safe, with ``..`` and empty parts dropped; the messages name the file alone."""
+    import zipfile
+
+    url, _ = server
+    names = ["Album/01.mp3", "Album/Disc 2/01.mp3", "../../etc/x.mp3", "a\\b/./c:d.mp3"]
+    with page(url) as client:
+        answers = [upload(client, name, song.read_bytes()).json() for name in names]
+        for answer in answers:
+            wait(client, answer["id"])
+        (tmp_path / "all.zip").write_bytes(client.get("/api/zip").content)
+    assert [a["name"] for a in answers] == ["01.mp3", "01.mp3", "x.mp3", "c_d.mp3"]
+    with zipfile.ZipFile(tmp_path / "all.zip") as archive:
+        assert archive.namelist() == [
+            "Album/01.enhanced.wav",
+            "Album/Disc 2/01.enhanced.wav",
+            "etc/x.enhanced.wav",
+            "a/b/c_d.enhanced.wav",
+        ]
+
+
 def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, song, tmp_path):
     jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root")
     sessions = [jobs.session(None) for _ in range(2)]
@@ -517,9 +539,12 @@ def test_page_takes_the_band_end_in_khz(browser, server, song):
 
 
 def test_page_takes_a_folders_audio_files_as_enhance_does(browser, server, song, tmp_path):
-    """ "choose a folder": its audio files, each card named by its path below the folder; its
-    cover art and hidden files left out, in one line. A dropped folder is searched the same way
-    (its entries are faked here: a test cannot drop files on the page)."""
+    """ "choose a folder": its audio files, each card named by its path below the folder and
+    kept under it in the ZIP; its cover art and hidden files left out, in one line. A dropped
+    folder is searched the same way (its entries are faked here: a test cannot drop files on
+    the page)."""
+    import zipfile
+
     from selenium.webdriver.common.by import By
 
     url, _ = server
@@ -536,6 +561,13 @@ def test_page_takes_a_folders_audio_files_as_enhance_does(browser, server, song,
         what=lambda: f"two results: {page_cards(browser)} {browser.get_log('browser')}",
     )
     assert sorted(c["name"] for c in cards) == ["Album/01.mp3", "Album/Disc 2/01.mp3"]
+    zipped = browser.execute_script(  # the page's ZIP of all: the folder's tree kept
+        "return fetch(link('/api/zip')).then(r => r.arrayBuffer())"
+        ".then(b => [...new Uint8Array(b)])"
+    )
+    with zipfile.ZipFile(io.BytesIO(bytes(zipped))) as archive:
+        names = sorted(archive.namelist())
+    assert names == ["Album/01.enhanced.wav", "Album/Disc 2/01.enhanced.wav"]
     assert browser.find_element(By.ID, "left-out").text == (
         "Album: 2 audio file(s) taken; 2 left out (not audio by their names, or hidden): "
         "Album/._01.mp3, Album/cover.jpg"

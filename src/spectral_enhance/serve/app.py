@@ -40,7 +40,15 @@ from ..inference.enhancer import Enhancer
 from . import engine
 from .jobs import Job, Jobs, Session, plain_error
 
-__all__ = ["Limits", "create_app", "display_name", "is_loopback", "running", "serve"]
+__all__ = [
+    "Limits",
+    "create_app",
+    "display_folder",
+    "display_name",
+    "is_loopback",
+    "running",
+    "serve",
+]
 
 STATIC = Path(__file__).parent / "static"
 SESSION = "X-Session"  # the header (or ``session`` query parameter) naming a page's session
@@ -74,6 +82,14 @@ def display_name(name: str | None) -> str:
     name = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in name)
     name = name.strip(" .")[:MAX_NAME]
     return name or "upload"
+
+
+def display_folder(name: str | None) -> str:
+    """The folders a browser's file name gives (a folder's file: ``Album/Disc 2/01.mp3``), each
+    made safe as `display_name` makes a name, with ``.``, ``..`` and empty ones dropped: where
+    the file's output goes in the ZIP of all, never a path on the server."""
+    parts = (name or "").replace("\\", "/").split("/")[:-1]
+    return "/".join(display_name(part) for part in parts if part.strip(" ."))[:MAX_NAME]
 
 
 def stored_suffix(name: str, head: bytes) -> str:
@@ -157,6 +173,7 @@ async def upload(request: Request) -> Response:
     limits: Limits = request.app.state.limits
     session = _session(request)
     name = display_name(request.query_params.get("name"))
+    folder = display_folder(request.query_params.get("name"))
     if session is None:
         return _error(f"{name}: {_NO_SESSION}", 404)
     fmt = request.query_params.get("format", "wav")
@@ -187,7 +204,7 @@ async def upload(request: Request) -> Response:
         return _error(f"{name}: this page holds at most {limits.max_files} files at once", 429)
     session.arriving += 1  # counted at once: the page sends several files side by side
     try:
-        return await _receive(request, session, name, fmt, rate, strength, lowpass)
+        return await _receive(request, session, name, folder, fmt, rate, strength, lowpass)
     finally:
         session.arriving -= 1
 
@@ -213,6 +230,7 @@ async def _receive(
     request: Request,
     session: Session,
     name: str,
+    folder: str,
     fmt: str,
     rate: str,
     strength: float,
@@ -255,7 +273,7 @@ async def _receive(
             422,
         )
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
-    job = Job(job_id, name, source, probe, fmt, output_rate, strength, lowpass)
+    job = Job(job_id, name, source, probe, fmt, output_rate, strength, lowpass, folder)
     jobs.submit(session, job)
     return JSONResponse(job.describe(jobs.position(job)), status_code=201)
 
@@ -299,8 +317,9 @@ async def zip_all(request: Request) -> Response:
 def _write_zip(target: Path, done: list[Job]) -> None:
     names: set[str] = set()
     with atomic_path(target) as temp, zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED) as archive:
-        for job in done:
-            name, stem, n = job.download_name, job.download_name, 1
+        for job in done:  # a folder's files under their folders, as the page sent them
+            stem = f"{job.folder}/{job.download_name}" if job.folder else job.download_name
+            name, n = stem, 1
             while name in names:
                 n += 1
                 base, dot, ext = stem.rpartition(".")

@@ -66,6 +66,7 @@ class Job:
     output_rate: int | None = None
     strength: float = 1.0
     lowpass_hz: float | None = None  # where the band ends, given on the page; None: measured
+    folder: str = ""  # a folder's file: its folders below it, for the ZIP of all
     state: str = "queued"  # queued, running, analysing, done, failed
     done_samples: int = 0
     total_samples: int = 1

@@ -174,7 +174,9 @@ const uploads = { waiting: [], running: 0, limit: 2 };
 function uploadAll(files) {
   for (const item of files) {
     const { file, path } = item instanceof File ? { file: item, path: item.name } : item;
-    uploads.waiting.push({ file, card: newCard(path) });
+    const card = newCard(path);
+    card.path = path; // sent as its name: the server keeps the folders for the ZIP
+    uploads.waiting.push({ file, card });
   }
   nextUpload();
 }
@@ -193,7 +195,7 @@ function nextUpload() {
 async function upload(file, card) {
   await state.ready;
   const query = new URLSearchParams({
-    name: file.name,
+    name: card.path || file.name,
     format: $(document, "#format").value,
     rate: $(document, "#rate").value,
   });
