@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audio.formats import BIT_DEPTHS, FORMATS
 from .inference.bundled import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from .inference.report import BatchReport
 
 __all__ = ["get_parser", "main"]
 
@@ -386,30 +389,35 @@ def _run_enhance(args: argparse.Namespace) -> int:
         "threads": args.threads or (1 if args.jobs > 1 else 0),
     }
     Enhancer.load(**load_args)  # fail early, once, on a bad --model
+    options = {
+        "fmt": args.format,
+        "output_rate": args.sample_rate,
+        "progress": not args.quiet,
+        "depth": args.bit_depth,
+        "strength": args.strength,
+        "lowpass_hz": args.lowpass,
+    }
     if "-" in args.inputs:
-        return _enhance_pipe(args, load_args)
-    report = enhance_files(
-        args.inputs,
-        load_args,
-        out_dir=args.out,
-        fmt=args.format,
-        output_rate=args.sample_rate,
-        overwrite=args.overwrite,
-        jobs=args.jobs,
-        progress=not args.quiet,
-        depth=args.bit_depth,
-        strength=args.strength,
-        lowpass_hz=args.lowpass,
-    )
+        report = _enhance_pipe(args, load_args, options)
+    else:
+        report = enhance_files(
+            args.inputs,
+            load_args,
+            out_dir=args.out,
+            overwrite=args.overwrite,
+            jobs=args.jobs,
+            **options,
+        )
     print(report.summary(), file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     return 1 if report.failed or report.nothing_possible else 0
 
 
-def _enhance_pipe(args: argparse.Namespace, load_args: dict) -> int:
+def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> BatchReport:
     """``enhance -``: standard input to standard output, through a temporary folder (the meter
-    seeks through its input, and a WAV's header is finished last); the lines name them ``-``."""
+    seeks through its input, and a WAV's header is finished last), with ``enhance_files``'
+    ``options``; the lines name them ``-``."""
     import shutil
     import tempfile
 
@@ -433,24 +441,12 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict) -> int:
             line = line.replace(str(target), "(standard output)").replace(str(source), "-")
             print(line, file=sys.stderr)
 
-        report = enhance_files(
-            [source],
-            load_args,
-            out_dir=Path(folder),
-            fmt=args.format,
-            output_rate=args.sample_rate,
-            progress=not args.quiet,
-            log=log,
-            depth=args.bit_depth,
-            strength=args.strength,
-            lowpass_hz=args.lowpass,
-        )
+        report = enhance_files([source], load_args, out_dir=Path(folder), log=log, **options)
         if report.done:
             with open(target, "rb") as written:
                 shutil.copyfileobj(written, sys.stdout.buffer)
             sys.stdout.buffer.flush()
-    print(report.summary(), file=sys.stderr)
-    return 1 if report.failed or report.nothing_possible else 0
+    return report
 
 
 def _add_train_holes(commands: argparse._SubParsersAction) -> None:

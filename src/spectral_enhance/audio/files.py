@@ -60,12 +60,15 @@ def find_audio(sources: Iterable[str | os.PathLike], leave_out: Path | None = No
             found.below.setdefault(source, Path())
             continue
         files = _files_below(source, found, leave_out)
-        audio = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS]
-        hidden = [p for p in audio if _hidden(p.relative_to(source))]
-        audio = [p for p in audio if not _hidden(p.relative_to(source))]
-        for path in hidden:
-            note = f"{path}: a hidden file (a name starting with '.'); skipped"
-            found.skipped.append((path, note))
+        audio = []
+        for path in files:
+            if path.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            if _hidden(path.relative_to(source)):
+                note = f"{path}: a hidden file (a name starting with '.'); skipped"
+                found.skipped.append((path, note))
+            else:
+                audio.append(path)
         if not audio:
             held = f"{len(files)} other file(s)" if files else "nothing"
             note = f"{source}: no audio files in this folder ({held}); skipped"

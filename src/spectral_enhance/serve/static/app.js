@@ -195,7 +195,7 @@ function nextUpload() {
 async function upload(file, card) {
   await state.ready;
   const query = new URLSearchParams({
-    name: card.path || file.name,
+    name: card.path,
     format: $(document, "#format").value,
     rate: $(document, "#rate").value,
   });
