@@ -61,21 +61,24 @@ WAV_LIMIT = (1 << 32) - (1 << 16)  # bytes of samples: room for the header and i
 SAMPLE_BYTES = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}
 
 
-def _no_peak_chunk(handle: sf.SoundFile) -> None:
-    """Leave out the PEAK chunk libsndfile adds to float WAVs: it holds the time of writing, so
-    without it the same input and options give the same bytes (soundfile has no API for it)."""
+def _sf_command(handle: sf.SoundFile, command: int, on: bool) -> None:
+    """Switch libsndfile's ``command`` on or off for ``handle`` (soundfile has no API for it),
+    before any sample is written, as libsndfile requires."""
     snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
     if snd is not None and ffi is not None:
-        snd.sf_command(handle._file, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
+        snd.sf_command(handle._file, command, ffi.NULL, int(on))
+
+
+def _no_peak_chunk(handle: sf.SoundFile) -> None:
+    """Leave out the PEAK chunk libsndfile adds to float WAVs: it holds the time of writing, so
+    without it the same input and options give the same bytes."""
+    _sf_command(handle, _SFC_SET_ADD_PEAK_CHUNK, False)
 
 
 def _wav_unless_too_long(handle: sf.SoundFile) -> None:
     """Have an RF64 output written as a WAV (a ``WAVE_FORMAT_EXTENSIBLE`` one, with a ``JUNK``
-    chunk where RF64's sizes would go) unless it ends over 4 GiB. Asked before any sample is
-    written, as libsndfile requires."""
-    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
-    if snd is not None and ffi is not None:
-        snd.sf_command(handle._file, _SFC_RF64_AUTO_DOWNGRADE, ffi.NULL, 1)
+    chunk where RF64's sizes would go) unless it ends over 4 GiB."""
+    _sf_command(handle, _SFC_RF64_AUTO_DOWNGRADE, True)
 
 
 def _close_unsynced(handle: sf.SoundFile) -> None:
