@@ -343,3 +343,99 @@ def test_told_the_soft_cut_the_model_restores_a_libshine_mp3_better(excerpt_wav)
 
     before, after = cuts_with_and_without_soft(mp3)
     assert score(after) > max(score(None), score(before)) + 0.1
+
+
+ENCODERS = {
+    "lame -b 128": ["lame", "--quiet", "-b", "128"],
+    "lame -V 6": ["lame", "--quiet", "-V", "6"],
+    "lame --abr 96": ["lame", "--quiet", "--abr", "96"],
+    "ffmpeg -b:a 48k": ["-c:a", "libmp3lame", "-b:a", "48k"],
+    "ffmpeg -q:a 6": ["-c:a", "libmp3lame", "-q:a", "6"],
+    "ffmpeg libshine": ["-c:a", "libshine", "-b:a", "64k"],
+}
+"""MP3 encoders at a constant bitrate and at a variable one (VBR, ABR): Debian's ``lame``, and
+FFmpeg's libmp3lame (at the input's 44.1 kHz) and libshine."""
+
+
+def encoded(wav: Path, name: str, seconds: float | None = None) -> Path:
+    """``wav`` (its first ``seconds``, if given) as an MP3 by `ENCODERS` ``name``, beside it."""
+    command = ENCODERS[name]
+    mp3 = wav.with_name(f"{name.replace(' ', '_')}-{seconds}.mp3")
+    cut = ["-t", str(seconds)] if seconds else []
+    if command[0] == "lame":
+        if seconds:
+            short = wav.with_name(f"{wav.stem}-{seconds}.wav")
+            x, rate = sf.read(wav, dtype="int16")
+            sf.write(short, x[: round(seconds * rate)], rate, subtype="PCM_16")
+            wav = short
+        subprocess.run([*command, str(wav), str(mp3)], check=True)
+    else:
+        head = ["ffmpeg", "-v", "error", "-y", "-i", str(wav), *cut]
+        subprocess.run([*head, *command, str(mp3)], check=True)
+    return mp3
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+@pytest.mark.parametrize(
+    ("name", "constant"),
+    [
+        ("lame -b 128", True),
+        ("lame -V 6", False),
+        ("lame --abr 96", False),
+        ("ffmpeg -b:a 48k", True),
+        ("ffmpeg -q:a 6", False),
+        ("ffmpeg libshine", True),
+    ],
+)
+def test_the_packets_read_tell_a_constant_bitrate_from_a_variable_one(excerpt_wav, name, constant):
+    """An MP3 at a constant bitrate has frames of one size (give or take the padding byte),
+    whether its excerpts are read or the whole file is decoded (the excerpt twice over, long
+    enough for excerpts at LAME's 32 kHz for ABR 96)."""
+    from spectral_enhance.audio import open_audio, read_excerpts
+    from spectral_enhance.dsp.lowpass import EXCERPT, EXCERPTS
+
+    twice = excerpt_wav.with_name("twice.wav")
+    if not twice.exists():
+        x, rate = sf.read(excerpt_wav, dtype="int16")
+        sf.write(twice, np.concatenate([x, x]), rate, subtype="PCM_16")
+    mp3 = encoded(twice, name)
+    sampled = read_excerpts(mp3, EXCERPTS, EXCERPT)
+    assert sampled is not None and sampled.sizes.constant == constant
+    with open_audio(mp3) as reader:
+        for _ in reader.blocks():
+            pass
+        sizes = reader.packet_sizes
+    assert sizes.constant == constant and sizes.most > sizes.least > 100
+
+
+@pytest.fixture(scope="module")
+def quiet_excerpt_wav(excerpt_wav) -> Path:
+    """The excerpt 20 dB down: a quiet passage, whose bands a VBR encoder leaves empty in most
+    frames under its filter, where they lie under the masking threshold."""
+    x, rate = sf.read(excerpt_wav, dtype="float32")
+    path = excerpt_wav.with_name("quiet.wav")
+    sf.write(path, x * np.float32(0.1), rate, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.skipif(not shutil.which("lame"), reason="needs Debian's lame")
+@pytest.mark.parametrize("name", ["lame -V 6", "ffmpeg -q:a 6"])
+@pytest.mark.parametrize("seconds", [None, 6.0])
+def test_a_vbr_mp3_is_cut_where_its_spectrum_shows_not_where_its_frames_stop_coding(
+    quiet_excerpt_wav, monkeypatch, name, seconds
+):
+    """Where the band of a quiet passage stops being coded in most frames, the soft cut would
+    come down under LAME's filter (8 to 12 kHz for 16); in a VBR MP3 it is not taken
+    (`soft_applies`), from excerpts or, for a short file, from its whole decode. In a CBR MP3
+    of the same passage it still is."""
+    from spectral_enhance.dsp import lowpass
+
+    mp3 = encoded(quiet_excerpt_wav, name, seconds)
+    without, now = cuts_with_and_without_soft(mp3)
+    assert without is not None and now == without
+    monkeypatch.setattr(lowpass, "soft_applies", lambda codec, sizes: True)
+    assert lowpass.lowpass_of_file(mp3) < 0.9 * without  # what the soft cut would have taken
+    monkeypatch.undo()
+    cbr = encoded(quiet_excerpt_wav, "ffmpeg -b:a 48k", seconds)
+    without, now = cuts_with_and_without_soft(cbr)
+    assert now is not None and (without is None or now < 0.9 * without)

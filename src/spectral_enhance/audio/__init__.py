@@ -16,6 +16,7 @@ _HOMES = {
     "AudioInfo": "read",
     "AudioReader": "read",
     "Decoded": "read",
+    "PacketSizes": "read",
     "StreamResampler": "rates",
     "decode": "read",
     "is_mp3": "read",

@@ -9,17 +9,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .read import _over_full_scale, _to_float, is_lossless
+from .read import PacketSizes, _over_full_scale, _to_float, is_lossless
 
 __all__ = ["Excerpts", "read_excerpts"]
 
 
 class Excerpts(NamedTuple):
-    """A file's excerpts (float32 ``[n, channels]`` each), its rate and FFmpeg's decoder."""
+    """A file's excerpts (float32 ``[n, channels]`` each), its rate, FFmpeg's decoder and the
+    sizes of the packets read for them."""
 
     parts: list[np.ndarray]
     rate: int
     codec: str
+    sizes: PacketSizes
 
 
 def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) -> Excerpts | None:
@@ -49,7 +51,7 @@ def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) ->
         seconds = (container.duration or 0) / av.time_base
         if not rate or not channels or seconds * rate < 2 * count * length:
             return None
-        stream, excerpts = streams[0], []
+        stream, excerpts, sizes = streams[0], [], PacketSizes()
         lossy = not is_lossless(context.name)
         try:
             for place in range(count):
@@ -58,20 +60,23 @@ def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) ->
                     container.seek(round(at / stream.time_base), stream=stream)
                 else:
                     container.seek(round(at * av.time_base))
-                excerpts.append(_excerpt(container, stream, rate, channels, length, lossy))
+                excerpts.append(_excerpt(container, stream, rate, channels, length, lossy, sizes))
         except (av.FFmpegError, OSError):
             return None
-    return Excerpts(excerpts, rate, context.name)
+    return Excerpts(excerpts, rate, context.name, sizes)
 
 
-def _excerpt(container, stream, rate: int, channels: int, length: int, lossy: bool) -> np.ndarray:
+def _excerpt(
+    container, stream, rate: int, channels: int, length: int, lossy: bool, sizes: PacketSizes
+) -> np.ndarray:
     """Up to ``length`` samples decoded from where ``container`` was sought to, without the
     first frame; for a ``lossy`` codec, up to a frame over `~.read.OVER_FULL_SCALE` (see
-    :func:`read_excerpts`)."""
+    :func:`read_excerpts`). Each packet read is counted in ``sizes``."""
     import av
 
     parts, got, first = [], 0, True
     for packet in container.demux(stream):
+        sizes.see(packet.size)
         try:
             frames = packet.decode()
         except av.error.EOFError:

@@ -55,6 +55,7 @@ __all__ = [
     "AudioInfo",
     "AudioReader",
     "Decoded",
+    "PacketSizes",
     "decode",
     "is_mp3",
     "open_audio",
@@ -112,6 +113,32 @@ class Decoded:
     sample_rate: int
     info: AudioInfo
     warnings: list[str] = field(default_factory=list)
+
+
+class PacketSizes:
+    """The smallest and largest of a stream's packets seen, in bytes. An MP3 at a constant
+    bitrate has frames of one size, give or take its padding byte; at a variable one (VBR, ABR)
+    they vary: an encoder that chooses each frame's bits leaves a band empty where it lies under
+    the masking threshold, not for want of bits (`dsp.lowpass`)."""
+
+    __slots__ = ("least", "most")
+
+    def __init__(self) -> None:
+        self.least, self.most = 0, 0
+
+    def see(self, size: int) -> None:
+        """Count a packet of ``size`` bytes (an empty one, a flush, counts for nothing)."""
+        if size and not self.most:
+            self.least = self.most = size
+        elif size < self.least and size:
+            self.least = size
+        elif size > self.most:
+            self.most = size
+
+    @property
+    def constant(self) -> bool:
+        """Whether every packet seen was of one size, give or take a byte (or none was seen)."""
+        return self.most - self.least <= 1
 
 
 def is_lossless(codec: str) -> bool:
@@ -326,6 +353,7 @@ class AudioReader:
             expected,
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
+        self.packet_sizes = PacketSizes()  # of the packets decoded so far
         self.joined = False  # more audio followed the length a tag gave (`JOINED_AFTER`)
 
     def _from_first_frame(self, offset: int):
@@ -408,8 +436,10 @@ class AudioReader:
             position, drained, run, run_rate = position + length, drained + length, [], 0
             return out
 
+        sizes = self.packet_sizes
         try:
             for packet in self._container.demux(stream):
+                sizes.see(packet.size)
                 try:
                     frames = packet.decode()
                 except (av.FFmpegError, ValueError) as error:

@@ -14,7 +14,10 @@ the band under a cut so found was coded (held within `CODED_DB` of its frame's l
 fewer than `SOFT_SHARE` of the sounding frames, the cut is taken down to where it was
 (`SpectrumMeter.soft_cut`): the band the model rebuilds then starts where the file's band does
 most of the time. In an MP3 the traces can be too loud for any drop to show (libshine at
-80 kbps), and the soft cut is taken there too; in any other file no drop means no cut.
+80 kbps), and the soft cut is taken there too; in any other file no drop means no cut. Not in
+an MP3 at a variable bitrate (`soft_applies`): LAME's VBR and ABR leave bands empty in most
+frames of a quiet or sparse passage under their own filter, where the masking threshold, not
+the bits, said so, and the band rebuilt from there is loud noise.
 
 A file is measured before it is enhanced (the full-band model needs its low-pass from the first
 segment on): :func:`lowpass_of_file` averages short excerpts from places spread over it, which
@@ -24,10 +27,14 @@ cost 21 to 23 ms for a 3-minute MP3 where its decode takes 0.3 s (``benchmarks/l
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
+
+if TYPE_CHECKING:
+    from ..audio.read import PacketSizes
 
 __all__ = [
     "SpectrumMeter",
@@ -35,6 +42,7 @@ __all__ = [
     "find_lowpass",
     "lowpass_of_file",
     "lowpass_of_spectrum",
+    "soft_applies",
 ]
 
 N_FFT = 4096  # about 11 Hz per bin at 44.1 kHz
@@ -260,6 +268,17 @@ def _mean_and_apart(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return mean, apart
 
 
+def soft_applies(codec: str, sizes: PacketSizes) -> bool:
+    """Whether the soft cut (`SpectrumMeter.soft_cut`) may apply to a file of FFmpeg's decoder
+    ``codec`` whose packets were ``sizes``: not to an MP3 at a variable bitrate. On issue 12's
+    validation clips made into VBR MP3s (LAME's ``-V0`` to ``-V9``, FFmpeg's ``-q:a``), the soft
+    cut took a clip's Zimtohrli down by up to 1.25, where without it none lost more than 0.19
+    (``scripts/vbr_check.py``, docs/full-band.md)."""
+    from ..audio import is_mp3
+
+    return sizes.constant or not is_mp3(codec)
+
+
 def average_spectrum(
     samples: np.ndarray, rate: int, n_fft: int = N_FFT, hop: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -299,11 +318,13 @@ def lowpass_of_file(
             meter.add(part)
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
+            soft = soft and soft_applies(sampled.codec, sampled.sizes)
             return meter.lowpass(soft, is_mp3(sampled.codec))
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
+    soft = soft and soft_applies(reader.info.codec, reader.packet_sizes)
     return meter.lowpass(soft, is_mp3(reader.info.codec))
 
 
