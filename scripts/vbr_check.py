@@ -31,6 +31,7 @@ from validation_check import check_parser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from audio_tools import lag
+from spectral_enhance.audio import open_audio
 from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
@@ -87,12 +88,23 @@ def aligned(signal: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return out
 
 
-def score(enhancer: Enhancer, mp3: Path, high: np.ndarray, rate: int, cut: float | None) -> float:
-    """Zimtohrli of ``mp3`` enhanced from the file, told ``cut`` (None: no cut), against
-    ``high``."""
-    out = mp3.with_name("out.wav")
+def score(
+    enhancer: Enhancer,
+    path: Path,
+    high: np.ndarray,
+    rate: int,
+    cut: float | None,
+    measured: bool = True,
+) -> float:
+    """Zimtohrli of ``path`` enhanced from the file against ``high``, the model told ``cut``
+    as ``enhance`` tells it a ``measured`` one (`Enhancer.band_end`), or as it is (None: no
+    cut)."""
+    if measured:
+        with open_audio(path) as reader:
+            cut = enhancer.band_end(cut, reader.info.sample_rate)
+    out = path.with_name("out.wav")
     out.unlink(missing_ok=True)
-    enhance_file(enhancer, mp3, out, output_rate=rate, lowpass_hz=cut or 0.0)
+    enhance_file(enhancer, path, out, output_rate=rate, lowpass_hz=cut or 0.0)
     y = sf.read(out, dtype="float32", always_2d=True)[0]
     return zimtohrli_mos(high, aligned(y, high), rate)
 

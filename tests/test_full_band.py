@@ -206,3 +206,37 @@ def test_three_channels_are_rebuilt_as_alike_as_under_the_cut(tmp_path):
     for channel in range(3):
         rebuilt = band_db(out[:, channel], 14_000, 19_000)
         assert rebuilt > band_db(decoded[:, channel], 14_000, 19_000) + 20
+
+
+@pytest.mark.parametrize("rate", [22_050, 24_000])
+def test_a_lossless_input_at_a_lower_rate_is_rebuilt_above_its_own_band(tmp_path, capsys, rate):
+    """A FLAC that FFmpeg resampled to 22.05 or 24 kHz holds its band up to its own Nyquist
+    frequency, with no cut under it: it is cut at its anti-aliasing edge (`Enhancer.band_end`)
+    and the band above rebuilt, which the line and ``--json`` say. Against the real music it
+    was made from (the bundled excerpt, a test-split track), Zimtohrli rises over FFmpeg's own
+    decode and over the file kept as it was (``--lowpass 0``, what ``enhance`` did before)."""
+    from audio_tools import lag
+    from spectral_enhance.demo import EXCERPT
+    from spectral_enhance.dsp.lowpass import ANTI_ALIAS
+    from spectral_enhance.evaluation.metrics import zimtohrli_mos
+
+    wav = write_wav(tmp_path / "src.wav", sf.read(EXCERPT, dtype="float32")[0], RATE)
+    reference = sf.read(wav, dtype="float32")[0]
+    flac = tmp_path / "song.flac"
+    run("ffmpeg", "-v", "error", "-i", wav, "-ar", str(rate), "-sample_fmt", "s16", flac)
+    assert main(["enhance", str(flac), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    (entry,) = json.loads(captured.out)["files"]
+    edge = ANTI_ALIAS * rate / 2
+    assert entry["lowpass_hz"] is None and entry["rebuilt_hz"] == [round(edge, 1), RATE / 2]
+    line = f"no cut under its {rate:,} Hz rate's edge, rebuilding {edge / 1000:.1f}-22.1 kHz"
+    assert line in captured.err
+
+    def score(x: np.ndarray) -> float:
+        shift = lag(x.mean(axis=1), reference.mean(axis=1))
+        x = x[shift : shift + len(reference)]
+        return zimtohrli_mos(reference[: len(x)], x, RATE)
+
+    rebuilt = score(sf.read(entry["output"], dtype="float32")[0])
+    kept = enhance(flac, "--lowpass", "0", "--overwrite")
+    assert rebuilt > max(score(ffmpeg_decode(flac)), score(kept)) + 0.15

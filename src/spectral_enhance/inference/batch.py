@@ -311,9 +311,10 @@ def enhance_file(
                 # needs from its first segment on, measured over the whole file.
                 if lowpass_hz is None:
                     cutoff = lowpass_of_file(source)
+                    told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
-                    cutoff = min(lowpass_hz, info.sample_rate / 2) or None
-                stream = enhancer.stream(lowpass_hz=cutoff, change=True) if strength else None
+                    cutoff = told = min(lowpass_hz, info.sample_rate / 2) or None
+                stream = enhancer.stream(lowpass_hz=told, change=True) if strength else None
                 if stream is not None:
                     next(stream)
                 for dry, at_model, block_peak in ahead:
@@ -361,8 +362,8 @@ def enhance_file(
         enhancer.rule.lowpass,
         time.monotonic() - started,
         enhancer.lowpass_floor_hz,
-        enhancer.usable_lowpass(cutoff),
-        enhancer.mended_band(cutoff),
+        enhancer.usable_lowpass(told),
+        enhancer.mended_band(told),
         lowpass_hz is not None,
     )
 

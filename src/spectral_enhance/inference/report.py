@@ -27,7 +27,8 @@ class FileResult:
     takes_lowpass: bool = False
     wall_seconds: float = 0.0
     lowpass_floor_hz: float = 0.0  # the lowest low-pass the model rebuilds from, for the line
-    rebuilt_from_hz: float | None = None  # the low-pass the model was given (`usable_lowpass`)
+    rebuilt_from_hz: float | None = None  # the low-pass the model was given (`usable_lowpass`,
+    # of the input's rate's edge where none was measured: `Enhancer.band_end`)
     mended_hz: tuple[float, float] | None = None  # where it fills the codec's holes, if it does
     lowpass_given: bool = False  # told by the user (``enhance --lowpass``), not measured
 
@@ -46,6 +47,10 @@ class FileResult:
     def band(self) -> str:
         """What the model had to rebuild, for the file's line: ``cut at 7.6 kHz, ...``."""
         reach = self.reach_hz / 1000
+        if self.lowpass_hz is None and self.rebuilt_from_hz is not None:  # `band_end`
+            edge = self.rebuilt_from_hz / 1000
+            line = f"no cut under its {self.info.sample_rate:,} Hz rate's edge"
+            return f"{line}, rebuilding {edge:.1f}-{reach:.1f} kHz"
         if self.lowpass_hz is None:
             # A model told there is no low-pass changes nothing; the paper's model still works
             # on its own band.
