@@ -332,7 +332,8 @@ async function showResult(card, job) {
   $(document, "#zip").href = link("/api/zip");
   $(document, "#toolbar").hidden = false;
   const lowpass = facts.lowpass_hz == null
-    ? (facts.lowpass_given ? "none: nothing rebuilt" : "none: the content reaches Nyquist")
+    ? (facts.lowpass_given ? "none: nothing rebuilt"
+      : facts.rebuilt_hz ? "none under its rate's edge" : "none: the content reaches Nyquist")
     : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
   const band = (hz, none) => hz == null ? none
     : `${(hz[0] / 1000).toFixed(1)}-${(hz[1] / 1000).toFixed(1)} kHz`;
