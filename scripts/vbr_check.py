@@ -124,12 +124,20 @@ def cuts(path: Path) -> tuple[float | None, float | None, float | None]:
 def main() -> None:
     parser = check_parser(__doc__, limit=120, out=False)
     parser.add_argument("--modes", nargs="+", default=list(MODES))
+    parser.add_argument(
+        "--above",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score the soft cut taken only where it lies over each of these shares of "
+        "the cut without it (or of the anti-aliasing edge where there is none)",
+    )
     args = parser.parse_args()
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
     # per mode, per clip: the input's score, then the scores told the cut found now, with the
-    # soft cut and without it; and those cuts
-    rows: dict[str, list[tuple[list[float], tuple]]] = {}
+    # soft cut and without it; those cuts; the file's rate
+    rows: dict[str, list[tuple[list[float], tuple, int]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for row in references:
@@ -142,7 +150,11 @@ def main() -> None:
                 found = cuts(mp3)
                 scored = {cut: score(enhancer, mp3, high, rate, cut) for cut in set(found)}
                 base = zimtohrli_mos(high, low, rate)
-                rows.setdefault(mode, []).append(([base, *(scored[c] for c in found)], found))
+                with open_audio(mp3) as reader:
+                    own_rate = reader.info.sample_rate
+                rows.setdefault(mode, []).append(
+                    ([base, *(scored[c] for c in found)], found, own_rate)
+                )
                 if min(scored.values()) - base < -0.05:
                     now, soft, without = (scored[cut] - base for cut in found)
                     print(f"  {row['reference']} {mode}: input {base:.3f}; now {now:+.3f}, soft "
@@ -160,6 +172,18 @@ def main() -> None:
         for column in (1, 2, 3):
             change = a[:, column] - a[:, 0]
             parts.append(f"{change.mean():+.3f} ({change.min():+.3f}) {(change < -0.05).sum():>3}")
+        for share in args.above:  # the soft cut's score where it lies over share of the other
+            change = np.array([
+                (scores[2] if soft is not None and soft >= share * (hard or edge) else scores[3])
+                - scores[0]
+                for scores, (_, soft, hard), edge in (
+                    (v[0], v[1], lowpass.ANTI_ALIAS * v[2] / 2) for v in values
+                )
+            ])  # fmt: skip
+            parts.append(
+                f"over {share:g}: {change.mean():+.3f} ({change.min():+.3f}) "
+                f"{(change < -0.05).sum():>3}"
+            )
         moved = sum(v[1][1] != v[1][2] for v in values)
         cut = np.median([(v[1][0] or 0) / 1000 for v in values])
         print(f"{mode:<17}  {a[:, 0].mean():.3f}  {'  '.join(parts)}  {moved:>3}  {cut:.1f} kHz")
