@@ -240,3 +240,17 @@ def test_a_lossless_input_at_a_lower_rate_is_rebuilt_above_its_own_band(tmp_path
     rebuilt = score(sf.read(entry["output"], dtype="float32")[0])
     kept = enhance(flac, "--lowpass", "0", "--overwrite")
     assert rebuilt > max(score(ffmpeg_decode(flac)), score(kept)) + 0.15
+
+
+def test_the_api_rebuilds_a_lower_rate_signal_above_its_edge_unless_told_none():
+    """`Enhancer.enhance` measures as ``enhance`` does: a 22.05 kHz signal with no cut under
+    its edge gets a band above it; told there is none (``lowpass_hz=None``), it is kept."""
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    enhancer = Enhancer.load()
+    x = source(6.0, 22_050, channels=2, seed=5)
+    measured, rate = enhancer.enhance(x, 22_050)
+    kept = enhancer.enhance(x, 22_050, lowpass_hz=None)[0]
+    assert rate == RATE
+    assert band_db(measured, 12_000, 20_000) > band_db(kept, 12_000, 20_000) + 30
+    assert abs(band_db(measured, 1_000, 9_000) - band_db(kept, 1_000, 9_000)) < 0.1

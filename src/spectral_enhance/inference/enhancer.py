@@ -567,7 +567,8 @@ class Enhancer:
         low-pass, for a model that takes one; ``"measure"`` finds it over the whole signal
         (:func:`spectral_enhance.dsp.lowpass.find_lowpass`; ``mp3``: the samples are an MP3's
         decode, whose cut is looked for even where the spectrum shows none, as ``enhance`` does
-        for an MP3 file), None says there is none.
+        for an MP3 file; at a rate under the model's, none found is the rate's edge:
+        :meth:`band_end`), None says there is none.
 
         Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
