@@ -123,7 +123,7 @@ def test_excerpts_come_from_places_spread_over_the_file(tmp_path):
     length = 300_000
     ramp = (np.arange(length) / 2**24).astype(np.float32)  # exact in float32
     sf.write(tmp_path / "ramp.wav", ramp, 8000, subtype="FLOAT")
-    parts, rate, codec = read_excerpts(tmp_path / "ramp.wav", 10, 2000)
+    parts, rate, codec, _ = read_excerpts(tmp_path / "ramp.wav", 10, 2000)
     assert rate == 8000 and len(parts) == 10 and codec == "pcm_f32le"
     for place, part in enumerate(parts):
         index = part[:, 0] * 2**24
