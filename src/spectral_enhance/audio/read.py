@@ -116,29 +116,30 @@ class Decoded:
 
 
 class PacketSizes:
-    """The smallest and largest of a stream's packets seen, in bytes. An MP3 at a constant
-    bitrate has frames of one size, give or take its padding byte; at a variable one (VBR, ABR)
-    they vary: an encoder that chooses each frame's bits leaves a band empty where it lies under
-    the masking threshold, not for want of bits (`dsp.lowpass`)."""
+    """The sizes of a stream's packets seen, in bytes, and how many of each. An MP3 at a
+    constant bitrate has frames of one size, give or take its padding byte; at a variable one
+    (VBR, ABR) they vary: an encoder that chooses each frame's bits leaves a band empty where it
+    lies under the masking threshold, not for want of bits (`dsp.lowpass`)."""
 
-    __slots__ = ("least", "most")
+    __slots__ = ("counts",)
 
     def __init__(self) -> None:
-        self.least, self.most = 0, 0
+        self.counts: dict[int, int] = {}
 
     def see(self, size: int) -> None:
         """Count a packet of ``size`` bytes (an empty one, a flush, counts for nothing)."""
-        if size and not self.most:
-            self.least = self.most = size
-        elif size < self.least and size:
-            self.least = size
-        elif size > self.most:
-            self.most = size
+        if size:
+            self.counts[size] = self.counts.get(size, 0) + 1
 
     @property
     def constant(self) -> bool:
-        """Whether every packet seen was of one size, give or take a byte (or none was seen)."""
-        return self.most - self.least <= 1
+        """Whether every packet seen but one was of one size, give or take a byte (or none was
+        seen): a file cut off mid-frame ends in a shorter one."""
+        counts = self.counts
+        total = sum(counts.values())
+        return (
+            total - max((n + counts.get(size + 1, 0) for size, n in counts.items()), default=0) <= 1
+        )
 
 
 def is_lossless(codec: str) -> bool:
