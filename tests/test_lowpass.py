@@ -390,7 +390,8 @@ def encoded(wav: Path, name: str, seconds: float | None = None) -> Path:
 def test_the_packets_read_tell_a_constant_bitrate_from_a_variable_one(excerpt_wav, name, constant):
     """An MP3 at a constant bitrate has frames of one size (give or take the padding byte),
     whether its excerpts are read or the whole file is decoded (the excerpt twice over, long
-    enough for excerpts at LAME's 32 kHz for ABR 96), and one cut off mid-frame too."""
+    enough for excerpts at LAME's 32 kHz for ABR 96), and one cut off mid-frame or with junk
+    in its middle too."""
     from spectral_enhance.audio import open_audio, read_excerpts
     from spectral_enhance.dsp.lowpass import EXCERPT, EXCERPTS
 
@@ -406,13 +407,18 @@ def test_the_packets_read_tell_a_constant_bitrate_from_a_variable_one(excerpt_wa
             pass
         sizes = reader.packet_sizes
     assert sizes.constant == constant and len(sizes.counts) > 1 and min(sizes.counts) > 100
-    # Cut off mid-frame (a download stopped), a CBR file ends in one short packet: still CBR.
-    cut = mp3.with_name(f"cut-{mp3.name}")
-    cut.write_bytes(mp3.read_bytes()[:-300])
-    with open_audio(cut) as reader:
-        for _ in reader.blocks():
-            pass
-        assert reader.packet_sizes.constant == constant
+    # Cut off mid-frame (a download stopped), a CBR file ends in one short packet; with junk
+    # in its middle, a few packets are of other sizes: still CBR.
+    data = mp3.read_bytes()
+    junk = bytes(np.random.default_rng(0).integers(0, 256, 700, dtype=np.uint8))
+    thirds = [data[i * len(data) // 3 : (i + 1) * len(data) // 3] for i in range(3)]
+    for damaged in (data[:-300], junk.join(thirds) + junk[:300]):
+        copy = mp3.with_name(f"damaged-{mp3.name}")
+        copy.write_bytes(damaged)
+        with open_audio(copy) as reader:
+            for _ in reader.blocks():
+                pass
+            assert reader.packet_sizes.constant == constant, reader.packet_sizes.counts
 
 
 @pytest.fixture(scope="module")

@@ -115,6 +115,14 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
 
 
+CONSTANT_SHARE = 0.9
+"""The share of a stream's packets of one size (give or take a byte) that makes its bitrate
+constant: a damaged copy of a CBR MP3 keeps nearly all of its packets so (a few of junk, or cut
+short: ``scripts/damaged_enhance.py``, ``tests/test_lowpass.py``), where VBR spreads a
+passage's frames over many sizes (but for one it codes whole at the highest bitrate, or in
+silence at the lowest: CBR in all but name)."""
+
+
 class PacketSizes:
     """The sizes of a stream's packets seen, in bytes, and how many of each. An MP3 at a
     constant bitrate has frames of one size, give or take its padding byte; at a variable one
@@ -133,13 +141,13 @@ class PacketSizes:
 
     @property
     def constant(self) -> bool:
-        """Whether every packet seen but one was of one size, give or take a byte (or none was
-        seen): a file cut off mid-frame ends in a shorter one."""
+        """Whether the packets seen were of one size, give or take a byte (or none was seen),
+        but for a few (`CONSTANT_SHARE`): a file cut off mid-frame ends in a shorter one, and
+        damage leaves some of other sizes."""
         counts = self.counts
         total = sum(counts.values())
-        return (
-            total - max((n + counts.get(size + 1, 0) for size, n in counts.items()), default=0) <= 1
-        )
+        usual = max((n + counts.get(size + 1, 0) for size, n in counts.items()), default=0)
+        return total - usual <= max(1, (1 - CONSTANT_SHARE) * total)
 
 
 def is_lossless(codec: str) -> bool:
