@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from validation_check import check_parser
-from vbr_check import aligned, ffmpeg_decode_at, score
+from vbr_check import aligned, as_wav, ffmpeg_decode_at, score
 
-from spectral_enhance.dataset.build import read_clip, read_manifest
+from spectral_enhance.audio import open_audio
+from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.dsp.lowpass import ANTI_ALIAS, lowpass_of_file
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
@@ -37,7 +37,7 @@ MODES = ("flac22050", "flac24000", "flac32000", "lame-V7")
 
 def encode(wav: Path, folder: Path, mode: str) -> tuple[Path, int]:
     """``wav`` as a FLAC at the rate ``mode`` names (``flac22050``) or an MP3 by LAME's
-    preset it names (``lame-V7``): the file and its rate."""
+    preset it names (``lame-V7``): the file and its rate (as the input module reads it)."""
     if mode.startswith("lame-"):
         path = folder / "in.mp3"
         subprocess.run(["lame", "--quiet", f"-{mode[5:]}", str(wav), str(path)], check=True)
@@ -45,14 +45,8 @@ def encode(wav: Path, folder: Path, mode: str) -> tuple[Path, int]:
         path = folder / "in.flac"
         command = ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", mode[4:]]
         subprocess.run([*command, "-sample_fmt", "s16", str(path)], check=True)
-    return path, sf.info(path).samplerate if path.suffix == ".flac" else _mp3_rate(path)
-
-
-def _mp3_rate(path: Path) -> int:
-    """The sample rate of ``path`` by ffprobe."""
-    command = ["ffprobe", "-v", "error", "-show_entries", "stream=sample_rate", "-of", "csv=p=0"]
-    out = subprocess.run([*command, str(path)], check=True, capture_output=True, text=True)
-    return int(out.stdout.strip().strip(","))
+    with open_audio(path) as reader:
+        return path, reader.info.sample_rate
 
 
 def main() -> None:
@@ -67,9 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for row in references:
-            high, rate = read_clip(row, "high"), int(row["sample_rate"])
-            wav = tmp / "ref.wav"
-            sf.write(wav, high, rate, subtype="FLOAT")
+            high, rate, wav = as_wav(row, tmp)
             for mode in args.modes:
                 path, own_rate = encode(wav, tmp, mode)
                 low = aligned(ffmpeg_decode_at(path, rate, high.shape[1]), high)

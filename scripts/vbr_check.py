@@ -70,6 +70,15 @@ def encode(wav: Path, folder: Path, mode: str) -> Path:
     return path
 
 
+def as_wav(row: dict, folder: Path) -> tuple[np.ndarray, int, Path]:
+    """The reference clip of manifest ``row``: its samples, its rate, and a float WAV of it in
+    ``folder`` for the encoders to read (the last one's replaced)."""
+    high, rate = read_clip(row, "high"), int(row["sample_rate"])
+    wav = folder / "ref.wav"
+    sf.write(wav, high, rate, subtype="FLOAT")
+    return high, rate, wav
+
+
 def ffmpeg_decode_at(path: Path, rate: int, channels: int) -> np.ndarray:
     """FFmpeg's decode of ``path`` at ``rate`` (its own resampler): float32 ``[n, channels]``."""
     command = ["ffmpeg", "-v", "error", "-i", str(path), "-ar", str(rate), "-f", "f32le", "-"]
@@ -141,9 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for row in references:
-            high, rate = read_clip(row, "high"), int(row["sample_rate"])
-            wav = tmp / "ref.wav"
-            sf.write(wav, high, rate, subtype="FLOAT")
+            high, rate, wav = as_wav(row, tmp)
             for mode in args.modes:
                 mp3 = encode(wav, tmp, mode)
                 low = aligned(ffmpeg_decode_at(mp3, rate, high.shape[1]), high)
