@@ -154,7 +154,7 @@ def test_warns_only_when_the_output_rate_loses_the_input_band(tmp_path, identity
 
 
 def test_read_ahead_keeps_order_and_raises_where_the_error_was():
-    from spectral_enhance.inference.batch import read_ahead
+    from spectral_enhance.inference.batch import ReadAhead
 
     def items():
         yield from range(5)
@@ -162,7 +162,7 @@ def test_read_ahead_keeps_order_and_raises_where_the_error_was():
 
     got = []
     with pytest.raises(ValueError, match="damaged at 5"):
-        for item in read_ahead(items(), depth=2):
+        for item in ReadAhead(items(), depth=2):
             got.append(item)
     assert got == [0, 1, 2, 3, 4]
 
@@ -170,7 +170,7 @@ def test_read_ahead_keeps_order_and_raises_where_the_error_was():
 def test_read_ahead_stops_its_thread_when_closed_early():
     import threading
 
-    from spectral_enhance.inference.batch import read_ahead
+    from spectral_enhance.inference.batch import ReadAhead
 
     closed = threading.Event()
 
@@ -183,10 +183,33 @@ def test_read_ahead_stops_its_thread_when_closed_early():
         finally:
             closed.set()
 
-    reader = read_ahead(endless(), depth=2)
+    reader = ReadAhead(endless(), depth=2)
     assert [next(reader) for _ in range(3)] == [0, 1, 2]
     reader.close()
     assert closed.wait(2.0)  # the source was closed, so its file would be too
+    assert not any(t.name == "read-ahead" for t in threading.enumerate())
+
+
+def test_read_ahead_fetches_before_the_first_item_is_asked_for():
+    """The caller's work before its first item (the low-pass measured) overlaps the decode: a
+    thread started only at the first item, as a generator's would be, fetches nothing until
+    then."""
+    import threading
+
+    from spectral_enhance.inference.batch import ReadAhead
+
+    fetched = threading.Event()
+
+    def items():
+        fetched.set()
+        yield "first block"
+
+    reader = ReadAhead(items())
+    try:
+        assert fetched.wait(2.0)  # no item asked for yet
+        assert list(reader) == ["first block"]
+    finally:
+        reader.close()
     assert not any(t.name == "read-ahead" for t in threading.enumerate())
 
 

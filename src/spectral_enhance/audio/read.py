@@ -62,7 +62,10 @@ __all__ = [
     "read_audio",
 ]
 
-BLOCK = 1 << 20  # samples per block: 4x fewer than 2^18 made enhance 10 % faster end to end
+BLOCK_SECONDS = (1 << 20) / 44_100
+"""Audio per block, about 24 s: at 44.1 kHz 2^20 samples made `enhance` 10 % faster end to end
+than 2^18; counted in samples, a 22.05 kHz MP3's first block took twice as long to come, and
+halving it made its whole run 5 % faster (`benchmarks/compare_e2e.py --kbps 48`)."""
 _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
 _LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
@@ -525,13 +528,15 @@ class AudioReader:
                 f"{self.name}: NaN or infinite samples (set to 0) in {non_finite} stretch(es)"
             )
 
-    def blocks(self, rate: int | None = None, block: int = BLOCK) -> Iterator[np.ndarray]:
-        """Yield float32 ``[n, channels]`` blocks of about ``block`` samples, trimmed as the
-        module doc says, resampled to ``rate`` if given (the last block completes the length).
+    def blocks(self, rate: int | None = None, block: int | None = None) -> Iterator[np.ndarray]:
+        """Yield float32 ``[n, channels]`` blocks of about ``block`` samples (default
+        `BLOCK_SECONDS` of audio), trimmed as the module doc says, resampled to ``rate`` if given
+        (the last block completes the length).
 
         Raises :class:`AudioError` if the file holds no audio at all.
         """
         info = self.info
+        block = block or round(BLOCK_SECONDS * info.sample_rate)
         skip, keep = self._skip, self._keep
         resampler = StreamResampler(info.sample_rate, rate or info.sample_rate, info.channels)
         pending: list[np.ndarray] = []

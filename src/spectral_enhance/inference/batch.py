@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -37,11 +37,11 @@ from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output
 from .report import BatchReport, FileResult
 
 __all__ = [
+    "ReadAhead",
     "enhance_file",
     "enhance_files",
     "output_path",
     "plan_outputs",
-    "read_ahead",
 ]
 
 T = TypeVar("T")
@@ -101,54 +101,74 @@ def plan_outputs(
     return jobs, report
 
 
-def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+class ReadAhead(Generic[T]):
     """Yield ``items`` while a thread fetches the next ``depth``, so reading overlaps enhancing.
 
+    The thread starts at once, not at the first item asked for: what the caller does before
+    (`enhance_file` measures the low-pass, 40 ms of a 3-minute MP3) overlaps the first decode.
     Decoding and resampling release the GIL, so on two cores they run beside the model almost
-    for free. An error in the thread is raised here, at the item it replaced; closing this
-    generator early stops the thread.
+    for free. An error in the thread is raised here, at the item it replaced. Call `close` when
+    done, early too (`contextlib.closing`): it stops the thread, which closes ``items``.
     """
-    ahead: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    end = object()
 
-    def put(entry: tuple) -> bool:
-        while not stop.is_set():
+    _END = object()
+
+    def __init__(self, items: Iterable[T], depth: int = 2) -> None:
+        self._ahead: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(
+            target=self._fetch, args=(items,), name="read-ahead", daemon=True
+        )
+        try:
+            self._thread.start()
+        except BaseException:  # an interrupt as it starts must still stop it
+            self.close()
+            raise
+
+    def _put(self, entry: tuple) -> bool:
+        while not self._stop.is_set():
             try:
-                ahead.put(entry, timeout=0.05)
+                self._ahead.put(entry, timeout=0.05)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def fetch() -> None:
+    def _fetch(self, items: Iterable[T]) -> None:
         source = iter(items)
         try:
             for item in source:
-                if not put((item, None)):
+                if not self._put((item, None)):
                     return
-            put((end, None))
+            self._put((self._END, None))
         except BaseException as error:
-            put((end, error))
+            self._put((self._END, error))
         finally:
             close = getattr(source, "close", None)
             if close is not None:  # a generator's file is closed here, in its own thread
                 close()
 
-    thread = threading.Thread(target=fetch, name="read-ahead", daemon=True)
-    try:
-        thread.start()  # inside: an interrupt as it starts must still stop it
-        while True:
-            item, error = ahead.get()
-            if item is end:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        if thread.ident is not None:
-            thread.join()
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        item, error = self._ahead.get()
+        if item is self._END:
+            self.close()
+            if error is not None:
+                raise error
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the thread (it closes ``items``) and wait for it."""
+        self._done = True
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join()
 
 
 def _input_tags(source: Path) -> tuple[Tags | None, str | None]:
@@ -306,7 +326,7 @@ def enhance_file(
 
             # Closed here, not when the error's traceback lets go of it: its thread must stop
             # decoding before the reader closes the file under it.
-            with contextlib.closing(read_ahead(blocks())) as ahead:
+            with contextlib.closing(ReadAhead(blocks())) as ahead:
                 # While the first blocks are decoded: the low-pass, which the full-band model
                 # needs from its first segment on, measured over the whole file.
                 if lowpass_hz is None:
