@@ -798,3 +798,57 @@ def test_channels_that_cancel_are_opposed_among_more_than_two():
     expected = np.eye(3)
     expected[0, 2] = expected[2, 0] = -1.0
     np.testing.assert_allclose(alike, expected, atol=0.07)
+
+
+def test_lead_cap_holds_the_band_to_the_power_of_the_bins_leading_up_to_the_cut():
+    """`dsp.bands.lead_cap` lowers the whole band, by one factor, until its first bins above the
+    low-pass hold no more power per bin than the input's bins just under it (`LEAD_BINS`),
+    counting only frames where the input has power and each channel's share of a summed one;
+    a band already fainter is left as it is."""
+    from spectral_enhance.dsp.bands import LEAD_BINS, copy_map, lead_cap
+
+    bins, frames, band_bins = 1025, 30, 8
+    above = copy_map(400.0, bins)[1]
+    start = int(above.argmax())
+    given = np.zeros((1, frames, bins), np.float32)  # two channels summed, as the graph's
+    given[..., start - LEAD_BINS[0] : start - LEAD_BINS[1]] = 2.0 * 1e-4  # 1e-4 per channel
+    given[:, :5] = 0.0  # a silent margin: not counted
+    loud = np.full((2, frames, 129), 0.1, np.float32)  # power 1e-2 per bin: 20 dB over
+    held = lead_cap(loud, above, band_bins, given)
+    first = start // band_bins
+    np.testing.assert_allclose(held[..., first:], 0.01, rtol=1e-5)  # power 1e-4 per bin
+    np.testing.assert_array_equal(held[..., :first], loud[..., :first])
+    faint = np.full((2, frames, 129), 0.005, np.float32)
+    assert lead_cap(faint, above, band_bins, given) is faint
+    assert lead_cap(loud, above, band_bins, np.zeros_like(given)) is loud  # nothing sounding
+
+
+def test_a_band_is_not_rebuilt_louder_than_the_input_leading_up_to_the_cut():
+    """A dark input (the bundled excerpt with nothing over 6 kHz) told a cut at 9 kHz: the
+    bundled model would rebuild a band over 9 kHz as if the music reached it; held to the
+    nothing under the cut, the band stays 20 dB fainter than so, and far under the music."""
+    from scipy import signal
+
+    from spectral_enhance.demo import EXCERPT
+    from spectral_enhance.inference import enhancer as module
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    x, rate = sf.read(EXCERPT, dtype="float32")
+    dark = signal.sosfilt(signal.ellip(10, 0.1, 90, 6000, fs=rate, output="sos"), x, axis=0)
+    dark = dark.astype(np.float32)
+
+    def level(y: np.ndarray, low: float, high: float) -> float:
+        freqs, _, z = signal.stft(y.T, rate, nperseg=2048)
+        band = (freqs >= low) & (freqs < high)
+        return 10 * np.log10((np.abs(z[:, band]) ** 2).mean())
+
+    enhancer = Enhancer.load()
+    held, _ = enhancer.enhance(dark, rate, lowpass_hz=9000.0)
+    lead_cap = module.lead_cap
+    try:
+        module.lead_cap = lambda scale, *rest: scale
+        free, _ = enhancer.enhance(dark, rate, lowpass_hz=9000.0)
+    finally:
+        module.lead_cap = lead_cap
+    assert level(held, 9000, 10250) < level(free, 9000, 10250) - 20
+    assert level(held, 9000, 20000) < level(dark, 4000, 6000) - 40

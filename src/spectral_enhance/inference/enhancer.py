@@ -31,6 +31,7 @@ from ..dsp.bands import (
     channels_mixing,
     copy_start,
     lay_over_noise,
+    lead_cap,
     noise_frames,
     told_inputs,
 )
@@ -436,6 +437,7 @@ class Enhancer:
                         rule.calm_frames,
                         inputs[0],
                     )
+                    scale = lead_cap(scale, inputs[2], rule.noise_band_bins, inputs[0])
                     change = self._lay_over_noise(scale, spec, inputs, first, cutoff, per_bin)
                     added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
                     return added if job.change else window[middle] + added
