@@ -8,7 +8,8 @@ it is, and without it but with its band amplitudes, as `dsp.bands.calm_band` lea
 held per frame under ``DB`` dB over the mean power per bin of the input's bins from ``FROM`` to
 ``TO`` kHz under the low-pass (the channels' mean: the graph is given their summed power), for
 each ``--caps`` spec ``DB,FROM,TO`` (``seg,DB,FROM,TO``: over the segment as a whole), beside
-the decoded input. ``seg,0,1.5,0.25`` is `lead_cap`: it scores as the model as it is.
+the decoded input; ``win,DB,FROM,TO,FRAMES``: over that many frames about each frame.
+``win,0,1.5,0.25,23`` is `lead_cap`: it scores as the model as it is (to rounding).
 
 Usage: python scripts/continuity_cap_check.py DATASET --out FOLDER [--split val] [--limit 120]
            [--model full-band] [--caps 0,1.5,0.25 6,1.5,0.25]
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp.bands import copy_start
@@ -29,9 +31,13 @@ from spectral_enhance.inference import enhancer
 def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
     """``model`` with its band held under the cap of ``spec`` while it runs: per frame, or with
     ``seg,`` first, over the segment as a whole (its first kilohertz and a quarter above the
-    low-pass against the bins under it, in the frames where the input has power)."""
+    low-pass against the bins under it, in the frames where the input has power); with
+    ``win,`` first and a fifth number, the same over that many frames about each frame."""
     whole = spec.startswith("seg,")
-    db, low_khz, high_khz = (float(x) for x in spec.removeprefix("seg,").split(","))
+    moving = spec.startswith("win,")
+    numbers = [float(x) for x in spec.removeprefix("seg,").removeprefix("win,").split(",")]
+    db, low_khz, high_khz = numbers[:3]
+    reach = int(numbers[3]) if moving else 0
     calm_band = enhancer.calm_band
     bin_hz = rate / fft
 
@@ -50,6 +56,18 @@ def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
         under = given[..., low:high].mean(axis=-1) / out.shape[0]  # per channel and bin
         first = start // band_bins
         out = out.copy()
+        if moving:
+            sounding = (given.sum(axis=-1) > 0).astype(np.float64)  # [1, frames]
+            span = max(1, round((low_khz - high_khz) * 1000 / bin_hz / band_bins))
+            laid = np.square(out[..., first : first + span], dtype=np.float64).mean(axis=-1)
+            lead = uniform_filter1d(under * sounding, reach, axis=-1, mode="nearest")
+            made = uniform_filter1d(
+                laid.mean(axis=0, keepdims=True) * sounding, reach, axis=-1, mode="nearest"
+            )
+            factor = np.sqrt(np.minimum(1.0, lead * 10 ** (db / 10) / np.maximum(made, 1e-30)))
+            factor = np.where(made > 0, factor, 1.0)
+            out[..., first:] *= factor[..., None].astype(np.float32)
+            return out
         if whole:
             sounding = given.sum(axis=-1) > 0  # [1, frames]
             if not sounding.any():
@@ -65,18 +83,20 @@ def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
         out[..., first:] = np.minimum(out[..., first:], cap[..., None].astype(np.float32))
         return out
 
-    where = "the segment's" if whole else "each frame's"
+    where = "the segment's" if whole else f"{reach} frames'" if moving else "each frame's"
     name = f"{model.name}, under {db:+g} dB of {where} {low_khz:g}-{high_khz:g} kHz under the cut"
     return patched(model, name, [(enhancer, "calm_band", capped), *UNCAPPED])
 
 
 UNCAPPED = [(enhancer, "lead_cap", lambda scale, *rest: scale)]
-"""The enhancer without `dsp.bands.lead_cap`, which the check's ``seg,0,1.5,0.25`` chose."""
+"""The enhancer without `dsp.bands.lead_cap`, which the check's ``win,0,1.5,0.25,23`` chose."""
 
 
 def main() -> None:
     parser = check_parser(__doc__, 120)
-    parser.add_argument("--caps", nargs="*", default=["0,1.5,0.25", "seg,0,1.5,0.25"])
+    parser.add_argument(
+        "--caps", nargs="*", default=["0,1.5,0.25", "seg,0,1.5,0.25", "win,0,1.5,0.25,23"]
+    )
     args = parser.parse_args()
     model = load_system(args.model)
     loaded = enhancer.Enhancer.load(args.model)

@@ -801,10 +801,10 @@ def test_channels_that_cancel_are_opposed_among_more_than_two():
 
 
 def test_lead_cap_holds_the_band_to_the_power_of_the_bins_leading_up_to_the_cut():
-    """`dsp.bands.lead_cap` lowers the whole band, by one factor, until its first bins above the
-    low-pass hold no more power per bin than the input's bins just under it (`LEAD_BINS`),
-    counting only frames where the input has power and each channel's share of a summed one;
-    a band already fainter is left as it is."""
+    """`dsp.bands.lead_cap` lowers the band until its first bins above the low-pass hold no
+    more power per bin than the input's bins just under it (`LEAD_BINS`), over `LEAD_FRAMES`
+    frames, counting only frames where the input has power and each channel's share of a
+    summed one; a band already fainter is left as it is, and one louder only where it is."""
     from spectral_enhance.dsp.bands import LEAD_BINS, copy_map, lead_cap
 
     bins, frames, band_bins = 1025, 30, 8
@@ -821,6 +821,12 @@ def test_lead_cap_holds_the_band_to_the_power_of_the_bins_leading_up_to_the_cut(
     faint = np.full((2, frames, 129), 0.005, np.float32)
     assert lead_cap(faint, above, band_bins, given) is faint
     assert lead_cap(loud, above, band_bins, np.zeros_like(given)) is loud  # nothing sounding
+    burst = np.full((2, 120, 129), 0.005, np.float32)
+    burst[:, 60:] = 0.1  # loud from frame 60 on, over a longer signal
+    given = np.repeat(given[:, -1:], 120, axis=1)
+    held = lead_cap(burst, above, band_bins, given)
+    np.testing.assert_array_equal(held[:, :45], burst[:, :45])  # farther than half the frames
+    np.testing.assert_allclose(held[:, 75:, first:], 0.01, rtol=1e-5)
 
 
 def test_a_band_is_not_rebuilt_louder_than_the_input_leading_up_to_the_cut():
@@ -852,3 +858,6 @@ def test_a_band_is_not_rebuilt_louder_than_the_input_leading_up_to_the_cut():
         module.lead_cap = lead_cap
     assert level(held, 9000, 10250) < level(free, 9000, 10250) - 20
     assert level(held, 9000, 20000) < level(dark, 4000, 6000) - 40
+    # its reach is in the margin: short segments give what one long one does
+    short = Enhancer.load(segment_frames=40)
+    np.testing.assert_allclose(short.enhance(dark, rate, lowpass_hz=9000.0)[0], held, atol=2e-5)

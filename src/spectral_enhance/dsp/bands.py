@@ -22,6 +22,7 @@ from .stft import StftConfig, istft, power, spectrum, stft
 __all__ = [
     "EPS",
     "LEAD_BINS",
+    "LEAD_FRAMES",
     "LOW_CUT_CALM",
     "LOW_CUT_HZ",
     "PATCH_MULTIPLE",
@@ -384,35 +385,46 @@ LEAD_BINS = (70, 12)
 """The input's bins `lead_cap` compares the rebuilt band with: from the 70th to the 12th under
 the copy's first (1.5 to 0.25 kHz under the low-pass at 44.1 kHz and 2,048 points, clear of
 LAME's filter's slope), and as many of the band's own bins above it, to the nearest band."""
+LEAD_FRAMES = 23
+"""Frames (0.53 s at hop 1,024 and 44.1 kHz, as `calm`'s course) `lead_cap` weighs the two
+over about each frame; the enhancer's margin holds half of them more."""
 
 
 def lead_cap(scale: np.ndarray, above: np.ndarray, band_bins: int, given: np.ndarray) -> np.ndarray:
-    """``scale`` (`calm_band`'s) lowered as a whole, where need be, so that the band's first
-    bins above the low-pass hold no more power per bin, over the segment, than the input's
-    bins just under it (`LEAD_BINS`), in the frames where the input has power (``given``, its
-    power per bin, ``[channels or 1, frames, bins]``, channels summed if one row).
+    """``scale`` (`calm_band`'s) lowered, frame by frame where need be, so that the band's first
+    bins above the low-pass hold no more power per bin, over `LEAD_FRAMES` frames about each,
+    than the input's bins just under it (`LEAD_BINS`); only frames where the input has power
+    count (``given``, its power per bin, ``[channels or 1, frames, bins]``, channels summed if
+    one row). The whole band of a frame is lowered by one factor, both channels alike.
 
     Music's band above a codec's cut rarely outdoes the band leading up to it; where the model
     would make it so, the input's band ends under the cut by itself: a dark master (SuperTux's
-    `leveldone` jingle, nothing over 7.5 kHz, rebuilt 10 to 30 dB over its own band by the
+    `leveldone` jingle, nothing over 7.5 kHz, rebuilt 20 to 30 dB over its own band by the
     model) or a quiet passage whose treble is its noise floor. On validation it ties (Zimtohrli
-    4.3336 to 4.3341, no worst clip moved; LSD above the low-pass 1.717 to 1.708), where a cap
-    frame by frame lost 0.03 to 0.05 at 32 to 64 kbps (`scripts/continuity_cap_check.py`)."""
+    4.3336 to 4.3346, no worst clip moved; LSD above the low-pass 1.717 to 1.707), where the
+    band held to each frame's lead lost 0.03 to 0.05 at 32 to 64 kbps
+    (`scripts/continuity_cap_check.py`, docs/full-band.md)."""
     start, bins = copy_start(above), above.shape[-1]
-    sounding = given.sum(axis=-1) > 1e-12  # [channels or 1, frames]
+    sounding = (given.sum(axis=-1) > 1e-12).astype(np.float64)  # [channels or 1, frames]
     if start >= bins or not sounding.any():
         return scale
     low, high = max(0, start - LEAD_BINS[0]), max(1, start - LEAD_BINS[1])
     share = scale.shape[0] // given.shape[0]  # channels summed into each row of ``given``
-    lead = given[..., low:high].mean(axis=-1)[sounding].mean() / share
+    lead = given[..., low:high].mean(axis=-1, dtype=np.float64) / share
     first = start // band_bins
     span = max(1, round((LEAD_BINS[0] - LEAD_BINS[1]) / band_bins))
     laid = np.square(scale[..., first : first + span], dtype=np.float64).mean(axis=-1)
-    laid = laid[np.broadcast_to(sounding, laid.shape)].mean()
-    if laid <= lead:
+    laid = laid.mean(axis=0, keepdims=True)  # the channels alike
+    # (a running mean's rounding can leave a hair under 0 where all is 0)
+    lead = np.maximum(uniform_filter1d(lead * sounding, LEAD_FRAMES, axis=-1, mode="nearest"), 0)
+    laid = np.maximum(uniform_filter1d(laid * sounding, LEAD_FRAMES, axis=-1, mode="nearest"), 0)
+    over = laid > lead
+    if not over.any():
         return scale
+    factor = np.ones_like(laid)
+    factor[over] = np.sqrt(lead[over] / laid[over])
     held = scale.copy()
-    held[..., first:] *= np.float32(np.sqrt(lead / laid))
+    held[..., first:] *= factor[..., None].astype(np.float32)
     return held
 
 

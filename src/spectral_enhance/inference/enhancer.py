@@ -25,6 +25,7 @@ import numpy as np
 
 from ..audio import resample
 from ..dsp.bands import (
+    LEAD_FRAMES,
     calm_band,
     calm_share,
     channel_coherence,
@@ -252,7 +253,8 @@ class Enhancer:
             hop = stft_config.hop_length
             # Reach of the model, plus the frames whose windows overlap a sample, on each side.
             overlap = -(-stft_config.fft_length // hop) + 1
-            self.margin = (rule.context + 2 * overlap) * hop
+            held = LEAD_FRAMES // 2 if rule.noise_band_bins else 0  # `lead_cap`'s reach
+            self.margin = (rule.context + held + 2 * overlap) * hop
             # the channels' likeness under the low-pass over about COHERENCE_SECONDS, within
             # the model's reach (so a segment's margin holds all of it)
             wanted = round(COHERENCE_SECONDS * sample_rate / hop / 2)
