@@ -368,13 +368,20 @@ def calm_band(
     return calmed
 
 
+def _sounding(given: np.ndarray) -> np.ndarray:
+    """1 for each frame where the input has power (``given``, its power per bin, ``[channels or
+    1, frames, bins]``), 0 elsewhere (a segment's silent margin, digital silence): float64
+    ``[channels or 1, frames]``, the frames `calm_change` and `lead_cap` weigh."""
+    return (given.sum(axis=-1) > 1e-12).astype(np.float64)
+
+
 def calm_change(level: np.ndarray, given: np.ndarray, calm: float, frames: int) -> np.ndarray:
     """`calm_band`'s rule on a band's natural-log power ``level`` (``[channels, frames,
     groups]``): the change of log power that leaves it ``calm`` times as far from its course
     over ``frames`` frames, the course taken over the frames where the input has power
     (``given``, its power per bin, ``[channels or 1, frames, bins]``); none elsewhere, and at
     most 12 either way."""
-    held = (given.sum(axis=-1) > 1e-12).astype(np.float64)[..., None]  # [.., frames, 1]
+    held = _sounding(given)[..., None]  # [.., frames, 1]
     weight = uniform_filter1d(held, frames, axis=-2, mode="nearest")
     course = uniform_filter1d(level * held, frames, axis=-2, mode="nearest")
     course /= np.maximum(weight, 1e-9)
@@ -405,7 +412,7 @@ def lead_cap(scale: np.ndarray, above: np.ndarray, band_bins: int, given: np.nda
     band held to each frame's lead lost 0.03 to 0.05 at 32 to 64 kbps
     (`scripts/continuity_cap_check.py`, docs/full-band.md)."""
     start, bins = copy_start(above), above.shape[-1]
-    sounding = (given.sum(axis=-1) > 1e-12).astype(np.float64)  # [channels or 1, frames]
+    sounding = _sounding(given)
     if start >= bins or not sounding.any():
         return scale
     low, high = max(0, start - LEAD_BINS[0]), max(1, start - LEAD_BINS[1])
