@@ -18,7 +18,7 @@ from spectral_enhance.dsp.bands import (
     tilt_envelope,
 )
 from spectral_enhance.dsp.holes import HoleGeometry, HoleNet
-from spectral_enhance.dsp.stft import istft, stft
+from spectral_enhance.dsp.stft import StftConfig, istft, stft
 from spectral_enhance.inference.bundled import PRETRAINED
 from spectral_enhance.models import BandConfig, BandExtender, build_model
 
@@ -861,3 +861,34 @@ def test_a_band_is_not_rebuilt_louder_than_the_input_leading_up_to_the_cut():
     # its reach is in the margin: short segments give what one long one does
     short = Enhancer.load(segment_frames=40)
     np.testing.assert_allclose(short.enhance(dark, rate, lowpass_hz=9000.0)[0], held, atol=2e-5)
+
+
+def test_only_the_frames_that_make_a_segments_middle_are_laid_and_as_in_the_whole():
+    """The enhancer lays the noise (and fills the holes) only in the frames whose windows reach
+    a segment's middle, a seventh fewer than the segment's: each is as it would be laid over
+    the whole segment, the channels' likeness and the holes' loudest taken from the frames
+    around it as before."""
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    config = StftConfig(2048, 1024, 2048)
+    x = _lowpassed(30.0, 5500.0)
+    spec = stft(x.T, config)
+    spec[:, :, 500:524, 168:192] = 0  # a hole at 3.6-4.1 kHz where two segments meet
+    x = istft(spec, len(x), config).T
+    enhancer = Enhancer.load()
+    laid, seen = enhancer._lay_over_noise, []
+
+    def checked(scale, spectrum, inputs, first, cutoff, per_bin, kept):
+        part = laid(scale, spectrum, inputs, first, cutoff, per_bin, kept)
+        whole = laid(scale, spectrum, inputs, first, cutoff, per_bin)
+        np.testing.assert_array_equal(part, whole[:, kept])
+        seen.append((kept, scale.shape[1], np.abs(part[..., 120:240]).max()))
+        return part
+
+    enhancer._lay_over_noise = checked
+    enhancer.enhance(x, RATE, lowpass_hz=5500.0)
+    margin = enhancer.margin // config.hop_length
+    assert len(seen) == 3
+    for kept, frames, _ in seen:
+        assert kept.start == margin and frames - kept.stop > margin - 4
+    assert max(filled for *_, filled in seen) > 0  # holes were filled under the cut

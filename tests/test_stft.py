@@ -74,3 +74,18 @@ def test_a_strided_view_is_analysed_as_its_copy():
     view = samples.T
     assert not view.flags.c_contiguous
     np.testing.assert_array_equal(spectrum(view, config), spectrum(view.copy(), config))
+
+
+def test_frames_from_the_kth_give_the_samples_from_k_hops_on():
+    """The enhancer synthesises only the frames that make a segment's middle: the inverse of
+    frames ``k`` on is the signal from ``k`` hops on, for as many samples as those frames cover
+    with all their neighbours (the samples the same frames overlap-add to in one pass)."""
+    config = StftConfig(2048, 1024, 2048)
+    x = np.random.default_rng(5).standard_normal((2, 40_000)).astype(np.float32)
+    spec = spectrum(x, config)
+    whole = istft(spec, x.shape[-1], config)
+    first, count = 7, 20
+    part = istft(spec[:, first : first + count], (count - 1) * 1024, config)
+    np.testing.assert_array_equal(part, whole[:, first * 1024 : (first + count - 1) * 1024])
+    with pytest.raises(ValueError):  # one sample more lacks the frame after the last
+        istft(spec[:, first : first + count], (count - 1) * 1024 + 1, config)

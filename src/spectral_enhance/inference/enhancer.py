@@ -440,8 +440,12 @@ class Enhancer:
                         inputs[0],
                     )
                     scale = lead_cap(scale, inputs[2], rule.noise_band_bins, inputs[0])
-                    change = self._lay_over_noise(scale, spec, inputs, first, cutoff, per_bin)
-                    added = istft(change, len(window), self.stft, workers=fft_workers).T[middle]
+                    # Laid and synthesised only in the frames that make the middle: the
+                    # margins' are for the model's reach, 15 % of a segment's frames.
+                    kept = self._kept_frames(len(window))
+                    change = self._lay_over_noise(scale, spec, inputs, first, cutoff, per_bin, kept)
+                    length = len(window) - 2 * self.margin
+                    added = istft(change, length, self.stft, workers=fft_workers).T
                     return added if job.change else window[middle] + added
                 spec = model(*inputs)
             else:
@@ -449,6 +453,13 @@ class Enhancer:
             enhanced = istft(spec, len(window), self.stft, workers=fft_workers).T
         enhanced = enhanced[middle]
         return enhanced - window[middle] if job.change else enhanced
+
+    def _kept_frames(self, length: int) -> slice:
+        """The frames of a window of ``length`` samples whose STFT windows reach its middle (all
+        but the margins): `istft` of these alone gives the middle's samples."""
+        hop, middle = self.stft.hop_length, length - 2 * self.margin
+        first = self.margin // hop  # the margin is a whole number of hops
+        return slice(first, first - (-(self.stft.pad + middle) // hop))
 
     def _lay_over_noise(
         self,
@@ -458,26 +469,34 @@ class Enhancer:
         first: int,
         cutoff: float,
         per_bin: np.ndarray | None = None,
+        kept: slice = slice(None),
     ) -> np.ndarray:
         """The rebuilt band of a segment starting at sample ``first`` (a whole number of hops, as
-        margins and segments are): a noise-filling model's amplitudes ``scale`` over the noise
-        frames from there on, above the low-pass at bin ``cutoff``: complex ``[channels,
-        frames, bins]``; given each channel's power per bin ``per_bin`` (a stream that mends
-        them), the codec's holes in the octave under it too (`hole_scale`). Two
-        channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get a
-        second noise mixed in, as far as they differ under the low-pass
+        margins and segments are), in its frames ``kept``: a noise-filling model's amplitudes
+        ``scale`` over the noise frames from there on, above the low-pass at bin ``cutoff``:
+        complex ``[channels, frames, bins]``; given each channel's power per bin ``per_bin`` (a
+        stream that mends them), the codec's holes in the octave under it too (`hole_scale`).
+        Two channels (``spec``, the segment's complex spectrum, and the model's ``inputs``) get
+        a second noise mixed in, as far as they differ under the low-pass
         (`channel_coherence`); more, a noise each, mixed so that each pair is as alike as
-        under it (`channels_mixing`)."""
+        under it (`channels_mixing`). What a frame kept takes from those around it (the
+        channels' likeness, the holes' loudest) is taken as over the whole segment."""
         bins, (power, _, above) = self.rule.noise_band_bins, inputs[:3]
-        start = (first - self.stft.pad) // self.stft.hop_length
+        kept = slice(*kept.indices(scale.shape[1]))
+        start = (first - self.stft.pad) // self.stft.hop_length + kept.start
         coherence = None
         if scale.shape[0] == 2:
-            coherence = channel_coherence(spec, power, above, self.coherence_frames)
+            coherence = channel_coherence(spec, power, above, self.coherence_frames)[kept]
         elif scale.shape[0] > 2:
-            coherence = channels_mixing(spec, above, self.coherence_frames)
-        out = self._noise_band(scale, above, start, coherence)
+            coherence = channels_mixing(spec, above, self.coherence_frames)[kept]
+        out = self._noise_band(scale[:, kept], above, start, coherence)
         if per_bin is not None:
-            holes, low = hole_scale(per_bin, cutoff, bins, self.rule.holes_frames, self.hole_net)
+            # a frame's holes are judged by the loudest of half their span either side
+            reach = self.rule.holes_frames // 2
+            low_frame = max(kept.start - reach, 0)
+            around = per_bin[:, low_frame : kept.stop + reach]
+            holes, low = hole_scale(around, cutoff, bins, self.rule.holes_frames, self.hole_net)
+            holes = holes[:, kept.start - low_frame : kept.stop - low_frame]
             found = np.flatnonzero(holes.any(axis=(0, 1)))
             if len(found):  # laid from the first band with a hole to the last under the cut
                 holes, low = holes[..., found[0] :], low + found[0]
