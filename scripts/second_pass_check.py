@@ -34,14 +34,16 @@ BAND = 128  # bins: 2.8 kHz at 44.1 kHz
 def second_pass(enhancer: Enhancer, mode: str, calm: float) -> None:
     """Make ``enhancer`` rescale its synthesised band as ``mode`` says (module doc)."""
     laid = enhancer._lay_over_noise
-    course_frames = 2 * round(0.5 * enhancer.sample_rate / enhancer.stft.hop_length / 2) + 1
-    length = 2 * enhancer.margin + enhancer.segment  # every segment's window
+    hop = enhancer.stft.hop_length
+    course_frames = 2 * round(0.5 * enhancer.sample_rate / hop / 2) + 1
 
-    def rescaled(scale, spec, inputs, first):
-        band = laid(scale, spec, inputs, first)
+    def rescaled(scale, spec, inputs, first, cutoff, per_bin=None, kept=slice(None)):
+        # laid over the whole window, rescaled there; the enhancer keeps its frames ``kept``
+        band = laid(scale, spec, inputs, first, cutoff, per_bin)
+        length = (band.shape[1] - 1) * hop  # the window's (a whole number of hops)
         start = copy_start(inputs[2])
         if start >= band.shape[-1]:
-            return band
+            return band[:, kept]
         again = spectrum(istft(band, length, enhancer.stft), enhancer.stft)
         edges = np.arange(start, band.shape[-1], BAND)
         widths = np.diff(np.append(edges, band.shape[-1]))
@@ -57,7 +59,7 @@ def second_pass(enhancer: Enhancer, mode: str, calm: float) -> None:
         factor = np.exp(0.5 * change).astype(np.float32)
         target = band if mode == "calm-laid" else again
         target[..., start:] *= np.repeat(factor, widths, axis=-1)
-        return target
+        return target[:, kept]
 
     enhancer._lay_over_noise = rescaled
 

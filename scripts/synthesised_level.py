@@ -32,10 +32,13 @@ def main() -> None:
     enhancer = Enhancer.load(args.model, precision="int8")
     laid = enhancer._lay_over_noise
     ratios: list[np.ndarray] = []
-    length = 2 * enhancer.margin + enhancer.segment  # every segment's window
+    hop = enhancer.stft.hop_length
 
-    def measured(scale, spec, inputs, first):  # the band as laid, and as synthesised again
-        band = laid(scale, spec, inputs, first)
+    def measured(scale, spec, inputs, first, cutoff, per_bin=None, kept=slice(None)):
+        # the band as laid over the whole window, and as synthesised again; the enhancer
+        # keeps its frames ``kept``
+        band = laid(scale, spec, inputs, first, cutoff, per_bin)
+        length = (band.shape[1] - 1) * hop  # the window's (a whole number of hops)
         start = copy_start(inputs[2])
         again = spectrum(istft(band, length, enhancer.stft), enhancer.stft)
         edges = np.arange(start, band.shape[-1], BAND) - start
@@ -43,7 +46,7 @@ def main() -> None:
         heard = np.add.reduceat(power(again)[..., start:], edges, axis=-1)
         loud = predicted > predicted.max() * 1e-4
         ratios.append(10 * np.log10(heard[loud] / predicted[loud]))
-        return band
+        return band[:, kept]
 
     enhancer._lay_over_noise = measured
     rows = low_bitrate_rows(read_manifest(args.dataset, args.split), args.limit)[: args.clips]
