@@ -1,5 +1,6 @@
 """An enhanced file keeps what a library sorts by: inputs tagged by Debian's lame and ffmpeg,
-outputs read back by Debian's ffprobe and ffmpeg, not by the code that wrote them."""
+outputs read back by Debian's ffprobe and ffmpeg, and by TagLib (``pytaglib``), which most
+Linux players and taggers read tags with: not by the code that wrote them (mutagen)."""
 
 import json
 
@@ -34,6 +35,21 @@ def ffprobe_tags(path) -> dict[str, str]:
     return {key.lower(): value for key, value in json.loads(out)["format"]["tags"].items()}
 
 
+def taglib_tags(path) -> dict[str, str]:
+    """The output's tags as TagLib reads them (a WAV's from its ID3 chunk), names in lower
+    case, each tag's values joined."""
+    import taglib
+
+    with taglib.File(str(path)) as song:
+        return {key.lower(): "; ".join(values) for key, values in song.tags.items()}
+
+
+# TagLib's names for what ffprobe calls album_artist, and its own track and disc numbers.
+TAGLIB = {("albumartist" if key == "album_artist" else key): value for key, value in TAGS.items()}
+TAGLIB_WAV = TAGLIB | {"tracknumber": "3/12", "discnumber": "1/2"}
+TAGLIB_FLAC = TAGLIB | {"tracknumber": "3", "tracktotal": "12", "discnumber": "1", "disctotal": "2"}
+
+
 def ffmpeg_picture(path, tmp_path) -> bytes:
     """The attached picture's bytes, copied out by Debian's ffmpeg."""
     target = tmp_path / f"{path.name}.picture"
@@ -63,10 +79,11 @@ def test_lame_tags_and_cover_art_reach_wav_and_flac(tmp_path, wav, cover, identi
         "--tv", "TXXX=REPLAYGAIN_TRACK_GAIN=-6.50 dB", "--ti", cover, wav, mp3,
     )  # fmt: skip
     gain = {"replaygain_track_gain": "-6.50 dB"}
-    for fmt, expected in (("wav", IN_WAV), ("flac", IN_FLAC)):
+    for fmt, expected, by_taglib in (("wav", IN_WAV, TAGLIB_WAV), ("flac", IN_FLAC, TAGLIB_FLAC)):
         enhance([mp3], tmp_path / fmt, identity_model, fmt)
         output = tmp_path / fmt / f"song.enhanced.{fmt}"
         assert ffprobe_tags(output) == expected | gain  # LAME's encoder tag is left out
+        assert taglib_tags(output) == by_taglib | gain
         assert ffmpeg_picture(output, tmp_path) == cover.read_bytes()
 
 
@@ -89,6 +106,7 @@ def test_ffmpeg_tags_reach_the_output(tmp_path, wav, cover, identity_model, suff
     output = tmp_path / "out" / "song.enhanced.flac"
     gain = {"replaygain_track_gain": "-3.00 dB"} if suffix == "ogg" else {}
     assert ffprobe_tags(output) == IN_FLAC | gain
+    assert taglib_tags(output) == TAGLIB_FLAC | gain
     if suffix == "m4a":
         assert ffmpeg_picture(output, tmp_path) == jpeg.read_bytes()
 
