@@ -240,13 +240,15 @@ def band_limited_noise(top_hz: float, seconds: float = 1.0, seed: int = 0) -> np
 
 def test_a_lossless_input_is_told_its_files_lowpass_not_its_clips(tmp_path):
     # a track whose second clip is a passage with nothing above 12 kHz: the clip alone shows a
-    # low-pass there, the file (as enhance measures it) has none; another track ends at 15 kHz
+    # low-pass there, the file (as enhance measures it) has none; another track ends at 15 kHz,
+    # where a codec may have cut it, and a third at 17 kHz, where its master does (`codec_cut`)
     import soundfile as sf
 
     from spectral_enhance.dsp.lowpass import find_lowpass
 
     rows = []
-    for track, tops in {"open": (None, 12_000), "limited": (15_000, 15_000)}.items():
+    tracks = {"open": (None, 12_000), "limited": (15_000, 15_000), "master": (17_000, 17_000)}
+    for track, tops in tracks.items():
         for i, top in enumerate(tops):
             path = tmp_path / f"{track}{i}.high.wav"
             sf.write(path, band_limited_noise(top or 22_050, seed=i), 44100, subtype="FLOAT")
@@ -257,6 +259,7 @@ def test_a_lossless_input_is_told_its_files_lowpass_not_its_clips(tmp_path):
     assert find_lowpass(quiet, 44100) == pytest.approx(12_000, rel=0.03)
     assert told["open"] is None
     assert told["limited"] == pytest.approx(15_000, rel=0.03)
+    assert told["master"] is None
     # and a model, or dsp's rule, is told it: none, so the quiet passage is not rebuilt above
     # 12 kHz; told a low-pass there (or, a model, measuring the clip), it is
     for system, told in ((load_system("full-band"), "measure"), (UNLEARNED["dsp"], 12_000.0)):

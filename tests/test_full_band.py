@@ -53,6 +53,32 @@ def test_a_lossless_input_comes_back_unchanged(tmp_path, reference):
     assert noise == 0 or 10 * np.log10(np.sum(reference**2) / noise) >= 35.0
 
 
+def test_a_lossless_file_whose_band_ends_high_is_its_masters_and_kept(tmp_path, reference, capsys):
+    """A FLAC whose band ends at 17 kHz (SoX's low-pass) ends where its master does: it comes
+    back as it was, and the line, ``--json`` and the page say where its band ends; one decoded
+    from a 64 kbps MP3 (LAME's cut at 10.9 kHz, FFmpeg's decode) is rebuilt above the cut
+    (`dsp.lowpass.codec_cut`)."""
+    wav = write_wav(tmp_path / "src.wav", reference, RATE)
+    master = tmp_path / "master.flac"
+    run("sox", wav, "-b", "16", master, "sinc", "-17k")
+    mp3 = tmp_path / "song.mp3"
+    run("lame", "--quiet", "-b", "64", wav, mp3)
+    decoded = tmp_path / "decoded.flac"
+    run("ffmpeg", "-v", "error", "-i", mp3, "-ar", str(RATE), "-sample_fmt", "s16", decoded)
+    assert main(["enhance", str(master), str(decoded), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    kept, rebuilt = json.loads(captured.out)["files"]
+    assert kept["lowpass_hz"] is None and kept["rebuilt_hz"] is None
+    assert kept["own_band_hz"] == pytest.approx(17_000, rel=0.03)
+    assert "a lossless file's own: kept as it is" in captured.err
+    given = sf.read(master, dtype="float32")[0]
+    noise = np.sum((sf.read(kept["output"], dtype="float32")[0] - given) ** 2)
+    assert noise == 0 or 10 * np.log10(np.sum(given**2) / noise) >= 35.0
+    assert rebuilt["own_band_hz"] is None and rebuilt["rebuilt_hz"][0] < 11_500
+    out = sf.read(rebuilt["output"], dtype="float32")[0]
+    assert band_db(out, 14_000, 20_000) > band_db(ffmpeg_decode(decoded), 14_000, 20_000) + 20
+
+
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     mp3 = tmp_path / "song.mp3"

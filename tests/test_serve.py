@@ -641,3 +641,30 @@ def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp
         facts = card_facts(element)
     assert facts["low-pass found"] == "none under its rate's edge", facts
     assert facts["rebuilt"].startswith("10.5-"), facts
+
+
+def test_page_says_a_lossless_files_own_band_end_is_kept(browser, tmp_path):
+    """A 44.1 kHz FLAC whose band ends at 17 kHz (SoX's low-pass) ends where its master does
+    (`dsp.lowpass.codec_cut`): the card says so, and that nothing was rebuilt."""
+    from selenium.webdriver.common.by import By
+
+    if not shutil.which("sox"):
+        pytest.skip("needs Debian's sox (.ci/run installs it)")
+    wav = tmp_path / "src.wav"
+    sf.write(wav, music(4.0, 44100, channels=2, seed=4), 44100, subtype="PCM_16")
+    flac = tmp_path / "master.flac"
+    subprocess.run(["sox", str(wav), str(flac), "sinc", "-17k"], check=True)
+    with running(create_app(Enhancer.load(), LIMITS)) as url:
+        open_page(browser, url)
+        browser.find_element(By.ID, "files").send_keys(str(flac))
+        (card,) = wait_for(
+            lambda: cards_when(browser, 1, FINISHED),
+            what=lambda: f"a result: {page_cards(browser)}",
+        )
+        assert card["state"] == "done", card
+        element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
+        wait_for(lambda: card_facts(element).get("rebuilt"), what="the card's facts")
+        facts = card_facts(element)
+    assert facts["low-pass found"].startswith("none: its band ends at 1"), facts
+    assert facts["low-pass found"].endswith("kHz, a lossless file's own"), facts
+    assert facts["rebuilt"] == "nothing", facts

@@ -19,6 +19,7 @@ _HOMES = {
     "PacketSizes": "read",
     "StreamResampler": "rates",
     "decode": "read",
+    "is_lossless": "read",
     "is_mp3": "read",
     "open_audio": "read",
     "read_audio": "read",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SpectrumMeter",
     "average_spectrum",
+    "codec_cut",
     "find_lowpass",
     "lowpass_of_file",
     "lowpass_of_spectrum",
@@ -295,6 +296,27 @@ def find_lowpass(
     meter = SpectrumMeter(rate)
     meter.add(samples)
     return meter.lowpass(soft, mp3)
+
+
+MASTER_BAND_HZ = 16_000.0
+"""A lossless file whose band ends at or above this ends where its master does, not where a
+codec cut it (`codec_cut`): nothing is rebuilt over it. Rebuilt above such an end, every lossless
+clip lost or tied against its reference, which ends there too: on validation the 8 of a master
+ending at 16.6 kHz lost 0.02 to 0.08 Zimtohrli, the others ending at 18 kHz and up 0.003 at
+most, and none gained; on the test split (16.6 kHz) up to 0.008; on music never heard (16.0 to
+16.7 kHz) up to 0.15 (`evaluate`'s band-limited lossless input, docs/full-band.md). Under it lie
+the cuts of the MP3s of 96 kbps and less that a WAV or FLAC may have been decoded from (LAME's
+15.1 kHz at 96 kbps), which are rebuilt; an MP3 of 128 kbps (16.6 kHz) so decoded is kept, as
+its own MP3 would have gained 0.017 on the test split."""
+
+
+def codec_cut(cut: float | None, lossless: bool) -> float | None:
+    """``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), as a codec's
+    cut, the band above which is rebuilt: for a ``lossless`` file (`audio.is_lossless`), none
+    where it lies at or above `MASTER_BAND_HZ`, its master's own band end."""
+    if lossless and cut is not None and cut >= MASTER_BAND_HZ:
+        return None
+    return cut
 
 
 def lowpass_of_file(

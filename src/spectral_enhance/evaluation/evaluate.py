@@ -51,7 +51,7 @@ from ..dataset.build import (
 )
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
-from ..dsp.lowpass import SpectrumMeter
+from ..dsp.lowpass import SpectrumMeter, codec_cut
 from ..inference.card import ModelCard
 from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
@@ -338,17 +338,17 @@ def reference_rows(rows: Iterable[dict]) -> list[dict]:
 
 
 def track_lowpass(references: Iterable[dict], soft: bool = True) -> dict[str, float | None]:
-    """Each track's low-pass as ``enhance`` finds it in a whole file
+    """Each track's low-pass as ``enhance`` finds it in a whole lossless file
     (:func:`~spectral_enhance.dsp.lowpass.lowpass_of_file`'s meter over excerpts spread over
-    it), here over all of the track's references among ``references`` (manifest rows);
-    ``soft``: see `SpectrumMeter.lowpass`."""
+    it, as a codec's cut: `codec_cut`), here over all of the track's references among
+    ``references`` (manifest rows); ``soft``: see `SpectrumMeter.lowpass`."""
     meters: dict[str, SpectrumMeter] = {}
     for row in references:
         high = read_clip(row, "high")
         meter = meters.setdefault(row["track"], SpectrumMeter(int(row["sample_rate"])))
         meter.add(high)
         meter.gap()
-    return {track: meter.lowpass(soft) for track, meter in meters.items()}
+    return {track: codec_cut(meter.lowpass(soft), True) for track, meter in meters.items()}
 
 
 def _bitrate_report(by_bitrate: dict) -> list[str]:

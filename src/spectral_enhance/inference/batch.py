@@ -29,10 +29,17 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ..atomic import OutputError, terminate_on_hangup
-from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
+from ..audio import (
+    AudioError,
+    StreamResampler,
+    find_audio,
+    is_lossless,
+    open_audio,
+    resampled_length,
+)
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
-from ..dsp.lowpass import lowpass_of_file
+from ..dsp.lowpass import codec_cut, lowpass_of_file
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
 from .report import BatchReport, FileResult
 
@@ -329,8 +336,11 @@ def enhance_file(
             with contextlib.closing(ReadAhead(blocks())) as ahead:
                 # While the first blocks are decoded: the low-pass, which the full-band model
                 # needs from its first segment on, measured over the whole file.
+                own_band = None  # a lossless file's band end, its master's (`codec_cut`)
                 if lowpass_hz is None:
-                    cutoff = lowpass_of_file(source)
+                    shown = lowpass_of_file(source)
+                    cutoff = codec_cut(shown, is_lossless(info.codec))
+                    own_band = shown if cutoff is None else None
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
                     cutoff = told = min(lowpass_hz, info.sample_rate / 2) or None
@@ -385,6 +395,7 @@ def enhance_file(
         enhancer.usable_lowpass(told),
         enhancer.mended_band(told),
         lowpass_hz is not None,
+        own_band,
     )
 
 

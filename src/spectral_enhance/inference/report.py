@@ -31,6 +31,8 @@ class FileResult:
     # of the input's rate's edge where none was measured: `Enhancer.band_end`)
     mended_hz: tuple[float, float] | None = None  # where it fills the codec's holes, if it does
     lowpass_given: bool = False  # told by the user (``enhance --lowpass``), not measured
+    own_band_hz: float | None = None  # where a lossless file's band ends, its master's own
+    # (`dsp.lowpass.codec_cut`): kept as it is
 
     @property
     def reach_hz(self) -> float:
@@ -51,6 +53,9 @@ class FileResult:
             edge = self.rebuilt_from_hz / 1000
             line = f"no cut under its {self.info.sample_rate:,} Hz rate's edge"
             return f"{line}, rebuilding {edge:.1f}-{reach:.1f} kHz"
+        if self.own_band_hz is not None and self.takes_lowpass:
+            end = self.own_band_hz / 1000
+            return f"band ends at {end:.1f} kHz, a lossless file's own: kept as it is"
         if self.lowpass_hz is None:
             # A model told there is no low-pass changes nothing; the paper's model still works
             # on its own band.
@@ -84,6 +89,7 @@ class FileResult:
             "lowpass_given": self.lowpass_given,
             "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
             "mended_hz": None if self.mended_hz is None else [round(f, 1) for f in self.mended_hz],
+            "own_band_hz": None if self.own_band_hz is None else round(self.own_band_hz, 1),
             "warnings": self.warnings,
         }
 

@@ -315,7 +315,10 @@ class Jobs:
             "seconds": round(seconds, 3),
             "input_bytes": job.source.stat().st_size,
             "lowpass_hz": lowpass,
-            **{key: told[key] for key in ("lowpass_given", "rebuilt_hz", "mended_hz")},
+            **{
+                key: told[key]
+                for key in ("lowpass_given", "rebuilt_hz", "mended_hz", "own_band_hz")
+            },
             "output_rate": out_rate,
             "output_format": job.fmt,
             "strength": job.strength,

@@ -331,10 +331,12 @@ async function showResult(card, job) {
   download.download = job.download_name;
   $(document, "#zip").href = link("/api/zip");
   $(document, "#toolbar").hidden = false;
-  const lowpass = facts.lowpass_hz == null
-    ? (facts.lowpass_given ? "none: nothing rebuilt"
-      : facts.rebuilt_hz ? "none under its rate's edge" : "none: the content reaches Nyquist")
-    : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
+  const lowpass = facts.own_band_hz != null
+    ? `none: its band ends at ${(facts.own_band_hz / 1000).toFixed(2)} kHz, a lossless file's own`
+    : facts.lowpass_hz == null
+      ? (facts.lowpass_given ? "none: nothing rebuilt"
+        : facts.rebuilt_hz ? "none under its rate's edge" : "none: the content reaches Nyquist")
+      : `${(facts.lowpass_hz / 1000).toFixed(2)} kHz`;
   const band = (hz, none) => hz == null ? none
     : `${(hz[0] / 1000).toFixed(1)}-${(hz[1] / 1000).toFixed(1)} kHz`;
   const rows = [
