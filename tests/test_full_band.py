@@ -79,6 +79,29 @@ def test_a_lossless_file_whose_band_ends_high_is_its_masters_and_kept(tmp_path, 
     assert band_db(out, 14_000, 20_000) > band_db(ffmpeg_decode(decoded), 14_000, 20_000) + 20
 
 
+def test_an_mp3_of_192_kbps_or_more_is_kept_as_it_is(tmp_path, reference, capsys):
+    """A 256 kbps MP3 (Debian's lame) of a master whose band ends at 17 kHz (SoX's low-pass):
+    its encoder kept the band to 19.7 kHz, so the cut is the master's, and the file comes back
+    as FFmpeg decodes it, which the line and ``--json`` say (`dsp.lowpass.codec_cut`)."""
+    wav = write_wav(tmp_path / "src.wav", reference, RATE)
+    master = tmp_path / "master.wav"
+    run("sox", wav, "-b", "16", master, "sinc", "-17k")
+    mp3 = tmp_path / "song.mp3"
+    run("lame", "--quiet", "-b", "256", master, mp3)
+    assert main(["enhance", str(mp3), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    (entry,) = json.loads(captured.out)["files"]
+    assert entry["rebuilt_hz"] is None and entry["mended_hz"] is None
+    assert entry["own_band_hz"] == pytest.approx(17_000, rel=0.03)
+    assert "a 256 kbps MP3's own: kept as it is" in captured.err
+    decoded = ffmpeg_decode(mp3)
+    out = sf.read(entry["output"], dtype="float32")[0]
+    n = min(len(out), len(decoded))
+    for low in (1_000, 8_000, 17_500):  # as FFmpeg decodes it, nothing added over 17 kHz
+        kept = band_db(out[:n], low, low + 2500) - band_db(decoded[:n], low, low + 2500)
+        assert abs(kept) < 0.5, (low, kept)
+
+
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     mp3 = tmp_path / "song.mp3"

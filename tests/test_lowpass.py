@@ -452,3 +452,17 @@ def test_a_vbr_mp3_is_cut_where_its_spectrum_shows_not_where_its_frames_stop_cod
     cbr = encoded(quiet_excerpt_wav, "ffmpeg -b:a 48k", seconds)
     without, now = cuts_with_and_without_soft(cbr)
     assert now is not None and (without is None or now < 0.9 * without)
+
+
+def test_a_band_end_no_codec_cut_is_not_rebuilt():
+    """`codec_cut`: a lossless file's band ending at 16 kHz or above is its master's, and so is
+    any an MP3 of 192 kbps or more shows; under those, the cut stands."""
+    from spectral_enhance.dsp.lowpass import HIGH_BITRATE, MASTER_BAND_HZ, codec_cut
+
+    assert codec_cut(16_600.0, lossless=True) is None
+    assert codec_cut(15_100.0, lossless=True) == 15_100.0  # an MP3 of 96 kbps decoded
+    assert codec_cut(MASTER_BAND_HZ, lossless=True) is None
+    assert codec_cut(16_600.0, lossless=False) == 16_600.0  # an MP3 of unknown bitrate
+    assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=HIGH_BITRATE) is None
+    assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=160_000) == 16_600.0
+    assert codec_cut(None, lossless=False, mp3_bit_rate=320_000) is None

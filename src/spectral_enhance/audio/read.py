@@ -106,6 +106,8 @@ class AudioInfo:
     trim: str  # how the start was found: "LAME tag", "iTunSMPB", "libshine's delay",
     # "standard MP3 delay", "none"
     expected: int | None
+    bit_rate: int | None = None  # bits per second of the audio stream as FFmpeg gives it (a
+    # VBR MP3's mean, from its Xing tag), None where it gives none
 
 
 @dataclass
@@ -325,6 +327,7 @@ class AudioReader:
             self._container.close()
             raise AudioError(self.name, f"not an audio file (read as {found}: no sample rate)")
         codec = context.name
+        bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
         gapless: GaplessInfo | None = None
         trim, expected = "none", None
         if is_mp3(codec):
@@ -363,6 +366,7 @@ class AudioReader:
             estimate,
             trim,
             expected,
+            bit_rate,
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
         self.packet_sizes = PacketSizes()  # of the packets decoded so far

@@ -310,11 +310,28 @@ the cuts of the MP3s of 96 kbps and less that a WAV or FLAC may have been decode
 its own MP3 would have gained 0.017 on the test split."""
 
 
-def codec_cut(cut: float | None, lossless: bool) -> float | None:
+HIGH_BITRATE = 192_000
+"""An MP3 of this many bits per second or more (its stream's mean: a VBR file's from its Xing
+tag) is kept as it is (`codec_cut`). Its encoder had the bits to keep its band to its filter
+(LAME's 18.6 kHz at 192 kbps, higher above), over which a rebuilt band adds next to nothing
+(`oracle-high` over the MP3 at 128 kbps: +0.04); a cut under that is its master's or a
+granule's choice, and the band the model rebuilt above it lost on average at every mode of
+192 kbps and more on validation (LAME's CBR at 192 to 320 kbps -0.014 to -0.016, `-V0` and
+FFmpeg's `-q:a 0` -0.012, libshine at 192 to 320 kbps -0.011 to -0.016; worst clips -0.09 to
+-0.14), where at 160 kbps libshine's files gained 0.022 (`scripts/vbr_check.py`,
+docs/runs/vbr/val-rule.txt, val-cbr-high.txt)."""
+
+
+def codec_cut(cut: float | None, lossless: bool, mp3_bit_rate: int | None = None) -> float | None:
     """``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), as a codec's
-    cut, the band above which is rebuilt: for a ``lossless`` file (`audio.is_lossless`), none
-    where it lies at or above `MASTER_BAND_HZ`, its master's own band end."""
-    if lossless and cut is not None and cut >= MASTER_BAND_HZ:
+    cut, the band above which is rebuilt: none for a ``lossless`` file (`audio.is_lossless`)
+    where it lies at or above `MASTER_BAND_HZ`, its master's own band end, nor for an MP3 of
+    `HIGH_BITRATE` or more (``mp3_bit_rate``, bits per second; None: not an MP3, or unknown)."""
+    if cut is None:
+        return None
+    if lossless and cut >= MASTER_BAND_HZ:
+        return None
+    if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return None
     return cut
 

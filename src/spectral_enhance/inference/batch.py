@@ -34,6 +34,7 @@ from ..audio import (
     StreamResampler,
     find_audio,
     is_lossless,
+    is_mp3,
     open_audio,
     resampled_length,
 )
@@ -336,10 +337,11 @@ def enhance_file(
             with contextlib.closing(ReadAhead(blocks())) as ahead:
                 # While the first blocks are decoded: the low-pass, which the full-band model
                 # needs from its first segment on, measured over the whole file.
-                own_band = None  # a lossless file's band end, its master's (`codec_cut`)
+                own_band = None  # a band end not a codec's cut (`codec_cut`): kept
                 if lowpass_hz is None:
                     shown = lowpass_of_file(source)
-                    cutoff = codec_cut(shown, is_lossless(info.codec))
+                    bits = info.bit_rate if is_mp3(info.codec) else None
+                    cutoff = codec_cut(shown, is_lossless(info.codec), bits)
                     own_band = shown if cutoff is None else None
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
