@@ -31,7 +31,7 @@ from validation_check import check_parser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from audio_tools import lag
-from spectral_enhance.audio import is_lossless, is_mp3, open_audio
+from spectral_enhance.audio import open_audio
 from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
@@ -123,9 +123,7 @@ def cuts(path: Path) -> tuple[float | None, float | None, float | None]:
     none for an MP3 of `HIGH_BITRATE` or more), as `lowpass_of_file` finds it with the soft cut
     wherever the spectrum allows it (as before `soft_applies`), and without it."""
     with open_audio(path) as reader:
-        info = reader.info
-    bits = info.bit_rate if is_mp3(info.codec) else None
-    now = lowpass.codec_cut(lowpass.lowpass_of_file(path), is_lossless(info.codec), bits)
+        now = lowpass.file_codec_cut(lowpass.lowpass_of_file(path), reader.info)
     shipped = lowpass.soft_applies
     lowpass.soft_applies = lambda codec, sizes: True
     try:

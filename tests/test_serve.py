@@ -616,21 +616,14 @@ def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):
     assert "Traceback" not in browser.page_source
 
 
-def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp_path):
-    """A 22.05 kHz FLAC (FFmpeg's, its band up to its own Nyquist frequency), on the bundled
-    full-band model: the card says no cut was found under the rate's edge and the band rebuilt
-    from there (`Enhancer.band_end`)."""
+def one_files_facts(browser, path) -> dict[str, str]:
+    """The facts the page's card gives for ``path`` sent alone to a server of the bundled
+    model, once it is done."""
     from selenium.webdriver.common.by import By
 
-    if not shutil.which("ffmpeg"):
-        pytest.skip("needs Debian's ffmpeg (.ci/run installs it)")
-    wav = tmp_path / "src.wav"
-    sf.write(wav, music(4.0, 44100, channels=2, seed=4), 44100, subtype="PCM_16")
-    flac = tmp_path / "low.flac"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-ar", "22050", str(flac)], check=True)
     with running(create_app(Enhancer.load(), LIMITS)) as url:
         open_page(browser, url)
-        browser.find_element(By.ID, "files").send_keys(str(flac))
+        browser.find_element(By.ID, "files").send_keys(str(path))
         (card,) = wait_for(
             lambda: cards_when(browser, 1, FINISHED),
             what=lambda: f"a result: {page_cards(browser)}",
@@ -638,7 +631,20 @@ def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp
         assert card["state"] == "done", card
         element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
         wait_for(lambda: card_facts(element).get("rebuilt"), what="the card's facts")
-        facts = card_facts(element)
+        return card_facts(element)
+
+
+def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp_path):
+    """A 22.05 kHz FLAC (FFmpeg's, its band up to its own Nyquist frequency), on the bundled
+    full-band model: the card says no cut was found under the rate's edge and the band rebuilt
+    from there (`Enhancer.band_end`)."""
+    if not shutil.which("ffmpeg"):
+        pytest.skip("needs Debian's ffmpeg (.ci/run installs it)")
+    wav = tmp_path / "src.wav"
+    sf.write(wav, music(4.0, 44100, channels=2, seed=4), 44100, subtype="PCM_16")
+    flac = tmp_path / "low.flac"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-ar", "22050", str(flac)], check=True)
+    facts = one_files_facts(browser, flac)
     assert facts["low-pass found"] == "none under its rate's edge", facts
     assert facts["rebuilt"].startswith("10.5-"), facts
 
@@ -646,25 +652,13 @@ def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp
 def test_page_says_a_lossless_files_own_band_end_is_kept(browser, tmp_path):
     """A 44.1 kHz FLAC whose band ends at 17 kHz (SoX's low-pass) ends where its master does
     (`dsp.lowpass.codec_cut`): the card says so, and that nothing was rebuilt."""
-    from selenium.webdriver.common.by import By
-
     if not shutil.which("sox"):
         pytest.skip("needs Debian's sox (.ci/run installs it)")
     wav = tmp_path / "src.wav"
     sf.write(wav, music(4.0, 44100, channels=2, seed=4), 44100, subtype="PCM_16")
     flac = tmp_path / "master.flac"
     subprocess.run(["sox", str(wav), str(flac), "sinc", "-17k"], check=True)
-    with running(create_app(Enhancer.load(), LIMITS)) as url:
-        open_page(browser, url)
-        browser.find_element(By.ID, "files").send_keys(str(flac))
-        (card,) = wait_for(
-            lambda: cards_when(browser, 1, FINISHED),
-            what=lambda: f"a result: {page_cards(browser)}",
-        )
-        assert card["state"] == "done", card
-        element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
-        wait_for(lambda: card_facts(element).get("rebuilt"), what="the card's facts")
-        facts = card_facts(element)
+    facts = one_files_facts(browser, flac)
     assert facts["low-pass found"].startswith("none: its band ends at 1"), facts
     assert facts["low-pass found"].endswith("kHz, no codec's cut"), facts
     assert facts["rebuilt"] == "nothing", facts

@@ -34,12 +34,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
 if TYPE_CHECKING:
-    from ..audio.read import PacketSizes
+    from ..audio.read import AudioInfo, PacketSizes
 
 __all__ = [
     "SpectrumMeter",
     "average_spectrum",
     "codec_cut",
+    "file_codec_cut",
     "find_lowpass",
     "lowpass_of_file",
     "lowpass_of_spectrum",
@@ -334,6 +335,15 @@ def codec_cut(cut: float | None, lossless: bool, mp3_bit_rate: int | None = None
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return None
     return cut
+
+
+def file_codec_cut(cut: float | None, info: AudioInfo) -> float | None:
+    """`codec_cut` for the file ``info`` describes (`audio.AudioInfo`): lossless by its codec,
+    its bitrate weighed for an MP3 only."""
+    from ..audio import is_lossless, is_mp3
+
+    bit_rate = info.bit_rate if is_mp3(info.codec) else None
+    return codec_cut(cut, is_lossless(info.codec), bit_rate)
 
 
 def lowpass_of_file(

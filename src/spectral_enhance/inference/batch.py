@@ -29,18 +29,10 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ..atomic import OutputError, terminate_on_hangup
-from ..audio import (
-    AudioError,
-    StreamResampler,
-    find_audio,
-    is_lossless,
-    is_mp3,
-    open_audio,
-    resampled_length,
-)
+from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
-from ..dsp.lowpass import codec_cut, lowpass_of_file
+from ..dsp.lowpass import file_codec_cut, lowpass_of_file
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
 from .report import BatchReport, FileResult
 
@@ -340,8 +332,7 @@ def enhance_file(
                 own_band = None  # a band end not a codec's cut (`codec_cut`): kept
                 if lowpass_hz is None:
                     shown = lowpass_of_file(source)
-                    bits = info.bit_rate if is_mp3(info.codec) else None
-                    cutoff = codec_cut(shown, is_lossless(info.codec), bits)
+                    cutoff = file_codec_cut(shown, info)
                     own_band = shown if cutoff is None else None
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
