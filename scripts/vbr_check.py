@@ -22,6 +22,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,15 @@ def score(
     return zimtohrli_mos(high, aligned(y, high), rate)
 
 
-def cuts(path: Path) -> tuple[float | None, float | None, float | None]:
-    """The cut of ``path`` as ``enhance`` takes it now (`lowpass_of_file`, then `codec_cut`:
-    none for an MP3 of `HIGH_BITRATE` or more), as `lowpass_of_file` finds it with the soft cut
+def cuts(path: Path, filter_known: bool = True) -> tuple[float | None, float | None, float | None]:
+    """The cut of ``path`` as ``enhance`` takes it now (`cuts_of_file`, then `kept_reason`:
+    none for an MP3 of `HIGH_BITRATE` or more, or one cut well under the filter its encoder
+    recorded, unless not ``filter_known``), as `lowpass_of_file` finds it with the soft cut
     wherever the spectrum allows it (as before `soft_applies`), and without it."""
+    found, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
-        now = lowpass.file_codec_cut(lowpass.lowpass_of_file(path), reader.info)
+        info = reader.info if filter_known else replace(reader.info, encoder_lowpass=None)
+    now = None if lowpass.file_kept_reason(found, info, without) else found
     shipped = lowpass.soft_applies
     lowpass.soft_applies = lambda codec, sizes: True
     try:
@@ -144,12 +148,22 @@ def main() -> None:
         help="also score the soft cut taken only where it lies over each of these shares of "
         "the cut without it (or of the anti-aliasing edge where there is none)",
     )
+    parser.add_argument(
+        "--filter-shares",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also score the file kept as it is where its cut without the soft cut lies under "
+        "each of these shares of the filter its LAME tag records (`AudioInfo.encoder_lowpass`); "
+        "'now' is then the cut taken as if none were recorded",
+    )
     args = parser.parse_args()
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
     # per mode, per clip: the input's score, then the scores told the cut found now, with the
-    # soft cut and without it; those cuts; the file's rate
-    rows: dict[str, list[tuple[list[float], tuple, int]]] = {}
+    # soft cut and without it, and kept as it is (or None); those cuts; the file's rate; the
+    # filter its LAME tag records
+    rows: dict[str, list[tuple[list, tuple, int, float | None]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for row in references:
@@ -157,18 +171,24 @@ def main() -> None:
             for mode in args.modes:
                 mp3 = encode(wav, tmp, mode)
                 low = aligned(ffmpeg_decode_at(mp3, rate, high.shape[1]), high)
-                found = cuts(mp3)
+                found = cuts(mp3, filter_known=not args.filter_shares)
                 scored = {cut: score(enhancer, mp3, high, rate, cut) for cut in set(found)}
                 base = zimtohrli_mos(high, low, rate)
                 with open_audio(mp3) as reader:
-                    own_rate = reader.info.sample_rate
+                    own_rate, filter_hz = reader.info.sample_rate, reader.info.encoder_lowpass
+                kept = None
+                shares = args.filter_shares
+                if shares and filter_hz and found[2] and found[2] < max(shares) * filter_hz:
+                    kept = score(enhancer, mp3, high, rate, None, measured=False)
                 rows.setdefault(mode, []).append(
-                    ([base, *(scored[c] for c in found)], found, own_rate)
+                    ([base, *(scored[c] for c in found), kept], found, own_rate, filter_hz)
                 )
-                if min(scored.values()) - base < -0.05:
+                if min(scored.values()) - base < -0.05 or kept is not None:
                     now, soft, without = (scored[cut] - base for cut in found)
                     print(f"  {row['reference']} {mode}: input {base:.3f}; now {now:+.3f}, soft "
-                          f"cut {soft:+.3f}, without {without:+.3f} (cuts {found})",
+                          f"cut {soft:+.3f}, without {without:+.3f} (cuts {found})"
+                          + (f", kept {kept - base:+.3f} (filter {filter_hz:g})"
+                             if kept is not None else ""),
                           flush=True)  # fmt: skip
     print(f"\n{len(references)} references of {args.split}, Zimtohrli: input; the change (worst "
           "clip) and clips losing over 0.05 told the cut found now, with the soft cut wherever "
@@ -177,7 +197,7 @@ def main() -> None:
     print("mode               input   now                 soft cut            without"
           "             moved  cut")  # fmt: skip
     for mode, values in rows.items():
-        a = np.array([v[0] for v in values])
+        a = np.array([v[0][:4] for v in values])
         parts = []
         for column in (1, 2, 3):
             change = a[:, column] - a[:, 0]
@@ -192,6 +212,16 @@ def main() -> None:
             ])  # fmt: skip
             parts.append(
                 f"over {share:g}: {change.mean():+.3f} ({change.min():+.3f}) "
+                f"{(change < -0.05).sum():>3}"
+            )
+        for share in args.filter_shares:  # kept where the cut lies under share of the filter
+            change = np.array([
+                (scores[4] if filter_hz and hard and hard < share * filter_hz else scores[1])
+                - scores[0]
+                for scores, (_, _, hard), _, filter_hz in values
+            ])  # fmt: skip
+            parts.append(
+                f"filter {share:g}: {change.mean():+.3f} ({change.min():+.3f}) "
                 f"{(change < -0.05).sum():>3}"
             )
         moved = sum(v[1][1] != v[1][2] for v in values)

@@ -102,6 +102,31 @@ def test_an_mp3_of_192_kbps_or_more_is_kept_as_it_is(tmp_path, reference, capsys
         assert abs(kept) < 0.5, (low, kept)
 
 
+def test_an_mp3_whose_band_ends_well_under_its_encoders_filter_is_kept(tmp_path, reference, capsys):
+    """``lame -V2`` (under 192 kbps here) records its 18.5 kHz filter in its tag: of a master
+    whose band ends at 15 kHz (SoX's low-pass) the file is kept as FFmpeg decodes it, the line
+    saying why; of the full-band source it is rebuilt above LAME's cut
+    (`dsp.lowpass.kept_reason`, `FILTER_SHARE`)."""
+    wav = write_wav(tmp_path / "src.wav", reference, RATE)
+    master = tmp_path / "master.wav"
+    run("sox", wav, "-b", "16", master, "sinc", "-15k")
+    dark, full = tmp_path / "dark.mp3", tmp_path / "full.mp3"
+    run("lame", "--quiet", "-V", "2", master, dark)
+    run("lame", "--quiet", "-V", "2", wav, full)
+    assert main(["enhance", str(dark), str(full), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    kept, rebuilt = json.loads(captured.out)["files"]
+    assert kept["rebuilt_hz"] is None and kept["own_band_hz"] == pytest.approx(15_000, rel=0.03)
+    assert "its master's own, under its encoder's 18.5 kHz filter: kept as it is" in captured.err
+    decoded = ffmpeg_decode(dark)
+    out = sf.read(kept["output"], dtype="float32")[0]
+    n = min(len(out), len(decoded))
+    for low in (1_000, 8_000, 15_500):  # as FFmpeg decodes it, nothing added over 15 kHz
+        change = band_db(out[:n], low, low + 2500) - band_db(decoded[:n], low, low + 2500)
+        assert abs(change) < 0.5, (low, change)
+    assert rebuilt["own_band_hz"] is None and 18_000 < rebuilt["rebuilt_hz"][0] < 19_000
+
+
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     mp3 = tmp_path / "song.mp3"

@@ -466,3 +466,23 @@ def test_a_band_end_no_codec_cut_is_not_rebuilt():
     assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=HIGH_BITRATE) is None
     assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=160_000) == 16_600.0
     assert codec_cut(None, lossless=False, mp3_bit_rate=320_000) is None
+
+
+def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
+    """`kept_reason`: an MP3 whose band, without the soft cut, ends under `FILTER_SHARE` of
+    the filter its LAME tag records ended so in its master; near the filter, or with the soft
+    cut alone under it (bits run out), or with no filter recorded, the cut is the codec's."""
+    from spectral_enhance.dsp.lowpass import FILTER_SHARE, codec_cut, kept_reason
+
+    v2 = {"mp3_bit_rate": 170_000, "filter_hz": 18_500.0}
+    assert codec_cut(16_600.0, lossless=False, without=16_600.0, **v2) is None
+    why = kept_reason(16_600.0, False, without=16_600.0, **v2)
+    assert why == "its master's own, under its encoder's 18.5 kHz filter"
+    assert codec_cut(18_300.0, lossless=False, without=18_300.0, **v2) == 18_300.0
+    edge = FILTER_SHARE * 18_500.0
+    assert codec_cut(edge, lossless=False, without=edge, **v2) == edge
+    assert codec_cut(13_000.0, lossless=False, without=18_300.0, **v2) == 13_000.0  # soft
+    assert codec_cut(13_000.0, lossless=False, without=None, **v2) == 13_000.0
+    assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=170_000, without=16_600.0) == 16_600.0
+    assert kept_reason(16_600.0, False, mp3_bit_rate=256_000) == "a 256 kbps MP3's own"
+    assert kept_reason(16_600.0, True) == "a lossless file's own"

@@ -85,3 +85,38 @@ def test_stereo_keeps_channels():
     decoded = decode(encode_mp3(x, 44100, 128))
     assert decoded.samples.shape == x.shape
     assert lag(decoded.samples[:, 1], x[:, 1]) == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "recorded"),
+    [(["-b", "64"], 11_000.0), (["-b", "160"], 17_500.0), (["-V", "2"], 18_500.0)],
+)
+def test_the_filter_lames_tag_records_is_read(tmp_path, options, recorded):
+    """Debian's ``lame`` records the low-pass filter it chose in its tag (`AudioInfo.
+    encoder_lowpass`), which says where a band ending under it was cut: in the master."""
+    from audio_tools import run, source, write_wav
+    from spectral_enhance.audio import open_audio
+
+    wav = write_wav(tmp_path / "src.wav", source(2.0, 44100, channels=2), 44100)
+    path = tmp_path / "x.mp3"
+    run("lame", "--quiet", "--add-id3v2", "--tt", "A title", *options, wav, path)
+    with open_audio(path) as reader:
+        assert reader.info.encoder_lowpass == recorded
+
+
+def test_no_filter_is_read_where_none_is_recorded(tmp_path):
+    """FFmpeg's libmp3lame writes a tag with the filter left 0, ``lame`` writes none at
+    32 kbps (16 kHz: its frames too short to hold it), ``encode_mp3``'s tag records none, and a
+    WAV has no tag: none of them has a recorded filter."""
+    from audio_tools import run, source, write_wav
+    from spectral_enhance.audio import open_audio
+
+    x = source(2.0, 44100, channels=2)
+    wav = write_wav(tmp_path / "src.wav", x, 44100)
+    ffmpeg, lame32, ours = tmp_path / "f.mp3", tmp_path / "l.mp3", tmp_path / "o.mp3"
+    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", "libmp3lame", "-b:a", "160k", ffmpeg)
+    run("lame", "--quiet", "-b", "32", wav, lame32)
+    ours.write_bytes(encode_mp3(x, 44100, 160))
+    for path in (ffmpeg, lame32, ours, wav):
+        with open_audio(path) as reader:
+            assert reader.info.encoder_lowpass is None, path.name

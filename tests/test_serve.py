@@ -651,7 +651,7 @@ def test_page_says_a_lower_rate_file_is_rebuilt_from_its_rates_edge(browser, tmp
 
 def test_page_says_a_lossless_files_own_band_end_is_kept(browser, tmp_path):
     """A 44.1 kHz FLAC whose band ends at 17 kHz (SoX's low-pass) ends where its master does
-    (`dsp.lowpass.codec_cut`): the card says so, and that nothing was rebuilt."""
+    (`dsp.lowpass.kept_reason`): the card says so, and why, and that nothing was rebuilt."""
     if not shutil.which("sox"):
         pytest.skip("needs Debian's sox (.ci/run installs it)")
     wav = tmp_path / "src.wav"
@@ -660,5 +660,5 @@ def test_page_says_a_lossless_files_own_band_end_is_kept(browser, tmp_path):
     subprocess.run(["sox", str(wav), str(flac), "sinc", "-17k"], check=True)
     facts = one_files_facts(browser, flac)
     assert facts["low-pass found"].startswith("none: its band ends at 1"), facts
-    assert facts["low-pass found"].endswith("kHz, no codec's cut"), facts
+    assert facts["low-pass found"].endswith("kHz, a lossless file's own"), facts
     assert facts["rebuilt"] == "nothing", facts

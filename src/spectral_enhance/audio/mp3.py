@@ -24,6 +24,7 @@ __all__ = [
     "SHINE_DELAY",
     "GaplessInfo",
     "encode_mp3",
+    "encoder_lowpass",
     "first_frame_offset",
     "free_format",
     "gapless_span",
@@ -172,15 +173,9 @@ def _frames(data: bytes) -> list[_Frame]:
     return frames
 
 
-def read_gapless_info(head: bytes) -> GaplessInfo | None:
-    """The LAME tag in the first frame of ``head`` (bytes from after the ID3v2 tags), or None.
-
-    A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing;
-    nor do delay and padding both zero, which no encoder writes (LAME's delay is at least 576)
-    but FFmpeg's muxer does when it copies a tag-less MP3 (e.g. to add cover art; its tag
-    names ``Lavf``). Written so by FFmpeg's encoder itself (``Lavc``), it is libshine's, which
-    reports no delay: `SHINE_DELAY`, and the whole decode after it kept.
-    """
+def _lame_tag(head: bytes) -> tuple[_Frame, int, bytes] | None:
+    """The first frame of ``head`` (bytes from after the ID3v2 tags), its Xing/Info tag's frame
+    count, and the 36 bytes of the LAME tag after it (encoder name first), or None."""
     first = _first_frame(head)
     if first is None:
         return None
@@ -194,7 +189,25 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     (frames,) = struct.unpack(">I", head[pos : pos + 4])
     pos += 4 + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
     lame = head[pos : pos + 36]
-    if frames == 0 or len(lame) < 24 or not lame[:4].isalpha():
+    if len(lame) < 24 or not lame[:4].isalpha():
+        return None
+    return first, frames, lame
+
+
+def read_gapless_info(head: bytes) -> GaplessInfo | None:
+    """The LAME tag in the first frame of ``head`` (bytes from after the ID3v2 tags), or None.
+
+    A Xing/Info frame without LAME's delay fields (or with a zero frame count) tells nothing;
+    nor do delay and padding both zero, which no encoder writes (LAME's delay is at least 576)
+    but FFmpeg's muxer does when it copies a tag-less MP3 (e.g. to add cover art; its tag
+    names ``Lavf``). Written so by FFmpeg's encoder itself (``Lavc``), it is libshine's, which
+    reports no delay: `SHINE_DELAY`, and the whole decode after it kept.
+    """
+    tag = _lame_tag(head)
+    if tag is None:
+        return None
+    first, frames, lame = tag
+    if frames == 0:
         return None
     delay = lame[21] << 4 | lame[22] >> 4
     padding = (lame[22] & 15) << 8 | lame[23]
@@ -207,6 +220,16 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
         delay, padding, source = SHINE_DELAY, DECODER_DELAY, "libshine's delay"
     length = frames * first.samples - delay - padding
     return GaplessInfo(delay, length, source) if length > 0 else None
+
+
+def encoder_lowpass(head: bytes) -> float | None:
+    """The low-pass filter in Hz that the LAME tag of ``head`` (bytes from after the ID3v2
+    tags) records its encoder set, or None: no tag, or a filter not recorded (FFmpeg's
+    ``Lavc`` tag, and the tag :func:`encode_mp3` writes, leave it 0). Debian's ``lame``
+    records 17 kHz at 128 kbps, 17.5 at 160, 18.5 at ``-V2``: what its encoder kept of a band
+    that reached higher, so a band ending well under it ended so in the master."""
+    tag = _lame_tag(head)
+    return float(tag[2][10] * 100) if tag is not None and tag[2][10] else None
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:

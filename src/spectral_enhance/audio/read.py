@@ -41,6 +41,7 @@ import numpy as np
 
 from .mp3 import (
     GaplessInfo,
+    encoder_lowpass,
     first_frame_offset,
     free_format,
     gapless_span,
@@ -108,6 +109,8 @@ class AudioInfo:
     expected: int | None
     bit_rate: int | None = None  # bits per second of the audio stream as FFmpeg gives it (a
     # VBR MP3's mean, from its Xing tag), None where it gives none
+    encoder_lowpass: float | None = None  # Hz: the filter an MP3's LAME tag records its
+    # encoder set (`mp3.encoder_lowpass`), None where none is recorded
 
 
 @dataclass
@@ -329,11 +332,12 @@ class AudioReader:
         codec = context.name
         bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
         gapless: GaplessInfo | None = None
-        trim, expected = "none", None
+        trim, expected, filter_hz = "none", None, None
         if is_mp3(codec):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
             gapless = read_gapless_info(head)
+            filter_hz = encoder_lowpass(head)
             if gapless is None:
                 gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
             junk = first_frame_offset(head)
@@ -367,6 +371,7 @@ class AudioReader:
             trim,
             expected,
             bit_rate,
+            filter_hz,
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
         self.packet_sizes = PacketSizes()  # of the packets decoded so far

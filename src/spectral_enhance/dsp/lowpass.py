@@ -40,8 +40,10 @@ __all__ = [
     "SpectrumMeter",
     "average_spectrum",
     "codec_cut",
-    "file_codec_cut",
+    "cuts_of_file",
+    "file_kept_reason",
     "find_lowpass",
+    "kept_reason",
     "lowpass_of_file",
     "lowpass_of_spectrum",
     "soft_applies",
@@ -323,27 +325,60 @@ FFmpeg's `-q:a 0` -0.012, libshine at 192 to 320 kbps -0.011 to -0.016; worst cl
 docs/runs/vbr/val-rule.txt, val-cbr-high.txt)."""
 
 
-def codec_cut(cut: float | None, lossless: bool, mp3_bit_rate: int | None = None) -> float | None:
-    """``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), as a codec's
-    cut, the band above which is rebuilt: none for a ``lossless`` file (`audio.is_lossless`)
-    where it lies at or above `MASTER_BAND_HZ`, its master's own band end, nor for an MP3 of
-    `HIGH_BITRATE` or more (``mp3_bit_rate``, bits per second; None: not an MP3, or unknown)."""
+FILTER_SHARE = 0.9
+"""An MP3 whose band, measured without the soft cut, ends under this share of the low-pass
+filter its LAME tag records (`audio.AudioInfo.encoder_lowpass`: Debian's ``lame`` writes it,
+17 kHz at 128 kbps, 18.5 kHz at ``-V2``) ended so in its master, not at its encoder's cut
+(`kept_reason`): nothing is rebuilt over it. Over it, LAME's own cut reads 0.94 to 1.0 of its
+filter on full-band music and noise, and where VBR runs short of bits at ``-V4`` (17.5 kHz) a
+full-band master's cut and one ending at 16.6 kHz both read 16.0 kHz, which 0.92 would have
+kept, losing a clip's +0.09. On validation (``python scripts/vbr_check.py data/full --split val
+--filter-shares 0.86 0.9 0.92 --modes ...``, docs/runs/vbr/val-filter.txt) ``-V2`` and ``-V3``
+go from -0.009 and -0.003 to +0.002 and +0.005, their worst clips (``frantic_old``, whose
+master ends at 16.6 kHz) from -0.08 and -0.09 to 0.00; ``-V6``, where VBR starved the band to
+11 and 13 kHz and a rebuild gained, loses 0.004. FFmpeg's libmp3lame records no filter."""
+
+
+def kept_reason(
+    cut: float | None,
+    lossless: bool,
+    mp3_bit_rate: int | None = None,
+    filter_hz: float | None = None,
+    without: float | None = None,
+) -> str | None:
+    """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
+    its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
+    cut, the band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or
+    above `MASTER_BAND_HZ`; any in an MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits
+    per second; None: not an MP3, or unknown); and one whose cut ``without`` the soft cut
+    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``; None: none
+    recorded)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
-        return None
+        return "a lossless file's own"
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
-        return None
-    return cut
+        return f"a {mp3_bit_rate / 1000:.0f} kbps MP3's own"
+    if filter_hz and without is not None and without < FILTER_SHARE * filter_hz:
+        return f"its master's own, under its encoder's {filter_hz / 1000:.1f} kHz filter"
+    return None
 
 
-def file_codec_cut(cut: float | None, info: AudioInfo) -> float | None:
-    """`codec_cut` for the file ``info`` describes (`audio.AudioInfo`): lossless by its codec,
-    its bitrate weighed for an MP3 only."""
+def codec_cut(cut: float | None, lossless: bool, **weighed: float | None) -> float | None:
+    """``cut`` as a codec's cut, the band above which is rebuilt, or None where `kept_reason`
+    (``weighed``: its other arguments) finds it the master's own band end."""
+    return None if kept_reason(cut, lossless, **weighed) else cut
+
+
+def file_kept_reason(cut: float | None, info: AudioInfo, without: float | None) -> str | None:
+    """`kept_reason` for the file ``info`` describes (`audio.AudioInfo`), its cut ``without``
+    the soft cut that `cuts_of_file` gives beside ``cut``: lossless by its codec, its bitrate
+    and recorded filter weighed for an MP3 only."""
     from ..audio import is_lossless, is_mp3
 
-    bit_rate = info.bit_rate if is_mp3(info.codec) else None
-    return codec_cut(cut, is_lossless(info.codec), bit_rate)
+    if not is_mp3(info.codec):
+        return kept_reason(cut, is_lossless(info.codec))
+    return kept_reason(cut, False, info.bit_rate, info.encoder_lowpass, without)
 
 
 def lowpass_of_file(
@@ -358,6 +393,16 @@ def lowpass_of_file(
     or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
     Raises :class:`~spectral_enhance.audio.AudioError` only where that decode does.
     """
+    found, without = cuts_of_file(source, excerpts)
+    return found if soft else without
+
+
+def cuts_of_file(
+    source: str | os.PathLike | bytes, excerpts: int = EXCERPTS
+) -> tuple[float | None, float | None]:
+    """`lowpass_of_file`'s two answers from one measurement: the cut with the soft cut where
+    it applies (what ``enhance`` takes), and without it (what `codec_cut` weighs against an
+    encoder's recorded filter)."""
     from ..audio import is_mp3, open_audio, read_excerpts
 
     sampled = read_excerpts(source, excerpts, EXCERPT)
@@ -367,14 +412,19 @@ def lowpass_of_file(
             meter.add(part)
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
-            soft = soft and soft_applies(sampled.codec, sampled.sizes)
-            return meter.lowpass(soft, is_mp3(sampled.codec))
+            codec, soft = sampled.codec, soft_applies(sampled.codec, sampled.sizes)
+            return _both(meter, soft, is_mp3(codec))
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
-    soft = soft and soft_applies(reader.info.codec, reader.packet_sizes)
-    return meter.lowpass(soft, is_mp3(reader.info.codec))
+    soft = soft_applies(reader.info.codec, reader.packet_sizes)
+    return _both(meter, soft, is_mp3(reader.info.codec))
+
+
+def _both(meter: SpectrumMeter, soft: bool, mp3: bool) -> tuple[float | None, float | None]:
+    without = meter.lowpass(False, mp3)
+    return (meter.lowpass(True, mp3) if soft else without), without
 
 
 def lowpass_of_spectrum(

@@ -32,7 +32,7 @@ from ..atomic import OutputError, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
-from ..dsp.lowpass import file_codec_cut, lowpass_of_file
+from ..dsp.lowpass import cuts_of_file, file_kept_reason
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
 from .report import BatchReport, FileResult
 
@@ -329,11 +329,11 @@ def enhance_file(
             with contextlib.closing(ReadAhead(blocks())) as ahead:
                 # While the first blocks are decoded: the low-pass, which the full-band model
                 # needs from its first segment on, measured over the whole file.
-                own_band = None  # a band end not a codec's cut (`codec_cut`): kept
+                own_band, why = None, None  # a band end not a codec's cut, and why: kept
                 if lowpass_hz is None:
-                    shown = lowpass_of_file(source)
-                    cutoff = file_codec_cut(shown, info)
-                    own_band = shown if cutoff is None else None
+                    shown, without = cuts_of_file(source)
+                    why = file_kept_reason(shown, info, without)
+                    cutoff, own_band = (None, shown) if why else (shown, None)
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
                     cutoff = told = min(lowpass_hz, info.sample_rate / 2) or None
@@ -389,6 +389,7 @@ def enhance_file(
         enhancer.mended_band(told),
         lowpass_hz is not None,
         own_band,
+        why,
     )
 
 

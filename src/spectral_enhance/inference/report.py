@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..audio import AudioInfo, is_lossless
+from ..audio import AudioInfo
 
 __all__ = ["BatchReport", "FileResult"]
 
@@ -31,8 +31,8 @@ class FileResult:
     # of the input's rate's edge where none was measured: `Enhancer.band_end`)
     mended_hz: tuple[float, float] | None = None  # where it fills the codec's holes, if it does
     lowpass_given: bool = False  # told by the user (``enhance --lowpass``), not measured
-    own_band_hz: float | None = None  # where a band ends that no codec cut: a lossless file's,
-    # or a 192 kbps MP3's (`dsp.lowpass.codec_cut`): kept as it is
+    own_band_hz: float | None = None  # where a band ends that no codec cut: kept as it is
+    own_band_why: str | None = None  # why (`dsp.lowpass.kept_reason`): "a lossless file's own"
 
     @property
     def reach_hz(self) -> float:
@@ -55,10 +55,7 @@ class FileResult:
             return f"{line}, rebuilding {edge:.1f}-{reach:.1f} kHz"
         if self.own_band_hz is not None and self.takes_lowpass:
             end = self.own_band_hz / 1000
-            whose = "a lossless file's own"  # `codec_cut`
-            if not is_lossless(self.info.codec) and self.info.bit_rate:
-                whose = f"a {self.info.bit_rate / 1000:.0f} kbps MP3's own"
-            return f"band ends at {end:.1f} kHz, {whose}: kept as it is"
+            return f"band ends at {end:.1f} kHz, {self.own_band_why}: kept as it is"
         if self.lowpass_hz is None:
             # A model told there is no low-pass changes nothing; the paper's model still works
             # on its own band.
@@ -93,6 +90,7 @@ class FileResult:
             "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
             "mended_hz": None if self.mended_hz is None else [round(f, 1) for f in self.mended_hz],
             "own_band_hz": None if self.own_band_hz is None else round(self.own_band_hz, 1),
+            "own_band_why": self.own_band_why,
             "warnings": self.warnings,
         }
 

@@ -317,7 +317,13 @@ class Jobs:
             "lowpass_hz": lowpass,
             **{
                 key: told[key]
-                for key in ("lowpass_given", "rebuilt_hz", "mended_hz", "own_band_hz")
+                for key in (
+                    "lowpass_given",
+                    "rebuilt_hz",
+                    "mended_hz",
+                    "own_band_hz",
+                    "own_band_why",
+                )
             },
             "output_rate": out_rate,
             "output_format": job.fmt,

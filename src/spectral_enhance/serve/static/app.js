@@ -332,7 +332,7 @@ async function showResult(card, job) {
   $(document, "#zip").href = link("/api/zip");
   $(document, "#toolbar").hidden = false;
   const lowpass = facts.own_band_hz != null
-    ? `none: its band ends at ${(facts.own_band_hz / 1000).toFixed(2)} kHz, no codec's cut`
+    ? `none: its band ends at ${(facts.own_band_hz / 1000).toFixed(2)} kHz, ${facts.own_band_why}`
     : facts.lowpass_hz == null
       ? (facts.lowpass_given ? "none: nothing rebuilt"
         : facts.rebuilt_hz ? "none under its rate's edge" : "none: the content reaches Nyquist")
