@@ -10,11 +10,14 @@ input as FFmpeg decodes it (resampled to the reference's rate by FFmpeg where th
 a lower one), and the output told each of three cuts: the one `lowpass_of_file` finds (what
 ``enhance`` does), the one it finds with the soft cut wherever the spectrum allows it (as
 before `soft_applies` kept it from MP3s at a variable bitrate), and the one it finds without
-the soft cut. Each decode and output is aligned to the reference by cross-correlation. Prints
-per mode the means, the worst clip's change and how many clips lose more than 0.05.
+the soft cut. With ``--filter-shares``, 'now' is the cut taken as if no file recorded its
+encoder's filter, and a column per share scores the file kept as it is where its cut without
+the soft cut lies under that share of the filter its LAME tag records (`dsp.lowpass.
+FILTER_SHARE`). Each decode and output is aligned to the reference by cross-correlation.
+Prints per mode the means, the worst clip's change and how many clips lose more than 0.05.
 
 Usage: python scripts/vbr_check.py DATASET [--split val] [--limit 120]
-       [--modes lame:-V0 lame:-V6 ffmpeg:-q:a,6 lame:-b,320 ...]
+       [--modes lame:-V0 lame:-V6 ffmpeg:-q:a,6 lame:-b,320 ...] [--filter-shares 0.9 ...]
 """
 
 from __future__ import annotations
