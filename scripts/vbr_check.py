@@ -140,6 +140,17 @@ def cuts(path: Path, filter_known: bool = True) -> tuple[float | None, float | N
     return now, soft, lowpass.lowpass_of_file(path, soft=False)
 
 
+def applies(filter_hz: float | None, hard: float | None, share: float) -> bool:
+    """Whether `kept_reason` keeps a file whose LAME tag records ``filter_hz`` and whose cut
+    without the soft cut is ``hard`` as it is, with `FILTER_SHARE` set to ``share``."""
+    shipped = lowpass.FILTER_SHARE
+    lowpass.FILTER_SHARE = share
+    try:
+        return lowpass.kept_reason(hard, False, None, filter_hz, hard) is not None
+    finally:
+        lowpass.FILTER_SHARE = shipped
+
+
 def main() -> None:
     parser = check_parser(__doc__, limit=120, out=False)
     parser.add_argument("--modes", nargs="+", default=list(MODES))
@@ -219,7 +230,7 @@ def main() -> None:
             )
         for share in args.filter_shares:  # kept where the cut lies under share of the filter
             change = np.array([
-                (scores[4] if filter_hz and hard and hard < share * filter_hz else scores[1])
+                (scores[4] if applies(filter_hz, hard, share) else scores[1])
                 - scores[0]
                 for scores, (_, _, hard), _, filter_hz in values
             ])  # fmt: skip

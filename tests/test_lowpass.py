@@ -471,8 +471,9 @@ def test_a_band_end_no_codec_cut_is_not_rebuilt():
 def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     """`kept_reason`: an MP3 whose band, without the soft cut, ends under `FILTER_SHARE` of
     the filter its LAME tag records ended so in its master; near the filter, or with the soft
-    cut alone under it (bits run out), or with no filter recorded, the cut is the codec's."""
-    from spectral_enhance.dsp.lowpass import FILTER_SHARE, codec_cut, kept_reason
+    cut alone under it (bits run out), or with no filter recorded, or one under
+    `FILTER_FROM_HZ` (VBR short of bits), the cut is the codec's."""
+    from spectral_enhance.dsp.lowpass import FILTER_FROM_HZ, FILTER_SHARE, codec_cut, kept_reason
 
     v2 = {"mp3_bit_rate": 170_000, "filter_hz": 18_500.0}
     assert codec_cut(16_600.0, lossless=False, without=16_600.0, **v2) is None
@@ -484,5 +485,7 @@ def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     assert codec_cut(13_000.0, lossless=False, without=18_300.0, **v2) == 13_000.0  # soft
     assert codec_cut(13_000.0, lossless=False, without=None, **v2) == 13_000.0
     assert codec_cut(16_600.0, lossless=False, mp3_bit_rate=170_000, without=16_600.0) == 16_600.0
+    v6 = {"mp3_bit_rate": 110_000, "filter_hz": FILTER_FROM_HZ - 500}  # VBR short of bits
+    assert codec_cut(13_100.0, lossless=False, without=13_100.0, **v6) == 13_100.0
     assert kept_reason(16_600.0, False, mp3_bit_rate=256_000) == "a 256 kbps MP3's own"
     assert kept_reason(16_600.0, True) == "a lossless file's own"

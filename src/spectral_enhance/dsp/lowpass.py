@@ -335,8 +335,13 @@ full-band master's cut and one ending at 16.6 kHz both read 16.0 kHz, which 0.92
 kept, losing a clip's +0.09. On validation (``python scripts/vbr_check.py data/full --split val
 --filter-shares 0.86 0.9 0.92 --modes ...``, docs/runs/vbr/val-filter.txt) ``-V2`` and ``-V3``
 go from -0.009 and -0.003 to +0.002 and +0.005, their worst clips (``frantic_old``, whose
-master ends at 16.6 kHz) from -0.08 and -0.09 to 0.00; ``-V6``, where VBR starved the band to
-11 and 13 kHz and a rebuild gained, loses 0.004. FFmpeg's libmp3lame records no filter."""
+master ends at 16.6 kHz) from -0.08 and -0.09 to 0.00. FFmpeg's libmp3lame records no
+filter."""
+FILTER_FROM_HZ = 17_000.0
+"""`FILTER_SHARE` applies to a recorded filter of this or more: LAME's filter falls with the
+bits it has, and under 17 kHz (``-V6``'s 16.5 kHz and lower) VBR runs out of them under the
+filter too, where a rebuild from its cut gains (validation: ``-V6`` +0.008, +0.004 had the
+share applied; ``-V5``, 17 kHz, +0.001 and +0.003)."""
 
 
 def kept_reason(
@@ -351,16 +356,17 @@ def kept_reason(
     cut, the band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or
     above `MASTER_BAND_HZ`; any in an MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits
     per second; None: not an MP3, or unknown); and one whose cut ``without`` the soft cut
-    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``; None: none
-    recorded)."""
+    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``, from
+    `FILTER_FROM_HZ` up; None: none recorded)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
         return "a lossless file's own"
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return f"a {mp3_bit_rate / 1000:.0f} kbps MP3's own"
-    if filter_hz and without is not None and without < FILTER_SHARE * filter_hz:
-        return f"its master's own, under its encoder's {filter_hz / 1000:.1f} kHz filter"
+    recorded = filter_hz if filter_hz and filter_hz >= FILTER_FROM_HZ else None
+    if recorded and without is not None and without < FILTER_SHARE * recorded:
+        return f"its master's own, under its encoder's {recorded / 1000:.1f} kHz filter"
     return None
 
 
