@@ -407,7 +407,7 @@ def cuts_of_file(
     source: str | os.PathLike | bytes, excerpts: int = EXCERPTS
 ) -> tuple[float | None, float | None]:
     """`lowpass_of_file`'s two answers from one measurement: the cut with the soft cut where
-    it applies (what ``enhance`` takes), and without it (what `codec_cut` weighs against an
+    it applies (what ``enhance`` takes), and without it (what `kept_reason` weighs against an
     encoder's recorded filter)."""
     from ..audio import is_mp3, open_audio, read_excerpts
 
