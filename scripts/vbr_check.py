@@ -123,14 +123,15 @@ def score(
 
 
 def cuts(path: Path, filter_known: bool = True) -> tuple[float | None, float | None, float | None]:
-    """The cut of ``path`` as ``enhance`` takes it now (`cuts_of_file`, then `kept_reason`:
-    none for an MP3 of `HIGH_BITRATE` or more, or one cut well under the filter its encoder
+    """The cut of ``path`` as ``enhance`` takes it now (`cuts_of_file`, then `file_cut`: none
+    for an MP3 of `HIGH_BITRATE` or more, or one cut well under the filter its encoder
     recorded, unless not ``filter_known``), as `lowpass_of_file` finds it with the soft cut
     wherever the spectrum allows it (as before `soft_applies`), and without it."""
     found, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
         info = reader.info if filter_known else replace(reader.info, encoder_lowpass=None)
-    now = None if lowpass.file_kept_reason(found, info, without) else found
+    cut, why = lowpass.file_cut(found, without, info)
+    now = None if why else cut
     shipped = lowpass.soft_applies
     lowpass.soft_applies = lambda codec, sizes: True
     try:

@@ -489,3 +489,25 @@ def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     assert codec_cut(13_100.0, lossless=False, without=13_100.0, **v6) == 13_100.0
     assert kept_reason(16_600.0, False, mp3_bit_rate=256_000) == "a 256 kbps MP3's own"
     assert kept_reason(16_600.0, True) == "a lossless file's own"
+
+
+def test_a_file_whose_encoder_recorded_a_high_filter_takes_no_soft_cut():
+    """`file_cut`: LAME's CBR file with its 17.5 kHz filter recorded had the bits to code its
+    band to it, so its cut is the one measured without the soft cut; one with no filter
+    recorded (lameenc, FFmpeg) takes the soft cut as before; a lossless file's is its own."""
+    from pathlib import Path
+
+    from spectral_enhance.audio import AudioInfo
+    from spectral_enhance.dsp.lowpass import file_cut
+
+    def info(codec: str, filter_hz: float | None) -> AudioInfo:
+        return AudioInfo(
+            Path("x"), "mp3", codec, 44100, 2, None, "LAME tag", None, 160_000, filter_hz
+        )
+
+    assert file_cut(13_000.0, 17_300.0, info("mp3float", 17_500.0)) == (17_300.0, None)
+    assert file_cut(13_000.0, 17_300.0, info("mp3float", None)) == (13_000.0, None)
+    assert file_cut(13_000.0, 17_300.0, info("mp3float", 16_500.0)) == (13_000.0, None)
+    kept = file_cut(15_000.0, 15_000.0, info("mp3float", 17_500.0))
+    assert kept == (15_000.0, "its master's own, under its encoder's 17.5 kHz filter")
+    assert file_cut(16_600.0, 16_600.0, info("flac", None)) == (16_600.0, "a lossless file's own")

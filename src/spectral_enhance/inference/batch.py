@@ -32,7 +32,7 @@ from ..atomic import OutputError, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
-from ..dsp.lowpass import cuts_of_file, file_kept_reason
+from ..dsp.lowpass import cuts_of_file, file_cut
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
 from .report import BatchReport, FileResult
 
@@ -331,8 +331,7 @@ def enhance_file(
                 # needs from its first segment on, measured over the whole file.
                 own_band, why = None, None  # a band end not a codec's cut, and why: kept
                 if lowpass_hz is None:
-                    shown, without = cuts_of_file(source)
-                    why = file_kept_reason(shown, info, without)
+                    shown, why = file_cut(*cuts_of_file(source), info)
                     cutoff, own_band = (None, shown) if why else (shown, None)
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
