@@ -274,7 +274,8 @@ def _mean_and_apart(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def soft_applies(codec: str, sizes: PacketSizes) -> bool:
     """Whether the soft cut (`SpectrumMeter.soft_cut`) may apply to a file of FFmpeg's decoder
-    ``codec`` whose packets were ``sizes``: not to an MP3 at a variable bitrate. On issue 12's
+    ``codec`` whose packets were ``sizes``: not to an MP3 at a variable bitrate (nor, by
+    `file_cut`, to one whose LAME tag records a filter of `FILTER_FROM_HZ` or more). On issue 12's
     validation clips made into VBR MP3s (LAME's ``-V0`` to ``-V9``, FFmpeg's ``-q:a``), the soft
     cut took a clip's Zimtohrli down by up to 1.25, where without it none lost more than 0.19
     (``scripts/vbr_check.py``, docs/full-band.md)."""
