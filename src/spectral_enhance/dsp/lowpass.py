@@ -218,12 +218,17 @@ class SpectrumMeter:
         ``soft``, taken down to the `soft_cut` where that lies under `SOFT_BELOW` of it, and
         for an ``mp3``'s decode under `SOFT_BELOW` of the anti-aliasing edge where the spectrum
         shows no cut (`SOFT_BELOW`)."""
+        return self.cuts(soft, mp3)[0]
+
+    def cuts(self, soft: bool = True, mp3: bool = False) -> tuple[float | None, float | None]:
+        """`lowpass` (``soft`` as it takes it), and the cut without the soft cut, from one
+        look at the spectrum."""
         cut = lowpass_of_spectrum(*self.spectrum(), self.rate)
         if cut is None and self.frames >= LEFT_OUT_FROM:
             cut = lowpass_of_spectrum(*self.spectrum(left_out=True), self.rate)
         top = ANTI_ALIAS * self.rate / 2 if cut is None and mp3 else cut
         under = self.soft_cut() if soft and top is not None else None
-        return under if under is not None and under < SOFT_BELOW * top else cut
+        return (under if under is not None and under < SOFT_BELOW * top else cut), cut
 
     def soft_cut(self, share: float | None = None) -> float | None:
         """The lowest frequency in Hz from which every bin, up to Nyquist, was coded in fewer
@@ -429,19 +434,14 @@ def cuts_of_file(
             meter.add(part)
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
-            codec, soft = sampled.codec, soft_applies(sampled.codec, sampled.sizes)
-            return _both(meter, soft, is_mp3(codec))
+            soft = soft_applies(sampled.codec, sampled.sizes)
+            return meter.cuts(soft, is_mp3(sampled.codec))
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
     soft = soft_applies(reader.info.codec, reader.packet_sizes)
-    return _both(meter, soft, is_mp3(reader.info.codec))
-
-
-def _both(meter: SpectrumMeter, soft: bool, mp3: bool) -> tuple[float | None, float | None]:
-    without = meter.lowpass(False, mp3)
-    return (meter.lowpass(True, mp3) if soft else without), without
+    return meter.cuts(soft, is_mp3(reader.info.codec))
 
 
 def lowpass_of_spectrum(
