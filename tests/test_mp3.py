@@ -89,11 +89,18 @@ def test_stereo_keeps_channels():
 
 @pytest.mark.parametrize(
     ("options", "recorded"),
-    [(["-b", "64"], 11_000.0), (["-b", "160"], 17_500.0), (["-V", "2"], 18_500.0)],
+    [
+        (["-b", "64"], 11_000.0),
+        (["-b", "128"], 17_000.0),
+        (["-b", "160"], 17_500.0),
+        (["-b", "256"], 19_700.0),
+        (["-V", "2"], 18_500.0),
+    ],
 )
 def test_the_filter_lames_tag_records_is_read(tmp_path, options, recorded):
     """Debian's ``lame`` records the low-pass filter it chose in its tag (`AudioInfo.
-    encoder_lowpass`), which says where a band ending under it was cut: in the master."""
+    encoder_lowpass`), which says where a band ending under it was cut: in the master. Its
+    stereo CBR choices are `LAME_CBR_FILTER`'s."""
     from audio_tools import run, source, write_wav
     from spectral_enhance.audio import open_audio
 
@@ -102,21 +109,44 @@ def test_the_filter_lames_tag_records_is_read(tmp_path, options, recorded):
     run("lame", "--quiet", "--add-id3v2", "--tt", "A title", *options, wav, path)
     with open_audio(path) as reader:
         assert reader.info.encoder_lowpass == recorded
+    if options[0] == "-b" and int(options[1]) in mp3.LAME_CBR_FILTER:
+        assert mp3.LAME_CBR_FILTER[int(options[1])] == recorded
 
 
-def test_no_filter_is_read_where_none_is_recorded(tmp_path):
-    """FFmpeg's libmp3lame writes a tag with the filter left 0, ``lame`` writes none at
-    32 kbps (16 kHz: its frames too short to hold it), ``encode_mp3``'s tag records none, and a
-    WAV has no tag: none of them has a recorded filter."""
+def test_ffmpegs_lame_filter_is_lames_own_choice_for_stereo_cbr(tmp_path):
+    """FFmpeg's libmp3lame records no filter, but at stereo CBR it used LAME's own choice
+    (`LAME_CBR_FILTER`); of its VBR, its mono, its 32 kHz streams and libshine's (no filter
+    at all) none is known; nor of ``lame`` at 32 kbps (16 kHz: its frames too short for a
+    tag), ``encode_mp3``'s tag, or a WAV."""
     from audio_tools import run, source, write_wav
     from spectral_enhance.audio import open_audio
 
     x = source(2.0, 44100, channels=2)
     wav = write_wav(tmp_path / "src.wav", x, 44100)
-    ffmpeg, lame32, ours = tmp_path / "f.mp3", tmp_path / "l.mp3", tmp_path / "o.mp3"
-    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", "libmp3lame", "-b:a", "160k", ffmpeg)
+    known = {"128k": 17_000.0, "160k": 17_500.0}
+    unknown = {
+        "vbr": ["-q:a", "2"],
+        "mono": ["-ac", "1", "-b:a", "128k"],
+        "32k": ["-ar", "32000", "-b:a", "128k"],
+        "shine": ["-c:a", "libshine", "-b:a", "160k"],
+    }
+    found = {}
+    for name, options in [*((k, ["-b:a", k]) for k in known), *unknown.items()]:
+        path = tmp_path / f"{name}.mp3"
+        command = ["ffmpeg", "-v", "error", "-i", wav, "-c:a", "libmp3lame", *options, path]
+        run(*command)
+        with open_audio(path) as reader:
+            found[name] = reader.info.encoder_lowpass
+    lame32, ours = tmp_path / "l.mp3", tmp_path / "o.mp3"
     run("lame", "--quiet", "-b", "32", wav, lame32)
     ours.write_bytes(encode_mp3(x, 44100, 160))
-    for path in (ffmpeg, lame32, ours, wav):
+    for path in (lame32, ours, wav):
         with open_audio(path) as reader:
-            assert reader.info.encoder_lowpass is None, path.name
+            found[path.name] = reader.info.encoder_lowpass
+    assert found == {
+        **known,
+        **dict.fromkeys(unknown),
+        "l.mp3": None,
+        "o.mp3": None,
+        "src.wav": None,
+    }

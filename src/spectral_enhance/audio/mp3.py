@@ -21,6 +21,7 @@ from .rates import resampled_length
 __all__ = [
     "DECODER_DELAY",
     "ENCODER_DELAY",
+    "LAME_CBR_FILTER",
     "SHINE_DELAY",
     "GaplessInfo",
     "encode_mp3",
@@ -180,7 +181,7 @@ def _lame_tag(head: bytes) -> tuple[_Frame, int, bytes] | None:
     if first is None:
         return None
     pos = first.offset + 4 + first.side_info
-    if head[pos : pos + 4] not in (b"Xing", b"Info") or len(head) < pos + 8:
+    if _tag_name(head, first) is None or len(head) < pos + 8:
         return None
     (flags,) = struct.unpack(">I", head[pos + 4 : pos + 8])
     pos += 8
@@ -192,6 +193,13 @@ def _lame_tag(head: bytes) -> tuple[_Frame, int, bytes] | None:
     if len(lame) < 24 or not lame[:4].isalpha():
         return None
     return first, frames, lame
+
+
+def _tag_name(head: bytes, first: _Frame) -> bytes | None:
+    """``Info`` (a CBR stream's tag) or ``Xing`` (VBR), as ``first`` of ``head`` holds it."""
+    pos = first.offset + 4 + first.side_info
+    name = head[pos : pos + 4]
+    return name if name in (b"Xing", b"Info") else None
 
 
 def read_gapless_info(head: bytes) -> GaplessInfo | None:
@@ -222,14 +230,39 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     return GaplessInfo(delay, length, source) if length > 0 else None
 
 
+LAME_CBR_FILTER = {
+    128: 17_000.0,
+    160: 17_500.0,
+    192: 18_600.0,
+    224: 19_400.0,
+    256: 19_700.0,
+    320: 20_500.0,
+}
+"""The low-pass filter in Hz that LAME 3.100 chooses for stereo CBR at 44.1 and 48 kHz by
+bitrate (kbps), as Debian's ``lame`` records it (``tests/test_mp3.py``): what FFmpeg's
+libmp3lame, whose tag records none, used at its default settings."""
+
+
 def encoder_lowpass(head: bytes) -> float | None:
-    """The low-pass filter in Hz that the LAME tag of ``head`` (bytes from after the ID3v2
-    tags) records its encoder set, or None: no tag, or a filter not recorded (FFmpeg's
-    ``Lavc`` tag, and the tag :func:`encode_mp3` writes, leave it 0). Debian's ``lame``
-    records 17 kHz at 128 kbps, 17.5 at 160, 18.5 at ``-V2``: what its encoder kept of a band
-    that reached higher, so a band ending well under it ended so in the master."""
+    """The low-pass filter in Hz that the encoder of ``head`` (bytes from after the ID3v2
+    tags) set, or None where neither recorded nor known. Debian's ``lame`` records it in its
+    LAME tag: 17 kHz at 128 kbps, 17.5 at 160, 18.5 at ``-V2``; a band ending well under it
+    ended so in the master. FFmpeg's libmp3lame leaves it 0 (its ``Lavc`` tag with a delay:
+    libshine's has none): of a stereo CBR stream (an ``Info`` tag) at 44.1 or 48 kHz it is
+    LAME's own choice, `LAME_CBR_FILTER`. The tag :func:`encode_mp3` writes records none."""
     tag = _lame_tag(head)
-    return float(tag[2][10] * 100) if tag is not None and tag[2][10] else None
+    if tag is None:
+        return None
+    first, _, lame = tag
+    if lame[10]:
+        return float(lame[10] * 100)
+    delay = lame[21] << 4 | lame[22] >> 4
+    if not lame.startswith(b"Lavc") or not delay or _tag_name(head, first) != b"Info":
+        return None
+    audio = _parse_header(head, first.offset + first.size)  # the tag's frame may differ
+    if audio is None or audio.mono or audio.sample_rate not in (44_100, 48_000):
+        return None
+    return LAME_CBR_FILTER.get(audio.bitrate)
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:

@@ -109,8 +109,8 @@ class AudioInfo:
     expected: int | None
     bit_rate: int | None = None  # bits per second of the audio stream as FFmpeg gives it (a
     # VBR MP3's mean, from its Xing tag), None where it gives none
-    encoder_lowpass: float | None = None  # Hz: the filter an MP3's LAME tag records its
-    # encoder set (`mp3.encoder_lowpass`), None where none is recorded
+    encoder_lowpass: float | None = None  # Hz: the filter an MP3's encoder set, as its LAME
+    # tag records it or FFmpeg's libmp3lame used it (`mp3.encoder_lowpass`); None: unknown
 
 
 @dataclass
