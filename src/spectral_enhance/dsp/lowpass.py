@@ -342,7 +342,7 @@ kept, losing a clip's +0.09. On validation (``python scripts/vbr_check.py data/f
 --filter-shares 0.86 0.9 0.92 --modes ...``, docs/runs/vbr/val-filter.txt) ``-V2`` and ``-V3``
 go from -0.009 and -0.003 to +0.002 and +0.005, their worst clips (``frantic_old``, whose
 master ends at 16.6 kHz) from -0.08 and -0.09 to 0.00. FFmpeg's libmp3lame records no
-filter."""
+filter; of its stereo CBR files it is LAME's own choice (`audio.mp3.LAME_CBR_FILTER`)."""
 FILTER_FROM_HZ = 17_000.0
 """`FILTER_SHARE` applies to a recorded filter of this or more: LAME's filter falls with the
 bits it has, and under 17 kHz (``-V6``'s 16.5 kHz and lower) VBR runs out of them under the
