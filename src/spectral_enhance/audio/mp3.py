@@ -240,7 +240,8 @@ LAME_CBR_FILTER = {
 }
 """The low-pass filter in Hz that LAME 3.100 chooses for stereo CBR at 44.1 and 48 kHz by
 bitrate (kbps), as Debian's ``lame`` records it (``tests/test_mp3.py``): what FFmpeg's
-libmp3lame, whose tag records none, used at its default settings."""
+libmp3lame, whose tag records none, used at its default settings. The filter's setting, not
+where a decode's spectrum falls (`dataset.recipe.LAME_CUTOFF_HZ` measures that, under it)."""
 
 
 def encoder_lowpass(head: bytes) -> float | None:
