@@ -104,6 +104,7 @@ def test_an_mp3_of_192_kbps_or_more_is_kept_as_it_is(tmp_path, reference, capsys
     (entry,) = json.loads(captured.out)["files"]
     assert entry["rebuilt_hz"] is None and entry["mended_hz"] is None
     assert entry["own_band_hz"] == pytest.approx(17_000, rel=0.03)
+    assert entry["own_band_why"] == "a 256 kbps MP3's own"
     assert "a 256 kbps MP3's own: kept as it is" in captured.err
     assert_as_decoded(entry["output"], mp3, 17_500)  # nothing added over 17 kHz
 
@@ -123,7 +124,8 @@ def test_an_mp3_whose_band_ends_well_under_its_encoders_filter_is_kept(tmp_path,
     captured = capsys.readouterr()
     kept, rebuilt = json.loads(captured.out)["files"]
     assert kept["rebuilt_hz"] is None and kept["own_band_hz"] == pytest.approx(15_000, rel=0.03)
-    assert "its master's own, under its encoder's 18.5 kHz filter: kept as it is" in captured.err
+    why = "its master's own, under its encoder's 18.5 kHz filter"
+    assert kept["own_band_why"] == why and f"{why}: kept as it is" in captured.err
     assert_as_decoded(kept["output"], dark, 15_500)  # nothing added over 15 kHz
     assert rebuilt["own_band_hz"] is None and 18_000 < rebuilt["rebuilt_hz"][0] < 19_000
 
