@@ -10,11 +10,12 @@ input as FFmpeg decodes it (resampled to the reference's rate by FFmpeg where th
 a lower one), and the output told each of three cuts: the one `lowpass_of_file` finds (what
 ``enhance`` does), the one it finds with the soft cut wherever the spectrum allows it (as
 before `soft_applies` kept it from MP3s at a variable bitrate), and the one it finds without
-the soft cut. With ``--filter-shares``, 'now' is the cut taken as if no file recorded its
-encoder's filter, and a column per share scores the file kept as it is where its cut without
-the soft cut lies under that share of the filter its LAME tag records (`dsp.lowpass.
-FILTER_SHARE`). Each decode and output is aligned to the reference by cross-correlation.
-Prints per mode the means, the worst clip's change and how many clips lose more than 0.05.
+the soft cut. With ``--filter-shares``, 'now' is the cut taken as if no band ended under its
+encoder's recorded filter (`FILTER_SHARE` 0), and a column per share scores the file kept as
+it is where its cut without the soft cut lies under that share of the filter its LAME tag
+records (`dsp.lowpass.kept_reason`). Each decode and output is aligned to the reference by
+cross-correlation. Prints per mode the means, the worst clip's change and how many clips
+lose more than 0.05.
 
 Usage: python scripts/vbr_check.py DATASET [--split val] [--limit 120]
        [--modes lame:-V0 lame:-V6 ffmpeg:-q:a,6 lame:-b,320 ...] [--filter-shares 0.9 ...]
@@ -22,10 +23,11 @@ Usage: python scripts/vbr_check.py DATASET [--split val] [--limit 120]
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -122,34 +124,38 @@ def score(
     return zimtohrli_mos(high, aligned(y, high), rate)
 
 
-def cuts(path: Path, filter_known: bool = True) -> tuple[float | None, float | None, float | None]:
+def cuts(path: Path, share: float | None = None) -> tuple[float | None, float | None, float | None]:
     """The cut of ``path`` as ``enhance`` takes it now (`cuts_of_file`, then `file_cut`: none
     for an MP3 of `HIGH_BITRATE` or more, or one cut well under the filter its encoder
-    recorded, unless not ``filter_known``), as `lowpass_of_file` finds it with the soft cut
-    wherever the spectrum allows it (as before `soft_applies`), and without it."""
+    recorded, `FILTER_SHARE` of it or ``share``), as `lowpass_of_file` finds it with the soft
+    cut wherever the spectrum allows it (as before `soft_applies`), and without it."""
     found, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
-        info = reader.info if filter_known else replace(reader.info, encoder_lowpass=None)
-    cut, why = lowpass.file_cut(found, without, info)
+        info = reader.info
+    with patched(lowpass, "FILTER_SHARE", lowpass.FILTER_SHARE if share is None else share):
+        cut, why = lowpass.file_cut(found, without, info)
     now = None if why else cut
-    shipped = lowpass.soft_applies
-    lowpass.soft_applies = lambda codec, sizes: True
-    try:
+    with patched(lowpass, "soft_applies", lambda codec, sizes: True):
         soft = lowpass.lowpass_of_file(path)
-    finally:
-        lowpass.soft_applies = shipped
     return now, soft, lowpass.lowpass_of_file(path, soft=False)
+
+
+@contextlib.contextmanager
+def patched(module: object, name: str, value: object) -> Iterator[None]:
+    """``module.name`` set to ``value`` for the ``with`` block."""
+    shipped = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, shipped)
 
 
 def applies(filter_hz: float | None, hard: float | None, share: float) -> bool:
     """Whether `kept_reason` keeps a file whose LAME tag records ``filter_hz`` and whose cut
     without the soft cut is ``hard`` as it is, with `FILTER_SHARE` set to ``share``."""
-    shipped = lowpass.FILTER_SHARE
-    lowpass.FILTER_SHARE = share
-    try:
+    with patched(lowpass, "FILTER_SHARE", share):
         return lowpass.kept_reason(hard, False, None, filter_hz, hard) is not None
-    finally:
-        lowpass.FILTER_SHARE = shipped
 
 
 def main() -> None:
@@ -170,7 +176,7 @@ def main() -> None:
         default=[],
         help="also score the file kept as it is where its cut without the soft cut lies under "
         "each of these shares of the filter its LAME tag records (`AudioInfo.encoder_lowpass`); "
-        "'now' is then the cut taken as if none were recorded",
+        "'now' is then the cut taken as if none lay under it",
     )
     args = parser.parse_args()
     enhancer = Enhancer.load(args.model)
@@ -186,7 +192,7 @@ def main() -> None:
             for mode in args.modes:
                 mp3 = encode(wav, tmp, mode)
                 low = aligned(ffmpeg_decode_at(mp3, rate, high.shape[1]), high)
-                found = cuts(mp3, filter_known=not args.filter_shares)
+                found = cuts(mp3, share=0.0 if args.filter_shares else None)
                 scored = {cut: score(enhancer, mp3, high, rate, cut) for cut in set(found)}
                 base = zimtohrli_mos(high, low, rate)
                 with open_audio(mp3) as reader:
