@@ -202,6 +202,11 @@ def _tag_name(head: bytes, first: _Frame) -> bytes | None:
     return name if name in (b"Xing", b"Info") else None
 
 
+def _delay_padding(lame: bytes) -> tuple[int, int]:
+    """The encoder's delay and padding in samples, 12 bits each, as a LAME tag records them."""
+    return lame[21] << 4 | lame[22] >> 4, (lame[22] & 15) << 8 | lame[23]
+
+
 def read_gapless_info(head: bytes) -> GaplessInfo | None:
     """The LAME tag in the first frame of ``head`` (bytes from after the ID3v2 tags), or None.
 
@@ -217,8 +222,7 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     first, frames, lame = tag
     if frames == 0:
         return None
-    delay = lame[21] << 4 | lame[22] >> 4
-    padding = (lame[22] & 15) << 8 | lame[23]
+    delay, padding = _delay_padding(lame)
     source = "LAME tag"
     if delay == 0 and padding == 0:
         if not lame.startswith(b"Lavc"):
@@ -257,7 +261,7 @@ def encoder_lowpass(head: bytes) -> float | None:
     first, _, lame = tag
     if lame[10]:
         return float(lame[10] * 100)
-    delay = lame[21] << 4 | lame[22] >> 4
+    delay = _delay_padding(lame)[0]
     if not lame.startswith(b"Lavc") or not delay or _tag_name(head, first) != b"Info":
         return None
     audio = _parse_header(head, first.offset + first.size)  # the tag's frame may differ
