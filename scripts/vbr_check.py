@@ -23,12 +23,11 @@ Usage: python scripts/vbr_check.py DATASET [--split val] [--limit 120]
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import soundfile as sf
@@ -132,29 +131,18 @@ def cuts(path: Path, share: float | None = None) -> tuple[float | None, float | 
     found, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
         info = reader.info
-    with patched(lowpass, "FILTER_SHARE", lowpass.FILTER_SHARE if share is None else share):
+    with patch.object(lowpass, "FILTER_SHARE", lowpass.FILTER_SHARE if share is None else share):
         cut, why = lowpass.file_cut(found, without, info)
     now = None if why else cut
-    with patched(lowpass, "soft_applies", lambda codec, sizes: True):
+    with patch.object(lowpass, "soft_applies", lambda codec, sizes: True):
         soft = lowpass.lowpass_of_file(path)
     return now, soft, lowpass.lowpass_of_file(path, soft=False)
-
-
-@contextlib.contextmanager
-def patched(module: object, name: str, value: object) -> Iterator[None]:
-    """``module.name`` set to ``value`` for the ``with`` block."""
-    shipped = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, shipped)
 
 
 def applies(filter_hz: float | None, hard: float | None, share: float) -> bool:
     """Whether `kept_reason` keeps a file whose LAME tag records ``filter_hz`` and whose cut
     without the soft cut is ``hard`` as it is, with `FILTER_SHARE` set to ``share``."""
-    with patched(lowpass, "FILTER_SHARE", share):
+    with patch.object(lowpass, "FILTER_SHARE", share):
         return lowpass.kept_reason(hard, False, None, filter_hz, hard) is not None
 
 
