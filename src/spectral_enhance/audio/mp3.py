@@ -174,14 +174,26 @@ def _frames(data: bytes) -> list[_Frame]:
     return frames
 
 
-def _lame_tag(head: bytes) -> tuple[_Frame, int, bytes] | None:
-    """The first frame of ``head`` (bytes from after the ID3v2 tags), its Xing/Info tag's frame
-    count, and the 36 bytes of the LAME tag after it (encoder name first), or None."""
+@dataclass(frozen=True)
+class _LameTag:
+    """A first frame's Xing/Info tag: the frame, whether it names the stream CBR (``Info``, not
+    ``Xing``), its frame count, and the 36 bytes of the LAME tag after it (encoder name
+    first)."""
+
+    first: _Frame
+    cbr: bool
+    frames: int
+    lame: bytes
+
+
+def _lame_tag(head: bytes) -> _LameTag | None:
+    """The LAME tag of the first frame of ``head`` (bytes from after the ID3v2 tags), or None."""
     first = _first_frame(head)
     if first is None:
         return None
     pos = first.offset + 4 + first.side_info
-    if _tag_name(head, first) is None or len(head) < pos + 8:
+    name = head[pos : pos + 4]
+    if name not in (b"Xing", b"Info") or len(head) < pos + 8:
         return None
     (flags,) = struct.unpack(">I", head[pos + 4 : pos + 8])
     pos += 8
@@ -192,14 +204,7 @@ def _lame_tag(head: bytes) -> tuple[_Frame, int, bytes] | None:
     lame = head[pos : pos + 36]
     if len(lame) < 24 or not lame[:4].isalpha():
         return None
-    return first, frames, lame
-
-
-def _tag_name(head: bytes, first: _Frame) -> bytes | None:
-    """``Info`` (a CBR stream's tag) or ``Xing`` (VBR), as ``first`` of ``head`` holds it."""
-    pos = first.offset + 4 + first.side_info
-    name = head[pos : pos + 4]
-    return name if name in (b"Xing", b"Info") else None
+    return _LameTag(first, name == b"Info", frames, lame)
 
 
 def _delay_padding(lame: bytes) -> tuple[int, int]:
@@ -217,20 +222,17 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     reports no delay: `SHINE_DELAY`, and the whole decode after it kept.
     """
     tag = _lame_tag(head)
-    if tag is None:
+    if tag is None or tag.frames == 0:
         return None
-    first, frames, lame = tag
-    if frames == 0:
-        return None
-    delay, padding = _delay_padding(lame)
+    delay, padding = _delay_padding(tag.lame)
     source = "LAME tag"
     if delay == 0 and padding == 0:
-        if not lame.startswith(b"Lavc"):
+        if not tag.lame.startswith(b"Lavc"):
             return None
         # Its real padding unknown, everything decoded after the start is kept: the decode's
         # frames less the start (delay and the decoder's 529), as a "padding" of 529.
         delay, padding, source = SHINE_DELAY, DECODER_DELAY, "libshine's delay"
-    length = frames * first.samples - delay - padding
+    length = tag.frames * tag.first.samples - delay - padding
     return GaplessInfo(delay, length, source) if length > 0 else None
 
 
@@ -258,13 +260,12 @@ def encoder_lowpass(head: bytes) -> float | None:
     tag = _lame_tag(head)
     if tag is None:
         return None
-    first, _, lame = tag
-    if lame[10]:
-        return float(lame[10] * 100)
-    delay = _delay_padding(lame)[0]
-    if not lame.startswith(b"Lavc") or not delay or _tag_name(head, first) != b"Info":
+    if tag.lame[10]:
+        return float(tag.lame[10] * 100)
+    delay = _delay_padding(tag.lame)[0]
+    if not tag.lame.startswith(b"Lavc") or not delay or not tag.cbr:
         return None
-    audio = _parse_header(head, first.offset + first.size)  # the tag's frame may differ
+    audio = _parse_header(head, tag.first.offset + tag.first.size)  # the tag's frame may differ
     if audio is None or audio.mono or audio.sample_rate not in (44_100, 48_000):
         return None
     return LAME_CBR_FILTER.get(audio.bitrate)
