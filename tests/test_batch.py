@@ -1,6 +1,7 @@
 """The batch runner as a user meets it: collisions, skipped inputs, signals, disks and clipping."""
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -337,6 +338,38 @@ def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, s
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c", "main-only"])
+def test_an_interrupt_stops_every_job_and_names_what_is_undone(
+    tmp_path, identity_model, long_input, to_group
+):
+    """``--jobs 2``: the two files in hand stop, the third is not begun, and each is named; a
+    terminal's Ctrl-C reaches the workers too, a ``kill`` only the main process."""
+    sources = [shutil.copy(long_input, tmp_path / f"{n}.wav") for n in "abc"]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", *sources, "-o", str(out)]
+    command += ["--model", identity_model, "-q", "--jobs", "2", "--json"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while len(list(out.glob(".*.part"))) < 2 and time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"finished before the signal: {process.stderr.read()}")
+        time.sleep(0.01)
+    if to_group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
+    printed, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert list(out.iterdir()) == []  # nothing finished after the signal, nothing left over
+    statuses = [entry["status"] for entry in json.loads(printed)["files"]]
+    assert statuses == ["interrupted", "interrupted", "not begun"]
+    assert len(lines(err, str(tmp_path / "a.wav") + ": interrupted before it was finished")) == 1
+    assert f"interrupted: 1 more not begun, from {tmp_path / 'c.wav'} on" in err
+    assert "3 not done" in err and "Traceback" not in err
 
 
 def test_the_progress_bar_shows_percent_and_time_left(tmp_path, identity_model, capsys):

@@ -178,7 +178,7 @@ def test_json_gives_every_input_and_the_summary(tmp_path, identity_model, capsys
     assert done["seconds"] == 2.0 and done["wall_seconds"] > 0 and done["warnings"] == []
     assert 6000 <= done["lowpass_hz"] <= 6200
     assert done["rebuilt_hz"] == [done["lowpass_hz"], 11025.0]
-    assert files["kept.wav"]["status"] == "skipped" and "exists" in files["kept.wav"]["reason"]
+    assert files["kept.wav"]["status"] == "kept" and "exists" in files["kept.wav"]["reason"]
     assert files["notes.mp3"]["status"] == "failed"
     assert "not an audio file" in files["notes.mp3"]["reason"]
     summary = report["summary"]

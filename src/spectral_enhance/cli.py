@@ -411,6 +411,8 @@ def _run_enhance(args: argparse.Namespace) -> int:
     print(report.summary(), file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
+    if report.interrupted:
+        return 130
     return 1 if report.failed or report.nothing_possible else 0
 
 

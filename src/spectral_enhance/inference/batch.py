@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.synchronize
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -393,51 +395,67 @@ def enhance_file(
 
 
 _worker: Enhancer | None = None
+# Set when the batch is interrupted (a process's own, or a pool's shared): stop at the next block.
+_stop: threading.Event | multiprocessing.synchronize.Event | None = None
+_INTERRUPTED = "interrupted"  # `_enhance_one`'s error for a file it began and did not finish
+_NOT_BEGUN = "not begun"  # and for one it did not begin, the batch being interrupted
 _BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
 _BAR_UNSIZED = "{desc}: {n:.0f} s of audio [{elapsed}, {rate_fmt}]"
 
 
-def _init_worker(load_args: dict) -> None:
-    global _worker
-    _worker = Enhancer.load(**load_args)
+def _init_worker(
+    load_args: dict, stop: threading.Event | multiprocessing.synchronize.Event
+) -> None:
+    global _worker, _stop
+    _worker, _stop = Enhancer.load(**load_args), stop
 
 
-def _init_pool_worker(load_args: dict) -> None:
-    terminate_on_hangup()  # a worker's SIGTERM cleans up its temporary file too
-    _init_worker(load_args)
+def _init_pool_worker(load_args: dict, stop: multiprocessing.synchronize.Event) -> None:
+    # A terminal's Ctrl-C reaches the whole group: a worker leaves it to the batch, which sets
+    # ``stop``; its SIGTERM still cleans up its temporary file and ends its file.
+    terminate_on_hangup()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(load_args, stop)
 
 
 def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
+    """Enhance one planned file in this process's enhancer: its result, or its error's line
+    (`_INTERRUPTED` once the batch stops: a file then in hand is left at its next block, and
+    `_NOT_BEGUN` for those after it)."""
     source, target, fmt, rate, depth, strength, cut, show_bar = job
-    try:
+    if _stop is not None and _stop.is_set():
+        return source, None, _NOT_BEGUN
+    bar = None
+
+    def progress(seconds: float, expected: float | None) -> None:
+        nonlocal bar
+        if _stop is not None and _stop.is_set():
+            raise KeyboardInterrupt
         if not show_bar:
-            result = enhance_file(_worker, source, target, fmt, rate, None, depth, strength, cut)
-            return source, result, None
-        from tqdm import tqdm
+            return
+        if bar is None:  # the length is known once the file is open
+            from tqdm import tqdm
 
-        bar = None
+            form = _BAR if expected else _BAR_UNSIZED
+            bar = tqdm(desc=source.name, unit="s", leave=False, total=expected, bar_format=form)
+        if bar.total and seconds > bar.total:
+            bar.total = seconds  # the container's estimate was short
+        bar.update(seconds - bar.n)
 
-        def progress(seconds: float, expected: float | None) -> None:
-            nonlocal bar
-            if bar is None:  # the length is known once the file is open
-                form = _BAR if expected else _BAR_UNSIZED
-                bar = tqdm(desc=source.name, unit="s", leave=False, total=expected, bar_format=form)
-            if bar.total and seconds > bar.total:
-                bar.total = seconds  # the container's estimate was short
-            bar.update(seconds - bar.n)
-
-        try:
-            result = enhance_file(
-                _worker, source, target, fmt, rate, progress, depth, strength, cut
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+    try:
+        result = enhance_file(_worker, source, target, fmt, rate, progress, depth, strength, cut)
         return source, result, None
+    except KeyboardInterrupt:
+        if _stop is not None:
+            _stop.set()  # in one process, the files after this one are not begun
+        return source, None, _INTERRUPTED
     except (AudioError, OutputError) as error:
         return source, None, str(error)
     except Exception as error:  # one bad file must not stop the batch
         return source, None, f"{source}: {type(error).__name__}: {error}"
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def enhance_files(
@@ -475,21 +493,45 @@ def enhance_files(
     show_bar = progress and jobs == 1
     todo = [(s, t, fmt, output_rate, depth, strength, lowpass_hz, show_bar) for s, t in planned]
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
+    pool = None
     if jobs > 1 and len(todo) > 1:
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.
         context = multiprocessing.get_context("spawn")
+        stop = context.Event()
         pool = ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_pool_worker, initargs=(load_args,)
+            jobs, mp_context=context, initializer=_init_pool_worker, initargs=(load_args, stop)
         )
-        results = pool.map(_enhance_one, todo)
+        futures = [pool.submit(_enhance_one, job) for job in todo]
     else:
-        pool = None
+        stop = threading.Event()
         if todo:
-            _init_worker(load_args)
-        results = map(_enhance_one, todo)
+            _init_worker(load_args, stop)
+
+    def outcome(n: int) -> tuple[Path, FileResult | None, str | None]:
+        """The n-th file's; an interrupt while it is awaited stops the batch and awaits it
+        still: a file in hand stops at its next block, and one not begun is not begun."""
+        while True:
+            try:
+                if pool is None:
+                    return _enhance_one(todo[n])
+                try:
+                    return futures[n].result()
+                except Exception as error:  # a worker killed, or the pool broken by it
+                    if stop.is_set():
+                        return todo[n][0], None, _NOT_BEGUN
+                    return todo[n][0], None, f"{todo[n][0]}: {type(error).__name__}: {error}"
+            except KeyboardInterrupt:
+                stop.set()
+
     try:
-        for (source, result, error), (_, target) in zip(results, planned, strict=True):
+        for n, (source, target) in enumerate(planned):
+            source, result, error = outcome(n)
             bar.update()
+            if error in (_INTERRUPTED, _NOT_BEGUN):
+                line = report.stop(source, target, begun=error == _INTERRUPTED)
+                if error == _INTERRUPTED:
+                    log(line)
+                continue
             if error or result is None:
                 log(f"error: {error}")
                 report.failed.append(str(error))
@@ -503,8 +545,12 @@ def enhance_files(
             report.add(source, target, "done", **result.to_dict())
             log(f"{source} -> {target} ({result.band()})")
     finally:
+        stop.set()  # whatever ends the loop, no worker begins another file
         bar.close()
         if pool:
             pool.shutdown(cancel_futures=True)
+    if report.not_begun:
+        first = next(e["input"] for e in report.files if e["status"] == "not begun")
+        log(f"interrupted: {report.not_begun} more not begun, from {first} on")
     report.wall_seconds = time.monotonic() - started
     return report

@@ -103,6 +103,9 @@ class BatchReport:
     done: int = 0
     exist: int = 0
     refused: int = 0
+    unfinished: int = 0  # inputs an interrupt left undone (``interrupted`` or ``not begun``)
+    not_begun: int = 0
+    interrupted: bool = False
     failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -118,7 +121,8 @@ class BatchReport:
     def add(
         self, source: Path, target: Path | None, status: str, reason: str = "", **facts: Any
     ) -> None:
-        """Enter one input: ``done``, ``skipped`` or ``failed`` (``reason``: its line)."""
+        """Enter one input: ``done``, ``kept`` (its output exists), ``skipped``, ``failed``,
+        ``interrupted`` or ``not begun`` (``reason``: its line)."""
         entry = {"input": str(source), "output": None if target is None else str(target)}
         entry["status"] = status
         if reason:
@@ -128,11 +132,24 @@ class BatchReport:
     def skip(self, source: Path, target: Path | None, note: str, kept: bool = False) -> None:
         """Leave ``source`` out, saying why in ``note`` (``kept``: its output exists)."""
         self.notes.append(note)
-        self.add(source, target, "skipped", note)
+        self.add(source, target, "kept" if kept else "skipped", note)
         if kept:
             self.exist += 1
         else:
             self.refused += 1
+
+    def stop(self, source: Path, target: Path | None, begun: bool) -> str:
+        """Enter ``source`` as left undone by an interrupt, in hand (``begun``) or not yet;
+        return its line."""
+        if begun:
+            line = f"{source}: interrupted before it was finished; nothing written"
+        else:
+            line = f"{source}: not begun, the run being interrupted"
+            self.not_begun += 1
+        self.interrupted = True
+        self.unfinished += 1
+        self.add(source, target, "interrupted" if begun else "not begun", line)
+        return line
 
     def to_dict(self) -> dict[str, Any]:
         """Every input's entry and the summary's counts, as ``enhance --json`` prints them."""
@@ -141,6 +158,7 @@ class BatchReport:
             "kept": self.exist,
             "skipped": self.refused,
             "failed": len(self.failed),
+            "interrupted": self.unfinished,
             "warnings": len(self.warnings),
             "seconds_of_audio": round(self.seconds_of_audio, 3),
             "wall_seconds": round(self.wall_seconds, 3),
@@ -156,6 +174,8 @@ class BatchReport:
             f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
             f"({speed:.0f}x real time)"
         )
+        if self.interrupted:
+            return f"interrupted: {line}; {self.unfinished} not done"
         if self.nothing_possible:
             line = "nothing enhanced: " + line
         return line
