@@ -365,10 +365,17 @@ def test_cli_warns_off_loopback_and_checks_limits(model, monkeypatch, capsys):
     assert main([*base, "--host", "0.0.0.0"]) == 0
     assert "warning: listening on 0.0.0.0" in capsys.readouterr().err
     assert [call[1:3] for call in calls] == [("127.0.0.1", 0), ("0.0.0.0", 8000)]
-    assert main([*base, "--max-files", "0"]) == 1
-    assert "--max-files" in capsys.readouterr().err
     for app, *_ in calls:
         shutil.rmtree(app.state.jobs.root)
+    refused = {"--max-files": "0", "--max-upload-mb": "0", "--idle-minutes": "nan"}
+    refused |= {"--port": "70000", "--threads": "-3"}
+    for option, value in refused.items():
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, option, value])
+        assert exit_info.value.code == 2
+        (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+        assert f"argument {option}: must be" in line and value in line
+    assert len(calls) == 2
 
 
 def test_cli_without_the_web_extra_says_how_to_get_it(model, monkeypatch, capsys):

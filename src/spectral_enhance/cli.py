@@ -266,8 +266,11 @@ def _bounded_int(low: float, high: float = float("inf")) -> Callable[[str], int]
     return _bounded(int, low, high)
 
 
-def _bounded(kind: type, low: float, high: float = float("inf")) -> Callable[[str], Any]:
-    """An argparse type: a number of ``kind`` in [low, high], refused at parse time otherwise."""
+def _bounded(
+    kind: type, low: float, high: float = float("inf"), above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` in [low, high] (``above``: over ``low``), refused
+    at parse time otherwise."""
     noun = "whole number" if kind is int else "number"
 
     def parse(text: str) -> Any:
@@ -275,8 +278,11 @@ def _bounded(kind: type, low: float, high: float = float("inf")) -> Callable[[st
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
-        if not low <= value <= high:
-            span = f"{low:g} or more" if high == float("inf") else f"{low:g} to {high:g}"
+        if not (low < value if above else low <= value) or not value <= high:
+            if above:
+                span = f"over {low:g}" + (f", at most {high:g}" if high < float("inf") else "")
+            else:
+                span = f"{low:g} to {high:g}" if high < float("inf") else f"{low:g} or more"
             raise argparse.ArgumentTypeError(f"must be {span}, not {value}")
         return value
 
@@ -666,18 +672,25 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
     )
-    p.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
+    p.add_argument(
+        "--port", type=_bounded_int(0, 65535), default=8000, help="port (8000; 0: any free one)"
+    )
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     _add_model_options(p)
-    p.add_argument("--threads", type=int, default=0, help="threads per job (0: all cores)")
-    p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload (200 MB)")
-    p.add_argument("--max-files", type=int, default=20, help="files a page holds at once (20)")
     p.add_argument(
-        "--max-seconds", type=float, default=1800.0, help="longest file, in seconds (1800)"
+        "--threads", type=_bounded_int(0, 256), default=0, help="threads per job (0: all cores)"
+    )
+    positive = _bounded(float, 0, above=True)
+    p.add_argument("--max-upload-mb", type=positive, default=200.0, help="largest upload (200 MB)")
+    p.add_argument(
+        "--max-files", type=_bounded_int(1), default=20, help="files a page holds at once (20)"
+    )
+    p.add_argument(
+        "--max-seconds", type=positive, default=1800.0, help="longest file, in seconds (1800)"
     )
     p.add_argument(
         "--idle-minutes",
-        type=float,
+        type=positive,
         default=30.0,
         help="a page unseen this long loses its files (30)",
     )
@@ -697,8 +710,6 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     cap_arenas()  # before the server's threads start: each would keep an arena of its own
     limits = Limits(args.max_upload_mb, args.max_files, args.max_seconds, args.idle_minutes)
-    if min(limits.max_upload_mb, limits.max_files, limits.max_seconds, limits.idle_minutes) <= 0:
-        raise ValueError("--max-upload-mb, --max-files, --max-seconds, --idle-minutes must be > 0")
     enhancer = Enhancer.load(args.model, args.backend, args.precision, args.threads)
     if not is_loopback(args.host):
         print(
