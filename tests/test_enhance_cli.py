@@ -3,6 +3,7 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 from conftest import music
 from spectral_enhance.audio import read_audio, resample
@@ -151,6 +152,19 @@ def test_warns_only_when_the_output_rate_loses_the_input_band(tmp_path, identity
     assert run(inputs, identity_model, "--sample-rate", "22050", "--overwrite") == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
     assert len(warnings) == 1 and "wide.wav" in warnings[0] and "11.0 kHz" in warnings[0]
+
+
+def test_a_high_rate_file_warns_by_where_its_band_ends(tmp_path, identity_model, capsys):
+    """A 96 kHz FLAC made from a 44.1 kHz master loses nothing at 48 kHz; one whose band
+    reaches 48 kHz does."""
+    noise = 0.1 * np.random.default_rng(0).standard_normal((3 * 44100, 2))
+    for name, band in (("upsampled", soxr.resample(noise, 44100, 96000)), ("wide", None)):
+        wide = 0.1 * np.random.default_rng(1).standard_normal((3 * 96000, 2))
+        sf.write(tmp_path / f"{name}.flac", wide if band is None else band, 96000)
+    inputs = [tmp_path / "upsampled.flac", tmp_path / "wide.flac"]
+    assert run(inputs, identity_model, "--sample-rate", "48000") == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    assert "wide.flac: has content up to 48.0 kHz" in warning and "band is lost" in warning
 
 
 def test_read_ahead_keeps_order_and_raises_where_the_error_was():

@@ -182,9 +182,10 @@ def _input_tags(source: Path) -> tuple[Tags | None, str | None]:
         return None, f"{error}; the output has none"
 
 
-def _lost_band(path: Path, cutoff: float | None, input_rate: int, output_rate: int) -> str | None:
-    """A warning if the input has content above what the output's rate holds (that is lost)."""
-    top, output_top = cutoff or input_rate / 2, output_rate / 2
+def _lost_band(path: Path, band_end: float | None, input_rate: int, output_rate: int) -> str | None:
+    """A warning if the input has content above what the output's rate holds (that is lost):
+    up to ``band_end`` (a codec's cut, or where its own band ends), else its Nyquist frequency."""
+    top, output_top = band_end or input_rate / 2, output_rate / 2
     if top <= output_top * 1.04:  # the output's band, give or take the resampler's roll-off
         return None
     return (
@@ -361,7 +362,7 @@ def enhance_file(
         warnings = list(reader.warnings) + ([lost_tags] if lost_tags else [])
     if peak == 0.0:
         warnings.append(f"{source}: is silent; the output is silent too")
-    elif lost := _lost_band(source, cutoff, info.sample_rate, out_rate):
+    elif lost := _lost_band(source, cutoff or own_band, info.sample_rate, out_rate):
         warnings.append(lost)
     if sink.untagged:
         warnings.append(f"{target}: {sink.untagged}")
