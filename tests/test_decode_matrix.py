@@ -401,6 +401,45 @@ def test_a_frame_damaged_far_over_full_scale_is_silenced_and_named(tmp_path):
     assert np.abs(reference[silent]).max() > 0.01  # music was there
 
 
+@pytest.mark.parametrize("broken", [1, 2, 3])
+def test_frames_run_together_by_damage_keep_the_time_of_what_follows(tmp_path, broken):
+    """A ``lame`` CBR file with the headers of frames 40 on broken: FFmpeg's parser hands those
+    frames and the next over as fewer packets than frames, which its decoder rejects. They
+    become silence of the frames their bytes held, so the rest comes at its time, to the
+    sample, and the file keeps its length."""
+    clean = encode(tmp_path, "lame", source(4.0, 44100, 2), 44100, "-b", "128")
+    data = bytearray(clean.read_bytes())
+    start = mp3.id3v2_end(bytes(data))
+    frames = mp3._frames(bytes(data[start:]))
+    for frame in frames[40 : 40 + broken]:
+        data[start + frame.offset : start + frame.offset + 2] = b"\0\0"
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(bytes(data))
+    ours, reference = decode(damaged), decode(clean).samples
+    assert len(ours.samples) == len(reference)
+    (warning,) = ours.warnings
+    assert f"{damaged}: " in warning and "damaged packet(s) skipped, replaced by silence" in warning
+    tail = slice(2 * 44100, None)  # after the damage, near 1.05 s
+    assert lag(ours.samples[tail, 0], reference[tail, 0]) == 0
+    np.testing.assert_array_equal(ours.samples[tail], reference[tail])
+
+
+def test_a_tag_between_files_joined_is_not_taken_for_lost_audio(tmp_path):
+    """The second of two ``lame`` files joined by ``cat`` carries an ID3v2 tag with 20 KB of
+    cover art, which FFmpeg's decoder rejects as damage: it holds no audio, so at most the
+    second's Info frame behind it becomes silence, not 20 KB's worth of frames."""
+    first, second, _ = joined_files(tmp_path, 44100, "128")
+    tags = ID3()
+    cover = np.random.default_rng(0).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=cover))
+    tags.save(second)
+    joined = tmp_path / "joined-tagged.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    ours = decode(joined)
+    assert any("damaged packet(s)" in warning for warning in ours.warnings)
+    assert 0 <= len(ours.samples) - len(ffmpeg_decode(joined, 2)) <= 1152
+
+
 def test_a_free_format_mp3_is_refused_in_one_line_as_ffmpeg_cannot_read_it(tmp_path):
     """``lame --freeformat`` (no bitrate in the headers): FFmpeg's own CLI decodes almost none
     of it, and ``decode`` says so in one line rather than giving silence with a warning."""

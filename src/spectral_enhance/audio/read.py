@@ -20,7 +20,8 @@ it reads":
 - A file that ends before its tag or header said is decoded as far as it goes, with a warning
   saying how much is missing; it is never padded or refused for it.
 - Damage in the middle is decoded through: a packet the decoder rejects becomes silence of its
-  duration (so what follows keeps its time) and a warning counts them; NaN or infinite samples
+  duration, an MP3's of the frames its bytes held (`_Rejected`), up to
+  `GAP_SECONDS`, so what follows keeps its time, and a warning counts them; NaN or infinite samples
   become zeros, with a warning. So does a lossy codec's frame that decodes to over
   `OVER_FULL_SCALE` times full scale: damage the decoder let through (FFmpeg's float MP3
   decoder gives up to 80,000 from a corrupted frame, where no encoder's output reaches 4), and
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +72,12 @@ halving it made its whole run 5 % faster (`benchmarks/compare_e2e.py --kbps 48`)
 _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
 _LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
+GAP_SECONDS = 30.0
+"""The longest silence a rejected packet becomes: the frames its bytes held, where damage has
+run frames together; a longer run of bytes is not taken for lost audio."""
+ID3V1_SIZE = 128
+RECENT_PACKETS = 8
+"""How many packets decoded before damage tell an MP3 frame's size there: a VBR file's vary."""
 JOINED_SECONDS = 1.0
 """Frames in a row at another sample rate lasting this long are more audio (files of two rates
 joined end to end), resampled, as FFmpeg does; fewer are damage (a corrupted header), silence."""
@@ -156,6 +164,42 @@ class PacketSizes:
         total = sum(counts.values())
         usual = max((n + counts.get(size + 1, 0) for size, n in counts.items()), default=0)
         return total - usual <= max(1, (1 - CONSTANT_SHARE) * total)
+
+
+class _Rejected:
+    """How many frames the MP3 packets FFmpeg's decoder rejects in a row held, from their
+    bytes against the last packets decoded (`RECENT_PACKETS`): where damage has broken a
+    frame's header, its parser hands the frame and the next ones over as one packet or a few,
+    whose durations count one frame each. A tag between files joined is rejected too, and
+    holds none."""
+
+    def __init__(self) -> None:
+        self.recent: deque[int] = deque(maxlen=RECENT_PACKETS)  # the sizes decoded last
+        self.tag_left = 0  # bytes still to come of a tag in the stream
+        self.bytes = self.given = 0  # of the rejected run: its bytes, the frames given for it
+
+    def frames(self, packet: bytes) -> int:
+        """How many more frames of silence the rejected ``packet`` stands for."""
+        if packet[:3] == b"TAG":
+            self.tag_left = max(self.tag_left, ID3V1_SIZE)
+        self.tag_left = max(self.tag_left, id3v2_end(packet))
+        in_tag = min(self.tag_left, len(packet))
+        self.tag_left -= in_tag
+        self.bytes += len(packet) - in_tag
+        if not self.bytes:
+            return 0
+        usual = sum(self.recent) / len(self.recent) if self.recent else self.bytes
+        due = max(1, round(self.bytes / usual))
+        more, self.given = max(0, due - self.given), max(due, self.given)
+        return more
+
+    def decoded(self, size: int) -> None:
+        """A packet of ``size`` bytes decoded: the run is over (a tag's bytes can pass for one)."""
+        if self.tag_left:
+            self.tag_left = max(0, self.tag_left - size)
+        else:
+            self.recent.append(size)
+        self.bytes = self.given = 0
 
 
 def is_lossless(codec: str) -> bool:
@@ -414,7 +458,9 @@ class AudioReader:
         other_rate = non_finite = 0
         position = drained = 0  # samples decoded; samples of them converted
         fifo, fifo_kind = av.AudioFifo(), None
-        lossy = not is_lossless(info.codec)
+        lossy, mp3 = not is_lossless(info.codec), is_mp3(info.codec)
+        sizes = self.packet_sizes
+        rejected = _Rejected()  # an MP3's run of rejected packets: how long it was
         frame_size = stream.codec_context.frame_size or 1152
         run: list[np.ndarray] = []  # the frames in a row at another sample rate, decoded
         run_rate = 0
@@ -457,7 +503,6 @@ class AudioReader:
             position, drained, run, run_rate = position + length, drained + length, [], 0
             return out
 
-        sizes = self.packet_sizes
         try:
             for packet in self._container.demux(stream):
                 sizes.see(packet.size)
@@ -472,13 +517,17 @@ class AudioReader:
                     gap = 0
                     if packet.duration and packet.time_base:
                         gap = int(packet.duration * packet.time_base * info.sample_rate)
-                    if 0 < gap <= info.sample_rate:
+                    if mp3:
+                        gap *= rejected.frames(bytes(packet))
+                    if 0 < gap <= GAP_SECONDS * info.sample_rate:
                         if (data := drain()) is not None:
                             yield data
                         position += gap
                         drained += gap
                         yield np.zeros((gap, info.channels), np.float32)
                     continue
+                if mp3:
+                    rejected.decoded(packet.size)
                 for frame in frames:
                     if frame.sample_rate != info.sample_rate:
                         if run and frame.sample_rate != run_rate:
