@@ -39,6 +39,22 @@ def test_two_inputs_with_one_output_name_never_overwrite(tmp_path, identity_mode
     np.testing.assert_allclose(first, music(1.0, seed=2), atol=1e-4)  # song.flac's, kept
 
 
+def test_an_input_given_twice_is_enhanced_once_and_named(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "song.wav", music(1.0), 22050)
+    assert run([tmp_path / "song.wav", tmp_path / "song.wav"], identity_model) == 0
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'song.wav'}: given more than once; enhanced once" in err
+    assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
+
+
+def test_a_link_at_the_output_leading_nowhere_is_kept(tmp_path, identity_model, capsys):
+    sf.write(tmp_path / "song.wav", music(1.0), 22050)
+    (tmp_path / "song.enhanced.wav").symlink_to(tmp_path / "gone.wav")
+    assert run([tmp_path / "song.wav"], identity_model) == 0
+    assert "song.enhanced.wav: exists, kept (use --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "song.enhanced.wav").is_symlink()
+
+
 def test_same_names_in_two_folders_into_one_output_folder(tmp_path, identity_model, capsys):
     for folder in "ab":
         (tmp_path / folder).mkdir()

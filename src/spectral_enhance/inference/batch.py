@@ -66,11 +66,11 @@ def plan_outputs(
 ) -> tuple[list[tuple[Path, Path]], BatchReport]:
     """Pair each input with its output before any work, and name every input left out.
 
-    In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: this
-    tool's own outputs, a second input whose output name is taken (by another input or by an
-    input file itself), an existing output without ``overwrite``, hidden files and links that
-    lead nowhere new in folders, ``out_dir`` inside a folder searched, and folders holding no
-    audio file.
+    In ``out_dir``, a file found in a folder keeps its place below that folder. Left out: an
+    input given again, this tool's own outputs, a second input whose output name is taken (by
+    another input or by an input file itself), an existing output without ``overwrite`` (a
+    link there too, even one leading nowhere), hidden files and links that lead nowhere new in
+    folders, ``out_dir`` inside a folder searched, and folders holding no audio file.
     """
     report = BatchReport()
     found = find_audio(sources, leave_out=out_dir)
@@ -79,9 +79,14 @@ def plan_outputs(
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
     claimed: dict[Path, Path] = {}
     jobs = []
-    for source in dict.fromkeys(found.files):
+    seen: set[Path] = set()
+    for source in found.files:
         target = output_path(source, out_dir, fmt, found.subfolder(source))
         key = target.resolve()
+        if source in seen:
+            report.skip(source, None, f"{source}: given more than once; enhanced once")
+            continue
+        seen.add(source)
         if _is_output(source):
             report.skip(source, None, f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
         elif key in claimed:
@@ -93,7 +98,7 @@ def plan_outputs(
             )
         elif key in inputs:
             report.skip(source, target, f"{source}: its output {target} is an input; skipped")
-        elif target.exists() and not overwrite:
+        elif os.path.lexists(target) and not overwrite:
             note = f"{target}: exists, kept (use --overwrite to replace it)"
             report.skip(source, target, note, kept=True)
             claimed[key] = source
