@@ -140,6 +140,25 @@ def test_bad_model_is_one_line(tmp_path, capsys):
     assert main(["enhance", str(tmp_path / "a.wav"), "--model", "nope"]) == 1
     err = capsys.readouterr().err
     assert "nope: no such model" in err and len(err.strip().splitlines()) == 1
+    assert main(["enhance", str(tmp_path / "a.wav"), "--model", str(tmp_path / "a.wav")]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{tmp_path / 'a.wav'}: not a model (a bundled name, an export folder" in line
+
+
+def test_an_output_folder_that_is_a_file_and_a_device_as_input_are_one_line_each(
+    tmp_path, identity_model, capsys
+):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    (tmp_path / "taken").write_bytes(b"a file")
+    assert run([tmp_path / "a.wav", "-o", tmp_path / "taken"], identity_model) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(
+        f"{tmp_path / 'taken'}: is a file, not a folder: -o names the folder outputs go to"
+    )
+    assert (tmp_path / "taken").read_bytes() == b"a file"
+    assert run(["/dev/zero", "-o", tmp_path / "out"], identity_model) == 1
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert "/dev/zero: not a regular file but a device or a pipe" in error
 
 
 def test_warns_only_when_the_output_rate_loses_the_input_band(tmp_path, identity_model, capsys):

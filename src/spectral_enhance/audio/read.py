@@ -332,6 +332,11 @@ class AudioReader:
                 raise AudioError(path, "no such file or folder")
             if path.is_dir():
                 raise AudioError(path, "is a folder, not an audio file")
+            if not path.is_file():
+                raise AudioError(
+                    path,
+                    "not a regular file but a device or a pipe (give '-' to read standard input)",
+                )
             try:
                 self._file = open(path, "rb")  # noqa: SIM115 (closed by close())
             except OSError as error:

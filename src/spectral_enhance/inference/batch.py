@@ -72,6 +72,8 @@ def plan_outputs(
     link there too, even one leading nowhere), hidden files and links that lead nowhere new in
     folders, ``out_dir`` inside a folder searched, and folders holding no audio file.
     """
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(out_dir, "is a file, not a folder: -o names the folder outputs go to")
     report = BatchReport()
     found = find_audio(sources, leave_out=out_dir)
     for path, note in found.skipped:

@@ -28,7 +28,12 @@ def find_model(model: str | os.PathLike) -> Path:
     if str(model) in bundled_models():
         return PRETRAINED / str(model)
     path = Path(model)
-    if path.exists():
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in (".onnx", ".pt")):
         return path
+    if path.exists():
+        raise ValueError(
+            f"{model}: not a model (a bundled name, an export folder, an .onnx file beside its "
+            "card.json, or a .pt checkpoint)"
+        )
     known = ", ".join(bundled_models()) or "none"
     raise FileNotFoundError(f"{model}: no such model file or folder (bundled models: {known})")
