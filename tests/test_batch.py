@@ -271,6 +271,18 @@ def test_16_bit_output_is_dithered_so_a_quiet_tone_leaves_noise_not_harmonics(
     assert output.read_bytes() == written
 
 
+def test_a_16_bit_file_kept_as_it_is_comes_back_bit_for_bit(tmp_path, capsys):
+    """A 16-bit lossless file with nothing to rebuild, written at 16 bits: no sample needs
+    rounding, so none is dithered; the output's samples are the input's."""
+    x = np.random.default_rng(0).integers(-32768, 32767, (3 * 44100, 2), dtype=np.int16)
+    sf.write(tmp_path / "full.flac", x, 44100, subtype="PCM_16")
+    args = ["enhance", str(tmp_path / "full.flac"), "-q", "--format", "flac", "--bit-depth", "16"]
+    assert main(args) == 0
+    assert "no low-pass found: kept as it is" in capsys.readouterr().err
+    out, _ = sf.read(tmp_path / "full.enhanced.flac", dtype="int16")
+    np.testing.assert_array_equal(out, x)
+
+
 def test_m4a_input(tmp_path, identity_model):
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:

@@ -115,7 +115,7 @@ class AudioSink:
                 self.clipped += int(np.count_nonzero(over))
                 self.peak = max(self.peak, float(magnitude.max()))
                 block = np.clip(block, -1.0, 1.0)
-        if self.dither is not None:
+        if self.dither is not None and not _on_16_bit_grid(block):
             block = _dithered(block, self.dither)
         if self.room is not None:
             self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
@@ -131,8 +131,16 @@ class AudioSink:
             raise _failure(self.target, error) from error
 
 
-# libsndfile writes a float x as the 16-bit integer nearest x * 32767.
-LSB_16 = 1 / 32767
+# libsndfile writes a float x as the 16-bit integer nearest x * 32768, and FFmpeg decodes one
+# as v / 32768: a 16-bit input comes back as it was.
+LSB_16 = 1 / 32768
+
+
+def _on_16_bit_grid(block: np.ndarray) -> bool:
+    """Whether every sample of ``block`` is a 16-bit value already (a 16-bit input the model
+    left as it was): rounding then loses nothing, and dither would only add noise."""
+    steps = block / np.float32(LSB_16)
+    return bool(np.abs(steps - np.round(steps)).max() < 1e-3)
 
 
 def _dithered(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -163,7 +171,7 @@ def audio_writer(
     other WAV raises :class:`OutputError` at the block that would pass the limit.
 
     ``dither``: 16-bit samples get TPDF dither (`_dithered`), from a fixed seed, so the same
-    input gives the same bytes.
+    input gives the same bytes; a block already on the 16-bit grid is written as it is.
     """
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
