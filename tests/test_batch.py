@@ -55,6 +55,27 @@ def test_a_link_at_the_output_leading_nowhere_is_kept(tmp_path, identity_model, 
     assert (tmp_path / "song.enhanced.wav").is_symlink()
 
 
+def test_a_folder_s_other_files_are_named_in_one_line(tmp_path, identity_model, capsys):
+    """An album's cover and notes are not tried, and one line says so; an audiobook's ``.m4b``
+    (made by FFmpeg) is audio by its name, and enhanced."""
+    album = tmp_path / "Album"
+    album.mkdir()
+    sf.write(album / "01.wav", music(1.0), 22050)
+    run_tool = shutil.which("ffmpeg")
+    if run_tool is None:
+        pytest.skip("Debian ffmpeg is not installed")
+    subprocess.run(
+        [run_tool, "-v", "error", "-i", album / "01.wav", "-c:a", "aac", album / "book.m4b"],
+        check=True,
+    )
+    for name in ("cover.jpg", "notes.txt", "back.jpg", ".DS_Store"):
+        (album / name).write_bytes(b"not audio")
+    assert run([album, "-o", tmp_path / "out"], identity_model) == 0
+    err = capsys.readouterr().err
+    assert f"{album}: 3 file(s) not tried, not audio by their names (.jpg 2, .txt 1)" in err
+    assert "2 enhanced, 0 kept (output exists), 0 skipped" in err
+
+
 def test_same_names_in_two_folders_into_one_output_folder(tmp_path, identity_model, capsys):
     for folder in "ab":
         (tmp_path / folder).mkdir()

@@ -3,7 +3,8 @@
 A file named directly is always tried (its content decides); a folder is searched for these
 suffixes only, so its cover art and playlists are not decoded, nor its hidden files (macOS's
 ``._01.mp3`` copies of a file's metadata, a ``.Trash`` folder); links to folders are followed,
-each folder once. What a search skips is reported.
+each folder once. What a search skips is reported: in a folder that holds audio, its other
+files in one line.
 Each file found in a folder keeps its place below that folder, so a library's outputs can keep
 its tree (two albums' ``01.mp3`` are not one output).
 """
@@ -11,6 +12,7 @@ its tree (two albums' ``01.mp3`` are not one output).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +21,9 @@ __all__ = ["AUDIO_EXTENSIONS", "READABLE", "Found", "find_audio"]
 
 READABLE = "MP3, AAC/M4A, FLAC, WAV, AIFF, Ogg, Opus, WMA"  # for people: the common ones
 AUDIO_EXTENSIONS = (
-    ".mp3", ".mp2", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac", ".wav", ".wma",
-    ".aif", ".aiff", ".ape", ".wv", ".mka", ".webm",
+    ".mp3", ".mp2", ".mp1", ".m4a", ".m4b", ".aac", ".mp4", ".3gp", ".ogg", ".oga", ".opus",
+    ".spx", ".flac", ".wav", ".w64", ".wma", ".aif", ".aiff", ".aifc", ".caf", ".au", ".snd",
+    ".ape", ".wv", ".tta", ".mpc", ".ac3", ".eac3", ".dts", ".amr", ".dsf", ".mka", ".webm",
 )  # fmt: skip
 
 
@@ -32,6 +35,7 @@ class Found:
     files: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     below: dict[Path, Path] = field(default_factory=dict)  # a found file's folder, relative
+    untried: list[str] = field(default_factory=list)  # a line per folder: its other files
 
     def subfolder(self, path: Path) -> Path:
         """Where ``path`` lies below the folder it was found in (``.`` if named directly)."""
@@ -73,6 +77,15 @@ def find_audio(sources: Iterable[str | os.PathLike], leave_out: Path | None = No
             held = f"{len(files)} other file(s)" if files else "nothing"
             note = f"{source}: no audio files in this folder ({held}); skipped"
             found.skipped.append((source, note))
+        elif others := Counter(
+            path.suffix.lower() or "no suffix"
+            for path in files
+            if path.suffix.lower() not in AUDIO_EXTENSIONS and not _hidden(path.relative_to(source))
+        ):
+            kinds = ", ".join(f"{kind} {n}" for kind, n in others.most_common())
+            found.untried.append(
+                f"{source}: {others.total()} file(s) not tried, not audio by their names ({kinds})"
+            )
         found.files += audio
         for path in audio:
             found.below.setdefault(path, path.parent.relative_to(source))

@@ -78,6 +78,7 @@ def plan_outputs(
     found = find_audio(sources, leave_out=out_dir)
     for path, note in found.skipped:
         report.skip(path, None, note)
+    report.notes += found.untried
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
     claimed: dict[Path, Path] = {}
     jobs = []
