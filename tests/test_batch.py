@@ -304,6 +304,29 @@ def test_a_16_bit_file_kept_as_it_is_comes_back_bit_for_bit(tmp_path, capsys):
     np.testing.assert_array_equal(out, x)
 
 
+def test_the_line_says_what_limits_the_band_and_what_strength_0_writes(
+    tmp_path, identity_model, capsys
+):
+    sf.write(tmp_path / "low.wav", _lowpassed_noise(5, 22050, 6000), 22050)
+    source = [tmp_path / "low.wav"]
+
+    def line(*extra: str) -> tuple[str, dict]:
+        assert run(source, identity_model, "--overwrite", "--json", *extra) == 0
+        captured = capsys.readouterr()
+        (done,) = [line for line in captured.err.splitlines() if " -> " in line]
+        return done, json.loads(captured.out)["files"][0]
+
+    done, entry = line("--strength", "0")
+    assert done.endswith("(cut at 6.0 kHz: --strength 0 writes the input as it is)")
+    assert entry["rebuilt_hz"] is None and entry["lowpass_hz"] is not None
+    done, _ = line("--sample-rate", "8000")
+    assert done.endswith("(cut at 6.0 kHz, above the 4.0 kHz the output holds: nothing to rebuild)")
+    done, _ = line("--lowpass", "30000")
+    assert done.endswith(
+        "(cut given at 11.0 kHz, at the 11.0 kHz the model reaches: nothing to rebuild)"
+    )
+
+
 def test_m4a_input(tmp_path, identity_model):
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:

@@ -400,6 +400,7 @@ def enhance_file(
         lowpass_hz is not None,
         own_band,
         why,
+        strength,
     )
 
 

@@ -33,6 +33,7 @@ class FileResult:
     lowpass_given: bool = False  # told by the user (``enhance --lowpass``), not measured
     own_band_hz: float | None = None  # where a band ends that no codec cut: kept as it is
     own_band_why: str | None = None  # why (`dsp.lowpass.kept_reason`): "a lossless file's own"
+    strength: float = 1.0  # how much of the model's change was added: 0, none (the input)
 
     @property
     def reach_hz(self) -> float:
@@ -41,14 +42,22 @@ class FileResult:
 
     def rebuilt(self) -> tuple[float, float] | None:
         """The band rebuilt, in Hz: from the low-pass to where the model reaches; None when
-        there is no low-pass below that."""
+        there is no low-pass below that, or nothing was added (``strength`` 0)."""
         if self.rebuilt_from_hz is None or self.rebuilt_from_hz >= self.reach_hz:
             return None
-        return self.rebuilt_from_hz, self.reach_hz
+        return (self.rebuilt_from_hz, self.reach_hz) if self.strength else None
 
     def band(self) -> str:
         """What the model had to rebuild, for the file's line: ``cut at 7.6 kHz, ...``."""
+        line = self._band()
+        if self.strength == 0 and "rebuilding" in line:
+            return line.split(", rebuilding")[0] + ": --strength 0 writes the input as it is"
+        return line
+
+    def _band(self) -> str:
         reach = self.reach_hz / 1000
+        # Where the change stops: the model's Nyquist frequency, or the output's under it.
+        reaches = "the model reaches" if self.model_rate <= self.output_rate else "the output holds"
         if self.lowpass_hz is None and self.rebuilt_from_hz is not None:  # `band_end`
             edge = self.rebuilt_from_hz / 1000
             line = f"no cut under its {self.info.sample_rate:,} Hz rate's edge"
@@ -68,8 +77,9 @@ class FileResult:
             how = cut_at if self.lowpass_given else f"falls off at {cut:.1f} kHz"
             floor = self.lowpass_floor_hz / 1000
             return f"{how}, below the {floor:.1f} kHz the model rebuilds from: kept as it is"
-        if self.rebuilt() is None:
-            return f"{cut_at}, above the {reach:.1f} kHz the model reaches: nothing to rebuild"
+        if self.rebuilt_from_hz >= self.reach_hz:
+            where = "at" if self.rebuilt_from_hz - self.reach_hz < 50 else "above"
+            return f"{cut_at}, {where} the {reach:.1f} kHz {reaches}: nothing to rebuild"
         line = f"{cut_at}, rebuilding {self.rebuilt_from_hz / 1000:.1f}-{reach:.1f} kHz"
         if self.mended_hz is None:
             return line
@@ -88,7 +98,9 @@ class FileResult:
             "lowpass_hz": None if self.lowpass_hz is None else round(self.lowpass_hz, 1),
             "lowpass_given": self.lowpass_given,
             "rebuilt_hz": None if rebuilt is None else [round(f, 1) for f in rebuilt],
-            "mended_hz": None if self.mended_hz is None else [round(f, 1) for f in self.mended_hz],
+            "mended_hz": None
+            if self.mended_hz is None or not self.strength
+            else [round(f, 1) for f in self.mended_hz],
             "own_band_hz": None if self.own_band_hz is None else round(self.own_band_hz, 1),
             "own_band_why": self.own_band_why,
             "warnings": self.warnings,
