@@ -465,8 +465,9 @@ def test_other_commands_check_numbers_when_parsed(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
         get_parser().parse_args(args)
     assert exit_info.value.code == 2
-    err = capsys.readouterr().err.splitlines()[-1]
+    (err,) = capsys.readouterr().err.splitlines()  # one line: no usage block above it
     assert args[-2] in err and ("must be" in err or "not a number" in err)
+    assert err.endswith(f"(`spectral-enhance {args[0]} --help` lists the options)")
 
 
 def _lowpassed_noise(seconds: float, rate: int, cutoff: float | None, seed: int = 0):

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .audio.formats import BIT_DEPTHS, FORMATS
 from .inference.bundled import DEFAULT_MODEL
@@ -727,9 +727,17 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line (what is wrong, where help is), not the
+    usage block above it; subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def get_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="spectral-enhance",
         description="Restore low-bitrate MP3 music: rebuild the high band a codec removed.",
         epilog=f"Bundled models: {_bundled_help()}. `spectral-enhance COMMAND --help` explains "
