@@ -486,7 +486,9 @@ def enhance_files(
 
     ``log`` receives one line per file and per problem (default: standard error, around the bar).
     ``output_rate``, ``depth``, ``strength`` and ``lowpass_hz`` (for every input): as
-    :func:`enhance_file` takes them.
+    :func:`enhance_file` takes them. An interrupt (Ctrl-C, SIGTERM) ends the batch rather than
+    escaping it: the files in hand stop at their next block, none is begun after, and the
+    report names them (``interrupted``).
     """
     import sys
 
