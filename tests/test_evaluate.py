@@ -76,6 +76,25 @@ def test_resumes_without_scoring_twice(data, tmp_path):
     assert len((tmp_path / "results.csv").read_text().strip().splitlines()) == 1 + clips
 
 
+def test_a_folder_resumes_only_its_own_dataset_s_scores(data, tmp_path):
+    """Two datasets made from the same music share their clips' names: the second, at 48 kbps,
+    evaluated into the first's folder, is refused rather than given the first's scores."""
+    from spectral_enhance.dataset.build import DatasetConfig, build_dataset
+    from spectral_enhance.dataset.recipe import DegradationRecipe
+
+    other = tmp_path / "at-48"
+    config = DatasetConfig(clip_samples=20_000, recipe=DegradationRecipe(low_bitrate=48))
+    build_dataset([data.parent / "music"], other, config, progress=False)
+    assert read_manifest(other, "test")[0]["clip"] == read_manifest(data, "test")[0]["clip"]
+    out = tmp_path / "out"
+    evaluate(data, ["mp3"], out, limit=1, progress=False)
+    with pytest.raises(ValueError, match=r"results.csv: scores of another dataset's clips"):
+        evaluate(other, ["mp3"], out, limit=1, progress=False)
+    evaluate(data, ["mp3"], out, limit=2, progress=False)  # its own: resumed
+    with pytest.raises(ValueError, match="systems given more than once: mp3"):
+        evaluate(data, ["mp3", "mp3"], tmp_path / "twice", limit=1, progress=False)
+
+
 @pytest.mark.parametrize("form", ["onnx", "pt"])
 def test_waveform_baseline_is_a_system(data, tmp_path, form):
     """A waveform model (export folder or checkpoint) is scored and timed like the others."""

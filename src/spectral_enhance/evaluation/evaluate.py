@@ -34,7 +34,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 RESULTS = "results.json"
+SCORED = "dataset.json"  # beside results.csv: the dataset whose clips it scores
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi", "zimtohrli")
 LABELS = {"snr": "SNR (dB)", "pesq": "PESQ", "lsd": "LSD", "lsd_high": "LSD above cutoff"}
@@ -478,6 +479,9 @@ def evaluate(
         rows = spread_sample(rows, limit)
     recipe = read_recipe(dataset)
     loaded = [s if isinstance(s, System) else load_system(s) for s in systems]
+    names = [s.name for s in loaded]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ValueError(f"systems given more than once: {', '.join(twice)}")
     bitrates = {row["clip"]: row["low_bitrate"] for row in rows}
     several = len(set(bitrates.values())) > 1
     jobs = [(row["clip"], row, False) for row in rows]
@@ -505,6 +509,7 @@ def evaluate(
                 f"{results_path}: columns {', '.join(reader.fieldnames)} are not this "
                 f"version's ({', '.join(fields)}); evaluate into a new --out folder"
             )
+    _claim(out_dir, dataset, recipe, results_path)
     seen = {(r["clip"], r["system"]) for r in done}
     clips = {row["clip"] for row in rows}
     with open(results_path, "a", newline="") as handle:
@@ -541,6 +546,26 @@ def evaluate(
     report = _report(summary, dataset, split, machine, by_bitrate)
     atomic_write_text(out_dir / "report.md", report)
     return summary
+
+
+def _claim(out_dir: Path, dataset: Path, recipe: DegradationRecipe, results: Path) -> None:
+    """Tie ``results`` (the per-clip rows a stopped run resumes from) to the dataset whose clips
+    it scores: clip names come from the source tracks, so two datasets made from the same
+    music share them, and a folder must not resume with another's scores."""
+    mark = out_dir / SCORED
+    own = {"dataset": str(dataset.resolve()), "recipe": json.loads(json.dumps(asdict(recipe)))}
+    if not results.exists():
+        atomic_write_text(mark, json.dumps(own, indent=2) + "\n")
+        return
+    try:
+        theirs = json.loads(mark.read_text(encoding="utf-8"))["recipe"]
+    except (OSError, ValueError, KeyError, TypeError):
+        theirs = None
+    if theirs != own["recipe"]:
+        raise ValueError(
+            f"{results}: scores of another dataset's clips, or of one not named in {SCORED}; "
+            "evaluate into a new --out folder"
+        )
 
 
 def _score(clip: Clip, estimate: np.ndarray) -> dict[str, float]:
