@@ -94,6 +94,50 @@ def test_cli_reports_failures_in_exit_code(tmp_path, capsys):
     assert "bad.ogg" in out.err + out.out
 
 
+def test_a_dataset_inside_its_music_takes_in_no_clip_of_its_own(tmp_path, capsys):
+    """``dataset lib --out lib/ds``, run twice: its clips are not tracks; a track given again
+    is taken once; a track too short for a clip, and the split it leaves empty, are named."""
+    lib = make_tracks(tmp_path / "lib", count=4, seconds=2.5)
+    sf.write(lib / "short.wav", music(0.3, 44100), 44100)
+    args = ["dataset", str(lib), str(lib / "track0.flac"), "--out", str(lib / "ds")]
+    args += ["--clip-samples", "20000"]
+    assert main(args) == 0
+    err = capsys.readouterr().out
+    assert f"{lib / 'track0.flac'}: given more than once; taken once" in err
+    assert f"{lib / 'short.wav'}: no clip (shorter than 20000 samples at 22050 Hz" in err
+    assert "5 tracks converted" in err
+    rows = read_manifest(lib / "ds")
+    assert len(rows) == 4 * 2 and len({row["track"] for row in rows}) == 4
+    assert main(args) == 0
+    err = capsys.readouterr().out
+    assert f"{lib / 'ds'}: the folder the outputs go to; not searched" in err
+    assert "0 tracks converted, 5 already done" in err and read_manifest(lib / "ds") == rows
+    assert main(["dataset", str(lib), "--out", str(lib)]) == 1
+    assert f"{lib}: is also a source folder" in capsys.readouterr().err
+
+
+def test_a_dataset_of_nothing_fails_and_bad_recipes_are_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["dataset", str(tmp_path / "empty"), "--out", str(tmp_path / "ds")]) == 1
+    assert f"{tmp_path / 'ds'}: no clips made" in capsys.readouterr().err
+    src = make_tracks(tmp_path / "music", count=1, seconds=1.0)
+    for option, value, problem in [
+        ("--bitrates", "32,32", "bitrates given more than once"),
+        ("--bitrates", "0", "a low bitrate must be 8 to 320 kbps, not 0"),
+        ("--cutoff-hz", "15000", "the cutoff must lie under the clips' 11025 Hz band"),
+    ]:
+        assert main(["dataset", str(src), "--out", str(tmp_path / "x"), option, value]) == 1
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert problem in line
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "recipe.json").write_text("{bad")
+    assert main(["dataset", str(src), "--out", str(tmp_path / "x")]) == 1
+    assert "x/recipe.json: not a dataset's recipe" in capsys.readouterr().err
+    (tmp_path / "taken").write_text("a file")
+    assert main(["dataset", str(src), "--out", str(tmp_path / "taken")]) == 1
+    assert "taken: is a file, not a folder" in capsys.readouterr().err
+
+
 def test_parallel_build_matches_serial(tmp_path):
     src = make_tracks(tmp_path / "music", count=4, seconds=1.0)
     config = DatasetConfig(clip_samples=10_000)

@@ -88,6 +88,20 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def output_folder(folder: str | os.PathLike, create: bool = True) -> Path:
+    """``folder``, where a command writes its outputs, made if ``create`` and missing; a file
+    there, or one that cannot be made, is an :class:`OutputError` naming it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(folder, "is a file, not a folder (the outputs go in a folder)")
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(folder, _problem(error)) from error
+    return folder
+
+
 def refuse_to_replace(targets: Iterable[str | os.PathLike], overwrite: bool) -> None:
     """Raise :class:`OutputError` naming the first of ``targets`` that exists, unless
     ``overwrite``: no output is replaced unasked. Checked before the work that makes them."""

@@ -113,12 +113,17 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--cutoff-hz",
-        type=float,
+        type=_bounded(float, 0, 192_000),
         default=0.0,
         help="the low bitrate's low-pass, above which LSD is scored again (default: LAME's, "
         "measured; 8270 for 32 kbps at 22,050 Hz)",
     )
-    p.add_argument("--silence-dbfs", type=float, default=-50.0, help="drop quieter clips (-50)")
+    p.add_argument(
+        "--silence-dbfs",
+        type=_bounded(float, -200, 0),
+        default=-50.0,
+        help="drop quieter clips (-50)",
+    )
     p.add_argument(
         "--clips-per-track",
         type=_bounded_int(0),
@@ -158,7 +163,9 @@ def _run_dataset(args: argparse.Namespace) -> int:
         f"{report.narrow} dropped (reference band below cutoff + margin); "
         f"manifest: {args.out / 'manifest.csv'}"
     )
-    return 1 if report.failed else 0
+    if not sum(report.clips.values()):
+        print(f"spectral-enhance dataset: error: {args.out}: no clips made", file=sys.stderr)
+    return 1 if report.failed or not sum(report.clips.values()) else 0
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, refuse_to_replace
+from .atomic import atomic_path, output_folder, refuse_to_replace
 from .audio import read_audio, resample, to_mono, write_audio
 from .audio.mp3 import encode_mp3
 from .evaluation.metrics import log_spectral_distance, lsd_above, snr
@@ -53,7 +53,7 @@ def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer, overwrite: bool = F
     folder holding an earlier demo's files is refused unless ``overwrite``."""
     out = Path(out_dir)
     refuse_to_replace((out / name for name in FILES), overwrite)
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     reference, rate = read_audio(EXCERPT)
     mp3 = out / FILES[0]
     with atomic_path(mp3) as temp:

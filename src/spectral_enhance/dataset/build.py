@@ -39,7 +39,7 @@ import numpy as np
 from scipy import ndimage, signal
 from tqdm import tqdm
 
-from ..atomic import atomic_path, atomic_write_text
+from ..atomic import atomic_path, atomic_write_text, output_folder
 from ..audio import AudioError, decode, find_audio, write_audio
 from .recipe import DegradationRecipe, degrade_bitrates
 
@@ -105,6 +105,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     clips: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
     narrow: int = 0  # clips dropped because their reference lacks the band above the cutoff
+    empty: list[Path] = field(default_factory=list)  # tracks that gave no clip
 
 
 def assign_splits(tracks: Sequence[Path], fractions: Sequence[float], seed: int) -> dict[Path, str]:
@@ -241,17 +242,30 @@ def build_dataset(
     reported and counted, not fatal.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if any(Path(source).resolve() == out.resolve() for source in sources):
+        raise ValueError(f"{out}: is also a source folder; build the dataset in another one")
+    output_folder(out)
     settings = out / "recipe.json"
     wanted = {**asdict(config), "split": list(config.split), "recipe": config.recipe.to_dict()}
-    if settings.exists() and json.loads(settings.read_text()) != wanted:
-        raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
+    if settings.exists():
+        try:
+            built = json.loads(settings.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{settings}: not a dataset's recipe ({error})") from None
+        if built != wanted:
+            raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
     atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
 
-    found = find_audio(sources)
-    for note in found.notes:
+    found = find_audio(sources, leave_out=out)  # its own clips, inside a source, are not music
+    for note in found.notes + found.untried:
         tqdm.write(note)
-    tracks = list(dict.fromkeys(found.files))
+    tracks, seen = [], set()
+    for path in found.files:
+        if path.resolve() in seen:
+            tqdm.write(f"{path}: given more than once; taken once")
+        else:
+            seen.add(path.resolve())
+            tracks.append(path)
     splits = assign_splits(tracks, config.split, config.seed)
     report = BuildReport()
     todo = []
@@ -281,10 +295,28 @@ def build_dataset(
         if pool:
             pool.shutdown(cancel_futures=True)
 
-    rows = [row for path in tracks for row in _read_rows(out / ".tracks" / f"{track_id(path)}.csv")]
+    rows = []
+    for path in tracks:
+        done = out / ".tracks" / f"{track_id(path)}.csv"
+        mine = _read_rows(done)
+        if done.exists() and not mine:
+            report.empty.append(path)
+            report.warnings.append(
+                f"{path}: no clip (shorter than {config.clip_samples} samples at "
+                f"{config.recipe.sample_rate} Hz, quieter than {config.silence_dbfs:g} dBFS, or "
+                "its reference's band too narrow); left out"
+            )
+            tqdm.write(f"warning: {report.warnings[-1]}")
+        rows += mine
     _write_rows(out / "manifest.csv", rows, _fields(config.recipe))
     for row in rows:
         report.clips[row["split"]] += 1
+    if rows and (empty := [split for split, n in report.clips.items() if not n]):
+        report.warnings.append(
+            f"{out}: no clips in the {' and '.join(empty)} split(s): too few tracks gave clips "
+            "(a split takes whole tracks)"
+        )
+        tqdm.write(f"warning: {report.warnings[-1]}")
     return report
 
 

@@ -118,11 +118,20 @@ class DegradationRecipe:
             object.__setattr__(self, "high_bitrate", LOSSLESS if several else PAPER_HIGH_BITRATE)
         if self.channels not in (1, 2):
             raise ValueError(f"channels must be 1 or 2, not {self.channels}")
+        if bad := [b for b in self.low_bitrates if not 8 <= b <= 320]:
+            raise ValueError(f"a low bitrate must be 8 to 320 kbps, not {bad[0]}")
+        if len(set(self.low_bitrates)) < len(self.low_bitrates):
+            raise ValueError(f"bitrates given more than once: {self.low_bitrates}")
+        if not 0 <= self.cutoff_hz < self.sample_rate / 2:  # NaN too
+            raise ValueError(
+                f"the cutoff must lie under the clips' {self.sample_rate / 2:g} Hz band, not "
+                f"{self.cutoff_hz} Hz (0: LAME's own)"
+            )
         too_high = [b for b in self.low_bitrates if self.high_bitrate and b >= self.high_bitrate]
         if too_high:
             raise ValueError(
                 f"low bitrate {too_high[0]} kbps is not below the reference's "
-                f"{self.high_bitrate} kbps; use high_bitrate 0 (the source as the reference)"
+                f"{self.high_bitrate} kbps; take the source as the reference (--high-bitrate 0)"
             )
         if len(self.low_bitrates) > 1:
             measured = [self._measured_cutoff(b) for b in self.low_bitrates]  # raise if unknown

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_text, output_folder
 from ..dataset.build import (
     clip_cutoff_hz,
     judges_band,
@@ -471,7 +471,7 @@ def evaluate(
     ``systems`` are names for :func:`load_system` or ready :class:`System` objects.
     """
     dataset, out_dir = Path(dataset), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     rows = read_manifest(dataset, split)
     if not rows:
         raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")

@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..atomic import OutputError, terminate_on_hangup
+from ..atomic import OutputError, output_folder, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
@@ -72,8 +72,8 @@ def plan_outputs(
     link there too, even one leading nowhere), hidden files and links that lead nowhere new in
     folders, ``out_dir`` inside a folder searched, and folders holding no audio file.
     """
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(out_dir, "is a file, not a folder: -o names the folder outputs go to")
+    if out_dir is not None:
+        output_folder(out_dir, create=False)
     report = BatchReport()
     found = find_audio(sources, leave_out=out_dir)
     for path, note in found.skipped:

@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 import torch
 
-from ..atomic import atomic_path, refuse_to_replace
+from ..atomic import atomic_path, output_folder, refuse_to_replace
 from ..dsp.bands import told_inputs
 from ..dsp.holes import HoleGeometry, HoleNet
 from ..dsp.stft import StftConfig
@@ -234,7 +234,7 @@ def export(
     files = {precision: made[precision] for precision in TOLERANCES if precision in precisions}
     kept = [*files.values(), CARD_NAME, *([HOLE_NET_FILE] if net is not None else [])]
     refuse_to_replace((out_dir / name for name in kept), overwrite)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     spectral = model.domain == "spectrum"
     # The check runs on another length than the export's example: the time axis must be dynamic.
     if spectral:

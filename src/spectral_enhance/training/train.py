@@ -32,6 +32,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
+from ..atomic import output_folder
 from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
 from ..dsp.bands import copy_inputs
 from ..dsp.stft import StftConfig, istft, stft
@@ -398,7 +399,7 @@ def train(
     band_width = (config.band_width or model.config.band_bins) if told else 0
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        output_folder(run_dir)
         for path in replaced:
             path.unlink(missing_ok=True)
         if history["baseline"] is None:
