@@ -166,6 +166,40 @@ def test_resume_without_a_run_names_the_missing_checkpoint(data, tmp_path, capsy
     assert not (tmp_path / "empty").exists()
 
 
+def test_a_resumed_run_keeps_its_data_and_settings_and_says_so(data, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli_train(data, run) == 0
+    capsys.readouterr()
+    assert cli_train(data, run, "--resume", "--epochs", "2", "--lr", "0.5") == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    unused = warning.split(" not used")[0]
+    assert "--lr" in unused and "--batch-size" in unused and "--model-option" in unused
+    assert "--epochs" not in unused
+    assert load_checkpoint(run / "last.pt")["training"]["config"]["lr"] != 0.5
+    other = tiny_full_band_dataset(tmp_path / "full-band", tracks=3)
+    assert cli_train(other, run, "--resume", "--epochs", "3") == 1
+    line = one_error_line(capsys)
+    assert f"{other}: not the dataset the run in {run} was trained on" in line
+    assert "sample_rate 22050, not 44100" in line
+
+
+def test_a_run_stopped_in_its_first_epoch_and_bad_options_are_one_line(data, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.csv").write_text("epoch,step\ninput,0\n")  # as a Ctrl-C in epoch 1 leaves it
+    assert cli_train(data, run, "--resume") == 1
+    assert "stopped before its first epoch ended" in one_error_line(capsys)
+    assert cli_train(data, tmp_path / "new", "--model-option", "latent=abc") == 1
+    assert "latent must be a whole number, not 'abc'" in one_error_line(capsys)
+    (tmp_path / "bad.pt").write_text("garbage")
+    from spectral_enhance.cli import main
+
+    assert main(["export", str(tmp_path / "bad.pt"), "--out", str(tmp_path / "x")]) == 1
+    assert "bad.pt: not a checkpoint (not the zip archive torch.save writes)" in one_error_line(
+        capsys
+    )
+
+
 def test_epoch_batches_keep_every_clip_even_when_fewer_than_a_batch():
     sizes = lambda n, batch, world=1: [len(b) for b in epoch_batches(np.arange(n), batch, world)]  # noqa: E731
     assert sizes(28, 32) == [28]

@@ -225,6 +225,17 @@ def _run_train(args: argparse.Namespace) -> int:
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "residual"}
     config = TrainConfig(**values, residual=not args.plain)
     options = _model_options(args.model_option)
+    if args.resume:  # the run goes on as it was saved: say which flags that leaves unused
+        kept = {"epochs", "max_minutes", "residual"}
+        unused = [f for f in fields(TrainConfig) if f.name not in kept]
+        given = ["--" + f.name.replace("_", "-") for f in unused if values[f.name] != f.default]
+        given += ["--plain"] * args.plain + ["--model-option"] * bool(options)
+        if given:
+            print(
+                f"warning: {', '.join(given)} not used: --resume continues the run with the "
+                "settings it was saved with (but --epochs and --max-minutes)",
+                file=sys.stderr,
+            )
     distributed = init_distributed()
     try:
         best = train(

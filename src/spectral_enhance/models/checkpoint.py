@@ -8,6 +8,7 @@ for training runs, ``training`` (optimizer, scheduler, RNG and loop state) and `
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,13 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint dict without executing pickled code."""
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):  # what torch.save has written since 1.6
+        raise ValueError(f"{path}: not a checkpoint (not the zip archive torch.save writes)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
-        raise ValueError(f"{path}: not a spectral-enhance checkpoint ({error})") from error
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path}: not a spectral-enhance checkpoint ({first})") from error
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ValueError(f"{path}: not a spectral-enhance checkpoint (no state_dict)")
     return checkpoint

@@ -19,6 +19,7 @@ Every epoch takes every training clip once: full batches, then a last, smaller o
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import time
@@ -88,6 +89,11 @@ class ClipPairs:
 
     def __len__(self) -> int:
         return len(self.low)
+
+    def counted(self) -> str:
+        """How many clips, and the mono pairs of a stereo split's: ``156 (312 channels)``."""
+        pairs = f" ({len(self)} channels)" if len(self) != len(self.rows) else ""
+        return f"{len(self.rows)}{pairs}"
 
     def pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Float waveforms of clip ``index``."""
@@ -276,6 +282,11 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other: continue a run or replace it")
     if resume:
+        if (run_dir / "log.csv").is_file() and not (run_dir / "last.pt").is_file():
+            raise FileNotFoundError(
+                f"{run_dir / 'last.pt'}: missing: the run stopped before its first epoch ended, "
+                "so there is nothing to resume; start it again with --overwrite"
+            )
         if not (run_dir / "last.pt").is_file():
             raise FileNotFoundError(f"{run_dir / 'last.pt'}: missing, so there is no run to resume")
         return []
@@ -289,6 +300,14 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
         return []
     events = sorted(run_dir.glob("events.out.tfevents.*"))  # TensorBoard's
     return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
+
+
+def _recipe_change(saved: dict, now: dict) -> str:
+    """The settings in which two datasets' recipes differ, worded (``channels 1, not 2``), or
+    an empty string if none does."""
+    saved, now = json.loads(json.dumps(saved)), json.loads(json.dumps(now))  # tuples as lists
+    keys = [key for key in {**saved, **now} if saved.get(key) != now.get(key)]
+    return ", ".join(f"{key} {saved.get(key)}, not {now.get(key)}" for key in keys[:3])
 
 
 def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
@@ -349,6 +368,11 @@ def train(
     rank, world = _world()
     replaced = check_run_dir(run_dir, resume, overwrite)
     recipe = read_recipe(data)
+    if state is not None and (change := _recipe_change(state["recipe"], recipe.to_dict())):
+        raise ValueError(
+            f"{data}: not the dataset the run in {run_dir} was trained on (its recipe differs: "
+            f"{change}); resume it on its own"
+        )
     torch.manual_seed(config.seed)
     train_clips = ClipPairs(data, "train")
     val_clips = ClipPairs(data, "val", limit=config.val_clips, seed=config.seed)
@@ -407,8 +431,8 @@ def train(
             _log(run_dir / "log.csv", _row("input", step, 0.0, math.nan, history["baseline"]))
         if progress:
             tqdm.write(
-                f"{len(train_clips)} training clips, {len(val_clips)} validation clips: "
-                f"{steps_per_epoch} steps of up to {config.batch_size} clips per epoch"
+                f"{train_clips.counted()} training clips, {val_clips.counted()} validation "
+                f"clips: {steps_per_epoch} steps of up to {config.batch_size} per epoch"
             )
 
     def checkpoint(metrics: dict | None = None) -> dict:
