@@ -35,3 +35,18 @@ def test_a_second_demo_into_the_same_folder_is_refused_unless_overwrite(tmp_path
         f"spectral-enhance demo: error: {mp3}: exists (--overwrite replaces it)"
     )
     assert mp3.read_bytes() == b"an earlier demo's" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_an_interrupted_demo_leaves_nothing_to_block_the_next(tmp_path, monkeypatch):
+    """Ctrl-C while the figure is drawn (the last file): the four files made are removed, so
+    the same command runs again without --overwrite."""
+    import spectral_enhance.evaluation.plots as plots
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "spectrograms_figure", interrupted)
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 130  # as `main` says it
+    assert list((tmp_path / "demo").iterdir()) == []
+    monkeypatch.undo()
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0

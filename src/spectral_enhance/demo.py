@@ -50,10 +50,22 @@ def _score(reference: np.ndarray, estimate: np.ndarray, rate: int, cutoff: float
 
 def run_demo(out_dir: str | os.PathLike, enhancer: Enhancer, overwrite: bool = False) -> dict:
     """Write `FILES` into ``out_dir`` and return the scores of the input and the enhanced. A
-    folder holding an earlier demo's files is refused unless ``overwrite``."""
+    folder holding an earlier demo's files is refused unless ``overwrite``; a run that fails or
+    is interrupted removes the files it had made."""
     out = Path(out_dir)
-    refuse_to_replace((out / name for name in FILES), overwrite)
+    paths = [out / name for name in FILES]
+    refuse_to_replace(paths, overwrite)
     output_folder(out)
+    new = [path for path in paths if not path.exists()]
+    try:
+        return _demo(out, enhancer)
+    except BaseException:  # an interrupt too: no half demo to block the next run
+        for path in new:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _demo(out: Path, enhancer: Enhancer) -> dict:
     reference, rate = read_audio(EXCERPT)
     mp3 = out / FILES[0]
     with atomic_path(mp3) as temp:
