@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -352,6 +354,16 @@ def test_an_export_into_a_models_folder_is_refused_unless_overwrite(models, tmp_
     args = ["export", str(models["u5"]), "--out", str(folder), "--precisions", "int8"]
     assert main([*args, "--overwrite"]) == 0
     assert (folder / "model.int8.onnx").read_bytes() != before["model.int8.onnx"]
+
+
+def test_an_export_over_another_leaves_none_of_its_files(models, tmp_path):
+    """``--overwrite --precisions int8`` over an export of fp32 and int8: the other model's
+    fp32 file goes, so the folder holds one model, the one its card describes."""
+    folder = tmp_path / "m"
+    export(models["random"], folder, precisions=("fp32", "int8"))
+    export(models["u5"], folder, name="other", precisions=("int8",), overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["card.json", "model.int8.onnx"]
+    assert json.loads((folder / "card.json").read_text())["files"] == {"int8": "model.int8.onnx"}
 
 
 def _allocator_probe(probe: str, setting: str) -> dict[str, int]:

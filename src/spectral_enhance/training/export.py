@@ -232,8 +232,12 @@ def export(
     out_dir = Path(out_dir)
     made = {precision: f"model.{precision}.onnx" for precision in TOLERANCES}
     files = {precision: made[precision] for precision in TOLERANCES if precision in precisions}
-    kept = [*files.values(), CARD_NAME, *([HOLE_NET_FILE] if net is not None else [])]
-    refuse_to_replace((out_dir / name for name in kept), overwrite)
+    # Any model's file in the folder is an export's: replaced only with ``overwrite``, and those
+    # this export does not make are removed once it has passed, not left beside its card.
+    anyone = [*made.values(), CARD_NAME, HOLE_NET_FILE]
+    refuse_to_replace((out_dir / name for name in anyone), overwrite)
+    stale = [name for name in anyone if name not in files.values() and name != CARD_NAME]
+    stale = [name for name in stale if not (name == HOLE_NET_FILE and net is not None)]
     output_folder(out_dir)
     spectral = model.domain == "spectrum"
     # The check runs on another length than the export's example: the time axis must be dynamic.
@@ -304,6 +308,8 @@ def export(
         extra=extra | (extra_card or {}),
     )
     card.write(out_dir)
+    for name in stale:
+        (out_dir / name).unlink(missing_ok=True)
     return card.to_dict()
 
 
