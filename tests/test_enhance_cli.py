@@ -143,6 +143,10 @@ def test_bad_model_is_one_line(tmp_path, capsys):
     assert main(["enhance", str(tmp_path / "a.wav"), "--model", str(tmp_path / "a.wav")]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert f"{tmp_path / 'a.wav'}: not a model (a bundled name, an export folder" in line
+    (tmp_path / "run.pt").write_bytes(b"")
+    assert main(["enhance", str(tmp_path / "a.wav"), "--model", str(tmp_path / "run.pt")]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "run.pt: a training checkpoint: run it with --backend torch, or export it" in line
 
 
 def test_an_output_folder_that_is_a_file_and_a_device_as_input_are_one_line_each(

@@ -648,7 +648,12 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
         "sources", nargs="+", type=Path, help="a dataset folder, or run folders (curves)"
     )
     p.add_argument("--clip", help="clip id (default: the first test clip)")
-    p.add_argument("--split", default="test", help="split to take the first clip from (test)")
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=("train", "val", "test"),
+        help="split to take the first clip from (test)",
+    )
     p.add_argument("--model", default=DEFAULT_MODEL, help="model for spectrograms/spectra")
     p.add_argument("--checkpoints", nargs="+", type=Path, default=[], help="models for losses")
     p.add_argument("--out", type=Path, required=True, help="PNG to write")

@@ -39,7 +39,7 @@ from ..dsp.bands import (
 from ..dsp.holes import HoleGeometry, HoleNet, hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
 from ..dsp.stft import power as stft_power
-from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
+from .bundled import CARD_NAME, DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, rate_problem
 
 __all__ = [
@@ -313,6 +313,13 @@ class Enhancer:
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if path.suffix.lower() == ".pt":
+            raise ValueError(
+                f"{path}: a training checkpoint: run it with --backend torch, or export it "
+                "(`spectral-enhance export`)"
+            )
+        if not path.is_dir() and not (path.parent / CARD_NAME).is_file():
+            raise ValueError(f"{path}: no {CARD_NAME} beside it (an export folder holds both)")
         card = ModelCard.read(path if path.is_dir() else path.parent)
         if path.is_dir():
             path = card.file(precision)
