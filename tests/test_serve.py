@@ -170,7 +170,7 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
         "big.flac": (
             b"\0" * 2 * LIMITS.max_bytes,
             413,
-            "2.0 MB is more than this server takes (1 MB)",
+            "2.00 MB is more than this server takes (1 MB)",
         ),
         "long.mp3": (long.read_bytes(), 422, "0:25 long; this server takes files up to 0:20"),
     }
@@ -274,6 +274,26 @@ def test_zip_keeps_a_folders_tree_and_no_name_climbs_out_of_it(server, song, tmp
             "etc/x.enhanced.wav",
             "a/b/c_d.enhanced.wav",
         ]
+
+
+def test_a_file_longer_than_its_header_said_is_stopped_at_the_longest(model, tmp_path):
+    """``lame -V0 -t`` (VBR, no Xing tag) of a loud second and 40 quiet ones: FFmpeg's
+    estimate, from the first frame's bitrate, is far under 20 s; the job stops at 20 s."""
+    x = np.concatenate(
+        [0.5 * np.random.default_rng(0).standard_normal(44100), np.zeros(40 * 44100)]
+    )
+    sf.write(tmp_path / "trick.wav", x.astype(np.float32), 44100, subtype="PCM_16")
+    source = tmp_path / "trick.mp3"
+    subprocess.run(["lame", "--quiet", "-V0", "-t", tmp_path / "trick.wav", source], check=True)
+    assert probe(source).seconds < 20
+    jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root", max_seconds=20.0)
+    job = Job(jobs.new_id(), "trick.mp3", source, probe(source))
+    jobs.submit(jobs.session(None), job)
+    jobs.run(job)
+    assert job.state == "failed"
+    assert job.error == (
+        "trick.mp3: longer than its header said, and than the 0:20 this server takes; stopped there"
+    )
 
 
 def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, song, tmp_path):
@@ -617,7 +637,7 @@ def test_page_shows_refusals_before_upload_work(browser, server, tmp_path):
     )
     messages = sorted(c["message"] for c in cards)
     assert messages == [
-        "big.flac: 2.0 MB is more than this server takes (1 MB)",
+        "big.flac: 2.00 MB is more than this server takes (1 MB)",
         "empty.wav: the file is empty",
     ]
     assert "Traceback" not in browser.page_source

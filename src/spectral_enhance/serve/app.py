@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -38,7 +38,7 @@ from ..audio.files import READABLE
 from ..audio.write import FORMATS
 from ..inference.enhancer import Enhancer
 from . import engine
-from .jobs import Job, Jobs, Session, plain_error
+from .jobs import Job, Jobs, Session, minutes, plain_error
 
 __all__ = [
     "Limits",
@@ -197,7 +197,7 @@ async def upload(request: Request) -> Response:
     if declared.isdigit() and int(declared) > limits.max_bytes:
         size = int(declared) / 1024**2
         return _error(
-            f"{name}: {size:.1f} MB is more than this server takes ({limits.max_upload_mb:g} MB)",
+            f"{name}: {size:,.2f} MB is more than this server takes ({limits.max_upload_mb:g} MB)",
             413,
         )
     if len(session.jobs) + session.arriving >= limits.max_files:
@@ -258,6 +258,8 @@ async def _receive(
             return _error(f"{name}: the file is empty", 400)
         source = part.with_suffix(stored_suffix(name, head))
         part.replace(source)
+    except ClientDisconnect:  # the page went away mid-file: no one to answer, nothing kept
+        return _error(f"{name}: the upload was broken off", 400)
     finally:
         part.unlink(missing_ok=True)
     try:
@@ -268,18 +270,14 @@ async def _receive(
     if probe.seconds > limits.max_seconds:
         source.unlink(missing_ok=True)
         return _error(
-            f"{name}: {_minutes(probe.seconds)} long; this server takes files up to "
-            f"{_minutes(limits.max_seconds)}",
+            f"{name}: {minutes(probe.seconds)} long; this server takes files up to "
+            f"{minutes(limits.max_seconds)}",
             422,
         )
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
     job = Job(job_id, name, source, probe, fmt, output_rate, strength, lowpass, folder)
     jobs.submit(session, job)
     return JSONResponse(job.describe(jobs.position(job)), status_code=201)
-
-
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 async def output(request: Request) -> Response:
@@ -350,7 +348,7 @@ def create_app(
     elsewhere cannot reach a local server through DNS rebinding.
     """
     root = root or Path(tempfile.mkdtemp(prefix="spectral-enhance-serve-"))
-    jobs = Jobs(enhancer, root, limits.idle_minutes * 60)
+    jobs = Jobs(enhancer, root, limits.idle_minutes * 60, limits.max_seconds)
     # The lifespan removes it at a clean exit; this, if the server never started or crashed.
     atexit.register(shutil.rmtree, root, ignore_errors=True)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import secrets
 import shutil
 import threading
@@ -40,6 +41,15 @@ log = logging.getLogger("spectral_enhance.serve")
 
 class _CancelledError(Exception):
     """Raised from a progress report to stop the job of a session that has ended."""
+
+
+class _TooLongError(Exception):
+    """Raised from a progress report when a file runs on past the server's longest."""
+
+
+def minutes(seconds: float) -> str:
+    """A length as the page shows it: ``3:05``."""
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def plain_error(error: engine.AudioError | OutputError, name: str) -> str:
@@ -122,10 +132,17 @@ class Session:
 class Jobs:
     """The sessions and the queue, and the one worker thread that empties it."""
 
-    def __init__(self, enhancer: Enhancer, root: Path, idle_seconds: float = 1800.0) -> None:
+    def __init__(
+        self,
+        enhancer: Enhancer,
+        root: Path,
+        idle_seconds: float = 1800.0,
+        max_seconds: float = math.inf,
+    ) -> None:
         self.enhancer = enhancer
         self.root = root
         self.idle_seconds = idle_seconds
+        self.max_seconds = max_seconds  # a file longer than its header said stops here
         self.sessions: dict[str, Session] = {}
         self.queue: deque[Job] = deque()
         self.owner: dict[str, Session] = {}  # job id -> its session
@@ -251,10 +268,14 @@ class Jobs:
         job.state = "running"
         started = time.monotonic()
 
+        longest = self.max_seconds * self.enhancer.sample_rate
+
         def advance(samples: int) -> None:
             if cancelled():
                 raise _CancelledError
             job.done_samples += samples
+            if job.done_samples > longest:  # its header said less (a VBR MP3 with no tag)
+                raise _TooLongError
 
         try:
             result = engine.enhance(
@@ -274,6 +295,12 @@ class Jobs:
             job.state = "done"
         except _CancelledError:
             job.error = f"{job.name}: cancelled"
+            job.state = "failed"
+        except _TooLongError:
+            job.error = (
+                f"{job.name}: longer than its header said, and than the "
+                f"{minutes(self.max_seconds)} this server takes; stopped there"
+            )
             job.state = "failed"
         except (engine.AudioError, OutputError) as error:
             job.error = plain_error(error, job.name)
