@@ -93,6 +93,7 @@ def test_a_folder_resumes_only_its_own_dataset_s_scores(data, tmp_path):
     evaluate(data, ["mp3"], out, limit=2, progress=False)  # its own: resumed
     with pytest.raises(ValueError, match="systems given more than once: mp3"):
         evaluate(data, ["mp3", "mp3"], tmp_path / "twice", limit=1, progress=False)
+    assert not (tmp_path / "twice").exists()  # a refused run makes no folder
 
 
 @pytest.mark.parametrize("form", ["onnx", "pt"])

@@ -176,6 +176,8 @@ def test_a_resumed_run_keeps_its_data_and_settings_and_says_so(data, tmp_path, c
     assert "--lr" in unused and "--batch-size" in unused and "--model-option" in unused
     assert "--epochs" not in unused
     assert load_checkpoint(run / "last.pt")["training"]["config"]["lr"] != 0.5
+    assert cli_train(data, run, "--resume", "--epochs", "2") == 0
+    assert "has done 2 epochs already, as --epochs 2 asks: nothing to do" in capsys.readouterr().out
     other = tiny_full_band_dataset(tmp_path / "full-band", tracks=3)
     assert cli_train(other, run, "--resume", "--epochs", "3") == 1
     line = one_error_line(capsys)

@@ -88,7 +88,8 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
         "--high-bitrate",
         type=_bounded_int(0, 320),
         default=None,
-        help="reference kbps; 0 takes the source itself (default: 128, or 0 with --bitrates)",
+        help="reference kbps; 0 takes the source itself (default: 128, or 0 with two or more "
+        "--bitrates)",
     )
     p.add_argument("--low-bitrate", type=_bounded_int(8, 320), default=32, help="input kbps (32)")
     p.add_argument(
@@ -577,6 +578,8 @@ def _run_export(args: argparse.Namespace) -> int:
     if args.training_command:
         extra["training_command"] = args.training_command
     if args.evaluation:
+        if not args.system:
+            raise ValueError("--evaluation needs --system: the model's name in its results")
         extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
     card = export(

@@ -471,7 +471,6 @@ def evaluate(
     ``systems`` are names for :func:`load_system` or ready :class:`System` objects.
     """
     dataset, out_dir = Path(dataset), Path(out_dir)
-    output_folder(out_dir)
     rows = read_manifest(dataset, split)
     if not rows:
         raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")
@@ -482,6 +481,7 @@ def evaluate(
     names = [s.name for s in loaded]
     if twice := sorted({name for name in names if names.count(name) > 1}):
         raise ValueError(f"systems given more than once: {', '.join(twice)}")
+    output_folder(out_dir)  # once what it is to hold is known: a refused run makes none
     bitrates = {row["clip"]: row["low_bitrate"] for row in rows}
     several = len(set(bitrates.values())) > 1
     jobs = [(row["clip"], row, False) for row in rows]

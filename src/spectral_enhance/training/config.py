@@ -67,7 +67,7 @@ class TrainConfig:
     )
     crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
     crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
-    val_clips: int = _setting(48, "validation clips scored after each epoch", 0)
+    val_clips: int = _setting(48, "validation clips scored after each epoch; 0 for all", 0)
     seed: int = _setting(0, "seed of the order, the crops and the initialisation", 0)
     max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit", 0)
 

@@ -368,6 +368,11 @@ def train(
     rank, world = _world()
     replaced = check_run_dir(run_dir, resume, overwrite)
     recipe = read_recipe(data)
+    if state is not None and state["training"]["epoch"] >= config.epochs and progress:
+        tqdm.write(
+            f"{run_dir}: has done {state['training']['epoch']} epochs already, as --epochs "
+            f"{config.epochs} asks: nothing to do (a higher --epochs trains on)"
+        )
     if state is not None and (change := _recipe_change(state["recipe"], recipe.to_dict())):
         raise ValueError(
             f"{data}: not the dataset the run in {run_dir} was trained on (its recipe differs: "
