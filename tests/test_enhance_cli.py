@@ -157,7 +157,7 @@ def test_an_output_folder_that_is_a_file_and_a_device_as_input_are_one_line_each
     assert run([tmp_path / "a.wav", "-o", tmp_path / "taken"], identity_model) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.endswith(
-        f"{tmp_path / 'taken'}: is a file, not a folder: -o names the folder outputs go to"
+        f"{tmp_path / 'taken'}: is a file, not a folder (the outputs go in a folder)"
     )
     assert (tmp_path / "taken").read_bytes() == b"a file"
     assert run(["/dev/zero", "-o", tmp_path / "out"], identity_model) == 1
