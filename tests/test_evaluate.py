@@ -70,6 +70,10 @@ def test_resumes_without_scoring_twice(data, tmp_path):
         return low
 
     evaluate(data, [System("counted", counted)], tmp_path, limit=1, progress=False)
+    assert (
+        "± –" in (tmp_path / "report.md").read_text()
+        and "nan" not in (tmp_path / "report.md").read_text()
+    )  # one clip: no interval
     evaluate(data, [System("counted", counted)], tmp_path, progress=False)
     clips = len(read_manifest(data, "test"))
     assert len(calls) == clips

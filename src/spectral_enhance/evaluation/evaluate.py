@@ -268,6 +268,12 @@ def _mean_ci(rows: list[dict], metric: str) -> dict:
     return {"mean": mean, "ci95": 1.96 * std / math.sqrt(n) if n > 1 else math.nan, "n": n}
 
 
+def _mean_cell(m: dict, digits: int) -> str:
+    """A table's ``mean ± ci95``; one clip has no interval: ``± –``."""
+    spread = "–" if math.isnan(m["ci95"]) and m["n"] < 2 else f"{m['ci95']:.{digits}f}"
+    return f"{m['mean']:.{digits}f} ± {spread}"
+
+
 def _summary(rows: list[dict], systems: Sequence[System]) -> dict:
     out = {}
     for system in systems:
@@ -370,8 +376,7 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
             digits = DIGITS[metric]
             cells = []
             for name in names:
-                m = part["systems"][name][metric]
-                cells.append(f"{m['mean']:.{digits}f} ± {m['ci95']:.{digits}f}")
+                cells.append(_mean_cell(part["systems"][name][metric], digits))
             lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
         others = [n for n in names if n != INPUT]
         lines += ["", "| worst clip's change | " + " | ".join(others) + " |"]
@@ -402,9 +407,7 @@ def _report(
     for metric in METRICS:
         cells = []
         for name in names:
-            m = summary[name]["metrics"][metric]
-            digits = DIGITS[metric]
-            cells.append(f"{m['mean']:.{digits}f} ± {m['ci95']:.{digits}f}")
+            cells.append(_mean_cell(summary[name]["metrics"][metric], DIGITS[metric]))
         lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
     ms = [f"{summary[n]['model_ms']:.2f}" if summary[n]["model_ms"] else "–" for n in names]
     lines.append("| model time per 100,000-sample clip (ms) | " + " | ".join(ms) + " |")
