@@ -20,9 +20,9 @@ it reads":
 - A file that ends before its tag or header said is decoded as far as it goes, with a warning
   saying how much is missing; it is never padded or refused for it.
 - Damage in the middle is decoded through: a packet the decoder rejects becomes silence of its
-  duration, an MP3's of the frames its bytes held (`_Rejected`), up to
-  `GAP_SECONDS`, so what follows keeps its time, and a warning counts them; NaN or infinite samples
-  become zeros, with a warning. So does a lossy codec's frame that decodes to over
+  duration, an MP3's of the frames its bytes held (`_Rejected`, up to `GAP_SECONDS`), so what
+  follows keeps its time, and a warning counts them; NaN or infinite samples become zeros,
+  with a warning. So does a lossy codec's frame that decodes to over
   `OVER_FULL_SCALE` times full scale: damage the decoder let through (FFmpeg's float MP3
   decoder gives up to 80,000 from a corrupted frame, where no encoder's output reaches 4), and
   frames at another sample rate (a corrupted header), unless they run on for `JOINED_SECONDS`:
@@ -73,8 +73,9 @@ _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
 _LOSSY_SLACK = 2048  # samples a lossy stream's header length may differ from its decode
 GAP_SECONDS = 30.0
-"""The longest silence a rejected packet becomes: the frames its bytes held, where damage has
-run frames together; a longer run of bytes is not taken for lost audio."""
+"""The longest silence a rejected MP3 packet becomes: the frames its bytes held, where damage
+has run frames together; a longer run of bytes is not taken for lost audio. Another codec's
+packet becomes its own duration, up to a second."""
 ID3V1_SIZE = 128
 RECENT_PACKETS = 8
 """How many packets decoded before damage tell an MP3 frame's size there: a VBR file's vary."""
@@ -524,7 +525,7 @@ class AudioReader:
                         gap = int(packet.duration * packet.time_base * info.sample_rate)
                     if mp3:
                         gap *= rejected.frames(bytes(packet))
-                    if 0 < gap <= GAP_SECONDS * info.sample_rate:
+                    if 0 < gap <= (GAP_SECONDS if mp3 else 1.0) * info.sample_rate:
                         if (data := drain()) is not None:
                             yield data
                         position += gap
