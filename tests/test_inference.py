@@ -284,11 +284,13 @@ def test_other_sample_types_are_refused_by_name(identity, dtype):
 def test_nan_or_infinite_samples_are_refused(identity, bad):
     x = music(0.5, 22050, channels=2)
     x[700, 1] = bad
-    with pytest.raises(ValueError, match="NaN or infinite values \\(the first at sample 700\\)"):
+    with pytest.raises(
+        ValueError, match="NaN, infinite or out-of-range values \\(the first at sample 700\\)"
+    ):
         identity.enhance(x, 22050)
 
 
-@pytest.mark.parametrize("shape", [(2, 44100), (8, 9), (1, 5000)])
+@pytest.mark.parametrize("shape", [(2, 44100), (8, 9), (1, 5000), (9, 2000), (10, 220500)])
 def test_channels_first_arrays_are_refused_with_the_fix(identity, shape):
     with pytest.raises(ValueError, match=r"look like \[channels, samples\].*samples\.T"):
         identity.enhance(np.zeros(shape, np.float32), 22050)
@@ -298,8 +300,36 @@ def test_many_channels_or_short_signals_in_samples_first_order_pass(identity):
     rate = {"output_rate": 22050}
     assert identity.enhance(np.zeros((9, 10), np.float32), 22050, **rate)[0].shape == (9, 10)
     assert identity.enhance(np.zeros((5000, 2), np.float32), 22050, **rate)[0].shape == (5000, 2)
+    for shape in ((0, 2), (1, 2), (0,)):  # no or one sample: given back, not taken for [ch, n]
+        assert identity.enhance(np.zeros(shape, np.float32), 22050, **rate)[0].shape == shape
     with pytest.raises(ValueError, match=r"\[samples\] or \[samples, channels\]"):
         identity.enhance(np.zeros((10, 2, 2), np.float32), 22050)
+
+
+@pytest.mark.parametrize(
+    ("call", "problem"),
+    [
+        ({"lowpass_hz": float("nan")}, "lowpass_hz must be a number of Hz from 0 on"),
+        ({"lowpass_hz": [11000]}, "lowpass_hz must be a number of Hz from 0 on"),
+        ({"strength": None}, "strength must be a number from 0 to 1, not None"),
+        ({"samples": np.zeros((100, 0), np.float32)}, r"shape \(100, 0\) have no channel"),
+    ],
+)
+def test_bad_arguments_are_named_not_met_deep_inside(identity, call, problem):
+    args = {"samples": np.zeros(4000, np.float32), "sample_rate": 22050} | call
+    with pytest.raises(ValueError, match=problem):
+        identity.enhance(**args)
+
+
+def test_find_lowpass_reads_its_samples_as_enhance_does():
+    from spectral_enhance.dsp.lowpass import find_lowpass
+
+    with pytest.raises(ValueError, match=r"look like \[channels, samples\]"):
+        find_lowpass(np.zeros((2, 44100), np.float32), 44100)
+    with pytest.raises(ValueError, match="rate must be a whole number of Hz over 0, not 0"):
+        find_lowpass(np.zeros(44100, np.float32), 0)
+    with pytest.raises(ValueError, match="threads must be a whole number"):
+        Enhancer.load(threads="2")
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ _HOMES = {
     "find_audio": "files",
     "audio_writer": "write",
     "write_audio": "write",
+    "float_frames": "arrays",
 }
 __all__ = sorted(_HOMES)
 

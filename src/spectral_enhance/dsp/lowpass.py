@@ -33,6 +33,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
+from ..audio.arrays import float_frames
+
 if TYPE_CHECKING:
     from ..audio.read import AudioInfo, PacketSizes
 
@@ -301,9 +303,12 @@ def average_spectrum(
 def find_lowpass(
     samples: np.ndarray, rate: int, soft: bool = True, mp3: bool = False
 ) -> float | None:
-    """The low-pass cutoff of a whole signal in Hz, or None: see `SpectrumMeter.lowpass`."""
-    meter = SpectrumMeter(rate)
-    meter.add(samples)
+    """The low-pass cutoff of a whole signal in Hz, or None: see `SpectrumMeter.lowpass`.
+    ``samples`` as `Enhancer.enhance` takes them (`float_frames`), at ``rate`` Hz."""
+    if isinstance(rate, bool) or not isinstance(rate, int | np.integer) or rate <= 0:
+        raise ValueError(f"rate must be a whole number of Hz over 0, not {rate!r}")
+    meter = SpectrumMeter(int(rate))
+    meter.add(float_frames(samples)[0])
     return meter.lowpass(soft, mp3)
 
 

@@ -12,6 +12,7 @@ its margin is a fixed ``TFILM_CONTEXT`` samples).
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import resample
+from ..audio import float_frames, resample
 from ..dsp.bands import (
     LEAD_FRAMES,
     calm_band,
@@ -289,6 +290,8 @@ class Enhancer:
         is the number of cores to use (0: all): ONNX models run one segment or channel per core
         when there are several, and one on all cores when there is one.
         """
+        if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 0:
+            raise ValueError(f"threads must be a whole number from 0 (all cores), not {threads!r}")
         path = find_model(model)
         if backend == "torch":
             if path.is_dir():
@@ -606,19 +609,28 @@ class Enhancer:
         Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
         integers from 1,000 to 768,000 Hz. NaN or infinite samples, other types and
-        ``[channels, samples]`` arrays are refused (``ValueError``).
-        """
-        frames, mono = _float_frames(samples)
+        ``[channels, samples]`` arrays are refused (``ValueError``; `audio.arrays.float_frames`
+        says what is an array of samples), as are a ``strength``, ``lowpass_hz`` or
+        ``threads`` that is not a number in its range."""
+        frames, mono = float_frames(samples)
         sample_rate = _checked_rate(sample_rate, "sample_rate")
         if output_rate is None:
             output_rate = default_output_rate(sample_rate)
         output_rate = _checked_rate(output_rate, "output_rate")
         strength = checked_strength(strength)
+        given = lowpass_hz is not None and not (
+            isinstance(lowpass_hz, str) and lowpass_hz == "measure"
+        )
+        if given and (
+            isinstance(lowpass_hz, bool)
+            or not isinstance(lowpass_hz, int | float | np.integer | np.floating)
+            or not 0 <= lowpass_hz < math.inf
+        ):
+            raise ValueError(
+                f"lowpass_hz must be a number of Hz from 0 on, None or 'measure', not "
+                f"{lowpass_hz!r}"
+            )
         if isinstance(lowpass_hz, str):
-            if lowpass_hz != "measure":
-                raise ValueError(
-                    f"lowpass_hz must be a number, None or 'measure', not {lowpass_hz!r}"
-                )
             from ..dsp.lowpass import find_lowpass
 
             lowpass_hz = find_lowpass(frames, sample_rate, mp3=mp3) if self.rule.lowpass else None
@@ -678,44 +690,13 @@ def default_output_rate(input_rate: int) -> int:
 
 def checked_strength(strength: float) -> float:
     """``strength`` as a float from 0 to 1, or a ``ValueError`` saying what is wrong."""
-    value = float(strength)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"strength must be from 0 to 1, not {strength}")
+    try:
+        value = float(strength)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(strength, bool) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"strength must be a number from 0 to 1, not {strength!r}")
     return value
-
-
-# Integer sample types: (offset, full scale), as WAV files store them.
-INTEGER_SCALES = {("i", 2): (0, 2**15), ("i", 4): (0, 2**31), ("u", 1): (128, 128)}
-MAX_CHANNELS = 8  # a 2-D array with at most this many rows, and more columns, is transposed
-
-
-def _float_frames(samples: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``samples`` as float32 ``[samples, channels]``, and whether they were ``[samples]``."""
-    x = np.asarray(samples)
-    if x.ndim not in (1, 2):
-        raise ValueError(
-            f"samples must be [samples] or [samples, channels], not an array of shape {x.shape}"
-        )
-    if x.ndim == 2 and x.shape[0] <= MAX_CHANNELS and x.shape[1] > x.shape[0]:
-        raise ValueError(
-            f"samples of shape {x.shape} look like [channels, samples]; pass [samples, channels] "
-            "(samples.T)"
-        )
-    scale = INTEGER_SCALES.get((x.dtype.kind, x.dtype.itemsize))
-    if scale is not None:
-        offset, full = scale
-        x = (x.astype(np.float64) - offset) / full
-    elif x.dtype.kind != "f":
-        raise ValueError(
-            f"samples of type {x.dtype} are not audio this takes: pass float (full scale 1.0), "
-            "int16, int32 or uint8"
-        )
-    x = x.astype(np.float32)
-    finite = np.isfinite(x)
-    if not finite.all():
-        first = int(np.argwhere(~finite)[0][0])
-        raise ValueError(f"samples hold NaN or infinite values (the first at sample {first})")
-    return (x[:, None] if x.ndim == 1 else x), x.ndim == 1
 
 
 def _checked_rate(rate: int, name: str) -> int:
