@@ -232,6 +232,8 @@ def test_sessions_are_private_limited_and_removed(server, song):
         assert refused.json()["error"] == "one-more.mp3: this page holds at most 6 files at once"
         assert mine.post("/api/session/end").status_code == 204
         assert not folder.exists()
+        ended = mine.get("/api/jobs")
+        assert ended.status_code == 404 and "session has ended" in ended.json()["error"]
         assert mine.get(f"/api/jobs/{job['id']}/output").status_code == 404
         # An idle session goes with its files.
         job = wait(theirs, upload(theirs, "song.mp3", song.read_bytes()).json()["id"])
@@ -562,6 +564,14 @@ def test_page_takes_the_band_end_in_khz(browser, server, song):
         "each file"
     )
     assert refused["job"] is None  # never sent
+    field.clear()
+    field.send_keys("16000")  # Hz, typed into a kHz field
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    cards = wait_for(lambda: cards_when(browser, 3, ("done", "failed")), what="the refusal")
+    assert (
+        'song.mp3: "Band ends at" is in kHz: 16000 kHz is more than any band (192 kHz at most)'
+        in [c["message"] for c in cards if c["state"] == "failed"]
+    )
     field.clear()
 
 

@@ -156,16 +156,19 @@ async def config(request: Request) -> Response:
         "readable": READABLE,
         "suffixes": list(AUDIO_EXTENSIONS),  # what a folder's files are taken by, as `enhance`
         "strength": engine.STRENGTH,
+        "max_rate": engine.MAX_RATE,  # the highest rate, and band end, a request may name
         "limits": asdict(request.app.state.limits),
     }
     return JSONResponse(body)
 
 
 async def list_jobs(request: Request) -> Response:
-    """The session's jobs; the page also calls it now and then to keep its session alive."""
+    """The session's jobs; the page also calls it now and then to keep its session alive. A
+    session that has ended is a 404 with the line its page shows on the files it still lists."""
     session = _session(request)
-    jobs = request.app.state.jobs.describe(session) if session else []
-    return JSONResponse({"jobs": jobs})
+    if session is None:
+        return _error(_NO_SESSION, 404)
+    return JSONResponse({"jobs": request.app.state.jobs.describe(session)})
 
 
 async def upload(request: Request) -> Response:

@@ -208,6 +208,11 @@ async function upload(file, card) {
       fail(card, `${file.name}: "Band ends at" must be a number of kHz, 0 or more, or blank to find it in each file`);
       return;
     }
+    if (khz * 1000 > state.config.max_rate) {
+      const most = state.config.max_rate / 1000;
+      fail(card, `${file.name}: "Band ends at" is in kHz: ${cut} kHz is more than any band (${most} kHz at most)`);
+      return;
+    }
     query.set("lowpass", String(Math.round(khz * 1000)));
   }
   return new Promise((resolve) => {
@@ -252,7 +257,17 @@ function poll() {
   polling = setTimeout(async () => {
     let busy = uploads.running + uploads.waiting.length > 0;
     try {
-      const body = await (await api("/api/jobs")).json();
+      const response = await api("/api/jobs");
+      if (response.status === 404) {
+        // The session has ended (idle too long, or the server restarted): its files are gone.
+        const { error } = await response.json();
+        for (const card of state.cards.values()) {
+          if (!["done", "failed"].includes(card.element.dataset.state)) fail(card, error);
+        }
+        polling = null;
+        return;
+      }
+      const body = await response.json();
       for (const job of body.jobs) {
         let card = state.cards.get(job.id);
         if (!card) {
@@ -392,6 +407,7 @@ class ABPlayer {
     this.which = "b";
     this.offset = 0;
     this.playing = false;
+    this.starting = false; // Play pressed, its audio still loading
     this.voices = null;
     this.loading = null;
     this.figures = [];
@@ -420,18 +436,30 @@ class ABPlayer {
   }
 
   async play() {
+    if (this.starting || this.playing) return;
     state.active = this;
-    for (const other of state.players.values()) if (other !== this && other.playing) other.pause();
+    for (const other of state.players.values()) {
+      if (other === this) continue;
+      other.starting = false; // one still loading does not start after this one has
+      if (other.playing) other.pause();
+    }
+    this.starting = true;
     setState(this.card, "loading audio");
     try {
       await this.load();
     } catch {
       this.loading = null; // try again on the next Play
+      this.starting = false;
       setState(this.card, "the audio could not be loaded: is the server still running?");
       return;
     }
     const context = audioContext();
     if (context.state === "suspended") await context.resume();
+    if (!this.starting) {
+      setState(this.card, "done"); // paused, or another file played, while it loaded
+      return;
+    }
+    this.starting = false;
     if (this.offset >= this.duration - 0.01) this.offset = 0;
     const when = context.currentTime + 0.05;
     this.voices = {};
@@ -470,6 +498,11 @@ class ABPlayer {
   }
 
   playPause() {
+    if (this.starting) {
+      this.starting = false; // pressed again while loading: it does not start
+      setState(this.card, "done");
+      return;
+    }
     return this.playing ? this.pause() : this.play();
   }
 
