@@ -699,3 +699,32 @@ def test_page_says_a_lossless_files_own_band_end_is_kept(browser, tmp_path):
     assert facts["low-pass found"].startswith("none: its band ends at 1"), facts
     assert facts["low-pass found"].endswith("kHz, a lossless file's own"), facts
     assert facts["rebuilt"] == "nothing", facts
+
+
+def test_page_fails_the_files_still_waiting_when_its_session_ends(
+    browser, server, song, monkeypatch
+):
+    """The session ends (idle too long, or the server restarted) while files wait in line:
+    their cards say so, rather than waiting for ever."""
+    import threading
+
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    jobs = app.state.jobs
+    held = threading.Event()
+    monkeypatch.setattr(jobs, "run", lambda job, cancelled=None: held.wait(10))  # a slow job
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(f"{song}\n{song}")
+    wait_for(lambda: len([c for c in page_cards(browser) if c["job"]]) == 2, what="two uploads")
+    for session in list(jobs.sessions.values()):
+        jobs.end(session, wait=0)
+    held.set()
+    cards = wait_for(
+        lambda: cards_when(browser, 2, ("failed",)),
+        what=lambda: f"two failed cards: {page_cards(browser)} {browser.get_log('browser')}",
+    )
+    assert [c["message"] for c in cards] == [
+        "song.mp3: this page's session has ended (closed, idle too long, or the server "
+        "restarted): reload the page"
+    ] * 2

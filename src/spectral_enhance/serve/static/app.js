@@ -262,7 +262,8 @@ function poll() {
         // The session has ended (idle too long, or the server restarted): its files are gone.
         const { error } = await response.json();
         for (const card of state.cards.values()) {
-          if (!["done", "failed"].includes(card.element.dataset.state)) fail(card, error);
+          const name = $(card.element, ".name").textContent;
+          if (!["done", "failed"].includes(card.element.dataset.state)) fail(card, `${name}: ${error}`);
         }
         polling = null;
         return;
