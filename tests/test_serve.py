@@ -728,3 +728,17 @@ def test_page_fails_the_files_still_waiting_when_its_session_ends(
         "song.mp3: this page's session has ended (closed, idle too long, or the server "
         "restarted): reload the page"
     ] * 2
+
+
+def test_page_shows_the_strength_it_will_send(browser, server):
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    open_page(browser, url)
+    shown = browser.find_element(By.ID, "strength-value")
+    assert shown.text == "1.00"
+    browser.execute_script(
+        "const s = document.getElementById('strength'); s.value = 0.5;"
+        "s.dispatchEvent(new Event('input'))"
+    )
+    assert shown.text == "0.50"

@@ -91,6 +91,9 @@ async function configure() {
     // The share of the model's change added to the input (see docs/serve.md).
     const slider = $(document, "#strength");
     Object.assign(slider, config.strength);
+    const shown = () => ($(document, "#strength-value").value = Number(slider.value).toFixed(2));
+    slider.addEventListener("input", shown);
+    shown();
     $(document, "#strength-option").hidden = false;
   }
   document.body.dataset.ready = "true";
@@ -550,7 +553,9 @@ class ABPlayer {
 }
 
 function onKey(event) {
-  if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
+  // A slider takes the arrow keys only: Space and T still play and switch from it.
+  const typing = event.target.closest("input, select, textarea") && event.target.type !== "range";
+  if (typing || event.ctrlKey || event.metaKey) return;
   if (event.key === " " && event.target.closest("button, a")) return; // Space presses it
   const player = state.active;
   if (!player) return;
