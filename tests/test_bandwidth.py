@@ -167,7 +167,7 @@ def test_strength_mixes_the_change_in_monotonically_and_zero_gives_the_input(ban
         distances.append(float(np.sqrt(np.mean((y - x) ** 2))))
     assert distances[0] == 0.0 and np.array_equal(enhancer.enhance(x, RATE, strength=0)[0], x)
     assert all(a < b for a, b in itertools.pairwise(distances))
-    with pytest.raises(ValueError, match="strength must be a number from 0 to 1, not 1.5"):
+    with pytest.raises(ValueError, match=r"strength must be a number from 0 to 1, not 1\.5"):
         enhancer.enhance(x, RATE, strength=1.5)
 
 
