@@ -368,6 +368,9 @@ def test_a_failed_export_leaves_the_earlier_model_as_it_was(models, tmp_path, mo
     with pytest.raises(ValueError, match=r"model\.int8\.onnx: differs from PyTorch"):
         export(models["u5"], folder, name="other", precisions=("fp32", "int8"), overwrite=True)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no .part files either
+    with pytest.raises(ValueError, match=r"model\.int8\.onnx: differs from PyTorch"):
+        export(models["u5"], tmp_path / "new", precisions=("int8",))
+    assert not (tmp_path / "new").exists()  # nor a folder it made for them
 
 
 def test_an_export_into_a_models_folder_is_refused_unless_overwrite(models, tmp_path, capsys):

@@ -190,6 +190,11 @@ def _write_onnx(
         _to_int8(paths["fp32"], paths["int8"], quantized)
 
 
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # only an empty folder can be removed so
+        folder.rmdir()
+
+
 def export(
     checkpoint: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -238,7 +243,8 @@ def export(
     refuse_to_replace((out_dir / name for name in anyone), overwrite)
     stale = [name for name in anyone if name not in files.values() and name != CARD_NAME]
     stale = [name for name in stale if not (name == HOLE_NET_FILE and net is not None)]
-    output_folder(out_dir)
+    output_folder(out_dir, create=False)  # made with its first file
+    new_folder = not out_dir.exists()
     spectral = model.domain == "spectrum"
     # The check runs on another length than the export's example: the time axis must be dynamic.
     if spectral:
@@ -254,6 +260,8 @@ def export(
     # Every file is made under a temporary name and renamed only once all have passed the check,
     # so a failed export leaves a folder's earlier model as it was.
     with contextlib.ExitStack() as stack:
+        if new_folder:  # a failed or stopped export leaves no empty folder it made
+            stack.callback(_remove_if_empty, out_dir)
         temps = {p: stack.enter_context(atomic_path(out_dir / made[p])) for p in files}
         if "fp32" not in temps:  # the source of the others, not kept
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
