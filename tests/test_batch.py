@@ -444,9 +444,16 @@ def test_an_interrupt_stops_every_job_and_names_what_is_undone(
     assert "3 not done" in err and "Traceback" not in err
 
 
-def test_the_progress_bar_shows_percent_and_time_left(tmp_path, identity_model, capsys):
+def test_the_progress_bar_shows_percent_and_time_left(
+    tmp_path, identity_model, capsys, monkeypatch
+):
+    """On a terminal; into a log file (standard error not a terminal) none is written."""
     sf.write(tmp_path / "a.wav", music(3.0), 22050)
-    assert main(["enhance", str(tmp_path / "a.wav"), "--model", identity_model]) == 0
+    args = ["enhance", str(tmp_path / "a.wav"), "--model", identity_model, "--overwrite"]
+    assert main(args) == 0
+    assert "%|" not in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(args) == 0
     bar = capsys.readouterr().err.replace("\r", "\n")
     assert re.search(r"a\.wav: +\d+%\|.*\| \d+/3 s \[\d\d:\d\d<", bar), bar
 

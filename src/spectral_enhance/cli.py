@@ -389,7 +389,12 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threads", type=_bounded_int(0, 256), default=0, help="threads per job (0: all cores)"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars (there are none when standard error is not a terminal)",
+    )
     p.add_argument(
         "--json",
         action="store_true",
@@ -417,7 +422,7 @@ def _run_enhance(args: argparse.Namespace) -> int:
     options = {
         "fmt": args.format,
         "output_rate": args.sample_rate,
-        "progress": not args.quiet,
+        "progress": not args.quiet and sys.stderr.isatty(),  # not into a log file
         "depth": args.bit_depth,
         "strength": args.strength,
         "lowpass_hz": args.lowpass,
