@@ -147,6 +147,10 @@ def test_bad_model_is_one_line(tmp_path, capsys):
     assert main(["enhance", str(tmp_path / "a.wav"), "--model", str(tmp_path / "run.pt")]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "run.pt: a training checkpoint: run it with --backend torch, or export it" in line
+    (tmp_path / "alone.onnx").write_bytes(b"")
+    assert main(["enhance", str(tmp_path / "a.wav"), "--model", str(tmp_path / "alone.onnx")]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "alone.onnx: no card.json beside it (an export folder holds both)" in line
 
 
 def test_an_output_folder_that_is_a_file_and_a_device_as_input_are_one_line_each(

@@ -157,6 +157,14 @@ def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
         metrics_from_evaluation(tmp_path / "nowhere", "damaged")
 
 
+def test_export_asks_which_system_of_an_evaluation_is_the_model(tmp_path, capsys):
+    checkpoint = tiny_waveform_checkpoint(tmp_path / "w.pt", "wavenet")
+    args = ["export", str(checkpoint), "--out", str(tmp_path / "m"), "--evaluation", "ev"]
+    assert main(args) == 1
+    assert "--evaluation needs --system" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_oracles_take_each_side_of_the_cutoff_from_the_right_signal():
     rng = np.random.default_rng(0)
     low, high = rng.standard_normal((2, 30_000, 2)).astype(np.float32)

@@ -742,3 +742,34 @@ def test_page_shows_the_strength_it_will_send(browser, server):
         "s.dispatchEvent(new Event('input'))"
     )
     assert shown.text == "0.50"
+
+
+def test_page_play_pressed_twice_while_loading_leaves_no_sound_pause_cannot_stop(
+    browser, server, song
+):
+    """Two presses while the audio loads: the second takes the first back, so nothing plays;
+    a press then starts one pair of sources (input and enhanced), and Pause stops both."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    (card,) = wait_for(lambda: cards_when(browser, 1, ("done",)), what="one result")
+    browser.execute_script(
+        "window.sources = {started: 0, live: new Set()};"
+        "const node = AudioBufferSourceNode.prototype, start = node.start, stop = node.stop;"
+        "node.start = function (...a) { sources.started++; sources.live.add(this);"
+        "  return start.apply(this, a); };"
+        "node.stop = function (...a) { sources.live.delete(this); return stop.apply(this, a); };"
+    )
+    element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
+    play = element.find_element(By.CSS_SELECTOR, ".play")
+    counts = "return [sources.started, sources.live.size]"
+    browser.execute_script("arguments[0].click(); arguments[0].click();", play)
+    time.sleep(1.5)  # the audio has loaded by now
+    assert browser.execute_script(counts) == [0, 0] and play.text == "Play"
+    play.click()
+    wait_for(lambda: play.text == "Pause", what="playing")
+    assert browser.execute_script(counts) == [2, 2]
+    play.click()
+    assert browser.execute_script(counts) == [2, 0] and play.text == "Play"
