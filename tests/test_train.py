@@ -248,6 +248,7 @@ def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(t
     val = ClipPairs(data, "val")
     rows = read_manifest(data, "val")
     assert len(val) == 2 * len(rows) and val.low[0].shape == (20_000,)
+    assert val.counted() == f"{len(rows)} ({2 * len(rows)} channels)"  # clips, as the run says
     assert sorted(set(val.cutoffs)) == [recipe.cutoff_for(32), recipe.cutoff_for(64)]
     best = train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
     assert np.isfinite(best["snr"])
