@@ -565,9 +565,17 @@ def test_page_takes_the_band_end_in_khz(browser, server, song):
     )
     assert refused["job"] is None  # never sent
     field.clear()
+    field.send_keys("30")  # past the model's reach: the card says why nothing was rebuilt
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    cards = wait_for(lambda: cards_when(browser, 3, ("done", "failed")), what="the third")
+    latest = browser.find_elements(By.CSS_SELECTOR, ".card")[0]
+    facts = wait_for(lambda: card_facts(latest), what="its facts")
+    assert facts["rebuilt"].startswith("cut given at "), facts
+    assert facts["rebuilt"].endswith(" the model reaches: nothing to rebuild"), facts
+    field.clear()
     field.send_keys("16000")  # Hz, typed into a kHz field
     browser.find_element(By.ID, "files").send_keys(str(song))
-    cards = wait_for(lambda: cards_when(browser, 3, ("done", "failed")), what="the refusal")
+    cards = wait_for(lambda: cards_when(browser, 4, ("done", "failed")), what="the refusal")
     assert (
         'song.mp3: "Band ends at" is in kHz: 16000 kHz is more than any band (192 kHz at most)'
         in [c["message"] for c in cards if c["state"] == "failed"]

@@ -352,6 +352,7 @@ class Jobs:
                     "own_band_why",
                 )
             },
+            "line": result.band(),  # the CLI's words for what was found and rebuilt
             "output_rate": out_rate,
             "output_format": job.fmt,
             "strength": job.strength,

@@ -363,7 +363,10 @@ async function showResult(card, job) {
     ["length", clock(facts.seconds)],
     ["input size", bytes(facts.input_bytes)],
     [facts.lowpass_given ? "low-pass given" : "low-pass found", lowpass],
-    ["rebuilt", band(facts.rebuilt_hz, "nothing")],
+    ["rebuilt", facts.rebuilt_hz ? band(facts.rebuilt_hz)
+      : facts.strength === 0 ? "nothing: strength 0 gives the input as it is"
+      : facts.lowpass_hz != null ? facts.line // a cut, and why nothing was rebuilt over it
+      : "nothing"],
     ["codec's holes filled", band(facts.mended_hz, "none")],
     ["output", `${number(facts.output_rate)} Hz ${facts.output_format.toUpperCase()}, ${bytes(facts.output_bytes)}`],
     ["model", `${facts.model}, strength ${facts.strength}`],
