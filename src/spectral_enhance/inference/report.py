@@ -49,19 +49,11 @@ class FileResult:
 
     def band(self) -> str:
         """What the model had to rebuild, for the file's line: ``cut at 7.6 kHz, ...``."""
-        line = self._band()
-        if self.strength == 0 and "rebuilding" in line:
-            return line.split(", rebuilding")[0] + ": --strength 0 writes the input as it is"
-        return line
-
-    def _band(self) -> str:
         reach = self.reach_hz / 1000
         # Where the change stops: the model's Nyquist frequency, or the output's under it.
         reaches = "the model reaches" if self.model_rate <= self.output_rate else "the output holds"
         if self.lowpass_hz is None and self.rebuilt_from_hz is not None:  # `band_end`
-            edge = self.rebuilt_from_hz / 1000
-            line = f"no cut under its {self.info.sample_rate:,} Hz rate's edge"
-            return f"{line}, rebuilding {edge:.1f}-{reach:.1f} kHz"
+            return self._rebuilding(f"no cut under its {self.info.sample_rate:,} Hz rate's edge")
         if self.own_band_hz is not None and self.takes_lowpass:
             end = self.own_band_hz / 1000
             return f"band ends at {end:.1f} kHz, {self.own_band_why}: kept as it is"
@@ -80,11 +72,19 @@ class FileResult:
         if self.rebuilt_from_hz >= self.reach_hz:
             where = "at" if self.rebuilt_from_hz - self.reach_hz < 50 else "above"
             return f"{cut_at}, {where} the {reach:.1f} kHz {reaches}: nothing to rebuild"
-        line = f"{cut_at}, rebuilding {self.rebuilt_from_hz / 1000:.1f}-{reach:.1f} kHz"
-        if self.mended_hz is None:
+        line = self._rebuilding(cut_at)
+        if self.mended_hz is None or not self.strength:
             return line
         low, high = (f / 1000 for f in self.mended_hz)
         return f"{line}, filling the codec's holes in {low:.1f}-{high:.1f} kHz"
+
+    def _rebuilding(self, found: str) -> str:
+        """``found`` (where the band ends), then the band rebuilt above it; at ``strength`` 0,
+        that the input is written as it is, nothing rebuilt."""
+        if not self.strength:
+            return f"{found}: --strength 0 writes the input as it is"
+        rebuilt = f"{self.rebuilt_from_hz / 1000:.1f}-{self.reach_hz / 1000:.1f} kHz"
+        return f"{found}, rebuilding {rebuilt}"
 
     def to_dict(self) -> dict[str, Any]:
         """The facts ``enhance --json`` gives for a file it enhanced (rates and band in Hz)."""
@@ -117,13 +117,17 @@ class BatchReport:
     refused: int = 0
     unfinished: int = 0  # inputs an interrupt left undone (``interrupted`` or ``not begun``)
     not_begun: int = 0
-    interrupted: bool = False
     failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds_of_audio: float = 0.0
     wall_seconds: float = 0.0
     files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def interrupted(self) -> bool:
+        """True when an interrupt left an input undone (`stop`)."""
+        return self.unfinished > 0
 
     @property
     def nothing_possible(self) -> bool:
@@ -158,7 +162,6 @@ class BatchReport:
         else:
             line = f"{source}: not begun, the run being interrupted"
             self.not_begun += 1
-        self.interrupted = True
         self.unfinished += 1
         self.add(source, target, "interrupted" if begun else "not begun", line)
         return line
