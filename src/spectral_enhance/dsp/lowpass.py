@@ -47,6 +47,7 @@ __all__ = [
     "find_lowpass",
     "kept_reason",
     "lowpass_of_file",
+    "lowpass_of_frames",
     "lowpass_of_spectrum",
     "soft_applies",
 ]
@@ -307,8 +308,16 @@ def find_lowpass(
     ``samples`` as `Enhancer.enhance` takes them (`float_frames`), at ``rate`` Hz."""
     if isinstance(rate, bool) or not isinstance(rate, int | np.integer) or rate <= 0:
         raise ValueError(f"rate must be a whole number of Hz over 0, not {rate!r}")
-    meter = SpectrumMeter(int(rate))
-    meter.add(float_frames(samples)[0])
+    return lowpass_of_frames(float_frames(samples)[0], int(rate), soft, mp3)
+
+
+def lowpass_of_frames(
+    frames: np.ndarray, rate: int, soft: bool = True, mp3: bool = False
+) -> float | None:
+    """`find_lowpass` of float32 ``[samples, channels]`` that `float_frames` has made already
+    (`Enhancer.enhance`'s), so the signal is not checked and copied a second time."""
+    meter = SpectrumMeter(rate)
+    meter.add(frames)
     return meter.lowpass(soft, mp3)
 
 

@@ -631,10 +631,10 @@ class Enhancer:
                 f"{lowpass_hz!r}"
             )
         if isinstance(lowpass_hz, str):
-            from ..dsp.lowpass import find_lowpass
+            from ..dsp.lowpass import lowpass_of_frames
 
-            lowpass_hz = find_lowpass(frames, sample_rate, mp3=mp3) if self.rule.lowpass else None
-            lowpass_hz = self.band_end(lowpass_hz, sample_rate)
+            found = lowpass_of_frames(frames, sample_rate, mp3=mp3) if self.rule.lowpass else None
+            lowpass_hz = self.band_end(found, sample_rate)
         out = resample(frames, sample_rate, output_rate)
         if strength:  # at 0 the model is not run, as in `enhance`
             at_model = resample(frames, sample_rate, self.sample_rate)
