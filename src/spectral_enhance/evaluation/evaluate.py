@@ -34,7 +34,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -556,7 +556,7 @@ def _claim(out_dir: Path, dataset: Path, recipe: DegradationRecipe, results: Pat
     it scores: clip names come from the source tracks, so two datasets made from the same
     music share them, and a folder must not resume with another's scores."""
     mark = out_dir / SCORED
-    own = {"dataset": str(dataset.resolve()), "recipe": json.loads(json.dumps(asdict(recipe)))}
+    own = {"dataset": str(dataset.resolve()), "recipe": json.loads(json.dumps(recipe.to_dict()))}
     if not results.exists():
         atomic_write_text(mark, json.dumps(own, indent=2) + "\n")
         return
