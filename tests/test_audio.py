@@ -97,6 +97,22 @@ def test_find_audio_walks_folders(tmp_path):
     assert len(found.notes) == 1 and "covers: no audio files" in found.notes[0]
 
 
+def test_find_audio_takes_a_file_reached_twice_once(tmp_path):
+    """A file named again under another spelling, or found again through a link in a folder, is
+    one file: taken where first reached, and each later way to it named."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.wav").write_bytes(b"x")
+    (tmp_path / "d" / "z.wav").symlink_to(tmp_path / "d" / "a.wav")
+    again = tmp_path / "d" / ".." / "d" / "a.wav"
+    found = find_audio([tmp_path / "d", again, tmp_path / "d" / "a.wav"])
+    assert found.files == [tmp_path / "d" / "a.wav"]
+    assert found.notes == [
+        f"{tmp_path / 'd' / 'z.wav'}: the same file as {tmp_path / 'd' / 'a.wav'}; taken once",
+        f"{again}: the same file as {tmp_path / 'd' / 'a.wav'}; taken once",
+        f"{tmp_path / 'd' / 'a.wav'}: given more than once; taken once",
+    ]
+
+
 @pytest.mark.parametrize(("rate", "channels"), [(22050, 1), (44100, 1), (48000, 2)])
 def test_blocks_equal_whole_decoding_at_low_bitrate(tmp_path, rate, channels):
     from spectral_enhance.audio import open_audio

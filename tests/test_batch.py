@@ -43,7 +43,7 @@ def test_an_input_given_twice_is_enhanced_once_and_named(tmp_path, identity_mode
     sf.write(tmp_path / "song.wav", music(1.0), 22050)
     assert run([tmp_path / "song.wav", tmp_path / "song.wav"], identity_model) == 0
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'song.wav'}: given more than once; enhanced once" in err
+    assert f"{tmp_path / 'song.wav'}: given more than once; taken once" in err
     assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
 
 

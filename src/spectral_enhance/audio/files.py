@@ -36,6 +36,18 @@ class Found:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     below: dict[Path, Path] = field(default_factory=dict)  # a found file's folder, relative
     untried: list[str] = field(default_factory=list)  # a line per folder: its other files
+    _taken: dict[Path, Path] = field(default_factory=dict, repr=False)  # resolved -> as found
+
+    def take(self, path: Path, below: Path) -> None:
+        """Add ``path`` (``below`` its folder searched), unless it is a file taken already."""
+        real = path.resolve()
+        if (first := self._taken.get(real)) is not None:
+            again = "given more than once" if first == path else f"the same file as {first}"
+            self.skipped.append((path, f"{path}: {again}; taken once"))
+            return
+        self._taken[real] = path
+        self.files.append(path)
+        self.below[path] = below
 
     def subfolder(self, path: Path) -> Path:
         """Where ``path`` lies below the folder it was found in (``.`` if named directly)."""
@@ -56,12 +68,13 @@ def find_audio(sources: Iterable[str | os.PathLike], leave_out: Path | None = No
     suffix. Links to folders are followed (a library's linked albums), each folder searched
     once; a link to one searched already, or a broken link with an audio suffix, gets a note.
     ``leave_out`` (the outputs' folder, inside a folder searched) is not searched, with a note.
+    A file reached twice (named twice, found again through a link, or by another name) is kept
+    once, where it was first reached, with a note.
     """
     found = Found()
     for source in map(Path, sources):
         if not source.is_dir():
-            found.files.append(source)
-            found.below.setdefault(source, Path())
+            found.take(source, Path())
             continue
         files = _files_below(source, found, leave_out)
         audio = []
@@ -86,9 +99,8 @@ def find_audio(sources: Iterable[str | os.PathLike], leave_out: Path | None = No
             found.untried.append(
                 f"{source}: {others.total()} file(s) not tried, not audio by their names ({kinds})"
             )
-        found.files += audio
         for path in audio:
-            found.below.setdefault(path, path.parent.relative_to(source))
+            found.take(path, path.parent.relative_to(source))
     return found
 
 

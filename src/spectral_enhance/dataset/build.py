@@ -259,13 +259,7 @@ def build_dataset(
     found = find_audio(sources, leave_out=out)  # its own clips, inside a source, are not music
     for note in found.notes + found.untried:
         tqdm.write(note)
-    tracks, seen = [], set()
-    for path in found.files:
-        if path.resolve() in seen:
-            tqdm.write(f"{path}: given more than once; taken once")
-        else:
-            seen.add(path.resolve())
-            tracks.append(path)
+    tracks = found.files
     splits = assign_splits(tracks, config.split, config.seed)
     report = BuildReport()
     todo = []

@@ -82,14 +82,9 @@ def plan_outputs(
     inputs = {path.resolve() for path in found.files if path.exists() and not _is_output(path)}
     claimed: dict[Path, Path] = {}
     jobs = []
-    seen: set[Path] = set()
     for source in found.files:
         target = output_path(source, out_dir, fmt, found.subfolder(source))
         key = target.resolve()
-        if source in seen:
-            report.skip(source, None, f"{source}: given more than once; enhanced once")
-            continue
-        seen.add(source)
         if _is_output(source):
             report.skip(source, None, f"{source}: is an output of this tool (*{SUFFIX}.*); skipped")
         elif key in claimed:
