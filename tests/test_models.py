@@ -233,6 +233,21 @@ def test_build_model_round_trips_config() -> None:
         build_model("no-such-arch", {})
 
 
+def test_every_architecture_says_how_it_runs_through_the_one_interface() -> None:
+    """The enhancer's rule comes from the same attributes for every architecture; a spectral
+    model has an STFT, a waveform model none, and only the band model is told the low-pass."""
+    from spectral_enhance.inference.enhancer import block_rule
+    from spectral_enhance.models import EnhancementModel
+
+    for name, (model_cls, config_cls) in ARCHITECTURES.items():
+        model = model_cls(config_cls())
+        assert isinstance(model, EnhancementModel), name
+        rule = block_rule(model)
+        assert rule.context > 0, name
+        assert (model.stft is None) == (rule.domain == "waveform"), name
+        assert rule.lowpass == (name == "band"), name
+
+
 def test_unit_variance_scale() -> None:
     torch.manual_seed(3)
     spectra = 40.0 * torch.randn(4, 2, 50, 16)

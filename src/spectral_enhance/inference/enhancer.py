@@ -64,9 +64,9 @@ TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbo
 
 
 def block_rule(model: Any) -> BlockRule:
-    """The `BlockRule` of a built PyTorch model (from the attributes every model has: see
-    :mod:`spectral_enhance.models`), for its card and for the torch backend. Every field but
-    the first four is the model's attribute of the same name."""
+    """The `BlockRule` of a built PyTorch model, for its card and for the torch backend, from
+    the attributes every model has (:class:`spectral_enhance.models.interface.EnhancementModel`).
+    Every field but the first four is the model's attribute of the same name."""
     from ..models import UNBOUNDED
 
     named = {

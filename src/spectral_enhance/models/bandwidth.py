@@ -45,6 +45,7 @@ from ..dsp.bands import EPS, PATCH_MULTIPLE, TILT, band_prior, lay_over_noise
 from ..dsp.holes import hole_frames
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
+from .interface import EnhancementModel
 from .spectral import SeparableBlock
 
 __all__ = ["BandConfig", "BandExtender", "BandScale"]
@@ -171,12 +172,10 @@ class BandConfig(ModelConfig):
         return -(-self.bins // self.band_bins)
 
 
-class BandExtender(nn.Module):
+class BandExtender(EnhancementModel):
     """Copy the band under the cutoff up, and set its level per band and frame (module doc)."""
 
-    domain = "spectrum"
     takes_lowpass = True
-    length_multiple = 1
 
     def __init__(self, config: BandConfig = BandConfig()) -> None:
         super().__init__()

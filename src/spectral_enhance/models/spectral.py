@@ -22,6 +22,7 @@ from torch import nn
 
 from ..dsp.stft import StftConfig
 from .config import ModelConfig
+from .interface import EnhancementModel
 
 __all__ = [
     "SeparableBlock",
@@ -157,7 +158,7 @@ class SeparableBlock(nn.Module):
         return self.from_latent(self.activation(self.to_latent(x)))
 
 
-class SpectralAutoencoder(nn.Module):
+class SpectralAutoencoder(EnhancementModel):
     """N separable blocks arranged as in figure 1 and REFERENCE-NOTES.md "Model".
 
     N = 1: the single block (``middle_block``), no output layer. N > 1: a U shape of
@@ -170,15 +171,7 @@ class SpectralAutoencoder(nn.Module):
     Shape: ``[batch, 2, frames, bins]`` -> ``[batch, 2, frames, bins]`` for any ``frames >= 1``.
     """
 
-    domain = "spectrum"
-    takes_lowpass = False
-    noise_band_bins = 0
-    prior_frames = prior_band_bins = 0
-    calm, calm_frames = 1.0, 1
-    holes_frames = 0
-    joint_channels = False
-    length_multiple = 1
-    stft = StftConfig()
+    stft = StftConfig()  # the paper's (one config field could change it: none does)
 
     def __init__(self, config: SpectralConfig = SpectralConfig()) -> None:
         super().__init__()

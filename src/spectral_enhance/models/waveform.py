@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
+from .interface import EnhancementModel
 
 __all__ = [
     "UNBOUNDED",
@@ -246,22 +247,11 @@ class UpBlock(nn.Module):
         return self.modulation(pixel_shuffle_1d(self.activation(self.dropout(self.conv(x)))))
 
 
-class WaveformModel(nn.Module):
-    """What every waveform baseline says about itself, in the attributes every model has
-    (``domain``, ``reach``, ``length_multiple``, ``takes_lowpass``, ``noise_band_bins``,
-    ``prior_frames``, ``prior_band_bins``, ``calm``, ``calm_frames``, ``holes_frames``,
-    ``joint_channels``,
-    ``stft``)."""
+class WaveformModel(EnhancementModel):
+    """What every waveform baseline says about itself (`EnhancementModel`): samples in and
+    out, no STFT; ``length_multiple`` and ``reach`` from its strided layers."""
 
     domain = "waveform"
-    takes_lowpass = False
-    noise_band_bins = 0
-    prior_frames = prior_band_bins = 0
-    calm, calm_frames = 1.0, 1
-    holes_frames = 0
-    joint_channels = False
-    length_multiple = 1
-    stft = None
 
     @property
     def reach(self) -> int:
