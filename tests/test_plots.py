@@ -65,6 +65,49 @@ def test_curves_from_a_log(tmp_path):
     assert out.read_bytes()[:8] == drawn[:8]
 
 
+def test_curves_draw_zimtohrli_per_bitrate_where_the_log_has_it(tmp_path, monkeypatch):
+    """A full-band run's log holds Zimtohrli overall and per bitrate, what its checkpoints are
+    chosen by: each gets a panel, with the input's as its dashed line; a log without is drawn
+    as before."""
+    from spectral_enhance.evaluation import plots
+
+    fields = ["epoch", "step", "train_loss", "lr", "val_loss", "snr", "pesq", "lsd", "lsd_high"]
+    fields += ["stoi", "zimtohrli", "zimtohrli_32k", "zimtohrli_128k", "time"]
+    rows = [dict.fromkeys(fields, "3") | {"epoch": "input", "zimtohrli_32k": "2.5"}]
+    rows += [dict.fromkeys(fields, "4") | {"epoch": "1", "zimtohrli_32k": "3.5"}]
+    drawn = {}
+
+    def spy(fig, path):
+        axes = [ax for ax in fig.axes if ax.get_title()]
+        drawn.update(
+            titles=[ax.get_title() for ax in axes],
+            lines={ax.get_title(): [list(line.get_ydata()) for line in ax.lines] for ax in axes},
+            suptitle=fig._suptitle.get_text(),
+        )
+        return path
+
+    monkeypatch.setattr(plots, "_save", spy)
+    plots.curves_figure({"run": rows}, tmp_path / "c.png")
+    assert drawn["titles"][7:] == [
+        "Zimtohrli",
+        "Zimtohrli, 32 kbps input",
+        "Zimtohrli, 128 kbps input",
+    ]
+    assert drawn["lines"]["Zimtohrli, 32 kbps input"] == [[3.5], [2.5, 2.5]]
+    assert "32 kbps" not in drawn["suptitle"]
+    plain = [{k: v for k, v in row.items() if not k.startswith("zimtohrli")} for row in rows]
+    plots.curves_figure({"run": plain}, tmp_path / "c.png")
+    assert "Zimtohrli" not in drawn["titles"] and len(drawn["titles"]) == 7
+
+
+def test_a_figure_of_one_clip_takes_one_dataset(data, tmp_path, capsys):
+    out = tmp_path / "x.png"
+    assert main(["plot", "spectrograms", str(data), str(data), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "plot: error: spectrograms draws a clip of one dataset; 2 folders given" in err
+    assert not out.exists()
+
+
 def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):
     assert main(["plot", "losses", str(data), "--out", str(tmp_path / "x.png")]) == 1
     assert "needs --checkpoints" in capsys.readouterr().err

@@ -674,7 +674,10 @@ def _run_plot(args: argparse.Namespace) -> int:
     from .evaluation import plots
 
     refuse_to_replace([args.out], args.overwrite)
-
+    if args.kind != "curves" and len(args.sources) > 1:
+        raise ValueError(
+            f"{args.kind} draws a clip of one dataset; {len(args.sources)} folders given"
+        )
     if args.kind == "curves":
         plots.plot_curves(args.sources, args.out)
     else:

@@ -145,25 +145,36 @@ def curves_figure(logs: dict[str, list[dict]], path: str | os.PathLike) -> Path:
     """Training curves: loss and each validation metric per epoch, one line per run.
 
     ``logs`` maps a run's name to the rows of its ``log.csv`` (the ``input`` row, the decoded
-    input's metrics, is drawn as a dashed line).
+    input's metrics, is drawn as a dashed line). Zimtohrli, overall and per bitrate, is drawn
+    where a log has it (a full-band run's: what its checkpoints are chosen by).
     """
     plt = _pyplot()
     panels = [("train_loss", "training loss"), ("val_loss", "validation loss"), ("snr", "SNR (dB)")]
     panels += [("pesq", "PESQ"), ("lsd", "LSD"), ("lsd_high", "LSD above cutoff"), ("stoi", "STOI")]
-    fig, axes = plt.subplots(2, 4, figsize=(18, 7.5), layout="constrained")
+    columns = list(dict.fromkeys(key for rows in logs.values() for key in (rows[:1] or [{}])[0]))
+    for key in columns:
+        if key == "zimtohrli":
+            panels.append((key, "Zimtohrli"))
+        elif key.startswith("zimtohrli_") and key.endswith("k"):
+            panels.append((key, f"Zimtohrli, {key.removeprefix('zimtohrli_')[:-1]} kbps input"))
+    rows_of_panels = -(-len(panels) // 4)
+    fig, axes = plt.subplots(
+        rows_of_panels, 4, figsize=(18, 3.75 * rows_of_panels), layout="constrained", squeeze=False
+    )
     for ax, (key, title) in zip(axes.flat, panels, strict=False):
         for name, rows in logs.items():
-            epochs = [r for r in rows if r["epoch"] != "input"]
+            epochs = [r for r in rows if r["epoch"] != "input" and r.get(key) not in (None, "")]
             x = [float(r["step"]) for r in epochs]
             ax.plot(x, [float(r[key]) for r in epochs], marker=".", label=name)
-            base = [r for r in rows if r["epoch"] == "input"]
+            base = [r for r in rows if r["epoch"] == "input" and r.get(key) not in (None, "")]
             if base and key not in ("train_loss", "val_loss"):
                 ax.axhline(float(base[0][key]), linestyle="--", color="grey", linewidth=0.8)
         ax.set_title(title)
         ax.set_xlabel("step")
-    axes.flat[-1].axis("off")
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle("training curves (dashed: the decoded 32 kbps input)")
+    fig.suptitle("training curves (dashed: the decoded input's)")
     return _save(fig, path)
 
 
