@@ -781,3 +781,32 @@ def test_page_play_pressed_twice_while_loading_leaves_no_sound_pause_cannot_stop
     assert browser.execute_script(counts) == [2, 2]
     play.click()
     assert browser.execute_script(counts) == [2, 0] and play.text == "Play"
+
+
+def test_page_spectrograms_hold_the_pixels_they_are_shown_with(browser, server, song):
+    """On a narrow window the spectrogram is drawn again at its shown size, so its labels keep
+    their size instead of being scaled down with a picture drawn for a wide one."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    (card,) = wait_for(lambda: cards_when(browser, 1, ("done",)), what="one result")
+    job = card["job"]
+    figures = f"return spectralEnhance.players.get('{job}').figures.length"
+    wait_for(lambda: browser.execute_script(figures))
+    sizes = (
+        f"const c = document.querySelector('.card[data-job=\"{job}\"] .spec-out');"
+        "return [c.width, Math.round(c.clientWidth * devicePixelRatio), c.clientWidth]"
+    )
+    wide = browser.execute_script(sizes)
+    assert wide[0] == wide[1] and wide[2] > 560
+    browser.set_window_size(460, 1000)
+    try:
+        narrow = wait_for(
+            lambda: (s := browser.execute_script(sizes))[2] < 440 and s[0] == s[1] and s,
+            what=lambda: f"a redrawn spectrogram: {browser.execute_script(sizes)}",
+        )
+        assert narrow[0] < wide[0]  # drawn again, not scaled down
+    finally:
+        browser.set_window_size(1400, 1000)

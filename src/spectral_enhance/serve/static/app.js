@@ -573,20 +573,38 @@ function onKey(event) {
 // ---- spectrograms: drawn from the server's bytes, 0 Hz to the output's Nyquist -----------------
 
 class Spectrogram {
+  // The canvas holds as many pixels as it is shown with (times the screen's pixel ratio), redrawn
+  // when its width changes, so its labels keep their size on a narrow window or a phone.
   constructor(canvas, figures, image, player) {
     this.canvas = canvas;
+    this.image = image;
     this.top = figures.top_hz;
     this.seconds = figures.seconds;
     this.lowpass = figures.lowpass_hz;
     this.lowpassHow = figures.lowpass_given ? "given" : "found";
-    this.margin = { left: 46, right: 8, top: 8, bottom: 24 };
-    this.base = this.render(image);
+    this.fit();
     canvas.addEventListener("click", (event) => {
       const box = canvas.getBoundingClientRect();
       const x = ((event.clientX - box.left) * canvas.width) / box.width;
       const fraction = (x - this.margin.left) / this.plotWidth;
       if (fraction >= 0 && fraction <= 1) player.seek(fraction * this.seconds);
     });
+    new ResizeObserver(() => this.fit() && player.draw()).observe(canvas);
+  }
+
+  // Size the canvas to its shown width (760 x 300 CSS pixels' shape, at least 180 high) and draw
+  // its picture again; false when nothing changed.
+  fit() {
+    const scale = window.devicePixelRatio || 1;
+    const shown = this.canvas.clientWidth || 760;
+    const width = Math.round(shown * scale);
+    if (width === this.canvas.width && this.base) return false;
+    this.scale = scale;
+    this.canvas.width = width;
+    this.canvas.height = Math.round(Math.max((shown * 300) / 760, 180) * scale);
+    this.margin = { left: 46 * scale, right: 8 * scale, top: 8 * scale, bottom: 24 * scale };
+    this.base = this.render(this.image);
+    return true;
   }
 
   get plotWidth() {
@@ -622,42 +640,46 @@ class Spectrogram {
     const { left, top } = this.margin;
     const width = this.plotWidth;
     const height = this.plotHeight;
+    const px = this.scale; // one CSS pixel
     g.fillStyle = "#fff";
     g.fillRect(0, 0, base.width, base.height);
     g.imageSmoothingEnabled = true;
     g.drawImage(small, left, top, width, height);
     g.fillStyle = "#333";
     g.strokeStyle = "#333";
-    g.font = "11px system-ui, sans-serif";
+    g.font = `${11 * px}px system-ui, sans-serif`;
     g.textAlign = "right";
     g.textBaseline = "middle";
     const kHz = this.top / 1000;
     const step = kHz > 16 ? 4 : kHz > 6 ? 2 : 1;
     for (let f = 0; f <= kHz + 1e-9; f += step) {
       const y = top + height * (1 - f / kHz);
-      g.fillText(`${f}`, left - 6, y);
-      g.fillRect(left - 4, Math.round(y), 4, 1);
+      g.fillText(`${f}`, left - 6 * px, y);
+      g.fillRect(left - 4 * px, Math.round(y), 4 * px, px);
     }
     g.save();
-    g.translate(11, top + height / 2);
+    g.translate(11 * px, top + height / 2);
     g.rotate(-Math.PI / 2);
     g.textAlign = "center";
     g.fillText("kHz", 0, 0);
     g.restore();
     g.textAlign = "center";
     g.textBaseline = "top";
-    const tick = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600].find((s) => this.seconds / s <= 8) || 1200;
+    // about one label per 80 CSS pixels, so a narrow canvas's labels do not run together
+    const most = Math.max(2, Math.floor(width / px / 80));
+    const tick =
+      [1, 2, 5, 10, 15, 30, 60, 120, 300, 600].find((s) => this.seconds / s <= most) || 1200;
     for (let t = 0; t <= this.seconds + 1e-9; t += tick) {
       const x = left + (width * t) / this.seconds;
-      g.fillRect(Math.round(x), top + height, 1, 4);
-      g.textAlign = x > left + width - 16 ? "right" : "center"; // the last label stays inside
-      g.fillText(tick >= 60 ? clock(t).replace(/\.\d$/, "") : `${t} s`, x, top + height + 6);
+      g.fillRect(Math.round(x), top + height, px, 4 * px);
+      g.textAlign = x > left + width - 16 * px ? "right" : "center"; // the last label stays inside
+      g.fillText(tick >= 60 ? clock(t).replace(/\.\d$/, "") : `${t} s`, x, top + height + 6 * px);
     }
     if (this.lowpass != null && this.lowpass < this.top) {
       const y = top + height * (1 - this.lowpass / this.top);
-      g.setLineDash([6, 4]);
+      g.setLineDash([6 * px, 4 * px]);
       g.strokeStyle = "#7ff3ff";
-      g.lineWidth = 1.5;
+      g.lineWidth = 1.5 * px;
       g.beginPath();
       g.moveTo(left, y);
       g.lineTo(left + width, y);
@@ -665,10 +687,10 @@ class Spectrogram {
       g.setLineDash([]);
       g.fillStyle = "#7ff3ff";
       g.textAlign = "right";
-      const below = y - top < 16; // no room above the line: write under it
+      const below = y - top < 16 * px; // no room above the line: write under it
       g.textBaseline = below ? "top" : "bottom";
       const label = `low-pass ${this.lowpassHow}: ${(this.lowpass / 1000).toFixed(2)} kHz`;
-      g.fillText(label, left + width - 6, below ? y + 3 : y - 3);
+      g.fillText(label, left + width - 6 * px, below ? y + 3 * px : y - 3 * px);
     }
     return base;
   }
@@ -678,7 +700,7 @@ class Spectrogram {
     g.drawImage(this.base, 0, 0);
     const x = this.margin.left + (this.plotWidth * position) / this.seconds;
     g.fillStyle = "#fff";
-    g.fillRect(Math.round(x), this.margin.top, 2, this.plotHeight);
+    g.fillRect(Math.round(x), this.margin.top, 2 * this.scale, this.plotHeight);
   }
 }
 
