@@ -321,6 +321,68 @@ def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, so
     assert not (tmp_path / "root").exists()
 
 
+def test_a_file_taken_off_the_page_stops_and_leaves_nothing(model, song, tmp_path, monkeypatch):
+    """Removed while it is enhanced, a job stops at its next progress report; removed while it
+    waits, it never runs; either way its files go, and the rest of the queue runs on."""
+    from spectral_enhance.serve import engine
+
+    enhance = engine.enhance
+
+    def slowly(*args):  # each progress report a tenth of a second late: time to remove it
+        report = args[5]
+        return enhance(*args[:5], lambda n: (time.sleep(0.1), report(n)), *args[6:])
+
+    monkeypatch.setattr(engine, "enhance", slowly)
+    noise = np.random.default_rng(0).normal(0, 0.1, (60 * 44100, 2))
+    sf.write(tmp_path / "long.wav", noise, 44100, subtype="PCM_16")  # lame's input
+    long = tmp_path / "long.mp3"
+    subprocess.run(["lame", "--quiet", "-b", "32", tmp_path / "long.wav", long], check=True)
+    jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root")
+    session = jobs.session(None)
+    session.folder.mkdir(parents=True)
+    queued = []
+    for source in [long, long, song]:
+        job_id = jobs.new_id()
+        copy = session.folder / f"input-{job_id}.mp3"
+        shutil.copy(source, copy)
+        queued.append(Job(job_id, source.name, copy, probe(copy)))
+        jobs.submit(session, queued[-1])
+    running, waiting, last = queued
+    jobs.start()
+    try:
+        wait_for(lambda: running.done_samples > 0, what="the first job under way")
+        assert jobs.remove(session, waiting.id) and waiting.state == "queued"
+        assert jobs.remove(session, running.id)
+        assert running.state == "failed" and running.done_samples < running.total_samples
+        assert not jobs.remove(session, running.id)  # once only
+        wait_for(lambda: last.state in FINISHED, what="the job after them")
+        assert last.state == "done" and waiting.state == "queued"
+        assert [job["id"] for job in jobs.describe(session)] == [last.id]
+        left = sorted(path.name for path in session.folder.iterdir())
+        assert left and all(f"-{last.id}." in name for name in left), left
+    finally:
+        jobs.stop()
+
+
+def test_a_removed_file_frees_its_place_on_the_page(server, song):
+    url, app = server
+    with page(url) as client:
+        job = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        folder = app.state.jobs.sessions[client.headers["X-Session"]].folder
+        assert any(job["id"] in path.name for path in folder.iterdir())
+        for _ in range(LIMITS.max_files - 1):
+            assert upload(client, "s.mp3", song.read_bytes()).status_code == 201
+        assert upload(client, "more.mp3", song.read_bytes()).status_code == 429
+        assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+        assert not any(f"-{job['id']}." in path.name for path in folder.iterdir())
+        assert job["id"] not in [j["id"] for j in client.get("/api/jobs").json()["jobs"]]
+        assert client.get(f"/api/jobs/{job['id']}/output").status_code == 404
+        assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+        assert upload(client, "more.mp3", song.read_bytes()).status_code == 201
+    with httpx.Client(base_url=url) as stranger:  # no session: nothing to remove
+        assert stranger.delete("/api/jobs/1").status_code == 404
+
+
 def test_server_exit_removes_every_session_file(model, song):
     app = create_app(Enhancer.load(model, precision="fp32"), LIMITS)
     root = app.state.jobs.root
@@ -810,3 +872,36 @@ def test_page_spectrograms_hold_the_pixels_they_are_shown_with(browser, server, 
         assert narrow[0] < wide[0]  # drawn again, not scaled down
     finally:
         browser.set_window_size(1400, 1000)
+
+
+def test_page_removes_a_card_and_its_files(browser, server, song):
+    """Remove takes a finished file off the page and off the server; a later poll does not bring
+    its card back, and with no result left the download-all bar goes."""
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    open_page(browser, url)
+    assert not browser.find_element(By.ID, "toolbar").is_displayed()  # nothing to download yet
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    (card,) = wait_for(lambda: cards_when(browser, 1, ("done",)), what="one result")
+    token = browser.execute_script("return spectralEnhance.session")
+    session = app.state.jobs.sessions[token]
+    assert card["job"] in session.jobs
+    assert browser.find_element(By.ID, "toolbar").is_displayed()
+    element = browser.find_element(By.CSS_SELECTOR, f'.card[data-job="{card["job"]}"]')
+    element.find_element(By.CSS_SELECTOR, ".remove").click()
+    wait_for(
+        lambda: (
+            card["job"] not in session.jobs
+            and not any(f"-{card['job']}." in path.name for path in session.folder.iterdir())
+        ),
+        what="the job and its files removed on the server",
+    )
+    browser.execute_script("spectralEnhance.removed.clear()")  # a poll would bring it back ...
+    browser.find_element(By.ID, "files").send_keys(str(song))  # ... were it still listed
+    wait_for(lambda: cards_when(browser, 1, ("done",)), what="the second file alone")
+    (other,) = page_cards(browser)
+    assert other["job"] != card["job"]
+    browser.find_element(By.CSS_SELECTOR, ".card .remove").click()
+    wait_for(lambda: not page_cards(browser), what="no card left")
+    assert not browser.find_element(By.ID, "toolbar").is_displayed()

@@ -304,6 +304,17 @@ async def spectrograms(request: Request) -> Response:
     return FileResponse(job.spectrograms, media_type="application/json")
 
 
+async def remove_job(request: Request) -> Response:
+    """Take a file off the page: stop it if it is being enhanced, and remove its files."""
+    session = _session(request)
+    if session is None:
+        return _error(_NO_SESSION, 404)
+    jobs = request.app.state.jobs
+    if not await run_in_threadpool(jobs.remove, session, request.path_params["job"]):
+        return _error("no such file in this session", 404)
+    return Response(status_code=204)
+
+
 async def zip_all(request: Request) -> Response:
     """Every enhanced file of the session in one ZIP (stored, not compressed: audio)."""
     session = _session(request)
@@ -373,6 +384,7 @@ def create_app(
             Route("/api/config", config),
             Route("/api/jobs", list_jobs, methods=["GET"]),
             Route("/api/jobs", upload, methods=["POST"]),
+            Route("/api/jobs/{job}", remove_job, methods=["DELETE"]),
             Route("/api/jobs/{job}/output", output),
             Route("/api/jobs/{job}/input", listening_copy),
             Route("/api/jobs/{job}/spectrograms", spectrograms),

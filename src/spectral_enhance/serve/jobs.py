@@ -83,6 +83,7 @@ class Job:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    removed: bool = False  # taken off the page: a running job stops at its next report
 
     @property
     def output(self) -> Path:
@@ -184,6 +185,22 @@ class Jobs:
                 self.owner.pop(job_id, None)
         shutil.rmtree(session.folder, ignore_errors=True)
 
+    def remove(self, session: Session, job_id: str, wait: float = 30.0) -> bool:
+        """Take one job off ``session``'s page: out of the queue if waiting, stopped at its
+        next progress report if running, and its files removed; False if it has no such job."""
+        with self.lock:
+            job = session.jobs.get(job_id)
+            if job is None:
+                return False
+            job.removed = True
+            self.queue = deque(waiting for waiting in self.queue if waiting is not job)
+            self.wake.wait_for(lambda: self.running is not job, wait)
+            del session.jobs[job_id]
+            self.owner.pop(job_id, None)
+        for path in (job.source, job.output, job.listening_copy, job.spectrograms):
+            path.unlink(missing_ok=True)
+        return True
+
     def expire(self, now: float | None = None) -> int:
         """End every session idle for longer than ``idle_seconds``; returns how many."""
         now = time.monotonic() if now is None else now
@@ -254,7 +271,7 @@ class Jobs:
                 job.state = "running"
                 self.running = job
             try:
-                self.run(job, lambda session=session: session.closed or self.stopping)
+                self.run(job, lambda job=job, s=session: s.closed or self.stopping or job.removed)
             finally:
                 with self.lock:
                     self.running = None

@@ -27,7 +27,14 @@ for (let i = 0; i < 255; i++) {
   for (let c = 0; c < 3; c++) LUT[(i + 1) * 3 + c] = parseInt(MAGMA.substr(i * 6 + c * 2, 2), 16);
 }
 
-const state = { config: null, cards: new Map(), players: new Map(), active: null, context: null };
+const state = {
+  config: null,
+  cards: new Map(),
+  players: new Map(),
+  removed: new Set(), // job ids taken off the page: a poll already under way still lists them
+  active: null,
+  context: null,
+};
 window.spectralEnhance = state; // for the browser tests and the curious
 
 const $ = (root, selector) => root.querySelector(selector);
@@ -218,8 +225,10 @@ async function upload(file, card) {
     }
     query.set("lowpass", String(Math.round(khz * 1000)));
   }
+  if (card.removed) return;
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
+    card.request = request;
     request.open("POST", `/api/jobs?${query}`);
     request.setRequestHeader("X-Session", state.session);
     request.upload.onprogress = (event) => {
@@ -227,14 +236,18 @@ async function upload(file, card) {
       setState(card, `uploading ${Math.round((100 * event.loaded) / event.total)} %`);
       $(card.element, "progress").value = event.loaded / event.total;
     };
+    request.onabort = () => resolve(); // removed while uploading
     request.onload = () => {
+      card.request = null;
       let body = {};
       try {
         body = JSON.parse(request.responseText);
       } catch {
         body = {};
       }
-      if (request.status === 201) {
+      if (request.status === 201 && card.removed) {
+        api(`/api/jobs/${body.id}`, { method: "DELETE" }); // removed as its upload ended
+      } else if (request.status === 201) {
         card.id = body.id;
         state.cards.set(body.id, card);
         update(card, body);
@@ -273,6 +286,7 @@ function poll() {
       }
       const body = await response.json();
       for (const job of body.jobs) {
+        if (state.removed.has(job.id)) continue;
         let card = state.cards.get(job.id);
         if (!card) {
           card = newCard(job.name);
@@ -294,7 +308,31 @@ function newCard(name) {
   const element = $(document, "#card").content.firstElementChild.cloneNode(true);
   $(element, ".name").textContent = name;
   $(document, "#results").prepend(element);
-  return { element, id: null, shown: false };
+  const card = { element, id: null, shown: false, removed: false, request: null };
+  $(element, ".remove").addEventListener("click", () => remove(card));
+  return card;
+}
+
+// Take a card off the page, whatever its stage: not yet sent, uploading, waiting, being
+// enhanced (the server stops it) or done; the server removes its files.
+function remove(card) {
+  card.removed = true;
+  uploads.waiting = uploads.waiting.filter((item) => item.card !== card);
+  if (card.request) card.request.abort();
+  if (card.id != null) {
+    state.removed.add(card.id);
+    state.cards.delete(card.id);
+    const player = state.players.get(card.id);
+    if (player) {
+      player.starting = false;
+      if (player.playing) player.pause();
+      state.players.delete(card.id);
+      if (state.active === player) state.active = null;
+    }
+    api(`/api/jobs/${card.id}`, { method: "DELETE" }).catch(() => {}); // a session ended: gone
+  }
+  card.element.remove();
+  if (!document.querySelector(".card.done")) $(document, "#toolbar").hidden = true;
 }
 
 function setState(card, text) {
