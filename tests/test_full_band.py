@@ -285,6 +285,27 @@ def test_three_channels_are_rebuilt_as_alike_as_under_the_cut(tmp_path):
         assert rebuilt > band_db(decoded[:, channel], 14_000, 19_000) + 20
 
 
+@pytest.mark.parametrize(("layout", "codec", "suffix"), [("5.1(side)", "flac", "flac"),
+    ("5.1", "aac", "m4a"), ("quad", "flac", "flac")])  # fmt: skip
+def test_a_wav_of_more_channels_says_which_speaker_each_feeds(tmp_path, layout, codec, suffix):
+    """FFmpeg's 5.1 FLAC and AAC and a quad FLAC: the WAV written holds each channel in its
+    place and says its speaker in its header (WAVE_FORMAT_EXTENSIBLE's channel mask), as
+    FFmpeg reads it back; libsndfile alone writes a plain WAV with no speakers."""
+    channels = {"5.1(side)": 6, "5.1": 6, "quad": 4}[layout]
+    x = source(1.0, RATE, channels, seed=5) * np.linspace(0.2, 1.0, channels)  # told apart
+    wav = write_wav(tmp_path / "in.wav", x, RATE)
+    coded = tmp_path / f"in.{suffix}"
+    run("ffmpeg", "-v", "error", "-i", wav, "-af", f"channelmap=channel_layout={layout}",
+        "-c:a", codec, coded)  # fmt: skip
+    assert main(["enhance", str(coded), "-q", "--lowpass", "0"]) == 0
+    out = tmp_path / "in.enhanced.wav"
+    probe = ["ffprobe", "-v", "error", "-show_entries", "stream=channel_layout", "-of", "csv=p=0"]
+    assert run(*probe, out).decode().strip() == run(*probe, coded).decode().strip() == layout
+    decoded = np.frombuffer(run("ffmpeg", "-v", "error", "-i", coded, "-f", "f32le", "-"), "<f4")
+    written, _ = sf.read(out, dtype="float32")
+    np.testing.assert_allclose(written, decoded.reshape(-1, channels), atol=1e-6)
+
+
 @pytest.mark.parametrize("rate", [22_050, 24_000])
 def test_a_lossless_input_at_a_lower_rate_is_rebuilt_above_its_own_band(tmp_path, capsys, rate):
     """A FLAC that FFmpeg resampled to 22.05 or 24 kHz holds its band up to its own Nyquist

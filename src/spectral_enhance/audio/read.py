@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -120,6 +120,18 @@ class AudioInfo:
     # VBR MP3's mean, from its Xing tag), None where it gives none
     encoder_lowpass: float | None = None  # Hz: the filter an MP3's encoder set, as its LAME
     # tag records it or FFmpeg's libmp3lame used it (`mp3.encoder_lowpass`); None: unknown
+    speakers: tuple[str, ...] = ()  # FFmpeg's name of each channel's speaker, in order ("FL",
+    # "FR", "FC", "LFE", ...), where the file says; (): it does not
+
+
+def _speakers(context: Any, channels: int) -> tuple[str, ...]:
+    """Each channel's speaker as FFmpeg names it, where the stream's layout says (an unknown
+    layout's channels are "NONE"); () where it does not, or says it for another count."""
+    try:
+        names = tuple(channel.name for channel in context.layout.channels)
+    except (AttributeError, ValueError):
+        return ()
+    return names if len(names) == channels and "NONE" not in names else ()
 
 
 @dataclass
@@ -422,6 +434,7 @@ class AudioReader:
             expected,
             bit_rate,
             filter_hz,
+            _speakers(context, channels),
         )
         self.samples_read = 0  # samples yielded so far, at the file's rate
         self.packet_sizes = PacketSizes()  # of the packets decoded so far

@@ -69,6 +69,27 @@ def _sf_command(handle: sf.SoundFile, command: int, on: bool) -> None:
         snd.sf_command(handle._file, command, ffi.NULL, int(on))
 
 
+_SFC_SET_CHANNEL_MAP_INFO = 0x1101
+# FFmpeg's speaker names -> libsndfile's SF_CHANNEL_MAP_* (sndfile.h), which a WAV's
+# WAVE_FORMAT_EXTENSIBLE header carries as its channel mask.
+_SPEAKER_IDS = {
+    "FL": 2, "FR": 3, "FC": 4, "BC": 8, "BL": 9, "BR": 10, "LFE": 11, "FLC": 12, "FRC": 13,
+    "SL": 14, "SR": 15, "TC": 16, "TFL": 17, "TFR": 18, "TFC": 19, "TBL": 20, "TBR": 21,
+    "TBC": 22,
+}  # fmt: skip
+
+
+def _speaker_map(handle: sf.SoundFile, speakers: tuple[str, ...]) -> None:
+    """Have a WAV of more than two channels say which speaker each feeds (its channel mask), as
+    the input said; libsndfile writes a mask of 0, "none", unless told. Left so where a name
+    has no WAV speaker or the order is not the mask's (libsndfile writes 0 then too)."""
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    if snd is None or ffi is None or not all(name in _SPEAKER_IDS for name in speakers):
+        return
+    ids = ffi.new("int[]", [_SPEAKER_IDS[name] for name in speakers])
+    snd.sf_command(handle._file, _SFC_SET_CHANNEL_MAP_INFO, ids, ffi.sizeof(ids))
+
+
 def _no_peak_chunk(handle: sf.SoundFile) -> None:
     """Leave out the PEAK chunk libsndfile adds to float WAVs: it holds the time of writing, so
     without it the same input and options give the same bytes."""
@@ -161,6 +182,7 @@ def audio_writer(
     tags: Tags | None = None,
     frames: int | None = None,
     dither: bool = False,
+    speakers: tuple[str, ...] = (),
 ) -> Iterator[AudioSink]:
     """Open ``target`` for writing in blocks; it appears under its name only when complete,
     with ``tags`` (an input's title, artist, cover art...) where given.
@@ -172,6 +194,9 @@ def audio_writer(
 
     ``dither``: 16-bit samples get TPDF dither (`_dithered`), from a fixed seed, so the same
     input gives the same bytes; a block already on the 16-bit grid is written as it is.
+
+    ``speakers``: each channel's speaker, as FFmpeg names them (`AudioInfo.speakers`); a WAV of
+    more than two channels carries them in its header. (FLAC's channel order is fixed by count.)
     """
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
@@ -179,17 +204,21 @@ def audio_writer(
     long_wav = container == "WAV" and (frames or 0) * channels * SAMPLE_BYTES[subtype] > (
         WAV_LIMIT // 2
     )
+    # Over two channels a WAV is WAVE_FORMAT_EXTENSIBLE, as Microsoft asks and FFmpeg writes:
+    # the form with a channel mask.
+    extensible = container == "WAV" and channels > 2
+    layout = "RF64" if long_wav else "WAVEX" if extensible else container
     with atomic_path(target) as temp:
         try:
-            handle = sf.SoundFile(
-                temp, "w", sample_rate, channels, subtype, format="RF64" if long_wav else container
-            )
+            handle = sf.SoundFile(temp, "w", sample_rate, channels, subtype, format=layout)
         except sf.LibsndfileError as error:
             raise _failure(target, error) from error
         if subtype == "FLOAT":
             _no_peak_chunk(handle)
         if long_wav:
             _wav_unless_too_long(handle)
+        if extensible and len(speakers) == channels:
+            _speaker_map(handle, speakers)
         sink = AudioSink(handle, subtype == "FLOAT", target)
         if container == "WAV" and not long_wav:
             sink.room = WAV_LIMIT

@@ -319,6 +319,7 @@ def enhance_file(
             tags,
             frames,
             dither=bool(strength) or out_rate != info.sample_rate,
+            speakers=info.speakers,
         ) as sink:
             peak, received, written = 0.0, 0, 0
 
