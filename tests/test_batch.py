@@ -47,6 +47,28 @@ def test_an_input_given_twice_is_enhanced_once_and_named(tmp_path, identity_mode
     assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
 
 
+@pytest.mark.parametrize("fmt", ["wav", "flac"])
+def test_a_name_that_is_not_utf8_is_enhanced_under_its_own_name(tmp_path, identity_model, fmt):
+    """A Latin-1 ``café.wav`` (the byte 0xE9, not UTF-8; Python holds it as a lone surrogate),
+    named and found in a folder: its output keeps the name's bytes (libsndfile's writer takes
+    only UTF-8 paths: the temporary file's name leaves the byte out)."""
+    sf.write(tmp_path / "x.wav", music(1.0), 22050)
+    try:
+        os.rename(tmp_path / "x.wav", os.fsencode(tmp_path) + b"/caf\xe9.wav")
+    except OSError:
+        pytest.skip("this file system takes UTF-8 names only")
+    source = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    assert run([source], identity_model, "--format", fmt, "--sample-rate", "22050") == 0
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.enhanced." + fmt.encode(), "rb") as out:
+        np.testing.assert_allclose(sf.read(out)[0], music(1.0), atol=1e-4)
+    assert sorted(os.listdir(os.fsencode(tmp_path))) == [
+        b"caf\xe9.enhanced." + fmt.encode(),
+        b"caf\xe9.wav",
+    ]
+    assert run([tmp_path, "-o", tmp_path / "out", "--format", fmt], identity_model) == 0
+    assert os.listdir(os.fsencode(tmp_path / "out")) == [b"caf\xe9.enhanced." + fmt.encode()]
+
+
 def test_a_link_at_the_output_leading_nowhere_is_kept(tmp_path, identity_model, capsys):
     sf.write(tmp_path / "song.wav", music(1.0), 22050)
     (tmp_path / "song.enhanced.wav").symlink_to(tmp_path / "gone.wav")

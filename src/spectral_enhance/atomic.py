@@ -48,9 +48,12 @@ def _problem(error: OSError) -> str:
 
 
 def _prefix(name: str) -> str:
-    """``.NAME.`` cut so that prefix, random part and suffix fit in one file name."""
+    """``.NAME.`` cut so that prefix, random part and suffix fit in one file name, and with
+    only its valid UTF-8: a name's bytes that are not (a Latin-1 ``café``, which Python holds as
+    a lone surrogate) are left out, as libsndfile's writer takes only UTF-8 paths; the file is
+    renamed to ``NAME`` itself at the end."""
     room = NAME_MAX - len(_SUFFIX) - _RANDOM - 2
-    encoded = name.encode()[:room].decode(errors="ignore")
+    encoded = os.fsencode(name)[:room].decode(errors="ignore")
     return f".{encoded}."
 
 
