@@ -352,6 +352,19 @@ def test_standard_input_refuses_what_cannot_go_with_it(
     assert capsys.readouterr().err.strip().endswith(f"error: {problem}")
 
 
+@pytest.mark.parametrize("closed", ["stdin", "stdout"])
+def test_a_closed_standard_stream_is_one_line(identity_model, capsys, monkeypatch, closed):
+    """A shell's ``<&-`` or ``>&-`` leaves Python no such stream (None): one line, no
+    traceback."""
+    import sys
+
+    monkeypatch.setattr(sys, closed, None)
+    assert run(["-"], identity_model) == 1
+    err = capsys.readouterr().err
+    assert err.strip().endswith("'-' needs standard input and output, and one of them is closed")
+    assert "Traceback" not in err
+
+
 def test_standard_output_that_is_a_terminal_is_refused(identity_model, capsys, monkeypatch):
     import sys
 

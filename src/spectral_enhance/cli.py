@@ -461,6 +461,8 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
         raise ValueError("'-' writes to standard output: -o does not apply")
     if args.json:
         raise ValueError("'-' writes the audio to standard output: --json cannot share it")
+    if sys.stdin is None or sys.stdout is None:  # closed by the shell (<&- or >&-)
+        raise ValueError("'-' needs standard input and output, and one of them is closed")
     if sys.stdout.isatty():
         raise ValueError("standard output is a terminal: redirect it (> out.wav) or pipe it")
     with tempfile.TemporaryDirectory(prefix="spectral-enhance-") as folder:
