@@ -502,3 +502,29 @@ def test_files_of_two_rates_joined_keep_the_second_resampled(tmp_path):
     after = ours.samples[len(alone) :, 0]
     shift = lag(after, rest, search=8000)
     assert 0 < shift < 8000 and similarity(after[shift:], rest) > 0.98
+
+
+@pytest.mark.parametrize(
+    ("encoding", "cut"),
+    [(["-b", "16"], 0.5), (["-b", "24"], 0.5), (["-e", "floating-point", "-b", "32"], 0.3)],
+)
+def test_a_wav_cut_short_says_how_long_its_header_promised(tmp_path, encoding, cut):
+    """FFmpeg fits a cut WAV's length to what the file holds; its ``data`` chunk still says the
+    whole, so the warning gives it (SoX's WAVs, cut mid-sample too). A whole one warns of
+    nothing, and neither does an MP3 in a WAV, whose chunk's size is bytes, not frames."""
+    whole = tmp_path / "whole.wav"
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", *encoding, whole, "synth", "4",
+                    "sine", "440"], check=True)  # fmt: skip
+    assert decode(whole).warnings == []
+    data = whole.read_bytes()
+    path = tmp_path / "cut.wav"
+    path.write_bytes(data[: int(cut * len(data)) + 1])
+    decoded = decode(path)
+    assert decoded.info.expected == 4 * 44100
+    (warning,) = decoded.warnings
+    held = len(decoded.samples) / 44100
+    assert warning.startswith(f"{path}: ends early: decoded {held:.2f} s of the 4.00 s its header")
+    mp3 = tmp_path / "mp3.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", whole, "-c:a", "libmp3lame", "-f", "wav", mp3],
+                   check=True)  # fmt: skip
+    assert decode(mp3).info.expected != len(mp3.read_bytes())

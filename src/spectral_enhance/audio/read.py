@@ -52,6 +52,7 @@ from .mp3 import (
     read_gapless_info,
 )
 from .rates import StreamResampler, resample, resampled_length
+from .riff import data_frames
 
 __all__ = [
     "AudioError",
@@ -420,6 +421,10 @@ class AudioReader:
             self._skip, self._keep = 0, None
             if stream.duration and stream.time_base:
                 expected = round(stream.duration * stream.time_base * rate)
+            if self._container.format.name == "wav":  # FFmpeg fits a cut WAV's length to it
+                position = self._file.tell()
+                expected = data_frames(self._file) or expected
+                self._file.seek(position)
         estimate = expected
         if estimate is None and self._container.duration:
             estimate = int(self._container.duration * rate / 1_000_000)
