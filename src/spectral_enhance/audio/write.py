@@ -79,6 +79,33 @@ _SPEAKER_IDS = {
 }  # fmt: skip
 
 
+# The speakers' bits in a channel mask (WAVE_FORMAT_EXTENSIBLE's, and FFmpeg's own), in order.
+_MASK_BITS = ("FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC", "BC", "SL", "SR", "TC", "TFL",
+              "TFC", "TFR", "TBL", "TBC", "TBR")  # fmt: skip
+
+
+def channel_mask(speakers: tuple[str, ...]) -> int | None:
+    """The channel mask of ``speakers`` (FFmpeg's names, in the file's order), or None where a
+    mask cannot say them: a speaker it has no bit for, or channels out of the bits' order."""
+    bits = [_MASK_BITS.index(name) if name in _MASK_BITS else -1 for name in speakers]
+    if not bits or min(bits) < 0 or bits != sorted(set(bits)):
+        return None
+    return sum(1 << bit for bit in bits)
+
+
+def _flac_speakers(path: Path, speakers: tuple[str, ...]) -> None:
+    """Have a FLAC of more than two channels say its speakers where FLAC's order by count would
+    not (5.1 with back speakers, 2.1, a hexagon): a ``WAVEFORMATEXTENSIBLE_CHANNEL_MASK``
+    comment, as FFmpeg and libFLAC's ``flac`` write it and read it."""
+    mask = channel_mask(speakers)
+    if mask is not None:
+        from mutagen.flac import FLAC
+
+        flac = FLAC(path)
+        flac["WAVEFORMATEXTENSIBLE_CHANNEL_MASK"] = f"0x{mask:X}"
+        flac.save()
+
+
 def _speaker_map(handle: sf.SoundFile, speakers: tuple[str, ...]) -> None:
     """Have a WAV of more than two channels say which speaker each feeds (its channel mask), as
     the input said; libsndfile writes a mask of 0, "none", unless told. Left so where a name
@@ -195,8 +222,8 @@ def audio_writer(
     ``dither``: 16-bit samples get TPDF dither (`_dithered`), from a fixed seed, so the same
     input gives the same bytes; a block already on the 16-bit grid is written as it is.
 
-    ``speakers``: each channel's speaker, as FFmpeg names them (`AudioInfo.speakers`); a WAV of
-    more than two channels carries them in its header. (FLAC's channel order is fixed by count.)
+    ``speakers``: each channel's speaker, as FFmpeg names them (`AudioInfo.speakers`); a WAV or
+    FLAC of more than two channels carries them (its header's channel mask; a FLAC's comment).
     """
     target = Path(target)
     subtype = _subtype(target, fmt, depth)
@@ -231,11 +258,16 @@ def audio_writer(
                 _close_unsynced(handle)
             except (sf.LibsndfileError, OSError) as error:
                 raise _failure(target, error) from error
+        from mutagen import MutagenError  # here: a mutagen import costs each start 30 ms
+
+        if container == "FLAC" and channels > 2 and len(speakers) == channels:
+            try:
+                _flac_speakers(temp, speakers)
+            except (MutagenError, OSError) as error:
+                raise _failure(target, error) from error
         if tags and long_wav and _is_rf64(temp):  # mutagen writes tags to RIFF WAVs only
             sink.untagged = "its tags were not written: it is an RF64 file (over 4 GiB)"
         elif tags:
-            from mutagen import MutagenError
-
             try:
                 write_tags(temp, fmt, tags)
             except (MutagenError, OSError) as error:
