@@ -450,13 +450,13 @@ def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
 
 def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
-    learned from (its recipe's lowest, 5.5 kHz, less a margin): nothing is copied up from there,
+    learned from (under 0.4 of its recipe's lowest, 5.5 kHz): nothing is copied up from there,
     where a band would be loud noise, and the file's line says why."""
     from spectral_enhance.inference.batch import enhance_file
     from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(band_model, precision="fp32")
-    assert 4000 < enhancer.lowpass_floor_hz < 5540
+    assert 2100 < enhancer.lowpass_floor_hz < 2300
     x = _lowpassed(3.0, 2000.0)
     y, _ = enhancer.enhance(x, RATE)
     assert np.array_equal(y, x)
@@ -467,25 +467,67 @@ def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     np.testing.assert_array_equal(sf.read(tmp_path / "dark.out.wav", dtype="float32")[0], x)
 
 
-def test_a_cut_just_under_the_floor_is_rebuilt_from_the_floor(band_model, tmp_path):
-    """A low-pass under the floor but above half of it (where an MP3 with no filter stops
-    coding most of its band at 32 kbps: `RAISED_FROM`) is rebuilt from the floor, and the
-    file's line says both; what it adds lies above the floor."""
+def test_a_cut_under_the_lowest_learned_is_rebuilt_from_itself(band_model, tmp_path):
+    """A low-pass under the lowest the model learned from (less a margin, 4.4 kHz), where an
+    MP3 with no filter stops coding most of its band at 32 kbps, is rebuilt from where it is,
+    not from 4.4 kHz, which left the band between the two empty (until 2026-11-27); the line
+    says so; what it adds lies above the cut."""
     from spectral_enhance.inference.batch import enhance_file
     from spectral_enhance.inference.enhancer import Enhancer
 
     enhancer = Enhancer.load(band_model, precision="fp32")
-    floor = enhancer.lowpass_floor_hz
     x = _lowpassed(3.0, 3600.0)
     sf.write(tmp_path / "low.wav", x, RATE, subtype="FLOAT")
     result = enhance_file(enhancer, tmp_path / "low.wav", tmp_path / "low.out.wav")
-    assert result.lowpass_hz is not None and 0.5 * floor < result.lowpass_hz < floor
-    assert result.rebuilt() == (floor, RATE / 2)
-    assert f"rebuilding {floor / 1000:.1f}-22.1 kHz" in result.band()
+    cut = result.lowpass_hz
+    assert cut is not None and 3400 < cut < 3800
+    assert result.rebuilt() == (cut, RATE / 2)
+    assert f"cut at {cut / 1000:.1f} kHz, rebuilding {cut / 1000:.1f}-22.1 kHz" in result.band()
     y = sf.read(tmp_path / "low.out.wav", dtype="float32")[0]
-    change = np.abs(np.fft.rfft((y - x)[:, 0]))
+    power = np.abs(np.fft.rfft(y[:, 0])) ** 2
     freqs = np.fft.rfftfreq(len(x), 1 / RATE)
-    assert change[freqs > floor + 500].mean() > 10 * change[freqs < floor - 500].mean()
+    gap = power[(freqs > cut + 100) & (freqs < 4300)].mean()  # empty until 2026-11-27
+    assert gap > 0.1 * power[(freqs > 4500) & (freqs < 6000)].mean()
+    change = np.abs(np.fft.rfft((y - x)[:, 0]))
+    assert change[freqs > cut + 500].mean() > 10 * change[freqs < cut - 500].mean()
+
+
+def test_an_8_khz_file_is_rebuilt_from_its_own_cut(band_model, tmp_path):
+    """An 8 kHz file (FFmpeg's FLAC of music cut at 3.6 kHz) cannot reach 4.4 kHz, the lowest
+    cut the model learned from, less a margin: rebuilt from there, its cut to 4.4 kHz stayed
+    empty, a notch. It is rebuilt from its own cut, the line says so, and that band is about
+    as loud as the band over 4.4 kHz."""
+    from audio_tools import run
+    from spectral_enhance.inference.batch import enhance_file
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    enhancer = Enhancer.load(band_model, precision="fp32")
+    learned = 4400.0  # 0.8 of its recipe's lowest cut, 5.5 kHz
+    sf.write(tmp_path / "src.wav", _lowpassed(3.0, 3600.0), RATE, subtype="FLOAT")
+    low = tmp_path / "low.flac"
+    run(
+        "ffmpeg",
+        "-v",
+        "error",
+        "-i",
+        tmp_path / "src.wav",
+        "-ar",
+        "8000",
+        "-sample_fmt",
+        "s16",
+        low,
+    )
+    result = enhance_file(enhancer, low, tmp_path / "out.wav")
+    cut = result.lowpass_hz
+    assert cut is not None and 3400 < cut < 4000
+    assert result.rebuilt() == (cut, RATE / 2)
+    assert f"rebuilding {cut / 1000:.1f}-22.1 kHz" in result.band()
+    y = sf.read(tmp_path / "out.wav", dtype="float32")[0].mean(axis=1)
+    power = np.abs(np.fft.rfft(y)) ** 2
+    freqs = np.fft.rfftfreq(len(y), 1 / RATE)
+    gap = power[(freqs > cut + 100) & (freqs < learned - 100)].mean()
+    above = power[(freqs > learned + 100) & (freqs < learned + 1500)].mean()
+    assert gap > 0.1 * above, 10 * np.log10(gap / above)
 
 
 def test_predicting_the_envelope_sets_the_bands_level_whatever_the_copys_level():

@@ -562,12 +562,12 @@ class Enhancer:
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """The low-pass the model rebuilds from for ``lowpass_hz``, or None (nothing is
         rebuilt): a model told the low-pass learned from the low-passes of its training recipe;
-        one far below the lowest (under `RAISED_FROM` of the floor, `LOWPASS_MARGIN` of it) is a
-        dark signal, not an encoder's cut, and a band copied up from there would be loud noise;
-        one just under the floor is rebuilt from the floor."""
-        if lowpass_hz is None or lowpass_hz < RAISED_FROM * self.lowpass_floor_hz:
+        one far below the lowest (under the floor, `LOWPASS_MARGIN` of it) is a dark signal,
+        not an encoder's cut, and a band copied up from there would be loud noise; any other is
+        rebuilt from where it is."""
+        if lowpass_hz is None or lowpass_hz < self.lowpass_floor_hz:
             return None
-        return max(lowpass_hz, self.lowpass_floor_hz)
+        return lowpass_hz
 
     def mended_band(self, lowpass_hz: float | None) -> tuple[float, float] | None:
         """The band under ``lowpass_hz`` whose codec holes the model fills with noise, in Hz
@@ -659,14 +659,18 @@ def model_inputs(
 
 
 DEFAULT_OUTPUT_RATE = 44_100
-LOWPASS_MARGIN = 0.8
-"""A model told the low-pass rebuilds from down to this share of its recipe's lowest."""
-RAISED_FROM = 0.5
-"""A low-pass from this share of that floor up to it is rebuilt from the floor. An MP3 with no
-low-pass filter codes its band in most granules to 3.5 to 4.4 kHz at 32 and 48 kbps (libshine,
-LAME with ``--lowpass -1``: `dsp.lowpass.SpectrumMeter.soft_cut`), and nothing rebuilt there
-cost up to 0.6 of Zimtohrli (``scripts/soft_cut_check.py``). Dark signals that show a
-"low-pass" measure 1 to 1.8 kHz (every clip of the corpus and the unheard music under it)."""
+LOWPASS_MARGIN = 0.4
+"""The floor, the lowest low-pass a model told the low-pass rebuilds from, is this share of its
+training recipe's lowest (2.2 kHz for `full-band`'s 5.54 kHz). Under it, a "low-pass" is a dark
+signal's, not a codec's cut, and a band copied up from there would be loud noise: dark signals
+that show one measure 1 to 1.8 kHz (every clip of the corpus and the unheard music under it).
+Over it, a cut is rebuilt from where it is, under the lowest the model learned from too: an MP3
+with no low-pass filter codes its band in most granules to 3.5 to 4.4 kHz at 32 kbps (libshine,
+LAME with ``--lowpass -1``: `dsp.lowpass.SpectrumMeter.soft_cut`), an 11.025 kHz MP3 at 24 kbps
+to 3.6 to 3.9 kHz, and an 8 kHz file cannot reach 4.4 kHz at all. Until 2026-11-27 a cut from
+2.2 to 4.4 kHz was rebuilt from 4.4 kHz, which left the band between the two empty; rebuilt from
+the cut, every kind gained on validation and no clip lost more than 0.034
+(``scripts/low_rate_check.py``, docs/full-band.md, "A cut under the lowest learned")."""
 
 
 def lowpass_floor(recipe: dict, rule: BlockRule) -> float:
