@@ -375,3 +375,17 @@ def test_standard_output_that_is_a_terminal_is_refused(identity_model, capsys, m
         .err.strip()
         .endswith("error: standard output is a terminal: redirect it (> out.wav) or pipe it")
     )
+
+
+def test_a_file_too_short_for_the_model_says_so_in_its_own_terms(tmp_path, capsys):
+    """30 ms of 96 kHz audio (SoX's): one line in milliseconds, not in samples at the model's
+    rate, which the file is not at."""
+    import subprocess
+
+    short = tmp_path / "short.wav"
+    subprocess.run(["sox", "-n", "-r", "96000", "-c", "2", short, "synth", "0.03", "sine", "440"],
+                   check=True)  # fmt: skip
+    assert main(["enhance", str(short), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {short}: too short: 30.0 ms of audio, where the model needs 46 ms" in err
+    assert not (tmp_path / "short.enhanced.wav").exists()

@@ -356,10 +356,11 @@ def enhance_file(
             change = None
             if stream is not None:
                 if received < enhancer.stft.fft_length:
+                    least = enhancer.stft.fft_length / model_rate  # one STFT frame
                     raise AudioError(
                         source,
-                        f"too short ({received} samples at {model_rate} Hz; one STFT frame "
-                        f"needs {enhancer.stft.fft_length})",
+                        f"too short: {1000 * reader.samples_read / info.sample_rate:.1f} ms "
+                        f"of audio, where the model needs {1000 * least:.0f} ms",
                     )
                 change = change_to_output(stream.send(None), last=True)
             write(mix(nothing, change, last=True))
