@@ -528,3 +528,18 @@ def test_a_wav_cut_short_says_how_long_its_header_promised(tmp_path, encoding, c
     subprocess.run(["ffmpeg", "-v", "error", "-i", whole, "-c:a", "libmp3lame", "-f", "wav", mp3],
                    check=True)  # fmt: skip
     assert decode(mp3).info.expected != len(mp3.read_bytes())
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_a_whole_alac_caf_does_not_end_early(tmp_path, rate):
+    """FFmpeg's CAF demuxer counts ALAC's packets whole (4,096 frames each), the last one too,
+    which the stream's own frames make shorter: a complete file warned that it ended early by
+    up to a packet. It decodes as long as FFmpeg decodes it, with no warning."""
+    wav = tmp_path / "src.wav"
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "2", "-b", "16", wav, "synth", "4",
+                    "sine", "440"], check=True)  # fmt: skip
+    caf = tmp_path / "alac.caf"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", wav, "-c:a", "alac", caf], check=True)
+    decoded = decode(caf)
+    assert decoded.warnings == []
+    assert decoded.samples.shape == ffmpeg_decode(caf, 2).shape == (4 * rate, 2)

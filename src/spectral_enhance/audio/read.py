@@ -396,6 +396,8 @@ class AudioReader:
         bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
         gapless: GaplessInfo | None = None
         trim, expected, filter_hz = "none", None, None
+        # FFmpeg's CAF demuxer counts its packets' frames, ALAC's last one's in whole
+        self._packet_frames = context.frame_size or 0
         if is_mp3(codec):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
@@ -665,7 +667,10 @@ class AudioReader:
             )
             return
         lossless = is_lossless(self.info.codec) or self.info.trim != "none"
-        if expected - got > (0 if lossless else _LOSSY_SLACK):
+        slack = 0 if lossless else _LOSSY_SLACK
+        if self.info.container == "caf":  # it counts whole packets; the last may be short
+            slack = max(slack, self._packet_frames)
+        if expected - got > slack:
             rate = self.info.sample_rate
             what = self.info.trim if self.info.trim != "none" else "its header"
             self.warnings.append(
