@@ -543,3 +543,19 @@ def test_a_whole_alac_caf_does_not_end_early(tmp_path, rate):
     decoded = decode(caf)
     assert decoded.warnings == []
     assert decoded.samples.shape == ffmpeg_decode(caf, 2).shape == (4 * rate, 2)
+
+
+@pytest.mark.parametrize("kbps", [128, 192])
+def test_an_mp3_in_a_wav_is_read_within_its_chunk(tmp_path, kbps):
+    """FFmpeg's libmp3lame in a WAV (format 0x55): at 192 kbps its data chunk has an odd size,
+    so a pad byte follows it. Read from its first frame to the end of the file, that byte came
+    in as a damaged frame, a warning and a frame of silence; the WAV's chunk bounds it."""
+    x = source(SECONDS, 44100, 2, seed=6)
+    wav = write_wav(tmp_path / "src.wav", x, 44100)
+    path = tmp_path / "mp3.wav"
+    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-f", "wav",
+        path)  # fmt: skip
+    decoded = decode(path)
+    assert decoded.warnings == []
+    assert lag(decoded.samples[:, 0], x[:, 0]) == 0
+    assert 0 <= len(decoded.samples) - len(x) < 1152  # the last frame's padding, no more

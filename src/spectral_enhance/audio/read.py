@@ -405,7 +405,8 @@ class AudioReader:
             filter_hz = encoder_lowpass(head)
             if gapless is None:
                 gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
-            junk = first_frame_offset(head)
+            # bytes before an MP3 stream's first frame; a WAV's MP3 is bounded by its chunk
+            junk = first_frame_offset(head) if self._container.format.name == "mp3" else 0
             window = self._from_first_frame(start + junk) if junk else None
             if window is not None:  # bytes between the tags and the first frame: start after
                 self._container.close()
