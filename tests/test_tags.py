@@ -111,6 +111,28 @@ def test_ffmpeg_tags_reach_the_output(tmp_path, wav, cover, identity_model, suff
         assert ffmpeg_picture(output, tmp_path) == jpeg.read_bytes()
 
 
+def test_an_mp3_s_apev2_tag_reaches_the_output(tmp_path, wav, identity_model):
+    """An APEv2 tag at an MP3's end (mp3gain's ReplayGain, some taggers' everything), which
+    FFmpeg does not read from an MP3; written by mutagen, beside an ID3v2 title that wins."""
+    from mutagen.apev2 import APEv2
+
+    mp3 = tmp_path / "in" / "song.mp3"
+    mp3.parent.mkdir()
+    run("lame", "--quiet", "-b", "64", "--tt", "ID3 Title", wav, mp3)
+    ape = APEv2()
+    ape.update({"Title": "APE Title", "Artist": "Artist", "Year": "1999",
+                "Album Artist": "Album Artist", "REPLAYGAIN_TRACK_GAIN": "-6.50 dB"})  # fmt: skip
+    ape.save(mp3)
+    enhance([mp3], tmp_path / "out", identity_model, "flac")
+    assert ffprobe_tags(tmp_path / "out" / "song.enhanced.flac") == {
+        "title": "ID3 Title",
+        "artist": "Artist",
+        "date": "1999",
+        "album_artist": "Album Artist",
+        "replaygain_track_gain": "-6.50 dB",
+    }
+
+
 def test_an_untagged_input_gets_no_tag_chunk(tmp_path, wav, identity_model):
     mp3 = tmp_path / "in" / "plain.mp3"
     mp3.parent.mkdir()

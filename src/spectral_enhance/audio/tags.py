@@ -2,7 +2,9 @@
 
 What a music library sorts by (title, artist, album, album artist, track and disc, date, genre,
 composer, comment, lyrics), its ReplayGain values and its pictures are read through FFmpeg, which
-gives every container (ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, and
+gives every container (ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, with an
+APEv2 tag's items where FFmpeg gives none (it reads none from an MP3: mp3gain keeps ReplayGain
+there, some taggers everything), and
 written with mutagen: FLAC as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which
 players and FFmpeg read. ReplayGain still holds: enhancing moves a file's loudness by at most
 0.2 LU and its true peak by 0.3 dB (`scripts/loudness_change.py`), and without it a player that
@@ -46,6 +48,8 @@ KEPT = {
     "replaygain_album_gain": ("REPLAYGAIN_ALBUM_GAIN", "TXXX:REPLAYGAIN_ALBUM_GAIN"),
     "replaygain_album_peak": ("REPLAYGAIN_ALBUM_PEAK", "TXXX:REPLAYGAIN_ALBUM_PEAK"),
 }
+# An APEv2 item's name, lower-cased, where FFmpeg's differs.
+APE_NAMES = {"year": "date", "album artist": "album_artist"}
 # A count kept apart from its number (Vorbis comments' TRACKTOTAL): FFmpeg's name -> the number's.
 TOTALS = {"tracktotal": "track", "totaltracks": "track", "disctotal": "disc", "totaldiscs": "disc"}
 # ID3's picture types, by the names FFmpeg gives them (its ``ff_id3v2_picture_types``).
@@ -105,6 +109,7 @@ def read_tags(path: str | os.PathLike) -> Tags:
                         tags.pictures.append(picture)
     except (av.FFmpegError, OSError, ValueError) as error:
         raise AudioError(path, f"its tags cannot be read ({error})") from error
+    found = _apev2(path) | found
     for key, value in found.items():
         name = "lyrics" if key.startswith("lyrics") else key  # FFmpeg's ``lyrics-eng``
         if name in KEPT and value.strip():
@@ -114,6 +119,23 @@ def read_tags(path: str | os.PathLike) -> Tags:
         if total and number in tags.text and "/" not in tags.text[number]:
             tags.text[number] = f"{tags.text[number]}/{total}"
     return tags
+
+
+def _apev2(path: str | os.PathLike) -> dict[str, str]:
+    """The text items of ``path``'s APEv2 tag by FFmpeg's names, or none: mutagen finds the tag
+    at the file's end (before an ID3v1 tag too)."""
+    from mutagen.apev2 import APENoHeaderError, APETextValue, APEv2
+
+    try:
+        tag = APEv2(path)
+    except (APENoHeaderError, OSError, ValueError):
+        return {}
+    found = {}
+    for key, value in tag.items():
+        if isinstance(value, APETextValue):
+            name = key.lower()
+            found[APE_NAMES.get(name, name)] = str(value)
+    return found
 
 
 def _picture(container, stream) -> Picture | None:
