@@ -48,6 +48,7 @@ KEPT = {
     "replaygain_album_gain": ("REPLAYGAIN_ALBUM_GAIN", "TXXX:REPLAYGAIN_ALBUM_GAIN"),
     "replaygain_album_peak": ("REPLAYGAIN_ALBUM_PEAK", "TXXX:REPLAYGAIN_ALBUM_PEAK"),
 }
+_APE_TAIL = 32 + 128  # an APEv2 footer, and an ID3v1 tag after it
 # An APEv2 item's name, lower-cased, where FFmpeg's differs.
 APE_NAMES = {"year": "date", "album artist": "album_artist"}
 # A count kept apart from its number (Vorbis comments' TRACKTOTAL): FFmpeg's name -> the number's.
@@ -123,7 +124,15 @@ def read_tags(path: str | os.PathLike) -> Tags:
 
 def _apev2(path: str | os.PathLike) -> dict[str, str]:
     """The text items of ``path``'s APEv2 tag by FFmpeg's names, or none: mutagen finds the tag
-    at the file's end (before an ID3v1 tag too)."""
+    at the file's end (before an ID3v1 tag too), imported only where its footer is there."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - _APE_TAIL))
+            if b"APETAGEX" not in file.read():
+                return {}
+    except OSError:
+        return {}
     from mutagen.apev2 import APENoHeaderError, APETextValue, APEv2
 
     try:
