@@ -69,6 +69,18 @@ def test_a_name_that_is_not_utf8_is_enhanced_under_its_own_name(tmp_path, identi
     assert os.listdir(os.fsencode(tmp_path / "out")) == [b"caf\xe9.enhanced." + fmt.encode()]
 
 
+@pytest.mark.parametrize("stem", ["a" * 250, "音" * 83])
+def test_a_name_too_long_for_the_ending_is_cut_to_fit(tmp_path, identity_model, capsys, stem):
+    """An input named up to the 255 bytes a file name holds (250 ASCII letters, or 83 CJK
+    characters: 249 bytes): its output's name is cut, at a whole character, to fit with
+    ``.enhanced.wav``; it failed with 'File name too long'."""
+    sf.write(tmp_path / f"{stem}.wav", music(1.0), 22050)
+    assert run([tmp_path / f"{stem}.wav"], identity_model) == 0
+    (out,) = [p for p in tmp_path.iterdir() if p.name.endswith(".enhanced.wav")]
+    assert len(os.fsencode(out.name)) <= 255 and stem.startswith(out.name[: -len(".enhanced.wav")])
+    assert f"-> {out}" in capsys.readouterr().err
+
+
 def test_a_link_at_the_output_leading_nowhere_is_kept(tmp_path, identity_model, capsys):
     sf.write(tmp_path / "song.wav", music(1.0), 22050)
     (tmp_path / "song.enhanced.wav").symlink_to(tmp_path / "gone.wav")

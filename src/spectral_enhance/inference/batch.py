@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..atomic import OutputError, output_folder, terminate_on_hangup
+from ..atomic import NAME_MAX, OutputError, output_folder, terminate_on_hangup
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
@@ -52,9 +52,15 @@ SUFFIX = ".enhanced"
 
 def output_path(source: Path, out_dir: Path | None, fmt: str, subfolder: Path = Path()) -> Path:
     """``NAME.enhanced.wav`` beside the input, or in ``out_dir``'s ``subfolder`` (where the
-    input lies below the folder it was found in)."""
+    input lies below the folder it was found in). A ``NAME`` too long for the ending (a title
+    of 80 CJK characters is 240 bytes; a file name holds 255) is cut, at a character, to fit."""
     folder = out_dir / subfolder if out_dir else source.parent
-    return folder / (source.stem + SUFFIX + output_suffix(fmt))
+    ending = SUFFIX + output_suffix(fmt)
+    room = NAME_MAX - len(os.fsencode(ending))
+    stem = os.fsencode(source.stem)
+    if len(stem) > room:
+        stem = stem[:room].decode("utf-8", "ignore").encode()  # whole characters only
+    return folder / (os.fsdecode(stem) + ending)
 
 
 def _is_output(path: Path) -> bool:
