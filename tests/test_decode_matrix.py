@@ -559,3 +559,21 @@ def test_an_mp3_in_a_wav_is_read_within_its_chunk(tmp_path, kbps):
     assert decoded.warnings == []
     assert lag(decoded.samples[:, 0], x[:, 0]) == 0
     assert 0 <= len(decoded.samples) - len(x) < 1152  # the last frame's padding, no more
+
+
+def test_a_partial_packet_at_the_end_is_left_out_not_made_silence(tmp_path):
+    """SoX's GSM WAV of 3 s ends in a 1-byte packet the decoder rejects. Silence for it kept
+    nothing in time (nothing follows it) and made the file 40 ms longer than FFmpeg's decode:
+    it is left out, and one warning says so."""
+    wav = tmp_path / "src.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", wav, "synth", "3", "sine", "440"],
+                   check=True)  # fmt: skip
+    gsm = tmp_path / "gsm.wav"
+    subprocess.run(["sox", wav, "-e", "gsm-full-rate", gsm], check=True)
+    decoded = decode(gsm)
+    reference = ffmpeg_decode(gsm, 1)
+    assert decoded.samples.shape == reference.shape
+    np.testing.assert_allclose(decoded.samples, reference, atol=1e-3)
+    assert decoded.warnings == [
+        f"{gsm}: ends in 1 damaged or partial packet(s) (at 3.00 s), left out"
+    ]

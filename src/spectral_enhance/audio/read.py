@@ -492,6 +492,7 @@ class AudioReader:
         run: list[np.ndarray] = []  # the frames in a row at another sample rate, decoded
         run_rate = 0
         joined: list[tuple[float, float, int]] = []  # runs kept: at (s), seconds, their rate
+        owed = last = 0  # silence for the rejected packets since one decoded, and how many
 
         def finite(data: np.ndarray) -> np.ndarray:
             """``data`` with NaN and infinite samples made 0, each such stretch counted."""
@@ -541,18 +542,23 @@ class AudioReader:
                     if run:
                         yield end_run()
                     damaged.append(position / info.sample_rate)
+                    last += 1
                     gap = 0
                     if packet.duration and packet.time_base:
                         gap = int(packet.duration * packet.time_base * info.sample_rate)
                     if mp3:
                         gap *= rejected.frames(bytes(packet))
                     if 0 < gap <= (GAP_SECONDS if mp3 else 1.0) * info.sample_rate:
+                        owed += gap
+                    continue
+                if packet.size:  # not the empty packet that flushes the decoder at the end
+                    if owed:  # what follows the rejected packets keeps its time
                         if (data := drain()) is not None:
                             yield data
-                        position += gap
-                        drained += gap
-                        yield np.zeros((gap, info.channels), np.float32)
-                    continue
+                        position, drained = position + owed, drained + owed
+                        yield np.zeros((owed, info.channels), np.float32)
+                        owed = 0
+                    last = 0
                 if mp3:
                     rejected.decoded(packet.size)
                 for frame in frames:
@@ -586,6 +592,13 @@ class AudioReader:
                 f"{self.name}: decoding stopped at {position / info.sample_rate:.2f} s "
                 f"({_one_line(error)}); the rest is missing"
             )
+        if owed:  # nothing followed them to keep in time: a partial packet at the end (sox's
+            # GSM), or damage there; left out, as FFmpeg leaves them
+            self.warnings.append(
+                f"{self.name}: ends in {last} damaged or partial packet(s) (at "
+                f"{damaged[-1]:.2f} s), left out"
+            )
+            del damaged[-last:]
         if damaged:
             self.warnings.append(
                 f"{self.name}: {len(damaged)} damaged packet(s) skipped, replaced by silence "
