@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -335,6 +336,30 @@ def test_standard_input_to_standard_output(tmp_path, identity_model):
     (tmp_path / "in" / "piped.wav").write_bytes(piped)
     assert run([tmp_path / "in" / "piped.wav"], identity_model) == 0
     assert done.stdout == (tmp_path / "in" / "piped.enhanced.wav").read_bytes()
+
+
+def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, identity_model):
+    """``... | spectral-enhance enhance - > /dev/full``: one line naming standard output and the
+    problem, exit code 1, no traceback (Python's own last flush included)."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    wav = tmp_path / "in.wav"
+    sf.write(wav, music(1.0), 22050)
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", "-", "--model"]
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [*command, identity_model, "--precision", "fp32"],
+            input=wav.read_bytes(),
+            stdout=full,
+            stderr=subprocess.PIPE,
+        )
+    err = done.stderr.decode()
+    assert done.returncode == 1
+    assert err.strip().endswith("error: (standard output): cannot write (No space left on device)")
+    assert "Traceback" not in err and "Exception ignored" not in err
 
 
 @pytest.mark.parametrize(

@@ -453,6 +453,7 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
     import shutil
     import tempfile
 
+    from .atomic import OutputError
     from .inference.batch import enhance_files, output_path
 
     if args.inputs != ["-"]:
@@ -477,9 +478,15 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
 
         report = enhance_files([source], load_args, out_dir=Path(folder), log=log, **options)
         if report.done:
-            with open(target, "rb") as written:
-                shutil.copyfileobj(written, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            try:
+                with open(target, "rb") as written:
+                    shutil.copyfileobj(written, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            except OSError as error:  # a full disk, a reader that stopped reading
+                # Python's own last flush at exit would fail again, with a traceback
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                why = error.strerror or type(error).__name__
+                raise OutputError("(standard output)", f"cannot write ({why})") from None
     return report
 
 
