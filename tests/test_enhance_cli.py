@@ -338,6 +338,29 @@ def test_standard_input_to_standard_output(tmp_path, identity_model):
     assert done.stdout == (tmp_path / "in" / "piped.enhanced.wav").read_bytes()
 
 
+def test_a_closed_standard_error_changes_nothing_written(tmp_path, identity_model):
+    """``2>&-``: Python has no standard error then, and the lines went to standard output (or
+    nowhere, the run failing): the output is written as with it, and standard output is the
+    audio alone."""
+    import shlex
+    import subprocess
+    import sys
+
+    wav = tmp_path / "in.wav"
+    sf.write(wav, music(1.0), 22050)
+    command = shlex.join([sys.executable, "-m", "spectral_enhance", "enhance", "-", "--model",
+                          identity_model, "--precision", "fp32"])  # fmt: skip
+    done = subprocess.run(
+        ["sh", "-c", f"exec 2>&-; {command}"], input=wav.read_bytes(), capture_output=True
+    )
+    assert done.returncode == 0
+    assert done.stdout[:4] == b"RIFF" and b"(standard output)" not in done.stdout
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "in.wav").write_bytes(wav.read_bytes())
+    assert run([tmp_path / "in" / "in.wav"], identity_model) == 0
+    assert done.stdout == (tmp_path / "in" / "in.enhanced.wav").read_bytes()
+
+
 def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, identity_model):
     """``... | spectral-enhance enhance - > /dev/full``: one line naming standard output and the
     problem, exit code 1, no traceback (Python's own last flush included)."""

@@ -821,6 +821,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .atomic import OutputError, terminate_on_hangup
     from .audio import AudioError
 
+    if sys.stderr is None:  # closed by the shell (2>&-): the lines have nowhere to go, and
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  print() would send them to stdout
     args = get_parser().parse_args(argv)
     terminate_on_hangup()
     keep_freed_memory()
