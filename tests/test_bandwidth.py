@@ -934,3 +934,20 @@ def test_only_the_frames_that_make_a_segments_middle_are_laid_and_as_in_the_whol
     for kept, frames, _ in seen:
         assert kept.start == margin and frames - kept.stop > margin - 4
     assert max(filled for *_, filled in seen) > 0  # holes were filled under the cut
+
+
+def test_fill_dips_fills_the_copys_sawtooth_and_keeps_steps_and_the_band_under_the_cut():
+    """A rebuilt band falling 12 dB over each patch's top bands and rising at the next (the copy
+    of the MP3's weak top kilohertz) comes back level; a step down (a darker band above) stays,
+    and so does everything under the first rebuilt band."""
+    from spectral_enhance.dsp.bands import DIP_BANDS, fill_dips
+
+    patch = np.array([1.0] * 12 + [0.5, 0.35, 0.25], np.float32)  # -12 dB at its top
+    band = np.concatenate([np.full(20, 3.0, np.float32), np.tile(patch, 4), np.full(20, 0.1)])
+    scale = np.broadcast_to(band, (2, 3, band.size)).copy()
+    out = fill_dips(scale, 20)
+    assert DIP_BANDS == 9
+    np.testing.assert_array_equal(out[..., :20], scale[..., :20])  # under the cut: as it was
+    assert out[0, 0, 20 : 20 + 3 * 15].min() == 1.0  # the patches' tops rise to their shoulders
+    np.testing.assert_array_equal(out[..., -15:], scale[..., -15:])  # the step down stays
+    assert np.all(out >= scale)

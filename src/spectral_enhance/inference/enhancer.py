@@ -32,6 +32,7 @@ from ..dsp.bands import (
     channel_coherence,
     channels_mixing,
     copy_start,
+    fill_dips,
     lay_over_noise,
     lead_cap,
     noise_frames,
@@ -449,6 +450,7 @@ class Enhancer:
                         rule.calm_frames,
                         inputs[0],
                     )
+                    scale = fill_dips(scale, copy_start(inputs[2]) // rule.noise_band_bins)
                     scale = lead_cap(scale, inputs[2], rule.noise_band_bins, inputs[0])
                     # Laid and synthesised only in the frames that make the middle: the
                     # margins' are for the model's reach, 15 % of a segment's frames.

@@ -1,0 +1,59 @@
+"""The rebuilt band without the sawtooth its copy's patches leave in it, to hear whether it
+costs anything (issue 12's LSD above the low-pass, and its level).
+
+The band's level per band and frame is its copy's level times the network's gain. A copy
+patch's top bands come from just under the low-pass, where the encoder's filter and its holes
+leave the MP3 weakest, so the rebuilt band falls by about 12 dB over each patch's top kilohertz
+and jumps back at the next (docs/figures/serve.png: dark spots at 8.7, 11.6 and 14.5 kHz over a
+5.8 kHz cut). Scores the model (``--model``) with its band amplitudes, as `dsp.bands.calm_band`
+leaves them, closed along frequency (``close:N``, a grey closing: each dip narrower than N
+bands rises to the lower of its shoulders) or smoothed along it (``smooth:N``, the mean of the
+log amplitude over N bands, within the rebuilt band), for each ``--variants``, beside the model
+as it is and the decoded input.
+
+Usage: python scripts/dip_fill_check.py DATASET --out FOLDER [--split val] [--limit 120]
+           [--model full-band] [--variants close:5 smooth:9 smooth:17]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import grey_closing, uniform_filter1d
+from validation_check import check_parser, patched, run_check
+
+from spectral_enhance.evaluation.evaluate import System, load_system
+from spectral_enhance.inference import enhancer
+
+
+def with_band_shaped(model: System, variant: str) -> System:
+    """``model`` with its band's amplitudes closed or smoothed along frequency (``variant``)."""
+    kind, size = variant.split(":")
+    size = int(size)
+    calm_band = enhancer.calm_band
+
+    def shaped(scale: np.ndarray, above: np.ndarray, band_bins: int, *rest: Any) -> np.ndarray:
+        out = calm_band(scale, above, band_bins, *rest)
+        if kind == "close":
+            return grey_closing(out, size=(1, 1, size)).astype(np.float32)
+        first = int(np.argmax(out.max(axis=(0, 1)) > 0))  # the rebuilt band's first band
+        log = np.log(np.maximum(out[..., first:], 1e-12))
+        smooth = np.exp(uniform_filter1d(log, size, axis=-1, mode="nearest"))
+        out = out.copy()
+        out[..., first:] = np.where(out[..., first:] > 0, smooth, 0.0)
+        return out
+
+    return patched(model, f"{model.name}, {variant}", [(enhancer, "calm_band", shaped)])
+
+
+def main() -> None:
+    parser = check_parser(__doc__, 120)
+    parser.add_argument("--variants", nargs="+", default=["close:5", "smooth:9", "smooth:17"])
+    args = parser.parse_args()
+    model = load_system(args.model)
+    run_check(args, ["mp3", model, *(with_band_shaped(model, v) for v in args.variants)])
+
+
+if __name__ == "__main__":
+    main()
