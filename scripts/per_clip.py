@@ -1,7 +1,9 @@
 """Per-clip differences between two systems of an `evaluate` results.csv.
 
-Backs the README's account of the PESQ loss (one clip). Usage:
+Backs the README's account of the PESQ loss (one clip), and with ``--by-bitrate`` each
+bitrate's mean change, worst clip and clips gaining (a clip id ends in its bitrate). Usage:
 python scripts/per_clip.py RESULTS_CSV SYSTEM_A SYSTEM_B [--metric pesq] [--worst 5]
+       [--by-bitrate]
 """
 
 import argparse
@@ -16,6 +18,7 @@ def main() -> None:
     parser.add_argument("b", help="the system compared with it")
     parser.add_argument("--metric", default="pesq")
     parser.add_argument("--worst", type=int, default=5)
+    parser.add_argument("--by-bitrate", action="store_true")
     args = parser.parse_args()
     scores: dict[str, dict[str, float]] = {}
     with open(args.results, newline="") as handle:
@@ -37,6 +40,16 @@ def main() -> None:
     print(f"worst {args.worst}:")
     for d, clip, a, b in pairs[: args.worst]:
         print(f"  {clip:40s} {a:.3f} -> {b:.3f} ({d:+.3f})")
+    if args.by_bitrate:
+        groups: dict[str, list[float]] = {}
+        for d, clip, *_ in pairs:
+            groups.setdefault(clip.rsplit("-", 1)[-1], []).append(d)
+        for kind, changes in groups.items():
+            gaining = sum(change > 0.001 for change in changes)
+            print(
+                f"{kind}: mean change {sum(changes) / len(changes):+.4f}, worst clip "
+                f"{min(changes):+.3f}, {gaining} of {len(changes)} gaining"
+            )
 
 
 if __name__ == "__main__":
