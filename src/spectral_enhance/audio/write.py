@@ -70,18 +70,15 @@ def _sf_command(handle: sf.SoundFile, command: int, on: bool) -> None:
 
 
 _SFC_SET_CHANNEL_MAP_INFO = 0x1101
-# FFmpeg's speaker names -> libsndfile's SF_CHANNEL_MAP_* (sndfile.h), which a WAV's
-# WAVE_FORMAT_EXTENSIBLE header carries as its channel mask.
-_SPEAKER_IDS = {
-    "FL": 2, "FR": 3, "FC": 4, "BC": 8, "BL": 9, "BR": 10, "LFE": 11, "FLC": 12, "FRC": 13,
-    "SL": 14, "SR": 15, "TC": 16, "TFL": 17, "TFR": 18, "TFC": 19, "TBL": 20, "TBR": 21,
-    "TBC": 22,
-}  # fmt: skip
-
-
-# The speakers' bits in a channel mask (WAVE_FORMAT_EXTENSIBLE's, and FFmpeg's own), in order.
-_MASK_BITS = ("FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC", "BC", "SL", "SR", "TC", "TFL",
-              "TFC", "TFR", "TBL", "TBC", "TBR")  # fmt: skip
+# The speakers a channel mask (WAVE_FORMAT_EXTENSIBLE's, and FFmpeg's own) has a bit for, in the
+# bits' order: FFmpeg's name, and libsndfile's SF_CHANNEL_MAP_* (sndfile.h) for it.
+_MASK_SPEAKERS = (
+    ("FL", 2), ("FR", 3), ("FC", 4), ("LFE", 11), ("BL", 9), ("BR", 10), ("FLC", 12),
+    ("FRC", 13), ("BC", 8), ("SL", 14), ("SR", 15), ("TC", 16), ("TFL", 17), ("TFC", 19),
+    ("TFR", 18), ("TBL", 20), ("TBC", 22), ("TBR", 21),
+)  # fmt: skip
+_MASK_BITS = tuple(name for name, _ in _MASK_SPEAKERS)
+_SPEAKER_IDS = dict(_MASK_SPEAKERS)
 
 
 def channel_mask(speakers: tuple[str, ...]) -> int | None:
@@ -108,10 +105,10 @@ def _flac_speakers(path: Path, speakers: tuple[str, ...]) -> None:
 
 def _speaker_map(handle: sf.SoundFile, speakers: tuple[str, ...]) -> None:
     """Have a WAV of more than two channels say which speaker each feeds (its channel mask), as
-    the input said; libsndfile writes a mask of 0, "none", unless told. Left so where a name
-    has no WAV speaker or the order is not the mask's (libsndfile writes 0 then too)."""
+    the input said; libsndfile writes a mask of 0, "none", unless told. Left so where a mask
+    cannot say them (`channel_mask`; libsndfile writes 0 then too)."""
     snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
-    if snd is None or ffi is None or not all(name in _SPEAKER_IDS for name in speakers):
+    if snd is None or ffi is None or channel_mask(speakers) is None:
         return
     ids = ffi.new("int[]", [_SPEAKER_IDS[name] for name in speakers])
     snd.sf_command(handle._file, _SFC_SET_CHANNEL_MAP_INFO, ids, ffi.sizeof(ids))
@@ -258,18 +255,19 @@ def audio_writer(
                 _close_unsynced(handle)
             except (sf.LibsndfileError, OSError) as error:
                 raise _failure(target, error) from error
-        from mutagen import MutagenError  # here: a mutagen import costs each start 30 ms
-
-        if container == "FLAC" and channels > 2 and len(speakers) == channels:
-            try:
-                _flac_speakers(temp, speakers)
-            except (MutagenError, OSError) as error:
-                raise _failure(target, error) from error
-        if tags and long_wav and _is_rf64(temp):  # mutagen writes tags to RIFF WAVs only
+        flac_speakers = container == "FLAC" and channels > 2 and len(speakers) == channels
+        tagged = bool(tags)
+        if tagged and long_wav and _is_rf64(temp):  # mutagen writes tags to RIFF WAVs only
             sink.untagged = "its tags were not written: it is an RF64 file (over 4 GiB)"
-        elif tags:
+            tagged = False
+        if flac_speakers or tagged:  # only then: a mutagen import costs each start 30 ms
+            from mutagen import MutagenError
+
             try:
-                write_tags(temp, fmt, tags)
+                if flac_speakers:
+                    _flac_speakers(temp, speakers)
+                if tagged:
+                    write_tags(temp, fmt, tags)
             except (MutagenError, OSError) as error:
                 raise _failure(target, error) from error
 
