@@ -21,8 +21,10 @@ __all__ = [
     "OutputError",
     "atomic_path",
     "atomic_write_text",
+    "output_folder",
     "refuse_to_replace",
     "terminate_on_hangup",
+    "utf8_within",
 ]
 
 NAME_MAX = 255  # bytes in one file name on the common Linux, macOS and Windows file systems
@@ -47,14 +49,18 @@ def _problem(error: OSError) -> str:
     return f"cannot write ({error.strerror or error})"
 
 
+def utf8_within(name: str, room: int) -> str:
+    """The longest start of ``name`` whose bytes fit in ``room``, cut at a whole character, and
+    with only its valid UTF-8: a name's bytes that are not (a Latin-1 ``café``, which Python
+    holds as a lone surrogate) are left out."""
+    return os.fsencode(name)[:room].decode(errors="ignore")
+
+
 def _prefix(name: str) -> str:
-    """``.NAME.`` cut so that prefix, random part and suffix fit in one file name, and with
-    only its valid UTF-8: a name's bytes that are not (a Latin-1 ``café``, which Python holds as
-    a lone surrogate) are left out, as libsndfile's writer takes only UTF-8 paths; the file is
-    renamed to ``NAME`` itself at the end."""
-    room = NAME_MAX - len(_SUFFIX) - _RANDOM - 2
-    encoded = os.fsencode(name)[:room].decode(errors="ignore")
-    return f".{encoded}."
+    """``.NAME.`` cut so that prefix, random part and suffix fit in one file name, and in UTF-8
+    (`utf8_within`), as libsndfile's writer takes only UTF-8 paths; the file is renamed to
+    ``NAME`` itself at the end."""
+    return f".{utf8_within(name, NAME_MAX - len(_SUFFIX) - _RANDOM - 2)}."
 
 
 @contextlib.contextmanager

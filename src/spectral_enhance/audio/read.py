@@ -396,8 +396,6 @@ class AudioReader:
         bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
         gapless: GaplessInfo | None = None
         trim, expected, filter_hz = "none", None, None
-        # FFmpeg's CAF demuxer counts its packets' frames, ALAC's last one's in whole
-        self._packet_frames = context.frame_size or 0
         if is_mp3(codec):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
@@ -682,8 +680,8 @@ class AudioReader:
             return
         lossless = is_lossless(self.info.codec) or self.info.trim != "none"
         slack = 0 if lossless else _LOSSY_SLACK
-        if self.info.container == "caf":  # it counts whole packets; the last may be short
-            slack = max(slack, self._packet_frames)
+        if self.info.container == "caf":  # FFmpeg counts its packets whole, ALAC's short last
+            slack = max(slack, self._stream.codec_context.frame_size or 0)
         if expected - got > slack:
             rate = self.info.sample_rate
             what = self.info.trim if self.info.trim != "none" else "its header"

@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..atomic import NAME_MAX, OutputError, output_folder, terminate_on_hangup
+from ..atomic import NAME_MAX, OutputError, output_folder, terminate_on_hangup, utf8_within
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
@@ -56,11 +56,10 @@ def output_path(source: Path, out_dir: Path | None, fmt: str, subfolder: Path = 
     of 80 CJK characters is 240 bytes; a file name holds 255) is cut, at a character, to fit."""
     folder = out_dir / subfolder if out_dir else source.parent
     ending = SUFFIX + output_suffix(fmt)
-    room = NAME_MAX - len(os.fsencode(ending))
-    stem = os.fsencode(source.stem)
-    if len(stem) > room:
-        stem = stem[:room].decode("utf-8", "ignore").encode()  # whole characters only
-    return folder / (os.fsdecode(stem) + ending)
+    room, stem = NAME_MAX - len(os.fsencode(ending)), source.stem
+    if len(os.fsencode(stem)) > room:
+        stem = utf8_within(stem, room)
+    return folder / (stem + ending)
 
 
 def _is_output(path: Path) -> bool:
