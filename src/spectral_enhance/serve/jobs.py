@@ -178,11 +178,7 @@ class Jobs:
                 return
             session.closed = True
             self.sessions.pop(session.token, None)
-            self.queue = deque(job for job in self.queue if self.owner[job.id] is not session)
-            # Its running job stops at its next progress report; its files go after that.
-            self.wake.wait_for(lambda: self.running not in session.jobs.values(), wait)
-            for job_id in session.jobs:
-                self.owner.pop(job_id, None)
+            self._withdraw(set(session.jobs), wait)
         shutil.rmtree(session.folder, ignore_errors=True)
 
     def remove(self, session: Session, job_id: str, wait: float = 30.0) -> bool:
@@ -193,13 +189,20 @@ class Jobs:
             if job is None:
                 return False
             job.removed = True
-            self.queue = deque(waiting for waiting in self.queue if waiting is not job)
-            self.wake.wait_for(lambda: self.running is not job, wait)
+            self._withdraw({job_id}, wait)
             del session.jobs[job_id]
-            self.owner.pop(job_id, None)
         for path in (job.source, job.output, job.listening_copy, job.spectrograms):
             path.unlink(missing_ok=True)
         return True
+
+    def _withdraw(self, ids: set[str], wait: float) -> None:
+        """With the lock held: the jobs ``ids`` out of the queue, the one of them running
+        stopped at its next progress report (its files go after that), their owner forgotten.
+        The running job sees it was withdrawn by its session's ``closed`` or its ``removed``."""
+        self.queue = deque(job for job in self.queue if job.id not in ids)
+        self.wake.wait_for(lambda: self.running is None or self.running.id not in ids, wait)
+        for job_id in ids:
+            self.owner.pop(job_id, None)
 
     def expire(self, now: float | None = None) -> int:
         """End every session idle for longer than ``idle_seconds``; returns how many."""
