@@ -351,3 +351,26 @@ def test_low_bitrate_rows_keep_whole_spread_windows_at_the_judged_bitrates():
     assert [r["clip"] for r in kept[:3]] == ["w0-32", "w0-48", "w0-64"]
     assert len(kept) == 15 and {r["low_bitrate"] for r in kept} == {"32", "48", "64"}
     assert len({r["reference"] for r in kept}) == 5 and "w9" in {r["reference"] for r in kept}
+
+
+def test_export_takes_test_metrics_only_from_its_own_recipe(data, tmp_path, capsys):
+    """A card's test metrics are of clips made as its training clips were: another recipe's
+    evaluation (here 44.1 kHz stereo against the paper's 22.05 kHz mono) is refused."""
+    from tiny import tiny_band_checkpoint
+
+    evaluate(data, ["mp3", System("damaged", noisy)], tmp_path / "ev", progress=False)
+    given = ["--evaluation", str(tmp_path / "ev"), "--system", "damaged"]
+    own = tiny_waveform_checkpoint(tmp_path / "w.pt", "wavenet")  # the paper's recipe, as data
+    assert main(["export", str(own), "--out", str(tmp_path / "w"), *given]) == 0
+    card = json.loads((tmp_path / "w" / "card.json").read_text())
+    assert card["test_metrics"]["recipe"]["sample_rate"] == 22050
+    other = tiny_band_checkpoint(tmp_path / "b.pt")
+    capsys.readouterr()
+    assert main(["export", str(other), "--out", str(tmp_path / "b"), *given]) == 1
+    err = capsys.readouterr().err
+    assert f"{data}: its test clips were not made by the recipe {other}" in err
+    assert "sample_rate 44100, not 22050" in err and "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+    (tmp_path / "ev" / "dataset.json").unlink()  # an evaluation from before it was kept
+    assert main(["export", str(own), "--out", str(tmp_path / "w2"), *given]) == 1
+    assert "dataset.json: missing" in capsys.readouterr().err

@@ -14,6 +14,7 @@ pair is aligned to the sample (decodes are gapless).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -178,6 +179,15 @@ class DegradationRecipe:
         if "bitrates" in out:
             out["bitrates"] = list(out["bitrates"])
         return out
+
+
+def recipe_change(saved: dict, now: dict) -> str:
+    """The settings in which two recipes' plain forms (`DegradationRecipe.to_dict`) differ,
+    worded (``channels 1, not 2``), or an empty string if none does: what tells a dataset,
+    checkpoint or evaluation made by another recipe."""
+    saved, now = json.loads(json.dumps(saved)), json.loads(json.dumps(now))  # tuples as lists
+    keys = [key for key in {**saved, **now} if saved.get(key) != now.get(key)]
+    return ", ".join(f"{key} {saved.get(key)}, not {now.get(key)}" for key in keys[:3])
 
 
 def transcode(

@@ -582,6 +582,20 @@ def _score(clip: Clip, estimate: np.ndarray) -> dict[str, float]:
     return {name: float(np.mean([c[name] for c in channels])) for name in channels[0]}
 
 
+def scored_recipe(folder: str | os.PathLike) -> dict:
+    """The recipe (`DegradationRecipe.to_dict`) of the dataset whose clips an :func:`evaluate`
+    run in ``folder`` scored, as it recorded it in `SCORED`."""
+    path = Path(folder) / SCORED
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["recipe"]
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: missing (an evaluation from before it was kept: evaluate again)"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not an evaluation's dataset record ({error})") from None
+
+
 def read_results(folder: str | os.PathLike) -> dict:
     """The ``results.json`` an :func:`evaluate` run wrote into ``folder``, checked for its keys."""
     path = Path(folder) / RESULTS

@@ -25,6 +25,7 @@ import onnx
 import torch
 
 from ..atomic import atomic_path, output_folder, refuse_to_replace
+from ..dataset.recipe import recipe_change
 from ..dsp.bands import told_inputs
 from ..dsp.holes import HoleGeometry, HoleNet
 from ..dsp.stft import StftConfig
@@ -222,6 +223,12 @@ def export(
     if hole_net is not None and model_options.setdefault("holes", True) is not True:
         raise ValueError(f"{checkpoint}: a hole net is given with holes={model_options['holes']}")
     model, state = load_model(checkpoint, model_options)
+    tested = (extra_card or {}).get("test_metrics")
+    if tested and (change := recipe_change(state["recipe"], tested["recipe"])):
+        raise ValueError(
+            f"{tested['dataset']}: its {tested['split']} clips were not made by the recipe "
+            f"{checkpoint} was trained on ({change}): not its test metrics"
+        )
     net = None
     if model.holes_frames:  # the enhancer fills its holes with the net shipped beside it
         if hole_net is None:
@@ -324,11 +331,13 @@ def export(
 def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str, Any]:
     """The card's ``test_metrics``: ``system``'s scores (and the input's) in an evaluation folder.
 
-    ``folder`` is an ``evaluate`` output; its ``mp3`` system, where scored, is the input's bar.
+    ``folder`` is an ``evaluate`` output; its ``mp3`` system, where scored, is the input's bar,
+    and ``recipe`` the recipe of the dataset it scored, which `export` holds to the model's.
     """
-    from ..evaluation.evaluate import read_results
+    from ..evaluation.evaluate import read_results, scored_recipe
 
     results = read_results(folder)
+    recipe = scored_recipe(folder)
     systems = results["systems"]
     if system not in systems:
         known = ", ".join(systems) or "none"
@@ -341,4 +350,5 @@ def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str,
         "input": systems.get("mp3", {}).get("metrics"),
         "model": systems[system]["metrics"],
         "model_ms": systems[system]["model_ms"],
+        "recipe": recipe,
     }

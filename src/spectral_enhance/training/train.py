@@ -19,7 +19,6 @@ Every epoch takes every training clip once: full batches, then a last, smaller o
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import time
@@ -35,6 +34,7 @@ from tqdm import tqdm
 
 from ..atomic import output_folder
 from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dataset.recipe import recipe_change
 from ..dsp.bands import copy_inputs
 from ..dsp.stft import StftConfig, istft, stft
 from ..evaluation.metrics import score
@@ -302,14 +302,6 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
     return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
 
 
-def _recipe_change(saved: dict, now: dict) -> str:
-    """The settings in which two datasets' recipes differ, worded (``channels 1, not 2``), or
-    an empty string if none does."""
-    saved, now = json.loads(json.dumps(saved)), json.loads(json.dumps(now))  # tuples as lists
-    keys = [key for key in {**saved, **now} if saved.get(key) != now.get(key)]
-    return ", ".join(f"{key} {saved.get(key)}, not {now.get(key)}" for key in keys[:3])
-
-
 def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
     """One epoch's batches of clip indices: full ones, then the rest cut to a multiple of ``world``.
 
@@ -373,7 +365,7 @@ def train(
             f"{run_dir}: has done {state['training']['epoch']} epochs already, as --epochs "
             f"{config.epochs} asks: nothing to do (a higher --epochs trains on)"
         )
-    if state is not None and (change := _recipe_change(state["recipe"], recipe.to_dict())):
+    if state is not None and (change := recipe_change(state["recipe"], recipe.to_dict())):
         raise ValueError(
             f"{data}: not the dataset the run in {run_dir} was trained on (its recipe differs: "
             f"{change}); resume it on its own"
