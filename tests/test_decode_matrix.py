@@ -530,6 +530,32 @@ def test_a_wav_cut_short_says_how_long_its_header_promised(tmp_path, encoding, c
     assert decode(mp3).info.expected != len(mp3.read_bytes())
 
 
+@pytest.mark.parametrize("container", ["w64", "caf"])
+@pytest.mark.parametrize("encoding", [["-b", "16"], ["-e", "floating-point", "-b", "32"]])
+def test_a_w64_or_caf_cut_short_says_how_long_its_header_promised(tmp_path, container, encoding):
+    """As a WAV's: FFmpeg fits a cut Wave64's or CAF's length to what it holds (a W64 cut went
+    unnamed, a CAF's warning said 1 sample of its own cut length); Wave64's data chunk and
+    CAF's frame count still say the whole. A CAF streamed to a pipe promises no length."""
+    whole = tmp_path / f"whole.{container}"
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", *encoding, whole, "synth", "4",
+                    "sine", "440"], check=True)  # fmt: skip
+    assert decode(whole).warnings == []
+    data = whole.read_bytes()
+    path = tmp_path / f"cut.{container}"
+    path.write_bytes(data[: len(data) // 2 + 1])
+    decoded = decode(path)
+    assert decoded.info.expected == 4 * 44100
+    (warning,) = decoded.warnings
+    held = len(decoded.samples) / 44100
+    assert held < 2.1
+    assert warning.startswith(f"{path}: ends early: decoded {held:.2f} s of the 4.00 s its header")
+    piped = subprocess.run(["ffmpeg", "-v", "error", "-i", whole, "-f", "caf", "-"],
+                           check=True, capture_output=True).stdout  # fmt: skip
+    streamed = tmp_path / "streamed.caf"
+    streamed.write_bytes(piped[: len(piped) // 2 + 1])
+    assert decode(streamed).info.expected is None and decode(streamed).warnings == []
+
+
 @pytest.mark.parametrize("rate", [44100, 48000])
 def test_a_whole_alac_caf_does_not_end_early(tmp_path, rate):
     """FFmpeg's CAF demuxer counts ALAC's packets whole (4,096 frames each), the last one too,

@@ -422,10 +422,14 @@ class AudioReader:
             self._skip, self._keep = 0, None
             if stream.duration and stream.time_base:
                 expected = round(stream.duration * stream.time_base * rate)
-            if self._container.format.name == "wav":  # FFmpeg fits a cut WAV's length to it
+            # FFmpeg fits a cut WAV's, W64's or CAF's duration to what the file holds: the
+            # header's length is its data chunk's size, or a CAF's frame count (0: not given)
+            if self._container.format.name in ("wav", "w64"):
                 position = self._file.tell()
                 expected = data_frames(self._file) or expected
                 self._file.seek(position)
+            elif self._container.format.name == "caf":
+                expected = stream.frames or None
         estimate = expected
         if estimate is None and self._container.duration:
             estimate = int(self._container.duration * rate / 1_000_000)

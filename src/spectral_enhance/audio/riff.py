@@ -1,8 +1,8 @@
-"""What a RIFF WAVE file's header says of its samples, read where FFmpeg does not keep it.
+"""What a RIFF WAVE or Sony Wave64 file's header says of its samples, where FFmpeg does not keep it.
 
-FFmpeg's WAV demuxer shrinks a stream's duration to what the file holds, so a WAV cut short (a
-copy broken off, a recorder that stopped) looks complete. Its ``data`` chunk's size still says
-how long it was meant to be.
+FFmpeg's WAV and W64 demuxers shrink a stream's duration to what the file holds, so a file cut
+short (a copy broken off, a recorder that stopped) looks complete. Its ``data`` chunk's size
+still says how long it was meant to be. (RF64's, in its ``ds64`` chunk, FFmpeg keeps.)
 """
 
 from __future__ import annotations
@@ -14,23 +14,38 @@ __all__ = ["data_frames"]
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # what writers that stream, or pass 4 GiB, leave there
 _MOST_CHUNKS = 64  # a header walked further than this is not a WAV's
+# Wave64 names its chunks by GUIDs: the RIFF ones' four letters, then these twelve bytes.
+_W64_TAIL = bytes.fromhex("f3acd3118cd100c04f8edb8a")
+_W64_RIFF = b"riff" + bytes.fromhex("2e91cf11a5d628db04c10000")
 
 
 def data_frames(handle: BinaryIO) -> int | None:
-    """Frames the ``data`` chunk of a PCM or float RIFF WAVE file says it holds (its size over
-    the frame's bytes); None for any other file, a compressed WAV (MP3, GSM: sizes of bytes,
-    not frames), or a size left unknown. Reads from the start of ``handle``."""
+    """Frames the ``data`` chunk of a PCM or float RIFF WAVE or Wave64 file says it holds (its
+    size over the frame's bytes); None for any other file, a compressed WAV (MP3, GSM: sizes of
+    bytes, not frames), or a size left unknown. Reads from the start of ``handle``."""
     handle.seek(0)
-    riff = handle.read(12)
-    if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:] != b"WAVE":
+    head = handle.read(40)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        # chunks: 4 letters, a 32-bit size of what follows, padded to 2 bytes
+        name_bytes, size_bytes, header_in_size, align, position = 4, 4, False, 2, 12
+    elif head[:16] == _W64_RIFF and head[24:40] == b"wave" + _W64_TAIL:
+        # chunks: a GUID, a 64-bit size that counts its own 24-byte header, padded to 8 bytes
+        name_bytes, size_bytes, header_in_size, align, position = 16, 8, True, 8, 40
+    else:
         return None
-    frame_bytes, position = None, 12
+    frame_bytes = None
     for _ in range(_MOST_CHUNKS):
         handle.seek(position)
-        header = handle.read(8)
-        if len(header) < 8:
+        header = handle.read(name_bytes + size_bytes)
+        if len(header) < name_bytes + size_bytes:
             return None
-        chunk, size = header[:4], int.from_bytes(header[4:], "little")
+        chunk, size = header[:4], int.from_bytes(header[name_bytes:], "little")
+        if name_bytes == 16 and header[4:16] != _W64_TAIL:
+            chunk = b""  # a Wave64 chunk of its own kind
+        if header_in_size:
+            if size < len(header):
+                return None
+            size -= len(header)
         if chunk == b"fmt ":
             fmt = handle.read(min(size, 26))
             tag = int.from_bytes(fmt[:2], "little")
@@ -43,5 +58,5 @@ def data_frames(handle: BinaryIO) -> int | None:
             if not frame_bytes or size in _UNKNOWN_SIZES:
                 return None
             return size // frame_bytes
-        position += 8 + size + (size & 1)
+        position += len(header) + size + -size % align
     return None
