@@ -1,12 +1,23 @@
 """A signal given as an array, as the API takes it: ``[samples]`` or ``[samples, channels]``
-of floats (full scale 1.0) or of the integers WAV files hold. One rule for what such an array
-is, so `Enhancer.enhance` and `find_lowpass` read it alike."""
+of floats (full scale 1.0) or of the integers WAV files hold, at a sample rate. One rule for
+what such an array and rate are, so `Enhancer.enhance`, `find_lowpass` and a model card read
+them alike."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["CHANNELS_AT_MOST", "INTEGER_SCALES", "MAX_CHANNELS", "float_frames"]
+__all__ = [
+    "CHANNELS_AT_MOST",
+    "INTEGER_SCALES",
+    "MAX_CHANNELS",
+    "RATES",
+    "checked_rate",
+    "float_frames",
+    "rate_problem",
+]
 
 # Integer sample types: (offset, full scale), as WAV files store them.
 INTEGER_SCALES = {("i", 2): (0, 2**15), ("i", 4): (0, 2**31), ("u", 1): (128, 128)}
@@ -15,6 +26,25 @@ MAX_CHANNELS = 8
 samples]`` given, which is refused."""
 CHANNELS_AT_MOST = 64
 """The most channels a signal may have (7th-order ambisonics): more are samples."""
+
+RATES = (1_000, 768_000)  # sample rates a signal, a model card or the enhancer may have, in Hz
+
+
+def rate_problem(rate: Any) -> str | None:
+    """What is wrong with ``rate`` as a sample rate (a whole number of Hz in `RATES`), or None."""
+    if isinstance(rate, bool) or not isinstance(rate, int | np.integer):
+        return f"must be an integer, not {type(rate).__name__}"
+    if not RATES[0] <= rate <= RATES[1]:
+        return f"must be from {RATES[0]:,} to {RATES[1]:,} Hz, not {rate}"
+    return None
+
+
+def checked_rate(rate: Any, name: str) -> int:
+    """``rate`` as an int, or a ``ValueError`` naming ``name`` and what is wrong with it."""
+    problem = rate_problem(rate)
+    if problem:
+        raise ValueError(f"{name} {problem}")
+    return int(rate)
 
 
 def float_frames(samples: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
-from ..audio.arrays import float_frames
+from ..audio.arrays import checked_rate, float_frames
 
 if TYPE_CHECKING:
     from ..audio.read import AudioInfo, PacketSizes
@@ -306,9 +306,7 @@ def find_lowpass(
 ) -> float | None:
     """The low-pass cutoff of a whole signal in Hz, or None: see `SpectrumMeter.lowpass`.
     ``samples`` as `Enhancer.enhance` takes them (`float_frames`), at ``rate`` Hz."""
-    if isinstance(rate, bool) or not isinstance(rate, int | np.integer) or rate <= 0:
-        raise ValueError(f"rate must be a whole number of Hz over 0, not {rate!r}")
-    return lowpass_of_frames(float_frames(samples)[0], int(rate), soft, mp3)
+    return lowpass_of_frames(float_frames(samples)[0], checked_rate(rate, "rate"), soft, mp3)
 
 
 def lowpass_of_frames(

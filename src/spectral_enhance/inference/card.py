@@ -14,24 +14,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-import numpy as np
-
 from ..atomic import atomic_write_text
+from ..audio.arrays import rate_problem
 from ..dsp.stft import StftConfig
 from .bundled import CARD_NAME
 
-__all__ = ["CARD_NAME", "RATES", "BlockRule", "ModelCard", "rate_problem"]
-
-RATES = (1_000, 768_000)  # sample rates a model card or the enhancer accepts, in Hz
-
-
-def rate_problem(rate: Any) -> str | None:
-    """What is wrong with ``rate`` as a sample rate (a whole number of Hz in `RATES`), or None."""
-    if isinstance(rate, bool) or not isinstance(rate, int | np.integer):
-        return f"must be an integer, not {type(rate).__name__}"
-    if not RATES[0] <= rate <= RATES[1]:
-        return f"must be from {RATES[0]:,} to {RATES[1]:,} Hz, not {rate}"
-    return None
+__all__ = ["CARD_NAME", "BlockRule", "ModelCard"]
 
 
 @dataclass(frozen=True)

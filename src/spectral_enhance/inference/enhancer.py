@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import float_frames, resample
+from ..audio.arrays import checked_rate
 from ..dsp.bands import (
     LEAD_FRAMES,
     calm_band,
@@ -42,7 +43,7 @@ from ..dsp.holes import HoleGeometry, HoleNet, hole_scale, mended_band
 from ..dsp.stft import StftConfig, istft, spectrum, stft
 from ..dsp.stft import power as stft_power
 from .bundled import CARD_NAME, DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
-from .card import BlockRule, ModelCard, rate_problem
+from .card import BlockRule, ModelCard
 
 __all__ = [
     "PRETRAINED",
@@ -615,10 +616,10 @@ class Enhancer:
         says what is an array of samples), as are a ``strength``, ``lowpass_hz`` or
         ``threads`` that is not a number in its range."""
         frames, mono = float_frames(samples)
-        sample_rate = _checked_rate(sample_rate, "sample_rate")
+        sample_rate = checked_rate(sample_rate, "sample_rate")
         if output_rate is None:
             output_rate = default_output_rate(sample_rate)
-        output_rate = _checked_rate(output_rate, "output_rate")
+        output_rate = checked_rate(output_rate, "output_rate")
         strength = checked_strength(strength)
         given = lowpass_hz is not None and not (
             isinstance(lowpass_hz, str) and lowpass_hz == "measure"
@@ -703,11 +704,3 @@ def checked_strength(strength: float) -> float:
     if isinstance(strength, bool) or not 0.0 <= value <= 1.0:
         raise ValueError(f"strength must be a number from 0 to 1, not {strength!r}")
     return value
-
-
-def _checked_rate(rate: int, name: str) -> int:
-    """``rate`` as an int, or a ``ValueError`` saying what is wrong with it."""
-    problem = rate_problem(rate)
-    if problem:
-        raise ValueError(f"{name} {problem}")
-    return int(rate)
