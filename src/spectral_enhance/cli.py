@@ -828,8 +828,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_freed_memory()
     try:
         return args.run_command(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stopped:  # with what was kept, where the command says it
+        print(f"interrupted: {stopped}" if str(stopped) else "interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError, AudioError, OutputError) as error:
         print(f"spectral-enhance {args.command}: error: {error}", file=sys.stderr)

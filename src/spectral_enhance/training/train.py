@@ -7,8 +7,9 @@ while validation scores whole clips, as inference does: through the exact invers
 spectral model, directly for the waveform baselines (which train on waveform crops with their
 papers' MSE loss).
 
-A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch
-and when the time budget ends the run), ``best.pt`` (chosen by :func:`selection_score`) and
+A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch,
+when the time budget ends the run, and at the step where a one-process run is stopped with
+Ctrl-C), ``best.pt`` (chosen by :func:`selection_score`) and
 ``log.csv`` with the loss and validation metrics per epoch. A folder that already holds a run is
 continued (``resume``) or replaced (``overwrite``), never mixed with a new one.
 
@@ -21,6 +22,9 @@ from __future__ import annotations
 import csv
 import math
 import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -447,83 +451,125 @@ def train(
     board = _tensorboard(run_dir) if rank == 0 else None
     started = time.monotonic()
     out_of_time = False
-    while epoch < config.epochs and not out_of_time:
-        order = np.random.default_rng((config.seed, epoch)).permutation(len(train_clips))
-        batches = batches_of(order, epoch)
-        bar = tqdm(
-            total=steps_per_epoch,
-            initial=step_in_epoch,
-            desc=f"epoch {epoch + 1}",
-            disable=not progress or rank > 0,
-            unit="step",
-        )
-        losses = []
-        while step_in_epoch < steps_per_epoch:
-            mine = np.array_split(batches[step_in_epoch], world)[rank]
-            key = (config.seed, epoch, step_in_epoch)
-            low, high = _training_batch(train_clips, mine, config, stft_config, key[:2])
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, config)
-            if told:
-                jitter = np.random.default_rng(key)
-                cutoff, top = _bins(train_clips, mine, stft_config, jitter)
-                pred = net(*copy_inputs(low, float(cutoff[0])))
-                loss = band_loss(
-                    pred,
-                    high,
-                    cutoff,
-                    top,
-                    band_bins=band_width,
-                    overshoot=config.overshoot,
-                    fine=config.fine_weight,
-                    loudness=config.loudness,
+    stop = _StopBetweenSteps(world == 1)  # Ctrl-C: the step in hand ends, and the run is saved
+    try:
+        while epoch < config.epochs and not out_of_time:
+            if stop.asked:  # during the last validation: last.pt holds the run as it stands
+                raise KeyboardInterrupt(
+                    f"{run_dir / 'last.pt'}: saved after epoch {epoch}; --resume goes on from there"
                 )
-            else:
-                scale = _scale(model)
-                loss = loss_fn(net(low) * scale, high * scale)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            step += 1
-            step_in_epoch += 1
-            bar.update()
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", lr=f"{lr_at(step, config):.1e}")
-            elapsed = (time.monotonic() - started) / 60
-            if config.max_minutes and _agree(elapsed >= config.max_minutes):
-                out_of_time = True
-                break
-        bar.close()
-        if step_in_epoch >= steps_per_epoch:
-            epoch, step_in_epoch = epoch + 1, 0
-        if rank == 0:
-            metrics = validate(model, val_clips, loss_fn, stft_config, band_width)
-            label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
-            _log(
-                run_dir / "log.csv",
-                _row(label, step, np.mean(losses or [math.nan]), lr_at(step, config), metrics),
+            order = np.random.default_rng((config.seed, epoch)).permutation(len(train_clips))
+            batches = batches_of(order, epoch)
+            bar = tqdm(
+                total=steps_per_epoch,
+                initial=step_in_epoch,
+                desc=f"epoch {epoch + 1}",
+                disable=not progress or rank > 0,
+                unit="step",
             )
-            rank_now = selection_score(metrics, history["baseline"])
-            best = history["best"]
-            if best is None or rank_now > tuple(best["rank"]):
-                history["best"] = {"rank": list(rank_now), "metrics": metrics, "epoch": label}
-                save_checkpoint(run_dir / "best.pt", checkpoint(metrics))
-            save_checkpoint(run_dir / "last.pt", checkpoint(metrics))
-            if board is not None:
-                board.add_scalar("train/loss", float(np.mean(losses or [math.nan])), step)
-                for name, value in metrics.items():
-                    board.add_scalar(f"val/{name}", value, step)
-                board.flush()
-            if progress:
-                names = ("loss", *METRICS, *(("zimtohrli",) if "zimtohrli" in metrics else ()))
-                shown = " ".join(f"{k} {metrics[k]:.3f}" for k in names)
-                if "per_clip" in metrics:
-                    shown += " (meets" if rank_now[0] else " (misses"
-                    shown += " the selection rule)"
-                tqdm.write(f"epoch {label}: {shown}")
-        if world > 1:
-            dist.barrier()
+            losses = []
+            while step_in_epoch < steps_per_epoch:
+                mine = np.array_split(batches[step_in_epoch], world)[rank]
+                key = (config.seed, epoch, step_in_epoch)
+                low, high = _training_batch(train_clips, mine, config, stft_config, key[:2])
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at(step, config)
+                if told:
+                    jitter = np.random.default_rng(key)
+                    cutoff, top = _bins(train_clips, mine, stft_config, jitter)
+                    pred = net(*copy_inputs(low, float(cutoff[0])))
+                    loss = band_loss(
+                        pred,
+                        high,
+                        cutoff,
+                        top,
+                        band_bins=band_width,
+                        overshoot=config.overshoot,
+                        fine=config.fine_weight,
+                        loudness=config.loudness,
+                    )
+                else:
+                    scale = _scale(model)
+                    loss = loss_fn(net(low) * scale, high * scale)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+                step += 1
+                step_in_epoch += 1
+                bar.update()
+                bar.set_postfix(
+                    loss=f"{np.mean(losses[-20:]):.4f}", lr=f"{lr_at(step, config):.1e}"
+                )
+                elapsed = (time.monotonic() - started) / 60
+                if config.max_minutes and _agree(elapsed >= config.max_minutes):
+                    out_of_time = True
+                    break
+                if stop.asked:
+                    break
+            bar.close()
+            if stop.asked:  # saved where it stopped, not validated: --resume goes on from this step
+                save_checkpoint(run_dir / "last.pt", checkpoint())
+                raise KeyboardInterrupt(
+                    f"{run_dir / 'last.pt'}: saved after step {step} (epoch {epoch + 1}, step "
+                    f"{step_in_epoch} of {steps_per_epoch}); --resume goes on from there"
+                )
+            if step_in_epoch >= steps_per_epoch:
+                epoch, step_in_epoch = epoch + 1, 0
+            if rank == 0:
+                metrics = validate(model, val_clips, loss_fn, stft_config, band_width)
+                label = f"{epoch}" if step_in_epoch == 0 else f"{epoch}+{step_in_epoch}"
+                _log(
+                    run_dir / "log.csv",
+                    _row(label, step, np.mean(losses or [math.nan]), lr_at(step, config), metrics),
+                )
+                rank_now = selection_score(metrics, history["baseline"])
+                best = history["best"]
+                if best is None or rank_now > tuple(best["rank"]):
+                    history["best"] = {"rank": list(rank_now), "metrics": metrics, "epoch": label}
+                    save_checkpoint(run_dir / "best.pt", checkpoint(metrics))
+                save_checkpoint(run_dir / "last.pt", checkpoint(metrics))
+                if board is not None:
+                    board.add_scalar("train/loss", float(np.mean(losses or [math.nan])), step)
+                    for name, value in metrics.items():
+                        board.add_scalar(f"val/{name}", value, step)
+                    board.flush()
+                if progress:
+                    names = ("loss", *METRICS, *(("zimtohrli",) if "zimtohrli" in metrics else ()))
+                    shown = " ".join(f"{k} {metrics[k]:.3f}" for k in names)
+                    if "per_clip" in metrics:
+                        shown += " (meets" if rank_now[0] else " (misses"
+                        shown += " the selection rule)"
+                    tqdm.write(f"epoch {label}: {shown}")
+            if world > 1:
+                dist.barrier()
+    finally:
+        stop.restore()
     return history["best"]["metrics"] if history["best"] else {}
+
+
+class _StopBetweenSteps:
+    """While a one-process run trains, a first Ctrl-C asks it to stop after the step in hand
+    (`asked`), so the run is saved as it stands, every step kept; a second stops it at once.
+    Under ``torchrun``, or off the main thread, Ctrl-C stops it at once, as before."""
+
+    def __init__(self, active: bool) -> None:
+        self.asked = False
+        self._before = None
+        if active and threading.current_thread() is threading.main_thread():
+            self._before = signal.signal(signal.SIGINT, self._ask)
+
+    def _ask(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        print("stopping after this step (Ctrl-C again stops at once)", file=sys.stderr)
+
+    def restore(self) -> None:
+        """Give Ctrl-C back to what handled it before."""
+        if self._before is not None:
+            signal.signal(signal.SIGINT, self._before)
+            self._before = None
 
 
 def _training_batch(
