@@ -28,6 +28,7 @@ STAGES = [
     ("module", "told_inputs", "the model's inputs (the copy's power, the tilt prior)"),
     ("OnnxModel", "__call__", "the model (ONNX Runtime, one thread)"),
     ("module", "calm_band", "calm_band"),
+    ("module", "fill_dips", "fill_dips"),
     ("module", "lead_cap", "lead_cap"),
     ("Enhancer", "_lay_over_noise", "laying the noise, all of it:"),
     ("module", "channel_coherence", "  the channels' likeness"),
