@@ -437,3 +437,22 @@ def test_a_file_too_short_for_the_model_says_so_in_its_own_terms(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"error: {short}: too short: 30.0 ms of audio, where the model needs 46 ms" in err
     assert not (tmp_path / "short.enhanced.wav").exists()
+
+
+def test_a_name_holding_a_newline_is_named_on_one_line(tmp_path, identity_model, capsys):
+    """A file's name may hold any byte but / and NUL: a newline in one (made here by the shell's
+    way, os.rename) is written as \\n, so its line, and a missing one's error, stay one line."""
+    sf.write(tmp_path / "x.wav", music(1.0, 44100), 44100)
+    odd = tmp_path / "two\nlines.wav"
+    (tmp_path / "x.wav").rename(odd)
+    assert run([odd, tmp_path / "gone\tnow.wav"], identity_model) == 1
+    lines = capsys.readouterr().err.splitlines()
+    (missing,) = [line for line in lines if line.startswith("error:")]
+    assert missing == f"error: {tmp_path}/gone\\tnow.wav: no such file or folder"
+    assert any(
+        line.startswith(f"{tmp_path}/two\\nlines.wav -> {tmp_path}/two\\nl") for line in lines
+    )
+    assert not any(line.startswith("lines.") for line in lines)
+    assert (tmp_path / "two\nlines.enhanced.wav").is_file()  # the file's own name, unescaped
+    assert main(["enhance", str(tmp_path / "bad\x1b[31m.wav"), "--model", identity_model]) == 1
+    assert "bad\\x1b[31m.wav: no such file" in capsys.readouterr().err

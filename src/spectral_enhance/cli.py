@@ -832,7 +832,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"interrupted: {stopped}" if str(stopped) else "interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError, AudioError, OutputError) as error:
-        print(f"spectral-enhance {args.command}: error: {error}", file=sys.stderr)
+        from .inference.report import one_line
+
+        print(f"spectral-enhance {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return 1
 
 

@@ -36,7 +36,7 @@ from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
 from ..dsp.lowpass import cuts_of_file, file_cut
 from .enhancer import CHANGE_QUALITY, Enhancer, checked_strength, default_output_rate
-from .report import BatchReport, FileResult
+from .report import BatchReport, FileResult, one_line
 
 __all__ = [
     "ReadAhead",
@@ -499,7 +499,8 @@ def enhance_files(
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r}")
     strength = checked_strength(strength)
-    log = log or (lambda line: tqdm.write(line, file=sys.stderr))
+    emit = log or (lambda line: tqdm.write(line, file=sys.stderr))
+    log = lambda line: emit(one_line(line))  # noqa: E731  each message one line
     started = time.monotonic()
     planned, report = plan_outputs(sources, out_dir, fmt, overwrite)
     for note in report.notes:

@@ -9,7 +9,16 @@ from typing import Any
 
 from ..audio import AudioInfo
 
-__all__ = ["BatchReport", "FileResult"]
+__all__ = ["BatchReport", "FileResult", "one_line"]
+
+# Control characters as escapes (a newline as \n), the rest as they are.
+_SHOWN = {c: ascii(chr(c))[1:-1] for c in (*range(32), 127)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``), so a file
+    whose name holds a newline still gets one line that names it."""
+    return text.translate(_SHOWN)
 
 
 @dataclass
