@@ -1,0 +1,75 @@
+"""Which FFT the STFT uses: SciPy's, NumPy's, or pyFFTW's (FFTW) when it is installed.
+
+Times the forward and inverse real FFT of one full-band segment as the enhancer makes it (two
+channels, about 600 frames of 2,048 float32 points: ``Enhancer.segment`` plus its margins at
+hop 1,024), on one thread, as each segment runs. Prints the median of ``--repeats`` calls and
+each library's time over SciPy's. pyFFTW is timed both through its SciPy-like interface (plans
+cached) and as a planned ``FFTW`` object (``FFTW_MEASURE``), its fastest; it is not a
+dependency: ``pip install pyfftw`` to include it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import scipy.fft
+from harness import machine, median, print_machine, table, time_calls
+
+from spectral_enhance.inference.enhancer import Enhancer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30, help="timed calls (30)")
+    args = parser.parse_args()
+    enhancer = Enhancer.load("full-band", precision="int8")
+    config = enhancer.stft
+    samples = enhancer.segment + 2 * enhancer.margin
+    frames = 1 + samples // config.hop_length
+    shape = (2, frames, config.fft_length)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    spec = scipy.fft.rfft(x, axis=-1)
+
+    calls = {
+        "scipy.fft": (
+            lambda: scipy.fft.rfft(x, axis=-1, workers=1),
+            lambda: scipy.fft.irfft(spec, axis=-1, workers=1),
+        ),
+        "numpy.fft": (lambda: np.fft.rfft(x, axis=-1), lambda: np.fft.irfft(spec, axis=-1)),
+    }
+    try:
+        import pyfftw
+        import pyfftw.interfaces.scipy_fft as fftw_scipy
+    except ImportError:
+        pyfftw = None
+    if pyfftw is not None:
+        pyfftw.interfaces.cache.enable()
+        calls[f"pyfftw {pyfftw.__version__} (interface)"] = (
+            lambda: fftw_scipy.rfft(x, axis=-1, workers=1),
+            lambda: fftw_scipy.irfft(spec, axis=-1, workers=1),
+        )
+        real = pyfftw.empty_aligned(shape, dtype="float32")
+        half = pyfftw.empty_aligned((*shape[:-1], shape[-1] // 2 + 1), dtype="complex64")
+        flags = ("FFTW_MEASURE",)
+        forward = pyfftw.FFTW(real, half, axes=(-1,), flags=flags, threads=1)
+        backward = pyfftw.FFTW(
+            half, real, axes=(-1,), direction="FFTW_BACKWARD", flags=flags, threads=1
+        )
+        real[:], half[:] = x, spec
+        calls[f"pyfftw {pyfftw.__version__} (planned)"] = (forward, backward)
+
+    rows, base = [], None
+    for name, (rfft, irfft) in calls.items():
+        ms = [1e3 * median(time_calls(call, args.repeats, warmup=3)) for call in (rfft, irfft)]
+        base = base or ms
+        rows.append([name, f"{ms[0]:.2f}", f"{ms[0] / base[0]:.2f}", f"{ms[1]:.2f}"])
+        rows[-1].append(f"{ms[1] / base[1]:.2f}")
+    print_machine(machine())
+    print(f"\nreal FFTs of {shape[0]} x {shape[1]} frames of {shape[2]} float32 points, one")
+    print(f"thread, median of {args.repeats}")
+    print(table(["library", "forward ms", "vs scipy", "inverse ms", "vs scipy"], rows))
+
+
+if __name__ == "__main__":
+    main()
