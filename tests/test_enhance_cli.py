@@ -456,3 +456,18 @@ def test_a_name_holding_a_newline_is_named_on_one_line(tmp_path, identity_model,
     assert (tmp_path / "two\nlines.enhanced.wav").is_file()  # the file's own name, unescaped
     assert main(["enhance", str(tmp_path / "bad\x1b[31m.wav"), "--model", identity_model]) == 1
     assert "bad\\x1b[31m.wav: no such file" in capsys.readouterr().err
+
+
+def test_more_threads_than_cores_is_said(tmp_path, identity_model, capsys, monkeypatch):
+    """--threads past the cores this process may use still runs, but not silently: each
+    thread holds a segment, so it takes more memory, and they take turns on the cores."""
+    import spectral_enhance.inference.enhancer as enhancer
+
+    monkeypatch.setattr(enhancer, "usable_cores", lambda: 2)
+    sf.write(tmp_path / "a.wav", music(1.0, 44100), 44100)
+    assert run([tmp_path / "a.wav", "--threads", "9"], identity_model) == 0
+    err = capsys.readouterr().err
+    assert "warning: --threads 9 runs 9 threads at once on the 2 cores" in err
+    assert run([tmp_path / "a.wav", "--threads", "2", "--overwrite"], identity_model) == 0
+    assert run([tmp_path / "a.wav", "--overwrite"], identity_model) == 0
+    assert "warning:" not in capsys.readouterr().err

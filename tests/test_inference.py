@@ -457,3 +457,41 @@ def test_capped_arenas_keep_eight_threads_to_two_heaps():
     )
     grown = _allocator_probe(probe, "cap")
     assert grown["cap"] + 256 < grown["default"], grown  # six arenas of 64 MB fewer
+
+
+@pytest.mark.parametrize(
+    ("files", "cores"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2.0),  # cgroup v2: docker run --cpus 2
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),  # no quota
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({"cpu.max": "garbled\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_containers_cpu_quota_is_read(tmp_path, files, cores):
+    from spectral_enhance.inference.enhancer import cpu_quota
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cpu_quota(tmp_path) == cores
+
+
+def test_usable_cores_stay_within_the_quota(monkeypatch):
+    """A container's quota, which the affinity does not show, bounds the segments run at once
+    (and the memory they hold): a quota of 1.5 cores is 2 cores, never more than the affinity."""
+    import os
+
+    import spectral_enhance.inference.enhancer as enhancer
+
+    affinity = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(enhancer, "cpu_quota", lambda: 1.5)
+    assert enhancer.usable_cores() == min(2, affinity)
+    monkeypatch.setattr(enhancer, "cpu_quota", lambda: 0.2)
+    assert enhancer.usable_cores() == 1
+    assert Enhancer.load(precision="int8").workers == 1  # one segment at a time, as one core
+    monkeypatch.setattr(enhancer, "cpu_quota", lambda: None)
+    assert enhancer.usable_cores() == affinity

@@ -406,6 +406,23 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run_command=_run_enhance)
 
 
+def _warn_past_cores(threads: int, jobs: int = 1) -> None:
+    """Say so when ``jobs`` processes of ``threads`` each (0: all cores for one job, one each
+    for several) ask for more cores than this process may use: they take turns on them, and
+    each holds a segment of its own, so it is slower and takes more memory."""
+    from .inference.enhancer import usable_cores
+
+    cores = usable_cores()
+    asked = jobs * (threads or (1 if jobs > 1 else cores))
+    if asked > cores:
+        flags = f"--jobs {jobs} " * (jobs > 1) + f"--threads {threads}" * bool(threads)
+        print(
+            f"warning: {flags.strip()} runs {asked} threads at once on the {cores} cores this "
+            "process may use: slower than one a core, and each holds a segment in memory",
+            file=sys.stderr,
+        )
+
+
 def _run_enhance(args: argparse.Namespace) -> int:
     from .inference.batch import enhance_files
     from .inference.enhancer import Enhancer
@@ -419,6 +436,7 @@ def _run_enhance(args: argparse.Namespace) -> int:
         "threads": args.threads or (1 if args.jobs > 1 else 0),
     }
     Enhancer.load(**load_args)  # fail early, once, on a bad --model
+    _warn_past_cores(args.threads, args.jobs)
     options = {
         "fmt": args.format,
         "output_rate": args.sample_rate,
@@ -754,6 +772,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     cap_arenas()  # before the server's threads start: each would keep an arena of its own
     limits = Limits(args.max_upload_mb, args.max_files, args.max_seconds, args.idle_minutes)
     enhancer = Enhancer.load(args.model, args.backend, args.precision, args.threads)
+    _warn_past_cores(args.threads)
     if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}, not only on this machine: anyone who can reach "

@@ -82,11 +82,36 @@ def block_rule(model: Any) -> BlockRule:
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (its affinity, where the system reports one)."""
+    """Cores this process may run on: its affinity (where the system reports one), and no more
+    than its container's CPU quota, which the affinity does not show (``docker run --cpus 2``
+    on a 64-core host: 64 segments at once would take 64 segments' memory); as joblib's loky
+    counts them."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return max(1, min(cores, math.ceil(quota))) if quota else cores
+
+
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(root: Path = CGROUP) -> float | None:
+    """The cores' worth of CPU time a Linux cgroup (v2 ``cpu.max``, or v1's CFS quota and
+    period) allows this process, or None where none is set or readable."""
+    try:
+        if (root / "cpu.max").is_file():
+            quota, period = (root / "cpu.max").read_text().split()[:2]
+        else:
+            v1 = root / "cpu"
+            quota = (v1 / "cpu.cfs_quota_us").read_text().strip()
+            period = (v1 / "cpu.cfs_period_us").read_text().strip()
+        if quota == "max" or int(quota) <= 0 or int(period) <= 0:
+            return None
+        return int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
 
 
 class OnnxModel:
