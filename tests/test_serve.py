@@ -905,3 +905,35 @@ def test_page_removes_a_card_and_its_files(browser, server, song):
     browser.find_element(By.CSS_SELECTOR, ".card .remove").click()
     wait_for(lambda: not page_cards(browser), what="no card left")
     assert not browser.find_element(By.ID, "toolbar").is_displayed()
+
+
+def test_page_removes_a_file_while_it_uploads(browser, server, tmp_path):
+    """Remove during the upload (here slowed to 64 KB/s in Chromium) aborts it: the card goes,
+    the server holds no job and no file of it, and the next file is enhanced as usual."""
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    big = tmp_path / "big.wav"
+    sf.write(big, np.zeros((44100 * 10, 2), np.float32), 44100)  # 1.7 MB: 27 s at 64 KB/s
+    open_page(browser, url)
+    token = browser.execute_script("return spectralEnhance.session")
+    session = app.state.jobs.sessions[token]
+    browser.execute_cdp_cmd("Network.enable", {})
+    slow = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 65536}
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", slow)
+    try:
+        browser.find_element(By.ID, "files").send_keys(str(big))
+        wait_for(
+            lambda: (cards := page_cards(browser)) and cards[0]["state"].startswith("uploading "),
+            what=lambda: f"an upload under way: {page_cards(browser)}",
+        )
+        browser.find_element(By.CSS_SELECTOR, ".card .remove").click()
+        wait_for(lambda: not page_cards(browser), what="no card left")
+    finally:
+        unthrottled = {**slow, "uploadThroughput": -1}
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", unthrottled)
+    time.sleep(1.0)  # a job the upload might still make would show by now
+    assert not session.jobs
+    assert not [path for path in session.folder.iterdir() if path.suffix != ".json"]
+    browser.find_element(By.ID, "files").send_keys(str(tmp_path / "big.wav"))
+    wait_for(lambda: cards_when(browser, 1, ("done",)), what="the file sent again, enhanced")

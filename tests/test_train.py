@@ -66,8 +66,9 @@ def test_time_budget_ends_the_run_cleanly(data, tmp_path):
     assert (state["epoch"], state["step_in_epoch"], state["step"]) == (0, 1, 1)
 
 
-def _interrupt_at_step(monkeypatch, step: int, times: int = 1):
-    """Send Ctrl-C ``times`` to this process as training's step ``step`` takes its batch."""
+def _interrupt_at_step(monkeypatch, step: int, times: int = 1, name: str = "SIGINT"):
+    """Send signal ``name`` (Ctrl-C's) ``times`` to this process as training's step ``step``
+    takes its batch."""
     import signal
 
     import spectral_enhance.training.train as training
@@ -78,24 +79,26 @@ def _interrupt_at_step(monkeypatch, step: int, times: int = 1):
         calls.append(1)
         if len(calls) == step:
             for _ in range(times):
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), getattr(signal, name))
         return batch(*args, **kwargs)
 
     monkeypatch.setattr(training, "_training_batch", interrupting)
     return lambda: monkeypatch.setattr(training, "_training_batch", batch)
 
 
-def test_ctrl_c_saves_the_run_where_it_stopped(data, tmp_path, monkeypatch, capsys):
-    """A first Ctrl-C ends the step in hand and saves it: --resume then ends where an
-    uninterrupted run ends, to the bit (before, the epoch's steps were lost)."""
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_saves_the_run_where_it_stopped(data, tmp_path, monkeypatch, capsys, name):
+    """A first Ctrl-C (or a kill's SIGTERM) ends the step in hand and saves it: --resume then
+    ends where an uninterrupted run ends, to the bit (before, the epoch's steps were lost)."""
     import signal
 
     train(data, tmp_path / "straight", FAST, progress=False, model_config=TINY)
-    undo = _interrupt_at_step(monkeypatch, 2)
+    undo = _interrupt_at_step(monkeypatch, 2, name=name)
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt, match="saved after step 2") as stopped:
         train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
-    assert "stopping after this step" in capsys.readouterr().err
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    assert f"{name}: stopping after this step" in capsys.readouterr().err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     state = load_checkpoint(tmp_path / "run" / "last.pt")["training"]
     assert (state["epoch"], state["step_in_epoch"], state["step"]) == (0, 2, 2)
     assert "--resume goes on from there" in str(stopped.value)
@@ -108,11 +111,12 @@ def test_ctrl_c_saves_the_run_where_it_stopped(data, tmp_path, monkeypatch, caps
 def test_a_second_ctrl_c_stops_at_once(data, tmp_path, monkeypatch):
     import signal
 
+    before = signal.getsignal(signal.SIGINT)
     _interrupt_at_step(monkeypatch, 2, times=2)
     with pytest.raises(KeyboardInterrupt) as stopped:
         train(data, tmp_path / "run", FAST, progress=False, model_config=TINY)
-    assert str(stopped.value) == "" and not (tmp_path / "run" / "last.pt").exists()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert "saved" not in str(stopped.value) and not (tmp_path / "run" / "last.pt").exists()
+    assert signal.getsignal(signal.SIGINT) == before
 
 
 def test_selection_never_trades_pesq_or_stoi():

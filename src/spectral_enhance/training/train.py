@@ -8,8 +8,8 @@ spectral model, directly for the waveform baselines (which train on waveform cro
 papers' MSE loss).
 
 A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch,
-when the time budget ends the run, and at the step where a one-process run is stopped with
-Ctrl-C), ``best.pt`` (chosen by :func:`selection_score`) and
+when the time budget ends the run, and at the step where a one-process run is stopped by
+Ctrl-C, SIGTERM or SIGHUP), ``best.pt`` (chosen by :func:`selection_score`) and
 ``log.csv`` with the loss and validation metrics per epoch. A folder that already holds a run is
 continued (``resume``) or replaced (``overwrite``), never mixed with a new one.
 
@@ -548,28 +548,44 @@ def train(
     return history["best"]["metrics"] if history["best"] else {}
 
 
+STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
+"""The signals that stop a one-process run after its step in hand: Ctrl-C, ``kill``, a closed
+terminal (as `atomic.terminate_on_hangup` makes them stop a command)."""
+
+
 class _StopBetweenSteps:
-    """While a one-process run trains, a first Ctrl-C asks it to stop after the step in hand
-    (`asked`), so the run is saved as it stands, every step kept; a second stops it at once.
-    Under ``torchrun``, or off the main thread, Ctrl-C stops it at once, as before."""
+    """While a one-process run trains, a first Ctrl-C (or SIGTERM, SIGHUP) asks it to stop
+    after the step in hand (`asked`), so the run is saved as it stands, every step kept; a
+    second is handled as before it, which stops it at once. Under ``torchrun``, or off the main
+    thread, the signals stop it at once, as before."""
 
     def __init__(self, active: bool) -> None:
         self.asked = False
-        self._before = None
+        self._before: dict[int, Any] = {}
         if active and threading.current_thread() is threading.main_thread():
-            self._before = signal.signal(signal.SIGINT, self._ask)
+            for name in STOPPING:
+                if hasattr(signal, name):
+                    number = getattr(signal, name)
+                    self._before[number] = signal.signal(number, self._ask)
 
     def _ask(self, signum: int, frame: Any) -> None:
         if self.asked:
-            raise KeyboardInterrupt
+            before = self._before.get(signum)
+            if callable(before):  # the command's handler, or Python's for Ctrl-C
+                before(signum, frame)
+            raise KeyboardInterrupt(signal.Signals(signum).name)
         self.asked = True
-        print("stopping after this step (Ctrl-C again stops at once)", file=sys.stderr)
+        name = signal.Signals(signum).name
+        print(
+            f"{name}: stopping after this step, to save it (a second stops at once)",
+            file=sys.stderr,
+        )
 
     def restore(self) -> None:
-        """Give Ctrl-C back to what handled it before."""
-        if self._before is not None:
-            signal.signal(signal.SIGINT, self._before)
-            self._before = None
+        """Give the signals back to what handled them before."""
+        for number, before in self._before.items():
+            signal.signal(number, before)
+        self._before = {}
 
 
 def _training_batch(
