@@ -471,3 +471,23 @@ def test_more_threads_than_cores_is_said(tmp_path, identity_model, capsys, monke
     assert run([tmp_path / "a.wav", "--threads", "2", "--overwrite"], identity_model) == 0
     assert run([tmp_path / "a.wav", "--overwrite"], identity_model) == 0
     assert "warning:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("raised", "said"),
+    [
+        (KeyboardInterrupt("SIGTERM"), "interrupted by SIGTERM"),
+        (KeyboardInterrupt("runs/x/last.pt: saved after step 2"), "interrupted: runs/x/last"),
+        (KeyboardInterrupt(), "interrupted"),
+    ],
+)
+def test_an_interrupted_command_says_by_what_and_what_it_kept(monkeypatch, capsys, raised, said):
+    import spectral_enhance.inference.batch as batch
+
+    def interrupted(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(batch, "enhance_files", interrupted)
+    assert main(["enhance", "x.wav"]) == 130
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(said) and (said != "interrupted" or line == said)

@@ -847,8 +847,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_freed_memory()
     try:
         return args.run_command(args)
-    except KeyboardInterrupt as stopped:  # with what was kept, where the command says it
-        print(f"interrupted: {stopped}" if str(stopped) else "interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stopped:  # the signal's name, or what the command kept
+        said = str(stopped)
+        said = f" by {said}" if said.startswith("SIG") else f": {said}" if said else ""
+        print(f"interrupted{said}", file=sys.stderr)
         return 130
     except (OSError, ValueError, AudioError, OutputError) as error:
         from .inference.report import one_line
