@@ -309,6 +309,36 @@ def test_more_channels_keep_the_speaker_each_feeds(tmp_path, layout, codec, suff
     np.testing.assert_allclose(written, decoded.reshape(-1, channels), atol=1e-4)
 
 
+@pytest.mark.parametrize(("codec", "suffix", "channels"), [("libvorbis", "ogg", 8),
+    ("libopus", "opus", 8), ("aac", "m4a", 8), ("libvorbis", "ogg", 12),
+    ("pcm_s16be", "aiff", 8)])  # fmt: skip
+def test_eight_or_more_channels_of_any_codec_are_read(tmp_path, codec, suffix, channels):
+    """FFmpeg's 8- and 12-channel Vorbis, 8-channel Opus and AAC, and an 8-channel AIFF (whose
+    CHAN chunk puts its side speakers before its back ones, a layout FFmpeg keeps in "custom"
+    order): each is enhanced as FFmpeg decodes it, its channels in place. Through PyAV they had
+    crashed the process (a segfault, or a double free), leaving a temporary output behind; run
+    here in a process of its own, so such a crash fails this test, not the suite."""
+    import subprocess
+    import sys
+
+    x = source(1.0, RATE, channels, seed=6) * np.linspace(0.2, 1.0, channels)  # told apart
+    wav = write_wav(tmp_path / "src.wav", x, RATE)
+    coded = tmp_path / f"in.{suffix}"
+    layout = ["-af", "channelmap=channel_layout=7.1"] if channels == 8 else []
+    run("ffmpeg", "-v", "error", "-i", wav, *layout, "-c:a", codec, coded)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(coded), "-q", "-o", out]
+    done = subprocess.run([*map(str, command), "--lowpass", "0"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written, _ = sf.read(out / "in.enhanced.wav", dtype="float32")
+    decoded = np.frombuffer(run("ffmpeg", "-v", "error", "-i", coded, "-f", "f32le", "-"), "<f4")
+    assert written.shape == decoded.reshape(-1, channels).shape
+    np.testing.assert_allclose(written, decoded.reshape(-1, channels), atol=2e-3)
+    assert sorted(path.name for path in out.iterdir()) == ["in.enhanced.wav"]  # nothing else
+    if suffix == "aiff":  # kept in its order, whose speakers no channel mask can say
+        assert "are in an order no WAV or FLAC channel mask holds" in done.stderr
+
+
 @pytest.mark.parametrize("rate", [22_050, 24_000])
 def test_a_lossless_input_at_a_lower_rate_is_rebuilt_above_its_own_band(tmp_path, capsys, rate):
     """A FLAC that FFmpeg resampled to 22.05 or 24 kHz holds its band up to its own Nyquist

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .read import PacketSizes, _over_full_scale, _to_float, is_lossless
+from .read import PacketSizes, _over_full_scale, _to_float, is_lossless, settle_layout
 
 __all__ = ["Excerpts", "read_excerpts"]
 
@@ -47,7 +47,7 @@ def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) ->
     with container:
         streams = container.streams.audio
         context = streams[0].codec_context if streams else None
-        rate, channels = (context.sample_rate, context.channels) if context else (0, 0)
+        rate, channels = (context.sample_rate, settle_layout(context)[0]) if context else (0, 0)
         seconds = (container.duration or 0) / av.time_base
         if not rate or not channels or seconds * rate < 2 * count * length:
             return None

@@ -31,6 +31,7 @@ it reads":
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections import deque
@@ -53,6 +54,7 @@ from .mp3 import (
 )
 from .rates import StreamResampler, resample, resampled_length
 from .riff import data_frames
+from .speakers import channel_mask
 
 __all__ = [
     "AudioError",
@@ -125,14 +127,29 @@ class AudioInfo:
     # "FR", "FC", "LFE", ...), where the file says; (): it does not
 
 
-def _speakers(context: Any, channels: int) -> tuple[str, ...]:
-    """Each channel's speaker as FFmpeg names it, where the stream's layout says (an unknown
-    layout's channels are "NONE"); () where it does not, or says it for another count."""
-    try:
-        names = tuple(channel.name for channel in context.layout.channels)
-    except (AttributeError, ValueError):
-        return ()
-    return names if len(names) == channels and "NONE" not in names else ()
+def settle_layout(context: Any) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+    """A stream's channel count, its speakers where a channel mask can say them (else ()), and
+    the speakers its layout names in an order no mask holds (else ()), read from its layout
+    once; the layout is then replaced by one that holds the same, or only the count.
+
+    PyAV (18) copies a layout each time it is read and frees the copy's speaker list with it:
+    a layout of FFmpeg's "custom" order (an 8-channel AIFF's, its side speakers before its
+    back ones) holds one, which the second read freed again, and every decoded frame with it:
+    the process crashed. The layout put in its place holds none: FFmpeg's own order, or none.
+    Call it before anything reads ``context.channels`` or ``context.layout``."""
+    layout = context.layout
+    count = layout.nb_channels
+    if not count:
+        return 0, (), ()
+    names = tuple(channel.name for channel in layout.channels)
+    kept = names if len(names) == count and channel_mask(names) is not None else ()
+    # while ``layout`` still holds a custom layout's list: it is freed with it, once; an open
+    # decoder's layout is its own, not to replace
+    with contextlib.suppress(ValueError):
+        context.layout = "+".join(kept) if kept else f"{count} channels"
+    unnamed = () if kept or "NONE" in names else names
+    del layout
+    return count, kept, unnamed
 
 
 @dataclass
@@ -238,11 +255,24 @@ def _one_line(error: BaseException) -> str:
 _SCALE = {"u8": 1 / 128, "s16": 1 / 32768, "s32": 1 / 2**31, "s64": 1 / 2**63}
 
 
+_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64}
+_DTYPES |= {"flt": np.float32, "dbl": np.float64}
+
+
 def _to_float(frame, channels: int) -> np.ndarray:
-    """An FFmpeg audio frame as float32 ``[samples, channels]`` in [-1, 1]."""
-    data = frame.to_ndarray()
+    """An FFmpeg audio frame as float32 ``[samples, channels]`` in [-1, 1].
+
+    Its planes are taken by index: PyAV's own count (``planes``, ``to_ndarray``) reads past the
+    eight a frame holds in place, and crashed on 8-channel Vorbis, Opus and AAC."""
+    from av.audio.plane import AudioPlane
+
     name = frame.format.name.rstrip("p")
-    data = data.T if frame.format.is_planar else data.reshape(-1, len(frame.layout.channels))
+    dtype, count, samples = _DTYPES[name], frame.layout.nb_channels, frame.samples
+    if frame.format.is_planar:
+        planes = [np.frombuffer(AudioPlane(frame, i), dtype, samples) for i in range(count)]
+        data = np.stack(planes, axis=1)
+    else:
+        data = np.frombuffer(AudioPlane(frame, 0), dtype, samples * count).reshape(-1, count)
     if name in _SCALE:
         offset = 128 if name == "u8" else 0
         data = (data.astype(np.float32) - offset) * np.float32(_SCALE[name])
@@ -387,7 +417,8 @@ class AudioReader:
             found = self._container.format.name
             self._container.close()
             raise AudioError(self.name, f"not an audio file (read as {found}: unknown codec)")
-        rate, channels = context.sample_rate, context.channels
+        channels, speakers, unnamed = settle_layout(context)
+        rate = context.sample_rate
         if not rate or not channels:
             found = self._container.format.name
             self._container.close()
@@ -410,7 +441,7 @@ class AudioReader:
                 self._container.close()
                 self._container, self._stream = window, window.streams.audio[0]
                 stream, context = self._stream, self._stream.codec_context
-                rate, channels = context.sample_rate or rate, context.channels or channels
+                rate, channels = context.sample_rate or rate, settle_layout(context)[0] or channels
             else:
                 self._file.seek(position)
             # This module trims MP3 by one rule (the module doc), not FFmpeg's own.
@@ -444,8 +475,13 @@ class AudioReader:
             expected,
             bit_rate,
             filter_hz,
-            _speakers(context, channels),
+            speakers,
         )
+        if unnamed:
+            self.warnings.append(
+                f"{self.name}: its speakers ({' '.join(unnamed)}) are in an order no WAV or "
+                "FLAC channel mask holds: kept in that order, their names not written"
+            )
         self.samples_read = 0  # samples yielded so far, at the file's rate
         self.packet_sizes = PacketSizes()  # of the packets decoded so far
         self.joined = False  # more audio followed the length a tag gave (`JOINED_AFTER`)

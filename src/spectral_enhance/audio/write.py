@@ -20,6 +20,7 @@ import soundfile as sf
 
 from ..atomic import OutputError, atomic_path
 from .formats import BIT_DEPTHS, DEFAULT_DEPTH, FORMATS
+from .speakers import MASK_SPEAKERS, channel_mask
 from .tags import Tags, write_tags
 
 __all__ = ["BIT_DEPTHS", "FORMATS", "AudioSink", "audio_writer", "output_suffix", "write_audio"]
@@ -70,24 +71,7 @@ def _sf_command(handle: sf.SoundFile, command: int, on: bool) -> None:
 
 
 _SFC_SET_CHANNEL_MAP_INFO = 0x1101
-# The speakers a channel mask (WAVE_FORMAT_EXTENSIBLE's, and FFmpeg's own) has a bit for, in the
-# bits' order: FFmpeg's name, and libsndfile's SF_CHANNEL_MAP_* (sndfile.h) for it.
-_MASK_SPEAKERS = (
-    ("FL", 2), ("FR", 3), ("FC", 4), ("LFE", 11), ("BL", 9), ("BR", 10), ("FLC", 12),
-    ("FRC", 13), ("BC", 8), ("SL", 14), ("SR", 15), ("TC", 16), ("TFL", 17), ("TFC", 19),
-    ("TFR", 18), ("TBL", 20), ("TBC", 22), ("TBR", 21),
-)  # fmt: skip
-_MASK_BITS = tuple(name for name, _ in _MASK_SPEAKERS)
-_SPEAKER_IDS = dict(_MASK_SPEAKERS)
-
-
-def channel_mask(speakers: tuple[str, ...]) -> int | None:
-    """The channel mask of ``speakers`` (FFmpeg's names, in the file's order), or None where a
-    mask cannot say them: a speaker it has no bit for, or channels out of the bits' order."""
-    bits = [_MASK_BITS.index(name) if name in _MASK_BITS else -1 for name in speakers]
-    if not bits or min(bits) < 0 or bits != sorted(set(bits)):
-        return None
-    return sum(1 << bit for bit in bits)
+_SPEAKER_IDS = dict(MASK_SPEAKERS)  # FFmpeg's name: libsndfile's id
 
 
 def _flac_speakers(path: Path, speakers: tuple[str, ...]) -> None:
