@@ -383,6 +383,7 @@ def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, identity_m
     assert done.returncode == 1
     assert err.strip().endswith("error: (standard output): cannot write (No space left on device)")
     assert "Traceback" not in err and "Exception ignored" not in err
+    assert "(standard output) (" not in err  # no line saying it was written, before it failed
 
 
 @pytest.mark.parametrize(
@@ -396,7 +397,7 @@ def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, identity_m
 def test_standard_input_refuses_what_cannot_go_with_it(
     identity_model, capsys, inputs, extra, problem
 ):
-    assert run(inputs, identity_model, *extra) == 1
+    assert run(inputs, identity_model, *extra) == 2  # a usage error, as argparse gives
     assert capsys.readouterr().err.strip().endswith(f"error: {problem}")
 
 
@@ -491,3 +492,12 @@ def test_an_interrupted_command_says_by_what_and_what_it_kept(monkeypatch, capsy
     assert main(["enhance", "x.wav"]) == 130
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(said) and (said != "interrupted" or line == said)
+
+
+@pytest.mark.parametrize("depth", ["float", "32"])
+def test_options_that_cannot_go_together_are_a_usage_error(tmp_path, identity_model, capsys, depth):
+    sf.write(tmp_path / "a.wav", music(1.0), 22050)
+    assert run([tmp_path / "a.wav", "--format", "flac", "--bit-depth", depth], identity_model) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"spectral-enhance enhance: error: FLAC holds 16 or 24-bit samples, not {depth}"
+    assert not list(tmp_path.glob("a.enhanced.*"))

@@ -160,7 +160,7 @@ def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
 def test_export_asks_which_system_of_an_evaluation_is_the_model(tmp_path, capsys):
     checkpoint = tiny_waveform_checkpoint(tmp_path / "w.pt", "wavenet")
     args = ["export", str(checkpoint), "--out", str(tmp_path / "m"), "--evaluation", "ev"]
-    assert main(args) == 1
+    assert main(args) == 2
     assert "--evaluation needs --system" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
 

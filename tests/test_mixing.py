@@ -181,6 +181,8 @@ def test_json_gives_every_input_and_the_summary(tmp_path, identity_model, capsys
     assert files["kept.wav"]["status"] == "kept" and "exists" in files["kept.wav"]["reason"]
     assert files["notes.mp3"]["status"] == "failed"
     assert "not an audio file" in files["notes.mp3"]["reason"]
+    every = {"input", "output", "status", "reason", "warnings"}  # one schema, whatever came of it
+    assert all(every <= set(entry) for entry in report["files"]) and done["reason"] is None
     summary = report["summary"]
     assert (summary["done"], summary["kept"], summary["skipped"], summary["failed"]) == (1, 1, 0, 1)
     assert summary["seconds_of_audio"] == 2.0

@@ -102,7 +102,7 @@ def test_curves_draw_zimtohrli_per_bitrate_where_the_log_has_it(tmp_path, monkey
 
 def test_a_figure_of_one_clip_takes_one_dataset(data, tmp_path, capsys):
     out = tmp_path / "x.png"
-    assert main(["plot", "spectrograms", str(data), str(data), "--out", str(out)]) == 1
+    assert main(["plot", "spectrograms", str(data), str(data), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "plot: error: spectrograms draws a clip of one dataset; 2 folders given" in err
     assert not out.exists()

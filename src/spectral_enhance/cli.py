@@ -272,7 +272,7 @@ def _model_options(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"--model-option {item!r}: expected KEY=VALUE")
+            raise UsageError(f"--model-option {item!r}: expected KEY=VALUE")
         try:
             options[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
@@ -428,7 +428,7 @@ def _run_enhance(args: argparse.Namespace) -> int:
     from .inference.enhancer import Enhancer
 
     if args.format == "flac" and args.bit_depth in ("32", "float"):
-        raise ValueError(f"FLAC holds 16 or 24-bit samples, not {args.bit_depth}")
+        raise UsageError(f"FLAC holds 16 or 24-bit samples, not {args.bit_depth}")
     load_args = {
         "model": args.model,
         "backend": args.backend,
@@ -475,11 +475,11 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
     from .inference.batch import enhance_files, output_path
 
     if args.inputs != ["-"]:
-        raise ValueError("'-' (standard input) must be the only INPUT")
+        raise UsageError("'-' (standard input) must be the only INPUT")
     if args.out is not None:
-        raise ValueError("'-' writes to standard output: -o does not apply")
+        raise UsageError("'-' writes to standard output: -o does not apply")
     if args.json:
-        raise ValueError("'-' writes the audio to standard output: --json cannot share it")
+        raise UsageError("'-' writes the audio to standard output: --json cannot share it")
     if sys.stdin is None or sys.stdout is None:  # closed by the shell (<&- or >&-)
         raise ValueError("'-' needs standard input and output, and one of them is closed")
     if sys.stdout.isatty():
@@ -490,9 +490,14 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
         with open(source, "wb") as spool:
             shutil.copyfileobj(sys.stdin.buffer, spool)
 
+        done: list[str] = []  # "- -> (standard output)": said once it is there
+
         def log(line: str) -> None:
             line = line.replace(str(target), "(standard output)").replace(str(source), "-")
-            print(line, file=sys.stderr)
+            if line.startswith("- -> "):
+                done.append(line)
+            else:
+                print(line, file=sys.stderr)
 
         report = enhance_files([source], load_args, out_dir=Path(folder), log=log, **options)
         if report.done:
@@ -505,6 +510,8 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 why = error.strerror or type(error).__name__
                 raise OutputError("(standard output)", f"cannot write ({why})") from None
+        for line in done:
+            print(line, file=sys.stderr)
     return report
 
 
@@ -611,7 +618,7 @@ def _run_export(args: argparse.Namespace) -> int:
         extra["training_command"] = args.training_command
     if args.evaluation:
         if not args.system:
-            raise ValueError("--evaluation needs --system: the model's name in its results")
+            raise UsageError("--evaluation needs --system: the model's name in its results")
         extra["test_metrics"] = metrics_from_evaluation(args.evaluation, args.system)
     options = _model_options(args.model_option)
     card = export(
@@ -702,7 +709,7 @@ def _run_plot(args: argparse.Namespace) -> int:
 
     refuse_to_replace([args.out], args.overwrite)
     if args.kind != "curves" and len(args.sources) > 1:
-        raise ValueError(
+        raise UsageError(
             f"{args.kind} draws a clip of one dataset; {len(args.sources)} folders given"
         )
     if args.kind == "curves":
@@ -834,6 +841,11 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class UsageError(ValueError):
+    """Options that cannot go together, or a value of the wrong form: exit code 2, as argparse
+    gives for the usage errors it finds itself."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage)."""
     from .allocator import keep_freed_memory
@@ -856,7 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .inference.report import one_line
 
         print(f"spectral-enhance {args.command}: error: {one_line(str(error))}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
 
 
 def entry() -> None:

@@ -147,11 +147,10 @@ class BatchReport:
         self, source: Path, target: Path | None, status: str, reason: str = "", **facts: Any
     ) -> None:
         """Enter one input: ``done``, ``kept`` (its output exists), ``skipped``, ``failed``,
-        ``interrupted`` or ``not begun`` (``reason``: its line)."""
+        ``interrupted`` or ``not begun`` (``reason``: its line). Every entry has these four
+        keys and ``warnings``; a file enhanced has its facts too (`FileResult.to_dict`)."""
         entry = {"input": str(source), "output": None if target is None else str(target)}
-        entry["status"] = status
-        if reason:
-            entry["reason"] = reason
+        entry |= {"status": status, "reason": reason or None, "warnings": []}
         self.files.append(entry | facts)
 
     def skip(self, source: Path, target: Path | None, note: str, kept: bool = False) -> None:
