@@ -438,6 +438,21 @@ def test_a_file_too_short_for_the_model_says_so_in_its_own_terms(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"error: {short}: too short: 30.0 ms of audio, where the model needs 46 ms" in err
     assert not (tmp_path / "short.enhanced.wav").exists()
+    one = tmp_path / "one.wav"  # under a tenth of a millisecond: "0.0 ms" said nothing
+    sf.write(one, np.full((1, 2), 0.1, np.float32), 44100)
+    assert main(["enhance", str(one), "-q"]) == 1
+    assert f"error: {one}: too short: 1 sample of audio" in capsys.readouterr().err
+
+
+def test_a_cut_given_just_under_the_models_floor_is_told_apart_from_it(tmp_path, capsys):
+    """--lowpass 2200 is under the 2.22 kHz the full-band model rebuilds from: the line gives
+    both to 10 Hz, where "2.2 kHz, below the 2.2 kHz" read as a contradiction."""
+    sf.write(tmp_path / "a.wav", music(1.0, 44100), 44100)
+    assert main(["enhance", str(tmp_path / "a.wav"), "-q", "--lowpass", "2200"]) == 0
+    err = capsys.readouterr().err
+    assert "(cut given at 2.20 kHz, below the 2.22 kHz the model rebuilds from: kept" in err
+    assert main(["enhance", str(tmp_path / "a.wav"), "-q", "--lowpass", "1500", "--overwrite"]) == 0
+    assert "(cut given at 1.5 kHz, below the 2.2 kHz the model" in capsys.readouterr().err
 
 
 def test_a_name_holding_a_newline_is_named_on_one_line(tmp_path, identity_model, capsys):

@@ -362,10 +362,13 @@ def enhance_file(
             if stream is not None:
                 if received < enhancer.stft.fft_length:
                     least = enhancer.stft.fft_length / model_rate  # one STFT frame
+                    read = reader.samples_read  # under a tenth of a millisecond: in samples
+                    held = f"{1000 * read / info.sample_rate:.1f} ms"
+                    if 10_000 * read < info.sample_rate:
+                        held = f"{read} sample{'s' * (read != 1)}"
                     raise AudioError(
                         source,
-                        f"too short: {1000 * reader.samples_read / info.sample_rate:.1f} ms "
-                        f"of audio, where the model needs {1000 * least:.0f} ms",
+                        f"too short: {held} of audio, where the model needs {1000 * least:.0f} ms",
                     )
                 change = change_to_output(stream.send(None), last=True)
             write(mix(nothing, change, last=True))

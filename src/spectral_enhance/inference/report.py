@@ -73,11 +73,13 @@ class FileResult:
                 "kept as it is" if self.takes_lowpass else "nothing to rebuild"
             )
         cut = self.lowpass_hz / 1000
-        cut_at = f"cut given at {cut:.1f} kHz" if self.lowpass_given else f"cut at {cut:.1f} kHz"
         if self.rebuilt_from_hz is None:  # under what the model rebuilds from
-            how = cut_at if self.lowpass_given else f"falls off at {cut:.1f} kHz"
             floor = self.lowpass_floor_hz / 1000
-            return f"{how}, below the {floor:.1f} kHz the model rebuilds from: kept as it is"
+            digits = 1 if f"{cut:.1f}" != f"{floor:.1f}" else 2  # 2.20 under 2.22, not 2.2
+            cut_at = f"cut given at {cut:.{digits}f} kHz"
+            how = cut_at if self.lowpass_given else f"falls off at {cut:.{digits}f} kHz"
+            return f"{how}, below the {floor:.{digits}f} kHz the model rebuilds from: kept as it is"
+        cut_at = f"cut given at {cut:.1f} kHz" if self.lowpass_given else f"cut at {cut:.1f} kHz"
         if self.rebuilt_from_hz >= self.reach_hz:
             where = "at" if self.rebuilt_from_hz - self.reach_hz < 50 else "above"
             return f"{cut_at}, {where} the {reach:.1f} kHz {reaches}: nothing to rebuild"
