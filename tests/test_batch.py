@@ -547,3 +547,45 @@ def test_the_band_is_measured_over_the_whole_file(tmp_path, identity_model, caps
     warned = {line.split(":")[1].strip().split("/")[-1] for line in lines(err, "warning:")}
     assert warned == {"late.wav", "narrow.wav"}, err
     assert "narrow.wav: has content up to 13.0 kHz, above the 11.0 kHz an output at 22050 Hz" in err
+
+
+def test_a_file_that_kills_its_worker_fails_alone(tmp_path, identity_model):
+    """With --jobs, a worker that dies (here killed outright with one file in hand, as a crash
+    in a library would end it) broke the pool, and every file of the run failed. Now the files
+    after go to a new pool and the one in hand is tried again alone: only the file that kills
+    its process fails, the others are enhanced, and no temporary output is left."""
+    import subprocess
+    import sys
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, signal\n"
+        "import spectral_enhance.inference.batch as batch\n"
+        "real = batch._enhance_one\n"
+        "def dying(job):\n"
+        "    if job[0].name.startswith('dies'):\n"
+        "        open(job[1].parent / ('.' + job[1].name + '.xxxxxxxx.part'), 'w').close()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(job)\n"
+        "batch._enhance_one = dying\n"
+    )
+    names = ["a.wav", "b.wav", "dies.wav", "e.wav", "f.wav"]
+    for i, name in enumerate(names):
+        sf.write(tmp_path / name, music(1.0, 22050, seed=i), 22050)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", "--jobs", "2", "-o", str(out)]
+    command += ["--model", identity_model, "--precision", "fp32", "-q"]
+    env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run(
+        [*command, *(str(tmp_path / n) for n in names)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {tmp_path / 'dies.wav'}: the process enhancing it ended abruptly (a crash in a "
+        "library it uses); nothing written"
+    ]
+    made = sorted(path.name for path in out.iterdir())
+    assert made == [n.replace(".wav", ".enhanced.wav") for n in names if n != "dies.wav"]
+    assert "4 enhanced" in done.stderr and "1 failed" in done.stderr

@@ -97,6 +97,19 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def remove_leftovers(target: str | os.PathLike) -> None:
+    """Remove the temporary files :func:`atomic_path` made for ``target`` and could not remove
+    itself: a process that made one and was killed outright (SIGKILL, a crash) left it."""
+    target = Path(target)
+    prefix = _prefix(target.name)
+    length = len(prefix) + _RANDOM + len(_SUFFIX)
+    with contextlib.suppress(OSError):
+        for path in target.parent.iterdir():
+            name = path.name
+            if len(name) == length and name.startswith(prefix) and name.endswith(_SUFFIX):
+                path.unlink(missing_ok=True)
+
+
 def output_folder(folder: str | os.PathLike, create: bool = True) -> Path:
     """``folder``, where a command writes its outputs, made if ``create`` and missing; a file
     there, or one that cannot be made, is an :class:`OutputError` naming it."""

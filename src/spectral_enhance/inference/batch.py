@@ -25,12 +25,20 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..atomic import NAME_MAX, OutputError, output_folder, terminate_on_hangup, utf8_within
+from ..atomic import (
+    NAME_MAX,
+    OutputError,
+    output_folder,
+    remove_leftovers,
+    terminate_on_hangup,
+    utf8_within,
+)
 from ..audio import AudioError, StreamResampler, find_audio, open_audio, resampled_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import FORMATS, audio_writer, output_suffix
@@ -412,6 +420,7 @@ def enhance_file(
 _worker: Enhancer | None = None
 # Set when the batch is interrupted (a process's own, or a pool's shared): stop at the next block.
 _stop: threading.Event | multiprocessing.synchronize.Event | None = None
+_pooled = False  # this process is a worker of a batch's pool, which decides when it stops
 _INTERRUPTED = "interrupted"  # `_enhance_one`'s error for a file it began and did not finish
 _NOT_BEGUN = "not begun"  # and for one it did not begin, the batch being interrupted
 _BAR = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
@@ -428,9 +437,11 @@ def _init_worker(
 def _init_pool_worker(load_args: dict, stop: multiprocessing.synchronize.Event) -> None:
     # A terminal's Ctrl-C reaches the whole group: a worker leaves it to the batch, which sets
     # ``stop``; its SIGTERM still cleans up its temporary file and ends its file.
+    global _pooled
     terminate_on_hangup()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(load_args, stop)
+    _pooled = True
 
 
 def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
@@ -461,8 +472,10 @@ def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
         result = enhance_file(_worker, source, target, fmt, rate, progress, depth, strength, cut)
         return source, result, None
     except KeyboardInterrupt:
-        if _stop is not None:
+        if _stop is not None and not _pooled:
             _stop.set()  # in one process, the files after this one are not begun
+        # (a pool's worker leaves that to the batch: the pool itself ends its workers so when
+        # one of them dies, and the batch goes on with a new pool)
         return source, None, _INTERRUPTED
     except (AudioError, OutputError) as error:
         return source, None, str(error)
@@ -516,18 +529,41 @@ def enhance_files(
         # Spawned, not forked: a fork of a process holding ONNX Runtime's threads can hang.
         context = multiprocessing.get_context("spawn")
         stop = context.Event()
-        pool = ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_pool_worker, initargs=(load_args, stop)
-        )
+
+        def new_pool(workers: int = jobs) -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(
+                workers,
+                mp_context=context,
+                initializer=_init_pool_worker,
+                initargs=(load_args, stop),
+            )
+
+        pool = new_pool()
         futures = [pool.submit(_enhance_one, job) for job in todo]
     else:
         stop = threading.Event()
         if todo:
             _init_worker(load_args, stop)
 
+    def alone(job: tuple) -> tuple[Path, FileResult | None, str | None]:
+        """``job`` again, in a process of its own, after a worker died with it in hand: it
+        fails only if it kills that one too (a crash in a library it uses)."""
+        source, target = job[:2]
+        remove_leftovers(target)  # the dead worker's temporary output
+        with new_pool(1) as solo:
+            try:
+                return solo.submit(_enhance_one, job).result()
+            except BrokenProcessPool:
+                remove_leftovers(target)
+                why = "the process enhancing it ended abruptly (a crash in a library it uses)"
+                return source, None, f"{source}: {why}; nothing written"
+
     def outcome(n: int) -> tuple[Path, FileResult | None, str | None]:
         """The n-th file's; an interrupt while it is awaited stops the batch and awaits it
-        still: a file in hand stops at its next block, and one not begun is not begun."""
+        still: a file in hand stops at its next block, and one not begun is not begun. A worker
+        that dies breaks the pool: the files after go to a new one, and this one is tried
+        again alone, so only a file that kills its process fails (and the others finish)."""
+        nonlocal pool
         while True:
             try:
                 if pool is None:
@@ -537,7 +573,12 @@ def enhance_files(
                 except Exception as error:  # a worker killed, or the pool broken by it
                     if stop.is_set():
                         return todo[n][0], None, _NOT_BEGUN
-                    return todo[n][0], None, f"{todo[n][0]}: {type(error).__name__}: {error}"
+                    if not isinstance(error, BrokenProcessPool):
+                        return todo[n][0], None, f"{todo[n][0]}: {type(error).__name__}: {error}"
+                    pool.shutdown(cancel_futures=True)
+                    pool = new_pool()
+                    futures[n + 1 :] = [pool.submit(_enhance_one, job) for job in todo[n + 1 :]]
+                    return alone(todo[n])
             except KeyboardInterrupt:
                 stop.set()
 
