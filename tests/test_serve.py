@@ -164,6 +164,7 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
     url, app = server
     tagged = lame_mp3(tmp_path / "tagged.mp3", 3.0, kbps=128)
     long = lame_mp3(tmp_path / "long.mp3", 25.0, kbps=32)
+    just = lame_mp3(tmp_path / "just.mp3", 20.5, kbps=32)
     bad = {
         "empty.wav": (b"", 400, "the file is empty"),
         "notes.mp3": (b"these are my notes, not audio\n" * 40, 422, "not an audio file"),
@@ -173,6 +174,14 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
             "2.00 MB is more than this server takes (1 MB)",
         ),
         "long.mp3": (long.read_bytes(), 422, "0:25 long; this server takes files up to 0:20"),
+        # a byte over: "1.00 MB is more than 1 MB" said nothing; 20.5 s, not "0:20 over 0:20"
+        "over.flac": (
+            b"\0" * (LIMITS.max_bytes + 1),
+            413,
+            f"{LIMITS.max_bytes + 1:,} bytes is more than this server takes "
+            f"({LIMITS.max_bytes:,} bytes)",
+        ),
+        "just.mp3": (just.read_bytes(), 422, "0:20.5 long; this server takes files up to 0:20.0"),
     }
     with page(url) as client:
         for name, (data, status, message) in bad.items():
@@ -191,6 +200,8 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
         assert str(app.state.jobs.root) not in warning
         good = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
         assert good["state"] == "done"
+        odd = upload(client, "song.mp3", song.read_bytes(), rate="\u00b2\u00b2\u00b2\u00b2\u00b2")
+        assert odd.status_code == 400 and "output rate must be" in odd.json()["error"]  # not 500
     with httpx.Client(base_url=url) as stranger:
         answer = upload(stranger, "song.mp3", song.read_bytes())
         assert answer.status_code == 404
@@ -207,6 +218,48 @@ def test_file_names_never_become_paths(server, song):
     names = sorted(p.name for p in session.folder.iterdir())
     assert names == [f"{kind}-{job['id']}{ext}" for kind, ext in SERVER_FILES]
     assert display_name("") == "upload" and display_name("a/b/\x00c.mp3") == "_c.mp3"
+    with page(url) as client:  # a name that fits a file system, its download name too
+        answer = upload(client, "\u591c" * 83 + ".mp3", song.read_bytes())
+        job = wait(client, answer.json()["id"])
+    assert len(job["download_name"].encode()) <= 255
+    assert job["download_name"].endswith(".enhanced.wav")
+
+
+def test_a_session_that_ends_under_a_request_gets_its_message(server, song):
+    """Its folder removed (the session ended, idle or closed) while "Download all" is made:
+    the page's plain line, not a 500 and a traceback in the server's log."""
+    url, app = server
+    with page(url) as client:
+        wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        session = app.state.jobs.sessions[client.headers["X-Session"]]
+        shutil.rmtree(session.folder)
+        answer = client.get("/api/zip")
+    assert answer.status_code == 410
+    assert answer.json()["error"].startswith("this page's session has ended")
+
+
+def test_stopping_the_server_cuts_a_stalled_upload(model):
+    """Ctrl-C waits a few seconds for open requests, then cuts them: an upload left half-sent
+    (a page that hung) held the server open until a second Ctrl-C, with a traceback."""
+    import socket
+    from urllib.parse import urlparse
+
+    from spectral_enhance.serve.app import SHUTDOWN_SECONDS
+
+    app = create_app(Enhancer.load(model, precision="fp32"), LIMITS)
+    with running(app) as url:
+        address = urlparse(url)
+        token = httpx.post(f"{url}api/session").json()["session"]
+        stalled = socket.create_connection((address.hostname, address.port))
+        stalled.sendall(
+            f"POST /api/jobs?name=a.wav HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            f"X-Session: {token}\r\nContent-Length: 500000\r\n\r\n".encode()
+            + b"RIFF" * 1000
+        )
+        time.sleep(0.5)
+        started = time.monotonic()
+    assert time.monotonic() - started < SHUTDOWN_SECONDS + 5  # not the 30 s `running` allows
+    stalled.close()
 
 
 SERVER_FILES = [
@@ -937,3 +990,44 @@ def test_page_removes_a_file_while_it_uploads(browser, server, tmp_path):
     assert not [path for path in session.folder.iterdir() if path.suffix != ".json"]
     browser.find_element(By.ID, "files").send_keys(str(tmp_path / "big.wav"))
     wait_for(lambda: cards_when(browser, 1, ("done",)), what="the file sent again, enhanced")
+
+
+def test_a_spectrogram_of_any_rate_is_drawn():
+    """A 5 Hz WAV (a header's nonsense that FFmpeg reads) failed its analysis with "negative
+    shift count"; the CLI enhances it."""
+    from spectral_enhance.serve.analysis import spectrogram_cells
+
+    cells = spectrogram_cells(np.zeros(40, np.float32), 5, 22050)
+    assert cells.shape[0] == 256 and cells[:, :].max() <= 1  # silence, and no row under 2.5 Hz
+
+
+def test_page_removes_a_file_sent_whole_but_not_yet_answered(browser, server, song, monkeypatch):
+    """Remove between the file's last byte and the server's answer (held here until the click
+    is made): the server makes the job whatever the page does, so the page no longer aborts
+    the request, which left it no id to delete, but deletes the job when the answer comes.
+    Before, a poll brought its card back and the file was enhanced."""
+    import threading
+
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    jobs = app.state.jobs
+    made, clicked = threading.Event(), threading.Event()
+    submit = jobs.submit
+
+    def held(session, job):  # the job made, its answer not yet sent
+        submit(session, job)
+        made.set()
+        clicked.wait(10)
+
+    monkeypatch.setattr(jobs, "submit", held)
+    open_page(browser, url)
+    session = jobs.sessions[browser.execute_script("return spectralEnhance.session")]
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    assert made.wait(30)
+    browser.find_element(By.CSS_SELECTOR, ".card .remove").click()
+    clicked.set()
+    wait_for(lambda: not session.jobs, what=lambda: f"no job left: {list(session.jobs)}")
+    time.sleep(1.5)  # polls that might bring it back
+    assert not page_cards(browser) and not session.jobs
+    assert not [path for path in session.folder.iterdir() if path.suffix != ".json"]

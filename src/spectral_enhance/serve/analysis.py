@@ -34,7 +34,7 @@ def spectrogram_cells(
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 2:
         x = x.mean(axis=1)
-    n_fft = max(256, 1 << math.ceil(math.log2(rows * rate / top_hz)))
+    n_fft = max(256, 1 << max(0, math.ceil(math.log2(rows * rate / top_hz))))  # 5 Hz too
     x = np.pad(x, (n_fft // 2, n_fft // 2))
     columns = max(1, min(columns, (len(x) - n_fft) // 64 + 1))
     window = np.hanning(n_fft).astype(np.float32)

@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..atomic import atomic_path
+from ..atomic import OutputError, atomic_path
 from ..audio import AUDIO_EXTENSIONS
 from ..audio.files import READABLE
 from ..audio.write import FORMATS
@@ -186,7 +186,8 @@ async def upload(request: Request) -> Response:
     lowpass = _within(lowpass_text, 0.0, engine.MAX_RATE) if lowpass_text else None
     if fmt not in FORMATS:
         return _error(f"{name}: output format must be one of {', '.join(FORMATS)}", 400)
-    if rate not in ("", "input") and not (rate.isdigit() and 8000 <= int(rate) <= engine.MAX_RATE):
+    whole = rate.isascii() and rate.isdigit()  # not "²²", which isdigit() takes
+    if rate not in ("", "input") and not (whole and 8000 <= int(rate) <= engine.MAX_RATE):
         return _error(f"{name}: output rate must be between 8000 and {engine.MAX_RATE} Hz", 400)
     if strength is None:
         return _error(f"{name}: strength must be a number from 0 to 1", 400)
@@ -197,12 +198,11 @@ async def upload(request: Request) -> Response:
             400,
         )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes:
-        size = int(declared) / 1024**2
-        return _error(
-            f"{name}: {size:,.2f} MB is more than this server takes ({limits.max_upload_mb:g} MB)",
-            413,
-        )
+    if declared.isascii() and declared.isdigit() and int(declared) > limits.max_bytes:
+        size, most = f"{int(declared) / 1024**2:,.2f} MB", f"{limits.max_upload_mb:g} MB"
+        if f"{int(declared) / 1024**2:.2f}" == f"{limits.max_upload_mb:.2f}":  # a byte over
+            size, most = f"{int(declared):,} bytes", f"{limits.max_bytes:,} bytes"
+        return _error(f"{name}: {size} is more than this server takes ({most})", 413)
     if len(session.jobs) + session.arriving >= limits.max_files:
         return _error(f"{name}: this page holds at most {limits.max_files} files at once", 429)
     session.arriving += 1  # counted at once: the page sends several files side by side
@@ -263,6 +263,8 @@ async def _receive(
         part.replace(source)
     except ClientDisconnect:  # the page went away mid-file: no one to answer, nothing kept
         return _error(f"{name}: the upload was broken off", 400)
+    except FileNotFoundError:  # the session ended (its folder removed) while the file came
+        return _error(f"{name}: {_NO_SESSION}", 410)
     finally:
         part.unlink(missing_ok=True)
     try:
@@ -272,11 +274,9 @@ async def _receive(
         return _error(plain_error(error, name), 422)
     if probe.seconds > limits.max_seconds:
         source.unlink(missing_ok=True)
-        return _error(
-            f"{name}: {minutes(probe.seconds)} long; this server takes files up to "
-            f"{minutes(limits.max_seconds)}",
-            422,
-        )
+        tenths = minutes(probe.seconds) == minutes(limits.max_seconds)  # 10:00.5, not 10:00
+        long, most = minutes(probe.seconds, tenths), minutes(limits.max_seconds, tenths)
+        return _error(f"{name}: {long} long; this server takes files up to {most}", 422)
     output_rate = probe.rate if rate == "input" else int(rate) if rate else None
     job = Job(job_id, name, source, probe, fmt, output_rate, strength, lowpass, folder)
     jobs.submit(session, job)
@@ -322,7 +322,10 @@ async def zip_all(request: Request) -> Response:
     if not done:
         return _error("no enhanced files yet", 404)
     target = session.folder / "spectral-enhance.zip"
-    await run_in_threadpool(_write_zip, target, done)
+    try:
+        await run_in_threadpool(_write_zip, target, done)
+    except (OSError, OutputError):  # the session ended (its folder removed) meanwhile
+        return _error(_NO_SESSION, 410)
     return FileResponse(target, filename="spectral-enhance.zip")
 
 
@@ -413,11 +416,22 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host.strip("[]"), port), family=family)
 
 
+SHUTDOWN_SECONDS = 3.0
+"""How long Ctrl-C lets open requests finish before they are cut: an upload that stalls
+(a page left half-sent) held the server open until a second Ctrl-C."""
+
+
+def _config(app: Starlette) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=SHUTDOWN_SECONDS
+    )
+
+
 def serve(app: Starlette, host: str, port: int, on_start=None) -> None:
     """Serve ``app`` until Ctrl-C; ``on_start(url)`` runs once the socket listens."""
     sock = _bind(host, port)
     url = f"http://{_url_host(host)}:{sock.getsockname()[1]}/"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(_config(app))
     if on_start:
         on_start(url)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn has shut down cleanly by then
@@ -433,7 +447,7 @@ def running(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[
     """Serve ``app`` from a thread while the block runs (tests, scripts); yields its URL."""
     sock = _bind(host, port)
     url = f"http://{_url_host(host)}:{sock.getsockname()[1]}/"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -28,7 +28,7 @@ from ..atomic import OutputError, atomic_path
 from ..audio import resampled_length
 from ..audio.files import READABLE
 from ..audio.write import output_suffix
-from ..inference.batch import SUFFIX
+from ..inference.batch import output_path
 from ..inference.enhancer import Enhancer
 from ..inference.report import FileResult
 from . import engine
@@ -47,8 +47,10 @@ class _TooLongError(Exception):
     """Raised from a progress report when a file runs on past the server's longest."""
 
 
-def minutes(seconds: float) -> str:
-    """A length as the page shows it: ``3:05``."""
+def minutes(seconds: float, tenths: bool = False) -> str:
+    """A length as the page shows it: ``3:05`` (``3:05.4`` with ``tenths``)."""
+    if tenths:
+        return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
@@ -100,8 +102,9 @@ class Job:
 
     @property
     def download_name(self) -> str:
-        stem = self.name.rsplit(".", 1)[0] if "." in self.name[1:] else self.name
-        return f"{stem}{SUFFIX}{output_suffix(self.fmt)}"
+        """``NAME.enhanced.wav``, as ``enhance`` names it (`output_path`): cut at a character to
+        fit a file name's 255 bytes, which 83 CJK characters and the ending pass."""
+        return output_path(Path(self.name), None, self.fmt).name
 
     def describe(self, position: int | None) -> dict[str, Any]:
         """The job as the page's JSON: state, place in line, progress, message, facts."""

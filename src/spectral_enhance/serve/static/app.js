@@ -236,6 +236,9 @@ async function upload(file, card) {
       setState(card, `uploading ${Math.round((100 * event.loaded) / event.total)} %`);
       $(card.element, "progress").value = event.loaded / event.total;
     };
+    // Once the file is all sent, the server makes the job whatever the page does: a card
+    // removed then is not aborted but waits for the job's id, to delete it (see remove).
+    request.upload.onload = () => (card.sent = true);
     request.onabort = () => resolve(); // removed while uploading
     request.onload = () => {
       card.request = null;
@@ -245,8 +248,14 @@ async function upload(file, card) {
       } catch {
         body = {};
       }
+      if (request.status === 201) {
+        const early = state.cards.get(body.id); // a poll that saw the job first made a card
+        if (early && early !== card) early.element.remove();
+      }
       if (request.status === 201 && card.removed) {
-        api(`/api/jobs/${body.id}`, { method: "DELETE" }); // removed as its upload ended
+        state.removed.add(body.id);
+        state.cards.delete(body.id);
+        api(`/api/jobs/${body.id}`, { method: "DELETE" }); // removed once it was all sent
       } else if (request.status === 201) {
         card.id = body.id;
         state.cards.set(body.id, card);
@@ -308,7 +317,7 @@ function newCard(name) {
   const element = $(document, "#card").content.firstElementChild.cloneNode(true);
   $(element, ".name").textContent = name;
   $(document, "#results").prepend(element);
-  const card = { element, id: null, shown: false, removed: false, request: null };
+  const card = { element, id: null, shown: false, removed: false, request: null, sent: false };
   $(element, ".remove").addEventListener("click", () => remove(card));
   return card;
 }
@@ -318,7 +327,7 @@ function newCard(name) {
 function remove(card) {
   card.removed = true;
   uploads.waiting = uploads.waiting.filter((item) => item.card !== card);
-  if (card.request) card.request.abort();
+  if (card.request && !card.sent) card.request.abort();
   if (card.id != null) {
     state.removed.add(card.id);
     state.cards.delete(card.id);
