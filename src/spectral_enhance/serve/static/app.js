@@ -248,10 +248,6 @@ async function upload(file, card) {
       } catch {
         body = {};
       }
-      if (request.status === 201) {
-        const early = state.cards.get(body.id); // a poll that saw the job first made a card
-        if (early && early !== card) early.element.remove();
-      }
       if (request.status === 201 && card.removed) {
         state.removed.add(body.id);
         state.cards.delete(body.id);
@@ -296,11 +292,17 @@ function poll() {
       const body = await response.json();
       for (const job of body.jobs) {
         if (state.removed.has(job.id)) continue;
-        let card = state.cards.get(job.id);
+        const card = state.cards.get(job.id);
         if (!card) {
-          card = newCard(job.name);
-          card.id = job.id;
-          state.cards.set(job.id, card);
+          // A job the page holds no card for: its upload's answer is still to come, or the
+          // upload was removed (aborted) after the server had it all. With no upload left
+          // in flight it is the latter: the server is told to drop it.
+          if (uploads.running === 0) {
+            state.removed.add(job.id);
+            api(`/api/jobs/${job.id}`, { method: "DELETE" }).catch(() => {});
+          }
+          busy = true;
+          continue;
         }
         update(card, job);
         busy ||= ["queued", "running", "analysing"].includes(job.state);
