@@ -1031,3 +1031,58 @@ def test_page_removes_a_file_sent_whole_but_not_yet_answered(browser, server, so
     time.sleep(1.5)  # polls that might bring it back
     assert not page_cards(browser) and not session.jobs
     assert not [path for path in session.folder.iterdir() if path.suffix != ".json"]
+
+
+def test_page_says_when_a_download_or_play_finds_its_session_ended(browser, server, song):
+    """A finished file's Download, Download all and Play after the session ended (idle, or the
+    server restarted): each says so, where before nothing was saved and nothing said (and Play
+    asked whether the server was still running)."""
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    jobs = app.state.jobs
+    before = set(browser.downloads.iterdir())  # earlier tests' downloads
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    wait_for(lambda: cards_when(browser, 1, ("done",)), what="one result")
+    session = jobs.sessions[browser.execute_script("return spectralEnhance.session")]
+    jobs.end(session, wait=0)
+    ended = "this page's session has ended (closed, idle too long, or the server restarted)"
+    browser.find_element(By.CSS_SELECTOR, ".card .download").click()
+    wait_for(lambda: ended in page_cards(browser)[0]["message"], what="the card's line")
+    browser.find_element(By.ID, "zip").click()
+    status = browser.find_element(By.ID, "toolbar-status")
+    wait_for(lambda: ended in status.text, what="the toolbar's line")
+    browser.find_element(By.CSS_SELECTOR, ".card .play").click()
+    wait_for(lambda: ended in page_cards(browser)[0]["state"], what="the player's line")
+    assert set(browser.downloads.iterdir()) == before
+
+
+def test_page_keeps_long_lines_in_their_card_and_shows_keyboard_focus(browser, server, tmp_path):
+    """At 360 px a refusal naming a 120-character file wraps in its card (the page scrolled
+    sideways), and the keyboard's place on the hidden file inputs shows on their labels."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, _ = server
+    name = tmp_path / ("x" * 120 + ".mp3")
+    name.write_bytes(b"not audio" * 10)
+    browser.set_window_size(360, 900)
+    try:
+        open_page(browser, url)
+        browser.find_element(By.ID, "files").send_keys(str(name))
+        wait_for(lambda: cards_when(browser, 1, ("failed",)), what="the refusal")
+        scroll = "return [document.documentElement.scrollWidth, window.innerWidth]"
+        wide, window = browser.execute_script(scroll)
+        assert wide <= window
+    finally:
+        browser.set_window_size(1400, 1000)
+    open_page(browser, url)
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(6):  # Tab until the file input has the keyboard
+        body.send_keys(Keys.TAB) if _ == 0 else browser.switch_to.active_element.send_keys(Keys.TAB)
+        if browser.switch_to.active_element.get_attribute("id") == "files":
+            break
+    assert browser.switch_to.active_element.get_attribute("id") == "files"
+    outline = "return getComputedStyle(document.querySelector('label[for=files]')).outlineStyle"
+    assert browser.execute_script(outline) != "none"

@@ -50,6 +50,31 @@ function link(path) {
   return `${path}?session=${encodeURIComponent(state.session)}`;
 }
 
+// The server's line if this page's session has ended (idle too long, or the server
+// restarted), else null: a download or a player then says so instead of failing silently.
+async function sessionEnded() {
+  const response = await api("/api/jobs").catch(() => null);
+  if (!response) return "the server could not be reached: is it still running?";
+  if (response.status !== 404) return null;
+  return (await response.json().catch(() => ({}))).error || "this page's session has ended";
+}
+
+// A download is followed once the session is known to hold it: a link to a session that has
+// ended saved nothing and said nothing.
+document.addEventListener("click", async (event) => {
+  const anchor = event.target.closest("a.download, #zip");
+  if (!anchor || anchor.dataset.checked) return;
+  event.preventDefault();
+  const ended = await sessionEnded();
+  const card = anchor.closest(".card");
+  const said = card ? $(card, ".message") : $(document, "#toolbar-status");
+  said.textContent = ended || "";
+  if (ended) return;
+  anchor.dataset.checked = "yes";
+  anchor.click();
+  delete anchor.dataset.checked;
+});
+
 function clock(seconds) {
   const m = Math.floor(seconds / 60);
   const s = seconds - 60 * m;
@@ -506,7 +531,8 @@ class ABPlayer {
     } catch {
       this.loading = null; // try again on the next Play
       this.starting = false;
-      setState(this.card, "the audio could not be loaded: is the server still running?");
+      const ended = await sessionEnded();
+      setState(this.card, ended || "the audio could not be loaded: is the server still running?");
       return;
     }
     const context = audioContext();
