@@ -1086,3 +1086,23 @@ def test_page_keeps_long_lines_in_their_card_and_shows_keyboard_focus(browser, s
     assert browser.switch_to.active_element.get_attribute("id") == "files"
     outline = "return getComputedStyle(document.querySelector('label[for=files]')).outlineStyle"
     assert browser.execute_script(outline) != "none"
+
+
+def test_files_of_one_name_and_two_kinds_download_apart(server, song, tmp_path):
+    """song.mp3 and song.flac on one page both downloaded as song.enhanced.wav, and the ZIP
+    told them apart only by a number; the later one now says its kind."""
+    import zipfile
+
+    url, _ = server
+    flac = tmp_path / "song.flac"
+    sf.write(flac, read_audio(song)[0], 44100)
+    with page(url) as client:
+        first = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        second = wait(client, upload(client, "song.flac", flac.read_bytes()).json()["id"])
+        third = wait(client, upload(client, "song.mp3", song.read_bytes()).json()["id"])
+        archive = zipfile.ZipFile(io.BytesIO(client.get("/api/zip").content))
+    names = [job["download_name"] for job in (first, second, third)]
+    assert names == ["song.enhanced.wav", "song (flac).enhanced.wav", "song.enhanced.wav"]
+    assert archive.namelist() == [
+        "song.enhanced.wav", "song (flac).enhanced.wav", "song.enhanced (2).wav"
+    ]  # fmt: skip

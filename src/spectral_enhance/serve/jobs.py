@@ -86,6 +86,7 @@ class Job:
     warnings: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     removed: bool = False  # taken off the page: a running job stops at its next report
+    named_by_kind: bool = False  # its download name tells it from another of the same stem
 
     @property
     def output(self) -> Path:
@@ -104,7 +105,10 @@ class Job:
     def download_name(self) -> str:
         """``NAME.enhanced.wav``, as ``enhance`` names it (`output_path`): cut at a character to
         fit a file name's 255 bytes, which 83 CJK characters and the ending pass."""
-        return output_path(Path(self.name), None, self.fmt).name
+        name = Path(self.name)
+        if self.named_by_kind:  # song.flac after song.mp3: "song (flac).enhanced.wav"
+            name = name.with_name(f"{name.stem} ({name.suffix.lstrip('.')}){name.suffix}")
+        return output_path(name, None, self.fmt).name
 
     def describe(self, position: int | None) -> dict[str, Any]:
         """The job as the page's JSON: state, place in line, progress, message, facts."""
@@ -226,6 +230,13 @@ class Jobs:
         rate = self.enhancer.sample_rate
         job.total_samples = max(1, resampled_length(job.probe.frames, job.probe.rate, rate))
         with self.lock:
+            same = [
+                other
+                for other in session.jobs.values()
+                if other.folder == job.folder and other.download_name == job.download_name
+            ]
+            if same and Path(job.name).suffix != Path(same[0].name).suffix:
+                job.named_by_kind = True  # the later one says its kind; the first keeps its name
             session.jobs[job.id] = job
             self.owner[job.id] = session
             self.queue.append(job)
