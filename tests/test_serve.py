@@ -1106,3 +1106,23 @@ def test_files_of_one_name_and_two_kinds_download_apart(server, song, tmp_path):
     assert archive.namelist() == [
         "song.enhanced.wav", "song (flac).enhanced.wav", "song.enhanced (2).wav"
     ]  # fmt: skip
+
+
+def test_a_header_that_overstates_its_length_is_not_refused_for_it(server, tmp_path):
+    """A 3 s WAV whose data chunk claims 4 GB was refused as "405:47 long": the length limit
+    now takes what the file holds, and the job warns that it ends early, as the CLI does."""
+    import struct
+
+    wav = tmp_path / "lies.wav"
+    sf.write(wav, music(3.0, 22050), 22050, subtype="PCM_16")
+    data = bytearray(wav.read_bytes())
+    at = data.find(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", 0xFFFFFFF0)
+    url, _ = server
+    with page(url) as client:
+        answer = upload(client, "lies.wav", bytes(data))
+        assert answer.status_code == 201, answer.text
+        job = wait(client, answer.json()["id"])
+    assert job["state"] == "done"
+    (warning,) = [line for line in job["warnings"] if "ends early" in line]
+    assert warning.startswith("lies.wav: ends early: decoded 3.00 s")

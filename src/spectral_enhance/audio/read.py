@@ -426,7 +426,7 @@ class AudioReader:
         codec = context.name
         bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
         gapless: GaplessInfo | None = None
-        trim, expected, filter_hz = "none", None, None
+        trim, expected, filter_hz, held = "none", None, None, None
         if is_mp3(codec):
             tags = {**self._container.metadata, **stream.metadata}
             position = self._file.tell()  # FFmpeg reads on from here: put it back after
@@ -453,6 +453,7 @@ class AudioReader:
             self._skip, self._keep = 0, None
             if stream.duration and stream.time_base:
                 expected = round(stream.duration * stream.time_base * rate)
+            held = expected  # what the file's bytes hold, as FFmpeg counts them
             # FFmpeg fits a cut WAV's, W64's or CAF's duration to what the file holds: the
             # header's length is its data chunk's size, or a CAF's frame count (0: not given)
             if self._container.format.name in ("wav", "w64"):
@@ -461,7 +462,9 @@ class AudioReader:
                 self._file.seek(position)
             elif self._container.format.name == "caf":
                 expected = stream.frames or None
-        estimate = expected
+        # The estimate (progress, a server's length limit) is what the file holds, not what a
+        # header that lies promises (a 3 s WAV whose data chunk claims 4 GB is not 405 minutes)
+        estimate = min(expected, held) if expected and held else expected
         if estimate is None and self._container.duration:
             estimate = int(self._container.duration * rate / 1_000_000)
         self.info = AudioInfo(
