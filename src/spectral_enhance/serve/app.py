@@ -318,7 +318,9 @@ async def remove_job(request: Request) -> Response:
 async def zip_all(request: Request) -> Response:
     """Every enhanced file of the session in one ZIP (stored, not compressed: audio)."""
     session = _session(request)
-    done = [job for job in session.jobs.values() if job.state == "done"] if session else []
+    if session is None:
+        return _error(_NO_SESSION, 404)
+    done = [job for job in session.jobs.values() if job.state == "done"]
     if not done:
         return _error("no enhanced files yet", 404)
     target = session.folder / "spectral-enhance.zip"

@@ -211,6 +211,7 @@ function uploadAll(files) {
     const { file, path } = item instanceof File ? { file: item, path: item.name } : item;
     const card = newCard(path);
     card.path = path; // sent as its name: the server keeps the folders for the ZIP
+    setState(card, "waiting to be sent");
     uploads.waiting.push({ file, card });
   }
   nextUpload();
