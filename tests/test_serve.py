@@ -206,6 +206,8 @@ def test_bad_uploads_get_one_plain_line_and_the_server_keeps_serving(server, son
         answer = upload(stranger, "song.mp3", song.read_bytes())
         assert answer.status_code == 404
         assert answer.json()["error"].startswith("song.mp3: this page's session has ended")
+        zipped = stranger.get("/api/zip")  # not "no enhanced files yet"
+        assert zipped.json()["error"].startswith("this page's session has ended")
 
 
 def test_file_names_never_become_paths(server, song):
