@@ -1128,3 +1128,42 @@ def test_a_header_that_overstates_its_length_is_not_refused_for_it(server, tmp_p
     assert job["state"] == "done"
     (warning,) = [line for line in job["warnings"] if "ends early" in line]
     assert warning.startswith("lies.wav: ends early: decoded 3.00 s")
+
+
+def test_a_wrong_method_or_path_gets_the_apis_json_line(server):
+    """Starlette's own refusals were plain text where every other answer is a JSON line."""
+    url, _ = server
+    with httpx.Client(base_url=url) as client:
+        wrong = client.put("/api/zip")
+        missing = client.get("/api/nothing")
+    assert wrong.status_code == 405
+    said = wrong.json()["error"]
+    assert said.startswith("/api/zip does not take PUT; it takes ") and "GET" in said
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "/api/nothing: no such page or API call"}
+
+
+def test_page_says_what_download_all_leaves_out(browser, server, song, monkeypatch):
+    """ "Download all" holds the files done; one still being enhanced is left out, and the page
+    now says so (it left it out without a word)."""
+    import threading
+
+    from selenium.webdriver.common.by import By
+
+    url, app = server
+    jobs = app.state.jobs
+    open_page(browser, url)
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    wait_for(lambda: cards_when(browser, 1, ("done",)), what="one result")
+    held = threading.Event()
+    monkeypatch.setattr(jobs, "run", lambda job, cancelled=None: held.wait(10))  # a slow job
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    wait_for(lambda: len([c for c in page_cards(browser) if c["job"]]) == 2, what="the second")
+    try:
+        browser.find_element(By.ID, "zip").click()
+        status = browser.find_element(By.ID, "toolbar-status")
+        wait_for(
+            lambda: "1 file(s) still on their way are not in it" in status.text, what="the line"
+        )
+    finally:
+        held.set()

@@ -25,6 +25,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
@@ -353,6 +354,18 @@ async def end_session(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def _refused(request: Request, error: HTTPException) -> Response:
+    """Starlette's own refusals (a wrong method, a path it has no route for) in the API's
+    form, one line of JSON, as every other answer of the API."""
+    path, allowed = request.url.path, (error.headers or {}).get("Allow")
+    said = {404: f"{path}: no such page or API call"}
+    said[405] = f"{path} does not take {request.method}" + (
+        f"; it takes {allowed}" if allowed else ""
+    )
+    message = said.get(error.status_code, error.detail)
+    return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
+
+
 async def _failed(request: Request, error: Exception) -> Response:
     """Any unexpected error: one plain line, never a traceback (the server log has it)."""
     return _error("the server could not answer this request; its log has the details", 500)
@@ -399,7 +412,7 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed)],
-        exception_handlers={Exception: _failed},
+        exception_handlers={Exception: _failed, HTTPException: _refused},
         lifespan=lifespan,
     )
     app.state.jobs = jobs

@@ -70,6 +70,13 @@ document.addEventListener("click", async (event) => {
   const said = card ? $(card, ".message") : $(document, "#toolbar-status");
   said.textContent = ended || "";
   if (ended) return;
+  if (!card) {
+    // The ZIP holds the files done: say which are not in it yet.
+    const left = [...state.cards.values()].filter(
+      (other) => !["done", "failed"].includes(other.element.dataset.state),
+    ).length + uploads.running + uploads.waiting.length;
+    if (left) said.textContent = `${left} file(s) still on their way are not in it`;
+  }
   anchor.dataset.checked = "yes";
   anchor.click();
   delete anchor.dataset.checked;
