@@ -18,11 +18,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 __all__ = [
+    "STOPPING",
     "OutputError",
     "atomic_path",
     "atomic_write_text",
     "output_folder",
     "refuse_to_replace",
+    "remove_leftovers",
     "terminate_on_hangup",
     "utf8_within",
 ]
@@ -167,12 +169,15 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+STOPPING = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+"""The signals that stop a command: Ctrl-C, ``kill``, a closed terminal (those there are)."""
+
+
 def terminate_on_hangup() -> None:
     """Make SIGINT, SIGTERM and SIGHUP raise ``KeyboardInterrupt``, so cleanup runs, and wait
     while :func:`atomic_path` makes a temporary file, so none is ever left behind.
 
     For command-line entry points only: it replaces the process's handlers.
     """
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _interrupt)
+    for number in STOPPING:
+        signal.signal(number, _interrupt)

@@ -36,7 +36,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm import tqdm
 
-from ..atomic import output_folder
+from ..atomic import STOPPING, output_folder
 from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
 from ..dataset.recipe import recipe_change
 from ..dsp.bands import copy_inputs
@@ -548,11 +548,6 @@ def train(
     return history["best"]["metrics"] if history["best"] else {}
 
 
-STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
-"""The signals that stop a one-process run after its step in hand: Ctrl-C, ``kill``, a closed
-terminal (as `atomic.terminate_on_hangup` makes them stop a command)."""
-
-
 class _StopBetweenSteps:
     """While a one-process run trains, a first Ctrl-C (or SIGTERM, SIGHUP) asks it to stop
     after the step in hand (`asked`), so the run is saved as it stands, every step kept; a
@@ -563,10 +558,8 @@ class _StopBetweenSteps:
         self.asked = False
         self._before: dict[int, Any] = {}
         if active and threading.current_thread() is threading.main_thread():
-            for name in STOPPING:
-                if hasattr(signal, name):
-                    number = getattr(signal, name)
-                    self._before[number] = signal.signal(number, self._ask)
+            for number in STOPPING:  # those that stop a command (`atomic.terminate_on_hangup`)
+                self._before[number] = signal.signal(number, self._ask)
 
     def _ask(self, signum: int, frame: Any) -> None:
         if self.asked:
