@@ -561,8 +561,8 @@ def _claim(out_dir: Path, dataset: Path, recipe: DegradationRecipe, results: Pat
         atomic_write_text(mark, json.dumps(own, indent=2) + "\n")
         return
     try:
-        theirs = json.loads(mark.read_text(encoding="utf-8"))["recipe"]
-    except (OSError, ValueError, KeyError, TypeError):
+        theirs = scored_recipe(out_dir)
+    except (OSError, ValueError):  # missing or damaged: not this dataset's, as far as we know
         theirs = None
     if theirs != own["recipe"]:
         raise ValueError(
