@@ -549,14 +549,14 @@ def enhance_files(
         """``job`` again, in a process of its own, after a worker died with it in hand: it
         fails only if it kills that one too (a crash in a library it uses)."""
         source, target = job[:2]
-        remove_leftovers(target)  # the dead worker's temporary output
         with new_pool(1) as solo:
             try:
-                return solo.submit(_enhance_one, job).result()
+                ended = solo.submit(_enhance_one, job).result()
             except BrokenProcessPool:
-                remove_leftovers(target)
                 why = "the process enhancing it ended abruptly (a crash in a library it uses)"
-                return source, None, f"{source}: {why}; nothing written"
+                ended = source, None, f"{source}: {why}; nothing written"
+        remove_leftovers(target)  # the dead workers' temporary outputs (a done one is renamed)
+        return ended
 
     def outcome(n: int) -> tuple[Path, FileResult | None, str | None]:
         """The n-th file's; an interrupt while it is awaited stops the batch and awaits it
