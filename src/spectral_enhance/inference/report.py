@@ -72,14 +72,14 @@ class FileResult:
             return ("no low-pass given: " if self.lowpass_given else "no low-pass found: ") + (
                 "kept as it is" if self.takes_lowpass else "nothing to rebuild"
             )
-        cut = self.lowpass_hz / 1000
-        if self.rebuilt_from_hz is None:  # under what the model rebuilds from
-            floor = self.lowpass_floor_hz / 1000
-            digits = 1 if f"{cut:.1f}" != f"{floor:.1f}" else 2  # 2.20 under 2.22, not 2.2
-            cut_at = f"cut given at {cut:.{digits}f} kHz"
-            how = cut_at if self.lowpass_given else f"falls off at {cut:.{digits}f} kHz"
+        cut, floor = self.lowpass_hz / 1000, self.lowpass_floor_hz / 1000
+        under = self.rebuilt_from_hz is None  # under what the model rebuilds from
+        digits = 2 if under and f"{cut:.1f}" == f"{floor:.1f}" else 1  # 2.20 under 2.22, not 2.2
+        said = f"{cut:.{digits}f} kHz"
+        cut_at = f"cut given at {said}" if self.lowpass_given else f"cut at {said}"
+        if under:
+            how = cut_at if self.lowpass_given else f"falls off at {said}"
             return f"{how}, below the {floor:.{digits}f} kHz the model rebuilds from: kept as it is"
-        cut_at = f"cut given at {cut:.1f} kHz" if self.lowpass_given else f"cut at {cut:.1f} kHz"
         if self.rebuilt_from_hz >= self.reach_hz:
             where = "at" if self.rebuilt_from_hz - self.reach_hz < 50 else "above"
             return f"{cut_at}, {where} the {reach:.1f} kHz {reaches}: nothing to rebuild"
