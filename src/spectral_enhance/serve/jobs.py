@@ -230,12 +230,15 @@ class Jobs:
         rate = self.enhancer.sample_rate
         job.total_samples = max(1, resampled_length(job.probe.frames, job.probe.rate, rate))
         with self.lock:
-            same = [
-                other
-                for other in session.jobs.values()
-                if other.folder == job.folder and other.download_name == job.download_name
-            ]
-            if same and Path(job.name).suffix != Path(same[0].name).suffix:
+            same = next(
+                (
+                    other
+                    for other in session.jobs.values()
+                    if other.folder == job.folder and other.download_name == job.download_name
+                ),
+                None,
+            )
+            if same and Path(job.name).suffix != Path(same.name).suffix:
                 job.named_by_kind = True  # the later one says its kind; the first keeps its name
             session.jobs[job.id] = job
             self.owner[job.id] = session
