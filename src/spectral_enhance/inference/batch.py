@@ -368,16 +368,6 @@ def enhance_file(
                     write(mix(dry, change))
             change = None
             if stream is not None:
-                if received < enhancer.stft.fft_length:
-                    least = enhancer.stft.fft_length / model_rate  # one STFT frame
-                    read = reader.samples_read  # under a tenth of a millisecond: in samples
-                    held = f"{1000 * read / info.sample_rate:.1f} ms"
-                    if 10_000 * read < info.sample_rate:
-                        held = f"{read} sample{'s' * (read != 1)}"
-                    raise AudioError(
-                        source,
-                        f"too short: {held} of audio, where the model needs {1000 * least:.0f} ms",
-                    )
                 change = change_to_output(stream.send(None), last=True)
             write(mix(nothing, change, last=True))
         warnings = list(reader.warnings) + ([lost_tags] if lost_tags else [])

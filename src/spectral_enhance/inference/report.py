@@ -197,7 +197,7 @@ class BatchReport:
             f"{self.done} enhanced, {self.exist} kept (output exists), {self.refused} skipped, "
             f"{len(self.failed)} failed, {len(self.warnings)} warning(s); "
             f"{self.seconds_of_audio:.1f} s of audio in {self.wall_seconds:.1f} s "
-            f"({speed:.0f}x real time)"
+            f"({speed:.{0 if speed >= 10 else 1}f}x real time)"
         )
         if self.interrupted:
             return f"interrupted: {line}; {self.unfinished} not done"
