@@ -521,3 +521,23 @@ def test_options_that_cannot_go_together_are_a_usage_error(tmp_path, identity_mo
     (line,) = capsys.readouterr().err.splitlines()
     assert line == f"spectral-enhance enhance: error: FLAC holds 16 or 24-bit samples, not {depth}"
     assert not list(tmp_path.glob("a.enhanced.*"))
+
+
+def test_a_run_leaves_nothing_of_onnx_runtimes_telemetry(tmp_path):
+    """ONNX Runtime 1.29 on starts telemetry on import (a device id and a database under
+    ~/.cache/Microsoft, a ".ses" in TMPDIR, uploads): a run of `enhance` writes none of it."""
+    import os
+    import subprocess
+    import sys
+
+    home, temporary = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir(), temporary.mkdir()
+    sf.write(tmp_path / "a.wav", music(0.5, 44100), 44100)
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")
+    }
+    env |= {"HOME": str(home), "TMPDIR": str(temporary)}
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", "a.wav", "--lowpass", "5000"]
+    subprocess.run([*command, "-q"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    assert (tmp_path / "a.enhanced.wav").exists()
+    assert not list(home.rglob("*")) and not list(temporary.rglob("*"))

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# ONNX Runtime (1.29 on) starts telemetry on import where the variable is unset: a device id
+# and an event database under ~/.cache/Microsoft, a ".ses" file in TMPDIR, uploads to
+# Microsoft. A tool that promises to fetch and send nothing turns it off before any import of
+# it, in this process and the workers it starts; a user who sets the variable decides.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __version__ = "0.1.0"
 __all__ = ["Enhancer", "__version__"]
