@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -476,6 +477,34 @@ def test_an_interrupt_stops_every_job_and_names_what_is_undone(
     assert len(lines(err, str(tmp_path / "a.wav") + ": interrupted before it was finished")) == 1
     assert f"interrupted: 1 more not begun, from {tmp_path / 'c.wav'} on" in err
     assert "3 not done" in err and "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc), a worker pool's among them."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_ctrl_c_while_the_workers_import_stops_the_run_in_its_lines(tmp_path, identity_model):
+    """A terminal's Ctrl-C in the second the two spawned workers take to import: the run stops
+    with its own lines and no worker prints a traceback (each did, 3 times in 3), and no
+    semaphore is left to the resource tracker's warning."""
+    for n in "abc":
+        sf.write(tmp_path / f"{n}.wav", music(0.5), 22050)
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", str(tmp_path), "-o"]
+    command += [str(tmp_path / "out"), "--model", identity_model, "-q", "--jobs", "2"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60  # the resource tracker, then two workers
+    while len(_children(process.pid)) < 3 and time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"finished before the signal: {process.stderr.read()}")
+        time.sleep(0.002)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "leaked" not in err, err
+    assert "interrupted: 3 more not begun" in err
 
 
 def test_the_progress_bar_shows_percent_and_time_left(

@@ -500,10 +500,15 @@ def test_more_threads_than_cores_is_said(tmp_path, identity_model, capsys, monke
         (KeyboardInterrupt("SIGTERM"), "interrupted by SIGTERM"),
         (KeyboardInterrupt("runs/x/last.pt: saved after step 2"), "interrupted: runs/x/last"),
         (KeyboardInterrupt(), "interrupted"),
+        ("import", "interrupted by SIGINT"),  # ONNX Runtime's import, cut: an ImportError
     ],
 )
 def test_an_interrupted_command_says_by_what_and_what_it_kept(monkeypatch, capsys, raised, said):
     import spectral_enhance.inference.batch as batch
+
+    if raised == "import":
+        raised = ImportError("initialization failed")
+        raised.__cause__ = KeyboardInterrupt("SIGINT")
 
     def interrupted(*args, **kwargs):
         raise raised

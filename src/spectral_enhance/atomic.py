@@ -169,6 +169,32 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+@contextlib.contextmanager
+def signals_held(raise_held: bool = True) -> Iterator[None]:
+    """Hold the stopping signals (once `terminate_on_hangup` set their handlers) through the
+    block, for work that, cut short, leaves a mess; one that came is raised at its end, unless
+    not ``raise_held`` (when there is nothing left for it to stop)."""
+    _hold_signals()
+    try:
+        yield
+    finally:
+        _release_signals(raise_held)
+
+
+@contextlib.contextmanager
+def starting_processes() -> Iterator[None]:
+    """`signals_held` while processes start, and start them with SIGINT blocked (a mask
+    outlives fork and exec). A Ctrl-C mid-start left a worker reading a half-sent task, and one
+    in the second a worker takes to import printed its traceback: each worker unblocks SIGINT
+    once it ignores it."""
+    with signals_held():
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 STOPPING = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 """The signals that stop a command: Ctrl-C, ``kill``, a closed terminal (those there are)."""
 

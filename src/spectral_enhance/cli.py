@@ -848,22 +848,33 @@ class UsageError(ValueError):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some inputs failed, 2 usage)."""
-    from .allocator import keep_freed_memory
-    from .atomic import OutputError, terminate_on_hangup
-    from .audio import AudioError
+    from .atomic import terminate_on_hangup
 
     if sys.stderr is None:  # closed by the shell (2>&-): the lines have nowhere to go, and
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115  print() would send them to stdout
     args = get_parser().parse_args(argv)
-    terminate_on_hangup()
-    keep_freed_memory()
+    terminate_on_hangup()  # before the imports of NumPy and FFmpeg: a Ctrl-C there is one line
     try:
-        return args.run_command(args)
-    except KeyboardInterrupt as stopped:  # the signal's name, or what the command kept
-        said = str(stopped)
+        return _run(args)
+    except (KeyboardInterrupt, ImportError) as error:
+        stopped = error if isinstance(error, KeyboardInterrupt) else error.__cause__
+        if not isinstance(stopped, KeyboardInterrupt):
+            raise  # an ImportError of its own; ONNX Runtime's raised on an interrupt is one
+        said = str(stopped)  # the signal's name, or what the command kept
         said = f" by {said}" if said.startswith("SIG") else f": {said}" if said else ""
         print(f"interrupted{said}", file=sys.stderr)
         return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command ``args`` names; an error it expects is its one line and exit code."""
+    from .allocator import keep_freed_memory
+    from .atomic import OutputError
+    from .audio import AudioError
+
+    keep_freed_memory()
+    try:
+        return args.run_command(args)
     except (OSError, ValueError, AudioError, OutputError) as error:
         from .inference.report import one_line
 

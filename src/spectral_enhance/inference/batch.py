@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -36,6 +36,8 @@ from ..atomic import (
     OutputError,
     output_folder,
     remove_leftovers,
+    signals_held,
+    starting_processes,
     terminate_on_hangup,
     utf8_within,
 )
@@ -426,12 +428,32 @@ def _init_worker(
 
 def _init_pool_worker(load_args: dict, stop: multiprocessing.synchronize.Event) -> None:
     # A terminal's Ctrl-C reaches the whole group: a worker leaves it to the batch, which sets
-    # ``stop``; its SIGTERM still cleans up its temporary file and ends its file.
+    # ``stop``; its SIGTERM still cleans up its temporary file and ends its file. SIGINT came
+    # blocked (`starting_processes`), so one sent while this process imported is dropped here.
     global _pooled
     terminate_on_hangup()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _init_worker(load_args, stop)
     _pooled = True
+
+
+def _started(
+    pool: ProcessPoolExecutor, jobs: Sequence[tuple], stop: multiprocessing.synchronize.Event
+) -> list[Future]:
+    """``jobs`` submitted to ``pool``, whose workers start as they are submitted, quiet to a
+    Ctrl-C till set up (`starting_processes`). An interrupt meanwhile sets ``stop``: each job
+    then ends as not begun, one not yet submitted too."""
+    futures: list[Future] = []
+    try:
+        with starting_processes():
+            futures += (pool.submit(_enhance_one, job) for job in jobs)
+    except KeyboardInterrupt:
+        stop.set()
+        for job in jobs[len(futures) :]:
+            futures.append(future := Future())
+            future.set_result((job[0], None, _NOT_BEGUN))
+    return futures
 
 
 def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
@@ -529,7 +551,7 @@ def enhance_files(
             )
 
         pool = new_pool()
-        futures = [pool.submit(_enhance_one, job) for job in todo]
+        futures = _started(pool, todo, stop)
     else:
         stop = threading.Event()
         if todo:
@@ -541,7 +563,7 @@ def enhance_files(
         source, target = job[:2]
         with new_pool(1) as solo:
             try:
-                ended = solo.submit(_enhance_one, job).result()
+                ended = _started(solo, [job], stop)[0].result()
             except BrokenProcessPool:
                 why = "the process enhancing it ended abruptly (a crash in a library it uses)"
                 ended = source, None, f"{source}: {why}; nothing written"
@@ -567,7 +589,7 @@ def enhance_files(
                         return todo[n][0], None, f"{todo[n][0]}: {type(error).__name__}: {error}"
                     pool.shutdown(cancel_futures=True)
                     pool = new_pool()
-                    futures[n + 1 :] = [pool.submit(_enhance_one, job) for job in todo[n + 1 :]]
+                    futures[n + 1 :] = _started(pool, todo[n + 1 :], stop)
                     return alone(todo[n])
             except KeyboardInterrupt:
                 stop.set()
@@ -596,8 +618,9 @@ def enhance_files(
     finally:
         stop.set()  # whatever ends the loop, no worker begins another file
         bar.close()
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        if pool:  # whole: cut short, it left its queues' semaphores to a warning at exit;
+            with signals_held(raise_held=False):  # each file has its end: a signal stops none
+                pool.shutdown(cancel_futures=True)
     if report.not_begun:
         first = next(e["input"] for e in report.files if e["status"] == "not begun")
         log(f"interrupted: {report.not_begun} more not begun, from {first} on")
