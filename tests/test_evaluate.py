@@ -145,16 +145,52 @@ def test_a_missing_or_damaged_clip_is_one_line_naming_it(data, tmp_path, capsys,
 def test_export_takes_test_metrics_from_an_evaluation(data, tmp_path):
     from spectral_enhance.training.export import metrics_from_evaluation
 
-    evaluate(data, ["mp3", System("damaged", noisy)], tmp_path, progress=False)
+    damaged = System("damaged", noisy, fingerprint="f" * 64)  # as a model's, fingerprinted
+    evaluate(data, ["mp3", damaged], tmp_path, progress=False)
     metrics = metrics_from_evaluation(tmp_path, "damaged")
     saved = json.loads((tmp_path / "results.json").read_text())
     assert metrics["model"] == saved["systems"]["damaged"]["metrics"]
     assert metrics["input"] == saved["systems"]["mp3"]["metrics"]
     assert (metrics["split"], metrics["dataset"]) == ("test", str(data))
+    assert metrics["fingerprint"] == "f" * 64
     with pytest.raises(ValueError, match="no system 'other' in its results"):
         metrics_from_evaluation(tmp_path, "other")
+    with pytest.raises(ValueError, match="mp3 was scored as no model file"):
+        metrics_from_evaluation(tmp_path, "mp3")  # the input's scores are no model's
     with pytest.raises(FileNotFoundError, match=r"results\.json: missing"):
         metrics_from_evaluation(tmp_path / "nowhere", "damaged")
+
+
+def test_a_model_exported_again_is_scored_again_and_only_its_scores_go_in_its_card(
+    data, tmp_path, capsys
+):
+    """An evaluation folder kept the first model's scores for a second exported into the same
+    folder (the README's export, evaluate, export again): it scores the new one, and says so;
+    and `export --evaluation` takes only the scores of the model it writes."""
+    first = tiny_waveform_checkpoint(tmp_path / "a.pt", "wavenet", identity=True)
+    second = tiny_waveform_checkpoint(tmp_path / "b.pt", "wavenet", seed=1)
+    model, ev = tmp_path / "model", tmp_path / "ev"
+    export(first, model, precisions=["fp32"])
+    spec = f"{model}@fp32"
+    before = evaluate(data, ["mp3", spec], ev, progress=False)[spec]["metrics"]["snr"]["mean"]
+    export(second, model, precisions=["fp32"], overwrite=True)
+    capsys.readouterr()
+    after = evaluate(data, ["mp3", spec], ev, progress=False)[spec]["metrics"]["snr"]["mean"]
+    assert after < before - 1  # the second's own scores, not the first's kept
+    assert f"{ev}: {spec} has changed since it was scored here" in capsys.readouterr().err
+    rows = (ev / "results.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * len(read_manifest(data, "test"))  # the old ones dropped
+    given = ["--evaluation", str(ev), "--system", spec, "--precisions", "fp32"]
+    assert main(["export", str(second), "--out", str(tmp_path / "b"), *given]) == 0
+    card = json.loads((tmp_path / "b" / "card.json").read_text())
+    assert card["test_metrics"]["model"]["snr"]["mean"] == after
+    assert main(["export", str(first), "--out", str(tmp_path / "a"), *given]) == 1
+    err = capsys.readouterr().err
+    assert f"{ev}: its {spec} is another model than this export of {first}" in err
+    assert not (tmp_path / "a").exists()
+    mp3 = ["--evaluation", str(ev), "--system", "mp3"]
+    assert main(["export", str(second), "--out", str(tmp_path / "c"), *mp3]) == 1
+    assert "mp3 was scored as no model file" in capsys.readouterr().err
 
 
 def test_export_asks_which_system_of_an_evaluation_is_the_model(tmp_path, capsys):
@@ -358,9 +394,9 @@ def test_export_takes_test_metrics_only_from_its_own_recipe(data, tmp_path, caps
     evaluation (here 44.1 kHz stereo against the paper's 22.05 kHz mono) is refused."""
     from tiny import tiny_band_checkpoint
 
-    evaluate(data, ["mp3", System("damaged", noisy)], tmp_path / "ev", progress=False)
-    given = ["--evaluation", str(tmp_path / "ev"), "--system", "damaged"]
     own = tiny_waveform_checkpoint(tmp_path / "w.pt", "wavenet")  # the paper's recipe, as data
+    evaluate(data, ["mp3", str(own)], tmp_path / "ev", progress=False)
+    given = ["--evaluation", str(tmp_path / "ev"), "--system", str(own)]
     assert main(["export", str(own), "--out", str(tmp_path / "w"), *given]) == 0
     card = json.loads((tmp_path / "w" / "card.json").read_text())
     assert card["test_metrics"]["recipe"]["sample_rate"] == 22050

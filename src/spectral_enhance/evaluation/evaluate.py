@@ -27,20 +27,22 @@ channel by channel and the scores averaged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from ..atomic import atomic_write_text, output_folder
+from ..atomic import atomic_path, atomic_write_text, output_folder
 from ..dataset.build import (
     clip_cutoff_hz,
     judges_band,
@@ -52,7 +54,7 @@ from ..dataset.build import (
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
 from ..dsp.lowpass import SpectrumMeter, codec_cut
-from ..inference.card import ModelCard
+from ..inference.card import ModelCard, fingerprint
 from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
 
@@ -132,6 +134,7 @@ class System:
     model_ms: float | None = None
     size_bytes: int | None = None
     process_clip: Callable[[Clip], np.ndarray] | None = None
+    fingerprint: str | None = None  # a model's (`inference.card.fingerprint`); None: a rule's
 
     def estimate(self, clip: Clip) -> np.ndarray:
         """This system's estimate of ``clip.high``."""
@@ -224,13 +227,17 @@ def load_system(spec: str) -> System:
     path = find_model(target)
     if path.suffix == ".pt":
         enhancer = Enhancer.load(path, backend="torch")
-        size = path.stat().st_size
+        file, mark = path, fingerprint(path, enhancer.rule)
     else:
         enhancer = Enhancer.load(path, precision=precision or "int8")
-        file = ModelCard.read(path).file(precision or "int8") if path.is_dir() else path
-        size = file.stat().st_size
+        card = ModelCard.read(path if path.is_dir() else path.parent)
+        if path.is_dir():
+            file, mark = card.file(precision or "int8"), card.fingerprint(precision or "int8")
+        else:
+            net = path.parent / card.hole_net if card.hole_net else None
+            file, mark = path, fingerprint(path, card.rule, net)
     name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@int8"
-    return enhancer_system(name, enhancer, size)
+    return replace(enhancer_system(name, enhancer, file.stat().st_size), fingerprint=mark)
 
 
 def enhancer_system(name: str, enhancer: Enhancer, size_bytes: int | None = None) -> System:
@@ -512,7 +519,7 @@ def evaluate(
                 f"{results_path}: columns {', '.join(reader.fieldnames)} are not this "
                 f"version's ({', '.join(fields)}); evaluate into a new --out folder"
             )
-    _claim(out_dir, dataset, recipe, results_path)
+    done = _claim(out_dir, dataset, recipe, results_path, loaded, done)
     seen = {(r["clip"], r["system"]) for r in done}
     clips = {row["clip"] for row in rows}
     with open(results_path, "a", newline="") as handle:
@@ -551,24 +558,53 @@ def evaluate(
     return summary
 
 
-def _claim(out_dir: Path, dataset: Path, recipe: DegradationRecipe, results: Path) -> None:
+def _claim(
+    out_dir: Path,
+    dataset: Path,
+    recipe: DegradationRecipe,
+    results: Path,
+    systems: Sequence[System],
+    done: list[dict],
+) -> list[dict]:
     """Tie ``results`` (the per-clip rows a stopped run resumes from) to the dataset whose clips
-    it scores: clip names come from the source tracks, so two datasets made from the same
-    music share them, and a folder must not resume with another's scores."""
+    it scores, and each model's rows to that model's fingerprint; return the rows kept. Clip
+    names come from the source tracks, so two datasets made from the same music share them:
+    a folder must not resume with another's scores. A model changed since it was scored here
+    (exported again into its folder) is scored again, its old rows dropped, with a line."""
     mark = out_dir / SCORED
     own = {"dataset": str(dataset.resolve()), "recipe": json.loads(json.dumps(recipe.to_dict()))}
-    if not results.exists():
-        atomic_write_text(mark, json.dumps(own, indent=2) + "\n")
-        return
-    try:
-        theirs = scored_recipe(out_dir)
-    except (OSError, ValueError):  # missing or damaged: not this dataset's, as far as we know
-        theirs = None
-    if theirs != own["recipe"]:
-        raise ValueError(
-            f"{results}: scores of another dataset's clips, or of one not named in {SCORED}; "
-            "evaluate into a new --out folder"
-        )
+    record: dict = {}
+    if results.exists():
+        with contextlib.suppress(OSError, ValueError):  # missing or damaged: not this one's
+            record = _scored_record(out_dir)
+        if record.get("recipe") != own["recipe"]:
+            raise ValueError(
+                f"{results}: scores of another dataset's clips, or of one not named in {SCORED}; "
+                "evaluate into a new --out folder"
+            )
+    models = dict(record.get("systems") or {})
+    stale = set()
+    for system in systems:
+        if system.fingerprint is None:  # a rule, the same in every run
+            continue
+        if models.get(system.name) != system.fingerprint:
+            if any(row["system"] == system.name for row in done):
+                stale.add(system.name)
+                why = "another model file or rule" if system.name in models else "not recorded"
+                tqdm.write(
+                    f"{out_dir}: {system.name} has changed since it was scored here ({why}): "
+                    "its clips are scored again",
+                    file=sys.stderr,
+                )
+            models[system.name] = system.fingerprint
+    if stale:
+        done = [row for row in done if row["system"] not in stale]
+        with atomic_path(results) as temp, open(temp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, ["clip", "system", *METRICS])
+            writer.writeheader()
+            writer.writerows(done)
+    atomic_write_text(mark, json.dumps(own | {"systems": models}, indent=2) + "\n")
+    return done
 
 
 def _score(clip: Clip, estimate: np.ndarray) -> dict[str, float]:
@@ -585,9 +621,23 @@ def _score(clip: Clip, estimate: np.ndarray) -> dict[str, float]:
 def scored_recipe(folder: str | os.PathLike) -> dict:
     """The recipe (`DegradationRecipe.to_dict`) of the dataset whose clips an :func:`evaluate`
     run in ``folder`` scored, as it recorded it in `SCORED`."""
+    return _scored_record(folder)["recipe"]
+
+
+def scored_model(folder: str | os.PathLike, system: str) -> str | None:
+    """The fingerprint (`inference.card.fingerprint`) of the model an :func:`evaluate` run in
+    ``folder`` scored as ``system``; None for a rule (``mp3``, ``dsp``) or one not recorded."""
+    return (_scored_record(folder).get("systems") or {}).get(system)
+
+
+def _scored_record(folder: str | os.PathLike) -> dict:
+    """`SCORED` in ``folder``: the dataset, its recipe and the models' fingerprints, checked."""
     path = Path(folder) / SCORED
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["recipe"]
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or not isinstance(record.get("recipe"), dict):
+            raise ValueError("no recipe")
+        return record
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{path}: missing (an evaluation from before it was kept: evaluate again)"

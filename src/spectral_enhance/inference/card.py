@@ -8,6 +8,7 @@ No PyTorch here: inference reads cards on ONNX Runtime alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field, fields
@@ -19,7 +20,7 @@ from ..audio.arrays import rate_problem
 from ..dsp.stft import StftConfig
 from .bundled import CARD_NAME
 
-__all__ = ["CARD_NAME", "BlockRule", "ModelCard"]
+__all__ = ["CARD_NAME", "BlockRule", "ModelCard", "fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,23 @@ class ModelCard:
         if precision not in self.files:
             raise ValueError(f"{self.folder}: no {precision} model (has {', '.join(self.files)})")
         return (self.folder or Path()) / self.files[precision]
+
+    def fingerprint(self, precision: str) -> str:
+        """What the model computes at ``precision`` (`fingerprint`): an export that changes only
+        the card's descriptions, its test metrics among them, keeps it."""
+        net = (self.folder or Path()) / self.hole_net if self.hole_net else None
+        return fingerprint(self.file(precision), self.rule, net)
+
+
+def fingerprint(model: str | os.PathLike, rule: BlockRule, hole_net: Path | None = None) -> str:
+    """A SHA-256 of what a model computes: its file's bytes, the rule the enhancer runs it by
+    and its hole net's bytes. An evaluation records it for each model it scores, so scores are
+    never reused for, nor written into the card of, another model under the same name."""
+    digest = hashlib.sha256(Path(model).read_bytes())
+    digest.update(json.dumps(rule.to_dict(), sort_keys=True).encode())
+    if hole_net is not None:
+        digest.update(hole_net.read_bytes())
+    return digest.hexdigest()
 
 
 # Keys of card.json that the card's own fields write (the block rule's among them).

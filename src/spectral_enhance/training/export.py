@@ -29,7 +29,7 @@ from ..dataset.recipe import recipe_change
 from ..dsp.bands import told_inputs
 from ..dsp.holes import HoleGeometry, HoleNet
 from ..dsp.stft import StftConfig
-from ..inference.card import CARD_NAME, ModelCard
+from ..inference.card import CARD_NAME, ModelCard, fingerprint
 from ..inference.enhancer import OnnxModel, block_rule
 from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
@@ -291,6 +291,8 @@ def export(
                 )
             parity[precision] = error
             sizes[precision] = temps[precision].stat().st_size
+        if tested:
+            _check_tested(tested, checkpoint, model, temps, hole_net, not model_options)
 
     parameters = count_parameters(model)
     extra = {"model_options_at_export": dict(model_options)} if model_options else {}
@@ -328,13 +330,35 @@ def export(
     return card.to_dict()
 
 
+def _check_tested(
+    tested: dict[str, Any],
+    checkpoint: str | os.PathLike,
+    model: torch.nn.Module,
+    files: dict[str, Path],
+    hole_net: str | os.PathLike | None,
+    as_trained: bool,
+) -> None:
+    """Refuse test metrics scored on another model than this export: one of the files it
+    writes (with its rule and hole net), or the checkpoint itself if exported as trained."""
+    rule, net = block_rule(model), Path(hole_net) if hole_net is not None else None
+    ours = {fingerprint(file, rule, net) for file in files.values()}
+    if as_trained:
+        ours.add(fingerprint(checkpoint, rule))
+    if tested["fingerprint"] not in ours:
+        raise ValueError(
+            f"{tested['evaluation']}: its {tested['system']} is another model than this export "
+            f"of {checkpoint} (another file, export options or hole net): not its test metrics"
+        )
+
+
 def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str, Any]:
     """The card's ``test_metrics``: ``system``'s scores (and the input's) in an evaluation folder.
 
     ``folder`` is an ``evaluate`` output; its ``mp3`` system, where scored, is the input's bar,
-    and ``recipe`` the recipe of the dataset it scored, which `export` holds to the model's.
+    ``recipe`` the recipe of the dataset it scored, which `export` holds to the model's, and
+    ``fingerprint`` the model file it scored, which `export` holds to the one it writes.
     """
-    from ..evaluation.evaluate import read_results, scored_recipe
+    from ..evaluation.evaluate import read_results, scored_model, scored_recipe
 
     results = read_results(folder)
     recipe = scored_recipe(folder)
@@ -342,7 +366,15 @@ def metrics_from_evaluation(folder: str | os.PathLike, system: str) -> dict[str,
     if system not in systems:
         known = ", ".join(systems) or "none"
         raise ValueError(f"{folder}: no system {system!r} in its results (has {known})")
+    model = scored_model(folder, system)
+    if model is None:
+        raise ValueError(
+            f"{folder}: {system} was scored as no model file (a rule such as mp3 or dsp, or "
+            "before evaluate recorded models): not a model's test metrics"
+        )
     return {
+        "evaluation": str(folder),
+        "fingerprint": model,
         "system": system,
         "dataset": results["dataset"],
         "split": results["split"],
