@@ -28,23 +28,38 @@ def lines(err: str, start: str) -> list[str]:
 
 
 def test_two_inputs_with_one_output_name_never_overwrite(tmp_path, identity_model, capsys):
+    """song.flac and song.wav in one folder: the second in name order says its kind in its
+    output's name, as `serve` names it (the MP3 beside a lossless copy was left out); two
+    song.wav from two folders into one -o: the second is left out, named."""
     sf.write(tmp_path / "song.wav", music(1.0, seed=1), 22050)
     sf.write(tmp_path / "song.flac", music(1.0, seed=2), 22050)
-    sources = [tmp_path / "song.flac", tmp_path / "song.wav"]
+    assert run([tmp_path], identity_model, "--sample-rate", "22050") == 0
+    err = capsys.readouterr().err
+    assert "2 enhanced, 0 kept (output exists), 0 skipped" in err
+    first, _ = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
+    np.testing.assert_allclose(first, music(1.0, seed=2), atol=1e-4)  # song.flac's
+    second, _ = sf.read(tmp_path / "song (wav).enhanced.wav", dtype="float32")
+    np.testing.assert_allclose(second, music(1.0, seed=1), atol=1e-4)
+    assert run([tmp_path], identity_model, "--sample-rate", "22050") == 0  # again: both kept
+    err = capsys.readouterr().err
+    assert "0 enhanced, 2 kept (output exists), 0 skipped" in err
+    assert "is an output of this tool" not in err  # each output named once, as kept
+    (tmp_path / "b").mkdir()
+    sf.write(tmp_path / "b" / "song.wav", music(1.0, seed=3), 22050)
+    sources = [tmp_path / "song.wav", tmp_path / "b" / "song.wav", "-o", tmp_path / "out"]
     assert run(sources, identity_model, "--sample-rate", "22050") == 0
     err = capsys.readouterr().err
-    (refused,) = [line for line in err.splitlines() if "song.wav: its output" in line]
-    assert "song.flac's" in refused and "skipped" in refused
-    assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
-    first, _ = sf.read(tmp_path / "song.enhanced.wav", dtype="float32")
-    np.testing.assert_allclose(first, music(1.0, seed=2), atol=1e-4)  # song.flac's, kept
+    (refused,) = [line for line in err.splitlines() if "b/song.wav: its output" in line]
+    assert f"is also {tmp_path / 'song.wav'}'s; skipped" in refused
+    kept, _ = sf.read(tmp_path / "out" / "song.enhanced.wav", dtype="float32")
+    np.testing.assert_allclose(kept, music(1.0, seed=1), atol=1e-4)
 
 
 def test_an_input_given_twice_is_enhanced_once_and_named(tmp_path, identity_model, capsys):
     sf.write(tmp_path / "song.wav", music(1.0), 22050)
-    assert run([tmp_path / "song.wav", tmp_path / "song.wav"], identity_model) == 0
-    err = capsys.readouterr().err
-    assert f"{tmp_path / 'song.wav'}: given more than once; taken once" in err
+    assert run([tmp_path / "song.wav", tmp_path / "song.wav", tmp_path], identity_model) == 0
+    err = capsys.readouterr().err  # named twice, found a third time: one line
+    assert err.count(f"{tmp_path / 'song.wav'}: given more than once; taken once") == 1
     assert "1 enhanced, 0 kept (output exists), 1 skipped" in err
 
 

@@ -43,7 +43,8 @@ class Found:
         real = path.resolve()
         if (first := self._taken.get(real)) is not None:
             again = "given more than once" if first == path else f"the same file as {first}"
-            self.skipped.append((path, f"{path}: {again}; taken once"))
+            if (path, note := f"{path}: {again}; taken once") not in self.skipped:  # once a path
+                self.skipped.append((path, note))
             return
         self._taken[real] = path
         self.files.append(path)

@@ -105,10 +105,7 @@ class Job:
     def download_name(self) -> str:
         """``NAME.enhanced.wav``, as ``enhance`` names it (`output_path`): cut at a character to
         fit a file name's 255 bytes, which 83 CJK characters and the ending pass."""
-        name = Path(self.name)
-        if self.named_by_kind:  # song.flac after song.mp3: "song (flac).enhanced.wav"
-            name = name.with_name(f"{name.stem} ({name.suffix.lstrip('.')}){name.suffix}")
-        return output_path(name, None, self.fmt).name
+        return output_path(Path(self.name), None, self.fmt, by_kind=self.named_by_kind).name
 
     def describe(self, position: int | None) -> dict[str, Any]:
         """The job as the page's JSON: state, place in line, progress, message, facts."""
