@@ -414,10 +414,11 @@ def test_a_closed_standard_stream_is_one_line(identity_model, capsys, monkeypatc
 
 
 def test_standard_output_that_is_a_terminal_is_refused(identity_model, capsys, monkeypatch):
+    """A usage error, exit 2, as ``-`` with ``-o`` or ``--json`` is."""
     import sys
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert run(["-"], identity_model) == 1
+    assert run(["-"], identity_model) == 2
     assert (
         capsys.readouterr()
         .err.strip()

@@ -372,3 +372,97 @@ def test_the_band_loss_judges_the_model_s_bands_or_those_asked_for(tmp_path, mon
         config = TrainConfig(arch="band", epochs=1, batch_size=4, crop_frames=16, band_width=width)
         train(data, tmp_path / f"run{width}", config, progress=False, model_config=band)
         assert seen and set(seen) == {expected}
+
+
+def cli_resume(data, run, *flags):
+    """``spectral-enhance train --resume`` with no settings but ``flags``."""
+    from spectral_enhance.cli import main
+
+    return main(["train", str(data), "--out", str(run), "--resume", "--threads", "1", *flags])
+
+
+def test_a_bare_resume_keeps_the_saved_epochs_and_time_budget(data, tmp_path, capsys, monkeypatch):
+    """``--resume`` without --epochs or --max-minutes keeps the run's own (before, it trained on
+    to --epochs' default, 200, with no time limit)."""
+    import spectral_enhance.training.train as training
+
+    done, budget = tmp_path / "done", tmp_path / "budget"
+    assert cli_train(data, done) == 0  # --epochs 1
+    assert cli_train(data, budget, "--epochs", "3", "--max-minutes", "1e-9") == 0  # one step
+    batch, allowed = training._training_batch, []
+
+    def counted(*args, **kwargs):
+        assert allowed, "trained past the run's saved --epochs or --max-minutes"
+        allowed.pop()
+        return batch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_training_batch", counted)
+    capsys.readouterr()
+    assert cli_resume(data, done) == 0
+    assert "has done 1 epochs already, as --epochs 1 asks: nothing to do" in capsys.readouterr().out
+    allowed.append(1)  # the time budget, kept, ends it after one more step
+    assert cli_resume(data, budget) == 0
+    state = load_checkpoint(budget / "last.pt")["training"]
+    assert state["step"] == 2 and (state["config"]["epochs"], state["config"]["max_minutes"]) == (
+        3,
+        1e-9,
+    )
+
+
+def test_a_loss_for_the_full_band_model_is_refused(data, tmp_path, capsys):
+    """`--arch band` trains with its band loss alone: a --loss is refused (as an unknown one is
+    for the spectral model), not ignored and recorded."""
+    for arch, loss, said in (
+        ("band", "foo", "--loss 'foo': --arch band trains with its own loss (band)"),
+        ("band", "mse", "--loss 'mse': --arch band trains with its own loss (band)"),
+        ("spectral", "foo", "unknown loss 'foo'"),
+    ):
+        assert cli_train(data, tmp_path / "run", "--arch", arch, "--loss", loss) == 2
+        assert said in one_error_line(capsys)
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match="--arch band trains with its own loss"):
+        train(data, tmp_path / "run", TrainConfig(arch="band", loss="mse"), progress=False)
+
+
+def test_a_model_setting_given_twice_is_refused_and_the_run_records_the_model(
+    data, tmp_path, capsys
+):
+    """--n-blocks and --model-option n_blocks (or --plain and residual) that disagree are
+    refused; one given alone is what the model and its checkpoint's settings both say."""
+    run = tmp_path / "run"
+    assert cli_train(data, run, "--n-blocks", "3", "--model-option", "n_blocks=2") == 2
+    assert "--n-blocks 3 and --model-option n_blocks=2 disagree" in one_error_line(capsys)
+    assert cli_train(data, run, "--plain", "--model-option", "residual=true") == 2
+    assert "--plain and --model-option residual=true disagree" in one_error_line(capsys)
+    assert not run.exists()
+    assert cli_train(data, run, "--model-option", "n_blocks=2") == 0
+    checkpoint = load_checkpoint(run / "last.pt")
+    assert checkpoint["model_config"]["n_blocks"] == 2
+    assert checkpoint["training"]["config"]["n_blocks"] == 2
+
+
+def test_a_resume_names_a_flag_given_at_its_default(data, tmp_path, capsys):
+    """A flag given at its default value, unlike the run's saved one, is named as unused too."""
+    run = tmp_path / "run"
+    assert cli_train(data, run, "--seed", "1") == 0
+    capsys.readouterr()
+    assert cli_resume(data, run, "--seed", "0", "--epochs", "1") == 0
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    assert warning.startswith("warning: --seed not used: --resume continues the run")
+    assert load_checkpoint(run / "last.pt")["training"]["config"]["seed"] == 1
+
+
+def test_a_dataset_folder_is_refused_as_the_run_folder(data, tmp_path, capsys):
+    """A run is never written among a dataset's files: its own, another's, or its clips."""
+    copy, other = tmp_path / "data", tmp_path / "other"
+    shutil.copytree(data, copy)
+    other.mkdir()
+    shutil.copy(copy / "recipe.json", other)
+    for out, said in (
+        (copy, "is the dataset it trains on"),
+        (other, "is a dataset folder (it holds recipe.json)"),
+        (copy / "train", "is a dataset's folder of clips"),
+    ):
+        assert cli_train(copy, out) == 1
+        assert f"{out}: {said}; write the run to another folder" in one_error_line(capsys)
+        assert not {"best.pt", "last.pt", "log.csv"} & {path.name for path in out.iterdir()}

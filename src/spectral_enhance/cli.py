@@ -209,7 +209,8 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
         kind = type(f.default)
         minimum = f.metadata.get("minimum")
         parse = kind if minimum is None else _bounded(kind, minimum)
-        p.add_argument(flag, type=parse, default=f.default, help=help_text)
+        # None: not given, so --resume can tell a flag given at its default from one left out
+        p.add_argument(flag, type=parse, default=None, help=help_text)
     p.set_defaults(run_command=_run_train)
 
 
@@ -219,24 +220,29 @@ def _run_train(args: argparse.Namespace) -> int:
     import torch
 
     from .training.config import TrainConfig
-    from .training.train import init_distributed, train
+    from .training.train import RESUME_SETTINGS, check_settings, init_distributed, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "residual"}
+    values = {name: value for name, value in values.items() if value is not None}
     config = TrainConfig(**values, residual=not args.plain)
+    given = [*values, *["residual"] * args.plain]
     options = _model_options(args.model_option)
     if args.resume:  # the run goes on as it was saved: say which flags that leaves unused
-        kept = {"epochs", "max_minutes", "residual"}
-        unused = [f for f in fields(TrainConfig) if f.name not in kept]
-        given = ["--" + f.name.replace("_", "-") for f in unused if values[f.name] != f.default]
-        given += ["--plain"] * args.plain + ["--model-option"] * bool(options)
-        if given:
+        unused = ["--" + name.replace("_", "-") for name in values if name not in RESUME_SETTINGS]
+        unused += ["--plain"] * args.plain + ["--model-option"] * bool(options)
+        if unused:
             print(
-                f"warning: {', '.join(given)} not used: --resume continues the run with the "
-                "settings it was saved with (but --epochs and --max-minutes)",
+                f"warning: {', '.join(unused)} not used: --resume continues the run with the "
+                "settings it was saved with (but --epochs and --max-minutes, if given)",
                 file=sys.stderr,
             )
+    else:
+        try:
+            check_settings(config, options, given)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     distributed = init_distributed()
     try:
         best = train(
@@ -246,6 +252,7 @@ def _run_train(args: argparse.Namespace) -> int:
             resume=args.resume,
             model_config=options,
             overwrite=args.overwrite,
+            given=given,
         )
     finally:
         if distributed:
@@ -483,7 +490,7 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
     if sys.stdin is None or sys.stdout is None:  # closed by the shell (<&- or >&-)
         raise ValueError("'-' needs standard input and output, and one of them is closed")
     if sys.stdout.isatty():
-        raise ValueError("standard output is a terminal: redirect it (> out.wav) or pipe it")
+        raise UsageError("standard output is a terminal: redirect it (> out.wav) or pipe it")
     with tempfile.TemporaryDirectory(prefix="spectral-enhance-") as folder:
         source = Path(folder) / "stdin"
         target = output_path(source, Path(folder), args.format)

@@ -30,7 +30,8 @@ class TrainConfig:
     loss: str = _setting(
         "",
         "weighted sum of pixel, ssim, mse, mae, kl, log_spectral; empty: the architecture's "
-        "paper's loss (pixel+0.5*ssim; mse on the waveform for the baselines)",
+        "paper's loss (pixel+0.5*ssim; mse on the waveform for the baselines; band, the only "
+        "one --arch band takes)",
     )
     ssim_k1: float = _setting(0.01, "SSIM k1; section 3.2: 0.005 to 0.01", 0)
     ssim_k2: float = _setting(0.03, "SSIM k2; section 3.2: 0.01 to 0.03", 0)

@@ -20,13 +20,15 @@ Every epoch takes every training clip once: full batches, then a last, smaller o
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, replace
+from collections.abc import Collection
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +50,22 @@ from ..models.spectral import unit_variance_scale
 from .config import TrainConfig, default_loss, lr_at
 from .losses import band_loss, parse_loss
 
-__all__ = ["TrainConfig", "check_run_dir", "epoch_batches", "selection_score", "train"]
+__all__ = [
+    "TrainConfig",
+    "check_run_dir",
+    "check_settings",
+    "epoch_batches",
+    "selection_score",
+    "train",
+]
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
+
+RESUME_SETTINGS = ("epochs", "max_minutes")
+"""The settings a resumed run takes from its caller where given; it keeps all others."""
+
+MODEL_SETTINGS = {"n_blocks": "--n-blocks", "residual": "--plain"}
+"""Training settings that are also fields of a model's config, with the flag that sets each."""
 
 
 def _world() -> tuple[int, int]:
@@ -306,6 +321,54 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
     return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
 
 
+def _check_not_a_dataset(run_dir: Path, data: str | Path) -> None:
+    """Refuse a run folder that is the dataset, another dataset or a folder of clips: a run's
+    checkpoints and log do not belong among a dataset's files (nor ``dataset``'s among music)."""
+    if run_dir.resolve() == Path(data).resolve():
+        held = "the dataset it trains on"
+    elif names := [n for n in ("recipe.json", "manifest.csv") if (run_dir / n).is_file()]:
+        held = f"a dataset folder (it holds {', '.join(names)})"
+    elif next(run_dir.glob("*.low.wav"), None) is not None:
+        held = "a dataset's folder of clips"
+    else:
+        return
+    raise ValueError(f"{run_dir}: is {held}; write the run to another folder")
+
+
+def check_settings(
+    config: TrainConfig, model_config: dict | None = None, given: Collection[str] | None = None
+) -> None:
+    """Refuse settings that cannot go together, before a fresh run starts.
+
+    An unknown architecture or loss, a loss for a model that trains with its own (the
+    full-band model's band loss), and a model setting given both in ``config`` and in
+    ``model_config`` with different values; ``given`` names the fields of ``config`` its caller
+    set (None: all of them).
+    """
+    if config.arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
+    model_class, config_class = ARCHITECTURES[config.arch]
+    own = default_loss(config.arch)
+    if model_class.takes_lowpass and config.loss not in ("", own):
+        raise ValueError(
+            f"--loss {config.loss!r}: --arch {config.arch} trains with its own loss ({own}); "
+            "leave --loss out"
+        )
+    if not model_class.takes_lowpass and config.loss:
+        parse_loss(config.loss)  # an unknown term is refused before the data is read
+    options, model_fields = model_config or {}, {f.name for f in fields(config_class)}
+    for name, flag in MODEL_SETTINGS.items():
+        value = getattr(config, name)
+        if name not in options or options[name] == value or name not in model_fields:
+            continue
+        if given is None or name in given:  # else the model option sets it alone
+            shown = flag if name == "residual" else f"{flag} {value}"
+            raise ValueError(
+                f"{shown} and --model-option {name}={json.dumps(options[name])} disagree: "
+                "give it once"
+            )
+
+
 def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
     """One epoch's batches of clip indices: full ones, then the rest cut to a multiple of ``world``.
 
@@ -340,23 +403,29 @@ def train(
     progress: bool = True,
     model_config: dict | None = None,
     overwrite: bool = False,
+    given: Collection[str] | None = None,
 ) -> dict:
     """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics.
 
-    ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests). With
+    ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests);
+    ``given`` names the fields of ``config`` its caller set (None: all of them). With
     ``resume``, the run continues from ``run_dir/last.pt`` with its saved settings, except the
-    number of epochs and the time budget, which come from ``config``. A ``run_dir`` that holds a
-    run already is refused unless ``resume`` or ``overwrite`` (see :func:`check_run_dir`).
+    number of epochs and the time budget where ``given`` names them, which come from
+    ``config``. A ``run_dir`` that holds a run already is refused unless ``resume`` or
+    ``overwrite`` (see :func:`check_run_dir`); so are settings that cannot go together (see
+    :func:`check_settings`) and a ``run_dir`` that is a dataset's folder.
     """
     config = config or TrainConfig()
-    if config.arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
     run_dir = Path(run_dir)
+    _check_not_a_dataset(run_dir, data)
     state = None
     if resume and (run_dir / "last.pt").is_file():  # its settings decide what is trained
         state = load_checkpoint(run_dir / "last.pt")
         saved = TrainConfig(**state["training"]["config"])
-        config = replace(saved, epochs=config.epochs, max_minutes=config.max_minutes)
+        kept = [name for name in RESUME_SETTINGS if given is None or name in given]
+        config = replace(saved, **{name: getattr(config, name) for name in kept})
+    else:
+        check_settings(config, model_config, given)
     if not config.loss:
         config = replace(config, loss=default_loss(config.arch))
     model_class = ARCHITECTURES[config.arch][0]
@@ -405,6 +474,11 @@ def train(
         if "scale" not in arch_config:
             arch_config["scale"] = estimate_scale(train_clips, StftConfig())
     model = build_model(config.arch, arch_config)
+    # the run records the model it trains, whichever of the flags and model options set it
+    built = {
+        name: getattr(model.config, name) for name in MODEL_SETTINGS if hasattr(model.config, name)
+    }
+    config = replace(config, **built)
     stft_config = model.stft or StftConfig()
     ssim = {"k1": config.ssim_k1, "k2": config.ssim_k2, "max_val": config.ssim_max_val}
     # The full-band model's loss needs each clip's low-pass and band, so it is called apart.
