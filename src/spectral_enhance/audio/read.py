@@ -117,7 +117,7 @@ class AudioInfo:
     channels: int
     estimated_samples: int | None  # from the container, for progress bars only
     trim: str  # how the start was found: "LAME tag", "iTunSMPB", "libshine's delay",
-    # "standard MP3 delay", "none"
+    # "standard MP3 delay", "MP4 edit list" (its length too), "none"
     expected: int | None
     bit_rate: int | None = None  # bits per second of the audio stream as FFmpeg gives it (a
     # VBR MP3's mean, from its Xing tag), None where it gives none
@@ -454,6 +454,10 @@ class AudioReader:
             if stream.duration and stream.time_base:
                 expected = round(stream.duration * stream.time_base * rate)
             held = expected  # what the file's bytes hold, as FFmpeg counts them
+            if self._container.format.name.startswith("mov,") and expected:
+                # FFmpeg starts an M4A's AAC after its edit list's priming but decodes its last
+                # frame whole: the padding after the length the edit list gives is cut here
+                trim, self._keep = "MP4 edit list", None if is_lossless(codec) else expected
             # FFmpeg fits a cut WAV's, W64's or CAF's duration to what the file holds: the
             # header's length is its data chunk's size, or a CAF's frame count (0: not given)
             if self._container.format.name in ("wav", "w64"):
