@@ -306,7 +306,8 @@ def test_more_channels_keep_the_speaker_each_feeds(tmp_path, layout, codec, suff
     assert run(*probe, out).decode().strip() == run(*probe, coded).decode().strip() == layout
     decoded = np.frombuffer(run("ffmpeg", "-v", "error", "-i", coded, "-f", "f32le", "-"), "<f4")
     written, _ = sf.read(out, dtype="float32")
-    np.testing.assert_allclose(written, decoded.reshape(-1, channels), atol=1e-4)
+    assert len(written) == len(x)  # an M4A ends where its edit list says; FFmpeg decodes on
+    np.testing.assert_allclose(written, decoded.reshape(-1, channels)[: len(x)], atol=1e-4)
 
 
 @pytest.mark.parametrize(("codec", "suffix", "channels"), [("libvorbis", "ogg", 8),
@@ -332,8 +333,11 @@ def test_eight_or_more_channels_of_any_codec_are_read(tmp_path, codec, suffix, c
     assert done.returncode == 0, done.stderr
     written, _ = sf.read(out / "in.enhanced.wav", dtype="float32")
     decoded = np.frombuffer(run("ffmpeg", "-v", "error", "-i", coded, "-f", "f32le", "-"), "<f4")
-    assert written.shape == decoded.reshape(-1, channels).shape
-    np.testing.assert_allclose(written, decoded.reshape(-1, channels), atol=2e-3)
+    decoded = decoded.reshape(-1, channels)
+    if suffix == "m4a":  # it ends where its edit list says; FFmpeg decodes its padding too
+        decoded = decoded[: len(x)]
+    assert written.shape == decoded.shape
+    np.testing.assert_allclose(written, decoded, atol=2e-3)
     assert sorted(path.name for path in out.iterdir()) == ["in.enhanced.wav"]  # nothing else
     if suffix == "aiff":  # kept in its order, whose speakers no channel mask can say
         assert "are in an order no WAV or FLAC channel mask holds" in done.stderr
