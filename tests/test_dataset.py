@@ -1,5 +1,7 @@
 import csv
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -336,3 +338,99 @@ def test_a_recipe_of_several_bitrates_takes_the_source_as_reference_and_round_tr
         DegradationRecipe(44100, None, cutoff_hz=9000.0, bitrates=(32, 64), channels=2)
     with pytest.raises(ValueError, match="no measured LAME cutoff for 40 kbps at 44,100 Hz stereo"):
         DegradationRecipe(44100, None, bitrates=(32, 40), channels=2)
+
+
+def test_a_changed_track_is_converted_again_its_old_clips_replaced_in_its_split(tmp_path):
+    """A file replaced since its clips were made (issue: a truncated FLAC fixed) is converted
+    again and its old clips removed; the unchanged ones come from the cache, and the changed
+    one keeps its split though a track added since would shuffle it into another."""
+    from spectral_enhance.dataset.build import assign_splits, track_id
+
+    src = make_tracks(tmp_path / "music", count=3, seconds=1.0)
+    fixed = src / "short.flac"
+    sf.write(fixed, music(0.2, 44100, channels=2, seed=9), 44100)  # the truncated file
+    out, config = tmp_path / "ds", DatasetConfig(clip_samples=10_000, seed=2)
+    first = build_dataset([src], out, config, progress=False)
+    assert first.empty == [fixed]
+    split = assign_splits(sorted(src.iterdir()), config.split, config.seed)[fixed]
+
+    sf.write(src / "new.flac", music(1.0, 44100, channels=2, seed=5), 44100)
+    assert assign_splits(sorted(src.iterdir()), config.split, config.seed)[fixed] != split
+    sf.write(fixed, music(2.0, 44100, channels=2, seed=9), 44100)  # the whole file
+    again = build_dataset([src], out, config, progress=False)
+    assert (again.tracks_done, again.tracks_skipped, again.empty) == (2, 3, [])
+    assert not any("short.flac: no clip" in warning for warning in again.warnings)
+    mine = [row for row in read_manifest(out) if row["track"] == str(fixed)]
+    assert len(mine) == 4 and {row["split"] for row in mine} == {split}
+
+    older = fixed.stat().st_mtime_ns - 10**9
+    sf.write(fixed, music(1.0, 44100, channels=2, seed=8), 44100)  # two clips now, and dated
+    os.utime(fixed, ns=(older, older))  # before its rows, as `cp -p` of an older copy would
+    assert build_dataset([src], out, config, progress=False).tracks_done == 1
+    mine = [row for row in read_manifest(out) if row["track"] == str(fixed)]
+    assert [row["clip"][-4:] for row in mine] == ["0000", "0001"]
+    assert sorted(p.name for p in (out / split).glob(f"{track_id(fixed)}-*")) == [
+        f"{track_id(fixed)}-000{i}.{kind}.wav" for i in (0, 1) for kind in ("high", "low")
+    ]
+    for stamp in (out / ".tracks").glob("*.json"):  # rows made before stamps were kept
+        stamp.unlink()
+    assert build_dataset([src], out, config, progress=False).tracks_skipped == 5
+
+
+def test_a_dataset_run_that_makes_nothing_writes_nothing(tmp_path, capsys):
+    """An empty folder, a mistyped path or a track too short leave no folder and no recipe,
+    so the corrected command runs; a real change of settings is refused naming it."""
+    (tmp_path / "empty").mkdir()
+    src = make_tracks(tmp_path / "music", count=1, seconds=0.5)
+    out = tmp_path / "ds"
+    rate = ["--sample-rate", "44100", "--clip-samples", "8000"]
+    for source in (tmp_path / "empty", tmp_path / "musik", src):
+        assert main(["dataset", str(source), "--out", str(out), "--clip-samples", "20000"]) == 1
+        assert f"{out}: no clips made" in capsys.readouterr().err
+        assert not out.exists()
+    out.mkdir()
+    assert main(["dataset", str(tmp_path / "musik"), "--out", str(out)]) == 1
+    assert list(out.iterdir()) == []  # a folder already there is kept, and left empty
+    assert main(["dataset", str(src), "--out", str(out), *rate]) == 0
+    capsys.readouterr()
+    assert main(["dataset", str(src), "--out", str(out), "--clip-samples", "8000"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{out} was built with other settings (sample_rate 44100, not 22050" in line
+
+
+def test_bitrates_without_a_measured_cutoff_get_a_short_message_and_a_way_that_works(
+    tmp_path, capsys
+):
+    src = make_tracks(tmp_path / "music", count=1, seconds=0.5)
+    args = ["dataset", str(src), "--sample-rate", "44100", "--clip-samples", "8000"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--bitrates", "32,40,56"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "no measured LAME cutoff for 40, 56 kbps at 44,100 Hz mono" in line
+    assert "--bitrates 40 --cutoff-hz HZ" in line and len(line) < 300
+    way = ["--bitrates", "40", "--cutoff-hz", "9000"]  # the way the message gives
+    assert main([*args, "--out", str(tmp_path / "b"), *way]) == 0
+    assert {row["cutoff_hz"] for row in read_manifest(tmp_path / "b")} == {"9000.0"}
+
+
+def test_a_split_without_clips_is_named_with_the_counts_of_each(tmp_path, capsys):
+    from spectral_enhance.dataset.build import load_clip
+
+    src = make_tracks(tmp_path / "music", count=2, seconds=0.5)  # too few tracks for a test split
+    build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)
+    counts = "(train 2, val 0, test 0)"
+    with pytest.raises(ValueError, match=re.escape(f"0 clips in the 'test' split {counts}")):
+        load_clip(tmp_path / "ds")
+    args = ["plot", "spectrograms", str(tmp_path / "ds"), "--out", str(tmp_path / "x.png")]
+    assert main(args) == 1
+    assert f"{tmp_path / 'ds'}: 0 clips in the 'test' split {counts}" in capsys.readouterr().err
+
+
+def test_the_dataset_help_describes_the_bitrates_it_takes(capsys):
+    with pytest.raises(SystemExit):
+        main(["dataset", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "128 kbps (high) / 32 kbps (low)" not in text
+    assert (
+        "one MP3-decoded input (low) per bitrate (--low-bitrate 32, or each of --bitrates)" in text
+    )
+    assert "the source itself with two or more --bitrates" in text

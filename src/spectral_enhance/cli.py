@@ -73,8 +73,11 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "dataset",
         help="build paired low/high clips from music by the paper's recipe",
-        description="Convert every track under SRC (files or folders) into aligned 128 kbps "
-        "(high) / 32 kbps (low) MP3-decoded clips, split 85/8/7 by track.",
+        description="Convert every track under SRC (files or folders) into aligned clips: one "
+        "reference (high: a 128 kbps MP3 decoded, or the source itself with two or more "
+        "--bitrates; see --high-bitrate) and one MP3-decoded input (low) per bitrate "
+        "(--low-bitrate 32, or each of --bitrates), split 85/8/7 by track. A rerun keeps the "
+        "clips of unchanged tracks and converts changed ones again.",
     )
     p.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path, help="dataset folder to create or extend")
@@ -158,11 +161,12 @@ def _run_dataset(args: argparse.Namespace) -> int:
     )
     report = build_dataset(args.sources, args.out, config, jobs=args.jobs)
     counts = ", ".join(f"{split} {n}" for split, n in report.clips.items())
+    manifest = args.out / "manifest.csv"  # not written by a new dataset that made no clip
     print(
         f"{report.tracks_done} tracks converted, {report.tracks_skipped} already done, "
         f"{len(report.failed)} failed, {len(report.warnings)} warning(s); clips: {counts}; "
         f"{report.narrow} dropped (reference band below cutoff + margin); "
-        f"manifest: {args.out / 'manifest.csv'}"
+        f"manifest: {manifest if manifest.exists() else 'none written'}"
     )
     if not sum(report.clips.values()):
         print(f"spectral-enhance dataset: error: {args.out}: no clips made", file=sys.stderr)

@@ -8,8 +8,11 @@ Layout of a dataset folder::
     train/<clip>.high.wav        128 kbps decoded, aligned to the sample
     val/... test/...
     .tracks/<track>.csv          per-track rows; a track with one is done and skipped on rerun
+    .tracks/<track>.json         its file's size and modification time, and its split
 
-Tracks, not clips, are split 85/8/7, so no track feeds two splits.
+Tracks, not clips, are split 85/8/7, so no track feeds two splits. A track whose file changed
+since its clips were made (another size or modification time) is converted again, its old clips
+removed first, and keeps its split. A run that makes no clip writes nothing to a new folder.
 
 Issue 12's recipes (several bitrates, stereo, LAME's own rate; ``DegradationRecipe.is_paper``
 false) make one low clip per bitrate of each window of a track, ``<track>-<n>-<kbps>k.low.wav``,
@@ -24,6 +27,7 @@ manifest and clips as they were.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -41,7 +45,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path, atomic_write_text, output_folder
 from ..audio import AudioError, decode, find_audio, write_audio
-from .recipe import DegradationRecipe, degrade_bitrates
+from .recipe import DegradationRecipe, degrade_bitrates, recipe_change
 
 __all__ = [
     "MANIFEST_FIELDS",
@@ -169,10 +173,11 @@ def reference_band_hz(samples: np.ndarray, sample_rate: int) -> float:
 
 
 def _build_track(
-    path: Path, split: str, out: Path, config: DatasetConfig
+    path: Path, split: str, out: Path, config: DatasetConfig, stamp: dict | None
 ) -> tuple[list[dict], list[str], int]:
     """Degrade one track and write its clips; returns its manifest rows, decoding warnings and
-    how many clips were dropped for a reference band too narrow (module doc)."""
+    how many clips were dropped for a reference band too narrow (module doc). ``stamp``: the
+    file's `_source_stamp`, taken before it was read, kept beside its rows."""
     decoded = decode(path)
     recipe = config.recipe
     lows, high = degrade_bitrates(decoded.samples, decoded.sample_rate, recipe)
@@ -208,7 +213,54 @@ def _build_track(
             write_audio(out / split / f"{window}.high.wav", high[start:end], rate_out)
         rows += kept
     _write_rows(out / ".tracks" / f"{name}.csv", rows, _fields(recipe))
+    atomic_write_text(
+        out / ".tracks" / f"{name}.json", json.dumps({**(stamp or {}), "split": split})
+    )
     return rows, decoded.warnings, narrow
+
+
+def _source_stamp(path: Path) -> dict | None:
+    """A track file's size and modification time (None if it cannot be read): what tells a
+    file replaced or edited since its clips were made. Not a hash of its content, which would
+    read the whole corpus on every rerun; a copy that keeps both (``cp -p``) goes unseen."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _cached(path: Path, out: Path, stamp: dict | None) -> tuple[bool, str | None]:
+    """Whether ``path``'s clips in ``out`` are done and still of its file, and the split they
+    were made for (None if it has none yet). A track built before stamps were kept counts as
+    done if its rows are newer than its file."""
+    rows_path = out / ".tracks" / f"{track_id(path)}.csv"
+    if not rows_path.exists():
+        return False, None
+    try:
+        kept = json.loads(rows_path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    rows = _read_rows(rows_path)
+    split = kept.get("split") or (rows[0]["split"] if rows else None)
+    if stamp is None:
+        return False, split
+    if "size" in kept:
+        same = (kept["size"], kept.get("mtime_ns")) == (stamp["size"], stamp["mtime_ns"])
+        return same, split
+    return rows_path.stat().st_mtime_ns >= stamp["mtime_ns"], split
+
+
+def _forget(path: Path, out: Path) -> None:
+    """Remove a track's clips and its rows from ``out``, so a changed file is made afresh."""
+    rows_path = out / ".tracks" / f"{track_id(path)}.csv"
+    for row in _read_rows(rows_path):
+        (out / row["split"] / f"{row['clip']}.low.wav").unlink(missing_ok=True)
+        (out / row["split"] / f"{row.get('reference') or row['clip']}.high.wav").unlink(
+            missing_ok=True
+        )
+    rows_path.unlink(missing_ok=True)
+    rows_path.with_suffix(".json").unlink(missing_ok=True)
 
 
 def _fields(recipe: DegradationRecipe) -> tuple[str, ...]:
@@ -222,7 +274,9 @@ def _write_rows(path: Path, rows: list[dict], fields: Sequence[str]) -> None:
         writer.writerows(rows)
 
 
-def _run(job: tuple[Path, str, Path, DatasetConfig]) -> tuple[list[dict] | str, list[str], int]:
+def _run(
+    job: tuple[Path, str, Path, DatasetConfig, dict | None],
+) -> tuple[list[dict] | str, list[str], int]:
     try:
         return _build_track(*job)
     except AudioError as error:
@@ -238,36 +292,43 @@ def build_dataset(
 ) -> BuildReport:
     """Convert every track under ``sources`` into paired clips under ``out``; see the module doc.
 
-    Rerunning with the same sources and config skips finished tracks. Unreadable files are
-    reported and counted, not fatal.
+    Rerunning with the same sources and config skips finished tracks whose files are unchanged.
+    Unreadable files are reported and counted, not fatal. A run that makes no clip leaves a new
+    ``out`` as it found it (no folder, no recipe), so it can be run again with other settings.
     """
     out = Path(out)
     if any(Path(source).resolve() == out.resolve() for source in sources):
         raise ValueError(f"{out}: is also a source folder; build the dataset in another one")
-    output_folder(out)
+    output_folder(out, create=False)
     settings = out / "recipe.json"
     wanted = {**asdict(config), "split": list(config.split), "recipe": config.recipe.to_dict()}
-    if settings.exists():
-        try:
-            built = json.loads(settings.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{settings}: not a dataset's recipe ({error})") from None
-        if built != wanted:
-            raise ValueError(f"{out} was built with other settings ({settings}); use a new folder")
-    atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
+    new = not settings.exists()
+    if not new:
+        _check_settings(settings, wanted)
 
     found = find_audio(sources, leave_out=out)  # its own clips, inside a source, are not music
     for note in found.notes + found.untried:
         tqdm.write(note)
     tracks = found.files
-    splits = assign_splits(tracks, config.split, config.seed)
     report = BuildReport()
+    if not tracks:
+        return report
+    created = not out.exists()
+    output_folder(out)
+    atomic_write_text(settings, json.dumps(wanted, indent=2) + "\n")
+    splits = assign_splits(tracks, config.split, config.seed)
     todo = []
     for path in tracks:
-        if (out / ".tracks" / f"{track_id(path)}.csv").exists():
+        stamp = _source_stamp(path)
+        done, split = _cached(path, out, stamp)
+        if done:
             report.tracks_skipped += 1
-        else:
-            todo.append((path, splits[path], out, config))
+            continue
+        if split is not None:  # made before: its file changed (or is gone), its split does not
+            if stamp is not None:
+                tqdm.write(f"{path}: changed since its clips were made; converting it again")
+            _forget(path, out)
+        todo.append((path, split or splits[path], out, config, stamp))
     bar = tqdm(total=len(todo), unit="track", disable=not progress, desc="dataset")
     # Spawned, not forked: forking a process that holds library threads can hang.
     context = multiprocessing.get_context("spawn")
@@ -302,6 +363,9 @@ def build_dataset(
             )
             tqdm.write(f"warning: {report.warnings[-1]}")
         rows += mine
+    if new and not rows:
+        _unmake(out, tracks, created)
+        return report
     _write_rows(out / "manifest.csv", rows, _fields(config.recipe))
     for row in rows:
         report.clips[row["split"]] += 1
@@ -312,6 +376,33 @@ def build_dataset(
         )
         tqdm.write(f"warning: {report.warnings[-1]}")
     return report
+
+
+def _check_settings(settings: Path, wanted: dict) -> None:
+    """Refuse to extend a dataset made with other settings, naming those that differ."""
+    try:
+        built = json.loads(settings.read_text(encoding="utf-8"))
+        flat = [{**s, **s["recipe"], "recipe": None} for s in (built, wanted)]
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, KeyError) as error:
+        raise ValueError(f"{settings}: not a dataset's recipe ({error})") from None
+    if built != wanted:
+        change = recipe_change(*flat) or "other settings"
+        raise ValueError(
+            f"{settings.parent} was built with other settings ({change}; {settings}); "
+            "use a new folder"
+        )
+
+
+def _unmake(out: Path, tracks: Sequence[Path], created: bool) -> None:
+    """Remove what a run that made no clip wrote to a new dataset folder: its recipe, its
+    tracks' rows, and the folder itself if the run made it."""
+    (out / "recipe.json").unlink(missing_ok=True)
+    for path in tracks:
+        (out / ".tracks" / f"{track_id(path)}.csv").unlink(missing_ok=True)
+        (out / ".tracks" / f"{track_id(path)}.json").unlink(missing_ok=True)
+    for folder in [out / ".tracks", out] if created else [out / ".tracks"]:
+        with contextlib.suppress(OSError):  # missing, or holding what this run did not write
+            folder.rmdir()
 
 
 def _read_rows(path: Path) -> list[dict]:
@@ -399,8 +490,10 @@ def load_clip(root: str | Path, clip: str | None = None, split: str = "test") ->
     """
     rows = read_manifest(root, None if clip else split)
     matches = [r for r in rows if clip is None or r["clip"] == clip]
+    if not matches and clip is None:
+        raise ValueError(f"{root}: 0 clips in the {split!r} split ({split_counts(root)})")
     if not matches:
-        raise ValueError(f"{root}: no clip {clip!r}")
+        raise ValueError(f"{root}: no clip {clip!r} in its manifest.csv")
     row = dict(matches[0])
     row["low_samples"] = read_clip(row, "low")
     row["high_samples"] = read_clip(row, "high")

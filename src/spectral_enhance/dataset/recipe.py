@@ -73,16 +73,20 @@ def lame_cutoff_hz(
     try:
         return LAME_CUTOFF_HZ[sample_rate, channels, lame_rate][bitrate]
     except KeyError:
-        known = "; ".join(
-            f"{r:,} Hz {'mono' if c == 1 else 'stereo'}{', LAME rate' if own else ''}: "
-            f"{', '.join(map(str, b))} kbps"
-            for (r, c, own), b in LAME_CUTOFF_HZ.items()
-        )
-        where = f"{sample_rate:,} Hz {'mono' if channels == 1 else 'stereo'}"
-        raise ValueError(
-            f"no measured LAME cutoff for {bitrate} kbps at {where}"
-            f"{' with LAME rate' if lame_rate else ''} (known: {known}); give the cutoff in Hz"
-        ) from None
+        unmeasured = _unmeasured(sample_rate, [bitrate], channels, lame_rate)
+        raise ValueError(f"{unmeasured}; give the cutoff in Hz (--cutoff-hz)") from None
+
+
+def _unmeasured(sample_rate: int, bitrates: list[int], channels: int, lame_rate: bool) -> str:
+    """``bitrates`` have no measured cutoff, and what is measured instead, in a short clause."""
+    where = f"{sample_rate:,} Hz {'mono' if channels == 1 else 'stereo'}"
+    where += " with LAME rate" if lame_rate else ""
+    if measured := LAME_CUTOFF_HZ.get((sample_rate, channels, lame_rate)):
+        known = f"measured there: {', '.join(map(str, measured))} kbps"
+    else:
+        rates = [f"{r:,}" for r, c, own in LAME_CUTOFF_HZ if (c, own) == (channels, lame_rate)]
+        known = f"measured at {', '.join(rates)} Hz only"
+    return f"no measured LAME cutoff for {', '.join(map(str, bitrates))} kbps at {where} ({known})"
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,19 @@ class DegradationRecipe:
                 f"{self.high_bitrate} kbps; take the source as the reference (--high-bitrate 0)"
             )
         if len(self.low_bitrates) > 1:
-            measured = [self._measured_cutoff(b) for b in self.low_bitrates]  # raise if unknown
+            # A cutoff given by hand serves one bitrate only: each of several needs LAME's.
+            table = LAME_CUTOFF_HZ.get((self.sample_rate, self.channels, self.lame_rate), {})
+            if unknown := [b for b in self.low_bitrates if b not in table]:
+                where = _unmeasured(self.sample_rate, unknown, self.channels, self.lame_rate)
+                if len(unknown) < len(self.low_bitrates):
+                    way = f"leave {'it' if len(unknown) == 1 else 'them'} out of --bitrates, or "
+                else:
+                    way = "" if table else "use a measured --sample-rate, or "
+                raise ValueError(
+                    f"{where}; {way}build a dataset of one bitrate alone with its cutoff: "
+                    f"--bitrates {unknown[0]} --cutoff-hz HZ"
+                )
+            measured = [self._measured_cutoff(b) for b in self.low_bitrates]
             if self.cutoff_hz not in (0.0, measured[0]):
                 raise ValueError("a cutoff cannot be given for several bitrates: each has LAME's")
         if not self.cutoff_hz:
