@@ -50,6 +50,12 @@ def test_table_has_every_system_and_metric_and_damage_scores_worse(data, tmp_pat
     assert saved["systems"]["mp3"]["clips"] == clips and "cores" in saved["machine"]
 
 
+def test_no_progress_bar_is_written_into_a_log(data, tmp_path, capsys):
+    """Standard error not a terminal (a log file, here pytest's capture): no bar, as `enhance`."""
+    evaluate(data, ["mp3"], tmp_path, limit=2)
+    assert "%|" not in capsys.readouterr().err
+
+
 def test_mp3_against_its_own_reference_is_perfect(data, tmp_path):
     copy = tmp_path / "same"
     shutil.copytree(data, copy)

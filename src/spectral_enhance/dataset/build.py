@@ -329,7 +329,7 @@ def build_dataset(
                 tqdm.write(f"{path}: changed since its clips were made; converting it again")
             _forget(path, out)
         todo.append((path, split or splits[path], out, config, stamp))
-    bar = tqdm(total=len(todo), unit="track", disable=not progress, desc="dataset")
+    bar = tqdm(total=len(todo), unit="track", disable=None if progress else True, desc="dataset")
     # Spawned, not forked: forking a process that holds library threads can hang.
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context) if jobs > 1 else None

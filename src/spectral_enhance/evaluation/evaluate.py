@@ -526,7 +526,9 @@ def evaluate(
         writer = csv.DictWriter(handle, fields)
         if not done:
             writer.writeheader()
-        for name, row, lossless in tqdm(jobs, unit="clip", disable=not progress, desc="evaluate"):
+        for name, row, lossless in tqdm(
+            jobs, unit="clip", disable=None if progress else True, desc="evaluate"
+        ):
             todo = [s for s in loaded if (name, s.name) not in seen]
             if not todo:
                 continue

@@ -538,7 +538,7 @@ def train(
                 total=steps_per_epoch,
                 initial=step_in_epoch,
                 desc=f"epoch {epoch + 1}",
-                disable=not progress or rank > 0,
+                disable=None if progress and rank == 0 else True,
                 unit="step",
             )
             losses = []
