@@ -131,6 +131,9 @@ def test_a_dataset_of_nothing_fails_and_bad_recipes_are_one_line(tmp_path, capsy
         assert main(["dataset", str(src), "--out", str(tmp_path / "x"), option, value]) == 1
         (line,) = capsys.readouterr().err.strip().splitlines()
         assert problem in line
+    both = ["--bitrates", "32,64", "--low-bitrate", "48"]  # the second was dropped unsaid
+    assert main(["dataset", str(src), "--out", str(tmp_path / "x"), *both]) == 2
+    assert "--low-bitrate and --bitrates cannot go together" in capsys.readouterr().err
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "recipe.json").write_text("{bad")
     assert main(["dataset", str(src), "--out", str(tmp_path / "x")]) == 1

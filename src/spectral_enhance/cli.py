@@ -94,7 +94,9 @@ def _add_dataset(commands: argparse._SubParsersAction) -> None:
         help="reference kbps; 0 takes the source itself (default: 128, or 0 with two or more "
         "--bitrates)",
     )
-    p.add_argument("--low-bitrate", type=_bounded_int(8, 320), default=32, help="input kbps (32)")
+    p.add_argument(
+        "--low-bitrate", type=_bounded_int(8, 320), default=None, help="input kbps (32)"
+    )  # None: not given, so one given beside --bitrates is refused, not dropped
     p.add_argument(
         "--bitrates",
         type=_int_list,
@@ -143,10 +145,12 @@ def _run_dataset(args: argparse.Namespace) -> int:
     from .dataset.build import DatasetConfig, build_dataset
     from .dataset.recipe import DegradationRecipe
 
+    if args.bitrates and args.low_bitrate is not None:
+        raise UsageError("--low-bitrate and --bitrates cannot go together: give the bitrates once")
     recipe = DegradationRecipe(
         args.sample_rate,
         args.high_bitrate,
-        args.low_bitrate,
+        args.low_bitrate or 32,
         args.cutoff_hz,
         args.bitrates,
         args.channels,
