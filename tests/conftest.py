@@ -12,10 +12,21 @@ def music(seconds: float, rate: int = 22050, channels: int = 1, seed: int = 0) -
     t = np.arange(int(seconds * rate)) / rate
     out = np.zeros((len(t), channels), dtype=np.float64)
     for c in range(channels):
+        chord = []  # (f0, the phase of each harmonic under the Nyquist frequency)
         for f0 in rng.uniform(110, 440, size=3):
-            for k in range(1, 40):
-                if f0 * k < rate / 2:
-                    out[:, c] += np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.28)) / k
+            chord.append((f0, [rng.uniform(0, 6.28) for k in range(1, 40) if f0 * k < rate / 2]))
+        # Each harmonic from the one under it by a complex product, a block at a time: np.sin
+        # of every harmonic of every sample made half a minute of music cost seconds.
+        for start in range(0, len(t), 8192):
+            span = t[start : start + 8192]
+            for f0, phases in chord:
+                step = np.exp(2j * np.pi * f0 * span)
+                harmonic = step.copy()
+                for k, phase in enumerate(phases, 1):
+                    out[start : start + len(span), c] += (
+                        harmonic.imag * np.cos(phase) + harmonic.real * np.sin(phase)
+                    ) / k
+                    harmonic *= step
         out[:, c] *= 0.5 + 0.5 * np.sin(2 * np.pi * 1.5 * t + c) ** 2
         out[:, c] += 0.02 * rng.standard_normal(len(t))
     out *= 0.3 / np.max(np.abs(out))
