@@ -284,6 +284,10 @@ def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Per bitrate" in report and "### 32 kbps (2 clips)" in report
     assert "### 64 kbps (2 clips)" in report and "worst clip's change" in report
+    assert "The paper's Table 1" not in report  # its GTZAN at 22 kHz is not this setting
+    evaluate(data, ["mp3"], tmp_path / "alone", limit=2, progress=False)
+    alone = (tmp_path / "alone" / "report.md").read_text()  # one window: a clip of each
+    assert "### 32 kbps (1 clip)" in alone and "| worst clip's change |" not in alone
     by_bitrate = json.loads((tmp_path / "out" / "results.json").read_text())["by_bitrate"]
     assert list(by_bitrate) == ["32", "64", "lossless"]
     assert "### lossless input (2 clips)" in report

@@ -377,7 +377,8 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
     for bitrate, part in by_bitrate.items():
         names = list(part["systems"])
         title = TITLES.get(bitrate, f"{bitrate} kbps")
-        lines += ["", f"### {title} ({part['clips']} clips)", ""]
+        clips = f"{part['clips']} clip{'s' * (part['clips'] != 1)}"
+        lines += ["", f"### {title} ({clips})", ""]
         lines += ["| metric | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for metric in METRICS:
             digits = DIGITS[metric]
@@ -386,6 +387,8 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
                 cells.append(_mean_cell(part["systems"][name][metric], digits))
             lines.append(f"| {LABELS[metric]} | " + " | ".join(cells) + " |")
         others = [n for n in names if n != INPUT]
+        if not others:  # the input alone: no change to show
+            continue
         lines += ["", "| worst clip's change | " + " | ".join(others) + " |"]
         lines.append("|" + "---|" * (len(others) + 1))
         for metric in METRICS:
@@ -399,8 +402,16 @@ def _bitrate_report(by_bitrate: dict) -> list[str]:
 
 
 def _report(
-    summary: dict, dataset: Path, split: str, machine: str, by_bitrate: dict | None = None
+    summary: dict,
+    dataset: Path,
+    split: str,
+    machine: str,
+    by_bitrate: dict | None = None,
+    paper: bool = True,
 ) -> str:
+    """report.md: the means, then the paper's Table 1 where the clips are its recipe's
+    (``paper``; 44.1 kHz stereo at several bitrates is no setting it measured), then the
+    per-bitrate tables."""
     names = list(summary)
     head = "| metric | " + " | ".join(names) + " |"
     lines = [
@@ -422,24 +433,27 @@ def _report(
     lines.append("| model size (KiB) | " + " | ".join(kib) + " |")
     clips = [str(summary[n]["clips"]) for n in names]
     lines.append("| clips | " + " | ".join(clips) + " |")
-    paper = list(PAPER_TABLE_1)
     lines += [
         "",
         "PESQ is left out of a mean where it finds nothing to score in the reference (n below "
         "the clip count). LSD: log10 power, Hann 2,048, hop 512, mean over frames of the RMS "
         "over bins (see `spectral_enhance.evaluation.metrics`); the paper's LSD is not computed "
         "the same way, so compare LSD only within one table.",
-        "",
-        "The paper's Table 1 (GTZAN, its own code and machine), for comparison:",
-        "",
-        "| metric | " + " | ".join(paper) + " |",
-        "|" + "---|" * (len(paper) + 1),
     ]
-    for metric in ("snr", "pesq", "lsd", "stoi"):
-        row = " | ".join(f"{PAPER_TABLE_1[p][metric]:.4f}" for p in paper)
-        lines.append(f"| {LABELS[metric]} | {row} |")
-    ms = " | ".join(str(PAPER_TABLE_1[p]["ms"] or "–") for p in paper)
-    lines.append(f"| inference time (ms) | {ms} |")
+    if paper:
+        systems = list(PAPER_TABLE_1)
+        lines += [
+            "",
+            "The paper's Table 1 (GTZAN, its own code and machine), for comparison:",
+            "",
+            "| metric | " + " | ".join(systems) + " |",
+            "|" + "---|" * (len(systems) + 1),
+        ]
+        for metric in ("snr", "pesq", "lsd", "stoi"):
+            row = " | ".join(f"{PAPER_TABLE_1[p][metric]:.4f}" for p in systems)
+            lines.append(f"| {LABELS[metric]} | {row} |")
+        ms = " | ".join(str(PAPER_TABLE_1[p]["ms"] or "–") for p in systems)
+        lines.append(f"| inference time (ms) | {ms} |")
     if by_bitrate:
         lines += _bitrate_report(by_bitrate)
     return "\n".join(lines) + "\n"
@@ -555,7 +569,7 @@ def evaluate(
     if by_bitrate:
         results["by_bitrate"] = by_bitrate
     atomic_write_text(out_dir / RESULTS, json.dumps(results, indent=2) + "\n")
-    report = _report(summary, dataset, split, machine, by_bitrate)
+    report = _report(summary, dataset, split, machine, by_bitrate, recipe.is_paper)
     atomic_write_text(out_dir / "report.md", report)
     return summary
 
