@@ -108,6 +108,21 @@ def test_a_figure_of_one_clip_takes_one_dataset(data, tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("kind", "option", "value"),
+    [("spectrograms", "--checkpoints", "a.pt"), ("losses", "--model", "full-band"),
+     ("curves", "--clip", "x"), ("curves", "--model", "full-band")],
+)  # fmt: skip
+def test_an_option_a_figure_takes_no_part_of_is_refused(
+    data, tmp_path, capsys, kind, option, value
+):
+    """Each was dropped unsaid: a figure drawn by other settings than the command said."""
+    out = tmp_path / "x.png"
+    assert main(["plot", kind, str(data), "--out", str(out), option, value]) == 2
+    assert f"plot: error: plot {kind} takes no {option}" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_loss_figure_needs_checkpoints(data, tmp_path, capsys):
     assert main(["plot", "losses", str(data), "--out", str(tmp_path / "x.png")]) == 1
     assert "needs --checkpoints" in capsys.readouterr().err

@@ -711,7 +711,9 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
         choices=("train", "val", "test"),
         help="split to take the first clip from (test)",
     )
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model for spectrograms/spectra")
+    p.add_argument(
+        "--model", help=f"model for spectrograms/spectra (default: {DEFAULT_MODEL})"
+    )  # None: not given, so one given to a figure that draws none is refused, not dropped
     p.add_argument("--checkpoints", nargs="+", type=Path, default=[], help="models for losses")
     p.add_argument("--out", type=Path, required=True, help="PNG to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -727,6 +729,14 @@ def _run_plot(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{args.kind} draws a clip of one dataset; {len(args.sources)} folders given"
         )
+    # Each option its figures take: given to another, it was dropped unsaid.
+    for option, given, kinds in [
+        ("--model", args.model is not None, ("spectrograms", "spectra")),
+        ("--checkpoints", bool(args.checkpoints), ("losses",)),
+        ("--clip", args.clip is not None, ("spectrograms", "spectra", "losses")),
+    ]:
+        if given and args.kind not in kinds:
+            raise UsageError(f"plot {args.kind} takes no {option} (it is for {', '.join(kinds)})")
     if args.kind == "curves":
         plots.plot_curves(args.sources, args.out)
     else:
@@ -736,7 +746,7 @@ def _run_plot(args: argparse.Namespace) -> int:
             args.out,
             args.clip,
             args.split,
-            args.model,
+            args.model or DEFAULT_MODEL,
             args.checkpoints,
         )
     print(f"wrote {args.out}")
