@@ -462,6 +462,41 @@ def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, s
     assert list(out.iterdir()) == []
 
 
+def test_a_run_killed_outright_leaves_what_the_next_run_removes(
+    tmp_path, identity_model, long_input
+):
+    """SIGKILL, which no handler sees, leaves the temporary output behind: the next run that
+    writes the same output removes it, but not the one another run still writes."""
+    out = tmp_path / "out"
+
+    def start(source: Path) -> subprocess.Popen:
+        command = [sys.executable, "-m", "spectral_enhance", "enhance", str(source), "-o"]
+        command += [str(out), "--model", identity_model, "-q", "--overwrite"]
+        return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+
+    def writing(besides: set[Path] = set()) -> list[Path]:  # noqa: B006  read only
+        deadline = time.monotonic() + 60
+        while not (parts := set(out.glob(".*.part")) - besides) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(parts)
+
+    (short := tmp_path / "short" / long_input.name).parent.mkdir()
+    sf.write(short, music(0.5, 8000), 8000)  # another file whose output is the same
+    killed = start(long_input)
+    (left,) = writing()
+    killed.kill()
+    killed.wait()
+    assert left.exists()
+    running = start(long_input)
+    (theirs,) = writing({left})
+    assert not left.exists()  # the live run's start removed the dead one's
+    assert start(short).wait(timeout=60) == 0
+    assert theirs.exists()  # another run's, still being written: kept
+    running.terminate()
+    running.communicate(timeout=60)
+    assert [p.name for p in out.iterdir()] == [f"{long_input.stem}.enhanced.wav"]
+
+
 @pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c", "main-only"])
 def test_an_interrupt_stops_every_job_and_names_what_is_undone(
     tmp_path, identity_model, long_input, to_group

@@ -80,7 +80,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(
             prefix=_prefix(target.name), suffix=_SUFFIX, dir=target.parent
         )
-        os.close(handle)
+        _lock(handle, wait=True)  # held while the file is made: `remove_leftovers` leaves it
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(name, 0o666 & ~umask)
@@ -97,19 +97,46 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         if isinstance(error, OSError):
             raise OutputError(target, _problem(error)) from error
         raise
+    finally:
+        os.close(handle)  # and with it the lock
 
 
-def remove_leftovers(target: str | os.PathLike) -> None:
-    """Remove the temporary files :func:`atomic_path` made for ``target`` and could not remove
-    itself: a process that made one and was killed outright (SIGKILL, a crash) left it."""
-    target = Path(target)
-    prefix = _prefix(target.name)
-    length = len(prefix) + _RANDOM + len(_SUFFIX)
-    with contextlib.suppress(OSError):
-        for path in target.parent.iterdir():
-            name = path.name
-            if len(name) == length and name.startswith(prefix) and name.endswith(_SUFFIX):
-                path.unlink(missing_ok=True)
+def _lock(handle: int, wait: bool) -> bool:
+    """Lock the open file ``handle`` for this process alone (``flock``: it ends with the
+    process, however it ends); whether it was had (False: another holds it, or none can)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; a leftover is never taken for a dead one's
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
+def remove_leftovers(*targets: str | os.PathLike) -> None:
+    """Remove the temporary files :func:`atomic_path` made for ``targets`` and could not remove
+    itself: a process that made one and was killed outright (SIGKILL, a crash) left it. One
+    whose maker still runs (it holds its lock: another run writing the same output) is kept.
+    Each folder is listed once, however many of its files are named."""
+    wanted: dict[Path, set[str]] = {}
+    for target in map(Path, targets):
+        wanted.setdefault(target.parent, set()).add(_prefix(target.name))
+    tail = _RANDOM + len(_SUFFIX)
+    for folder, prefixes in wanted.items():
+        with contextlib.suppress(OSError):
+            for path in folder.iterdir():
+                name = path.name
+                if not name.endswith(_SUFFIX) or name[:-tail] not in prefixes:
+                    continue
+                with contextlib.suppress(OSError):
+                    handle = os.open(path, os.O_RDONLY)
+                    try:
+                        if _lock(handle, wait=False):
+                            path.unlink(missing_ok=True)
+                    finally:
+                        os.close(handle)
 
 
 def output_folder(folder: str | os.PathLike, create: bool = True) -> Path:
@@ -188,6 +215,9 @@ def starting_processes() -> Iterator[None]:
     in the second a worker takes to import printed its traceback: each worker unblocks SIGINT
     once it ignores it."""
     with signals_held():
+        if not hasattr(signal, "pthread_sigmask"):  # Windows: no masks, nor a group's Ctrl-C
+            yield
+            return
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             yield

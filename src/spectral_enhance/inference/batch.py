@@ -551,6 +551,7 @@ def enhance_files(
     planned, report = plan_outputs(sources, out_dir, fmt, overwrite)
     for note in report.notes:
         log(note)
+    remove_leftovers(*(target for _, target in planned))  # of a run killed outright before
     show_bar = progress and jobs == 1
     todo = [(s, t, fmt, output_rate, depth, strength, lowpass_hz, show_bar) for s, t in planned]
     bar = tqdm(total=len(todo), unit="file", disable=not progress or len(todo) < 2)
