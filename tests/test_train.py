@@ -424,6 +424,19 @@ def test_a_loss_for_the_full_band_model_is_refused(data, tmp_path, capsys):
         train(data, tmp_path / "run", TrainConfig(arch="band", loss="mse"), progress=False)
 
 
+def test_a_setting_the_architecture_takes_no_part_of_is_refused(data, tmp_path, capsys):
+    """Each was recorded in the checkpoint and its card as if it had shaped the model."""
+    for arch, flag, said in (
+        ("wavenet", "--n-blocks 3", "--n-blocks is for --arch spectral or band"),
+        ("spectral", "--crop-samples 4096", "--crop-samples is for --arch audiounet, tfilm or"),
+        ("band", "--plain", "--plain is for --arch spectral: --arch band takes no part of it"),
+        ("spectral", "--overshoot 2", "--overshoot is for --arch band"),
+    ):
+        assert cli_train(data, tmp_path / "run", "--arch", arch, *flag.split()) == 2
+        assert said in one_error_line(capsys)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_model_setting_given_twice_is_refused_and_the_run_records_the_model(
     data, tmp_path, capsys
 ):

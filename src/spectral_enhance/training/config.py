@@ -8,9 +8,16 @@ from dataclasses import dataclass, field
 __all__ = ["TrainConfig", "default_loss", "lr_at"]
 
 
-def _setting(default: object, help: str, minimum: float | None = None) -> object:
-    """A field with its ``--help`` text and the least value the command line accepts."""
-    return field(default=default, metadata={"help": help, "minimum": minimum})
+WAVEFORM = ("audiounet", "tfilm", "wavenet")
+"""The waveform baselines' architectures."""
+
+
+def _setting(
+    default: object, help: str, minimum: float | None = None, archs: tuple[str, ...] = ()
+) -> object:
+    """A field with its ``--help`` text, the least value the command line accepts and the
+    architectures it is for (none: all), so a setting another takes no part of is refused."""
+    return field(default=default, metadata={"help": help, "minimum": minimum, "archs": archs})
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,10 @@ class TrainConfig:
         "spectral (the paper's model), band (the full-band model, issue 12) or a waveform "
         "baseline: audiounet, tfilm, wavenet",
     )
-    n_blocks: int = _setting(1, "N, separable blocks (section 3.1; spectral and band)", 1)
-    residual: bool = _setting(True, "predict a correction added to the input")
+    n_blocks: int = _setting(
+        1, "N, separable blocks (section 3.1; spectral and band)", 1, ("spectral", "band")
+    )
+    residual: bool = _setting(True, "predict a correction added to the input", None, ("spectral",))
     loss: str = _setting(
         "",
         "weighted sum of pixel, ssim, mse, mae, kl, log_spectral; empty: the architecture's "
@@ -47,27 +56,35 @@ class TrainConfig:
         "band loss (the full-band model): weight of a rebuilt band louder than the reference, "
         "against 1 for a quieter one",
         0,
+        ("band",),
     )
     fine_weight: float = _setting(
         1.0,
         "band loss (the full-band model): weight of the per-bin term against 1 for the "
         "per-band level",
         0,
+        ("band",),
     )
     loudness: float = _setting(
         0.0,
         "band loss (the full-band model): compare bands' powers raised to this (about 0.15 to "
         "0.3, loudness) instead of their logs; 0 for logs",
         0,
+        ("band",),
     )
     band_width: int = _setting(
         0,
         "band loss (the full-band model): bins per band it judges the level in; 0 for the "
         "model's own bands",
         0,
+        ("band",),
     )
-    crop_frames: int = _setting(128, "frames of the random time crops; 0 for whole clips", 0)
-    crop_samples: int = _setting(8192, "samples of the waveform baselines' random crops", 1)
+    crop_frames: int = _setting(
+        128, "frames of the random time crops; 0 for whole clips", 0, ("spectral", "band")
+    )
+    crop_samples: int = _setting(
+        8192, "samples of the waveform baselines' random crops", 1, WAVEFORM
+    )
     val_clips: int = _setting(48, "validation clips scored after each epoch; 0 for all", 0)
     seed: int = _setting(0, "seed of the order, the crops and the initialisation", 0)
     max_minutes: float = _setting(0.0, "stop cleanly after this many minutes; 0 for no limit", 0)

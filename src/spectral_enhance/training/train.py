@@ -356,6 +356,14 @@ def check_settings(
         )
     if not model_class.takes_lowpass and config.loss:
         parse_loss(config.loss)  # an unknown term is refused before the data is read
+    for setting in fields(config):
+        archs = setting.metadata.get("archs")
+        if archs and config.arch not in archs and given is not None and setting.name in given:
+            flag = MODEL_SETTINGS.get(setting.name) or "--" + setting.name.replace("_", "-")
+            which = " or ".join([", ".join(archs[:-1]), archs[-1]] if archs[:-1] else archs)
+            raise ValueError(
+                f"{flag} is for --arch {which}: --arch {config.arch} takes no part of it"
+            )
     options, model_fields = model_config or {}, {f.name for f in fields(config_class)}
     for name, flag in MODEL_SETTINGS.items():
         value = getattr(config, name)
