@@ -1167,3 +1167,50 @@ def test_page_says_what_download_all_leaves_out(browser, server, song, monkeypat
         )
     finally:
         held.set()
+
+
+def test_page_says_when_the_server_is_away_and_keeps_keyboard_focus_on_remove(
+    browser, server, song
+):
+    """The page's polls failing for 2 s (the server stopped) put a line on each unfinished card,
+    where they said nothing and kept "enhancing 0 %"; it goes when the server answers again.
+    Each card's controls are named by its file; Remove from the keyboard puts focus on the next
+    card's Remove (then on the file picker), not on the top of the page; the picker offers
+    every suffix the server reads (.webm and .mka are no audio/* type)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, _ = server
+    open_page(browser, url)
+    assert ".webm" in browser.find_element(By.ID, "files").get_attribute("accept").split(",")
+    browser.execute_script(
+        """const real = window.fetch; window.away = true;  // the polls fail; uploads go
+        window.fetch = (path, options) => window.away && path === "/api/jobs" && !options.method
+          ? Promise.reject(new TypeError("Failed to fetch")) : real(path, options);"""
+    )
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    message = "return document.querySelector('.card .message').textContent"
+    wait_for(lambda: "could not be reached" in browser.execute_script(message), what="the line")
+    browser.execute_script("window.away = false")
+    wait_for(lambda: cards_when(browser, 1, ("done",)), what="the result, the server back")
+    assert browser.execute_script(message) == ""
+    browser.find_element(By.ID, "files").send_keys(str(song))
+    wait_for(lambda: cards_when(browser, 2, ("done",)), what="two results")
+    first, second = browser.find_elements(By.CSS_SELECTOR, ".card .remove")
+    assert first.get_attribute("aria-label") == "Remove song.mp3"
+    first.send_keys(Keys.ENTER)
+    wait_for(lambda: len(page_cards(browser)) == 1, what="one card left")
+    assert browser.switch_to.active_element == second
+    second.send_keys(Keys.SPACE)
+    wait_for(lambda: not page_cards(browser), what="no card left")
+    assert browser.switch_to.active_element.get_attribute("id") == "files"
+
+
+def test_a_long_name_is_cut_in_its_stem_and_keeps_its_suffix():
+    """A title of 130 characters lost its suffix, and left a space before the download's
+    ending ("... limites .enhanced.wav")."""
+    from spectral_enhance.serve.app import MAX_NAME, display_name
+
+    name = display_name("é" * 110 + " limites de la nuit.mp3")
+    assert len(name) == MAX_NAME and name.endswith(" limit.mp3")
+    assert display_name("a" * 116 + "    .flac").endswith("a.flac")

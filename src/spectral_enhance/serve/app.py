@@ -20,7 +20,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import uvicorn
 from starlette.applications import Starlette
@@ -77,11 +77,16 @@ def display_name(name: str | None) -> str:
     """A browser's file name made safe to show and to offer as a download name.
 
     Only the last path component is kept, without control characters or characters file
-    systems refuse; it is never used as a path on the server.
+    systems refuse; it is never used as a path on the server. A name over `MAX_NAME` is cut
+    in its stem, so it keeps its suffix (the kind its download name says).
     """
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in name)
-    name = name.strip(" .")[:MAX_NAME]
+    name = name.strip(" .")
+    if len(name) > MAX_NAME:
+        suffix = PurePosixPath(name).suffix
+        suffix = suffix if len(suffix) < 12 else ""  # a dot in a long title is no suffix
+        name = name[: MAX_NAME - len(suffix)].rstrip(" .") + suffix
     return name or "upload"
 
 

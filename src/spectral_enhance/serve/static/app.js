@@ -120,6 +120,9 @@ async function configure() {
   $(document, "#limits").textContent =
     `${config.readable} · up to ${limits.max_files} files of ` +
     `${limits.max_upload_mb} MB and ${clock(limits.max_seconds).replace(/\.\d$/, "")} each`;
+  // The file picker offers what the server reads, by the one list `enhance` takes (.webm and
+  // .mka are no audio/* type).
+  $(document, "#files").accept = ["audio/*", ...config.suffixes].join(",");
   const format = $(document, "#format");
   for (const name of config.formats) format.add(new Option(name.toUpperCase(), name));
   const rate = $(document, "#rate");
@@ -306,6 +309,20 @@ async function upload(file, card) {
 
 let polling = null;
 
+const UNREACHABLE_POLLS = 5; // 2 s of polls that found no server
+const UNREACHED = "the server could not be reached: is it still running? (trying again)";
+let unreachable = 0;
+
+// Each card's line goes from ``was`` to ``now``: the server is away (an unfinished card's
+// line says so), or back (each card that said so, finished since or not, is cleared).
+function said(was, now) {
+  for (const card of state.cards.values()) {
+    const line = $(card.element, ".message");
+    const finished = ["done", "failed"].includes(card.element.dataset.state);
+    if (line.textContent === was && (!now || !finished)) line.textContent = now;
+  }
+}
+
 function poll() {
   if (polling) return;
   polling = setTimeout(async () => {
@@ -340,8 +357,11 @@ function poll() {
         update(card, job);
         busy ||= ["queued", "running", "analysing"].includes(job.state);
       }
+      if (unreachable >= UNREACHABLE_POLLS) said(UNREACHED, "");
+      unreachable = 0;
     } catch {
-      busy = true; // the server is busy or restarting: try again
+      busy = true; // the server is busy or restarting: try again, and after 2 s say so
+      if (++unreachable === UNREACHABLE_POLLS) said("", UNREACHED);
     }
     polling = null;
     if (busy) poll();
@@ -351,6 +371,13 @@ function poll() {
 function newCard(name) {
   const element = $(document, "#card").content.firstElementChild.cloneNode(true);
   $(element, ".name").textContent = name;
+  // Each control says whose it is: a screen reader lists every card's "Remove" alike.
+  for (const [selector, label] of [[".remove", `Remove ${name}`], ["progress", `${name}: progress`],
+    [".play", `Play ${name}`], [".seek", `Position in ${name}`],
+    [".download", `Download ${name}, enhanced`], [".spec-in", `Spectrogram of ${name}, input`],
+    [".spec-out", `Spectrogram of ${name}, enhanced`]]) {
+    $(element, selector).setAttribute("aria-label", label);
+  }
   $(document, "#results").prepend(element);
   const card = { element, id: null, shown: false, removed: false, request: null, sent: false };
   $(element, ".remove").addEventListener("click", () => remove(card));
@@ -375,12 +402,23 @@ function remove(card) {
     }
     api(`/api/jobs/${card.id}`, { method: "DELETE" }).catch(() => {}); // a session ended: gone
   }
+  // Focus goes to the next card's Remove (or the one before, or the file picker), not to
+  // the top of the page.
+  const next = card.element.nextElementSibling || card.element.previousElementSibling;
+  const focused = card.element.contains(document.activeElement);
   card.element.remove();
+  if (focused) (next ? $(next, ".remove") : $(document, "#files")).focus();
   if (!document.querySelector(".card.done")) $(document, "#toolbar").hidden = true;
 }
 
 function setState(card, text) {
   $(card.element, ".state").textContent = text;
+  // A screen reader hears each stage once ("enhancing", "done"), not every percent.
+  const stage = text.replace(/ \d+ %$/, "");
+  if (stage !== card.stage) {
+    card.stage = stage;
+    $(document, "#announce").textContent = `${$(card.element, ".name").textContent}: ${stage}`;
+  }
 }
 
 function fail(card, message) {
@@ -411,6 +449,7 @@ function update(card, job) {
   } else if (job.state === "done" && !card.shown) {
     card.shown = true;
     element.classList.add("done");
+    $(document, "#toolbar-status").textContent = ""; // its count of files left out is old
     setState(card, "done");
     showResult(card, job);
   }
@@ -452,7 +491,7 @@ async function showResult(card, job) {
     ["codec's holes filled", band(facts.mended_hz, "none")],
     ["output", `${number(facts.output_rate)} Hz ${facts.output_format.toUpperCase()}, ${bytes(facts.output_bytes)}`],
     ["model", `${facts.model}, strength ${facts.strength}`],
-    ["enhanced in", `${facts.enhance_seconds.toFixed(1)} s (${Math.round(facts.seconds / Math.max(facts.enhance_seconds, 1e-3))}x real time)`],
+    ["enhanced in", `${facts.enhance_seconds < 0.1 ? `${Math.round(1000 * facts.enhance_seconds)} ms` : `${facts.enhance_seconds.toFixed(1)} s`} (${Math.round(facts.seconds / Math.max(facts.enhance_seconds, 1e-3))}x real time)`],
   ];
   $(element, ".facts").replaceChildren(
     ...rows.map(([term, value]) => {
