@@ -203,6 +203,8 @@ def test_a_folder_holding_a_run_is_refused_unless_resume_or_overwrite(data, tmp_
     assert line.startswith("spectral-enhance train: error: ") and str(run) in line
     assert "--resume" in line and "--overwrite" in line
     assert all(torch.equal(first[k], weights(run / "last.pt")[k]) for k in first)  # untouched
+    assert cli_train(data, run, "--resume", "--overwrite") == 2  # a usage error, as the others
+    assert "--resume and --overwrite exclude each other" in one_error_line(capsys)
 
     (run / "best.pt").write_bytes(b"an old run's best")
     assert cli_train(data, run, "--overwrite", "--seed", "1") == 0

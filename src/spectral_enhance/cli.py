@@ -167,7 +167,8 @@ def _run_dataset(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{split} {n}" for split, n in report.clips.items())
     manifest = args.out / "manifest.csv"  # not written by a new dataset that made no clip
     print(
-        f"{report.tracks_done} tracks converted, {report.tracks_skipped} already done, "
+        f"{report.tracks_done} track{'s' * (report.tracks_done != 1)} converted, "
+        f"{report.tracks_skipped} already done, "
         f"{len(report.failed)} failed, {len(report.warnings)} warning(s); clips: {counts}; "
         f"{report.narrow} dropped (reference band below cutoff + margin); "
         f"manifest: {manifest if manifest.exists() else 'none written'}"
@@ -237,6 +238,10 @@ def _run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(**values, residual=not args.plain)
     given = [*values, *["residual"] * args.plain]
     options = _model_options(args.model_option)
+    if args.resume and args.overwrite:
+        raise UsageError(
+            "--resume and --overwrite exclude each other: continue a run or replace it"
+        )
     if args.resume:  # the run goes on as it was saved: say which flags that leaves unused
         unused = ["--" + name.replace("_", "-") for name in values if name not in RESUME_SETTINGS]
         unused += ["--plain"] * args.plain + ["--model-option"] * bool(options)
