@@ -1176,7 +1176,8 @@ def test_page_says_when_the_server_is_away_and_keeps_keyboard_focus_on_remove(
     where they said nothing and kept "enhancing 0 %"; it goes when the server answers again.
     Each card's controls are named by its file; Remove from the keyboard puts focus on the next
     card's Remove (then on the file picker), not on the top of the page; the picker offers
-    every suffix the server reads (.webm and .mka are no audio/* type)."""
+    every suffix the server reads (.webm and .mka are no audio/* type); the player shows the
+    whole length beside the position."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -1198,6 +1199,8 @@ def test_page_says_when_the_server_is_away_and_keeps_keyboard_focus_on_remove(
     wait_for(lambda: cards_when(browser, 2, ("done",)), what="two results")
     first, second = browser.find_elements(By.CSS_SELECTOR, ".card .remove")
     assert first.get_attribute("aria-label") == "Remove song.mp3"
+    times = browser.find_elements(By.CSS_SELECTOR, ".card .time")  # the whole length beside
+    assert [t.text for t in times] == ["0:00.0 / 0:04.0"] * 2
     first.send_keys(Keys.ENTER)
     wait_for(lambda: len(page_cards(browser)) == 1, what="one card left")
     assert browser.switch_to.active_element == second

@@ -671,7 +671,7 @@ class ABPlayer {
 
   draw() {
     const position = this.position;
-    $(this.card.element, ".time").textContent = clock(position);
+    $(this.card.element, ".time").textContent = `${clock(position)} / ${clock(this.duration)}`;
     $(this.card.element, ".seek").value = this.duration ? position / this.duration : 0;
     for (const figure of this.figures) figure.draw(position);
   }
@@ -788,14 +788,15 @@ class Spectrogram {
     g.textAlign = "center";
     g.textBaseline = "top";
     // about one label per 80 CSS pixels, so a narrow canvas's labels do not run together
-    const most = Math.max(2, Math.floor(width / px / 80));
-    const tick =
-      [1, 2, 5, 10, 15, 30, 60, 120, 300, 600].find((s) => this.seconds / s <= most) || 1200;
+    // (three at least: a 4 s file at 360 px had "0 s" alone, its step 5 s)
+    const most = Math.max(3, Math.floor(width / px / 80));
+    const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+    const tick = steps.find((s) => this.seconds / s <= most) || 1200;
     for (let t = 0; t <= this.seconds + 1e-9; t += tick) {
       const x = left + (width * t) / this.seconds;
       g.fillRect(Math.round(x), top + height, px, 4 * px);
       g.textAlign = x > left + width - 16 * px ? "right" : "center"; // the last label stays inside
-      g.fillText(tick >= 60 ? clock(t).replace(/\.\d$/, "") : `${t} s`, x, top + height + 6 * px);
+      g.fillText(tick >= 60 ? clock(t).replace(/\.\d$/, "") : `${+t.toFixed(1)} s`, x, top + height + 6 * px);
     }
     if (this.lowpass != null && this.lowpass < this.top) {
       const y = top + height * (1 - this.lowpass / this.top);
