@@ -405,6 +405,21 @@ def test_holes_are_refused_for_a_model_of_another_stft_than_the_hole_nets(tmp_pa
         Enhancer.load(tmp_path / "m", precision="fp32")
 
 
+def test_the_noises_apart_for_many_channels_are_each_made_once():
+    """Each channel past the first gets a noise orthogonal to all before it, built on them: with
+    eight kept, a twelfth channel's rebuilt the earlier ones over and over (78 builds for 11,
+    11 s for a tenth of a second of a 12-channel file), doubling with each channel more."""
+    from spectral_enhance.dsp import bands
+    from spectral_enhance.dsp.stft import StftConfig
+
+    config = StftConfig(256, 128, 256)  # small: the count is what is checked
+    bands._apart_table.cache_clear()
+    bands.noise_frames(config, 0, 4, 8, apart=11)
+    assert bands._apart_table.cache_info().misses == 11
+    bands.noise_frames(config, 0, 4, 8, apart=5)  # kept: a channel before is made no more
+    assert bands._apart_table.cache_info().misses == 11
+
+
 def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
     from spectral_enhance.dsp.bands import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig

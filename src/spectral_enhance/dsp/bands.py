@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
+from ..audio.arrays import CHANNELS_AT_MOST
 from .lowpass import CANCELLED
 from .stft import StftConfig, istft, power, spectrum, stft
 
@@ -199,7 +200,9 @@ def _twice(table: np.ndarray) -> np.ndarray:
     return twice
 
 
-@functools.lru_cache(maxsize=8)
+# Each is built on every one before it: with fewer kept than a file's channels, a 12-channel
+# file rebuilt them over and over, 11 s for a tenth of a second (the count doubling a channel).
+@functools.lru_cache(maxsize=CHANNELS_AT_MOST)
 def _apart_table(config: StftConfig, band_bins: int, seed: int, index: int = 1) -> np.ndarray:
     """The ``index``-th noise apart: `_noise_table` of another seed, made orthogonal, band by
     band and frame by frame, to ``seed``'s and to every one apart before it, at the same power:
