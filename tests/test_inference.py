@@ -495,3 +495,22 @@ def test_usable_cores_stay_within_the_quota(monkeypatch):
     assert Enhancer.load(precision="int8").workers == 1  # one segment at a time, as one core
     monkeypatch.setattr(enhancer, "cpu_quota", lambda: None)
     assert enhancer.usable_cores() == affinity
+
+
+def test_process_and_stream_take_what_enhance_takes_and_refuse_the_rest(identity_model):
+    """`process` took a [channels, samples] array as 44,100 channels (7.4 GiB asked of the
+    allocator), int16 unscaled and NaN through; a 1-D array, or a chunk of other channels,
+    ended in numpy's IndexError or concatenate error."""
+    enhancer = Enhancer.load(identity_model)
+    with pytest.raises(ValueError, match=r"look like \[channels, samples\]"):
+        enhancer.process(np.zeros((2, 44100), np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        enhancer.process(np.full((100, 2), np.nan, np.float32))
+    loud = enhancer.process(np.full((2205, 2), 16384, np.int16))  # half full scale
+    assert loud.dtype == np.float32 and np.abs(loud - 0.5).max() < 1e-3
+    assert enhancer.process(np.zeros(2205, np.float32)).shape == (2205,)
+    stream = enhancer.stream()
+    next(stream)
+    stream.send(np.zeros((100, 2), np.float32))
+    with pytest.raises(ValueError, match=r"after chunks of 2 channels, not \(100, 3\)"):
+        stream.send(np.zeros((100, 3), np.float32))

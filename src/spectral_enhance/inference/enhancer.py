@@ -381,13 +381,16 @@ class Enhancer:
         lowpass_hz: float | None = None,
         change: bool = False,
     ) -> np.ndarray:
-        """Enhance ``[samples, channels]`` already at the model's rate; same shape out (see
-        :meth:`stream` for ``lowpass_hz`` and ``change``)."""
+        """Enhance ``[samples, channels]`` (or ``[samples]``) already at the model's rate; same
+        shape out (see :meth:`stream` for ``lowpass_hz`` and ``change``). Samples are taken as
+        :meth:`enhance` takes them (`audio.arrays.float_frames`: ints scaled, ``[channels,
+        samples]`` and NaN refused); ``lowpass_hz`` None changes nothing."""
+        frames, mono = float_frames(samples)
         stream = self.stream(progress, lowpass_hz, change)
         next(stream)
-        head = stream.send(np.asarray(samples, dtype=np.float32))
-        tail = stream.send(None)
-        return np.concatenate([head, tail])
+        head = stream.send(frames)
+        out = np.concatenate([head, stream.send(None)])
+        return out[:, 0] if mono else out
 
     def stream(
         self,
@@ -418,6 +421,9 @@ class Enhancer:
             if chunk is None:
                 break
             chunk = np.asarray(chunk, dtype=np.float32)
+            if chunk.ndim != 2 or (buffer is not None and chunk.shape[1] != buffer.shape[1]):
+                had = "" if buffer is None else f" after chunks of {buffer.shape[1]} channels"
+                raise ValueError(f"a chunk must be [samples, channels]{had}, not {chunk.shape}")
             if buffer is None:
                 buffer = np.zeros((self.margin, chunk.shape[1]), dtype=np.float32)
             buffer = np.concatenate([buffer, chunk])
