@@ -7,7 +7,9 @@ grid and the margin covers the model's reach in frames plus the window overlap; 
 baselines they fall on the model's down-sampling grid and the margin covers its receptive field.
 Either way every kept sample sees exactly what a single pass over the whole signal would give it,
 so segments leave no trace (TFiLM, whose LSTMs see all earlier input, is the one approximation:
-its margin is a fixed ``TFILM_CONTEXT`` samples).
+its margin is a fixed ``TFILM_CONTEXT`` samples). At fp32 that holds to the bit. An int8 model
+(the bundled default) quantizes its activations per call, by the call's own range, so a segment
+differs from one pass by up to about 1 % of the change it makes (4.7e-4 against 0.07).
 """
 
 from __future__ import annotations
@@ -644,8 +646,8 @@ class Enhancer:
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
         integers from 1,000 to 768,000 Hz. NaN or infinite samples, other types and
         ``[channels, samples]`` arrays are refused (``ValueError``; `audio.arrays.float_frames`
-        says what is an array of samples), as are a ``strength``, ``lowpass_hz`` or
-        ``threads`` that is not a number in its range."""
+        says what is an array of samples), as are a ``strength`` or ``lowpass_hz`` that is not
+        a number in its range (``threads`` is :meth:`load`'s)."""
         frames, mono = float_frames(samples)
         sample_rate = checked_rate(sample_rate, "sample_rate")
         if output_rate is None:
