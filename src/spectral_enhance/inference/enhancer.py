@@ -8,8 +8,8 @@ baselines they fall on the model's down-sampling grid and the margin covers its 
 Either way every kept sample sees exactly what a single pass over the whole signal would give it,
 so segments leave no trace (TFiLM, whose LSTMs see all earlier input, is the one approximation:
 its margin is a fixed ``TFILM_CONTEXT`` samples). At fp32 that holds to the bit. An int8 model
-(the bundled default) quantizes its activations per call, by the call's own range, so a segment
-differs from one pass by up to about 1 % of the change it makes (4.7e-4 against 0.07).
+(the bundled default) quantizes its activations per call, by the call's own range, so there a
+segment differs from one pass by a small part of the change the model makes.
 """
 
 from __future__ import annotations
