@@ -514,3 +514,10 @@ def test_process_and_stream_take_what_enhance_takes_and_refuse_the_rest(identity
     stream.send(np.zeros((100, 2), np.float32))
     with pytest.raises(ValueError, match=r"after chunks of 2 channels, not \(100, 3\)"):
         stream.send(np.zeros((100, 3), np.float32))
+
+
+@pytest.mark.parametrize("size", [-1000, 0, 2.5, True])
+def test_a_segment_size_that_is_not_a_whole_positive_number_is_refused(identity_model, size):
+    """-1000 frames made `enhance` loop for ever; 2.5 and -5 failed inside it, in numpy."""
+    with pytest.raises(ValueError, match="segment_frames must be a whole number from 1"):
+        Enhancer.load(identity_model, segment_frames=size)

@@ -257,6 +257,14 @@ class Enhancer:
         lowpass_floor_hz: float = 0.0,
         hole_net: HoleNet | None = None,
     ) -> None:
+        for size, value in (
+            ("segment_frames", segment_frames),
+            ("segment_samples", segment_samples),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+            ):  # a negative one never ended a stream's loop; a fraction failed in it
+                raise ValueError(f"{size} must be a whole number from 1, or None, not {value!r}")
         self.model = model
         self.sample_rate = sample_rate
         self.stft = stft_config
