@@ -354,7 +354,7 @@ def enhance_file(
             dither=bool(strength) or out_rate != info.sample_rate,
             speakers=info.speakers,
         ) as sink:
-            peak, received, written = 0.0, 0, 0
+            peak, written = 0.0, 0
 
             def write(pieces: list[np.ndarray]) -> None:
                 nonlocal written
@@ -383,7 +383,6 @@ def enhance_file(
                     peak = max(peak, block_peak)
                     change = None
                     if stream is not None:
-                        received += len(at_model)
                         change = change_to_output(stream.send(at_model))
                     write(mix(dry, change))
             change = None
