@@ -75,6 +75,7 @@ RESULTS = "results.json"
 SCORED = "dataset.json"  # beside results.csv: the dataset whose clips it scores
 
 METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi", "zimtohrli")
+RESULT_FIELDS = ("clip", "system", *METRICS)  # results.csv's columns, a row per clip and system
 LABELS = {"snr": "SNR (dB)", "pesq": "PESQ", "lsd": "LSD", "lsd_high": "LSD above cutoff"}
 LABELS |= {"stoi": "STOI", "zimtohrli": "Zimtohrli (MOS)"}
 DIGITS = {"snr": 3, "pesq": 4, "lsd": 4, "lsd_high": 4, "stoi": 5, "zimtohrli": 4}
@@ -522,7 +523,7 @@ def evaluate(
             full = judges_band(float(row.get("reference_band_hz") or math.inf), top_cutoff)
             bitrates[name] = LOSSLESS_INPUT if full else LIMITED_INPUT
     results_path = out_dir / "results.csv"
-    fields = ["clip", "system", *METRICS]
+    fields = list(RESULT_FIELDS)
     done: list[dict] = []
     if results_path.exists():
         with open(results_path, newline="") as handle:
@@ -616,7 +617,7 @@ def _claim(
     if stale:
         done = [row for row in done if row["system"] not in stale]
         with atomic_path(results) as temp, open(temp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, ["clip", "system", *METRICS])
+            writer = csv.DictWriter(handle, RESULT_FIELDS)
             writer.writeheader()
             writer.writerows(done)
     atomic_write_text(mark, json.dumps(own | {"systems": models}, indent=2) + "\n")
