@@ -450,7 +450,8 @@ def _init_pool_worker(load_args: dict, stop: multiprocessing.synchronize.Event) 
     global _pooled
     terminate_on_hangup()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if hasattr(signal, "pthread_sigmask"):  # as `starting_processes`: Windows has no masks
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _init_worker(load_args, stop)
     _pooled = True
 
