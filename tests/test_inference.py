@@ -312,6 +312,7 @@ def test_many_channels_or_short_signals_in_samples_first_order_pass(identity):
         ({"lowpass_hz": float("nan")}, "lowpass_hz must be a number of Hz from 0 on"),
         ({"lowpass_hz": [11000]}, "lowpass_hz must be a number of Hz from 0 on"),
         ({"strength": None}, "strength must be a number from 0 to 1, not None"),
+        ({"strength": "0.5"}, "strength must be a number from 0 to 1, not '0.5'"),  # as rates
         ({"samples": np.zeros((100, 0), np.float32)}, r"shape \(100, 0\) have no channel"),
     ],
 )
@@ -514,6 +515,23 @@ def test_process_and_stream_take_what_enhance_takes_and_refuse_the_rest(identity
     stream.send(np.zeros((100, 2), np.float32))
     with pytest.raises(ValueError, match=r"after chunks of 2 channels, not \(100, 3\)"):
         stream.send(np.zeros((100, 3), np.float32))
+    stream = enhancer.stream()  # a NaN in a chunk made its whole segment NaN, without a word
+    next(stream)
+    stream.send(np.zeros((100, 2), np.float32))
+    bad = np.zeros((50, 2), np.float32)
+    bad[7, 1] = np.inf
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(the first at its sample 7\)"):
+        stream.send(bad)
+
+
+def test_a_bare_onnx_file_must_be_one_of_its_cards_models(tmp_path):
+    """The bundled model's hole net, loaded as the model, was said to be a model exported
+    before its graph took powers, to be exported again."""
+    from spectral_enhance.inference.bundled import PRETRAINED
+
+    with pytest.raises(ValueError, match=r"holes\.onnx: not a model of its folder's card\.json "):
+        Enhancer.load(PRETRAINED / "full-band" / "holes.onnx")
+    assert Enhancer.load(PRETRAINED / "full-band" / "model.int8.onnx").name == "full-band"
 
 
 @pytest.mark.parametrize("size", [-1000, 0, 2.5, True])

@@ -363,6 +363,11 @@ class Enhancer:
         card = ModelCard.read(path if path.is_dir() else path.parent)
         if path.is_dir():
             path = card.file(precision)
+        elif path.name not in card.files.values():  # its hole net, or a stray file beside it
+            raise ValueError(
+                f"{path}: not a model of its folder's {CARD_NAME} (its models: "
+                f"{', '.join(card.files.values())}); load the folder or one of those"
+            )
         net = OnnxModel(path, threads)
         if card.rule.noise_band_bins and net.input_names[0] != "power":
             raise ValueError(
@@ -434,6 +439,12 @@ class Enhancer:
             if chunk.ndim != 2 or (buffer is not None and chunk.shape[1] != buffer.shape[1]):
                 had = "" if buffer is None else f" after chunks of {buffer.shape[1]} channels"
                 raise ValueError(f"a chunk must be [samples, channels]{had}, not {chunk.shape}")
+            # one NaN would spread over its whole segment; the sum is the cheap look
+            if not np.isfinite(chunk.sum()) and not (finite := np.isfinite(chunk)).all():
+                first = int(np.argwhere(~finite)[0][0])
+                raise ValueError(
+                    f"a chunk holds NaN or infinite values (the first at its sample {first})"
+                )
             if buffer is None:
                 buffer = np.zeros((self.margin, chunk.shape[1]), dtype=np.float32)
             buffer = np.concatenate([buffer, chunk])
@@ -648,7 +659,8 @@ class Enhancer:
         (:func:`spectral_enhance.dsp.lowpass.find_lowpass`; ``mp3``: the samples are an MP3's
         decode, whose cut is looked for even where the spectrum shows none, as ``enhance`` does
         for an MP3 file; at a rate under the model's, none found is the rate's edge:
-        :meth:`band_end`), None says there is none.
+        :meth:`band_end`), None says there is none; one under ``lowpass_floor_hz`` is a dark
+        signal's fall, not a codec's cut, and nothing is rebuilt (:meth:`usable_lowpass`).
 
         Float samples are taken as they are (full scale 1.0); int16 is scaled by 1/32,768,
         int32 by 1/2^31, and uint8 (8-bit WAV) is centred at 128 and scaled by 1/128. Rates are
@@ -738,10 +750,8 @@ def default_output_rate(input_rate: int) -> int:
 
 def checked_strength(strength: float) -> float:
     """``strength`` as a float from 0 to 1, or a ``ValueError`` saying what is wrong."""
-    try:
-        value = float(strength)
-    except (TypeError, ValueError):
-        value = math.nan
+    number = isinstance(strength, int | float | np.integer | np.floating)
+    value = float(strength) if number else math.nan  # a string is a caller's slip, as for rates
     if isinstance(strength, bool) or not 0.0 <= value <= 1.0:
         raise ValueError(f"strength must be a number from 0 to 1, not {strength!r}")
     return value
