@@ -473,10 +473,12 @@ def test_a_dataset_folder_is_refused_as_the_run_folder(data, tmp_path, capsys):
     shutil.copytree(data, copy)
     other.mkdir()
     shutil.copy(copy / "recipe.json", other)
+    (copy / "runs" / "a").mkdir(parents=True)
     for out, said in (
         (copy, "is the dataset it trains on"),
         (other, "is a dataset folder (it holds recipe.json)"),
         (copy / "train", "is a dataset's folder of clips"),
+        (copy / "runs" / "a", "is inside the dataset it trains on"),
     ):
         assert cli_train(copy, out) == 1
         assert f"{out}: {said}; write the run to another folder" in one_error_line(capsys)

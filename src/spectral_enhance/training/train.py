@@ -322,14 +322,17 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
 
 
 def _check_not_a_dataset(run_dir: Path, data: str | Path) -> None:
-    """Refuse a run folder that is the dataset, another dataset or a folder of clips: a run's
-    checkpoints and log do not belong among a dataset's files (nor ``dataset``'s among music)."""
+    """Refuse a run folder that is the dataset or inside it, another dataset or a folder of
+    clips: a run's checkpoints and log do not belong among a dataset's files (nor
+    ``dataset``'s among music)."""
     if run_dir.resolve() == Path(data).resolve():
         held = "the dataset it trains on"
     elif names := [n for n in ("recipe.json", "manifest.csv") if (run_dir / n).is_file()]:
         held = f"a dataset folder (it holds {', '.join(names)})"
     elif next(run_dir.glob("*.low.wav"), None) is not None:
         held = "a dataset's folder of clips"
+    elif run_dir.resolve().is_relative_to(Path(data).resolve()):
+        held = "inside the dataset it trains on"
     else:
         return
     raise ValueError(f"{run_dir}: is {held}; write the run to another folder")
