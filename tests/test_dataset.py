@@ -60,6 +60,18 @@ def test_build_splits_by_track_and_resumes(tmp_path):
     again = build_dataset([src], tmp_path / "ds", config, progress=False)
     assert again.tracks_done == 0 and again.tracks_skipped == 8
     assert read_manifest(tmp_path / "ds") == rows
+    assert not any("not among the sources" in warning for warning in again.warnings)
+
+    (src / "track3.flac").rename(tmp_path / "track3.flac")  # its clips were dropped unnamed
+    fewer = build_dataset([src], tmp_path / "ds", config, progress=False)
+    (warning,) = [w for w in fewer.warnings if "not among the sources" in w]
+    assert f"1 track(s) converted before are not among the sources now ({src / 'track3.flac'})" in (
+        warning
+    )
+    assert read_manifest(tmp_path / "ds") == [r for r in rows if "track3" not in r["track"]]
+    (tmp_path / "track3.flac").rename(src / "track3.flac")
+    back = build_dataset([src], tmp_path / "ds", config, progress=False)
+    assert back.tracks_skipped == 8 and read_manifest(tmp_path / "ds") == rows
 
 
 def test_split_is_deterministic_under_seed(tmp_path):

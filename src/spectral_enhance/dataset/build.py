@@ -12,7 +12,9 @@ Layout of a dataset folder::
 
 Tracks, not clips, are split 85/8/7, so no track feeds two splits. A track whose file changed
 since its clips were made (another size or modification time) is converted again, its old clips
-removed first, and keeps its split. A run that makes no clip writes nothing to a new folder.
+removed first, and keeps its split. A track made before and not among the sources now is left
+out of the manifest, by name, its clips kept. A run that makes no clip writes nothing to a new
+folder.
 
 Issue 12's recipes (several bitrates, stereo, LAME's own rate; ``DegradationRecipe.is_paper``
 false) make one low clip per bitrate of each window of a track, ``<track>-<n>-<kbps>k.low.wav``,
@@ -366,6 +368,15 @@ def build_dataset(
     if new and not rows:
         _unmake(out, tracks, created)
         return report
+    made = {track_id(path) for path in tracks}
+    if gone := sorted(p for p in (out / ".tracks").glob("*.csv") if p.stem not in made):
+        names = [(_read_rows(p) or [{}])[0].get("track") or p.stem for p in gone]
+        report.warnings.append(
+            f"{out}: {len(gone)} track(s) converted before are not among the sources now "
+            f"({', '.join(names)}): their clips are left out of manifest.csv, and taken back if "
+            "they are given again"
+        )
+        tqdm.write(f"warning: {report.warnings[-1]}")
     _write_rows(out / "manifest.csv", rows, _fields(config.recipe))
     for row in rows:
         report.clips[row["split"]] += 1
