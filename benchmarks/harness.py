@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spectral_enhance.inference.enhancer import usable_cores
+try:
+    from spectral_enhance.inference.backends import usable_cores
+except ImportError:  # another checkout's, from before the backends left the enhancer's module
+    from spectral_enhance.inference.enhancer import usable_cores
 
 __all__ = [
     "cores",

@@ -1,7 +1,7 @@
 """Inference speed of spectral-enhance on the CPU: the model, whole files, start-up and memory.
 
 a. Model time for one 100,000-sample clip at the model's rate: its padded STFT
-   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.enhancer.OnnxModel``,
+   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.backends.OnnxModel``,
    which is what the enhancer calls) in each precision of a model folder (default: the bundled
    ``spectral-n1``), and through PyTorch fp32 if ``--checkpoint`` is given. Median of
    ``--repeats`` after ``--warmup``; ratio to ONNX Runtime fp32; file size and ratio to fp32.
@@ -65,14 +65,14 @@ from scipy import signal
 
 from spectral_enhance.allocator import keep_freed_memory
 from spectral_enhance.audio.mp3 import encode_mp3
-from spectral_enhance.inference.batch import enhance_file
+from spectral_enhance.inference.backends import OnnxModel
 from spectral_enhance.inference.enhancer import (
     Enhancer,
     ModelCard,
-    OnnxModel,
     find_model,
     model_inputs,
 )
+from spectral_enhance.inference.one_file import enhance_file
 
 CLIP_SAMPLES = 100_000
 PAPER_MS = {1: 7.74, 5: 20.8}  # per clip, by number of blocks N

@@ -18,7 +18,7 @@ import functools
 
 from harness import machine, median, music_like, print_machine, table, time_calls, write_json
 
-from spectral_enhance.dsp.bands import brick_wall_split
+from spectral_enhance.dsp.replication import brick_wall_split
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 
 CASES = (("100,000 samples at 22,050 Hz", 100_000, 22050), ("5 s at 44,100 Hz", 220_500, 44100))

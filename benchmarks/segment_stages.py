@@ -21,7 +21,8 @@ from pathlib import Path
 
 from harness import machine, median, music_like, print_machine, table
 
-# (where, name, label): module-level functions as the enhancer's module calls them, and methods
+# (where, name, label): module-level functions as the segment's module (`inference.synthesis`)
+# calls them, and methods
 STAGES = [
     ("module", "spectrum", "forward STFT"),
     ("module", "stft_power", "power per bin"),
@@ -48,8 +49,16 @@ def main() -> None:
 
     from spectral_enhance.allocator import keep_freed_memory
     from spectral_enhance.audio.mp3 import encode_mp3
-    from spectral_enhance.inference import enhancer as module
-    from spectral_enhance.inference.batch import enhance_file
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    try:
+        from spectral_enhance.inference import synthesis as module
+        from spectral_enhance.inference.backends import OnnxModel
+        from spectral_enhance.inference.one_file import enhance_file
+    except ImportError:  # another checkout's, from before the enhancer's module was split
+        from spectral_enhance.inference import enhancer as module
+        from spectral_enhance.inference.batch import enhance_file
+        from spectral_enhance.inference.enhancer import OnnxModel
 
     keep_freed_memory()  # as the command line runs
     spent: collections.Counter[str] = collections.Counter()
@@ -66,11 +75,11 @@ def main() -> None:
 
         return stage
 
-    owners = {"module": module, "OnnxModel": module.OnnxModel, "Enhancer": module.Enhancer}
+    owners = {"module": module, "OnnxModel": OnnxModel, "Enhancer": Enhancer}
     for where, name, label in [*STAGES, ("Enhancer", "_segment", "segments")]:
         setattr(owners[where], name, timed(getattr(owners[where], name), label))
 
-    enhancer = module.Enhancer.load(args.model, precision="int8")
+    enhancer = Enhancer.load(args.model, precision="int8")
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         mp3, out = Path(tmp) / "music.mp3", Path(tmp) / "out.wav"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser, run_check
 
-from spectral_enhance.dsp.bands import brick_wall_split
+from spectral_enhance.dsp.replication import brick_wall_split
 from spectral_enhance.evaluation.evaluate import Clip, System, load_system
 
 

@@ -3,8 +3,8 @@ low-pass, to hear whether a band louder than what leads up to it is what loses w
 loses most (the worst clips of `vbr_check.py`: a master whose own band ends under the cut, a
 quiet intro whose band above it is its noise floor; `reference_bands.py`).
 
-Scores the model (``--model``) without `dsp.bands.lead_cap` (the rule this check chose), as
-it is, and without it but with its band amplitudes, as `dsp.bands.calm_band` leaves them,
+Scores the model (``--model``) without `dsp.band_level.lead_cap` (the rule this check chose), as
+it is, and without it but with its band amplitudes, as `dsp.band_level.calm_band` leaves them,
 held per frame under ``DB`` dB over the mean power per bin of the input's bins from ``FROM`` to
 ``TO`` kHz under the low-pass (the channels' mean: the graph is given their summed power), for
 each ``--caps`` spec ``DB,FROM,TO`` (``seg,DB,FROM,TO``: over the segment as a whole), beside
@@ -23,9 +23,9 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, patched, run_check
 
-from spectral_enhance.dsp.bands import copy_start
+from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.evaluation.evaluate import System, load_system
-from spectral_enhance.inference import enhancer
+from spectral_enhance.inference import enhancer, synthesis
 
 
 def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
@@ -38,7 +38,7 @@ def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
     numbers = [float(x) for x in spec.removeprefix("seg,").removeprefix("win,").split(",")]
     db, low_khz, high_khz = numbers[:3]
     reach = int(numbers[3]) if moving else 0
-    calm_band = enhancer.calm_band
+    calm_band = synthesis.calm_band
     bin_hz = rate / fft
 
     def capped(
@@ -85,11 +85,11 @@ def with_cap(model: System, spec: str, rate: int, fft: int) -> System:
 
     where = "the segment's" if whole else f"{reach} frames'" if moving else "each frame's"
     name = f"{model.name}, under {db:+g} dB of {where} {low_khz:g}-{high_khz:g} kHz under the cut"
-    return patched(model, name, [(enhancer, "calm_band", capped), *UNCAPPED])
+    return patched(model, name, [(synthesis, "calm_band", capped), *UNCAPPED])
 
 
-UNCAPPED = [(enhancer, "lead_cap", lambda scale, *rest: scale)]
-"""The enhancer without `dsp.bands.lead_cap`, which the check's ``win,0,1.5,0.25,23`` chose."""
+UNCAPPED = [(synthesis, "lead_cap", lambda scale, *rest: scale)]
+"""The enhancer without `dsp.band_level.lead_cap`, which the check's ``win,0,1.5,0.25,23`` chose."""
 
 
 def main() -> None:

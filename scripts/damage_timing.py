@@ -1,5 +1,5 @@
 """Whether what follows damage in an MP3 keeps its time: the grounds of
-`spectral_enhance.audio.read._Rejected`.
+`spectral_enhance.audio.packets._Rejected`.
 
 A 10 s stereo source encoded by Debian's ``lame`` at 128 kbps CBR and at ``-V2``; copies with
 the sync words of 1 to 3 frames in a row broken at six places, and with ten random stretches

@@ -1,5 +1,5 @@
 """How far over full scale an encoder's own output decodes: the grounds of
-`spectral_enhance.audio.read.OVER_FULL_SCALE`, over which a lossy frame is taken for damage.
+`spectral_enhance.audio.packets.OVER_FULL_SCALE`, over which a lossy frame is taken for damage.
 
 Signals at full scale with the highest crest after coding (a 50 Hz square, a 110 Hz sawtooth,
 one-sample impulses, Gaussian noise clipped at full scale, a 1 kHz sine; left and right

@@ -5,11 +5,11 @@ The band's level per band and frame is its copy's level times the network's gain
 patch's top bands come from just under the low-pass, where the encoder's filter and its holes
 leave the MP3 weakest, so the rebuilt band falls by about 12 dB over each patch's top kilohertz
 and jumps back at the next (docs/figures/serve.png: dark spots at 8.7, 11.6 and 14.5 kHz over a
-5.8 kHz cut). Scores the model (``--model``) with its band amplitudes, as `dsp.bands.calm_band`
+5.8 kHz cut). Scores the model (``--model``) with its band amplitudes, as `dsp.band_level.calm_band`
 leaves them, closed along frequency (``close:N``, a grey closing of each channel: each dip
 narrower than N bands rises to the lower of its shoulders) or smoothed along it (``smooth:N``,
 the mean of the log amplitude over N bands, within the rebuilt band), for each ``--variants``,
-beside the model as it is and the decoded input. Since `dsp.bands.fill_dips` ships (the end of
+beside the model as it is and the decoded input. Since `dsp.band_level.fill_dips` ships (the end of
 2026-11-27: ``shipped:N``, the channels' joint level closed over N bands, each channel raised
 alike), the model as it is has its dips closed already; the first runs' were before it, and an
 evaluation folder keeps what it scored under a system's name.
@@ -26,9 +26,9 @@ import numpy as np
 from scipy.ndimage import grey_closing, uniform_filter1d
 from validation_check import check_parser, patched, run_check
 
-from spectral_enhance.dsp.bands import DIP_BANDS
+from spectral_enhance.dsp.band_level import DIP_BANDS
 from spectral_enhance.evaluation.evaluate import System, load_system
-from spectral_enhance.inference import enhancer
+from spectral_enhance.inference import synthesis
 
 
 def with_band_shaped(model: System, variant: str) -> System:
@@ -39,7 +39,7 @@ def with_band_shaped(model: System, variant: str) -> System:
         if size != DIP_BANDS:
             raise SystemExit(f"shipped:{size}: the enhancer closes over {DIP_BANDS} bands")
         return patched(model, f"{model.name}, {variant}", [])
-    calm_band = enhancer.calm_band
+    calm_band = synthesis.calm_band
 
     def shaped(scale: np.ndarray, above: np.ndarray, band_bins: int, *rest: Any) -> np.ndarray:
         out = calm_band(scale, above, band_bins, *rest)
@@ -52,7 +52,7 @@ def with_band_shaped(model: System, variant: str) -> System:
         out[..., first:] = np.where(out[..., first:] > 0, smooth, 0.0)
         return out
 
-    return patched(model, f"{model.name}, {variant}", [(enhancer, "calm_band", shaped)])
+    return patched(model, f"{model.name}, {variant}", [(synthesis, "calm_band", shaped)])
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 On the split's clips at 32, 48 and 64 kbps (the windows `evaluate --limit` takes), Zimtohrli of
 the decoded MP3, the naive floor, the old rule (``dsp-edge``) and the tilt rule of
-`spectral_enhance.dsp.bands.band_replication` with its chosen settings (`TILT`) and with one
+`spectral_enhance.dsp.replication.band_replication` with its chosen settings (`TILT`) and with one
 setting changed at a time: mean per bitrate and the worst clip's change against the MP3.
 
 Usage: python scripts/dsp_rule_check.py DATASET [--split val] [--limit 60]
@@ -16,7 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
-from spectral_enhance.dsp.bands import TILT, band_replication
+from spectral_enhance.dsp.replication import band_replication
+from spectral_enhance.dsp.tilt import TILT
 from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows, per_channel
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 

@@ -27,7 +27,7 @@ import numpy as np
 from lsd_parts import jensen_gaps
 from validation_check import check_parser, patched, run_check
 
-from spectral_enhance.dsp import bands
+from spectral_enhance.dsp import copy_rule, noise
 from spectral_enhance.dsp.stft import StftConfig, istft, power
 from spectral_enhance.evaluation.evaluate import System, load_system
 from spectral_enhance.evaluation.metrics import log_power_frames
@@ -42,14 +42,14 @@ Table = Callable[[StftConfig, int, int], np.ndarray]
 
 def band_means(values: np.ndarray, band_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """``values`` (``[frames, bins]``) averaged per band of ``band_bins`` bins; the widths."""
-    sums, _, widths = bands._band_sums(values, band_bins)
+    sums, _, widths = copy_rule._band_sums(values, band_bins)
     return sums / widths, widths
 
 
 def spiky_table(config: StftConfig, band_bins: int, seed: int, exponent: float) -> np.ndarray:
     """White noise's table with its magnitudes raised to ``exponent``, each band and frame at
     white noise's mean log power (not its power)."""
-    table = bands._period_spectrum(bands._white_noise(seed), config)
+    table = noise._period_spectrum(noise._white_noise(seed), config)
     table *= (np.abs(table) + 1e-20) ** np.float32(exponent - 1)
     mean_log, widths = band_means(np.log(power(table) + 1e-30), band_bins)
     return table * np.repeat(np.exp((-EULER_GAMMA - mean_log) / 2), widths, axis=1)
@@ -58,19 +58,19 @@ def spiky_table(config: StftConfig, band_bins: int, seed: int, exponent: float) 
 def flat_table(config: StftConfig, band_bins: int, seed: int, rounds: int) -> np.ndarray:
     """White noise after ``rounds`` of Griffin-Lim towards a magnitude of 1 in every bin (a
     periodic STFT of ``config``'s length at `FLAT_HOP`), each band and frame at a power of 1."""
-    n, period = config.fft_length, bands.NOISE_PERIOD
+    n, period = config.fft_length, noise.NOISE_PERIOD
     window = config.window().astype(np.float32)
     where = (np.arange(0, period, FLAT_HOP)[:, None] + np.arange(n)[None]) % period
     norm = np.zeros(period, np.float32)
     np.add.at(norm, where, np.broadcast_to(window**2, where.shape))
-    x = bands._white_noise(seed)
+    x = noise._white_noise(seed)
     for _ in range(rounds):
         frames = np.fft.rfft(x[where] * window, axis=1)
         frames /= np.abs(frames) + 1e-12
         x = np.zeros(period, np.float32)
         np.add.at(x, where, np.fft.irfft(frames, n=n, axis=1).astype(np.float32) * window)
         x /= norm
-    table = bands._period_spectrum(x, config)
+    table = noise._period_spectrum(x, config)
     mean, widths = band_means(power(table), band_bins)
     return table / np.repeat(np.sqrt(mean), widths, axis=1)
 
@@ -92,16 +92,16 @@ def with_table(model: System, name: str, make: Table, gain: float = 1.0) -> Syst
     @functools.lru_cache(maxsize=2)
     def noise_table(config: StftConfig, band_bins: int, seed: int) -> np.ndarray:
         table = make(config, band_bins, seed) * np.float32(gain)
-        return bands._twice(table.astype(np.complex64))
+        return noise._twice(table.astype(np.complex64))
 
     @functools.lru_cache(maxsize=1)
     def apart_table(config: StftConfig, band_bins: int, seed: int, index: int = 1) -> np.ndarray:
-        period = bands.NOISE_PERIOD // config.hop_length
+        period = noise.NOISE_PERIOD // config.hop_length
         shared = noise_table(config, band_bins, seed)[:period]
         other = noise_table.__wrapped__(config, band_bins, seed + (1 << 32))[:period]
-        return bands._twice(bands._orthogonal_to(shared, other, band_bins))
+        return noise._twice(noise._orthogonal_to(shared, other, band_bins))
 
-    settings = [(bands, "_noise_table", noise_table), (bands, "_apart_table", apart_table)]
+    settings = [(noise, "_noise_table", noise_table), (noise, "_apart_table", apart_table)]
     return patched(model, f"{model.name}, {name}", settings)
 
 
@@ -115,7 +115,7 @@ def main() -> None:
     loaded = Enhancer.load(args.model)
     config, band_bins = loaded.stft, loaded.rule.noise_band_bins
     model = load_system(args.model)
-    level, gap = heard(bands._noise_table(config, band_bins, 0), config)
+    level, gap = heard(noise._noise_table(config, band_bins, 0), config)
     print(f"white noise: log level {level:.2f} dB, its power {gap:.2f} dB over it")
     systems: list[str | System] = ["mp3", model]
     for exponent in args.powers:

@@ -29,7 +29,7 @@
 #      finds and levels them, fitted on the training split and shipped in the model's folder
 #      (kept: export --hole-net, which sets holes=true);
 #  10. under a 32 kbps low-pass, a calmer band and holes from 4 dB (kept, in the package's
-#      dsp.bands and dsp.holes), and the band raised by a tilt above the low-pass (not kept);
+#      dsp.band_level and dsp.holes), and the band raised by a tilt above the low-pass (not kept);
 #  11. the test split per bitrate beside the floors and the oracles, the rebuilt band's level,
 #      ViSQOL, and the 48 kbps figure.
 set -euo pipefail

@@ -4,7 +4,7 @@ whether a band nearer the reference's level scores higher (issue 12's "within 3 
 The model's band comes back fainter than the reference's the farther above the low-pass (4 to 5
 dB in its first half kilohertz, 9 to 11 dB from 8 kHz above it up, on the test split:
 `rebuilt_level.py`). Scores the
-model (``--model``) with its band amplitudes, as `dsp.bands.calm_band` leaves them, raised by
+model (``--model``) with its band amplitudes, as `dsp.band_level.calm_band` leaves them, raised by
 ``SLOPE`` dB per kHz from ``START`` kHz above the low-pass on, up to ``CAP`` dB, for each
 ``--tilts`` spec ``SLOPE,START,CAP``, beside the model as it is and the decoded input.
 
@@ -19,15 +19,15 @@ from typing import Any
 import numpy as np
 from validation_check import check_parser, patched, run_check
 
-from spectral_enhance.dsp.bands import copy_start
+from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.evaluation.evaluate import System, load_system
-from spectral_enhance.inference import enhancer
+from spectral_enhance.inference import enhancer, synthesis
 
 
 def with_tilt(model: System, spec: str, rate: int, fft: int) -> System:
     """``model`` with its band raised by the tilt of ``spec`` while it runs."""
     slope, start, cap = (float(x) for x in spec.split(","))
-    calm_band = enhancer.calm_band
+    calm_band = synthesis.calm_band
 
     def tilted(scale: np.ndarray, above: np.ndarray, band_bins: int, *rest: Any) -> np.ndarray:
         out = calm_band(scale, above, band_bins, *rest)
@@ -37,7 +37,7 @@ def with_tilt(model: System, spec: str, rate: int, fft: int) -> System:
         return out * (10 ** (gain_db / 20)).astype(np.float32)
 
     name = f"{model.name}, +{slope:g} dB/kHz from {start:g} kHz up, to {cap:g}"
-    return patched(model, name, [(enhancer, "calm_band", tilted)])
+    return patched(model, name, [(synthesis, "calm_band", tilted)])
 
 
 def main() -> None:

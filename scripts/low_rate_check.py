@@ -29,8 +29,8 @@ from vbr_check import aligned, as_wav, ffmpeg_decode_at
 from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
-from spectral_enhance.inference.batch import enhance_file
 from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.inference.one_file import enhance_file
 
 MODES = {  # name: the command's arguments after its input, the output's suffix
     "lame-8k-8": (["lame", "--quiet", "-b", "8", "--resample", "8"], ".mp3"),

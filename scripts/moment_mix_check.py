@@ -19,7 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from validation_check import check_parser, run_check
 
-from spectral_enhance.dsp.bands import copy_map, copy_start
+from spectral_enhance.dsp.copy_rule import copy_map, copy_start
 from spectral_enhance.dsp.lowpass import find_lowpass
 from spectral_enhance.dsp.stft import istft, power, stft
 from spectral_enhance.evaluation.evaluate import Clip, System, load_system

@@ -5,7 +5,8 @@
    bitrate: the least share of their power a clip's mean keeps, and how many clips' cuts the
    channels' own powers would move if always taken (and the largest move), and how many the
    meter as it is moves from the mean's (none, unless a clip cancels).
-2. `dsp.bands.channel_coherence` follows a likeness under 0 only under `dsp.bands.OPPOSED`.
+2. `dsp.coherence.channel_coherence` follows a likeness under 0 only under
+   `dsp.coherence.OPPOSED`.
    Per bitrate: the share of frames whose channels are opposed in part under the low-pass
    (likeness under 0, over the likeness's span), their mean likeness there, and the
    reference's above the low-pass in the same frames.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser, measured_clips, patched, run_check
 
-from spectral_enhance.dsp import bands
+from spectral_enhance.dsp import coherence
 from spectral_enhance.dsp.lowpass import CANCELLED, SpectrumMeter, lowpass_of_spectrum
 from spectral_enhance.dsp.stft import StftConfig, spectrum
 from spectral_enhance.evaluation.evaluate import Clip, load_system
@@ -44,12 +45,12 @@ def likeness(
     x: np.ndarray, low: float, high: float, rate: int, frames: int, config: StftConfig
 ) -> np.ndarray:
     """`channel_coherence`'s likeness of ``x``'s two channels from ``low`` to ``high`` Hz,
-    frame by frame at the STFT ``config``, before it is mapped (`dsp.bands.likeness_of`)."""
+    frame by frame at the STFT ``config``, before it is mapped (`dsp.coherence.likeness_of`)."""
     spec = spectrum(np.ascontiguousarray(x.T), config)
     band = slice(round(low * config.fft_length / rate), round(high * config.fft_length / rate))
     left, right = spec[0, :, band], spec[1, :, band]
     cross = (left * right.conj()).real.sum(-1)
-    return bands.likeness_of(cross, (abs(left) ** 2 + abs(right) ** 2).sum(-1), frames)
+    return coherence.likeness_of(cross, (abs(left) ** 2 + abs(right) ** 2).sum(-1), frames)
 
 
 def main() -> None:
@@ -101,7 +102,9 @@ def main() -> None:
         )
     if args.out:
         model = load_system("full-band")
-        followed = patched(model, "full-band, every likeness under 0", [(bands, "OPPOSED", 0.0)])
+        followed = patched(
+            model, "full-band, every likeness under 0", [(coherence, "OPPOSED", 0.0)]
+        )
         run_check(args, ["mp3", model, followed])
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser, run_check
 
-from spectral_enhance.dsp.bands import calm_change, copy_start
+from spectral_enhance.dsp.band_level import calm_change
+from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
 from spectral_enhance.evaluation.evaluate import System, enhancer_system
 from spectral_enhance.inference.enhancer import Enhancer, find_model

@@ -1,7 +1,7 @@
 """How wide is the rebuilt band? The correlation of a stereo clip's two channels above its
 low-pass (to 20 kHz, where the corpus' bands end), in the reference and in a system's output,
 beside that of the decoded MP3 in the octave under the low-pass (what the full-band model copies
-the width from: `dsp.bands.channel_coherence`). 1: one signal in both channels; 0: unrelated.
+the width from: `dsp.coherence.channel_coherence`). 1: one signal in both channels; 0: unrelated.
 
 Usage: python scripts/stereo_width.py DATASET [--split val] [--limit 90] [--model full-band]
 """

@@ -1,6 +1,6 @@
 """Does the band the enhancer synthesises keep the level the model predicted for it?
 
-The full-band model's amplitudes are laid over noise frame by frame (`dsp.bands.lay_over_noise`)
+The full-band model's amplitudes are laid over noise frame by frame (`dsp.noise.lay_over_noise`)
 and the band is synthesised by the inverse STFT; re-analysed, each 2.8 kHz band and frame has
 its own power. For validation clips at 32 to 64 kbps, this prints how far that power is from
 the predicted one (the laid band's, before synthesis), in dB: mean and spread over the band-
@@ -16,7 +16,7 @@ import numpy as np
 from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
-from spectral_enhance.dsp.bands import copy_start
+from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
 from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows
 from spectral_enhance.inference.enhancer import Enhancer

@@ -7,7 +7,7 @@ The band above the low-pass ``fc`` is filled as USAC's harmonic transposer (eSBR
 three, above by four. A transposition by ``T`` takes the input's spectrum analysed with a window
 ``T`` times the model's (same hop, frames centred alike) and multiplies each bin's phase by
 ``T``: a partial at ``f`` lands at ``T f``, on its own harmonic series, where spectral band
-replication's copy (`dsp.bands.copy_map`) shifts it off the series.
+replication's copy (`dsp.copy_rule.copy_map`) shifts it off the series.
 
 The model's output is analysed at its own STFT and, in each of its cells (8 bins and a frame)
 above the low-pass, the transposed band is scaled to the model's band there: to its power

@@ -41,8 +41,8 @@ from spectral_enhance.dataset.build import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
-from spectral_enhance.inference.batch import enhance_file
 from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.inference.one_file import enhance_file
 
 MODES = (
     *(f"lame:-V{q}" for q in range(10)),

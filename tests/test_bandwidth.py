@@ -10,15 +10,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from spectral_enhance.dsp.bands import (
-    PATCH_MULTIPLE,
-    band_replication,
-    copy_inputs,
-    copy_map,
-    tilt_envelope,
-)
+from spectral_enhance.dsp.copy_rule import PATCH_MULTIPLE, copy_map
 from spectral_enhance.dsp.holes import HoleGeometry, HoleNet
+from spectral_enhance.dsp.model_inputs import copy_inputs
+from spectral_enhance.dsp.replication import band_replication
 from spectral_enhance.dsp.stft import StftConfig, istft, stft
+from spectral_enhance.dsp.tilt import tilt_envelope
 from spectral_enhance.inference.bundled import PRETRAINED
 from spectral_enhance.models import BandConfig, BandExtender, build_model
 
@@ -116,7 +113,7 @@ def test_the_model_says_how_it_runs_like_every_model():
 
 def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
     from conftest import music
-    from spectral_enhance.dsp.bands import brick_wall_split
+    from spectral_enhance.dsp.replication import brick_wall_split
 
     x = music(3.0, RATE)
     low, _ = brick_wall_split(x, RATE, 5500.0)
@@ -133,7 +130,7 @@ def test_dsp_fills_the_whole_band_above_a_low_cutoff_at_44_1_khz():
 
 def _lowpassed(seconds: float, cutoff_hz: float, channels: int = 2) -> np.ndarray:
     from conftest import music
-    from spectral_enhance.dsp.bands import brick_wall_split
+    from spectral_enhance.dsp.replication import brick_wall_split
 
     return brick_wall_split(music(seconds, RATE, channels=channels), RATE, cutoff_hz)[0]
 
@@ -184,7 +181,7 @@ def test_a_lossless_input_comes_back_unchanged(band_model):
 def test_a_panned_source_keeps_its_place_and_balance(band_model):
     """Stereo: a source panned 70/30 comes out with the same level ratio in the rebuilt band
     as below it, and the channels' rebuilt bands stay as correlated as their sources."""
-    from spectral_enhance.dsp.bands import brick_wall_split
+    from spectral_enhance.dsp.replication import brick_wall_split
     from spectral_enhance.inference.enhancer import Enhancer
 
     mono = _lowpassed(3.0, 6000.0, channels=1)
@@ -200,7 +197,7 @@ def test_dsp_continues_the_level_at_the_cutoff_where_the_naive_floor_does_not():
     """The naive floor keeps the copy at its source's level; `dsp` starts it at the level just
     under the cutoff, so on a spectrum falling with frequency it is closer to the truth."""
     from conftest import music
-    from spectral_enhance.dsp.bands import brick_wall_split
+    from spectral_enhance.dsp.replication import brick_wall_split
 
     x = music(3.0, RATE)
     low = brick_wall_split(x, RATE, 5500.0)[0]
@@ -219,7 +216,8 @@ def test_dsp_continues_the_spectrums_own_slope_above_the_cutoff():
     """On noise falling 3 dB an octave, cut at 5.5 kHz, `dsp` (the tilt rule) rebuilds the band
     falling as the noise does, ``TILT.offset_db`` under it; ``dsp-edge``'s fixed 12 dB an octave
     falls far too fast."""
-    from spectral_enhance.dsp.bands import TILT, brick_wall_split
+    from spectral_enhance.dsp.replication import brick_wall_split
+    from spectral_enhance.dsp.tilt import TILT
 
     rng = np.random.default_rng(3)
     freqs = np.fft.rfftfreq(4 * RATE, 1 / RATE)
@@ -409,19 +407,19 @@ def test_the_noises_apart_for_many_channels_are_each_made_once():
     """Each channel past the first gets a noise orthogonal to all before it, built on them: with
     eight kept, a twelfth channel's rebuilt the earlier ones over and over (78 builds for 11,
     11 s for a tenth of a second of a 12-channel file), doubling with each channel more."""
-    from spectral_enhance.dsp import bands
+    from spectral_enhance.dsp import noise
     from spectral_enhance.dsp.stft import StftConfig
 
     config = StftConfig(256, 128, 256)  # small: the count is what is checked
-    bands._apart_table.cache_clear()
-    bands.noise_frames(config, 0, 4, 8, apart=11)
-    assert bands._apart_table.cache_info().misses == 11
-    bands.noise_frames(config, 0, 4, 8, apart=5)  # kept: a channel before is made no more
-    assert bands._apart_table.cache_info().misses == 11
+    noise._apart_table.cache_clear()
+    noise.noise_frames(config, 0, 4, 8, apart=11)
+    assert noise._apart_table.cache_info().misses == 11
+    noise.noise_frames(config, 0, 4, 8, apart=5)  # kept: a channel before is made no more
+    assert noise._apart_table.cache_info().misses == 11
 
 
 def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
-    from spectral_enhance.dsp.bands import NOISE_PERIOD, noise_frames
+    from spectral_enhance.dsp.noise import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig
 
     config = StftConfig(2048, 1024, 2048)
@@ -441,7 +439,8 @@ def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_ban
 def test_the_model_and_the_enhancer_lay_the_band_over_noise_alike():
     """`lay_over_noise` is one rule for a tensor (the model's forward, in training's terms) and an
     array (the enhancer, after the graph's `band_scale`): the same band, nothing below the cut."""
-    from spectral_enhance.dsp.bands import lay_over_noise, noise_frames, noise_inputs
+    from spectral_enhance.dsp.model_inputs import noise_inputs
+    from spectral_enhance.dsp.noise import lay_over_noise, noise_frames
 
     torch.manual_seed(0)
     model = BandExtender(BandConfig(latent=16, envelope=True, hop_length=1024, fill="noise"))
@@ -467,8 +466,8 @@ def test_a_dark_signal_is_not_taken_for_a_codecs_cut(band_model, tmp_path):
     """Music that falls silent above 2 kHz measures a 'low-pass' far below any the model
     learned from (under 0.4 of its recipe's lowest, 5.5 kHz): nothing is copied up from there,
     where a band would be loud noise, and the file's line says why."""
-    from spectral_enhance.inference.batch import enhance_file
     from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.inference.one_file import enhance_file
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     assert 2100 < enhancer.lowpass_floor_hz < 2300
@@ -487,8 +486,8 @@ def test_a_cut_under_the_lowest_learned_is_rebuilt_from_itself(band_model, tmp_p
     MP3 with no filter stops coding most of its band at 32 kbps, is rebuilt from where it is,
     not from 4.4 kHz, which left the band between the two empty (until 2026-11-27); the line
     says so; what it adds lies above the cut."""
-    from spectral_enhance.inference.batch import enhance_file
     from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.inference.one_file import enhance_file
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     x = _lowpassed(3.0, 3600.0)
@@ -513,8 +512,8 @@ def test_an_8_khz_file_is_rebuilt_from_its_own_cut(band_model, tmp_path):
     empty, a notch. It is rebuilt from its own cut, the line says so, and that band is about
     as loud as the band over 4.4 kHz."""
     from audio_tools import run
-    from spectral_enhance.inference.batch import enhance_file
     from spectral_enhance.inference.enhancer import Enhancer
+    from spectral_enhance.inference.one_file import enhance_file
 
     enhancer = Enhancer.load(band_model, precision="fp32")
     learned = 4400.0  # 0.8 of its recipe's lowest cut, 5.5 kHz
@@ -659,7 +658,8 @@ def test_two_channels_are_laid_over_noise_as_alike_as_told_at_their_power():
     """With a channel likeness (-1, opposed, to 1), each band and frame of the two channels
     correlates at it, and each channel's band keeps exactly the power its amplitude asks for
     (the second noise is orthogonal to the first, band by band and frame by frame)."""
-    from spectral_enhance.dsp.bands import copy_map, lay_over_noise, noise_frames
+    from spectral_enhance.dsp.copy_rule import copy_map
+    from spectral_enhance.dsp.noise import lay_over_noise, noise_frames
     from spectral_enhance.dsp.stft import StftConfig
 
     config, frames = StftConfig(2048, 1024, 2048), 40
@@ -693,7 +693,7 @@ def test_the_priors_smoothing_is_set_in_seconds_at_the_models_rate():
 
 def test_calm_halves_the_rebuilt_bands_swing_about_its_course(tmp_path):
     """``calm`` (an export option of a noise-filling model, which the enhancer carries out:
-    `dsp.bands.calm_band`) scales how far the rebuilt band's level, per 2.8 kHz and frame,
+    `dsp.band_level.calm_band`) scales how far the rebuilt band's level, per 2.8 kHz and frame,
     swings about its course over 0.5 s: at 0.5 a band pumped by the music under the low-pass
     swings half as many dB as predicted, and a panned source keeps its balance; its reach is in
     the margin, so short segments give what one long one does, and a segment's silent margin
@@ -738,10 +738,10 @@ def test_calm_halves_the_rebuilt_bands_swing_about_its_course(tmp_path):
 
 
 def test_under_a_32_kbps_low_pass_the_band_is_calmed_to_half_its_swing(tmp_path):
-    """`dsp.bands.calm_share`: a model exported with ``calm=0.75`` keeps three quarters of the
+    """`dsp.band_level.calm_share`: a model exported with ``calm=0.75`` keeps three quarters of the
     band's swing over LAME's 48 kbps low-pass (7.6 kHz) and half under its 32 kbps one
     (5.5 kHz), where its moments are predicted from less."""
-    from spectral_enhance.dsp.bands import LOW_CUT_CALM, LOW_CUT_HZ, calm_share
+    from spectral_enhance.dsp.band_level import LOW_CUT_CALM, LOW_CUT_HZ, calm_share
     from spectral_enhance.dsp.stft import stft
     from spectral_enhance.inference.enhancer import Enhancer
     from spectral_enhance.training.export import export
@@ -781,7 +781,8 @@ def test_channels_opposed_in_part_count_as_unrelated_and_cancelling_ones_as_oppo
     """Likeness under the low-pass: as measured from 0 up; under 0 as none (on real music
     the band above does not follow it there), until the channels cancel in their mean
     (under -0.8), from where it runs to -1 for one signal with one channel inverted."""
-    from spectral_enhance.dsp.bands import channel_coherence, copy_map
+    from spectral_enhance.dsp.coherence import channel_coherence
+    from spectral_enhance.dsp.copy_rule import copy_map
     from spectral_enhance.dsp.stft import StftConfig, power, spectrum
 
     rng = np.random.default_rng(7)
@@ -799,7 +800,8 @@ def test_more_channels_are_mixed_from_noises_as_alike_as_each_pair_under_the_cut
     """For three channels and more, each pair's likeness under the low-pass (under 0 as
     none), factored into unit rows: the noises mixed by it are as alike pair by pair, each
     at its power; a silent channel is a noise of its own."""
-    from spectral_enhance.dsp.bands import channels_mixing, copy_map
+    from spectral_enhance.dsp.coherence import channels_mixing
+    from spectral_enhance.dsp.copy_rule import copy_map
     from spectral_enhance.dsp.stft import StftConfig, spectrum
 
     rng = np.random.default_rng(11)
@@ -830,7 +832,7 @@ def test_the_noises_apart_are_orthogonal_band_by_band_and_frame_by_frame_at_one_
     """Four noises, one for each of four channels: every pair's cross power in each band of
     8 bins and each frame is 0 and each noise's power there is 8 (one per bin), so noises mixed
     for any likeness have exactly it and the power they are given."""
-    from spectral_enhance.dsp.bands import noise_frames
+    from spectral_enhance.dsp.noise import noise_frames
     from spectral_enhance.dsp.stft import StftConfig
 
     config = StftConfig(2048, 1024, 2048)
@@ -845,7 +847,8 @@ def test_the_noises_apart_are_orthogonal_band_by_band_and_frame_by_frame_at_one_
 def test_channels_that_cancel_are_opposed_among_more_than_two():
     """Three channels, the third the first inverted: those two are mixed opposed (as two
     channels that cancel are), the second unrelated to both."""
-    from spectral_enhance.dsp.bands import channels_mixing, copy_map
+    from spectral_enhance.dsp.coherence import channels_mixing
+    from spectral_enhance.dsp.copy_rule import copy_map
     from spectral_enhance.dsp.stft import StftConfig, spectrum
 
     a, b = np.random.default_rng(12).standard_normal((2, 4 * RATE)).astype(np.float32)
@@ -858,11 +861,12 @@ def test_channels_that_cancel_are_opposed_among_more_than_two():
 
 
 def test_lead_cap_holds_the_band_to_the_power_of_the_bins_leading_up_to_the_cut():
-    """`dsp.bands.lead_cap` lowers the band until its first bins above the low-pass hold no
+    """`dsp.band_level.lead_cap` lowers the band until its first bins above the low-pass hold no
     more power per bin than the input's bins just under it (`LEAD_BINS`), over `LEAD_FRAMES`
     frames, counting only frames where the input has power and each channel's share of a
     summed one; a band already fainter is left as it is, and one louder only where it is."""
-    from spectral_enhance.dsp.bands import LEAD_BINS, copy_map, lead_cap
+    from spectral_enhance.dsp.band_level import LEAD_BINS, lead_cap
+    from spectral_enhance.dsp.copy_rule import copy_map
 
     bins, frames, band_bins = 1025, 30, 8
     above = copy_map(400.0, bins)[1]
@@ -893,7 +897,7 @@ def test_a_band_is_not_rebuilt_louder_than_the_input_leading_up_to_the_cut():
     from scipy import signal
 
     from spectral_enhance.demo import EXCERPT
-    from spectral_enhance.inference import enhancer as module
+    from spectral_enhance.inference import synthesis as module
     from spectral_enhance.inference.enhancer import Enhancer
 
     x, rate = sf.read(EXCERPT, dtype="float32")
@@ -955,7 +959,7 @@ def test_fill_dips_fills_the_copys_sawtooth_and_keeps_steps_and_the_band_under_t
     """A rebuilt band falling 12 dB over each patch's top bands and rising at the next (the copy
     of the MP3's weak top kilohertz) comes back level; a step down (a darker band above) stays,
     and so does everything under the first rebuilt band."""
-    from spectral_enhance.dsp.bands import DIP_BANDS, fill_dips
+    from spectral_enhance.dsp.band_level import DIP_BANDS, fill_dips
 
     patch = np.array([1.0] * 12 + [0.5, 0.35, 0.25], np.float32)  # -12 dB at its top
     band = np.concatenate([np.full(20, 3.0, np.float32), np.tile(patch, 4), np.full(20, 0.1)])

@@ -195,7 +195,7 @@ def test_a_high_rate_file_warns_by_where_its_band_ends(tmp_path, identity_model,
 
 
 def test_read_ahead_keeps_order_and_raises_where_the_error_was():
-    from spectral_enhance.inference.batch import ReadAhead
+    from spectral_enhance.inference.read_ahead import ReadAhead
 
     def items():
         yield from range(5)
@@ -211,7 +211,7 @@ def test_read_ahead_keeps_order_and_raises_where_the_error_was():
 def test_read_ahead_stops_its_thread_when_closed_early():
     import threading
 
-    from spectral_enhance.inference.batch import ReadAhead
+    from spectral_enhance.inference.read_ahead import ReadAhead
 
     closed = threading.Event()
 
@@ -237,7 +237,7 @@ def test_read_ahead_fetches_before_the_first_item_is_asked_for():
     then."""
     import threading
 
-    from spectral_enhance.inference.batch import ReadAhead
+    from spectral_enhance.inference.read_ahead import ReadAhead
 
     fetched = threading.Event()
 
@@ -483,9 +483,12 @@ def test_a_name_holding_a_newline_is_named_on_one_line(tmp_path, identity_model,
 def test_more_threads_than_cores_is_said(tmp_path, identity_model, capsys, monkeypatch):
     """--threads past the cores this process may use still runs, but not silently: each
     thread holds a segment, so it takes more memory, and they take turns on the cores."""
+    import spectral_enhance.inference.backends as backends
     import spectral_enhance.inference.enhancer as enhancer
 
-    monkeypatch.setattr(enhancer, "usable_cores", lambda: 2)
+    # at its home, where the command line reads it, and where `Enhancer.load` does
+    for module in (backends, enhancer):
+        monkeypatch.setattr(module, "usable_cores", lambda: 2)
     sf.write(tmp_path / "a.wav", music(1.0, 44100), 44100)
     assert run([tmp_path / "a.wav", "--threads", "9"], identity_model) == 0
     err = capsys.readouterr().err

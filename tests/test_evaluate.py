@@ -6,7 +6,7 @@ import pytest
 
 from spectral_enhance.cli import main
 from spectral_enhance.dataset.build import read_manifest
-from spectral_enhance.dsp.bands import brick_wall_split
+from spectral_enhance.dsp.replication import brick_wall_split
 from spectral_enhance.evaluation.evaluate import (
     LIMITED_INPUT,
     LOSSLESS_INPUT,
@@ -249,7 +249,7 @@ def test_the_envelope_oracle_gives_the_copied_band_the_references_level_per_band
 
 def test_the_envelope_oracle_can_fill_the_band_with_noise_at_the_same_envelope():
     from conftest import music
-    from spectral_enhance.dsp.bands import envelope_oracle
+    from spectral_enhance.dsp.replication import envelope_oracle
     from spectral_enhance.dsp.stft import StftConfig, stft
 
     high = music(3.0, 44100)

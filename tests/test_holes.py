@@ -60,9 +60,9 @@ def test_a_deep_dip_is_filled_up_and_a_shallow_one_left():
 
 
 def test_under_a_32_kbps_low_pass_a_shallower_hole_is_filled():
-    """`threshold_db`: under a low-pass below `dsp.bands.LOW_CUT_HZ` a band the net puts 4 dB
+    """`threshold_db`: under a low-pass below `dsp.band_level.LOW_CUT_HZ` a band the net puts 4 dB
     over the MP3's is filled, over it only one it puts 6 dB over."""
-    from spectral_enhance.dsp.bands import LOW_CUT_HZ
+    from spectral_enhance.dsp.band_level import LOW_CUT_HZ
     from spectral_enhance.dsp.holes import LOW_CUT_THRESHOLD_DB, threshold_db
 
     assert threshold_db(5500.0) == LOW_CUT_THRESHOLD_DB == 4.0

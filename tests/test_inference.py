@@ -199,7 +199,7 @@ def test_cores_in_parallel_give_what_one_core_gives(models):
 
 def test_export_option_guards_the_band_below_a_bin(models, tmp_path):
     """``correction_from_bin`` at export: below it the output is the input, above it is not."""
-    from spectral_enhance.inference.enhancer import OnnxModel
+    from spectral_enhance.inference.backends import OnnxModel
     from spectral_enhance.training.export import parity_input
 
     card = export(
@@ -473,7 +473,7 @@ def test_capped_arenas_keep_eight_threads_to_two_heaps():
     ],
 )
 def test_a_containers_cpu_quota_is_read(tmp_path, files, cores):
-    from spectral_enhance.inference.enhancer import cpu_quota
+    from spectral_enhance.inference.backends import cpu_quota
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -486,16 +486,16 @@ def test_usable_cores_stay_within_the_quota(monkeypatch):
     (and the memory they hold): a quota of 1.5 cores is 2 cores, never more than the affinity."""
     import os
 
-    import spectral_enhance.inference.enhancer as enhancer
+    import spectral_enhance.inference.backends as backends
 
     affinity = len(os.sched_getaffinity(0))
-    monkeypatch.setattr(enhancer, "cpu_quota", lambda: 1.5)
-    assert enhancer.usable_cores() == min(2, affinity)
-    monkeypatch.setattr(enhancer, "cpu_quota", lambda: 0.2)
-    assert enhancer.usable_cores() == 1
+    monkeypatch.setattr(backends, "cpu_quota", lambda: 1.5)
+    assert backends.usable_cores() == min(2, affinity)
+    monkeypatch.setattr(backends, "cpu_quota", lambda: 0.2)
+    assert backends.usable_cores() == 1
     assert Enhancer.load(precision="int8").workers == 1  # one segment at a time, as one core
-    monkeypatch.setattr(enhancer, "cpu_quota", lambda: None)
-    assert enhancer.usable_cores() == affinity
+    monkeypatch.setattr(backends, "cpu_quota", lambda: None)
+    assert backends.usable_cores() == affinity
 
 
 def test_process_and_stream_take_what_enhance_takes_and_refuse_the_rest(identity_model):

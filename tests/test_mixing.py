@@ -13,9 +13,9 @@ from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.dsp.lowpass import average_spectrum, lowpass_of_file
 from spectral_enhance.dsp.stft import StftConfig
-from spectral_enhance.inference.batch import enhance_file
 from spectral_enhance.inference.card import BlockRule
 from spectral_enhance.inference.enhancer import Enhancer
+from spectral_enhance.inference.one_file import enhance_file
 from spectral_enhance.training.export import export
 from tiny import tiny_checkpoint
 

@@ -236,7 +236,7 @@ def test_build_model_round_trips_config() -> None:
 def test_every_architecture_says_how_it_runs_through_the_one_interface() -> None:
     """The enhancer's rule comes from the same attributes for every architecture; a spectral
     model has an STFT, a waveform model none, and only the band model is told the low-pass."""
-    from spectral_enhance.inference.enhancer import block_rule
+    from spectral_enhance.inference.card import block_rule
     from spectral_enhance.models import EnhancementModel
 
     for name, (model_cls, config_cls) in ARCHITECTURES.items():

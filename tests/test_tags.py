@@ -145,12 +145,12 @@ def test_tags_that_cannot_be_read_are_named_and_the_file_still_enhanced(
     tmp_path, wav, identity_model, monkeypatch, capsys
 ):
     from spectral_enhance.audio import AudioError
-    from spectral_enhance.inference import batch
+    from spectral_enhance.inference import one_file
 
     def unreadable(path):
         raise AudioError(path, "its tags cannot be read (damaged ID3 frame)")
 
-    monkeypatch.setattr(batch, "read_tags", unreadable)
+    monkeypatch.setattr(one_file, "read_tags", unreadable)
     enhance([wav], tmp_path / "out", identity_model, "wav")
     err = capsys.readouterr().err
     assert (

@@ -12,7 +12,8 @@ import torch.multiprocessing as mp
 from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.models import build_model
 from spectral_enhance.models.checkpoint import load_checkpoint, load_model
-from spectral_enhance.training.train import TrainConfig, epoch_batches, selection_score, train
+from spectral_enhance.training.train import TrainConfig, epoch_batches, train
+from spectral_enhance.training.validation import selection_score
 from tiny import TINY_WAVEFORM, tiny_dataset, tiny_full_band_dataset
 
 TINY = {"latent": 8}
@@ -296,7 +297,7 @@ def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
 def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(tmp_path):
     """Issue 12's datasets: each channel is a pair, validated at its own bitrate's cutoff."""
     from spectral_enhance.dataset.build import read_recipe
-    from spectral_enhance.training.train import ClipPairs
+    from spectral_enhance.training.clips import ClipPairs
 
     data = tiny_full_band_dataset(tmp_path, tracks=4)
     recipe = read_recipe(data)
@@ -315,8 +316,9 @@ def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_pa
     log, batches that share one low-pass, an export whose card says it takes the low-pass, and
     ONNX that agrees with PyTorch; --resume continues it."""
     from spectral_enhance.inference.card import ModelCard
+    from spectral_enhance.training.clips import ClipPairs
     from spectral_enhance.training.export import export
-    from spectral_enhance.training.train import ClipPairs, bitrate_batches
+    from spectral_enhance.training.train import bitrate_batches
 
     data = tiny_full_band_dataset(tmp_path, tracks=4)
     clips = ClipPairs(data, "train")

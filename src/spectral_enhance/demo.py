@@ -17,8 +17,8 @@ from .atomic import atomic_path, output_folder, refuse_to_replace
 from .audio import read_audio, resample, to_mono, write_audio
 from .audio.mp3 import encode_mp3
 from .evaluation.metrics import log_spectral_distance, lsd_above, snr
-from .inference.batch import enhance_file
 from .inference.enhancer import Enhancer
+from .inference.one_file import enhance_file
 
 __all__ = ["BITRATE", "EXCERPT", "FILES", "run_demo"]
 

@@ -1,6 +1,7 @@
-"""Audio in and out: the input module (:mod:`.read`) and excerpts of a file (:mod:`.excerpts`),
-the MP3 format's gapless facts (:mod:`.mp3`), the output writer (:mod:`.write`) and finding files
-(:mod:`.files`).
+"""Audio in and out: the input module (:mod:`.read`, over opening and probing a file,
+:mod:`.probe`, and the packet-level decode loop, :mod:`.packets`) and excerpts of a file
+(:mod:`.excerpts`), the MP3 format's gapless facts (:mod:`.mp3`), the output writer
+(:mod:`.write`) and finding files (:mod:`.files`).
 
 Names are loaded from their module on first use (PEP 562), so that importing a light module
 of this package (:mod:`.formats`, for the command line's help) loads no numpy.
@@ -12,15 +13,15 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "AudioError": "read",
-    "AudioInfo": "read",
+    "AudioError": "probe",
+    "AudioInfo": "probe",
     "AudioReader": "read",
     "Decoded": "read",
-    "PacketSizes": "read",
+    "PacketSizes": "packets",
     "StreamResampler": "rates",
     "decode": "read",
-    "is_lossless": "read",
-    "is_mp3": "read",
+    "is_lossless": "probe",
+    "is_mp3": "probe",
     "open_audio": "read",
     "read_audio": "read",
     "Excerpts": "excerpts",

@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .read import PacketSizes, _over_full_scale, _to_float, is_lossless, settle_layout
+from .packets import PacketSizes, _over_full_scale, _to_float
+from .probe import is_lossless, settle_layout
 
 __all__ = ["Excerpts", "read_excerpts"]
 
@@ -35,7 +36,7 @@ def read_excerpts(source: str | os.PathLike | bytes, count: int, length: int) ->
     starting mid-stream lacks what came before (MP3's bit reservoir, the MDCT's overlap).
     Excerpts are for measuring, not listening: nothing is trimmed or aligned as in
     :meth:`~.read.AudioReader.blocks`. Damage ends an excerpt: a packet the decoder rejects,
-    or a lossy frame over `~.read.OVER_FULL_SCALE` (an excerpt joined over either would click,
+    or a lossy frame over `~.packets.OVER_FULL_SCALE` (an excerpt joined over either would click,
     and one click, or the burst, lifts the band above a low-pass enough to hide it).
     """
     import av
@@ -70,7 +71,7 @@ def _excerpt(
     container, stream, rate: int, channels: int, length: int, lossy: bool, sizes: PacketSizes
 ) -> np.ndarray:
     """Up to ``length`` samples decoded from where ``container`` was sought to, without the
-    first frame; for a ``lossy`` codec, up to a frame over `~.read.OVER_FULL_SCALE` (see
+    first frame; for a ``lossy`` codec, up to a frame over `~.packets.OVER_FULL_SCALE` (see
     :func:`read_excerpts`). Each packet read is counted in ``sizes``."""
     import av
 

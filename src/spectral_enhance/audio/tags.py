@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .read import AudioError
+from .probe import AudioError
 
 __all__ = ["Picture", "Tags", "read_tags", "write_tags"]
 

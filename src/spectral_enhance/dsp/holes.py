@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .bands import LOW_CUT_HZ
+from .band_level import LOW_CUT_HZ
 from .stft import StftConfig
 
 __all__ = [
@@ -57,7 +57,7 @@ __all__ = [
 THRESHOLD_DB = 6.0
 """How far above the MP3's level the net must put a band's for it to be a hole."""
 LOW_CUT_THRESHOLD_DB = 4.0
-"""`THRESHOLD_DB` under a low-pass below `dsp.bands.LOW_CUT_HZ` (32 kbps): 4 dB scored higher
+"""`THRESHOLD_DB` under a low-pass below `dsp.band_level.LOW_CUT_HZ` (32 kbps): 4 dB scored higher
 at every bitrate on validation but lost a 96 kbps clip 0.11, so only there
 (`scripts/hole_net_check.py`, docs/full-band.md)."""
 OVER_DB = 2.0
@@ -253,7 +253,7 @@ def hole_features(
 def threshold_db(cutoff_hz: float) -> float:
     """How far above the MP3's level the net must put a band's for it to be a hole, under a
     low-pass at ``cutoff_hz``: `THRESHOLD_DB`, or `LOW_CUT_THRESHOLD_DB` under
-    `dsp.bands.LOW_CUT_HZ`."""
+    `dsp.band_level.LOW_CUT_HZ`."""
     return LOW_CUT_THRESHOLD_DB if cutoff_hz < LOW_CUT_HZ else THRESHOLD_DB
 
 
@@ -262,7 +262,7 @@ def hole_scale(
 ) -> tuple[np.ndarray, int]:
     """The noise that fills the holes of a spectrum whose power per bin is ``power``
     (``[channels, frames, bins]``, `dsp.stft.power`) with a low-pass at ``cutoff_bin``: each
-    band's amplitude over noise of a power of 1 per bin (`dsp.bands.noise_frames`),
+    band's amplitude over noise of a power of 1 per bin (`dsp.noise.noise_frames`),
     ``[channels, frames, bands]``, 0 where a band is no hole, for the bands of ``band_bins``
     bins from the first in the octave under the low-pass to the last wholly under it; and the
     first's index. ``net``: the model's fitted net; ``frames``: the span of a band's own

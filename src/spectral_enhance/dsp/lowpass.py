@@ -36,7 +36,8 @@ from scipy.ndimage import uniform_filter1d
 from ..audio.arrays import checked_rate, float_frames
 
 if TYPE_CHECKING:
-    from ..audio.read import AudioInfo, PacketSizes
+    from ..audio.packets import PacketSizes
+    from ..audio.probe import AudioInfo
 
 __all__ = [
     "SpectrumMeter",

@@ -8,11 +8,11 @@ Every system enhances the decoded low-bitrate clips of one split of a dataset ma
 ``results.json`` and ``report.md``.
 
 Two oracles (issue 12) say how far any model could go, split at the clip's cutoff by an FFT brick
-wall (:func:`spectral_enhance.dsp.bands.brick_wall_split`): ``oracle-high`` is the decoded input
-below the cutoff and the reference above it (a perfect high band), ``oracle-low`` the reference
-below the cutoff and nothing above (perfect codec repair, no high band). A third,
+wall (:func:`spectral_enhance.dsp.replication.brick_wall_split`): ``oracle-high`` is the decoded
+input below the cutoff and the reference above it (a perfect high band), ``oracle-low`` the
+reference below the cutoff and nothing above (perfect codec repair, no high band). A third,
 ``oracle-envelope``, is the best the full-band model's design can do: its copied band at the
-reference's own level per band and frame (:func:`spectral_enhance.dsp.bands.envelope_oracle`).
+reference's own level per band and frame (:func:`spectral_enhance.dsp.replication.envelope_oracle`).
 
 A dataset with several low bitrates (issue 12) gets a table per bitrate: every system against
 the input (``mp3``, scored whether asked for or not), mean and 95 % CI, and the worst clip's
@@ -52,8 +52,8 @@ from ..dataset.build import (
     split_counts,
 )
 from ..dataset.recipe import DegradationRecipe
-from ..dsp.bands import band_replication, brick_wall_split, envelope_oracle
 from ..dsp.lowpass import SpectrumMeter, codec_cut
+from ..dsp.replication import band_replication, brick_wall_split, envelope_oracle
 from ..inference.card import ModelCard, fingerprint
 from ..inference.enhancer import Enhancer, find_model
 from .metrics import score
@@ -178,8 +178,8 @@ def _oracle_high(clip: Clip) -> np.ndarray:
 def oracle_envelope(clip: Clip, band_bins: int = 8, noise: bool = False) -> np.ndarray:
     """The input's copied band (or, with ``noise``, white noise of a seed of its own for each
     channel) at the reference's level per band of ``band_bins`` bins and frame
-    (:func:`~spectral_enhance.dsp.bands.envelope_oracle`); the system ``oracle-envelope`` is the
-    copy in 8-bin bands."""
+    (:func:`~spectral_enhance.dsp.replication.envelope_oracle`); the system ``oracle-envelope``
+    is the copy in 8-bin bands."""
     rate, cut = clip.sample_rate, clip.cutoff_hz
     seeds = iter(range(clip.low.size)) if noise else None
 

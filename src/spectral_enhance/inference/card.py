@@ -4,6 +4,7 @@
 inference, evaluation and the benchmarks call :meth:`ModelCard.read`, which checks every field
 it uses, so a damaged card is one line naming the file and the field rather than a traceback.
 No PyTorch here: inference reads cards on ONNX Runtime alone.
+`block_rule` gives a built model's `BlockRule`, for its card and for the torch backend.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from ..audio.arrays import rate_problem
 from ..dsp.stft import StftConfig
 from .bundled import CARD_NAME
 
-__all__ = ["CARD_NAME", "BlockRule", "ModelCard", "fingerprint"]
+__all__ = ["CARD_NAME", "BlockRule", "ModelCard", "block_rule", "fingerprint"]
+
+TFILM_CONTEXT = 16_384  # samples of margin for TFiLM, whose exact reach is unbounded
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,16 @@ class BlockRule:
     ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
     ``noise_band_bins``: (with ``lowpass``) the model returns the band's amplitude per band of
     this many bins, ``[batch, frames, bands]``, which the enhancer lays over noise
-    (:func:`spectral_enhance.dsp.bands.lay_over_noise`); 0: it returns the spectrum.
+    (:func:`spectral_enhance.dsp.noise.lay_over_noise`); 0: it returns the spectrum.
     ``joint_channels``: a file's channels go through the model together, as one batch (they
     share what it computes), never split over cores.
     ``prior_frames``, ``prior_band_bins``: (with ``lowpass``) the model takes the tilt rule's
     envelope, smoothed over so many frames, in bands of so many bins, as its last input
-    (:func:`spectral_enhance.dsp.bands.band_prior`); 0: it takes none.
+    (:func:`spectral_enhance.dsp.tilt.band_prior`); 0: it takes none.
     ``calm``, ``calm_frames``: (with ``noise_band_bins``) the enhancer keeps this share of the
     rebuilt band's swing about its course over so many frames
-    (:func:`spectral_enhance.dsp.bands.calm_band`), at most half under a 32 kbps low-pass
-    (:func:`~spectral_enhance.dsp.bands.calm_share`); 1: all of it.
+    (:func:`spectral_enhance.dsp.band_level.calm_band`), at most half under a 32 kbps low-pass
+    (:func:`~spectral_enhance.dsp.band_level.calm_share`); 1: all of it.
     ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in the
     octave under the low-pass with noise, each band judged by `dsp.holes`' net against its
     loudest over so many frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves
@@ -89,6 +92,22 @@ class BlockRule:
             "context_samples": self.context,
             "length_multiple": self.multiple,
         }
+
+
+def block_rule(model: Any) -> BlockRule:
+    """The `BlockRule` of a built PyTorch model, for its card and for the torch backend, from
+    the attributes every model has (:class:`spectral_enhance.models.interface.EnhancementModel`).
+    Every field but the first four is the model's attribute of the same name."""
+    from ..models import UNBOUNDED
+
+    named = {
+        "domain": model.domain,
+        "context": TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach,
+        "multiple": model.length_multiple,
+        "lowpass": model.takes_lowpass,
+    }
+    same = {f.name: getattr(model, f.name) for f in fields(BlockRule) if f.name not in named}
+    return BlockRule(**named, **same)
 
 
 @dataclass(frozen=True)

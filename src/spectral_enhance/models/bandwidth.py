@@ -11,8 +11,8 @@ FFT, so a copied partial keeps a consistent phase from frame to frame.
 Below the cutoff the input passes unchanged: whatever the input had is kept, and a lossless
 input (no cutoff) comes back exactly. The cutoff is told, not found: ``enhance`` measures it over
 the whole file (:mod:`spectral_enhance.dsp.lowpass`), which a network seeing a few frames cannot do
-as reliably. The copy is made by one rule (:func:`spectral_enhance.dsp.bands.copy_map`, which the
-``dsp`` system copies by too), in training, export and inference alike.
+as reliably. The copy is made by one rule (:func:`spectral_enhance.dsp.copy_rule.copy_map`, which
+the ``dsp`` system copies by too), in training, export and inference alike.
 
 The network is the paper's block (:class:`~spectral_enhance.models.spectral.SeparableBlock`) on a
 coarse view of the spectrum: ``bands`` bands of ``band_bins`` bins (172 Hz at 44.1 kHz), three
@@ -25,9 +25,9 @@ per band on the copy. Every operation follows the input's shape, so any number o
 exports to one ONNX graph.
 
 Shapes: spectrum and its copied band ``[batch, 2, frames, bins]``, and ``[bins]`` 0/1 above the
-low-pass (:func:`spectral_enhance.dsp.bands.band_copy`,
-:func:`spectral_enhance.dsp.bands.copy_map`) -> spectrum. The copy is made outside the graph: ONNX
-Runtime gathers along the last axis ten times slower than numpy indexing does. With noise
+low-pass (:func:`spectral_enhance.dsp.copy_rule.band_copy`,
+:func:`spectral_enhance.dsp.copy_rule.copy_map`) -> spectrum. The copy is made outside the graph:
+ONNX Runtime gathers along the last axis ten times slower than numpy indexing does. With noise
 under the envelope (``fill=noise``, the bundled model) the graph returns each channel's
 amplitude per band instead, ``[batch, frames, bands]`` (`BandExtender.band_scale`), and the
 enhancer lays it over noise itself: then the graph writes no full spectrum at all, and the
@@ -41,9 +41,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..dsp.bands import EPS, PATCH_MULTIPLE, TILT, band_prior, lay_over_noise
+from ..dsp.copy_rule import PATCH_MULTIPLE
 from ..dsp.holes import hole_frames
+from ..dsp.noise import lay_over_noise
 from ..dsp.stft import StftConfig
+from ..dsp.tilt import EPS, TILT, band_prior
 from .config import ModelConfig
 from .interface import EnhancementModel
 from .spectral import SeparableBlock
@@ -74,9 +76,9 @@ class BandConfig(ModelConfig):
             a gain on the copy's level.
         tilt_prior: (with ``envelope``) the network predicts the envelope's difference from
             the ``dsp`` system's, the spectrum's own slope under the low-pass continued above it
-            (:func:`spectral_enhance.dsp.bands.band_replication`), instead of from a constant.
+            (:func:`spectral_enhance.dsp.replication.band_replication`), instead of from a constant.
         fill: (with ``envelope``) what the predicted envelope is laid over: ``copy``, the band
-            copied up, or ``noise`` (:func:`spectral_enhance.dsp.bands.noise_frames`) at each
+            copied up, or ``noise`` (:func:`spectral_enhance.dsp.noise.noise_frames`) at each
             channel's copied level, which the enhancer lays the model's `band_scale` over.
             Changes no weight: training judges the envelope alone, so a model trained on the
             copy can be exported with noise.
@@ -84,7 +86,7 @@ class BandConfig(ModelConfig):
             prior's smoothing, set in seconds, into frames.
         calm: (with ``fill=noise``) the share of its swing about its course over
             `CALM_SECONDS` that the rebuilt band's level keeps, per 2.8 kHz and frame, where
-            the enhancer lays it over noise (:func:`spectral_enhance.dsp.bands.calm_band`; at
+            the enhancer lays it over noise (:func:`spectral_enhance.dsp.band_level.calm_band`; at
             most half under a 32 kbps low-pass, `calm_share`); 1 leaves it as predicted.
             Changes no weight: an export option. The network's level from frame to frame
             follows the reference's only roughly (a correlation of 0.56 to 0.71), and a
@@ -266,7 +268,7 @@ class BandExtender(EnhancementModel):
     def tilt_prior(self, power: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
         """The ``dsp`` system's envelope in this model's view, ``[batch, frames, bands]``, from
         the spectrum's power ``[batch, frames, bins]`` and the copied band's bins ``above``
-        (:func:`~spectral_enhance.dsp.bands.band_prior`: the rule is written once, in numpy;
+        (:func:`~spectral_enhance.dsp.tilt.band_prior`: the rule is written once, in numpy;
         it has nothing to learn, so training computes it there and an exported graph is given
         it as an input)."""
         prior = band_prior(
@@ -291,7 +293,7 @@ class BandExtender(EnhancementModel):
         of each channel, ``[batch, frames, bands]`` (`band_powers`); with ``tilt_prior``, the
         prior (`tilt_prior` of the power the envelope is made from, if not given). ``linked``:
         the power per bin is the channels' sum already (`BandScale`'s, from
-        :func:`spectral_enhance.dsp.bands.told_inputs`)."""
+        :func:`spectral_enhance.dsp.model_inputs.told_inputs`)."""
         if self.joint_channels:
             # one envelope from the channels' summed power, one gain for all: each channel's band
             # keeps its copy's level against the others', the image of the band it came from
@@ -324,7 +326,7 @@ class BandExtender(EnhancementModel):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """What `gain` takes: the spectrum's power per bin and the copy's per band, of
         ``[batch, 2, frames, bins]`` each. (A noise-filling model's graph is given these, made
-        outside it by :func:`spectral_enhance.dsp.bands.noise_inputs`.)"""
+        outside it by :func:`spectral_enhance.dsp.model_inputs.noise_inputs`.)"""
         return _power(spectrum), self.pool(_power(copy))
 
     def band_scale(
@@ -340,7 +342,7 @@ class BandExtender(EnhancementModel):
         gets the level its copy would have had and a panned source keeps its balance. A
         noise-filling model's graph returns this (`noise_band_bins`) from the powers `gain`
         takes (``linked`` as there); laid over noise by
-        :func:`spectral_enhance.dsp.bands.lay_over_noise`, outside it, where only the bins above
+        :func:`spectral_enhance.dsp.noise.lay_over_noise`, outside it, where only the bins above
         the low-pass cost anything."""
         return self.gain(power, power_copy, above, prior, linked) * torch.sqrt(power_copy)
 
@@ -355,10 +357,10 @@ class BandExtender(EnhancementModel):
         """The input with the rebuilt band added above the low-pass: same shape.
 
         ``copy`` is the input's band under the low-pass copied above it and ``above`` (``[bins]``)
-        where that is (:func:`spectral_enhance.dsp.bands.band_copy` and `copy_map`); one low-pass
-        for the whole batch, as a file's channels share theirs. ``noise`` (complex ``[1, frames,
-        bins]``, :func:`spectral_enhance.dsp.bands.noise_frames`) replaces the copy under the
-        envelope, at `band_scale`. ``prior``: with ``tilt_prior``, `tilt_prior`'s (made here
+        where that is (:func:`spectral_enhance.dsp.copy_rule.band_copy` and `copy_map`); one
+        low-pass for the whole batch, as a file's channels share theirs. ``noise`` (complex ``[1,
+        frames, bins]``, :func:`spectral_enhance.dsp.noise.noise_frames`) replaces the copy under
+        the envelope, at `band_scale`. ``prior``: with ``tilt_prior``, `tilt_prior`'s (made here
         if not given; an exported graph is given it).
         """
         powers = self.band_powers(spectrum, copy)
@@ -372,7 +374,7 @@ class BandExtender(EnhancementModel):
 class BandScale(nn.Module):
     """A noise-filling model's graph: its band amplitudes (`BandExtender.band_scale`), which the
     enhancer lays over noise, from the spectrum's power per bin and the copy's per band
-    (:func:`spectral_enhance.dsp.bands.noise_inputs`). Given powers, not the spectrum and its
+    (:func:`spectral_enhance.dsp.model_inputs.noise_inputs`). Given powers, not the spectrum and its
     copy, the graph neither squares two spectra nor is sent a copy: a fifth of a segment's
     time end to end. Linked channels' power per bin comes summed (`told_inputs`), and the graph
     does not sum it again: a sixth of the graph's time, in ONNX Runtime, went to that."""

@@ -5,10 +5,10 @@ hold: ``domain`` (``spectrum`` or ``waveform``), ``reach`` (frames or samples on
 output depends on), ``length_multiple``, ``takes_lowpass`` (the input's low-pass is its second
 input), ``noise_band_bins`` (a told model returns its band's amplitude per band of so many bins,
 which the enhancer lays over noise; 0: it returns the spectrum), ``prior_frames`` and
-``prior_band_bins`` (its graph takes the tilt rule's envelope, `dsp.bands.band_prior`, over so
+``prior_band_bins`` (its graph takes the tilt rule's envelope, `dsp.tilt.band_prior`, over so
 many frames and in bands of so many bins, as its last input; 0: none), ``calm`` and
 ``calm_frames`` (the enhancer keeps this share of the rebuilt band's swing about its course
-over so many frames, `dsp.bands.calm_band`; 1: all of it), ``holes_frames`` (the enhancer
+over so many frames, `dsp.band_level.calm_band`; 1: all of it), ``holes_frames`` (the enhancer
 fills the codec's holes under the low-pass, each band judged over so many frames,
 `dsp.holes.hole_scale`; 0: it leaves them), ``joint_channels`` (a file's channels must go
 through it together, as one batch; such a model has ``link_channels`` too, which training turns

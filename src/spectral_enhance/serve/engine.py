@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
-from ..inference.batch import enhance_file
 from ..inference.enhancer import Enhancer
+from ..inference.one_file import enhance_file
 from ..inference.report import FileResult
 
 __all__ = ["MAX_RATE", "STRENGTH", "AudioError", "Probe", "enhance", "probe", "read", "write_pcm"]

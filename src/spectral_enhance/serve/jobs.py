@@ -28,8 +28,8 @@ from ..atomic import OutputError, atomic_path
 from ..audio import resampled_length
 from ..audio.files import READABLE
 from ..audio.write import output_suffix
-from ..inference.batch import output_path
 from ..inference.enhancer import Enhancer
+from ..inference.outputs import output_path
 from ..inference.report import FileResult
 from . import engine
 from .analysis import encode_cells, spectrogram_cells

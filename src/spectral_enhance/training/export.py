@@ -26,11 +26,11 @@ import torch
 
 from ..atomic import atomic_path, output_folder, refuse_to_replace
 from ..dataset.recipe import recipe_change
-from ..dsp.bands import told_inputs
 from ..dsp.holes import HoleGeometry, HoleNet
+from ..dsp.model_inputs import told_inputs
 from ..dsp.stft import StftConfig
-from ..inference.card import CARD_NAME, ModelCard, fingerprint
-from ..inference.enhancer import OnnxModel, block_rule
+from ..inference.backends import OnnxModel
+from ..inference.card import CARD_NAME, ModelCard, block_rule, fingerprint
 from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
 
@@ -55,7 +55,7 @@ def _export_onnx(model: torch.nn.Module, example: tuple[np.ndarray, ...], path: 
     is the same shape. A noise-filling model's graph (`BandScale`) takes the spectrum's
     ``power`` per bin, the copy's per band (``copy_power``) and ``above``, and returns its
     ``scale`` (``[batch, frames, bands]``). A model with the tilt prior takes it last
-    (``prior``, :func:`spectral_enhance.dsp.bands.band_prior`)."""
+    (``prior``, :func:`spectral_enhance.dsp.tilt.band_prior`)."""
     if isinstance(model, BandScale):
         inputs, output = NOISE_INPUTS, "scale"
     else:

@@ -9,7 +9,7 @@ papers' MSE loss).
 
 A run folder holds ``last.pt`` (everything needed to continue exactly, written after every epoch,
 when the time budget ends the run, and at the step where a one-process run is stopped by
-Ctrl-C, SIGTERM or SIGHUP), ``best.pt`` (chosen by :func:`selection_score`) and
+Ctrl-C, SIGTERM or SIGHUP), ``best.pt`` (chosen by `validation.selection_score`) and
 ``log.csv`` with the loss and validation metrics per epoch. A folder that already holds a run is
 continued (``resume``) or replaced (``overwrite``), never mixed with a new one.
 
@@ -20,7 +20,6 @@ Every epoch takes every training clip once: full batches, then a last, smaller o
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import signal
@@ -28,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,244 +38,31 @@ from torch import nn
 from tqdm import tqdm
 
 from ..atomic import STOPPING, output_folder
-from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dataset.build import read_recipe
 from ..dataset.recipe import recipe_change
-from ..dsp.bands import copy_inputs
-from ..dsp.stft import StftConfig, istft, stft
-from ..evaluation.metrics import score
+from ..dsp.model_inputs import copy_inputs
+from ..dsp.stft import StftConfig
 from ..models import ARCHITECTURES, build_model
 from ..models.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
-from ..models.spectral import unit_variance_scale
+from .checks import (
+    MODEL_SETTINGS,
+    RESUME_SETTINGS,
+    check_not_a_dataset,
+    check_run_dir,
+    check_settings,
+)
+from .clips import ClipPairs, clip_bins, estimate_scale
 from .config import TrainConfig, default_loss, lr_at
 from .losses import band_loss, parse_loss
+from .validation import METRICS, by_bitrate, input_metrics, model_scale, selection_score, validate
 
-__all__ = [
-    "TrainConfig",
-    "check_run_dir",
-    "check_settings",
-    "epoch_batches",
-    "selection_score",
-    "train",
-]
-
-METRICS = ("snr", "pesq", "lsd", "lsd_high", "stoi")
-
-RESUME_SETTINGS = ("epochs", "max_minutes")
-"""The settings a resumed run takes from its caller where given; it keeps all others."""
-
-MODEL_SETTINGS = {"n_blocks": "--n-blocks", "residual": "--plain"}
-"""Training settings that are also fields of a model's config, with the flag that sets each."""
+__all__ = ["TrainConfig", "bitrate_batches", "epoch_batches", "init_distributed", "train"]
 
 
 def _world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-class ClipPairs:
-    """Low/high waveforms of one split, held in memory as int16 (4,000 clips fit in 2 GB).
-
-    Each channel of a stereo clip (issue 12's datasets) is one mono pair, as ``enhance`` runs
-    the model on each channel; ``cutoffs`` holds each pair's low-pass (its clip's bitrate's, or
-    the recipe's for a dataset made before the manifest recorded it), ``tops`` where its
-    reference's own band ends (Hz) and ``bitrates`` its input's bitrate.
-    """
-
-    def __init__(self, root: str | Path, split: str, limit: int = 0, seed: int = 0) -> None:
-        rows = read_manifest(root, split)
-        if not rows:
-            use = "nothing to train on" if split == "train" else "nothing to validate on"
-            raise ValueError(
-                f"{root}: 0 clips in the {split!r} split ({split_counts(root)}); {use}"
-            )
-        if limit:
-            order = np.random.default_rng(seed).permutation(len(rows))[:limit]
-            rows = [rows[i] for i in sorted(order)]
-        self.rows = rows
-        recipe = read_recipe(root)
-        self.sample_rate = int(rows[0]["sample_rate"])
-        self.low, self.high, self.cutoffs, self.tops, self.bitrates = [], [], [], [], []
-        for row in rows:
-            low, high = read_clip(row, "low", dtype="int16"), read_clip(row, "high", dtype="int16")
-            for channel in range(1 if low.ndim == 1 else low.shape[1]):
-                self.low.append(low if low.ndim == 1 else np.ascontiguousarray(low[:, channel]))
-                self.high.append(high if high.ndim == 1 else np.ascontiguousarray(high[:, channel]))
-                self.cutoffs.append(clip_cutoff_hz(row, recipe))
-                self.tops.append(float(row.get("reference_band_hz") or self.sample_rate / 2))
-                self.bitrates.append(int(row["low_bitrate"]))
-
-    def __len__(self) -> int:
-        return len(self.low)
-
-    def counted(self) -> str:
-        """How many clips, and the mono pairs of a stereo split's: ``156 (312 channels)``."""
-        pairs = f" ({len(self)} channels)" if len(self) != len(self.rows) else ""
-        return f"{len(self.rows)}{pairs}"
-
-    def pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Float waveforms of clip ``index``."""
-        return self.low[index] / 32768.0, self.high[index] / 32768.0
-
-    def crop_waveforms(
-        self, indices: np.ndarray, length: int, rng_key: tuple[int, ...]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random crops of ``length`` samples: two float32 ``[batch, length]`` tensors.
-
-        Crop positions depend only on ``rng_key`` and the clip, so a resumed run repeats them.
-        """
-        lows, highs = [], []
-        for index in indices:
-            low, high = self.pair(int(index))
-            rng = np.random.default_rng((*rng_key, int(index)))
-            start = int(rng.integers(0, len(low) - length + 1)) if len(low) > length else 0
-            lows.append(low[start : start + length])
-            highs.append(high[start : start + length])
-        to_tensor = lambda x: torch.from_numpy(np.stack(x).astype(np.float32))  # noqa: E731
-        return to_tensor(lows), to_tensor(highs)
-
-    def crop_batch(
-        self, indices: np.ndarray, frames: int, stft_config: StftConfig, rng_key: tuple[int, ...]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """STFTs of random crops of ``frames`` frames: two ``[batch, 2, frames, bins]`` tensors."""
-        length = (frames - 1) * stft_config.hop_length + stft_config.window_length
-        low, high = self.crop_waveforms(indices, length, rng_key)
-        return stft_tensor(low, stft_config), stft_tensor(high, stft_config)
-
-
-def stft_tensor(waves: torch.Tensor, stft_config: StftConfig) -> torch.Tensor:
-    """STFT of ``[batch, samples]`` crops without edge padding: ``[batch, 2, frames, bins]``."""
-    return torch.from_numpy(stft(waves.numpy(), stft_config, pad=False))
-
-
-def by_bitrate(metrics: dict[str, Any]) -> dict[int, float]:
-    """Mean Zimtohrli of each input bitrate in a validation result with ``per_clip`` scores."""
-    scores, rates = np.array(metrics["per_clip"]), np.array(metrics["bitrates"])
-    return {int(b): float(scores[rates == b].mean()) for b in sorted(set(rates.tolist()))}
-
-
-MAX_CLIP_DROP = 0.1
-"""Zimtohrli MOS a validation clip may lose against its input for a checkpoint to be chosen."""
-
-
-def selection_score(metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[int, float]:
-    """Rank of a validation result against the decoded input (higher is better).
-
-    Scored with Zimtohrli (the full-band model): first whether no bitrate's mean is below the
-    input's and no clip lost more than `MAX_CLIP_DROP`, then the mean Zimtohrli gain. Otherwise:
-    first whether it is at least as good as the input on every metric (so PESQ and STOI are
-    never traded away for SNR or LSD), then its SNR gain in dB plus its LSD reduction.
-    """
-    if "per_clip" in metrics and "per_clip" in baseline:
-        mine, theirs = np.array(metrics["per_clip"]), np.array(baseline["per_clip"])
-        means, bars = by_bitrate(metrics), by_bitrate(baseline)
-        worse = any(means[b] < bars[b] for b in means)
-        safe = not worse and float((mine - theirs).min()) >= -MAX_CLIP_DROP
-        return int(safe), float(mine.mean() - theirs.mean())
-    better = (
-        metrics["snr"] > baseline["snr"]
-        and metrics["lsd"] < baseline["lsd"]
-        and metrics["pesq"] >= baseline["pesq"]
-        and metrics["stoi"] >= baseline["stoi"]
-    )
-    gain = metrics["snr"] - baseline["snr"] + baseline["lsd"] - metrics["lsd"]
-    return int(better), float(gain)
-
-
-def validate(
-    model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, band_bins: int = 8
-) -> dict[str, float]:
-    """Mean loss and metrics of ``model`` on whole validation clips; a model that takes the
-    low-pass is also scored with Zimtohrli, clip by clip (``per_clip``) for `selection_score`,
-    and its loss judged per band of ``band_bins`` bins, as training judges it."""
-    model.eval()
-    rows = []
-    told = _inner(model).takes_lowpass
-    for index in range(len(clips)):
-        low, high = clips.pair(index)
-        if _is_waveform(model):
-            with torch.no_grad():
-                pred = model(torch.from_numpy(low.astype(np.float32))[None])
-                loss = float(loss_fn(pred, torch.from_numpy(high.astype(np.float32))[None]))
-            out = pred[0].numpy().astype(np.float64)
-        else:
-            spec_low = torch.from_numpy(stft(low, stft_config))[None]
-            spec_high = torch.from_numpy(stft(high, stft_config))[None]
-            with torch.no_grad():
-                if told:
-                    cutoff, top = _bins(clips, [index], stft_config)
-                    pred = model(*copy_inputs(spec_low, float(cutoff[0])))
-                    loss = float(band_loss(pred, spec_high, cutoff, top, band_bins=band_bins))
-                else:
-                    pred = model(spec_low)
-                    loss = float(loss_fn(pred * _scale(model), spec_high * _scale(model)))
-            out = istft(pred[0].numpy(), len(low), stft_config)
-        rate, cutoff_hz = clips.sample_rate, clips.cutoffs[index]
-        rows.append(score(high, out, rate, cutoff_hz, with_zimtohrli=told) | {"loss": loss})
-    model.train()
-    return _summary(rows, clips)
-
-
-def input_metrics(clips: ClipPairs, with_zimtohrli: bool = False) -> dict[str, Any]:
-    """Metrics of the decoded low-bitrate input itself: the bar a model must clear."""
-    rows = [
-        score(high, low, clips.sample_rate, cutoff, with_zimtohrli=with_zimtohrli)
-        for (low, high), cutoff in zip(
-            map(clips.pair, range(len(clips))), clips.cutoffs, strict=True
-        )
-    ]
-    return _summary(rows, clips)
-
-
-def _summary(rows: list[dict[str, float]], clips: ClipPairs) -> dict[str, Any]:
-    """Mean metrics, plus each clip's Zimtohrli and bitrate where Zimtohrli was scored."""
-    summary: dict[str, Any] = _mean(rows)
-    if "zimtohrli" in rows[0]:
-        summary["per_clip"] = [row["zimtohrli"] for row in rows]
-        summary["bitrates"] = list(clips.bitrates)
-    return summary
-
-
-def _bins(
-    clips: ClipPairs,
-    indices: Any,
-    stft_config: StftConfig,
-    jitter: np.random.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Low-pass and reference band top of clips ``indices`` in STFT bins: two ``[batch]``
-    tensors. ``jitter`` moves each low-pass by up to 3 %, as a measured one may be off."""
-    per_hz = stft_config.fft_length / clips.sample_rate
-    cutoff = np.array([clips.cutoffs[int(i)] for i in indices]) * per_hz
-    if jitter is not None:  # one move for the batch, which shares one low-pass
-        cutoff *= jitter.uniform(0.97, 1.03)
-    top = np.array([clips.tops[int(i)] for i in indices]) * per_hz
-    return torch.tensor(cutoff, dtype=torch.float32), torch.tensor(top, dtype=torch.float32)
-
-
-def _mean(rows: list[dict[str, float]]) -> dict[str, Any]:
-    """Mean of each metric over clips, skipping NaN (PESQ where it finds nothing to score)."""
-    return {name: float(np.nanmean([row[name] for row in rows])) for name in rows[0]}
-
-
-def _inner(model: nn.Module) -> nn.Module:
-    """The model itself, inside DistributedDataParallel or not."""
-    return model.module if hasattr(model, "module") else model
-
-
-def _scale(model: nn.Module) -> float:
-    """The spectral model's input scale, under which its loss is computed (1 for waveforms)."""
-    return float(getattr(_inner(model).config, "scale", 1.0))
-
-
-def _is_waveform(model: nn.Module) -> bool:
-    return _inner(model).domain == "waveform"
-
-
-def estimate_scale(clips: ClipPairs, stft_config: StftConfig, count: int = 64) -> float:
-    """The model's input scale from the STFTs of up to ``count`` evenly spread clips."""
-    step = max(1, len(clips) // count)
-    spectra = np.stack([stft(clips.pair(i)[0], stft_config) for i in range(0, len(clips), step)])
-    return unit_variance_scale(torch.from_numpy(spectra))
 
 
 def _log(path: Path, row: dict) -> None:
@@ -286,98 +72,6 @@ def _log(path: Path, row: dict) -> None:
         if new:
             writer.writeheader()
         writer.writerow(row)
-
-
-RUN_FILES = ("last.pt", "best.pt", "log.csv")
-
-
-def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> list[Path]:
-    """Refuse to mix a new run with one already in ``run_dir`` (a ``last.pt`` or ``log.csv``).
-
-    ``resume`` needs the old run's ``last.pt``. Returns the old run's files that ``overwrite``
-    replaces (checkpoints, log and TensorBoard events), for the caller to remove once the new
-    run is ready to start, so a run refused for its data leaves the old one whole.
-    """
-    if resume and overwrite:
-        raise ValueError("resume and overwrite exclude each other: continue a run or replace it")
-    if resume:
-        if (run_dir / "log.csv").is_file() and not (run_dir / "last.pt").is_file():
-            raise FileNotFoundError(
-                f"{run_dir / 'last.pt'}: missing: the run stopped before its first epoch ended, "
-                "so there is nothing to resume; start it again with --overwrite"
-            )
-        if not (run_dir / "last.pt").is_file():
-            raise FileNotFoundError(f"{run_dir / 'last.pt'}: missing, so there is no run to resume")
-        return []
-    held = [name for name in ("last.pt", "log.csv") if (run_dir / name).exists()]
-    if held and not overwrite:
-        raise ValueError(
-            f"{run_dir}: already holds a run ({', '.join(held)}); continue it with --resume "
-            "or start afresh with --overwrite"
-        )
-    if not overwrite or not run_dir.is_dir():
-        return []
-    events = sorted(run_dir.glob("events.out.tfevents.*"))  # TensorBoard's
-    return [path for path in (*(run_dir / name for name in RUN_FILES), *events) if path.exists()]
-
-
-def _check_not_a_dataset(run_dir: Path, data: str | Path) -> None:
-    """Refuse a run folder that is the dataset or inside it, another dataset or a folder of
-    clips: a run's checkpoints and log do not belong among a dataset's files (nor
-    ``dataset``'s among music)."""
-    if run_dir.resolve() == Path(data).resolve():
-        held = "the dataset it trains on"
-    elif names := [n for n in ("recipe.json", "manifest.csv") if (run_dir / n).is_file()]:
-        held = f"a dataset folder (it holds {', '.join(names)})"
-    elif next(run_dir.glob("*.low.wav"), None) is not None:
-        held = "a dataset's folder of clips"
-    elif run_dir.resolve().is_relative_to(Path(data).resolve()):
-        held = "inside the dataset it trains on"
-    else:
-        return
-    raise ValueError(f"{run_dir}: is {held}; write the run to another folder")
-
-
-def check_settings(
-    config: TrainConfig, model_config: dict | None = None, given: Collection[str] | None = None
-) -> None:
-    """Refuse settings that cannot go together, before a fresh run starts.
-
-    An unknown architecture or loss, a loss for a model that trains with its own (the
-    full-band model's band loss), and a model setting given both in ``config`` and in
-    ``model_config`` with different values; ``given`` names the fields of ``config`` its caller
-    set (None: all of them).
-    """
-    if config.arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {config.arch!r}; known: {sorted(ARCHITECTURES)}")
-    model_class, config_class = ARCHITECTURES[config.arch]
-    own = default_loss(config.arch)
-    if model_class.takes_lowpass and config.loss not in ("", own):
-        raise ValueError(
-            f"--loss {config.loss!r}: --arch {config.arch} trains with its own loss ({own}); "
-            "leave --loss out"
-        )
-    if not model_class.takes_lowpass and config.loss:
-        parse_loss(config.loss)  # an unknown term is refused before the data is read
-    for setting in fields(config):
-        archs = setting.metadata.get("archs")
-        if archs and config.arch not in archs and given is not None and setting.name in given:
-            flag = MODEL_SETTINGS.get(setting.name) or "--" + setting.name.replace("_", "-")
-            which = " or ".join([", ".join(archs[:-1]), archs[-1]] if archs[:-1] else archs)
-            raise ValueError(
-                f"{flag} is for --arch {which}: --arch {config.arch} takes no part of it"
-            )
-    options, model_fields = model_config or {}, {f.name for f in fields(config_class)}
-    for name, flag in MODEL_SETTINGS.items():
-        value = getattr(config, name)
-        if name not in options or options[name] == value or name not in model_fields:
-            continue
-        if given is None or name in given:  # else the model option sets it alone
-            shown = flag if name == "residual" else f"{flag} {value}"
-            raise ValueError(
-                f"{shown} and --model-option {name}={json.dumps(options[name])} disagree: "
-                "give it once"
-            )
 
 
 def epoch_batches(order: np.ndarray, batch_size: int, world: int = 1) -> list[np.ndarray]:
@@ -428,7 +122,7 @@ def train(
     """
     config = config or TrainConfig()
     run_dir = Path(run_dir)
-    _check_not_a_dataset(run_dir, data)
+    check_not_a_dataset(run_dir, data)
     state = None
     if resume and (run_dir / "last.pt").is_file():  # its settings decide what is trained
         state = load_checkpoint(run_dir / "last.pt")
@@ -561,7 +255,7 @@ def train(
                     group["lr"] = lr_at(step, config)
                 if told:
                     jitter = np.random.default_rng(key)
-                    cutoff, top = _bins(train_clips, mine, stft_config, jitter)
+                    cutoff, top = clip_bins(train_clips, mine, stft_config, jitter)
                     pred = net(*copy_inputs(low, float(cutoff[0])))
                     loss = band_loss(
                         pred,
@@ -574,7 +268,7 @@ def train(
                         loudness=config.loudness,
                     )
                 else:
-                    scale = _scale(model)
+                    scale = model_scale(model)
                     loss = loss_fn(net(low) * scale, high * scale)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
