@@ -559,6 +559,35 @@ def test_a_w64_or_caf_cut_short_says_how_long_its_header_promised(tmp_path, cont
     assert decode(streamed).info.expected is None and decode(streamed).warnings == []
 
 
+def test_bytes_past_the_data_chunk_that_its_header_does_not_count_are_named(tmp_path):
+    """A WAV whose data chunk's size says less than it holds (a size wrapped past 4 GiB, a
+    recorder stopped before it wrote it): SoX, libsndfile and FFmpeg read only what the size
+    counts, and so does this reader, but no longer without a word. Chunks after the data
+    (TagLib's ID3 chunk) are not such bytes. (FFmpeg refuses a Wave64 so made.)"""
+    import taglib
+
+    whole = tmp_path / "whole.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", whole, "synth", "2",
+                    "sine", "440"], check=True)  # fmt: skip
+    data = bytearray(whole.read_bytes())
+    at = data.find(b"data") + 4
+    size = int.from_bytes(data[at : at + 4], "little")
+    data[at : at + 4] = (size // 2).to_bytes(4, "little")
+    half = tmp_path / "half.wav"
+    half.write_bytes(bytes(data))
+    decoded = decode(half)
+    assert len(decoded.samples) == 8000 == len(ffmpeg_decode(half, 1))
+    (warning,) = decoded.warnings
+    assert warning == (
+        f"{half}: {size // 2:,} bytes past its data chunk that its header does not count (a "
+        "size wrapped past 4 GiB, or never updated): left unread, as other readers leave them"
+    )
+    with taglib.File(str(whole), save_on_exit=True) as tagged:
+        tagged.tags["TITLE"] = ["after the data"]
+    assert whole.read_bytes().rfind(b"ID3") > whole.read_bytes().find(b"data")
+    assert decode(whole).warnings == []
+
+
 @pytest.mark.parametrize("rate", [44100, 48000])
 def test_a_whole_alac_caf_does_not_end_early(tmp_path, rate):
     """FFmpeg's CAF demuxer counts ALAC's packets whole (4,096 frames each), the last one too,

@@ -19,7 +19,7 @@ from .mp3 import (
     parse_itunsmpb,
     read_gapless_info,
 )
-from .riff import data_frames
+from .riff import data_frames, uncounted_bytes
 from .speakers import channel_mask
 
 __all__ = ["AudioError", "AudioInfo", "Opened", "is_lossless", "is_mp3", "open_stream"]
@@ -197,7 +197,7 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
     codec = context.name
     bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
     gapless: GaplessInfo | None = None
-    trim, expected, filter_hz, held = "none", None, None, None
+    trim, expected, filter_hz, held, uncounted = "none", None, None, None, 0
     if is_mp3(codec):
         tags = {**container.metadata, **stream.metadata}
         position = handle.tell()  # FFmpeg reads on from here: put it back after
@@ -234,6 +234,7 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         if container.format.name in ("wav", "w64"):
             position = handle.tell()
             expected = data_frames(handle) or expected
+            uncounted = uncounted_bytes(handle)
             handle.seek(position)
         elif container.format.name == "caf":
             expected = stream.frames or None
@@ -256,6 +257,12 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         speakers,
     )
     warnings: list[str] = []
+    if uncounted:
+        warnings.append(
+            f"{name}: {uncounted:,} bytes past its data chunk that its header does not count "
+            "(a size wrapped past 4 GiB, or never updated): left unread, as other readers leave "
+            "them"
+        )
     if unnamed:
         warnings.append(
             f"{name}: its speakers ({' '.join(unnamed)}) are in an order no WAV or "

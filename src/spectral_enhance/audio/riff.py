@@ -2,14 +2,16 @@
 
 FFmpeg's WAV and W64 demuxers shrink a stream's duration to what the file holds, so a file cut
 short (a copy broken off, a recorder that stopped) looks complete. Its ``data`` chunk's size
-still says how long it was meant to be. (RF64's, in its ``ds64`` chunk, FFmpeg keeps.)
+still says how long it was meant to be. (RF64's, in its ``ds64`` chunk, FFmpeg keeps.) The
+other way, bytes past the data chunk that no chunk header names are left unread by every reader,
+so they are counted here to be named.
 """
 
 from __future__ import annotations
 
 from typing import BinaryIO
 
-__all__ = ["data_frames"]
+__all__ = ["data_frames", "uncounted_bytes"]
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # what writers that stream, or pass 4 GiB, leave there
@@ -23,16 +25,48 @@ def data_frames(handle: BinaryIO) -> int | None:
     """Frames the ``data`` chunk of a PCM or float RIFF WAVE or Wave64 file says it holds (its
     size over the frame's bytes); None for any other file, a compressed WAV (MP3, GSM: sizes of
     bytes, not frames), or a size left unknown. Reads from the start of ``handle``."""
+    found = _data_chunk(handle)
+    return None if found is None else found[0]
+
+
+def uncounted_bytes(handle: BinaryIO) -> int:
+    """Bytes past a PCM or float WAV's or Wave64's ``data`` chunk that begin no chunk: audio its
+    header does not count (a size that wrapped past 4 GiB, a writer stopped before it updated
+    it) or junk, which every reader (FFmpeg, libsndfile, SoX) leaves unread; 0 for any other
+    file, or one whose chunks after its data (a ``LIST``, ``id3 ``) reach its end."""
+    found = _data_chunk(handle)
+    if found is None:
+        return 0
+    position, (name_bytes, size_bytes, header_in_size, align) = found[1], found[2]
+    end = handle.seek(0, 2)
+    for _ in range(_MOST_CHUNKS):
+        if end - position < name_bytes + size_bytes:
+            return 0  # the end, or a pad byte or two
+        handle.seek(position)
+        header = handle.read(name_bytes + size_bytes)
+        size = int.from_bytes(header[name_bytes:], "little") - (len(header) * header_in_size)
+        named = name_bytes == 16 or all(32 <= letter < 127 for letter in header[:4])
+        if not named or not 0 <= size <= end - position - len(header):
+            return end - position
+        position += len(header) + size + -size % align
+    return 0
+
+
+def _data_chunk(handle: BinaryIO) -> tuple[int, int, tuple[int, int, bool, int]] | None:
+    """A PCM or float WAV's or Wave64's ``data`` chunk: its frames, where the bytes after it
+    start, and the file's chunk layout (name and size bytes, whether a size counts its own
+    header, the padding); None as for :func:`data_frames`."""
     handle.seek(0)
     head = handle.read(40)
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         # chunks: 4 letters, a 32-bit size of what follows, padded to 2 bytes
-        name_bytes, size_bytes, header_in_size, align, position = 4, 4, False, 2, 12
+        layout, position = (4, 4, False, 2), 12
     elif head[:16] == _W64_RIFF and head[24:40] == b"wave" + _W64_TAIL:
         # chunks: a GUID, a 64-bit size that counts its own 24-byte header, padded to 8 bytes
-        name_bytes, size_bytes, header_in_size, align, position = 16, 8, True, 8, 40
+        layout, position = (16, 8, True, 8), 40
     else:
         return None
+    name_bytes, size_bytes, header_in_size, align = layout
     frame_bytes = None
     for _ in range(_MOST_CHUNKS):
         handle.seek(position)
@@ -57,6 +91,6 @@ def data_frames(handle: BinaryIO) -> int | None:
         elif chunk == b"data":
             if not frame_bytes or size in _UNKNOWN_SIZES:
                 return None
-            return size // frame_bytes
+            return size // frame_bytes, position + len(header) + size + -size % align, layout
         position += len(header) + size + -size % align
     return None
