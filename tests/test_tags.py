@@ -133,6 +133,36 @@ def test_an_mp3_s_apev2_tag_reaches_the_output(tmp_path, wav, identity_model):
     }
 
 
+def taglib_lists(path) -> dict[str, list[str]]:
+    """Each tag's values, as TagLib reads them."""
+    import taglib
+
+    with taglib.File(str(path)) as song:
+        return {key.lower(): list(values) for key, values in song.tags.items()}
+
+
+@pytest.mark.parametrize("suffix", ["mp3", "flac"])
+def test_a_tag_of_several_values_keeps_them_all(tmp_path, wav, identity_model, suffix):
+    """Two artists and two genres, as TagLib (and Picard, on it) writes them: an MP3's ID3v2.4
+    frame of two values, of which FFmpeg keeps the first (the second artist was lost), a FLAC's
+    repeated fields, which FFmpeg joins with ";" (written back as one value)."""
+    import taglib
+
+    tagged = tmp_path / "in" / f"song.{suffix}"
+    tagged.parent.mkdir()
+    if suffix == "mp3":
+        run("lame", "--quiet", "-b", "64", wav, tagged)
+    else:
+        run("ffmpeg", "-v", "error", "-i", wav, tagged)
+    several = {"artist": ["Alpha", "Beta; Gamma"], "genre": ["Rock", "Jazz"], "title": ["One"]}
+    with taglib.File(str(tagged), save_on_exit=True) as song:
+        song.tags.update({key.upper(): values for key, values in several.items()})
+    assert several.items() <= taglib_lists(tagged).items()  # FFmpeg's encoder tag beside
+    for fmt in ("wav", "flac"):
+        enhance([tagged], tmp_path / fmt, identity_model, fmt)
+        assert taglib_lists(tmp_path / fmt / f"song.enhanced.{fmt}") == several
+
+
 def test_an_untagged_input_gets_no_tag_chunk(tmp_path, wav, identity_model):
     mp3 = tmp_path / "in" / "plain.mp3"
     mp3.parent.mkdir()

@@ -4,7 +4,9 @@ What a music library sorts by (title, artist, album, album artist, track and dis
 composer, comment, lyrics), its ReplayGain values and its pictures are read through FFmpeg, which
 gives every container (ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, with an
 APEv2 tag's items where FFmpeg gives none (it reads none from an MP3: mp3gain keeps ReplayGain
-there, some taggers everything), and
+there, some taggers everything), and a tag's several values (two artists, as Picard writes them)
+read by mutagen where FFmpeg keeps the first (ID3v2.4) or joins them with ``;`` (Vorbis
+comments); all
 written with mutagen: FLAC as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which
 players and FFmpeg read. ReplayGain still holds: enhancing moves a file's loudness by at most
 0.2 LU and its true peak by 0.3 dB (`scripts/loudness_change.py`), and without it a player that
@@ -79,9 +81,10 @@ class Picture:
 
 @dataclass
 class Tags:
-    """The tags kept, by FFmpeg's names (``track`` as ``3`` or ``3/12``), and the pictures."""
+    """The tags kept, by FFmpeg's names, each with its values (``artist``: ``["A", "B"]``;
+    ``track`` as ``["3"]`` or ``["3/12"]``), and the pictures."""
 
-    text: dict[str, str] = field(default_factory=dict)
+    text: dict[str, list[str]] = field(default_factory=dict)
     pictures: list[Picture] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -114,12 +117,41 @@ def read_tags(path: str | os.PathLike) -> Tags:
     for key, value in found.items():
         name = "lyrics" if key.startswith("lyrics") else key  # FFmpeg's ``lyrics-eng``
         if name in KEPT and value.strip():
-            tags.text[name] = value
+            tags.text[name] = [value]
+    if tags.text:
+        tags.text |= _several(path, set(tags.text))
     for key, number in TOTALS.items():
         total = found.get(key, "").strip()
-        if total and number in tags.text and "/" not in tags.text[number]:
-            tags.text[number] = f"{tags.text[number]}/{total}"
+        if total and number in tags.text and "/" not in tags.text[number][0]:
+            tags.text[number][0] = f"{tags.text[number][0]}/{total}"
     return tags
+
+
+def _several(path: str | os.PathLike, names: set[str]) -> dict[str, list[str]]:
+    """The tags of ``names`` that hold several values, each with all of them: FFmpeg keeps an
+    ID3v2.4 frame's first value only (a tagger's second artist, its genres after the first)
+    and joins a Vorbis comment's repeated field with ``;``, which a value may hold itself.
+    mutagen reads both as lists."""
+    from mutagen import File, MutagenError
+
+    try:
+        found = File(path)
+    except (MutagenError, OSError, ValueError):
+        return {}
+    tags = getattr(found, "tags", None)
+    several = {}
+    for name in names:
+        vorbis, frame = KEPT[name]
+        if hasattr(tags, "getall"):  # ID3, in an MP3, WAV or AIFF
+            texts = [kept.genres if frame == "TCON" else kept.text for kept in tags.getall(frame)]
+            values = [str(value) for text in texts for value in text]  # genres: "(17)" is Rock
+        elif hasattr(tags, "as_dict"):  # Vorbis comments, in a FLAC or Ogg file
+            values = tags.as_dict().get(vorbis.lower(), [])
+        else:
+            continue
+        if len(values) > 1 and name not in ("comment", "lyrics"):
+            several[name] = [value for value in values if value.strip()]
+    return several
 
 
 def _apev2(path: str | os.PathLike) -> dict[str, str]:
@@ -173,13 +205,14 @@ def _write_flac(path: Path, tags: Tags) -> None:
     from mutagen.flac import Picture as FlacPicture
 
     out = FLAC(path)
-    for key, value in tags.text.items():
+    for key, values in tags.text.items():
         name = KEPT[key][0]
-        if key in ("track", "disc") and "/" in value:  # Vorbis comments keep the count apart
-            value, total = (part.strip() for part in value.split("/", 1))
+        if key in ("track", "disc") and "/" in values[0]:  # Vorbis comments keep it apart
+            number, total = (part.strip() for part in values[0].split("/", 1))
+            values = [number, *values[1:]]
             if total:
                 out[name.replace("NUMBER", "TOTAL")] = total
-        out[name] = value
+        out[name] = values
     for picture in tags.pictures:
         block = FlacPicture()
         block.data, block.mime, block.type = picture.data, picture.mime, picture.kind
@@ -194,16 +227,16 @@ def _write_wav(path: Path, tags: Tags) -> None:
 
     out = WAVE(path)
     out.add_tags()
-    for key, value in tags.text.items():
+    for key, values in tags.text.items():
         frame = KEPT[key][1]
         if frame.startswith("TXXX:"):
-            out.tags.add(id3.TXXX(encoding=3, desc=frame[5:], text=value))
+            out.tags.add(id3.TXXX(encoding=3, desc=frame[5:], text=values))
         elif frame == "COMM":
-            out.tags.add(id3.COMM(encoding=3, lang="eng", desc="", text=value))
-        elif frame == "USLT":
-            out.tags.add(id3.USLT(encoding=3, lang="eng", desc="", text=value))
+            out.tags.add(id3.COMM(encoding=3, lang="eng", desc="", text=values))
+        elif frame == "USLT":  # one text, not a list
+            out.tags.add(id3.USLT(encoding=3, lang="eng", desc="", text=values[0]))
         else:
-            out.tags.add(getattr(id3, frame)(encoding=3, text=value))
+            out.tags.add(getattr(id3, frame)(encoding=3, text=values))
     descriptions: set[str] = set()
     for picture in tags.pictures:
         desc = picture.description  # ID3 holds one picture per description
