@@ -21,7 +21,8 @@ from validation_check import check_parser
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.stft import stft
-from spectral_enhance.evaluation.evaluate import Clip, load_system, low_bitrate_rows
+from spectral_enhance.evaluation.evaluate import low_bitrate_rows
+from spectral_enhance.evaluation.systems import Clip, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
 

@@ -17,7 +17,7 @@ import numpy as np
 from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.replication import brick_wall_split
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.systems import Clip, System, load_system
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ from validation_check import check_parser, measured_clips
 
 from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.dsp.lowpass import average_spectrum
-from spectral_enhance.evaluation.evaluate import Clip, spread_sample
+from spectral_enhance.evaluation.evaluate import spread_sample
+from spectral_enhance.evaluation.systems import Clip
 
 BITRATES = (32, 48, 64)
 RIDGE = 1.0

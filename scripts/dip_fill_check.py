@@ -27,7 +27,7 @@ from scipy.ndimage import grey_closing, uniform_filter1d
 from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp.band_level import DIP_BANDS
-from spectral_enhance.evaluation.evaluate import System, load_system
+from spectral_enhance.evaluation.systems import System, load_system
 from spectral_enhance.inference import synthesis
 
 

@@ -18,8 +18,9 @@ import numpy as np
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.replication import band_replication
 from spectral_enhance.dsp.tilt import TILT
-from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows, per_channel
+from spectral_enhance.evaluation.evaluate import low_bitrate_rows
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
+from spectral_enhance.evaluation.systems import Clip, per_channel
 
 VARIANTS = {
     "chosen": TILT,

@@ -15,7 +15,7 @@ from functools import partial
 
 from validation_check import check_parser, run_check
 
-from spectral_enhance.evaluation.evaluate import System, oracle_envelope
+from spectral_enhance.evaluation.systems import System, oracle_envelope
 
 BAND_BINS = (8, 32, 128)
 

@@ -29,8 +29,8 @@ from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp import copy_rule, noise
 from spectral_enhance.dsp.stft import StftConfig, istft, power
-from spectral_enhance.evaluation.evaluate import System, load_system
 from spectral_enhance.evaluation.metrics import log_power_frames
+from spectral_enhance.evaluation.systems import System, load_system
 
 EULER_GAMMA = 0.5772156649
 """White noise's mean log power lies this far (in nepers) under its power."""

@@ -35,7 +35,7 @@ from scipy.ndimage import maximum_filter, percentile_filter
 from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.stft import StftConfig, istft, stft
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.systems import Clip, System, load_system
 
 CONFIG = StftConfig(2048, 512, 2048)  # the paper's 21.5 Hz and 11.6 ms at 44.1 kHz
 BAND_BINS = 8

@@ -20,7 +20,7 @@ import numpy as np
 from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp.copy_rule import copy_start
-from spectral_enhance.evaluation.evaluate import System, load_system
+from spectral_enhance.evaluation.systems import System, load_system
 from spectral_enhance.inference import enhancer, synthesis
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from validation_check import check_parser, patched, run_check
 
 from spectral_enhance.dsp import band_level, holes
-from spectral_enhance.evaluation.evaluate import System, load_system
+from spectral_enhance.evaluation.systems import System, load_system
 
 
 def with_setting(model: System, spec: str) -> System:

@@ -21,8 +21,8 @@ import numpy as np
 from rebuilt_level import DISTANCES_KHZ, FRAMES_DB
 from validation_check import check_parser, measured_clips
 
-from spectral_enhance.evaluation.evaluate import Clip
 from spectral_enhance.evaluation.metrics import log_power_frames
+from spectral_enhance.evaluation.systems import Clip
 
 
 def log_powers(

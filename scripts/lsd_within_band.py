@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser, measured_clips
 
-from spectral_enhance.evaluation.evaluate import Clip
 from spectral_enhance.evaluation.metrics import log_spectral_distance
+from spectral_enhance.evaluation.systems import Clip
 
 
 def lsd(reference: np.ndarray, estimate: np.ndarray, rate: int, low: float, high: float) -> float:

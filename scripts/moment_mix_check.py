@@ -22,7 +22,7 @@ from validation_check import check_parser, run_check
 from spectral_enhance.dsp.copy_rule import copy_map, copy_start
 from spectral_enhance.dsp.lowpass import find_lowpass
 from spectral_enhance.dsp.stft import istft, power, stft
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.systems import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
 

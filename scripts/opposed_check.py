@@ -24,7 +24,7 @@ from validation_check import check_parser, measured_clips, patched, run_check
 from spectral_enhance.dsp import coherence
 from spectral_enhance.dsp.lowpass import CANCELLED, SpectrumMeter, lowpass_of_spectrum
 from spectral_enhance.dsp.stft import StftConfig, spectrum
-from spectral_enhance.evaluation.evaluate import Clip, load_system
+from spectral_enhance.evaluation.systems import Clip, load_system
 
 
 def cuts(x: np.ndarray, rate: int) -> tuple[float, float | None, float | None, float | None]:

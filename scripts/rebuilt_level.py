@@ -20,7 +20,7 @@ from validation_check import check_parser, measured_clips
 
 from spectral_enhance.dsp.lowpass import average_spectrum
 from spectral_enhance.dsp.stft import StftConfig, power, spectrum
-from spectral_enhance.evaluation.evaluate import UNLEARNED, Clip
+from spectral_enhance.evaluation.systems import UNLEARNED, Clip
 
 DISTANCES_KHZ = (0, 0.5, 1, 2, 4, 8, 24)
 """The stretches above the low-pass, in kHz, whose power the last table compares."""

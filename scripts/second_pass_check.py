@@ -26,7 +26,7 @@ from validation_check import check_parser, run_check
 from spectral_enhance.dsp.band_level import calm_change
 from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
-from spectral_enhance.evaluation.evaluate import System, enhancer_system
+from spectral_enhance.evaluation.systems import System, enhancer_system
 from spectral_enhance.inference.enhancer import Enhancer, find_model
 
 BAND = 128  # bins: 2.8 kHz at 44.1 kHz

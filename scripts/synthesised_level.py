@@ -18,7 +18,8 @@ from validation_check import check_parser
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
-from spectral_enhance.evaluation.evaluate import Clip, low_bitrate_rows
+from spectral_enhance.evaluation.evaluate import low_bitrate_rows
+from spectral_enhance.evaluation.systems import Clip
 from spectral_enhance.inference.enhancer import Enhancer
 
 BAND = 128  # bins: 2.8 kHz at 44.1 kHz

@@ -22,7 +22,7 @@ from scipy.signal.windows import hann
 from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.replication import brick_wall_split
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.systems import Clip, System, load_system
 from spectral_enhance.inference.card import ModelCard
 from spectral_enhance.inference.enhancer import find_model
 

@@ -26,7 +26,7 @@ import numpy as np
 from validation_check import check_parser, run_check
 
 from spectral_enhance.dsp.lowpass import find_lowpass
-from spectral_enhance.evaluation.evaluate import Clip, System, load_system
+from spectral_enhance.evaluation.systems import Clip, System, load_system
 
 FACTORS = (2, 3, 4)
 """The transpositions, each over its own multiple of the low-pass, as eSBR's."""

@@ -17,7 +17,8 @@ import numpy as np
 
 from spectral_enhance.dataset.build import read_manifest, read_recipe
 from spectral_enhance.dataset.recipe import DegradationRecipe
-from spectral_enhance.evaluation.evaluate import Clip, System, evaluate, spread_sample
+from spectral_enhance.evaluation.evaluate import evaluate, spread_sample
+from spectral_enhance.evaluation.systems import Clip, System
 from spectral_enhance.inference.enhancer import Enhancer
 
 

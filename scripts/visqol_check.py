@@ -18,7 +18,8 @@ import numpy as np
 
 from spectral_enhance.audio import resample
 from spectral_enhance.dataset.build import read_manifest, read_recipe
-from spectral_enhance.evaluation.evaluate import Clip, load_system, machine_name, spread_sample
+from spectral_enhance.evaluation.evaluate import machine_name, spread_sample
+from spectral_enhance.evaluation.systems import Clip, load_system
 
 RATE = 48_000  # ViSQOL's audio mode
 

@@ -7,17 +7,9 @@ import pytest
 from spectral_enhance.cli import main
 from spectral_enhance.dataset.build import read_manifest
 from spectral_enhance.dsp.replication import brick_wall_split
-from spectral_enhance.evaluation.evaluate import (
-    LIMITED_INPUT,
-    LOSSLESS_INPUT,
-    UNLEARNED,
-    Clip,
-    System,
-    evaluate,
-    load_system,
-    track_lowpass,
-    worst_change,
-)
+from spectral_enhance.evaluation.evaluate import evaluate, track_lowpass
+from spectral_enhance.evaluation.systems import UNLEARNED, Clip, System, load_system
+from spectral_enhance.evaluation.tables import LIMITED_INPUT, LOSSLESS_INPUT, worst_change
 from spectral_enhance.training.export import export
 from tiny import tiny_dataset, tiny_full_band_dataset, tiny_waveform_checkpoint
 
