@@ -586,6 +586,16 @@ def test_bytes_past_the_data_chunk_that_its_header_does_not_count_are_named(tmp_
         tagged.tags["TITLE"] = ["after the data"]
     assert whole.read_bytes().rfind(b"ID3") > whole.read_bytes().find(b"data")
     assert decode(whole).warnings == []
+    odd = tmp_path / "odd.wav"  # 8-bit, an odd count: a chunk after it without the pad byte
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "8", odd, "synth", "1001s",
+                    "sine", "440"], check=True)  # fmt: skip
+    data = odd.read_bytes()
+    at = data.find(b"data") + 4
+    count = int.from_bytes(data[at : at + 4], "little")
+    assert count % 2 == 1
+    info = b"INFOISFT" + (4).to_bytes(4, "little") + b"sox\0"
+    odd.write_bytes(data[: at + 4 + count] + b"LIST" + len(info).to_bytes(4, "little") + info)
+    assert len(decode(odd).samples) == count and decode(odd).warnings == []
 
 
 @pytest.mark.parametrize("rate", [44100, 48000])

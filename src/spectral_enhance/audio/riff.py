@@ -39,16 +39,25 @@ def uncounted_bytes(handle: BinaryIO) -> int:
         return 0
     position, (name_bytes, size_bytes, header_in_size, align) = found[1], found[2]
     end = handle.seek(0, 2)
+
+    def chunk_size(at: int) -> int | None:
+        """The size of a chunk whose header is at ``at``, or None if none is."""
+        handle.seek(at)
+        header = handle.read(name_bytes + size_bytes)
+        size = int.from_bytes(header[name_bytes:], "little") - len(header) * header_in_size
+        named = name_bytes == 16 or all(32 <= letter < 127 for letter in header[:4])
+        return size if named and 0 <= size <= end - at - len(header) else None
+
     for _ in range(_MOST_CHUNKS):
         if end - position < name_bytes + size_bytes:
             return 0  # the end, or a pad byte or two
-        handle.seek(position)
-        header = handle.read(name_bytes + size_bytes)
-        size = int.from_bytes(header[name_bytes:], "little") - (len(header) * header_in_size)
-        named = name_bytes == 16 or all(32 <= letter < 127 for letter in header[:4])
-        if not named or not 0 <= size <= end - position - len(header):
+        # a writer that leaves out an odd chunk's pad byte puts the next one a byte early
+        for at in (position, position - 1) if align == 2 else (position,):
+            if (size := chunk_size(at)) is not None:
+                position = at + name_bytes + size_bytes + size + -size % align
+                break
+        else:
             return end - position
-        position += len(header) + size + -size % align
     return 0
 
 
