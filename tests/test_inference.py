@@ -238,6 +238,17 @@ def test_public_api_with_the_bundled_model():
     assert rate == 44100 and y.shape == (44100, 2)
 
 
+def test_help_on_the_package_shows_its_lazily_imported_enhancer():
+    """``help(spectral_enhance)`` listed no class: `Enhancer` is imported on first use."""
+    import pydoc
+
+    import spectral_enhance
+
+    assert "Enhancer" in dir(spectral_enhance)
+    shown = pydoc.render_doc(spectral_enhance, renderer=pydoc.plaintext)
+    assert "class Enhancer" in shown and "enhance(self, samples" in shown
+
+
 def test_inference_path_imports_no_torch():
     """The default install has no PyTorch: enhancing must not need it."""
     import subprocess

@@ -28,3 +28,8 @@ def __getattr__(name: str) -> Any:
 
         return Enhancer
     raise AttributeError(f"module 'spectral_enhance' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy names too, so ``dir()`` and ``help(spectral_enhance)`` show `Enhancer`.
+    return sorted({*globals(), *__all__})
