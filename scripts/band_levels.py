@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 
 BANDS = [0, 100, 500, 1000, 2000, 4000, 6000, 8000, 8300, 11025]
 

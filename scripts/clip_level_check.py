@@ -23,7 +23,7 @@ import numpy as np
 from lsd_parts import differences
 from validation_check import check_parser, measured_clips
 
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.dsp.lowpass import average_spectrum
 from spectral_enhance.evaluation.evaluate import spread_sample
 from spectral_enhance.evaluation.systems import Clip

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from spectral_enhance.dataset.build import read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import read_manifest, read_recipe
 from spectral_enhance.dsp.replication import band_replication
 from spectral_enhance.dsp.tilt import TILT
 from spectral_enhance.evaluation.evaluate import low_bitrate_rows

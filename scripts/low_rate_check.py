@@ -26,7 +26,7 @@ import soundfile as sf
 from validation_check import check_parser
 from vbr_check import aligned, as_wav, ffmpeg_decode_at
 
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer

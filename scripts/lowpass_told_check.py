@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import clip_cutoff_hz, read_clip, read_manifest, read_recipe
 from spectral_enhance.dsp.lowpass import find_lowpass
 from spectral_enhance.evaluation.evaluate import low_bitrate_rows
 from spectral_enhance.evaluation.metrics import zimtohrli_mos

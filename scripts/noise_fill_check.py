@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 import torch
 
-from spectral_enhance.dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import clip_cutoff_hz, read_clip, read_manifest, read_recipe
 from spectral_enhance.dsp.model_inputs import copy_inputs
 from spectral_enhance.dsp.stft import istft, stft
 from spectral_enhance.evaluation.evaluate import machine_name, spread_sample

@@ -26,7 +26,7 @@ from validation_check import check_parser
 from vbr_check import aligned, as_wav, ffmpeg_decode_at, score
 
 from spectral_enhance.audio import open_audio
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.dsp.lowpass import ANTI_ALIAS, lowpass_of_file
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos

@@ -33,7 +33,7 @@ from validation_check import check_parser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from audio_tools import OTHER_ENCODERS, ffmpeg_decode, lag, other_encoder_mp3
-from spectral_enhance.dataset.build import read_clip, read_manifest
+from spectral_enhance.dataset.manifest import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import (
     low_bitrate_rows,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from validation_check import check_parser
 
-from spectral_enhance.dataset.build import read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import read_manifest, read_recipe
 from spectral_enhance.dsp.copy_rule import copy_start
 from spectral_enhance.dsp.stft import istft, power, spectrum
 from spectral_enhance.evaluation.evaluate import low_bitrate_rows

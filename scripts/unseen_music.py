@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 
 SYSTEMS = ("mp3", "dsp", "oracle-high")
 HOLELESS = "without holes"
@@ -85,7 +85,7 @@ def _band_over(model: str) -> Callable[[dict], tuple[float, float]]:
     """How far the bundled ``model``'s band lies over the reference's in power (dB, both
     channels' long-term spectra summed) for a manifest row's clip: from its low-pass to 1.5
     times it, and from there to 20 kHz (NaN where that holds no bin)."""
-    from spectral_enhance.dataset.build import read_clip
+    from spectral_enhance.dataset.manifest import read_clip
     from spectral_enhance.dsp.lowpass import average_spectrum
     from spectral_enhance.inference.enhancer import Enhancer
 
@@ -110,7 +110,7 @@ def _band_over(model: str) -> Callable[[dict], tuple[float, float]]:
 def _without_holes(model: str) -> Callable[[dict], float]:
     """Zimtohrli of a manifest row's clip enhanced by the bundled ``model`` with its codec holes
     left unfilled (`dsp.holes`), its band above the low-pass as bundled."""
-    from spectral_enhance.dataset.build import read_clip
+    from spectral_enhance.dataset.manifest import read_clip
     from spectral_enhance.evaluation.metrics import zimtohrli_mos
     from spectral_enhance.inference.enhancer import Enhancer
 

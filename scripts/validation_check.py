@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from spectral_enhance.dataset.build import read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import read_manifest, read_recipe
 from spectral_enhance.dataset.recipe import DegradationRecipe
 from spectral_enhance.evaluation.evaluate import evaluate, spread_sample
 from spectral_enhance.evaluation.systems import Clip, System

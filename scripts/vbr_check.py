@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from audio_tools import lag
 from spectral_enhance.audio import open_audio
-from spectral_enhance.dataset.build import read_clip, read_manifest
+from spectral_enhance.dataset.manifest import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos

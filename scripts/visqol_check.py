@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from spectral_enhance.audio import resample
-from spectral_enhance.dataset.build import read_manifest, read_recipe
+from spectral_enhance.dataset.manifest import read_manifest, read_recipe
 from spectral_enhance.evaluation.evaluate import machine_name, spread_sample
 from spectral_enhance.evaluation.systems import Clip, load_system
 

@@ -10,7 +10,8 @@ import soundfile as sf
 
 from conftest import music
 from spectral_enhance.cli import main
-from spectral_enhance.dataset.build import DatasetConfig, build_dataset, read_manifest
+from spectral_enhance.dataset.build import DatasetConfig, build_dataset
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.dataset.recipe import DegradationRecipe, degrade, transcode
 
 
@@ -273,7 +274,8 @@ def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path,
     bitrate's cutoff; a track band-limited at 9 kHz keeps its 32 kbps clips (cutoff 5.4 kHz) and
     loses its 64 kbps ones (10.9 kHz), counted."""
     from audio_tools import lag
-    from spectral_enhance.dataset.build import FULL_BAND_FIELDS, read_clip, read_recipe
+    from spectral_enhance.dataset.build import FULL_BAND_FIELDS
+    from spectral_enhance.dataset.manifest import read_clip, read_recipe
 
     src = make_tracks(tmp_path / "music", count=2, seconds=1.0)
     narrow = brick_wall(music(1.0, 44100, channels=2, seed=7), 44100, 9000)
@@ -306,7 +308,7 @@ def test_several_bitrates_in_stereo_drop_what_a_narrow_reference_lacks(tmp_path,
 
 
 def test_the_papers_manifest_and_settings_keep_their_old_columns(tmp_path):
-    from spectral_enhance.dataset.build import clip_cutoff_hz, read_recipe
+    from spectral_enhance.dataset.manifest import clip_cutoff_hz, read_recipe
 
     src = make_tracks(tmp_path / "music", count=3, seconds=0.5)
     build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)
@@ -428,7 +430,7 @@ def test_bitrates_without_a_measured_cutoff_get_a_short_message_and_a_way_that_w
 
 
 def test_a_split_without_clips_is_named_with_the_counts_of_each(tmp_path, capsys):
-    from spectral_enhance.dataset.build import load_clip
+    from spectral_enhance.dataset.manifest import load_clip
 
     src = make_tracks(tmp_path / "music", count=2, seconds=0.5)  # too few tracks for a test split
     build_dataset([src], tmp_path / "ds", DatasetConfig(clip_samples=10_000), progress=False)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spectral_enhance.cli import main
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.dsp.replication import brick_wall_split
 from spectral_enhance.evaluation.evaluate import evaluate, track_lowpass
 from spectral_enhance.evaluation.systems import UNLEARNED, Clip, System, load_system

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from spectral_enhance.cli import main
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from tiny import tiny_checkpoint, tiny_dataset, tiny_full_band_dataset
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from spectral_enhance.dataset.build import read_manifest
+from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.models import build_model
 from spectral_enhance.models.checkpoint import load_checkpoint, load_model
 from spectral_enhance.training.train import TrainConfig, epoch_batches, train
@@ -296,7 +296,7 @@ def test_nothing_to_train_on_is_refused_with_the_counts(data, tmp_path):
 
 def test_trains_on_a_stereo_dataset_of_several_bitrates_with_each_clips_cutoff(tmp_path):
     """Issue 12's datasets: each channel is a pair, validated at its own bitrate's cutoff."""
-    from spectral_enhance.dataset.build import read_recipe
+    from spectral_enhance.dataset.manifest import read_recipe
     from spectral_enhance.training.clips import ClipPairs
 
     data = tiny_full_band_dataset(tmp_path, tracks=4)

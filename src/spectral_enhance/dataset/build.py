@@ -47,25 +47,18 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path, atomic_write_text, output_folder
 from ..audio import AudioError, decode, find_audio, write_audio
+from .manifest import SPLITS, read_rows
 from .recipe import DegradationRecipe, degrade_bitrates, recipe_change
 
 __all__ = [
     "MANIFEST_FIELDS",
-    "SPLITS",
     "BuildReport",
     "DatasetConfig",
     "build_dataset",
-    "clip_cutoff_hz",
     "judges_band",
-    "load_clip",
-    "read_clip",
-    "read_manifest",
-    "read_recipe",
     "reference_band_hz",
-    "split_counts",
 ]
 
-SPLITS = ("train", "val", "test")
 MANIFEST_FIELDS = (
     "clip",
     "split",
@@ -243,7 +236,7 @@ def _cached(path: Path, out: Path, stamp: dict | None) -> tuple[bool, str | None
         kept = json.loads(rows_path.with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         kept = {}
-    rows = _read_rows(rows_path)
+    rows = read_rows(rows_path)
     split = kept.get("split") or (rows[0]["split"] if rows else None)
     if stamp is None:
         return False, split
@@ -256,7 +249,7 @@ def _cached(path: Path, out: Path, stamp: dict | None) -> tuple[bool, str | None
 def _forget(path: Path, out: Path) -> None:
     """Remove a track's clips and its rows from ``out``, so a changed file is made afresh."""
     rows_path = out / ".tracks" / f"{track_id(path)}.csv"
-    for row in _read_rows(rows_path):
+    for row in read_rows(rows_path):
         (out / row["split"] / f"{row['clip']}.low.wav").unlink(missing_ok=True)
         (out / row["split"] / f"{row.get('reference') or row['clip']}.high.wav").unlink(
             missing_ok=True
@@ -355,7 +348,7 @@ def build_dataset(
     rows = []
     for path in tracks:
         done = out / ".tracks" / f"{track_id(path)}.csv"
-        mine = _read_rows(done)
+        mine = read_rows(done)
         if done.exists() and not mine:
             report.empty.append(path)
             report.warnings.append(
@@ -370,7 +363,7 @@ def build_dataset(
         return report
     made = {track_id(path) for path in tracks}
     if gone := sorted(p for p in (out / ".tracks").glob("*.csv") if p.stem not in made):
-        names = [(_read_rows(p) or [{}])[0].get("track") or p.stem for p in gone]
+        names = [(read_rows(p) or [{}])[0].get("track") or p.stem for p in gone]
         report.warnings.append(
             f"{out}: {len(gone)} track(s) converted before are not among the sources now "
             f"({', '.join(names)}): their clips are left out of manifest.csv, and taken back if "
@@ -414,98 +407,3 @@ def _unmake(out: Path, tracks: Sequence[Path], created: bool) -> None:
     for folder in [out / ".tracks", out] if created else [out / ".tracks"]:
         with contextlib.suppress(OSError):  # missing, or holding what this run did not write
             folder.rmdir()
-
-
-def _read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def read_manifest(root: str | Path, split: str | None = None) -> list[dict]:
-    """Rows of a dataset's ``manifest.csv``, optionally of one split, with file paths added."""
-    root = Path(root)
-    manifest = root / "manifest.csv"
-    if not manifest.exists():
-        raise FileNotFoundError(
-            f"{root}: no manifest.csv (build it with `spectral-enhance dataset`)"
-        )
-    rows = [r for r in _read_rows(manifest) if split is None or r["split"] == split]
-    for row in rows:
-        row["low"] = root / row["split"] / f"{row['clip']}.low.wav"
-        row["high"] = root / row["split"] / f"{row.get('reference') or row['clip']}.high.wav"
-    return rows
-
-
-def clip_cutoff_hz(row: dict, recipe: DegradationRecipe) -> float:
-    """The low-pass (Hz) of a manifest row's low clip: its ``cutoff_hz`` column, or the recipe's
-    for a dataset made before the column existed (the shipped models' one)."""
-    return float(row.get("cutoff_hz") or recipe.cutoff_hz)
-
-
-def split_counts(root: str | Path) -> str:
-    """Clips per split of a dataset, e.g. ``train 28, val 3, test 2``, for error messages."""
-    counts = dict.fromkeys(SPLITS, 0)
-    for row in read_manifest(root):
-        counts[row["split"]] = counts.get(row["split"], 0) + 1
-    return ", ".join(f"{split} {n}" for split, n in counts.items())
-
-
-def read_recipe(root: str | Path) -> DegradationRecipe:
-    """The degradation recipe a dataset was built with, from its ``recipe.json``."""
-    path = Path(root) / "recipe.json"
-    try:
-        settings = json.loads(path.read_text())
-        return DegradationRecipe(**settings["recipe"])
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{path}: missing (build the dataset with `dataset`)") from error
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: not a dataset's recipe ({error})") from error
-
-
-def read_clip(row: dict, which: str, dtype: str = "float32") -> np.ndarray:
-    """The ``low`` or ``high`` samples of a manifest row, checked against its length.
-
-    A missing, unreadable or truncated clip is a ``ValueError`` naming the file, so a damaged
-    dataset fails in one line rather than deep inside a metric.
-    """
-    import soundfile as sf
-
-    path = Path(row[which])
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: clip missing (listed in the dataset's manifest.csv)")
-    try:
-        samples, rate = sf.read(path, dtype=dtype)
-    except (sf.SoundFileError, RuntimeError) as error:
-        raise ValueError(f"{path}: not a readable clip ({error})") from error
-    if rate != int(row["sample_rate"]):
-        raise ValueError(f"{path}: {rate} Hz, the manifest says {row['sample_rate']} Hz")
-    expected = int(row["samples"])
-    channels = int(row.get("channels") or 1)
-    wanted = (expected,) if channels == 1 else (expected, channels)
-    if samples.shape != wanted:
-        got = "" if samples.ndim == 1 else f" x {samples.shape[1]} channels"
-        said = "" if channels == 1 else f" x {channels} channels"
-        raise ValueError(
-            f"{path}: {samples.shape[0]} samples{got}, the manifest says {expected}{said} "
-            "(damaged clip?)"
-        )
-    return samples
-
-
-def load_clip(root: str | Path, clip: str | None = None, split: str = "test") -> dict:
-    """One clip's manifest row with its ``low`` and ``high`` float32 samples loaded.
-
-    ``clip`` is a clip id; None takes the first clip of ``split``.
-    """
-    rows = read_manifest(root, None if clip else split)
-    matches = [r for r in rows if clip is None or r["clip"] == clip]
-    if not matches and clip is None:
-        raise ValueError(f"{root}: 0 clips in the {split!r} split ({split_counts(root)})")
-    if not matches:
-        raise ValueError(f"{root}: no clip {clip!r} in its manifest.csv")
-    row = dict(matches[0])
-    row["low_samples"] = read_clip(row, "low")
-    row["high_samples"] = read_clip(row, "high")
-    return row

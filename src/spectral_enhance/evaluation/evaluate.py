@@ -41,14 +41,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..atomic import atomic_path, atomic_write_text, output_folder
-from ..dataset.build import (
-    clip_cutoff_hz,
-    judges_band,
-    read_clip,
-    read_manifest,
-    read_recipe,
-    split_counts,
-)
+from ..dataset.build import judges_band
+from ..dataset.manifest import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.lowpass import SpectrumMeter, codec_cut
 from . import tables

@@ -209,7 +209,7 @@ def plot_clip(
     stereo clip is drawn as its channels' mean.
     """
     from ..audio import to_mono
-    from ..dataset.build import clip_cutoff_hz, load_clip, read_recipe
+    from ..dataset.manifest import clip_cutoff_hz, load_clip, read_recipe
     from ..inference.enhancer import Enhancer
 
     if kind not in CLIP_FIGURES:

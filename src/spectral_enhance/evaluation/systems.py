@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..dataset.build import clip_cutoff_hz, read_clip
+from ..dataset.manifest import clip_cutoff_hz, read_clip
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.replication import band_replication, brick_wall_split, envelope_oracle
 from ..inference.card import ModelCard, fingerprint

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..dataset.build import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
+from ..dataset.manifest import clip_cutoff_hz, read_clip, read_manifest, read_recipe, split_counts
 from ..dsp.stft import StftConfig, stft
 from ..models.spectral import unit_variance_scale
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_path, refuse_to_replace
-from ..dataset.build import read_clip, read_manifest
+from ..dataset.manifest import read_clip, read_manifest
 from ..dsp.holes import (
     FLOOR,
     THRESHOLD_DB,

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..atomic import STOPPING, output_folder
-from ..dataset.build import read_recipe
+from ..dataset.manifest import read_recipe
 from ..dataset.recipe import recipe_change
 from ..dsp.model_inputs import copy_inputs
 from ..dsp.stft import StftConfig
