@@ -177,6 +177,23 @@ def test_export_can_keep_int8_only(models, tmp_path):
         Enhancer.load(tmp_path / "m", precision="fp32")
 
 
+def test_a_bare_onnx_file_is_of_its_own_precision_and_another_is_refused(models, capsys):
+    """``precision`` was ignored for an ``.onnx`` file: asked for int8 (the default) of the
+    fp32 file, it ran fp32 without a word, and `evaluate` named the system ``…@int8``."""
+    from spectral_enhance.evaluation.systems import load_system
+
+    fp32 = models["random-onnx"] / "model.fp32.onnx"
+    x = music(0.5, 22050)
+    whole = Enhancer.load(models["random-onnx"], precision="fp32").enhance(x, 22050)[0]
+    np.testing.assert_array_equal(Enhancer.load(fp32).enhance(x, 22050)[0], whole)
+    with pytest.raises(ValueError, match=r"model\.fp32\.onnx: the fp32 model, not int8: leave"):
+        Enhancer.load(fp32, precision="int8")
+    assert main(["enhance", "in.wav", "--model", str(fp32), "--precision", "int8"]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "the fp32 model, not int8" in line
+    assert load_system(str(fp32)).name == f"{fp32}@fp32"
+
+
 def test_cores_in_parallel_give_what_one_core_gives(models):
     """Segments and channels spread over a thread pool come back in place, unchanged."""
     x = music(6.0, 22050, channels=2)

@@ -27,8 +27,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--precision",
         choices=("fp32", "fp16", "int8"),
-        default="int8",
-        help="weights of the ONNX model: int8 is smallest and fastest (default)",
+        default=None,
+        help="weights of the ONNX model: int8 is smallest and fastest (default; an .onnx file "
+        "given as --model is of its own)",
     )
 
 

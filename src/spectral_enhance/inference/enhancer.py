@@ -133,7 +133,7 @@ class Enhancer(SegmentedStream):
         cls,
         model: str | os.PathLike = DEFAULT_MODEL,
         backend: str = "onnx",
-        precision: str = "int8",
+        precision: str | None = None,
         threads: int = 0,
         segment_frames: int | None = None,
         segment_samples: int | None = None,
@@ -141,7 +141,8 @@ class Enhancer(SegmentedStream):
         """Load a bundled model by name, an export folder, an ``.onnx`` file or a checkpoint.
 
         ``backend`` is ``onnx`` (the default; needs no PyTorch; ``precision`` picks the file of
-        an export folder) or ``torch`` (a ``.pt`` checkpoint from ``train``; needs ``[train]``).
+        an export folder, int8 if None; an ``.onnx`` file is of its own, and another asked of
+        it is refused) or ``torch`` (a ``.pt`` checkpoint from ``train``; needs ``[train]``).
         Long signals are cut into segments of ``segment_frames`` STFT frames (spectral models;
         default: `SEGMENT_CELLS` over the bins) or
         ``segment_samples`` samples (waveform models; default `WAVEFORM_SEGMENT`). ``threads``
@@ -172,7 +173,7 @@ class Enhancer(SegmentedStream):
             )
         if backend != "onnx":
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
-        if precision not in PRECISIONS:
+        if precision is not None and precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         if path.suffix.lower() == ".pt":
             raise ValueError(
@@ -183,11 +184,17 @@ class Enhancer(SegmentedStream):
             raise ValueError(f"{path}: no {CARD_NAME} beside it (an export folder holds both)")
         card = ModelCard.read(path if path.is_dir() else path.parent)
         if path.is_dir():
-            path = card.file(precision)
+            path = card.file(precision or "int8")
         elif path.name not in card.files.values():  # its hole net, or a stray file beside it
             raise ValueError(
                 f"{path}: not a model of its folder's {CARD_NAME} (its models: "
                 f"{', '.join(card.files.values())}); load the folder or one of those"
+            )
+        elif precision and card.files.get(precision) != path.name:  # asked of it, not taken
+            own = next(kind for kind, name in card.files.items() if name == path.name)
+            raise ValueError(
+                f"{path}: the {own} model, not {precision}: leave the precision out, or load "
+                f"the folder with it"
             )
         net = OnnxModel(path, threads)
         if card.rule.noise_band_bins and net.input_names[0] != "power":
