@@ -1,7 +1,7 @@
 """The rebuilt band's phase source: the band copied up from under the low-pass, against noise.
 
 Issue 12 asks what fills the lost band. Both fillings are given the reference's own envelope
-per 8-bin band and frame (`dsp.envelope_oracle`), so only the fine structure differs: the copy
+per 8-bin band and frame (`dsp.replication.envelope_oracle`), so only the fine structure differs: the copy
 (what the full-band model uses) or white noise (noise filling). Scored with Zimtohrli per
 bitrate on the clips of a split, beside the decoded input and `oracle-high`.
 
