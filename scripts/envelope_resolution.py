@@ -1,10 +1,10 @@
 """How fine must an envelope be? The reference's own envelope, over noise, at coarser bands.
 
 The full-band model lays a predicted envelope over noise. Given instead the reference's own
-power per band and frame (`dsp.replication.envelope_oracle` with noise), in bands of 8 bins (172 Hz, the
-model's), 32 (690 Hz) and 128 (2.8 kHz, about an octave at 4 kHz, a third of one at 16 kHz),
-Zimtohrli per bitrate says how much of the gap to `oracle-high` a perfect envelope of each
-resolution closes: the most a better predictor of that resolution could give.
+power per band and frame (`dsp.replication.envelope_oracle` with noise), in bands of 8 bins
+(172 Hz, the model's), 32 (690 Hz) and 128 (2.8 kHz, about an octave at 4 kHz, a third of one
+at 16 kHz), Zimtohrli per bitrate says how much of the gap to `oracle-high` a perfect
+envelope of each resolution closes: the most a better predictor of that resolution could give.
 
 Usage: python scripts/envelope_resolution.py DATASET --out FOLDER [--split val] [--limit 60]
 """

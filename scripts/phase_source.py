@@ -1,9 +1,9 @@
 """The rebuilt band's phase source: the band copied up from under the low-pass, against noise.
 
 Issue 12 asks what fills the lost band. Both fillings are given the reference's own envelope
-per 8-bin band and frame (`dsp.replication.envelope_oracle`), so only the fine structure differs: the copy
-(what the full-band model uses) or white noise (noise filling). Scored with Zimtohrli per
-bitrate on the clips of a split, beside the decoded input and `oracle-high`.
+per 8-bin band and frame (`dsp.replication.envelope_oracle`), so only the fine structure
+differs: the copy (what the full-band model uses) or white noise (noise filling). Scored with
+Zimtohrli per bitrate on the clips of a split, beside the decoded input and `oracle-high`.
 
 Usage: python scripts/phase_source.py DATASET --out FOLDER [--split val] [--limit 100]
 """

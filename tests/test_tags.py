@@ -141,11 +141,11 @@ def taglib_lists(path) -> dict[str, list[str]]:
         return {key.lower(): list(values) for key, values in song.tags.items()}
 
 
-@pytest.mark.parametrize("suffix", ["mp3", "flac"])
+@pytest.mark.parametrize("suffix", ["mp3", "flac", "m4a"])
 def test_a_tag_of_several_values_keeps_them_all(tmp_path, wav, identity_model, suffix):
     """Two artists and two genres, as TagLib (and Picard, on it) writes them: an MP3's ID3v2.4
-    frame of two values, of which FFmpeg keeps the first (the second artist was lost), a FLAC's
-    repeated fields, which FFmpeg joins with ";" (written back as one value)."""
+    frame or an M4A's atom of two values, of which FFmpeg keeps the first (the second artist
+    was lost), a FLAC's repeated fields, which FFmpeg joins with ";" (written back as one)."""
     import taglib
 
     tagged = tmp_path / "in" / f"song.{suffix}"
@@ -153,7 +153,7 @@ def test_a_tag_of_several_values_keeps_them_all(tmp_path, wav, identity_model, s
     if suffix == "mp3":
         run("lame", "--quiet", "-b", "64", wav, tagged)
     else:
-        run("ffmpeg", "-v", "error", "-i", wav, tagged)
+        run("ffmpeg", "-v", "error", "-i", wav, *(["-b:a", "64k"] * (suffix == "m4a")), tagged)
     several = {"artist": ["Alpha", "Beta; Gamma"], "genre": ["Rock", "Jazz"], "title": ["One"]}
     with taglib.File(str(tagged), save_on_exit=True) as song:
         song.tags.update({key.upper(): values for key, values in several.items()})

@@ -5,7 +5,7 @@ composer, comment, lyrics), its ReplayGain values and its pictures are read thro
 gives every container (ID3, MP4 atoms, Vorbis comments, ASF, RIFF INFO) the same names, with an
 APEv2 tag's items where FFmpeg gives none (it reads none from an MP3: mp3gain keeps ReplayGain
 there, some taggers everything), and a tag's several values (two artists, as Picard writes them)
-read by mutagen where FFmpeg keeps the first (ID3v2.4) or joins them with ``;`` (Vorbis
+read by mutagen where FFmpeg keeps the first (ID3v2.4, MP4) or joins them with ``;`` (Vorbis
 comments); all
 written with mutagen: FLAC as Vorbis comments and picture blocks, WAV as an ID3v2.4 chunk, which
 players and FFmpeg read. ReplayGain still holds: enhancing moves a file's loudness by at most
@@ -50,6 +50,11 @@ KEPT = {
     "replaygain_album_gain": ("REPLAYGAIN_ALBUM_GAIN", "TXXX:REPLAYGAIN_ALBUM_GAIN"),
     "replaygain_album_peak": ("REPLAYGAIN_ALBUM_PEAK", "TXXX:REPLAYGAIN_ALBUM_PEAK"),
 }
+# The MP4 atoms of the kept tags that may hold several texts, by FFmpeg's names.
+MP4_ATOMS = {
+    "title": "\u00a9nam", "artist": "\u00a9ART", "album": "\u00a9alb", "album_artist": "aART",
+    "genre": "\u00a9gen", "composer": "\u00a9wrt",
+}  # fmt: skip
 _APE_TAIL = 32 + 128  # an APEv2 footer, and an ID3v1 tag after it
 # An APEv2 item's name, lower-cased, where FFmpeg's differs.
 APE_NAMES = {"year": "date", "album artist": "album_artist"}
@@ -129,10 +134,11 @@ def read_tags(path: str | os.PathLike) -> Tags:
 
 def _several(path: str | os.PathLike, names: set[str]) -> dict[str, list[str]]:
     """The tags of ``names`` that hold several values, each with all of them: FFmpeg keeps an
-    ID3v2.4 frame's first value only (a tagger's second artist, its genres after the first)
-    and joins a Vorbis comment's repeated field with ``;``, which a value may hold itself.
-    mutagen reads both as lists."""
+    ID3v2.4 frame's or MP4 atom's first value only (a tagger's second artist, its genres after
+    the first) and joins a Vorbis comment's repeated field with ``;``, which a value may hold
+    itself. mutagen reads them all as lists."""
     from mutagen import File, MutagenError
+    from mutagen.mp4 import MP4Tags
 
     try:
         found = File(path)
@@ -147,6 +153,8 @@ def _several(path: str | os.PathLike, names: set[str]) -> dict[str, list[str]]:
             values = [str(value) for text in texts for value in text]  # genres: "(17)" is Rock
         elif hasattr(tags, "as_dict"):  # Vorbis comments, in a FLAC or Ogg file
             values = tags.as_dict().get(vorbis.lower(), [])
+        elif isinstance(tags, MP4Tags) and name in MP4_ATOMS:  # an M4A's text atoms
+            values = [str(value) for value in tags.get(MP4_ATOMS[name], [])]
         else:
             continue
         if len(values) > 1 and name not in ("comment", "lyrics"):
