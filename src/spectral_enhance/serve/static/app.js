@@ -215,11 +215,17 @@ function uploadFound(found) {
 
 const uploads = { waiting: [], running: 0, limit: 2 };
 
-// Files, or [{file, path}] from a folder: its card shows the path below the folder.
+// Files, or [{file, path}] from a folder: its card shows the path below the folder. One pick's
+// or drop's cards go above the earlier ones, in the order of their paths, as `enhance` takes a
+// folder's files, and are sent in that order.
 function uploadAll(files) {
-  for (const item of files) {
-    const { file, path } = item instanceof File ? { file: item, path: item.name } : item;
-    const card = newCard(path);
+  const items = [...files].map((item) =>
+    item instanceof File ? { file: item, path: item.name } : item);
+  items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let previous = null;
+  for (const { file, path } of items) {
+    const card = newCard(path, previous);
+    previous = card;
     card.path = path; // sent as its name: the server keeps the folders for the ZIP
     setState(card, "waiting to be sent");
     uploads.waiting.push({ file, card });
@@ -368,7 +374,7 @@ function poll() {
   }, 400);
 }
 
-function newCard(name) {
+function newCard(name, after = null) {
   const element = $(document, "#card").content.firstElementChild.cloneNode(true);
   $(element, ".name").textContent = name;
   // Each control says whose it is: a screen reader lists every card's "Remove" alike.
@@ -378,7 +384,8 @@ function newCard(name) {
     [".spec-out", `Spectrogram of ${name}, enhanced`]]) {
     $(element, selector).setAttribute("aria-label", label);
   }
-  $(document, "#results").prepend(element);
+  if (after) after.element.after(element);
+  else $(document, "#results").prepend(element);
   const card = { element, id: null, shown: false, removed: false, request: null, sent: false };
   $(element, ".remove").addEventListener("click", () => remove(card));
   return card;
