@@ -19,7 +19,7 @@ from .mp3 import (
     parse_itunsmpb,
     read_gapless_info,
 )
-from .riff import data_frames, uncounted_bytes
+from .riff import data_chunk
 from .speakers import channel_mask
 
 __all__ = ["AudioError", "AudioInfo", "Opened", "is_lossless", "is_mp3", "open_stream"]
@@ -233,8 +233,8 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         # header's length is its data chunk's size, or a CAF's frame count (0: not given)
         if container.format.name in ("wav", "w64"):
             position = handle.tell()
-            expected = data_frames(handle) or expected
-            uncounted = uncounted_bytes(handle)
+            frames, uncounted = data_chunk(handle)
+            expected = frames or expected
             handle.seek(position)
         elif container.format.name == "caf":
             expected = stream.frames or None

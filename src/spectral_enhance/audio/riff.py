@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-__all__ = ["data_frames", "uncounted_bytes"]
+__all__ = ["data_chunk"]
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # what writers that stream, or pass 4 GiB, leave there
@@ -21,23 +21,18 @@ _W64_TAIL = bytes.fromhex("f3acd3118cd100c04f8edb8a")
 _W64_RIFF = b"riff" + bytes.fromhex("2e91cf11a5d628db04c10000")
 
 
-def data_frames(handle: BinaryIO) -> int | None:
-    """Frames the ``data`` chunk of a PCM or float RIFF WAVE or Wave64 file says it holds (its
-    size over the frame's bytes); None for any other file, a compressed WAV (MP3, GSM: sizes of
-    bytes, not frames), or a size left unknown. Reads from the start of ``handle``."""
-    found = _data_chunk(handle)
-    return None if found is None else found[0]
-
-
-def uncounted_bytes(handle: BinaryIO) -> int:
-    """Bytes past a PCM or float WAV's or Wave64's ``data`` chunk that begin no chunk: audio its
-    header does not count (a size that wrapped past 4 GiB, a writer stopped before it updated
-    it) or junk, which every reader (FFmpeg, libsndfile, SoX) leaves unread; 0 for any other
-    file, or one whose chunks after its data (a ``LIST``, ``id3 ``) reach its end."""
+def data_chunk(handle: BinaryIO) -> tuple[int | None, int]:
+    """What a PCM or float RIFF WAVE or Wave64 file's ``data`` chunk says, in one walk of its
+    header: the frames its size says it holds (its size over the frame's bytes; None for any
+    other file, a compressed WAV (MP3, GSM: sizes of bytes, not frames), or a size left
+    unknown), and the bytes past it that begin no chunk: audio its header does not count (a
+    size that wrapped past 4 GiB, a writer stopped before it updated it) or junk, which every
+    reader (FFmpeg, libsndfile, SoX) leaves unread; 0 where the chunks after its data (a
+    ``LIST``, ``id3 ``) reach its end. Reads from the start of ``handle``."""
     found = _data_chunk(handle)
     if found is None:
-        return 0
-    position, (name_bytes, size_bytes, header_in_size, align) = found[1], found[2]
+        return None, 0
+    frames, position, (name_bytes, size_bytes, header_in_size, align) = found
     end = handle.seek(0, 2)
 
     def chunk_size(at: int) -> int | None:
@@ -50,21 +45,21 @@ def uncounted_bytes(handle: BinaryIO) -> int:
 
     for _ in range(_MOST_CHUNKS):
         if end - position < name_bytes + size_bytes:
-            return 0  # the end, or a pad byte or two
+            return frames, 0  # the end, or a pad byte or two
         # a writer that leaves out an odd chunk's pad byte puts the next one a byte early
         for at in (position, position - 1) if align == 2 else (position,):
             if (size := chunk_size(at)) is not None:
                 position = at + name_bytes + size_bytes + size + -size % align
                 break
         else:
-            return end - position
-    return 0
+            return frames, end - position
+    return frames, 0
 
 
 def _data_chunk(handle: BinaryIO) -> tuple[int, int, tuple[int, int, bool, int]] | None:
     """A PCM or float WAV's or Wave64's ``data`` chunk: its frames, where the bytes after it
     start, and the file's chunk layout (name and size bytes, whether a size counts its own
-    header, the padding); None as for :func:`data_frames`."""
+    header, the padding); None as for :func:`data_chunk`'s frames."""
     handle.seek(0)
     head = handle.read(40)
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
