@@ -145,19 +145,20 @@ def _several(path: str | os.PathLike, names: set[str]) -> dict[str, list[str]]:
     except (MutagenError, OSError, ValueError):
         return {}
     tags = getattr(found, "tags", None)
+    comments = tags.as_dict() if hasattr(tags, "as_dict") else None  # Vorbis: FLAC, Ogg
     several = {}
-    for name in names:
+    for name in names - {"comment", "lyrics"}:  # one text each, as written
         vorbis, frame = KEPT[name]
         if hasattr(tags, "getall"):  # ID3, in an MP3, WAV or AIFF
             texts = [kept.genres if frame == "TCON" else kept.text for kept in tags.getall(frame)]
             values = [str(value) for text in texts for value in text]  # genres: "(17)" is Rock
-        elif hasattr(tags, "as_dict"):  # Vorbis comments, in a FLAC or Ogg file
-            values = tags.as_dict().get(vorbis.lower(), [])
+        elif comments is not None:
+            values = comments.get(vorbis.lower(), [])
         elif isinstance(tags, MP4Tags) and name in MP4_ATOMS:  # an M4A's text atoms
             values = [str(value) for value in tags.get(MP4_ATOMS[name], [])]
         else:
             continue
-        if len(values) > 1 and name not in ("comment", "lyrics"):
+        if len(values) > 1:
             several[name] = [value for value in values if value.strip()]
     return several
 
