@@ -106,6 +106,11 @@ class BuildReport:
     narrow: int = 0  # clips dropped because their reference lacks the band above the cutoff
     empty: list[Path] = field(default_factory=list)  # tracks that gave no clip
 
+    def warn(self, text: str) -> None:
+        """Keep ``text`` among the warnings and print it, above the progress bar."""
+        self.warnings.append(text)
+        tqdm.write(f"warning: {text}")
+
 
 def assign_splits(tracks: Sequence[Path], fractions: Sequence[float], seed: int) -> dict[Path, str]:
     """Shuffle tracks with ``seed`` and give each split its share of them (at least one each)."""
@@ -333,8 +338,7 @@ def build_dataset(
             bar.update()
             report.narrow += narrow
             for warning in warnings:
-                tqdm.write(f"warning: {warning}")
-            report.warnings += warnings
+                report.warn(warning)
             if isinstance(result, str):
                 report.failed.append(result)
                 tqdm.write(f"skipped {result}")
@@ -345,40 +349,37 @@ def build_dataset(
         if pool:
             pool.shutdown(cancel_futures=True)
 
-    rows = []
+    rows, made = [], set()
     for path in tracks:
-        done = out / ".tracks" / f"{track_id(path)}.csv"
+        made.add(name := track_id(path))
+        done = out / ".tracks" / f"{name}.csv"
         mine = read_rows(done)
         if done.exists() and not mine:
             report.empty.append(path)
-            report.warnings.append(
+            report.warn(
                 f"{path}: no clip (shorter than {config.clip_samples} samples at "
                 f"{config.recipe.sample_rate} Hz, quieter than {config.silence_dbfs:g} dBFS, or "
                 "its reference's band too narrow); left out"
             )
-            tqdm.write(f"warning: {report.warnings[-1]}")
         rows += mine
     if new and not rows:
         _unmake(out, tracks, created)
         return report
-    made = {track_id(path) for path in tracks}
     if gone := sorted(p for p in (out / ".tracks").glob("*.csv") if p.stem not in made):
         names = [(read_rows(p) or [{}])[0].get("track") or p.stem for p in gone]
-        report.warnings.append(
+        report.warn(
             f"{out}: {len(gone)} track(s) converted before are not among the sources now "
             f"({', '.join(names)}): their clips are left out of manifest.csv, and taken back if "
             "they are given again"
         )
-        tqdm.write(f"warning: {report.warnings[-1]}")
     _write_rows(out / "manifest.csv", rows, _fields(config.recipe))
     for row in rows:
         report.clips[row["split"]] += 1
     if rows and (empty := [split for split, n in report.clips.items() if not n]):
-        report.warnings.append(
+        report.warn(
             f"{out}: no clips in the {' and '.join(empty)} split(s): too few tracks gave clips "
             "(a split takes whole tracks)"
         )
-        tqdm.write(f"warning: {report.warnings[-1]}")
     return report
 
 
