@@ -15,6 +15,7 @@ __all__ = [
     "MAX_CHANNELS",
     "RATES",
     "checked_rate",
+    "first_non_finite",
     "float_frames",
     "rate_problem",
 ]
@@ -74,10 +75,18 @@ def float_frames(samples: np.ndarray) -> tuple[np.ndarray, bool]:
         )
     with np.errstate(over="ignore"):  # a float64 beyond float32's range is caught below
         x = x.astype(np.float32)
-    finite = np.isfinite(x)
-    if not finite.all():
-        first = int(np.argwhere(~finite)[0][0])
+    if (first := first_non_finite(x)) is not None:
         raise ValueError(
             f"samples hold NaN, infinite or out-of-range values (the first at sample {first})"
         )
     return (x[:, None] if x.ndim == 1 else x), x.ndim == 1
+
+
+def first_non_finite(x: np.ndarray) -> int | None:
+    """The first sample (row) of ``x`` that holds NaN or an infinity, or None: one would
+    spread over a whole segment of the model's output. The sum is the cheap first look."""
+    with np.errstate(over="ignore"):
+        if np.isfinite(x.sum()):
+            return None
+    bad = ~np.isfinite(x)
+    return int(np.argwhere(bad)[0][0]) if bad.any() else None

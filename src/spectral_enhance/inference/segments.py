@@ -9,6 +9,7 @@ from itertools import islice
 
 import numpy as np
 
+from ..audio.arrays import first_non_finite
 from ..dsp.band_level import calm_share
 from .synthesis import SegmentSynthesis, _Job
 
@@ -117,11 +118,9 @@ class SegmentedStream(SegmentSynthesis):
             if chunk.ndim != 2 or (buffer is not None and chunk.shape[1] != buffer.shape[1]):
                 had = "" if buffer is None else f" after chunks of {buffer.shape[1]} channels"
                 raise ValueError(f"a chunk must be [samples, channels]{had}, not {chunk.shape}")
-            # one NaN would spread over its whole segment; the sum is the cheap look
-            if not np.isfinite(chunk.sum()) and not (finite := np.isfinite(chunk)).all():
-                first = int(np.argwhere(~finite)[0][0])
+            if (bad := first_non_finite(chunk)) is not None:
                 raise ValueError(
-                    f"a chunk holds NaN or infinite values (the first at its sample {first})"
+                    f"a chunk holds NaN or infinite values (the first at its sample {bad})"
                 )
             if buffer is None:
                 buffer = np.zeros((self.margin, chunk.shape[1]), dtype=np.float32)
