@@ -161,13 +161,9 @@ def load_system(spec: str) -> System:
     else:
         enhancer = Enhancer.load(path, precision=precision or None)
         card = ModelCard.read(path if path.is_dir() else path.parent)
-        if path.is_dir():
-            precision = precision or "int8"
-            file, mark = card.file(precision), card.fingerprint(precision)
-        else:  # an .onnx file is of its own precision
-            precision = next(kind for kind, name in card.files.items() if name == path.name)
-            net = path.parent / card.hole_net if card.hole_net else None
-            file, mark = path, fingerprint(path, card.rule, net)
+        # an .onnx file is of its own precision (`Enhancer.load` refused another)
+        precision = (precision or "int8") if path.is_dir() else card.precision_of(path.name)
+        file, mark = card.file(precision), card.fingerprint(precision)
     name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@{precision}"
     return replace(enhancer_system(name, enhancer, file.stat().st_size), fingerprint=mark)
 

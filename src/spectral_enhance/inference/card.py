@@ -241,6 +241,11 @@ class ModelCard:
         no holes."""
         return (self.folder or Path()) / self.hole_net if self.hole_net else None
 
+    def precision_of(self, name: str) -> str | None:
+        """The precision whose model file is called ``name``; None for any other file (the
+        hole net, a stray file beside the card)."""
+        return next((kind for kind, file in self.files.items() if file == name), None)
+
     def file(self, precision: str) -> Path:
         """The path of the model file of ``precision`` in the card's folder."""
         if precision not in self.files:

@@ -185,13 +185,12 @@ class Enhancer(SegmentedStream):
         card = ModelCard.read(path if path.is_dir() else path.parent)
         if path.is_dir():
             path = card.file(precision or "int8")
-        elif path.name not in card.files.values():  # its hole net, or a stray file beside it
+        elif (own := card.precision_of(path.name)) is None:  # its hole net, or a stray file
             raise ValueError(
                 f"{path}: not a model of its folder's {CARD_NAME} (its models: "
                 f"{', '.join(card.files.values())}); load the folder or one of those"
             )
-        elif precision and card.files.get(precision) != path.name:  # asked of it, not taken
-            own = next(kind for kind, name in card.files.items() if name == path.name)
+        elif precision and precision != own:  # asked of it, not taken
             raise ValueError(
                 f"{path}: the {own} model, not {precision}: leave the precision out, or load "
                 f"the folder with it"
