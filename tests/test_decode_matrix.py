@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from mutagen.apev2 import APEv2
@@ -382,6 +383,25 @@ def test_aac_in_m4a_is_aligned_by_its_edit_list(tmp_path):
     assert decoded.warnings == []
     assert lag(decoded.samples[:, 0], x[:, 0]) == 0
     assert similarity(decoded.samples[:, 0], x[:, 0]) > 0.6
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "kbps"), [("aac", "aac", "64k"), ("eac3", "eac3", "96k")]
+)
+def test_a_raw_stream_s_guessed_length_is_not_taken_for_a_promise(tmp_path, suffix, codec, kbps):
+    """FFmpeg guesses a raw ADTS or E-AC-3 stream's length from its first bit rate (an ADTS
+    file that starts silent: three times its length); a whole file does not end early."""
+    x = source(4.0, 44100, 2, seed=7)
+    x[:44100] = 0
+    wav = write_wav(tmp_path / "source.wav", x, 44100)
+    path = tmp_path / f"test.{suffix}"
+    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", codec, "-b:a", kbps, path)
+    decoded = decode(path)
+    if codec == "aac":
+        guess = av.open(str(path)).streams.audio[0]
+        assert float(guess.duration * guess.time_base) > 2 * 4.0
+    assert decoded.info.expected is None and decoded.warnings == []
+    np.testing.assert_allclose(decoded.samples, ffmpeg_decode(path, 2), atol=1e-4)
 
 
 def test_a_frame_damaged_far_over_full_scale_is_silenced_and_named(tmp_path):

@@ -26,6 +26,9 @@ __all__ = ["AudioError", "AudioInfo", "Opened", "is_lossless", "is_mp3", "open_s
 
 _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
+# Raw streams with no header of their length (ADTS AAC, AC-3, E-AC-3, DTS, TrueHD): FFmpeg
+# guesses one from their size and first bit rate, which nothing in the file promised
+_GUESSED_LENGTH = ("aac", "ac3", "eac3", "dts", "truehd", "mlp")
 
 
 class AudioError(Exception):
@@ -222,7 +225,8 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         skip, keep = gapless_span(gapless)
     else:
         skip, keep = 0, None
-        if stream.duration and stream.time_base:
+        guessed = container.format.name in _GUESSED_LENGTH
+        if stream.duration and stream.time_base and not guessed:
             expected = round(stream.duration * stream.time_base * rate)
         held = expected  # what the file's bytes hold, as FFmpeg counts them
         if container.format.name.startswith("mov,") and expected:
