@@ -337,6 +337,29 @@ def test_standard_input_to_standard_output(tmp_path, identity_model):
     assert done.stdout == (tmp_path / "in" / "piped.enhanced.wav").read_bytes()
 
 
+def test_one_file_to_standard_output(tmp_path, identity_model):
+    """``enhance song.mp3 -o - > out.wav``: the bytes that enhancing it into a folder writes,
+    the line naming standard output, and no folder named ``-``."""
+    import subprocess
+    import sys
+
+    from audio_tools import run as tool
+    from audio_tools import source, write_wav
+
+    wav = write_wav(tmp_path / "source.wav", source(2.0, 44100, 2), 44100)
+    mp3 = tmp_path / "song.mp3"
+    tool("lame", "--quiet", "-b", "64", wav, mp3)
+    command = [sys.executable, "-m", "spectral_enhance", "enhance", mp3, "-o", "-", "--model"]
+    done = subprocess.run(
+        [*command, identity_model, "--precision", "fp32", "-q"], capture_output=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().startswith(f"{mp3} -> (standard output) (cut at 10.9 kHz")
+    assert not (tmp_path / "-").exists() and not (tmp_path / "song.enhanced.wav").exists()
+    assert run([mp3], identity_model, "-o", str(tmp_path / "out")) == 0
+    assert done.stdout == (tmp_path / "out" / "song.enhanced.wav").read_bytes()
+
+
 def test_a_closed_standard_error_changes_nothing_written(tmp_path, identity_model):
     """``2>&-``: Python has no standard error then, and the lines went to standard output (or
     nowhere, the run failing): the output is written as with it, and standard output is the
@@ -391,6 +414,17 @@ def test_standard_output_that_cannot_be_written_is_one_line(tmp_path, identity_m
         (["-", "other.mp3"], [], "'-' (standard input) must be the only INPUT"),
         (["-"], ["-o", "out"], "'-' writes to standard output: -o does not apply"),
         (["-"], ["--json"], "'-' writes the audio to standard output: --json cannot share it"),
+        (
+            ["a.mp3", "b.mp3"],
+            ["-o", "-"],
+            "-o - writes one file to standard output: give one INPUT file",
+        ),
+        (["."], ["-o", "-"], "-o - writes one file to standard output: give one INPUT file"),
+        (
+            ["a.mp3"],
+            ["-o", "-", "--json"],
+            "'-' writes the audio to standard output: --json cannot share it",
+        ),
     ],
 )
 def test_standard_input_refuses_what_cannot_go_with_it(

@@ -40,7 +40,8 @@ def _add_enhance(commands: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         help="folder for the outputs (created if missing; default: beside each input); a "
-        "folder's files go to the same subfolders in it as below that folder",
+        "folder's files go to the same subfolders in it as below that folder; - writes one "
+        "INPUT file's output to standard output",
     )
     p.add_argument(
         "--format",
@@ -122,7 +123,7 @@ def _run_enhance(args: argparse.Namespace) -> int:
         "strength": args.strength,
         "lowpass_hz": args.lowpass,
     }
-    if "-" in args.inputs:
+    if "-" in args.inputs or args.out == Path("-"):
         report = _enhance_pipe(args, load_args, options)
     else:
         report = enhance_files(
@@ -142,9 +143,9 @@ def _run_enhance(args: argparse.Namespace) -> int:
 
 
 def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> BatchReport:
-    """``enhance -``: standard input to standard output, through a temporary folder (the meter
-    seeks through its input, and a WAV's header is finished last), with ``enhance_files``'
-    ``options``; the lines name them ``-``."""
+    """``enhance -`` (standard input) or ``enhance FILE -o -``: to standard output, through a
+    temporary folder (the meter seeks through its input, and a WAV's header is finished last),
+    with ``enhance_files``' ``options``; the lines name standard input ``-``."""
     import shutil
     import tempfile
 
@@ -152,27 +153,33 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
     from ..inference.batch import enhance_files
     from ..inference.outputs import output_path
 
-    if args.inputs != ["-"]:
+    piped = "-" in args.inputs
+    if piped and args.inputs != ["-"]:
         raise UsageError("'-' (standard input) must be the only INPUT")
-    if args.out is not None:
+    if piped and args.out not in (None, Path("-")):
         raise UsageError("'-' writes to standard output: -o does not apply")
+    if not piped and (len(args.inputs) != 1 or Path(args.inputs[0]).is_dir()):
+        raise UsageError("-o - writes one file to standard output: give one INPUT file")
     if args.json:
         raise UsageError("'-' writes the audio to standard output: --json cannot share it")
-    if sys.stdin is None or sys.stdout is None:  # closed by the shell (<&- or >&-)
+    if (piped and sys.stdin is None) or sys.stdout is None:  # closed by the shell (<&-, >&-)
         raise ValueError("'-' needs standard input and output, and one of them is closed")
     if sys.stdout.isatty():
         raise UsageError("standard output is a terminal: redirect it (> out.wav) or pipe it")
     with tempfile.TemporaryDirectory(prefix="spectral-enhance-") as folder:
-        source = Path(folder) / "stdin"
+        source = Path(folder) / "stdin" if piped else Path(args.inputs[0])
         target = output_path(source, Path(folder), args.format)
-        with open(source, "wb") as spool:
-            shutil.copyfileobj(sys.stdin.buffer, spool)
+        if piped:
+            with open(source, "wb") as spool:
+                shutil.copyfileobj(sys.stdin.buffer, spool)
 
         done: list[str] = []  # "- -> (standard output)": said once it is there
 
         def log(line: str) -> None:
-            line = line.replace(str(target), "(standard output)").replace(str(source), "-")
-            if line.startswith("- -> "):
+            line = line.replace(str(target), "(standard output)")
+            if piped:
+                line = line.replace(str(source), "-")
+            if line.startswith(f"{'-' if piped else source} -> "):
                 done.append(line)
             else:
                 print(line, file=sys.stderr)
