@@ -141,6 +141,27 @@ def taglib_lists(path) -> dict[str, list[str]]:
         return {key.lower(): list(values) for key, values in song.tags.items()}
 
 
+@pytest.mark.parametrize("suffix", ["mp3", "wv"])
+def test_an_apev2_item_of_several_values_keeps_them_all(tmp_path, wav, identity_model, suffix):
+    """An APEv2 item holds its values NUL-separated: an MP3's (which FFmpeg does not read) came
+    out as one artist "A\\0B", a WavPack's (which FFmpeg reads) as its first value alone."""
+    from mutagen.apev2 import APEv2
+
+    coded = tmp_path / "in" / f"song.{suffix}"
+    coded.parent.mkdir()
+    if suffix == "mp3":
+        run("lame", "--quiet", "-b", "64", wav, coded)
+    else:
+        run("ffmpeg", "-v", "error", "-i", wav, coded)
+    ape = APEv2()
+    ape.update({"Artist": ["First Artist", "Second Artist"], "Title": "Title", "Genre": ["Rock"]})
+    ape.save(coded)
+    enhance([coded], tmp_path / "out", identity_model, "flac")
+    found = taglib_lists(tmp_path / "out" / "song.enhanced.flac")
+    assert found["artist"] == ["First Artist", "Second Artist"]
+    assert found["title"] == ["Title"] and found["genre"] == ["Rock"]
+
+
 @pytest.mark.parametrize("suffix", ["mp3", "flac", "m4a"])
 def test_a_tag_of_several_values_keeps_them_all(tmp_path, wav, identity_model, suffix):
     """Two artists and two genres, as TagLib (and Picard, on it) writes them: an MP3's ID3v2.4

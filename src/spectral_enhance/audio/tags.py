@@ -118,13 +118,20 @@ def read_tags(path: str | os.PathLike) -> Tags:
                         tags.pictures.append(picture)
     except (av.FFmpegError, OSError, ValueError) as error:
         raise AudioError(path, f"its tags cannot be read ({error})") from error
-    found = _apev2(path) | found
+    ape = _apev2(path)
+    found = {name: values[0] for name, values in ape.items()} | found
     for key, value in found.items():
         name = "lyrics" if key.startswith("lyrics") else key  # FFmpeg's ``lyrics-eng``
         if name in KEPT and value.strip():
             tags.text[name] = [value]
     if tags.text:
         tags.text |= _several(path, set(tags.text))
+        # an APEv2 item of several values (NUL-separated), where it is the tag kept
+        tags.text |= {
+            name: values
+            for name, values in ape.items()
+            if len(values) > 1 and tags.text.get(name) == values[:1]
+        }
     for key, number in TOTALS.items():
         total = found.get(key, "").strip()
         if total and number in tags.text and "/" not in tags.text[number][0]:
@@ -163,9 +170,10 @@ def _several(path: str | os.PathLike, names: set[str]) -> dict[str, list[str]]:
     return several
 
 
-def _apev2(path: str | os.PathLike) -> dict[str, str]:
-    """The text items of ``path``'s APEv2 tag by FFmpeg's names, or none: mutagen finds the tag
-    at the file's end (before an ID3v1 tag too), imported only where its footer is there."""
+def _apev2(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The text items of ``path``'s APEv2 tag by FFmpeg's names, each with its values, or none:
+    mutagen finds the tag at the file's end (before an ID3v1 tag too), imported only where its
+    footer is there."""
     try:
         with open(path, "rb") as file:
             file.seek(0, os.SEEK_END)
@@ -182,9 +190,10 @@ def _apev2(path: str | os.PathLike) -> dict[str, str]:
         return {}
     found = {}
     for key, value in tag.items():
-        if isinstance(value, APETextValue):
+        values = [text for text in value if text.strip()] if isinstance(value, APETextValue) else []
+        if values:
             name = key.lower()
-            found[APE_NAMES.get(name, name)] = str(value)
+            found[APE_NAMES.get(name, name)] = values
     return found
 
 
