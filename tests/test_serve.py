@@ -726,8 +726,8 @@ def test_page_takes_a_folders_audio_files_as_enhance_does(browser, server, song,
     # in the order of their paths, as `enhance` takes them (they came last first)
     assert [c["name"] for c in cards] == ["Album/01.mp3", "Album/Disc 2/01.mp3"]
     zipped = browser.execute_script(  # the page's ZIP of all: the folder's tree kept
-        "return fetch(link('/api/zip')).then(r => r.arrayBuffer())"
-        ".then(b => [...new Uint8Array(b)])"
+        "return import('/static/page.js').then(({ link }) => fetch(link('/api/zip')))"
+        ".then(r => r.arrayBuffer()).then(b => [...new Uint8Array(b)])"
     )
     with zipfile.ZipFile(io.BytesIO(bytes(zipped))) as archive:
         names = sorted(archive.namelist())
@@ -747,8 +747,9 @@ def test_page_takes_a_folders_audio_files_as_enhance_does(browser, server, song,
         };
         const tree = folder("Live", [file("Live/a.flac"),
             folder("Live/set 2", [file("Live/set 2/b.mp3"), file("Live/set 2/notes.txt")])]);
-        filesOfEntries([tree, file("single.wav")]).then(
-            (found) => done(found.map((item) => [item.path, item.file.name])));"""
+        import("/static/drop.js")
+            .then(({ filesOfEntries }) => filesOfEntries([tree, file("single.wav")]))
+            .then((found) => done(found.map((item) => [item.path, item.file.name])));"""
     )
     assert found == [
         ["Live/a.flac", "a.flac"],
@@ -1143,6 +1144,29 @@ def test_a_wrong_method_or_path_gets_the_apis_json_line(server):
     assert said.startswith("/api/zip does not take PUT; it takes ") and "GET" in said
     assert missing.status_code == 404
     assert missing.json() == {"error": "/api/nothing: no such page or API call"}
+
+
+def test_the_page_s_modules_are_served_as_javascript_and_each_is_loaded(server):
+    """The page is ES modules: index.html loads one, which imports the rest. A browser runs no
+    module served as anything but JavaScript (a Windows registry often maps .js to text/plain),
+    and a module no import reaches is dead code left in the package."""
+    from spectral_enhance.serve.app import STATIC
+
+    url, _ = server
+    with httpx.Client(base_url=url) as client:
+        entries = re.findall(r'<script type="module" src="/static/([\w.]+)">', client.get("/").text)
+        loaded, waiting = set(), list(entries)
+        while waiting:
+            name = waiting.pop()
+            if name in loaded:
+                continue
+            loaded.add(name)
+            answer = client.get(f"/static/{name}")
+            assert answer.status_code == 200, name
+            assert answer.headers["content-type"].startswith("text/javascript"), answer.headers
+            waiting += re.findall(r'^import .* from "\./([\w.]+)";$', answer.text, flags=re.M)
+    assert entries == ["main.js"]
+    assert loaded == {path.name for path in STATIC.glob("*.js")}
 
 
 def test_page_says_what_download_all_leaves_out(browser, server, song, monkeypatch):

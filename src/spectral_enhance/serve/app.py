@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import contextlib
 import ipaddress
+import mimetypes
 import shutil
 import socket
 import tempfile
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 STATIC = Path(__file__).parent / "static"
+# The page's ES modules: a browser runs none served as anything but JavaScript, which a
+# Windows registry's entry for .js (often text/plain) would otherwise decide.
+mimetypes.add_type("text/javascript", ".js")
 SESSION = "X-Session"  # the header (or ``session`` query parameter) naming a page's session
 CHUNK = 1 << 16
 MAX_NAME = 120  # characters of a file name kept for display
