@@ -194,6 +194,24 @@ def one_error_line(capsys) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize("met", [True, False])
+def test_the_run_says_when_its_best_met_no_selection_rule(data, tmp_path, capsys, monkeypatch, met):
+    """``best.pt`` is the nearest validation when none met the rule: the last line says which
+    epoch it is, and a warning says it met none (it said nothing, and looked chosen)."""
+    import spectral_enhance.training.train as training
+
+    monkeypatch.setattr(training, "selection_score", lambda metrics, baseline: (int(met), 0.0))
+    assert cli_train(data, tmp_path / "run") == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1].startswith("best (epoch 1): snr ")
+    warned = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert warned == ([] if met else [
+        f"warning: {tmp_path / 'run' / 'best.pt'}: no validation met the selection rule (at "
+        "least the input's SNR, LSD, PESQ and STOI): it is the nearest; check it before "
+        "exporting it"
+    ])  # fmt: skip
+
+
 def test_a_folder_holding_a_run_is_refused_unless_resume_or_overwrite(data, tmp_path, capsys):
     run = tmp_path / "run"
     assert cli_train(data, run) == 0
@@ -227,7 +245,7 @@ def test_a_resumed_run_keeps_its_data_and_settings_and_says_so(data, tmp_path, c
     assert cli_train(data, run) == 0
     capsys.readouterr()
     assert cli_train(data, run, "--resume", "--epochs", "2", "--lr", "0.5") == 0
-    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if " not used" in line]
     unused = warning.split(" not used")[0]
     assert "--lr" in unused and "--batch-size" in unused and "--model-option" in unused
     assert "--epochs" not in unused
@@ -464,7 +482,7 @@ def test_a_resume_names_a_flag_given_at_its_default(data, tmp_path, capsys):
     assert cli_train(data, run, "--seed", "1") == 0
     capsys.readouterr()
     assert cli_resume(data, run, "--seed", "0", "--epochs", "1") == 0
-    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "warning:" in line]
+    (warning,) = [line for line in capsys.readouterr().err.splitlines() if "--seed" in line]
     assert warning.startswith("warning: --seed not used: --resume continues the run")
     assert load_checkpoint(run / "last.pt")["training"]["config"]["seed"] == 1
 

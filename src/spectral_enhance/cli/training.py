@@ -63,6 +63,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from ..training.checks import RESUME_SETTINGS, check_settings
     from ..training.config import TrainConfig
     from ..training.train import init_distributed, train
+    from ..training.validation import selection_rule
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -104,7 +105,15 @@ def _run_train(args: argparse.Namespace) -> int:
         if distributed:
             torch.distributed.destroy_process_group()
     if best:
-        print("best: " + " ".join(f"{k} {v:.4f}" for k, v in best.items() if isinstance(v, float)))
+        shown = " ".join(f"{k} {v:.4f}" for k, v in best.items() if isinstance(v, float))
+        print(f"best (epoch {best['epoch']}): {shown}")
+        if not best["meets_rule"]:
+            print(
+                f"warning: {Path(args.out) / 'best.pt'}: no validation met the selection rule "
+                f"({selection_rule('zimtohrli' in best)}): it is the nearest; check it before "
+                "exporting it",
+                file=sys.stderr,
+            )
     return 0
 
 

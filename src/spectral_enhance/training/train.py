@@ -110,7 +110,9 @@ def train(
     overwrite: bool = False,
     given: Collection[str] | None = None,
 ) -> dict:
-    """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics.
+    """Train on the dataset at ``data`` into ``run_dir``; returns the best validation metrics,
+    its ``epoch`` and whether it ``meets_rule`` (`selection_score`'s first rank: if not, no
+    validation did, and ``best.pt`` is the nearest).
 
     ``model_config`` overrides the architecture's defaults (e.g. a tiny model for tests);
     ``given`` names the fields of ``config`` its caller set (None: all of them). With
@@ -324,7 +326,10 @@ def train(
                 dist.barrier()
     finally:
         stop.restore()
-    return history["best"]["metrics"] if history["best"] else {}
+    if not history["best"]:
+        return {}
+    best = history["best"]
+    return best["metrics"] | {"epoch": best["epoch"], "meets_rule": bool(best["rank"][0])}
 
 
 class _StopBetweenSteps:

@@ -52,6 +52,17 @@ def selection_score(metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[
     return int(better), float(gain)
 
 
+def selection_rule(zimtohrli: bool) -> str:
+    """What `selection_score`'s first rank asks, in words (for a run none of whose validations
+    met it)."""
+    if zimtohrli:
+        return (
+            "no bitrate's Zimtohrli under the input's, no clip's down by more than "
+            f"{MAX_CLIP_DROP:g}"
+        )
+    return "at least the input's SNR, LSD, PESQ and STOI"
+
+
 def validate(
     model: nn.Module, clips: ClipPairs, loss_fn, stft_config: StftConfig, band_bins: int = 8
 ) -> dict[str, float]:
