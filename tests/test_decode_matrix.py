@@ -665,3 +665,27 @@ def test_a_partial_packet_at_the_end_is_left_out_not_made_silence(tmp_path):
     assert decoded.warnings == [
         f"{gsm}: ends in 1 damaged or partial packet(s) (at 3.00 s), left out"
     ]
+
+
+@pytest.mark.parametrize(
+    ("tool", "kept", "problem"),
+    [
+        ("ffmpeg", 200, "not an audio file, or one cut off before its audio (End of file)"),
+        ("sox", -1, "contains no audio samples of the 1.00 s it promises (cut off?)"),
+    ],
+)
+def test_a_flac_cut_off_before_its_audio_says_it_may_be(tmp_path, tool, kept, problem):
+    """FFmpeg's FLAC cut inside its header (in its padding block), SoX's after it, before its
+    first frame: they said "not an audio file (End of file)" and "contains no audio samples",
+    as of a file that never was audio."""
+    x = source(SECONDS, 44100, 2, seed=9)
+    wav = write_wav(tmp_path / "source.wav", x, 44100)
+    whole = tmp_path / "whole.flac"
+    run(*(["ffmpeg", "-v", "error", "-i"] if tool == "ffmpeg" else ["sox"]), wav, whole)
+    data = whole.read_bytes()
+    first_frame = data.index(b"\xff\xf8")  # a fixed-blocksize frame's sync code
+    path = tmp_path / "cut.flac"
+    path.write_bytes(data[: kept if kept > 0 else first_frame + 10])
+    with pytest.raises(AudioError) as raised:
+        decode(path)
+    assert str(raised.value) == f"{path}: {problem}"

@@ -179,6 +179,10 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
     handle.seek(0)
     try:
         container = av.open(handle, "r")
+    except av.EOFError as error:  # a short text file, or a FLAC or Ogg file cut in its header
+        raise AudioError(
+            name, f"not an audio file, or one cut off before its audio ({_one_line(error)})"
+        ) from error
     except (av.FFmpegError, ValueError, OSError) as error:
         raise AudioError(name, f"not an audio file ({_one_line(error)})") from error
     streams = container.streams.audio

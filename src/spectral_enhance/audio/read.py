@@ -171,7 +171,16 @@ class AudioReader:
                 pending = [data[len(data) - len(data) % block :]]
                 size = len(pending[0])
         if self.samples_read == 0:
-            raise AudioError(self.name, "contains no audio samples")
+            promised = self.info.expected
+            raise AudioError(
+                self.name,
+                "contains no audio samples"
+                + (
+                    f" of the {promised / info.sample_rate:.2f} s it promises (cut off?)"
+                    if promised
+                    else ""
+                ),
+            )
         tail = np.concatenate(pending) if pending else np.zeros((0, info.channels), np.float32)
         yield resampler(tail, last=True)
         self._check_length()
