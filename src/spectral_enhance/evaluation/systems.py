@@ -160,9 +160,7 @@ def load_system(spec: str) -> System:
         file, mark = path, fingerprint(path, enhancer.rule)
     else:
         enhancer = Enhancer.load(path, precision=precision or None)
-        card = ModelCard.read(path if path.is_dir() else path.parent)
-        # an .onnx file is of its own precision (`Enhancer.load` refused another)
-        precision = (precision or "int8") if path.is_dir() else card.precision_of(path.name)
+        card, precision = ModelCard.locate(path, precision or None)
         file, mark = card.file(precision), card.fingerprint(precision)
     name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@{precision}"
     return replace(enhancer_system(name, enhancer, file.stat().st_size), fingerprint=mark)

@@ -236,6 +236,29 @@ class ModelCard:
             folder=path.parent,
         )
 
+    @classmethod
+    def locate(cls, path: Path, precision: str | None = None) -> tuple[ModelCard, str]:
+        """The card of ``path`` (an export folder, or an ``.onnx`` file in one) and the
+        precision loading it at ``precision`` means: a folder's int8 unless asked; a file's
+        own, and another asked of it refused (its file: ``card.file(precision)``)."""
+        if not path.is_dir() and not (path.parent / CARD_NAME).is_file():
+            raise ValueError(f"{path}: no {CARD_NAME} beside it (an export folder holds both)")
+        card = cls.read(path if path.is_dir() else path.parent)
+        if path.is_dir():
+            return card, precision or "int8"
+        own = card.precision_of(path.name)
+        if own is None:  # its hole net, or a stray file
+            raise ValueError(
+                f"{path}: not a model of its folder's {CARD_NAME} (its models: "
+                f"{', '.join(card.files.values())}); load the folder or one of those"
+            )
+        if precision and precision != own:  # asked of it, not taken
+            raise ValueError(
+                f"{path}: the {own} model, not {precision}: leave the precision out, or load "
+                f"the folder with it"
+            )
+        return card, own
+
     def hole_net_file(self) -> Path | None:
         """The path of the model's hole net (`dsp.holes`) in the card's folder; None if it fills
         no holes."""

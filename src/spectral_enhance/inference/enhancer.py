@@ -32,7 +32,7 @@ from ..dsp.holes import HoleGeometry, HoleNet, mended_band
 from ..dsp.model_inputs import told_inputs
 from ..dsp.stft import StftConfig, stft
 from .backends import OnnxModel, TorchModel, usable_cores
-from .bundled import CARD_NAME, DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
+from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, block_rule
 from .mixing import CHANGE_QUALITY, checked_strength, default_output_rate
 from .segments import SegmentedStream
@@ -180,21 +180,8 @@ class Enhancer(SegmentedStream):
                 f"{path}: a training checkpoint: run it with --backend torch, or export it "
                 "(`spectral-enhance export`)"
             )
-        if not path.is_dir() and not (path.parent / CARD_NAME).is_file():
-            raise ValueError(f"{path}: no {CARD_NAME} beside it (an export folder holds both)")
-        card = ModelCard.read(path if path.is_dir() else path.parent)
-        if path.is_dir():
-            path = card.file(precision or "int8")
-        elif (own := card.precision_of(path.name)) is None:  # its hole net, or a stray file
-            raise ValueError(
-                f"{path}: not a model of its folder's {CARD_NAME} (its models: "
-                f"{', '.join(card.files.values())}); load the folder or one of those"
-            )
-        elif precision and precision != own:  # asked of it, not taken
-            raise ValueError(
-                f"{path}: the {own} model, not {precision}: leave the precision out, or load "
-                f"the folder with it"
-            )
+        card, precision = ModelCard.locate(path, precision)
+        path = card.file(precision)
         net = OnnxModel(path, threads)
         if card.rule.noise_band_bins and net.input_names[0] != "power":
             raise ValueError(
