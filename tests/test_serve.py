@@ -353,6 +353,27 @@ def test_a_file_longer_than_its_header_said_is_stopped_at_the_longest(model, tmp
     )
 
 
+def test_a_length_ffmpeg_guesses_is_not_refused_before_it_is_decoded(server, tmp_path):
+    """FFmpeg's VBR MP3 with no Xing tag, 3 s silent and 5 s of music: FFmpeg guesses its length
+    from its first, silent frames' bit rate, over the 20 s this server takes. It was refused
+    as too long; it is enhanced (a file really too long is stopped as it is decoded, above)."""
+    url, _ = server
+    x = music(8.0, 44100, channels=2)
+    x[: 3 * 44100] = 0
+    sf.write(tmp_path / "quiet.wav", x, 44100, subtype="PCM_16")
+    source = tmp_path / "quiet.mp3"
+    command = ["ffmpeg", "-v", "error", "-i", tmp_path / "quiet.wav", "-c:a", "libmp3lame"]
+    subprocess.run([*command, "-q:a", "4", "-write_xing", "0", source], check=True)
+    guessed = probe(source)
+    assert guessed.seconds > LIMITS.max_seconds and not guessed.promised
+    with page(url) as client:
+        answer = upload(client, "quiet.mp3", source.read_bytes())
+        assert answer.status_code == 201, answer.text
+        job = wait(client, answer.json()["id"])
+    assert job["state"] == "done", job
+    assert job["facts"]["seconds"] == pytest.approx(8.0, abs=0.1)
+
+
 def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, song, tmp_path):
     jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root")
     sessions = [jobs.session(None) for _ in range(2)]

@@ -31,6 +31,9 @@ class Probe:
     rate: int
     channels: int
     frames: int
+    promised: bool = True  # ``frames`` is a length the file states, not FFmpeg's guess from
+    # its bit rate (an MP3 with no LAME or Xing tag, a raw ADTS stream: a silent start, a VBR
+    # file's low first bit rate, made a 22 s MP3 90 s long)
 
     @property
     def seconds(self) -> float:
@@ -44,7 +47,8 @@ def probe(path: Path) -> Probe:
     """
     with open_audio(path) as reader:
         info = reader.info
-    return Probe(info.sample_rate, info.channels, info.estimated_samples or 0)
+    promised = info.expected is not None
+    return Probe(info.sample_rate, info.channels, info.estimated_samples or 0, promised)
 
 
 def enhance(
