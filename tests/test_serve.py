@@ -334,15 +334,13 @@ def test_zip_keeps_a_folders_tree_and_no_name_climbs_out_of_it(server, song, tmp
 
 
 def test_a_file_longer_than_its_header_said_is_stopped_at_the_longest(model, tmp_path):
-    """``lame -V0 -t`` (VBR, no Xing tag) of a loud second and 40 quiet ones: FFmpeg's
-    estimate, from the first frame's bitrate, is far under 20 s; the job stops at 20 s."""
-    x = np.concatenate(
-        [0.5 * np.random.default_rng(0).standard_normal(44100), np.zeros(40 * 44100)]
-    )
-    sf.write(tmp_path / "trick.wav", x.astype(np.float32), 44100, subtype="PCM_16")
+    """Two 12 s MP3s of ``lame`` joined end to end (``cat``): the first one's LAME tag says
+    12 s, under the 20 s this server takes; the job stops at 20 s. (An untagged VBR MP3 whose
+    loud start made FFmpeg's guess short is counted by its packets now, and refused.)"""
+    first, second = lame_mp3(tmp_path / "a.mp3", 12.0), lame_mp3(tmp_path / "b.mp3", 12.0, seed=1)
     source = tmp_path / "trick.mp3"
-    subprocess.run(["lame", "--quiet", "-V0", "-t", tmp_path / "trick.wav", source], check=True)
-    assert probe(source).seconds < 20
+    source.write_bytes(first.read_bytes() + second.read_bytes())
+    assert probe(source).seconds == pytest.approx(12.0, abs=0.01)
     jobs = Jobs(Enhancer.load(model, precision="fp32"), tmp_path / "root", max_seconds=20.0)
     job = Job(jobs.new_id(), "trick.mp3", source, probe(source))
     jobs.submit(jobs.session(None), job)
@@ -356,7 +354,9 @@ def test_a_file_longer_than_its_header_said_is_stopped_at_the_longest(model, tmp
 def test_a_length_ffmpeg_guesses_is_not_refused_before_it_is_decoded(server, tmp_path):
     """FFmpeg's VBR MP3 with no Xing tag, 3 s silent and 5 s of music: FFmpeg guesses its length
     from its first, silent frames' bit rate, over the 20 s this server takes. It was refused
-    as too long; it is enhanced (a file really too long is stopped as it is decoded, above)."""
+    as too long; its packets are counted, and it is enhanced."""
+    import av
+
     url, _ = server
     x = music(8.0, 44100, channels=2)
     x[: 3 * 44100] = 0
@@ -364,14 +364,29 @@ def test_a_length_ffmpeg_guesses_is_not_refused_before_it_is_decoded(server, tmp
     source = tmp_path / "quiet.mp3"
     command = ["ffmpeg", "-v", "error", "-i", tmp_path / "quiet.wav", "-c:a", "libmp3lame"]
     subprocess.run([*command, "-q:a", "4", "-write_xing", "0", source], check=True)
-    guessed = probe(source)
-    assert guessed.seconds > LIMITS.max_seconds and not guessed.promised
+    with av.open(str(source)) as container:
+        assert container.duration / 1e6 > LIMITS.max_seconds  # FFmpeg's guess
+    assert probe(source).seconds == pytest.approx(8.0, abs=0.1)
     with page(url) as client:
         answer = upload(client, "quiet.mp3", source.read_bytes())
         assert answer.status_code == 201, answer.text
         job = wait(client, answer.json()["id"])
     assert job["state"] == "done", job
     assert job["facts"]["seconds"] == pytest.approx(8.0, abs=0.1)
+    # The other way: ``lame -V0 -t`` of a loud second and 40 quiet ones, guessed far under 20 s
+    # (it was taken, and stopped at 20 s), is refused for the 41 s its packets last.
+    x = np.concatenate(
+        [0.5 * np.random.default_rng(0).standard_normal(44100), np.zeros(40 * 44100)]
+    )
+    sf.write(tmp_path / "loud.wav", x.astype(np.float32), 44100, subtype="PCM_16")
+    loud = tmp_path / "loud.mp3"
+    subprocess.run(["lame", "--quiet", "-V0", "-t", tmp_path / "loud.wav", loud], check=True)
+    with av.open(str(loud)) as container:
+        assert container.duration / 1e6 < LIMITS.max_seconds  # FFmpeg's guess
+    with page(url) as client:
+        answer = upload(client, "loud.mp3", loud.read_bytes())
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "loud.mp3: 0:41 long; this server takes files up to 0:20"
 
 
 def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, song, tmp_path):

@@ -22,7 +22,15 @@ from .mp3 import (
 from .riff import data_chunk
 from .speakers import channel_mask
 
-__all__ = ["AudioError", "AudioInfo", "Opened", "is_lossless", "is_mp3", "open_stream"]
+__all__ = [
+    "AudioError",
+    "AudioInfo",
+    "Opened",
+    "is_lossless",
+    "is_mp3",
+    "open_stream",
+    "packet_length",
+]
 
 _HEAD = 1 << 16  # bytes read after the ID3v2 tags to find an MP3's first frame
 _LOSSLESS = ("pcm_", "flac", "alac", "wavpack", "tta", "ape")  # codecs whose length is exact
@@ -159,6 +167,23 @@ class Opened:
     skip: int
     keep: int | None
     warnings: list[str]
+
+
+def packet_length(path: str | os.PathLike, rate: int) -> int | None:
+    """Samples at ``rate`` that the packets of ``path``'s first audio stream last, as FFmpeg's
+    demuxer counts them without decoding (0.2 s for 30 minutes of MP3): the length of a file
+    that states none, where FFmpeg's own is a guess from its first frames' bit rate. None if
+    they give none."""
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            stream = container.streams.audio[0]
+            ticks = sum(packet.duration or 0 for packet in container.demux(stream))
+            seconds = ticks * stream.time_base if stream.time_base else 0
+    except (av.FFmpegError, IndexError, OSError, ValueError):
+        return None
+    return round(seconds * rate) or None
 
 
 def open_stream(handle: BinaryIO, name: str) -> Opened:

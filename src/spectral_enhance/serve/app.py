@@ -282,7 +282,7 @@ async def _receive(
     except engine.AudioError as error:
         source.unlink(missing_ok=True)
         return _error(plain_error(error, name), 422)
-    if probe.promised and probe.seconds > limits.max_seconds:  # a guess: checked as decoded
+    if probe.seconds > limits.max_seconds:
         source.unlink(missing_ok=True)
         tenths = minutes(probe.seconds) == minutes(limits.max_seconds)  # 10:00.5, not 10:00
         long, most = minutes(probe.seconds, tenths), minutes(limits.max_seconds, tenths)

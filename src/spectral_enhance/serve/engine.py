@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
+from ..audio.probe import packet_length
 from ..inference.enhancer import Enhancer
 from ..inference.one_file import enhance_file
 from ..inference.report import FileResult
@@ -31,9 +32,6 @@ class Probe:
     rate: int
     channels: int
     frames: int
-    promised: bool = True  # ``frames`` is a length the file states, not FFmpeg's guess from
-    # its bit rate (an MP3 with no LAME or Xing tag, a raw ADTS stream: a silent start, a VBR
-    # file's low first bit rate, made a 22 s MP3 90 s long)
 
     @property
     def seconds(self) -> float:
@@ -41,14 +39,19 @@ class Probe:
 
 
 def probe(path: Path) -> Probe:
-    """Rate, channels and the container's length estimate of ``path``, decoding nothing.
+    """Rate, channels and length of ``path``, decoding nothing: the length the file states, or
+    where it states none (an MP3 with no LAME or Xing tag, a raw ADTS stream) its packets'
+    (`audio.probe.packet_length`), not FFmpeg's guess from its first bit rate, which a silent
+    start made four times too long.
 
-    AudioError if it is not audio. ``frames`` is 0 when the container gives no estimate.
+    AudioError if it is not audio. ``frames`` is 0 when neither gives a length.
     """
     with open_audio(path) as reader:
         info = reader.info
-    promised = info.expected is not None
-    return Probe(info.sample_rate, info.channels, info.estimated_samples or 0, promised)
+    frames = info.estimated_samples or 0
+    if info.expected is None:
+        frames = packet_length(path, info.sample_rate) or frames
+    return Probe(info.sample_rate, info.channels, frames)
 
 
 def enhance(
