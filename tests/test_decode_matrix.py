@@ -689,3 +689,18 @@ def test_a_flac_cut_off_before_its_audio_says_it_may_be(tmp_path, tool, kept, pr
     with pytest.raises(AudioError) as raised:
         decode(path)
     assert str(raised.value) == f"{path}: {problem}"
+
+
+def test_a_file_of_several_audio_streams_names_those_left_out(tmp_path):
+    """A Matroska file of three tracks (FFmpeg's): the first is read, as it was, and the two
+    left out are named, where they were left out without a word."""
+    x = source(SECONDS, 44100, 2, seed=10)
+    wav = write_wav(tmp_path / "source.wav", x, 44100)
+    path = tmp_path / "tracks.mka"
+    maps = ["-map", "0:a", "-map", "0:a", "-map", "0:a", "-c:a", "flac"]
+    run("ffmpeg", "-v", "error", "-i", wav, *maps, "-ac:a:1", "1", "-ac:a:2", "1", path)
+    decoded = decode(path)
+    assert decoded.warnings == [
+        f"{path}: holds 3 audio streams: the first is read, 2 others left out"
+    ]
+    np.testing.assert_allclose(decoded.samples, x, atol=1e-4)

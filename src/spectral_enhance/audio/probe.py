@@ -301,6 +301,12 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
             f"{name}: its speakers ({' '.join(unnamed)}) are in an order no WAV or "
             "FLAC channel mask holds: kept in that order, their names not written"
         )
+    if len(streams) > 1:  # a Matroska or MP4 file of several tracks (a commentary, a mix)
+        others = len(streams) - 1
+        warnings.append(
+            f"{name}: holds {len(streams)} audio streams: the first is read, {others} "
+            f"other{'s' if others > 1 else ''} left out"
+        )
     return Opened(container, stream, info, skip, keep, warnings)
 
 
