@@ -243,8 +243,16 @@ def test_export_refuses_options_that_change_weights(models, tmp_path):
 
 
 def test_unknown_model_names_the_bundled_ones():
-    with pytest.raises(FileNotFoundError, match="no such model"):
+    with pytest.raises(FileNotFoundError, match="no such model") as raised:
         Enhancer.load("no-such-model")
+    assert str(raised.value).endswith("(bundled models: full-band, spectral-n1, spectral-n5)")
+    # evaluate's NAME@PRECISION given where the precision is an option of its own
+    with pytest.raises(FileNotFoundError) as raised:
+        Enhancer.load("full-band@fp32")
+    assert str(raised.value) == (
+        "full-band@fp32: no such model file or folder (its precision is an option here: "
+        "--model full-band --precision fp32)"
+    )
 
 
 def test_public_api_with_the_bundled_model():

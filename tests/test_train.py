@@ -274,6 +274,14 @@ def test_a_run_stopped_in_its_first_epoch_and_bad_options_are_one_line(data, tmp
     assert "bad.pt: not a checkpoint (not the zip archive torch.save writes)" in one_error_line(
         capsys
     )
+    # a missing file, or the run's folder, named as such: it was "not a spectral-enhance
+    # checkpoint ([Errno 2] No such file or directory: ...)"
+    assert main(["export", str(tmp_path / "none.pt"), "--out", str(tmp_path / "x")]) == 1
+    assert one_error_line(capsys).endswith("none.pt: no such checkpoint")
+    assert main(["export", str(run), "--out", str(tmp_path / "x")]) == 1
+    assert one_error_line(capsys).endswith(
+        f"{run}: a folder, not a checkpoint (a run's best.pt or last.pt)"
+    )
 
 
 def test_epoch_batches_keep_every_clip_even_when_fewer_than_a_batch():

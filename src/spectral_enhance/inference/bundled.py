@@ -36,4 +36,10 @@ def find_model(model: str | os.PathLike) -> Path:
             "card.json, or a .pt checkpoint)"
         )
     known = ", ".join(bundled_models()) or "none"
+    name, _, precision = str(model).rpartition("@")
+    if name and (name in bundled_models() or Path(name).exists()):  # evaluate's NAME@PRECISION
+        raise FileNotFoundError(
+            f"{model}: no such model file or folder (its precision is an option here: "
+            f"--model {name} --precision {precision})"
+        )
     raise FileNotFoundError(f"{model}: no such model file or folder (bundled models: {known})")

@@ -58,7 +58,11 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint dict without executing pickled code."""
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):  # what torch.save has written since 1.6
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    if path.is_dir():
+        raise ValueError(f"{path}: a folder, not a checkpoint (a run's best.pt or last.pt)")
+    if not zipfile.is_zipfile(path):  # what torch.save has written since 1.6
         raise ValueError(f"{path}: not a checkpoint (not the zip archive torch.save writes)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
