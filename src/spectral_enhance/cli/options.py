@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..inference.bundled import DEFAULT_MODEL
+from ..inference.bundled import DEFAULT_MODEL, PRECISIONS
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--precision",
-        choices=("fp32", "fp16", "int8"),
+        choices=PRECISIONS,
         default=None,
         help="weights of the ONNX model: int8 is smallest and fastest (default; an .onnx file "
         "given as --model is of its own)",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..inference.bundled import DEFAULT_MODEL
+from ..inference.bundled import DEFAULT_MODEL, PRECISIONS
 from .options import UsageError, _add_model_option_flag, _bounded, _bounded_int, _model_options
 
 
@@ -191,8 +191,8 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precisions",
         nargs="+",
-        choices=("fp32", "fp16", "int8"),
-        default=["fp32", "fp16", "int8"],
+        choices=PRECISIONS,
+        default=list(PRECISIONS),
         help="which ONNX files to keep (all three)",
     )
     _add_model_option_flag(

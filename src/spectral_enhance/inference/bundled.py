@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CARD_NAME", "DEFAULT_MODEL", "PRETRAINED", "bundled_models", "find_model"]
+__all__ = ["CARD_NAME", "DEFAULT_MODEL", "PRECISIONS", "PRETRAINED", "bundled_models", "find_model"]
 
 PRETRAINED = Path(__file__).parents[1] / "pretrained"  # beside the stages, as package data
 DEFAULT_MODEL = "full-band"
 CARD_NAME = "card.json"  # the model card in each export folder
+PRECISIONS = ("fp32", "fp16", "int8")  # the ONNX files an export folder may hold
 
 
 def bundled_models() -> list[str]:

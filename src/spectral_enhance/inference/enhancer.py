@@ -32,7 +32,7 @@ from ..dsp.holes import HoleGeometry, HoleNet, mended_band
 from ..dsp.model_inputs import told_inputs
 from ..dsp.stft import StftConfig, stft
 from .backends import OnnxModel, TorchModel, usable_cores
-from .bundled import DEFAULT_MODEL, PRETRAINED, bundled_models, find_model
+from .bundled import DEFAULT_MODEL, PRECISIONS, PRETRAINED, bundled_models, find_model
 from .card import BlockRule, ModelCard, block_rule
 from .mixing import CHANGE_QUALITY, checked_strength, default_output_rate
 from .segments import SegmentedStream
@@ -46,7 +46,6 @@ __all__ = [
     "find_model",
 ]
 
-PRECISIONS = ("fp32", "fp16", "int8")
 # Frames x bins per segment: 2^19 (1,024 frames of the paper's 512 bins, about 11.5 s; 512 of
 # the full-band model's 1,025, about 11.9 s) keeps each core's arrays small enough to stay in the
 # allocator's reused memory. Twice that was 20 % slower end to end for both (benchmarks/).
