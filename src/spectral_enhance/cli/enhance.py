@@ -174,12 +174,11 @@ def _enhance_pipe(args: argparse.Namespace, load_args: dict, options: dict) -> B
                 shutil.copyfileobj(sys.stdin.buffer, spool)
 
         done: list[str] = []  # "- -> (standard output)": said once it is there
+        name = "-" if piped else str(source)  # the input as the lines name it
 
         def log(line: str) -> None:
-            line = line.replace(str(target), "(standard output)")
-            if piped:
-                line = line.replace(str(source), "-")
-            if line.startswith(f"{'-' if piped else source} -> "):
+            line = line.replace(str(target), "(standard output)").replace(str(source), name)
+            if line.startswith(f"{name} -> "):
                 done.append(line)
             else:
                 print(line, file=sys.stderr)
