@@ -171,7 +171,7 @@ class Opened:
 
 def packet_length(path: str | os.PathLike, rate: int) -> int | None:
     """Samples at ``rate`` that the packets of ``path``'s first audio stream last, as FFmpeg's
-    demuxer counts them without decoding (0.2 s for 30 minutes of MP3): the length of a file
+    demuxer counts them, decoding none: the length of a file
     that states none, where FFmpeg's own is a guess from its first frames' bit rate. None if
     they give none."""
     import av
