@@ -16,7 +16,9 @@ import pytest
 import soundfile as sf
 
 from conftest import music
+from spectral_enhance.audio import open_audio
 from spectral_enhance.cli import get_parser, main
+from spectral_enhance.inference import one_file
 
 
 def run(args, model, *extra):
@@ -569,6 +571,33 @@ def test_the_progress_bar_shows_percent_and_time_left(
     assert main(args) == 0
     bar = capsys.readouterr().err.replace("\r", "\n")
     assert re.search(r"a\.wav: +\d+%\|.*\| \d+/3 s \[\d\d:\d\d<", bar), bar
+
+
+def test_the_progress_bar_counts_a_file_that_states_no_length(
+    tmp_path, identity_model, capsys, monkeypatch
+):
+    """Debian ``lame -t``'s VBR MP3 (no Xing tag), 6 s of silence then 3 s of music: FFmpeg
+    guesses 15 s from its first frames' bit rate, and the bar said "/15 s". On a terminal its
+    packets are counted for the bar (9 s); into a log file, with no bar, they are not."""
+    source = np.concatenate([np.zeros(6 * 44100, np.float32), music(3.0, 44100)])
+    sf.write(tmp_path / "t.wav", np.stack([source, source], 1), 44100)
+    mp3 = tmp_path / "t.mp3"
+    subprocess.run(["lame", "--quiet", "-t", "-V2", tmp_path / "t.wav", mp3], check=True)
+    with open_audio(mp3) as reader:
+        assert reader.info.expected is None and reader.info.estimated_samples > 14 * 44100
+    args = ["enhance", str(mp3), "--model", identity_model, "-o"]
+
+    def not_counted(*_):
+        raise AssertionError("counted with no bar to show")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(one_file, "counted_length", not_counted)
+        assert main([*args, str(tmp_path / "log")]) == 0
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main([*args, str(tmp_path / "terminal")]) == 0
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    totals = set(re.findall(r"t\.mp3: +\d+%\|.*\| [\d.]+/([\d.]+) s", bar))
+    assert totals == {"9"}, bar
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ __all__ = [
     "AudioError",
     "AudioInfo",
     "Opened",
+    "counted_length",
     "is_lossless",
     "is_mp3",
     "open_stream",
@@ -184,6 +185,17 @@ def packet_length(path: str | os.PathLike, rate: int) -> int | None:
     except (av.FFmpegError, IndexError, OSError, ValueError):
         return None
     return round(seconds * rate) or None
+
+
+def counted_length(path: str | os.PathLike, info: AudioInfo) -> int | None:
+    """Samples ``path`` (probed as ``info``) lasts at its rate, for a progress bar's total or a
+    length limit: the length it states, or where it states none (an MP3 with no LAME or Xing
+    tag, a raw ADTS stream) its packets' (`packet_length`), not FFmpeg's guess from its first
+    frames' bit rate, which a silent start made too long (an untagged 9 s VBR MP3 read as 22 s).
+    None if neither gives one."""
+    if info.expected is None:
+        return packet_length(path, info.sample_rate) or info.estimated_samples
+    return info.estimated_samples
 
 
 def open_stream(handle: BinaryIO, name: str) -> Opened:

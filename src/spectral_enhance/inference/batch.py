@@ -115,7 +115,9 @@ def _enhance_one(job: tuple) -> tuple[Path, FileResult | None, str | None]:
         bar.update(seconds - bar.n)
 
     try:
-        result = enhance_file(_worker, source, target, fmt, rate, progress, depth, strength, cut)
+        result = enhance_file(
+            _worker, source, target, fmt, rate, progress, depth, strength, cut, show_bar
+        )
         return source, result, None
     except KeyboardInterrupt:
         if _stop is not None and not _pooled:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, StreamResampler, open_audio, resampled_length
+from ..audio.probe import counted_length
 from ..audio.tags import Tags, read_tags
 from ..audio.write import audio_writer
 from ..dsp.lowpass import cuts_of_file, file_cut
@@ -53,6 +54,7 @@ def enhance_file(
     depth: str | None = None,
     strength: float = 1.0,
     lowpass_hz: float | None = None,
+    count_length: bool = False,
 ) -> FileResult:
     """Enhance one file into ``target`` (format ``fmt``, bit depth ``depth``) at
     ``output_rate`` (default: `default_output_rate` of the input's), told its low-pass
@@ -63,7 +65,9 @@ def enhance_file(
     change at the output rate: the input's band above the model's is kept, and 0 writes the
     input itself (the model is not run). ``progress(seconds_done, seconds_expected)`` is called
     as the output is written; the expected length is the container's estimate (None if it has
-    none). Raises :class:`AudioError` for an unreadable input and :class:`OutputError` for an
+    none), or with ``count_length`` the length the file states, its packets counted where it
+    states none (`audio.probe.counted_length`: a demux of the file, for a progress bar).
+    Raises :class:`AudioError` for an unreadable input and :class:`OutputError` for an
     unwritable output.
     """
     started = time.monotonic()
@@ -76,7 +80,8 @@ def enhance_file(
         to_output = StreamResampler(info.sample_rate, out_rate, info.channels)
         change_to_output = StreamResampler(model_rate, out_rate, info.channels, CHANGE_QUALITY)
         mix = _Mix(strength)
-        expected = info.estimated_samples / info.sample_rate if info.estimated_samples else None
+        length = counted_length(source, info) if count_length else info.estimated_samples
+        expected = length / info.sample_rate if length else None
         nothing = np.zeros((0, info.channels), np.float32)
 
         # At the model's own rate the input is resampled once, for both (a 22.05 kHz MP3 to

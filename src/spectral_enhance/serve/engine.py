@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import AudioError, open_audio, read_audio, write_audio
-from ..audio.probe import packet_length
+from ..audio.probe import counted_length
 from ..inference.enhancer import Enhancer
 from ..inference.one_file import enhance_file
 from ..inference.report import FileResult
@@ -39,19 +39,16 @@ class Probe:
 
 
 def probe(path: Path) -> Probe:
-    """Rate, channels and length of ``path``, decoding nothing: the length the file states, or
-    where it states none (an MP3 with no LAME or Xing tag, a raw ADTS stream) its packets'
-    (`audio.probe.packet_length`), not FFmpeg's guess from its first bit rate, which a silent
-    start made three times too long (an 8 s VBR MP3 read as 24 s).
+    """Rate, channels and length of ``path``, decoding nothing: the length it states, or its
+    packets counted where it states none (`audio.probe.counted_length`), not FFmpeg's guess
+    from its first bit rate, which a silent start made three times too long (an 8 s VBR MP3
+    read as 24 s).
 
     AudioError if it is not audio. ``frames`` is 0 when neither gives a length.
     """
     with open_audio(path) as reader:
         info = reader.info
-    frames = info.estimated_samples or 0
-    if info.expected is None:
-        frames = packet_length(path, info.sample_rate) or frames
-    return Probe(info.sample_rate, info.channels, frames)
+    return Probe(info.sample_rate, info.channels, counted_length(path, info) or 0)
 
 
 def enhance(
