@@ -3,8 +3,8 @@
 Every file goes through FFmpeg's demuxers and decoders (PyAV), which type it by its content
 (its name is only a hint, where damage leaves the content unclear) and open what a music
 library holds: MP3, AAC/M4A, FLAC, WAV, Ogg Vorbis, Opus, WMA, AIFF and more
-(docs/decoding.md compares it with libsndfile). The rules, stated in the README's "What files
-it reads":
+(docs/decoding.md compares it with libsndfile). The rules, stated in docs/enhance.md's "What
+files it reads":
 
 - A file is decoded to its end, streaming; its length is what that gives. Nothing is allocated
   from what a header claims.
