@@ -54,4 +54,7 @@ def test_the_readme_s_python_example_runs_as_written(tmp_path, monkeypatch):
     exec(compile(block, "README.md", "exec"), scope)
     assert scope["rate"] == 44100 and scope["out"].shape == samples.shape
     assert 10_000 < scope["cut"] < 12_000  # LAME's 64 kbps low-pass, as `enhance` prints it
+    result = scope["result"]  # the file, enhanced as `enhance` does it: what its line says
+    assert result.lowpass_hz == scope["cut"] and result.rebuilt() == (scope["cut"], 22050.0)
+    assert sf.info("song.enhanced.wav").frames == len(samples) and result.warnings == []
     assert np.isfinite(scope["out"]).all()
