@@ -1,4 +1,4 @@
-"""Measure LAME's low-pass and output rate per bitrate: the values of `recipe.LAME_CUTOFF_HZ`.
+"""Measure LAME's low-pass and output rate per bitrate: the values of `audio.mp3.LAME_CUTOFF_HZ`.
 
 White noise (independent per channel, seeds 0 to 2) goes through `recipe.transcode`, forcing
 the rate or letting LAME choose it; the cutoff is the highest frequency where the decode's level

@@ -130,6 +130,36 @@ def test_an_mp3_whose_band_ends_well_under_its_encoders_filter_is_kept(tmp_path,
     assert rebuilt["own_band_hz"] is None and 18_000 < rebuilt["rebuilt_hz"][0] < 19_000
 
 
+def test_a_dark_master_at_a_low_bitrate_is_no_codec_cut(tmp_path, reference, capsys):
+    """A master whose band ends at 2.5 kHz (SoX's low-pass: a dark passage, an old recording),
+    made by Debian's ``lame`` at 64 kbps (24 kHz): no encoder cuts that far under LAME's
+    10.9 kHz at 64 kbps, so its band end is the master's. It is kept to its rate's edge, and
+    only the band over that is rebuilt, where the model, told 2.5 kHz as a cut, laid a band
+    there far over anything the master holds (`dsp.lowpass.BITRATE_SHARE`). A band ending at
+    6 kHz, 0.55 of LAME's cut, as low as encoders that run short of bits cut (FFmpeg's
+    libshine and libmp3lame at 44.1 kHz read 0.5 to 0.8 of it), is still rebuilt from there."""
+    wav = write_wav(tmp_path / "src.wav", reference, RATE)
+    dark, low = tmp_path / "dark.mp3", tmp_path / "low.mp3"
+    for mp3, end in ((dark, "2.5k"), (low, "6k")):
+        master = tmp_path / f"master-{end}.wav"
+        run("sox", wav, "-b", "16", master, "sinc", f"-{end}")
+        run("lame", "--quiet", "-b", "64", master, mp3)
+    assert main(["enhance", str(dark), str(low), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    kept, rebuilt = json.loads(captured.out)["files"]
+    why = "its master's own, far under the 10.9 kHz of LAME at 64 kbps"
+    assert kept["own_band_hz"] == pytest.approx(2_500, rel=0.1) and kept["own_band_why"] == why
+    assert f"{why}; kept to its 24,000 Hz rate's edge, rebuilding 11.4-22.1 kHz" in captured.err
+    assert kept["rebuilt_hz"][0] == pytest.approx(11_400, rel=0.01)
+    out, decoded = sf.read(kept["output"], dtype="float32")[0], ffmpeg_decode(dark)
+    n = min(len(out), len(decoded))
+    for low in (3_000, 6_000, 9_000):  # over the master's band end: as it came, not rebuilt
+        change = band_db(out[:n], low, low + 2000) - band_db(decoded[:n], low, low + 2000)
+        assert abs(change) < 1.0, (low, change)
+    assert rebuilt["own_band_hz"] is None
+    assert rebuilt["rebuilt_hz"][0] == pytest.approx(6_000, rel=0.1)
+
+
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     mp3 = tmp_path / "song.mp3"

@@ -491,6 +491,30 @@ def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     assert kept_reason(16_600.0, True) == "a lossless file's own"
 
 
+def test_a_band_ending_far_under_lames_cut_at_its_bitrate_is_the_masters():
+    """`kept_reason`: an MP3 whose band, without the soft cut, ends under `BITRATE_SHARE` of
+    where LAME cuts at its mean bitrate (for its channels, between the bitrates measured) ended
+    so in its master: no encoder leaves that much unspent. Over it, as low as encoders short of
+    bits cut, the cut is the codec's; so is any cut of a file that is not an MP3."""
+    from spectral_enhance.audio.mp3 import lame_cut_hz
+    from spectral_enhance.dsp.lowpass import BITRATE_SHARE, kept_reason
+
+    assert lame_cut_hz(64, 2) == 10_890.0 and lame_cut_hz(32, 1) == 8_290.0
+    assert lame_cut_hz(56, 2) == pytest.approx((7_630.0 + 10_890.0) / 2)  # between 48 and 64
+    assert lame_cut_hz(16, 2) == lame_cut_hz(32, 2)  # under the lowest measured: its cut
+    far = "its master's own, far under the 10.9 kHz of LAME at 64 kbps"
+    assert kept_reason(2_400.0, False, 64_000, without=2_400.0) == far
+    assert kept_reason(2_400.0, False, 64_000, without=None) is None  # no band end measured
+    edge = BITRATE_SHARE * 10_890.0
+    assert kept_reason(edge, False, 64_000, without=edge) is None
+    assert kept_reason(6_000.0, False, 64_000, without=6_000.0) is None  # 0.55 of LAME's
+    assert kept_reason(3_500.0, False, 32_000, without=3_500.0) is None  # 0.63: bits short
+    mono = "its master's own, far under the 8.3 kHz of LAME at 32 kbps"
+    assert kept_reason(3_500.0, False, 32_000, without=3_500.0, channels=1) == mono
+    assert kept_reason(2_400.0, False, None, without=2_400.0) is None  # not an MP3
+    assert kept_reason(2_400.0, True, without=2_400.0) is None  # lossless: its own rules
+
+
 def test_a_file_whose_encoder_recorded_a_high_filter_takes_no_soft_cut():
     """`file_cut`: LAME's CBR file with its 17.5 kHz filter recorded had the bits to code its
     band to it, so its cut is the one measured without the soft cut; one with no filter

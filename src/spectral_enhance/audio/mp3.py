@@ -22,6 +22,7 @@ __all__ = [
     "DECODER_DELAY",
     "ENCODER_DELAY",
     "LAME_CBR_FILTER",
+    "LAME_CUTOFF_HZ",
     "SHINE_DELAY",
     "GaplessInfo",
     "encode_mp3",
@@ -30,6 +31,7 @@ __all__ = [
     "free_format",
     "gapless_span",
     "id3v2_end",
+    "lame_cut_hz",
     "mp3_sample_rate",
     "parse_itunsmpb",
     "read_gapless_info",
@@ -236,6 +238,46 @@ def read_gapless_info(head: bytes) -> GaplessInfo | None:
     return GaplessInfo(delay, length, source) if length > 0 else None
 
 
+# LAME's low-pass, keyed by (sample rate in Hz, channels, LAME's own output rate?), then
+# bitrate (kbps; `_KBPS` for the rows built by `_by_kbps`): where white noise (independent per
+# channel), encoded and decoded back to the sample rate, falls 20 dB below its median level at
+# 0.5 to 3 kHz: the low-pass's edge (8,192-point spectra, channels averaged, median of 3 seeds,
+# rounded to 10 Hz; lameenc 1.9.0, LAME 3.100; `scripts/lame_cutoffs.py` measures them again).
+# At low bitrates LAME leaves stereo noise's upper passband 6 to 9 dB down, so a 6 dB point
+# would wander by 1 kHz between noises; the edge, 60 dB down within 200 Hz, does not. The
+# 22,050 Hz mono row was measured at 6 dB, within 10 to 20 Hz of the 20 dB edge there (kept:
+# the shipped models record 8,270 Hz). With LAME's own rate the band also ends at half the rate
+# it chose. LAME's low-pass follows the bitrate and channels, hardly the output rate.
+_KBPS = (32, 48, 64, 96, 128, 160, 192, 256, 320)
+
+
+def _by_kbps(*cutoffs: float) -> dict[int, float]:
+    return dict(zip(_KBPS, map(float, cutoffs), strict=True))
+
+
+LAME_CUTOFF_HZ: dict[tuple[int, int, bool], dict[int, float]] = {
+    (22050, 1, False): {8: 3070.0, 16: 5390.0, 24: 5860.0, 32: 8270.0, 40: 9980.0, 48: 9980.0}
+    | dict.fromkeys((56, 64), 9990.0)
+    | dict.fromkeys((80, 96, 112, 128, 144, 160), 10000.0),
+    (44100, 1, False): _by_kbps(8290, 11150, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
+    (44100, 1, True): _by_kbps(8290, 11070, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
+    (44100, 2, False): _by_kbps(5510, 7590, 10990, 15170, 16620, 17340, 18720, 19440, 20140),
+    (44100, 2, True): _by_kbps(5540, 7630, 10890, 15020, 16620, 17340, 18720, 19440, 20140),
+    (48000, 1, False): _by_kbps(8270, 11290, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
+    (48000, 1, True): _by_kbps(8310, 11070, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
+    (48000, 2, False): _by_kbps(5880, 7480, 11120, 15000, 16580, 17360, 18880, 19650, 20420),
+    (48000, 2, True): _by_kbps(5530, 7640, 10890, 15040, 16580, 17360, 18880, 19650, 20420),
+}
+
+
+def lame_cut_hz(kbps: float, channels: int) -> float:
+    """Where LAME at its own output rate cuts a 44.1 kHz source of ``channels`` (1, else
+    stereo) at ``kbps`` (an MP3's mean bitrate), between the bitrates `LAME_CUTOFF_HZ`
+    measured, and at the nearest outside them."""
+    row = LAME_CUTOFF_HZ[44100, 1 if channels == 1 else 2, True]
+    return float(np.interp(kbps, list(row), list(row.values())))
+
+
 LAME_CBR_FILTER = {
     128: 17_000.0,
     160: 17_500.0,
@@ -247,7 +289,7 @@ LAME_CBR_FILTER = {
 """The low-pass filter in Hz that LAME 3.100 chooses for stereo CBR at 44.1 and 48 kHz by
 bitrate (kbps), as Debian's ``lame`` records it (``tests/test_mp3.py``): what FFmpeg's
 libmp3lame, whose tag records none, used at its default settings. The filter's setting, not
-where a decode's spectrum falls (`dataset.recipe.LAME_CUTOFF_HZ` measures that, under it)."""
+where a decode's spectrum falls (`LAME_CUTOFF_HZ` measures that, under it)."""
 
 
 def encoder_lowpass(head: bytes) -> float | None:

@@ -20,47 +20,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..audio import decode, resample, to_mono
-from ..audio.mp3 import encode_mp3
+from ..audio.mp3 import LAME_CUTOFF_HZ, encode_mp3
 
 __all__ = [
-    "LAME_CUTOFF_HZ",
     "DegradationRecipe",
     "degrade",
     "degrade_bitrates",
     "lame_cutoff_hz",
     "transcode",
 ]
-
-# LAME's low-pass, keyed by (sample rate in Hz, channels, LAME's own output rate?), then
-# bitrate (kbps; `_KBPS` for the rows built by `_by_kbps`): where white noise (independent per
-# channel), encoded and decoded back to the sample rate, falls 20 dB below its median level at
-# 0.5 to 3 kHz: the low-pass's edge (8,192-point spectra, channels averaged, median of 3 seeds,
-# rounded to 10 Hz; lameenc 1.9.0, LAME 3.100; `scripts/lame_cutoffs.py` measures them again).
-# At low bitrates LAME leaves stereo noise's upper passband 6 to 9 dB down, so a 6 dB point
-# would wander by 1 kHz between noises; the edge, 60 dB down within 200 Hz, does not. The
-# 22,050 Hz mono row was measured at 6 dB, within 10 to 20 Hz of the 20 dB edge there (kept:
-# the shipped models record 8,270 Hz). With LAME's own rate the band also ends at half the rate
-# it chose. LAME's low-pass follows the bitrate and channels, hardly the output rate.
-_KBPS = (32, 48, 64, 96, 128, 160, 192, 256, 320)
-
-
-def _by_kbps(*cutoffs: float) -> dict[int, float]:
-    return dict(zip(_KBPS, map(float, cutoffs), strict=True))
-
-
-LAME_CUTOFF_HZ: dict[tuple[int, int, bool], dict[int, float]] = {
-    (22050, 1, False): {8: 3070.0, 16: 5390.0, 24: 5860.0, 32: 8270.0, 40: 9980.0, 48: 9980.0}
-    | dict.fromkeys((56, 64), 9990.0)
-    | dict.fromkeys((80, 96, 112, 128, 144, 160), 10000.0),
-    (44100, 1, False): _by_kbps(8290, 11150, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
-    (44100, 1, True): _by_kbps(8290, 11070, 16620, 20120, 20130, 20150, 20140, 20150, 20140),
-    (44100, 2, False): _by_kbps(5510, 7590, 10990, 15170, 16620, 17340, 18720, 19440, 20140),
-    (44100, 2, True): _by_kbps(5540, 7630, 10890, 15020, 16620, 17340, 18720, 19440, 20140),
-    (48000, 1, False): _by_kbps(8270, 11290, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
-    (48000, 1, True): _by_kbps(8310, 11070, 16580, 20390, 20420, 20430, 20420, 20430, 20430),
-    (48000, 2, False): _by_kbps(5880, 7480, 11120, 15000, 16580, 17360, 18880, 19650, 20420),
-    (48000, 2, True): _by_kbps(5530, 7640, 10890, 15040, 16580, 17360, 18880, 19650, 20420),
-}
 
 PAPER_HIGH_BITRATE = 128  # kbps of the paper's reference
 LOSSLESS = 0  # high_bitrate of a recipe whose reference is the source itself

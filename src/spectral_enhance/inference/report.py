@@ -62,7 +62,13 @@ class FileResult:
         # Where the change stops: the model's Nyquist frequency, or the output's under it.
         reaches = "the model reaches" if self.model_rate <= self.output_rate else "the output holds"
         if self.lowpass_hz is None and self.rebuilt_from_hz is not None:  # `band_end`
-            return self._rebuilding(f"no cut under its {self.info.sample_rate:,} Hz rate's edge")
+            edge = f"its {self.info.sample_rate:,} Hz rate's edge"
+            if self.own_band_hz is None:
+                return self._rebuilding(f"no cut under {edge}")
+            end = self.own_band_hz / 1000  # kept up to the edge, the band over it rebuilt
+            return self._rebuilding(
+                f"band ends at {end:.1f} kHz, {self.own_band_why}; kept to {edge}"
+            )
         if self.own_band_hz is not None and self.takes_lowpass:
             end = self.own_band_hz / 1000
             return f"band ends at {end:.1f} kHz, {self.own_band_why}: kept as it is"
