@@ -29,7 +29,6 @@ from validation_check import check_parser
 from vbr_check import aligned, as_wav, ffmpeg_decode_at
 
 from spectral_enhance.audio import open_audio
-from spectral_enhance.audio.mp3 import lame_cut_hz
 from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
@@ -80,13 +79,13 @@ def encode(wav: Path, mode: str) -> tuple[Path, Path]:
 
 def band_share(path: Path) -> float:
     """Where ``path``'s band ends (without the soft cut, as `kept_reason` weighs it) over where
-    LAME cuts at its bitrate; inf where it shows no cut."""
+    LAME cuts at its bitrate (`dsp.lowpass.expected_cut`); inf where it shows no cut."""
     _, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
         info = reader.info
     if without is None or not info.bit_rate:
         return float("inf")
-    return without / lame_cut_hz(info.bit_rate / 1000, info.channels)
+    return without / lowpass.expected_cut(info.bit_rate, info.channels, info.sample_rate)
 
 
 def enhanced(enhancer: Enhancer, path: Path, high: np.ndarray, rate: int, share: float) -> float:
@@ -123,7 +122,7 @@ def main() -> None:
                 kept = off if share == float("inf") else enhanced(enhancer, path, high, rate, 10)
                 scores = (zimtohrli_mos(high, low, rate), off, kept, share)
                 rows.setdefault(mode, []).append(scores)
-                print(f"{row['clip']} {mode}: " + " ".join(f"{s:.3f}" for s in scores))
+                print(f"{row['clip']} {mode}: " + " ".join(f"{s:.3f}" for s in scores), flush=True)
     print(
         f"\n{len(references)} references of {args.split}, Zimtohrli: the input as FFmpeg decodes "
         "it; rebuilt from the band end (the rule off); with each share, the mean, its change "

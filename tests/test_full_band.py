@@ -137,16 +137,19 @@ def test_a_dark_master_at_a_low_bitrate_is_no_codec_cut(tmp_path, reference, cap
     only the band over that is rebuilt, where the model, told 2.5 kHz as a cut, laid a band
     there far over anything the master holds (`dsp.lowpass.BITRATE_SHARE`). A band ending at
     6 kHz, 0.55 of LAME's cut, as low as encoders that run short of bits cut (FFmpeg's
-    libshine and libmp3lame at 44.1 kHz read 0.5 to 0.8 of it), is still rebuilt from there."""
+    libshine and libmp3lame at 44.1 kHz read 0.5 to 0.8 of it), is still rebuilt from there.
+    One ending at 1.2 kHz in an 8 kHz MPEG-2.5 file falls under what the model rebuilds from,
+    and that rule keeps it whole, as before: not rebuilt over its rate's edge either."""
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
-    dark, low = tmp_path / "dark.mp3", tmp_path / "low.mp3"
-    for mp3, end in ((dark, "2.5k"), (low, "6k")):
+    dark, low, darker = tmp_path / "dark.mp3", tmp_path / "low.mp3", tmp_path / "darker.mp3"
+    for mp3, end, rate in ((dark, "2.5k", []), (low, "6k", []), (darker, "1.2k", ["8"])):
         master = tmp_path / f"master-{end}.wav"
         run("sox", wav, "-b", "16", master, "sinc", f"-{end}")
-        run("lame", "--quiet", "-b", "64", master, mp3)
-    assert main(["enhance", str(dark), str(low), "-q", "--json"]) == 0
+        bitrate = ["-b", "16", "--resample", *rate] if rate else ["-b", "64"]
+        run("lame", "--quiet", *bitrate, master, mp3)
+    assert main(["enhance", str(dark), str(low), str(darker), "-q", "--json"]) == 0
     captured = capsys.readouterr()
-    kept, rebuilt = json.loads(captured.out)["files"]
+    kept, rebuilt, whole = json.loads(captured.out)["files"]
     why = "its master's own, far under the 10.9 kHz of LAME at 64 kbps"
     assert kept["own_band_hz"] == pytest.approx(2_500, rel=0.1) and kept["own_band_why"] == why
     assert f"{why}; kept to its 24,000 Hz rate's edge, rebuilding 11.4-22.1 kHz" in captured.err
@@ -158,6 +161,11 @@ def test_a_dark_master_at_a_low_bitrate_is_no_codec_cut(tmp_path, reference, cap
         assert abs(change) < 1.0, (low, change)
     assert rebuilt["own_band_hz"] is None
     assert rebuilt["rebuilt_hz"][0] == pytest.approx(6_000, rel=0.1)
+    assert whole["rebuilt_hz"] is None and whole["own_band_hz"] is None
+    (line,) = [line for line in captured.err.splitlines() if line.startswith(str(darker))]
+    assert line.endswith(
+        "(falls off at 1.2 kHz, below the 2.2 kHz the model rebuilds from: kept as it is)"
+    )
 
 
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):

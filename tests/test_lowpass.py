@@ -510,7 +510,12 @@ def test_a_band_ending_far_under_lames_cut_at_its_bitrate_is_the_masters():
     assert kept_reason(6_000.0, False, 64_000, without=6_000.0) is None  # 0.55 of LAME's
     assert kept_reason(3_500.0, False, 32_000, without=3_500.0) is None  # 0.63: bits short
     mono = "its master's own, far under the 8.3 kHz of LAME at 32 kbps"
-    assert kept_reason(3_500.0, False, 32_000, without=3_500.0, channels=1) == mono
+    assert kept_reason(3_000.0, False, 32_000, without=3_000.0, channels=1) == mono
+    assert kept_reason(3_000.0, False, 32_000, without=3_000.0, channels=2) is None  # 0.54
+    assert kept_reason(1_400.0, False, 16_000, without=1_400.0, rate=8_000) == (
+        "its master's own, far under the 3.8 kHz of LAME at 16 kbps"  # the rate's edge
+    )
+    assert kept_reason(3_000.0, False, 16_000, without=3_000.0, rate=8_000) is None
     assert kept_reason(2_400.0, False, None, without=2_400.0) is None  # not an MP3
     assert kept_reason(2_400.0, True, without=2_400.0) is None  # lossless: its own rules
 

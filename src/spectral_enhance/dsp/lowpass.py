@@ -45,6 +45,7 @@ __all__ = [
     "average_spectrum",
     "codec_cut",
     "cuts_of_file",
+    "expected_cut",
     "file_cut",
     "find_lowpass",
     "kept_reason",
@@ -364,15 +365,20 @@ filter too, where a rebuild from its cut gains (validation: ``-V6`` +0.008, +0.0
 share applied; ``-V5``, 17 kHz, +0.001 and +0.003)."""
 
 
-BITRATE_SHARE = 0.45
+BITRATE_SHARE = 0.4
 """An MP3 whose band, measured without the soft cut, ends under this share of where LAME cuts
-at its mean bitrate (`audio.mp3.lame_cut_hz`: 10.9 kHz at 64 kbps in stereo) ended so in its
-master (`kept_reason`): no encoder left that much of its bits unspent. A dark passage's band
-end read as a cut had the band over it rebuilt from the level just under it, tens of dB over
-what the master holds there (a 2.3 s bass jingle whose master ends at 2.4 kHz: 4.33 to 2.34
-Zimtohrli at 64 kbps, 3.70 to 2.33 at 32). Encoders that do run short of bits cut lower than
-LAME's filter, but not so low: FFmpeg's libmp3lame at 44.1 kHz and libshine read 0.5 to 0.8
-of it."""
+at its mean bitrate (`expected_cut`: 10.9 kHz at 64 kbps in stereo) ended so in its master
+(`kept_reason`): no encoder leaves that much of its bits unspent. A dark passage's band end
+read as a cut had the band over it rebuilt from the level under it, far over what the master
+holds (a 2.3 s bass jingle whose master ends at 2.4 kHz: 4.33 to 2.34 Zimtohrli at 64 kbps).
+Chosen on validation (``scripts/bitrate_cut_check.py``, docs/runs/full-band/bitrate-cut-val.txt,
+16 references of 4 validation tracks): the largest share of 0.35 to 0.5 under which no file of
+the encoders that cut lowest (libshine and FFmpeg's libmp3lame at 44.1 kHz, ``lame --lowpass
+-1``, LAME's CBR, ``-V9`` and ``-V7``, MPEG-2.5 at 8 and 11.025 kHz) changes; 0.45 kept a
+libshine file at 64 kbps (0.45 of LAME's cut) and one of FFmpeg's libmp3lame at 32 kbps,
+which lost 0.73 and 0.66. Masters made dark by SoX, 2.5 kHz at 64 kbps and 4 kHz at 96 kbps,
+gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 and 0.53 of
+LAME's cut) stay rebuilt, and lose as before."""
 
 
 def kept_reason(
@@ -382,6 +388,7 @@ def kept_reason(
     filter_hz: float | None = None,
     without: float | None = None,
     channels: int = 2,
+    rate: int | None = None,
 ) -> str | None:
     """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
     its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
@@ -390,7 +397,8 @@ def kept_reason(
     per second; None: not an MP3, or unknown); one whose cut ``without`` the soft cut
     lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``, from
     `FILTER_FROM_HZ` up; None: none recorded); and one whose cut without it lies under
-    `BITRATE_SHARE` of where LAME cuts at its bitrate (of ``channels``)."""
+    `BITRATE_SHARE` of where LAME cuts at its bitrate (of ``channels``; at a ``rate`` whose
+    anti-aliasing edge lies under that, the edge)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
@@ -401,13 +409,22 @@ def kept_reason(
     if recorded and without is not None and without < FILTER_SHARE * recorded:
         return f"its master's own, under its encoder's {recorded / 1000:.1f} kHz filter"
     if mp3_bit_rate and without is not None:
-        lame = lame_cut_hz(mp3_bit_rate / 1000, channels)
+        lame = expected_cut(mp3_bit_rate, channels, rate)
         if without < BITRATE_SHARE * lame:
             kbps = mp3_bit_rate / 1000
             return (
                 f"its master's own, far under the {lame / 1000:.1f} kHz of LAME at {kbps:.0f} kbps"
             )
     return None
+
+
+def expected_cut(bit_rate: float, channels: int, rate: int | None = None) -> float:
+    """Where LAME would cut an MP3 of ``bit_rate`` bits per second (its mean) and ``channels``
+    (`audio.mp3.lame_cut_hz`), or the anti-aliasing edge of its ``rate`` under that (an 8 kHz
+    MPEG-2.5 file at 16 kbps ends at its rate's edge, not at LAME's 5.5 kHz): what
+    `BITRATE_SHARE` is a share of."""
+    lame = lame_cut_hz(bit_rate / 1000, channels)
+    return min(lame, ANTI_ALIAS * rate / 2) if rate else lame
 
 
 def codec_cut(cut: float | None, lossless: bool, **weighed: float | None) -> float | None:
@@ -435,7 +452,7 @@ def file_cut(
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
         found = without
     return found, kept_reason(
-        found, False, info.bit_rate, info.encoder_lowpass, without, info.channels
+        found, False, info.bit_rate, info.encoder_lowpass, without, info.channels, info.sample_rate
     )
 
 

@@ -131,6 +131,8 @@ def enhance_file(
                 own_band, why = None, None  # a band end not a codec's cut, and why: kept
                 if lowpass_hz is None:
                     shown, why = file_cut(*cuts_of_file(source), info)
+                    if why and shown is not None and shown < enhancer.lowpass_floor_hz:
+                        why = None  # a dark signal's fall, under the floor: kept, by that rule
                     cutoff, own_band = (None, shown) if why else (shown, None)
                     told = enhancer.band_end(cutoff, info.sample_rate)
                 else:  # given: at most the input's Nyquist frequency; 0, none
