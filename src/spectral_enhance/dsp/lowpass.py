@@ -370,7 +370,8 @@ BITRATE_SHARE = 0.4
 at its mean bitrate (`expected_cut`: 10.9 kHz at 64 kbps in stereo) ended so in its master
 (`kept_reason`): no encoder leaves that much of its bits unspent. A dark passage's band end
 read as a cut had the band over it rebuilt from the level under it, far over what the master
-holds (a 2.3 s bass jingle whose master ends at 2.4 kHz: 4.33 to 2.34 Zimtohrli at 64 kbps).
+holds (a 2.3 s bass jingle whose master ends at 2.4 kHz: 4.40 to 2.30 Zimtohrli at 64 kbps,
+docs/runs/unseen-more/bitrate-cut.txt).
 Chosen on validation (``scripts/bitrate_cut_check.py``, docs/runs/full-band/bitrate-cut-val.txt,
 16 references of 4 validation tracks): the largest share of 0.35 to 0.5 under which no file of
 the encoders that cut lowest (libshine and FFmpeg's libmp3lame at 44.1 kHz, ``lame --lowpass
