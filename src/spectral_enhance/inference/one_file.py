@@ -131,7 +131,7 @@ def enhance_file(
                 own_band, why = None, None  # a band end not a codec's cut, and why: kept
                 if lowpass_hz is None:
                     shown, why = file_cut(*cuts_of_file(source), info)
-                    if why and shown is not None and shown < enhancer.lowpass_floor_hz:
+                    if why and enhancer.usable_lowpass(shown) is None:
                         why = None  # a dark signal's fall, under the floor: kept, by that rule
                     cutoff, own_band = (None, shown) if why else (shown, None)
                     told = enhancer.band_end(cutoff, info.sample_rate)
