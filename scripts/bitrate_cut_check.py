@@ -25,6 +25,7 @@ from unittest.mock import patch
 
 import numpy as np
 import soundfile as sf
+import vbr_check
 from validation_check import check_parser
 from vbr_check import aligned, as_wav, ffmpeg_decode_at
 
@@ -34,29 +35,27 @@ from spectral_enhance.dsp import lowpass
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
-from spectral_enhance.inference.one_file import enhance_file
 
-FFMPEG = ["ffmpeg", "-v", "error", "-y"]
-MODES = {  # name: (low-pass of the master in Hz or None, the encoder's command after FFmpeg's
-    # or lame's input)
-    "dark-2.5k-lame-32": (2500, ["lame", "--quiet", "-b", "32"]),
-    "dark-2.5k-lame-64": (2500, ["lame", "--quiet", "-b", "64"]),
-    "dark-4k-lame-48": (4000, ["lame", "--quiet", "-b", "48"]),
-    "dark-4k-lame-96": (4000, ["lame", "--quiet", "-b", "96"]),
-    "libshine-32": (None, [*FFMPEG, "-c:a", "libshine", "-b:a", "32k"]),
-    "libshine-48": (None, [*FFMPEG, "-c:a", "libshine", "-b:a", "48k"]),
-    "libshine-64": (None, [*FFMPEG, "-c:a", "libshine", "-b:a", "64k"]),
-    "ffmpeg-lame-32": (None, [*FFMPEG, "-c:a", "libmp3lame", "-b:a", "32k"]),
-    "ffmpeg-lame-48": (None, [*FFMPEG, "-c:a", "libmp3lame", "-b:a", "48k"]),
-    "ffmpeg-lame-64": (None, [*FFMPEG, "-c:a", "libmp3lame", "-b:a", "64k"]),
-    "lame-nofilter-32": (None, ["lame", "--quiet", "-b", "32", "--lowpass", "-1"]),
-    "lame-nofilter-64": (None, ["lame", "--quiet", "-b", "64", "--lowpass", "-1"]),
-    "lame-32": (None, ["lame", "--quiet", "-b", "32"]),
-    "lame-64": (None, ["lame", "--quiet", "-b", "64"]),
-    "lame-V9": (None, ["lame", "--quiet", "-V", "9"]),
-    "lame-V7": (None, ["lame", "--quiet", "-V", "7"]),
-    "lame-8k-16": (None, ["lame", "--quiet", "-b", "16", "--resample", "8"]),
-    "lame-11k-24": (None, ["lame", "--quiet", "-b", "24", "--resample", "11.025"]),
+MODES = {  # name: (the master's low-pass in Hz, or None: the reference itself), and
+    # `vbr_check.encode`'s mode: the encoder, and its options
+    "dark-2.5k-lame-32": (2500, "lame:-b,32"),
+    "dark-2.5k-lame-64": (2500, "lame:-b,64"),
+    "dark-4k-lame-48": (4000, "lame:-b,48"),
+    "dark-4k-lame-96": (4000, "lame:-b,96"),
+    "libshine-32": (None, "ffmpeg:-c:a,libshine,-b:a,32k"),
+    "libshine-48": (None, "ffmpeg:-c:a,libshine,-b:a,48k"),
+    "libshine-64": (None, "ffmpeg:-c:a,libshine,-b:a,64k"),
+    "ffmpeg-lame-32": (None, "ffmpeg:-b:a,32k"),
+    "ffmpeg-lame-48": (None, "ffmpeg:-b:a,48k"),
+    "ffmpeg-lame-64": (None, "ffmpeg:-b:a,64k"),
+    "lame-nofilter-32": (None, "lame:-b,32,--lowpass,-1"),
+    "lame-nofilter-64": (None, "lame:-b,64,--lowpass,-1"),
+    "lame-32": (None, "lame:-b,32"),
+    "lame-64": (None, "lame:-b,64"),
+    "lame-V9": (None, "lame:-V,9"),
+    "lame-V7": (None, "lame:-V,7"),
+    "lame-8k-16": (None, "lame:-b,16,--resample,8"),
+    "lame-11k-24": (None, "lame:-b,24,--resample,11.025"),
 }
 KEPT_ALWAYS = 10.0  # a share under which every MP3's band end lies
 
@@ -64,17 +63,12 @@ KEPT_ALWAYS = 10.0  # a share under which every MP3's band end lies
 def encode(wav: Path, mode: str) -> tuple[Path, Path]:
     """``wav`` (the reference), low-passed by SoX where the mode's master is dark, encoded: the
     MP3, and the master it was made from (the reference it is judged against)."""
-    dark, command = MODES[mode]
+    dark, encoder = MODES[mode]
     if dark is not None:
         master = wav.with_name("dark.wav")
         subprocess.run(["sox", str(wav), str(master), "sinc", f"-{dark}"], check=True)
         wav = master
-    path = wav.with_name("in.mp3")
-    if command[0] == "ffmpeg":
-        subprocess.run([*command[:4], "-i", str(wav), *command[4:], str(path)], check=True)
-    else:
-        subprocess.run([*command, str(wav), str(path)], check=True)
-    return path, wav
+    return vbr_check.encode(wav, wav.parent, encoder), wav
 
 
 def band_share(path: Path) -> float:
@@ -90,12 +84,8 @@ def band_share(path: Path) -> float:
 
 def enhanced(enhancer: Enhancer, path: Path, high: np.ndarray, rate: int, share: float) -> float:
     """Zimtohrli of ``path`` enhanced as ``enhance`` does with ``BITRATE_SHARE`` at ``share``."""
-    out = path.with_name("out.wav")
-    out.unlink(missing_ok=True)
     with patch.object(lowpass, "BITRATE_SHARE", share):
-        enhance_file(enhancer, path, out, output_rate=rate)
-    y = sf.read(out, dtype="float32", always_2d=True)[0]
-    return zimtohrli_mos(high, aligned(y, high), rate)
+        return vbr_check.enhanced_score(enhancer, path, high, rate)[0]
 
 
 def main() -> None:
@@ -119,7 +109,11 @@ def main() -> None:
                 low = aligned(ffmpeg_decode_at(path, rate, high.shape[1]), high)
                 share = band_share(path)
                 off = enhanced(enhancer, path, high, rate, 0.0)
-                kept = off if share == float("inf") else enhanced(enhancer, path, high, rate, 10)
+                kept = (
+                    off
+                    if share == float("inf")
+                    else enhanced(enhancer, path, high, rate, KEPT_ALWAYS)
+                )
                 scores = (zimtohrli_mos(high, low, rate), off, kept, share)
                 rows.setdefault(mode, []).append(scores)
                 print(f"{row['clip']} {mode}: " + " ".join(f"{s:.3f}" for s in scores), flush=True)

@@ -22,15 +22,13 @@ from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
-import soundfile as sf
 from validation_check import check_parser
-from vbr_check import aligned, as_wav, ffmpeg_decode_at
+from vbr_check import aligned, as_wav, enhanced_score, ffmpeg_decode_at
 
 from spectral_enhance.dataset.manifest import read_manifest
 from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
-from spectral_enhance.inference.one_file import enhance_file
 
 MODES = {  # name: the command's arguments after its input, the output's suffix
     "lame-8k-8": (["lame", "--quiet", "-b", "8", "--resample", "8"], ".mp3"),
@@ -57,11 +55,8 @@ def encode(wav: Path, mode: str) -> Path:
 
 def enhanced(enhancer: Enhancer, path: Path, high: np.ndarray, rate: int) -> tuple[float, str]:
     """Zimtohrli of ``path`` enhanced as ``enhance`` does, and the file's line."""
-    out = path.with_name("out.wav")
-    out.unlink(missing_ok=True)
-    result = enhance_file(enhancer, path, out, output_rate=rate)
-    y = sf.read(out, dtype="float32", always_2d=True)[0]
-    return zimtohrli_mos(high, aligned(y, high), rate), result.band()
+    score, result = enhanced_score(enhancer, path, high, rate)
+    return score, result.band()
 
 
 def from_old_floor(enhancer: Enhancer, cut: float | None) -> float | None:

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import numpy as np
@@ -43,6 +44,7 @@ from spectral_enhance.evaluation.evaluate import reference_rows, spread_sample
 from spectral_enhance.evaluation.metrics import zimtohrli_mos
 from spectral_enhance.inference.enhancer import Enhancer
 from spectral_enhance.inference.one_file import enhance_file
+from spectral_enhance.inference.report import FileResult
 
 MODES = (
     *(f"lame:-V{q}" for q in range(10)),
@@ -116,11 +118,20 @@ def score(
     if measured:
         with open_audio(path) as reader:
             cut = enhancer.band_end(cut, reader.info.sample_rate)
+    return enhanced_score(enhancer, path, high, rate, lowpass_hz=cut or 0.0)[0]
+
+
+def enhanced_score(
+    enhancer: Enhancer, path: Path, high: np.ndarray, rate: int, **options: Any
+) -> tuple[float, FileResult]:
+    """Zimtohrli against ``high`` of ``path`` enhanced from the file by `enhance_file` at
+    ``rate`` (with its ``options``; none: as ``enhance`` does), aligned to it; and the file's
+    result."""
     out = path.with_name("out.wav")
     out.unlink(missing_ok=True)
-    enhance_file(enhancer, path, out, output_rate=rate, lowpass_hz=cut or 0.0)
+    result = enhance_file(enhancer, path, out, output_rate=rate, **options)
     y = sf.read(out, dtype="float32", always_2d=True)[0]
-    return zimtohrli_mos(high, aligned(y, high), rate)
+    return zimtohrli_mos(high, aligned(y, high), rate), result
 
 
 def cuts(path: Path, share: float | None = None) -> tuple[float | None, float | None, float | None]:
