@@ -8,12 +8,19 @@ Debian's ``lame``, FFmpeg and SoX: dark masters (the reference low-passed by SoX
 its own band, not by the codec), and the files whose true cut lies lowest under LAME's at their
 bitrate (FFmpeg's libshine and libmp3lame at 44.1 kHz, ``lame --lowpass -1``, LAME's CBR and
 ``-V9`` to ``-V7``, 8 and 11.025 kHz MPEG-2.5). Each is enhanced from the file as ``enhance``
-does, with the rule off and with it deciding every MP3 kept (``BITRATE_SHARE`` 0 and 10), and
+does, with the rule off (with ``--against filter``, a filter under `FILTER_FROM_HZ` not
+weighed, as before `filter_reached`) and with it deciding every MP3 kept (``BITRATE_SHARE`` 0
+and 10), and
 scored with Zimtohrli against the reference, aligned by cross-correlation; each share then
 takes the one or the other by where the file's band end lies under LAME's cut.
 
+With ``--against filter`` the share is of the filter the file's encoder recorded
+(`AudioInfo.encoder_lowpass`) instead: what `FILTER_SHARE` weighs, at filters under
+`FILTER_FROM_HZ` too (LAME's CBR at 64 to 112 kbps, 11 to 15.6 kHz, and masters made dark under
+it: the ``cbr-`` modes).
+
 Usage: python scripts/bitrate_cut_check.py DATASET [--split val] [--limit 40] [--modes ...]
-           [--shares 0.35 0.45 0.55]
+           [--shares 0.35 0.45 0.55] [--against lame|filter]
 """
 
 from __future__ import annotations
@@ -56,6 +63,23 @@ MODES = {  # name: (the master's low-pass in Hz, or None: the reference itself),
     "lame-V7": (None, "lame:-V,7"),
     "lame-8k-16": (None, "lame:-b,16,--resample,8"),
     "lame-11k-24": (None, "lame:-b,24,--resample,11.025"),
+    # LAME's CBR whose Info tag records a filter under `FILTER_FROM_HZ` (11, 13.5, 15.1 and
+    # 15.6 kHz at 64, 80, 96 and 112 kbps), from full-band masters and from dark ones
+    "cbr-lame-64": (None, "lame:-b,64"),
+    "cbr-lame-80": (None, "lame:-b,80"),
+    "cbr-lame-96": (None, "lame:-b,96"),
+    "cbr-lame-112": (None, "lame:-b,112"),
+    "cbr-lame-64-at-44k": (None, "lame:-b,64,--resample,44.1"),
+    "cbr-lame-80-at-44k": (None, "lame:-b,80,--resample,44.1"),
+    "cbr-lame-96-at-44k": (None, "lame:-b,96,--resample,44.1"),
+    "cbr-lame-112-at-44k": (None, "lame:-b,112,--resample,44.1"),
+    "cbr-dark-7k-lame-64": (7000, "lame:-b,64"),
+    "cbr-dark-9k-lame-64": (9000, "lame:-b,64"),
+    "cbr-dark-11k-lame-80": (11000, "lame:-b,80"),
+    "cbr-dark-9k-lame-96": (9000, "lame:-b,96"),
+    "cbr-dark-11k-lame-96": (11000, "lame:-b,96"),
+    "cbr-dark-13k-lame-96": (13000, "lame:-b,96"),
+    "cbr-dark-13k-lame-112": (13000, "lame:-b,112"),
 }
 KEPT_ALWAYS = 10.0  # a share under which every MP3's band end lies
 
@@ -71,20 +95,32 @@ def encode(wav: Path, mode: str) -> tuple[Path, Path]:
     return vbr_check.encode(wav, wav.parent, encoder), wav
 
 
-def band_share(path: Path) -> float:
+def band_share(path: Path, against: str = "lame") -> float:
     """Where ``path``'s band ends (without the soft cut, as `kept_reason` weighs it) over where
-    LAME cuts at its bitrate (`dsp.lowpass.expected_cut`); inf where it shows no cut."""
+    LAME cuts at its bitrate (`dsp.lowpass.expected_cut`), or ``against`` "filter", over the
+    filter its encoder recorded; inf where it shows no cut or there is nothing to weigh."""
     _, without = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
         info = reader.info
-    if without is None or not info.bit_rate:
-        return float("inf")
-    return without / lowpass.expected_cut(info.bit_rate, info.channels, info.sample_rate)
+    if against == "filter":
+        whole = info.encoder_lowpass
+    else:
+        rate = info.sample_rate
+        whole = info.bit_rate and lowpass.expected_cut(info.bit_rate, info.channels, rate)
+    return without / whole if without is not None and whole else float("inf")
 
 
-def enhanced(enhancer: Enhancer, path: Path, high: np.ndarray, rate: int, share: float) -> float:
-    """Zimtohrli of ``path`` enhanced as ``enhance`` does with ``BITRATE_SHARE`` at ``share``."""
-    with patch.object(lowpass, "BITRATE_SHARE", share):
+def enhanced(
+    enhancer: Enhancer, path: Path, high: np.ndarray, rate: int, share: float, low: bool = True
+) -> float:
+    """Zimtohrli of ``path`` enhanced as ``enhance`` does with ``BITRATE_SHARE`` at ``share``;
+    not ``low``, a filter under `FILTER_FROM_HZ` not weighed (as before `filter_reached`)."""
+    high_only = lambda hz, *_: hz >= lowpass.FILTER_FROM_HZ  # noqa: E731
+    reached = lowpass.filter_reached if low else high_only
+    with (
+        patch.object(lowpass, "BITRATE_SHARE", share),
+        patch.object(lowpass, "filter_reached", reached),
+    ):
         return vbr_check.enhanced_score(enhancer, path, high, rate)[0]
 
 
@@ -92,9 +128,13 @@ def main() -> None:
     parser = check_parser(__doc__, limit=40, out=False)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--shares", nargs="+", type=float, default=[0.35, 0.45, 0.55])
+    parser.add_argument("--against", choices=("lame", "filter"), default="lame")
     args = parser.parse_args()
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
+    # rebuilt from the band end: the bitrate rule off; with --against filter, as before the filter
+    # rule weighed LAME's CBR (`filter_reached`), BITRATE_SHARE as now
+    off_share = 0.0 if args.against == "lame" else lowpass.BITRATE_SHARE
     rows: dict[str, list[tuple[float, float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for row in references:
@@ -107,8 +147,8 @@ def main() -> None:
                     else reference
                 )
                 low = aligned(ffmpeg_decode_at(path, rate, high.shape[1]), high)
-                share = band_share(path)
-                off = enhanced(enhancer, path, high, rate, 0.0)
+                share = band_share(path, args.against)
+                off = enhanced(enhancer, path, high, rate, off_share, args.against == "lame")
                 kept = (
                     off
                     if share == float("inf")
@@ -119,15 +159,17 @@ def main() -> None:
                 print(f"{row['clip']} {mode}: " + " ".join(f"{s:.3f}" for s in scores), flush=True)
     print(
         f"\n{len(references)} references of {args.split}, Zimtohrli: the input as FFmpeg decodes "
-        "it; rebuilt from the band end (the rule off); with each share, the mean, its change "
-        "over the rule off (worst clip), and the files the rule keeps"
+        "it; rebuilt from the band end (the rule off; with --against filter, no filter under "
+        "17 kHz weighed); with each "
+        f"share of {args.against}'s cut, the mean, its change over that (worst clip), and the "
+        "files the rule keeps"
     )
     head = "".join(f"  share {s:<24}" for s in args.shares)
-    print(f"{'mode':<18}  band end / LAME's  input  rule off{head}")
+    print(f"{'mode':<21}  band end / {args.against:<6}  input  rebuilt{head}")
     for mode, values in rows.items():
         a = np.array(values)
         low_share = np.median(a[:, 3][np.isfinite(a[:, 3])]) if np.isfinite(a[:, 3]).any() else 0
-        line = f"{mode:<18}  {low_share:5.2f} (min {a[:, 3].min():4.2f})  {a[:, 0].mean():.3f}"
+        line = f"{mode:<21}  {low_share:5.2f} (min {a[:, 3].min():4.2f})  {a[:, 0].mean():.3f}"
         line += f"  {a[:, 1].mean():.3f}   "
         for s in args.shares:
             taken = np.where(a[:, 3] < s, a[:, 2], a[:, 1])

@@ -130,37 +130,69 @@ def test_an_mp3_whose_band_ends_well_under_its_encoders_filter_is_kept(tmp_path,
     assert rebuilt["own_band_hz"] is None and 18_000 < rebuilt["rebuilt_hz"][0] < 19_000
 
 
+def test_lames_cbr_at_its_own_rate_reaches_its_filter(tmp_path, reference, capsys):
+    """``lame -b 96`` chooses 32 kHz and records its 15.1 kHz filter in an ``Info`` (CBR) tag;
+    at that rate its bits code the band up to the filter on any music, so a master ending at
+    10 kHz (SoX's low-pass: an old recording) ended there itself: kept to the rate's edge, not
+    rebuilt from 10 kHz as LAME's cut (`dsp.lowpass.filter_reached`). Resampled to 44.1 kHz
+    (``--resample 44.1``) the same bits fall short of the filter on some music, so there the
+    band end is still taken as the codec's cut and rebuilt from."""
+    wav = write_wav(tmp_path / "src.wav", reference, RATE)
+    master = tmp_path / "master.wav"
+    run("sox", wav, "-b", "16", master, "sinc", "-10k")
+    own, wide = tmp_path / "own.mp3", tmp_path / "wide.mp3"
+    run("lame", "--quiet", "-b", "96", master, own)
+    run("lame", "--quiet", "-b", "96", "--resample", "44.1", master, wide)
+    assert main(["enhance", str(own), str(wide), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    kept, rebuilt = json.loads(captured.out)["files"]
+    why = "its master's own, under its encoder's 15.1 kHz filter"
+    assert kept["own_band_hz"] == pytest.approx(10_000, rel=0.05) and kept["own_band_why"] == why
+    assert f"{why}; kept to its 32,000 Hz rate's edge" in captured.err
+    assert_as_decoded(kept["output"], own, 1_000)  # under the master's band end: as it came
+    assert rebuilt["own_band_hz"] is None
+    assert rebuilt["rebuilt_hz"][0] == pytest.approx(10_000, rel=0.05)
+    for file, under in ((kept, 60), (rebuilt, 30)):  # 11-15 kHz under the 1-9 kHz band, dB
+        out = sf.read(file["output"], dtype="float32")[0]
+        above = band_db(out, 11_000, 15_000) - band_db(out, 1_000, 9_000)
+        assert (above < -under) == (file is kept), above  # the master's as good as nothing
+
+
 def test_a_dark_master_at_a_low_bitrate_is_no_codec_cut(tmp_path, reference, capsys):
     """A master whose band ends at 2.5 kHz (SoX's low-pass: a dark passage, an old recording),
-    made by Debian's ``lame`` at 64 kbps (24 kHz): no encoder cuts that far under LAME's
-    10.9 kHz at 64 kbps, so its band end is the master's. It is kept to its rate's edge, and
-    only the band over that is rebuilt, where the model, told 2.5 kHz as a cut, laid a band
-    there far over anything the master holds (`dsp.lowpass.BITRATE_SHARE`). A band ending at
-    6 kHz, 0.55 of LAME's cut, as low as encoders that run short of bits cut (FFmpeg's
-    libshine and libmp3lame at 44.1 kHz read 0.5 to 0.8 of it), is still rebuilt from there.
-    One ending at 1.2 kHz in an 8 kHz MPEG-2.5 file falls under what the model rebuilds from,
-    and that rule keeps it whole, as before: not rebuilt over its rate's edge either."""
+    made by Debian's ``lame`` at 48 kbps (22.05 kHz, MPEG-2: no tag, no filter recorded): no
+    encoder cuts that far under LAME's 7.6 kHz at 48 kbps, so its band end is the master's. It
+    is kept to its rate's edge, and only the band over that is rebuilt, where the model, told
+    2.5 kHz as a cut, laid a band there far over anything the master holds
+    (`dsp.lowpass.BITRATE_SHARE`). A band ending at 4 kHz, 0.52 of LAME's cut, as low as
+    encoders that run short of bits cut (FFmpeg's libshine and libmp3lame at 44.1 kHz read 0.5
+    to 0.8 of it), is still rebuilt from there. One ending at 1.2 kHz in an 8 kHz MPEG-2.5 file
+    falls under what the model rebuilds from, and that rule keeps it whole, as before: not
+    rebuilt over its rate's edge either."""
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     dark, low, darker = tmp_path / "dark.mp3", tmp_path / "low.mp3", tmp_path / "darker.mp3"
-    for mp3, end, rate in ((dark, "2.5k", []), (low, "6k", []), (darker, "1.2k", ["8"])):
+    for mp3, end, rate in ((dark, "2.5k", []), (low, "4k", []), (darker, "1.2k", ["8"])):
         master = tmp_path / f"master-{end}.wav"
         run("sox", wav, "-b", "16", master, "sinc", f"-{end}")
-        bitrate = ["-b", "16", "--resample", *rate] if rate else ["-b", "64"]
+        bitrate = ["-b", "16", "--resample", *rate] if rate else ["-b", "48"]
         run("lame", "--quiet", *bitrate, master, mp3)
     assert main(["enhance", str(dark), str(low), str(darker), "-q", "--json"]) == 0
     captured = capsys.readouterr()
     kept, rebuilt, whole = json.loads(captured.out)["files"]
-    why = "its master's own, far under the 10.9 kHz of LAME at 64 kbps"
+    why = "its master's own, far under the 7.6 kHz of LAME at 48 kbps"
     assert kept["own_band_hz"] == pytest.approx(2_500, rel=0.1) and kept["own_band_why"] == why
-    assert f"{why}; kept to its 24,000 Hz rate's edge, rebuilding 11.4-22.1 kHz" in captured.err
-    assert kept["rebuilt_hz"][0] == pytest.approx(11_400, rel=0.01)
+    assert f"{why}; kept to its 22,050 Hz rate's edge, rebuilding 10.5-22.1 kHz" in captured.err
+    assert kept["rebuilt_hz"][0] == pytest.approx(10_500, rel=0.01)
     out, decoded = sf.read(kept["output"], dtype="float32")[0], ffmpeg_decode(dark)
-    n = min(len(out), len(decoded))
-    for low in (3_000, 6_000, 9_000):  # over the master's band end: as it came, not rebuilt
-        change = band_db(out[:n], low, low + 2000) - band_db(decoded[:n], low, low + 2000)
+    # from 0.1 s on: FFmpeg's decode of a file with no tag starts with the encoder's delay,
+    # and its edge spreads over the band the master lacks
+    n, skip = min(len(out), len(decoded)), RATE // 10
+    out, decoded = out[skip:n], decoded[skip:n]
+    for low in (3_000, 6_000, 8_000):  # over the master's band end: as it came, not rebuilt
+        change = band_db(out, low, low + 2000) - band_db(decoded, low, low + 2000)
         assert abs(change) < 1.0, (low, change)
     assert rebuilt["own_band_hz"] is None
-    assert rebuilt["rebuilt_hz"][0] == pytest.approx(6_000, rel=0.1)
+    assert rebuilt["rebuilt_hz"][0] == pytest.approx(4_000, rel=0.1)
     assert whole["rebuilt_hz"] is None and whole["own_band_hz"] is None
     (line,) = [line for line in captured.err.splitlines() if line.startswith(str(darker))]
     assert line.endswith(

@@ -491,6 +491,30 @@ def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     assert kept_reason(16_600.0, True) == "a lossless file's own"
 
 
+def test_lames_cbr_reaches_a_low_filter_at_its_own_rate_only():
+    """`filter_reached`: under `FILTER_FROM_HZ` a recorded filter weighs (`kept_reason`) only
+    for a stream its tag names CBR at no more than the rate LAME chooses for that filter
+    (`lame_rate`, LAME 3.100's ``optimum_samplefreq``): VBR and ABR run short of bits under
+    it, and so does CBR resampled higher."""
+    from spectral_enhance.audio.mp3 import lame_rate
+    from spectral_enhance.dsp.lowpass import FILTER_FROM_HZ, filter_reached, kept_reason
+
+    rates = {5_500: 16_000, 7_500: 22_050, 11_000: 24_000, 13_500: 32_000, 15_100: 32_000}
+    assert {hz: lame_rate(hz) for hz in rates} == rates
+    assert lame_rate(15_600) == 44_100 and lame_rate(17_000) == 48_000
+    assert filter_reached(FILTER_FROM_HZ) and filter_reached(FILTER_FROM_HZ, rate=48_000)
+    assert filter_reached(15_100.0, constant=True, rate=32_000)
+    assert filter_reached(15_100.0, constant=True, rate=22_050)  # lower: more bits per band
+    assert not filter_reached(15_100.0, constant=True, rate=44_100)  # resampled higher
+    assert not filter_reached(15_100.0, constant=False, rate=32_000)  # VBR, ABR
+    assert not filter_reached(15_100.0, constant=True)  # rate unknown
+    cbr96 = {"filter_hz": 15_100.0, "rate": 32_000, "constant": True}
+    why = "its master's own, under its encoder's 15.1 kHz filter"
+    assert kept_reason(11_000.0, False, 96_000, without=11_000.0, **cbr96) == why
+    assert kept_reason(14_900.0, False, 96_000, without=14_900.0, **cbr96) is None  # 0.99
+    assert kept_reason(11_000.0, False, 96_000, without=11_000.0, filter_hz=15_100.0) is None
+
+
 def test_a_band_ending_far_under_lames_cut_at_its_bitrate_is_the_masters():
     """`kept_reason`: an MP3 whose band, without the soft cut, ends under `BITRATE_SHARE` of
     where LAME cuts at its mean bitrate (for its channels, between the bitrates measured) ended

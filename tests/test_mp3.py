@@ -113,6 +113,40 @@ def test_the_filter_lames_tag_records_is_read(tmp_path, options, recorded):
         assert mp3.LAME_CBR_FILTER[int(options[1])] == recorded
 
 
+def test_a_tag_naming_the_stream_cbr_is_read(tmp_path):
+    """`AudioInfo.tagged_cbr`: ``Info`` tags say so (LAME's CBR, and FFmpeg's muxer's for any
+    CBR stream, libshine's too); ``Xing`` tags (VBR, ABR) and a WAV do not."""
+    from audio_tools import run, source, write_wav
+    from spectral_enhance.audio import open_audio
+
+    wav = write_wav(tmp_path / "src.wav", source(2.0, 44100, channels=2), 44100)
+    made = {
+        "cbr": ["lame", "--quiet", "-b", "96", wav],
+        "vbr": ["lame", "--quiet", "-V", "5", wav],
+        "abr": ["lame", "--quiet", "--abr", "96", wav],
+        "ffmpeg-cbr": ["ffmpeg", "-v", "error", "-i", wav, "-b:a", "96k"],
+        "ffmpeg-vbr": ["ffmpeg", "-v", "error", "-i", wav, "-q:a", "5"],
+        "shine": ["ffmpeg", "-v", "error", "-i", wav, "-c:a", "libshine", "-b:a", "96k"],
+    }
+    found = {}
+    for name, command in made.items():
+        path = tmp_path / f"{name}.mp3"
+        run(*command, path)
+        with open_audio(path) as reader:
+            found[name] = reader.info.tagged_cbr
+    with open_audio(wav) as reader:
+        found["wav"] = reader.info.tagged_cbr
+    assert found == {
+        "cbr": True,
+        "vbr": False,
+        "abr": False,
+        "ffmpeg-cbr": True,
+        "ffmpeg-vbr": False,
+        "shine": True,
+        "wav": False,
+    }
+
+
 def test_ffmpegs_lame_filter_is_lames_own_choice_for_stereo_cbr(tmp_path):
     """FFmpeg's libmp3lame records no filter, but at stereo CBR it used LAME's own choice
     (`LAME_CBR_FILTER`); of its VBR, its mono, its 32 kHz streams and libshine's (no filter

@@ -32,9 +32,11 @@ __all__ = [
     "gapless_span",
     "id3v2_end",
     "lame_cut_hz",
+    "lame_rate",
     "mp3_sample_rate",
     "parse_itunsmpb",
     "read_gapless_info",
+    "tagged_constant",
 ]
 
 ENCODER_DELAY = 576  # LAME's delay for input at its output rate (lame_get_encoder_delay)
@@ -278,6 +280,26 @@ def lame_cut_hz(kbps: float, channels: int) -> float:
     return float(np.interp(kbps, list(row), list(row.values())))
 
 
+_LAME_RATES = (
+    (3_970, 8_000),
+    (4_510, 11_025),
+    (5_420, 12_000),
+    (7_230, 16_000),
+    (9_970, 22_050),
+    (11_220, 24_000),
+    (15_250, 32_000),
+    (15_960, 44_100),
+)  # LAME 3.100's ``optimum_samplefreq``: the rate for a low-pass filter up to each, in Hz
+
+
+def lame_rate(filter_hz: float) -> int:
+    """The rate LAME resamples a 44.1 or 48 kHz source to for a low-pass filter of
+    ``filter_hz`` when left to choose (``optimum_samplefreq``: 24 kHz for 64 kbps' 11 kHz,
+    32 kHz for 96 kbps' 15.1 kHz), the lowest whose top band the filter leaves empty; 48 kHz
+    over 15.96 kHz (a 44.1 kHz source stays at 44.1)."""
+    return next((rate for top, rate in _LAME_RATES if filter_hz <= top), 48_000)
+
+
 LAME_CBR_FILTER = {
     128: 17_000.0,
     160: 17_500.0,
@@ -311,6 +333,14 @@ def encoder_lowpass(head: bytes) -> float | None:
     if audio is None or audio.mono or audio.sample_rate not in (44_100, 48_000):
         return None
     return LAME_CBR_FILTER.get(audio.bitrate)
+
+
+def tagged_constant(head: bytes) -> bool:
+    """Whether the Xing/Info tag of ``head`` (bytes from after the ID3v2 tags) names its stream
+    CBR (``Info``, as LAME and FFmpeg write it for a constant bitrate); False for a VBR or ABR
+    stream's ``Xing`` tag, or none."""
+    tag = _lame_tag(head)
+    return tag is not None and tag.cbr
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:

@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
 from ..audio.arrays import checked_rate, float_frames
-from ..audio.mp3 import lame_cut_hz
+from ..audio.mp3 import lame_cut_hz, lame_rate
 
 if TYPE_CHECKING:
     from ..audio.packets import PacketSizes
@@ -47,6 +47,7 @@ __all__ = [
     "cuts_of_file",
     "expected_cut",
     "file_cut",
+    "filter_reached",
     "find_lowpass",
     "kept_reason",
     "lowpass_of_file",
@@ -359,10 +360,27 @@ go from -0.009 and -0.003 to +0.002 and +0.005, their worst clips (``frantic_old
 master ends at 16.6 kHz) from -0.08 and -0.09 to 0.00. FFmpeg's libmp3lame records no
 filter; of its stereo CBR files it is LAME's own choice (`audio.mp3.LAME_CBR_FILTER`)."""
 FILTER_FROM_HZ = 17_000.0
-"""`FILTER_SHARE` applies to a recorded filter of this or more: LAME's filter falls with the
-bits it has, and under 17 kHz (``-V6``'s 16.5 kHz and lower) VBR runs out of them under the
-filter too, where a rebuild from its cut gains (validation: ``-V6`` +0.008, +0.004 had the
-share applied; ``-V5``, 17 kHz, +0.001 and +0.003)."""
+"""`FILTER_SHARE` applies to a recorded filter of this or more (and under it to LAME's CBR at
+its own rate, `filter_reached`): LAME's filter falls with the bits it has, and under 17 kHz
+(``-V6``'s 16.5 kHz and lower) VBR runs out of them under the filter too, where a rebuild from
+its cut gains (validation: ``-V6`` +0.008, +0.004 had the share applied; ``-V5``, 17 kHz,
++0.001 and +0.003)."""
+
+
+def filter_reached(filter_hz: float, constant: bool = False, rate: int | None = None) -> bool:
+    """Whether an MP3 whose encoder recorded a low-pass filter of ``filter_hz`` coded its band up
+    to it on any music, so that a band ending well under it is the master's (`FILTER_SHARE`):
+    from `FILTER_FROM_HZ` up; under it, a stream its tag names CBR (``constant``) at no more
+    than the rate LAME itself chooses for that filter (`audio.mp3.lame_rate`: 24 kHz for
+    64 kbps' 11 kHz, 32 kHz for 96 kbps' 15.1 kHz). On validation (``scripts/bitrate_cut_check.py
+    --against filter``, docs/runs/full-band/cbr-filter-val.txt) LAME's CBR at 64 to 112 kbps
+    read 0.97 to 1.0 of their filters on full-band masters, and masters made dark at 0.6 to
+    0.86 of it gained 0.08 to 0.75 kept; resampled to 44.1 kHz (``--resample``) the same bits
+    fell short, a 64 kbps file at 0.73 and a 96 kbps one at 0.87 of its filter, which kept
+    would have lost 0.67 and 0.24 (``cbr-filter-val-44k.txt``)."""
+    if filter_hz >= FILTER_FROM_HZ:
+        return True
+    return constant and rate is not None and rate <= lame_rate(filter_hz)
 
 
 BITRATE_SHARE = 0.4
@@ -390,23 +408,25 @@ def kept_reason(
     without: float | None = None,
     channels: int = 2,
     rate: int | None = None,
+    constant: bool = False,
 ) -> str | None:
     """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
     its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
     cut, the band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or
     above `MASTER_BAND_HZ`; any in an MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits
     per second; None: not an MP3, or unknown); one whose cut ``without`` the soft cut
-    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``, from
-    `FILTER_FROM_HZ` up; None: none recorded); and one whose cut without it lies under
-    `BITRATE_SHARE` of where LAME cuts at its bitrate (of ``channels``; at a ``rate`` whose
-    anti-aliasing edge lies under that, the edge)."""
+    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``, where
+    `filter_reached` by a stream at ``rate``, ``constant`` if its tag names it CBR; None: none
+    recorded); and one whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at
+    its bitrate (of ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the
+    edge)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
         return "a lossless file's own"
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return f"a {mp3_bit_rate / 1000:.0f} kbps MP3's own"
-    recorded = filter_hz if filter_hz and filter_hz >= FILTER_FROM_HZ else None
+    recorded = filter_hz if filter_hz and filter_reached(filter_hz, constant, rate) else None
     if recorded and without is not None and without < FILTER_SHARE * recorded:
         return f"its master's own, under its encoder's {recorded / 1000:.1f} kHz filter"
     if mp3_bit_rate and without is not None:
@@ -453,7 +473,14 @@ def file_cut(
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
         found = without
     return found, kept_reason(
-        found, False, info.bit_rate, info.encoder_lowpass, without, info.channels, info.sample_rate
+        found,
+        False,
+        info.bit_rate,
+        info.encoder_lowpass,
+        without,
+        info.channels,
+        info.sample_rate,
+        info.tagged_cbr,
     )
 
 
