@@ -17,10 +17,11 @@ takes the one or the other by where the file's band end lies under LAME's cut.
 With ``--against filter`` the share is of the filter the file's encoder recorded
 (`AudioInfo.encoder_lowpass`) instead: what `FILTER_SHARE` weighs, at filters under
 `FILTER_FROM_HZ` too (LAME's CBR at 64 to 112 kbps, 11 to 15.6 kHz, and masters made dark under
-it: the ``cbr-`` modes).
+it: the ``cbr-`` modes); with ``--against lame-filter``, of the filter `assumed_filter` gives an
+MP3 with no Xing header (LAME's at its bitrate, at MPEG-2 rates), inf where it gives none.
 
 Usage: python scripts/bitrate_cut_check.py DATASET [--split val] [--limit 40] [--modes ...]
-           [--shares 0.35 0.45 0.55] [--against lame|filter]
+           [--shares 0.35 0.45 0.55] [--against lame|filter|lame-filter]
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ MODES = {  # name: (the master's low-pass in Hz, or None: the reference itself),
     "cbr-lame-80": (None, "lame:-b,80"),
     "cbr-lame-96": (None, "lame:-b,96"),
     "cbr-lame-112": (None, "lame:-b,112"),
+    # MPEG-2 rates, where LAME's frames are too short for a tag: its filter is not recorded
+    "dark-3.5k-lame-32": (3500, "lame:-b,32"),
+    "dark-5k-lame-48": (5000, "lame:-b,48"),
+    "dark-6.5k-lame-48": (6500, "lame:-b,48"),
+    "ffmpeg-lame-32-at-16k": (None, "ffmpeg:-ar,16000,-b:a,32k"),
+    "ffmpeg-lame-48-at-22k": (None, "ffmpeg:-ar,22050,-b:a,48k"),
+    "lame-48": (None, "lame:-b,48"),
+    "lame-V8": (None, "lame:-V,8"),
     "cbr-lame-64-at-44k": (None, "lame:-b,64,--resample,44.1"),
     "cbr-lame-80-at-44k": (None, "lame:-b,80,--resample,44.1"),
     "cbr-lame-96-at-44k": (None, "lame:-b,96,--resample,44.1"),
@@ -99,11 +108,16 @@ def band_share(path: Path, against: str = "lame") -> float:
     """Where ``path``'s band ends (without the soft cut, as `kept_reason` weighs it) over where
     LAME cuts at its bitrate (`dsp.lowpass.expected_cut`), or ``against`` "filter", over the
     filter its encoder recorded; inf where it shows no cut or there is nothing to weigh."""
-    _, without = lowpass.cuts_of_file(path)
+    measured = lowpass.cuts_of_file(path)
+    without = measured.without
     with open_audio(path) as reader:
         info = reader.info
     if against == "filter":
         whole = info.encoder_lowpass
+    elif against == "lame-filter":  # LAME's for its bitrate, where the rule assumes it
+        untagged = info.mp3_tag is None and not info.encoder_lowpass
+        assumed = lowpass.assumed_filter(info.bit_rate, measured.constant, info.sample_rate)
+        whole = assumed if untagged else None
     else:
         rate = info.sample_rate
         whole = info.bit_rate and lowpass.expected_cut(info.bit_rate, info.channels, rate)
@@ -128,7 +142,7 @@ def main() -> None:
     parser = check_parser(__doc__, limit=40, out=False)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--shares", nargs="+", type=float, default=[0.35, 0.45, 0.55])
-    parser.add_argument("--against", choices=("lame", "filter"), default="lame")
+    parser.add_argument("--against", choices=("lame", "filter", "lame-filter"), default="lame")
     args = parser.parse_args()
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))

@@ -139,11 +139,11 @@ def cuts(path: Path, share: float | None = None) -> tuple[float | None, float | 
     for an MP3 of `HIGH_BITRATE` or more, or one cut well under the filter its encoder
     recorded, `FILTER_SHARE` of it or ``share``), as `lowpass_of_file` finds it with the soft
     cut wherever the spectrum allows it (as before `soft_applies`), and without it."""
-    found, without = lowpass.cuts_of_file(path)
+    measured = lowpass.cuts_of_file(path)
     with open_audio(path) as reader:
         info = reader.info
     with patch.object(lowpass, "FILTER_SHARE", lowpass.FILTER_SHARE if share is None else share):
-        cut, why = lowpass.file_cut(found, without, info)
+        cut, why = lowpass.file_cut(measured, info)
     now = None if why else cut
     with patch.object(lowpass, "soft_applies", lambda codec, sizes: True):
         soft = lowpass.lowpass_of_file(path)

@@ -515,6 +515,29 @@ def test_lames_cbr_reaches_a_low_filter_at_its_own_rate_only():
     assert kept_reason(11_000.0, False, 96_000, without=11_000.0, filter_hz=15_100.0) is None
 
 
+def test_an_mp3_with_no_tag_at_an_mpeg2_rate_is_weighed_against_lames_filter():
+    """`assumed_filter`: a constant bitrate at 16 to 24 kHz with no filter recorded is LAME's,
+    at LAME's filter for its bitrate; not a variable one, nor one at MPEG-2.5's rates (LAME's
+    own fall short there) or at 32 kHz and up (libshine). `kept_reason` weighs it only for an
+    MP3 with no Xing header, under `ASSUMED_SHARE` of it."""
+    from spectral_enhance.dsp.lowpass import ASSUMED_SHARE, assumed_filter, kept_reason
+
+    assert assumed_filter(32_000, True, 16_000) == 5_500.0
+    assert assumed_filter(48_000, True, 22_050) == 7_500.0
+    assert assumed_filter(64_000, True, 24_000) == 11_000.0
+    assert assumed_filter(32_000, False, 16_000) is None  # VBR
+    assert assumed_filter(16_000, True, 8_000) is None  # MPEG-2.5
+    assert assumed_filter(96_000, True, 32_000) is None  # libshine encodes at 32 kHz
+    assert assumed_filter(33_000, True, 16_000) is None  # no CBR bitrate
+    mpeg2 = {"rate": 16_000, "constant": True, "untagged": True}
+    why = "its master's own, under the 5.5 kHz filter LAME sets at 32 kbps"
+    assert kept_reason(3_500.0, False, 32_000, without=3_500.0, **mpeg2) == why
+    edge = ASSUMED_SHARE * 5_500.0
+    assert kept_reason(edge, False, 32_000, without=edge, **mpeg2) is None
+    tagged = {**mpeg2, "untagged": False}  # FFmpeg's tag: its bits fall short of the filter
+    assert kept_reason(3_500.0, False, 32_000, without=3_500.0, **tagged) is None
+
+
 def test_a_band_ending_far_under_lames_cut_at_its_bitrate_is_the_masters():
     """`kept_reason`: an MP3 whose band, without the soft cut, ends under `BITRATE_SHARE` of
     where LAME cuts at its mean bitrate (for its channels, between the bitrates measured) ended
@@ -551,16 +574,18 @@ def test_a_file_whose_encoder_recorded_a_high_filter_takes_no_soft_cut():
     from pathlib import Path
 
     from spectral_enhance.audio import AudioInfo
-    from spectral_enhance.dsp.lowpass import file_cut
+    from spectral_enhance.dsp.lowpass import FileCuts, file_cut
 
     def info(codec: str, filter_hz: float | None) -> AudioInfo:
         return AudioInfo(
             Path("x"), "mp3", codec, 44100, 2, None, "LAME tag", None, 160_000, filter_hz
         )
 
-    assert file_cut(13_000.0, 17_300.0, info("mp3float", 17_500.0)) == (17_300.0, None)
-    assert file_cut(13_000.0, 17_300.0, info("mp3float", None)) == (13_000.0, None)
-    assert file_cut(13_000.0, 17_300.0, info("mp3float", 16_500.0)) == (13_000.0, None)
-    kept = file_cut(15_000.0, 15_000.0, info("mp3float", 17_500.0))
+    soft = FileCuts(13_000.0, 17_300.0, True)  # the soft cut, and the cut without it
+    assert file_cut(soft, info("mp3float", 17_500.0)) == (17_300.0, None)
+    assert file_cut(soft, info("mp3float", None)) == (13_000.0, None)
+    assert file_cut(soft, info("mp3float", 16_500.0)) == (13_000.0, None)
+    kept = file_cut(FileCuts(15_000.0, 15_000.0, True), info("mp3float", 17_500.0))
     assert kept == (15_000.0, "its master's own, under its encoder's 17.5 kHz filter")
-    assert file_cut(16_600.0, 16_600.0, info("flac", None)) == (16_600.0, "a lossless file's own")
+    lossless = file_cut(FileCuts(16_600.0, 16_600.0, True), info("flac", None))
+    assert lossless == (16_600.0, "a lossless file's own")

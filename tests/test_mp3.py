@@ -113,9 +113,10 @@ def test_the_filter_lames_tag_records_is_read(tmp_path, options, recorded):
         assert mp3.LAME_CBR_FILTER[int(options[1])] == recorded
 
 
-def test_a_tag_naming_the_stream_cbr_is_read(tmp_path):
-    """`AudioInfo.tagged_cbr`: ``Info`` tags say so (LAME's CBR, and FFmpeg's muxer's for any
-    CBR stream, libshine's too); ``Xing`` tags (VBR, ABR) and a WAV do not."""
+def test_the_kind_of_xing_header_is_read(tmp_path):
+    """`AudioInfo.mp3_tag`: ``Info`` for a constant bitrate (LAME's CBR, and FFmpeg's muxer's
+    for any CBR stream, libshine's too), ``Xing`` for VBR and ABR; none in LAME's 32 kbps file
+    (16 kHz: frames too short for one) or a WAV."""
     from audio_tools import run, source, write_wav
     from spectral_enhance.audio import open_audio
 
@@ -127,23 +128,25 @@ def test_a_tag_naming_the_stream_cbr_is_read(tmp_path):
         "ffmpeg-cbr": ["ffmpeg", "-v", "error", "-i", wav, "-b:a", "96k"],
         "ffmpeg-vbr": ["ffmpeg", "-v", "error", "-i", wav, "-q:a", "5"],
         "shine": ["ffmpeg", "-v", "error", "-i", wav, "-c:a", "libshine", "-b:a", "96k"],
+        "lame-32": ["lame", "--quiet", "-b", "32", wav],
     }
     found = {}
     for name, command in made.items():
         path = tmp_path / f"{name}.mp3"
         run(*command, path)
         with open_audio(path) as reader:
-            found[name] = reader.info.tagged_cbr
+            found[name] = reader.info.mp3_tag
     with open_audio(wav) as reader:
-        found["wav"] = reader.info.tagged_cbr
+        found["wav"] = reader.info.mp3_tag
     assert found == {
-        "cbr": True,
-        "vbr": False,
-        "abr": False,
-        "ffmpeg-cbr": True,
-        "ffmpeg-vbr": False,
-        "shine": True,
-        "wav": False,
+        "cbr": "Info",
+        "vbr": "Xing",
+        "abr": "Xing",
+        "ffmpeg-cbr": "Info",
+        "ffmpeg-vbr": "Xing",
+        "shine": "Info",
+        "lame-32": None,
+        "wav": None,
     }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ENCODER_DELAY",
     "LAME_CBR_FILTER",
     "LAME_CUTOFF_HZ",
+    "LAME_FILTER_HZ",
     "SHINE_DELAY",
     "GaplessInfo",
     "encode_mp3",
@@ -36,7 +37,7 @@ __all__ = [
     "mp3_sample_rate",
     "parse_itunsmpb",
     "read_gapless_info",
-    "tagged_constant",
+    "tag_kind",
 ]
 
 ENCODER_DELAY = 576  # LAME's delay for input at its output rate (lame_get_encoder_delay)
@@ -300,7 +301,18 @@ def lame_rate(filter_hz: float) -> int:
     return next((rate for top, rate in _LAME_RATES if filter_hz <= top), 48_000)
 
 
-LAME_CBR_FILTER = {
+LAME_FILTER_HZ = {
+    8: 2_000.0,
+    16: 3_700.0,
+    24: 3_900.0,
+    32: 5_500.0,
+    40: 7_000.0,
+    48: 7_500.0,
+    56: 10_000.0,
+    64: 11_000.0,
+    80: 13_500.0,
+    96: 15_100.0,
+    112: 15_600.0,
     128: 17_000.0,
     160: 17_500.0,
     192: 18_600.0,
@@ -308,10 +320,14 @@ LAME_CBR_FILTER = {
     256: 19_700.0,
     320: 20_500.0,
 }
-"""The low-pass filter in Hz that LAME 3.100 chooses for stereo CBR at 44.1 and 48 kHz by
-bitrate (kbps), as Debian's ``lame`` records it (``tests/test_mp3.py``): what FFmpeg's
-libmp3lame, whose tag records none, used at its default settings. The filter's setting, not
-where a decode's spectrum falls (`LAME_CUTOFF_HZ` measures that, under it)."""
+"""The low-pass filter in Hz that LAME 3.100 chooses for stereo CBR by bitrate (kbps), its
+``optimum_bandwidth`` table, as Debian's ``lame`` records it in its tag (``tests/test_mp3.py``)
+or, where the frames are too short for one, names it with ``--verbose``. The filter's setting,
+not where a decode's spectrum falls (`LAME_CUTOFF_HZ` measures that, under it)."""
+
+LAME_CBR_FILTER = {kbps: hz for kbps, hz in LAME_FILTER_HZ.items() if kbps >= 128}
+"""`LAME_FILTER_HZ` from 128 kbps: what FFmpeg's libmp3lame, whose tag records no filter, used
+at its default settings for a stereo CBR stream at 44.1 or 48 kHz."""
 
 
 def encoder_lowpass(head: bytes) -> float | None:
@@ -335,12 +351,17 @@ def encoder_lowpass(head: bytes) -> float | None:
     return LAME_CBR_FILTER.get(audio.bitrate)
 
 
-def tagged_constant(head: bytes) -> bool:
-    """Whether the Xing/Info tag of ``head`` (bytes from after the ID3v2 tags) names its stream
-    CBR (``Info``, as LAME and FFmpeg write it for a constant bitrate); False for a VBR or ABR
-    stream's ``Xing`` tag, or none."""
-    tag = _lame_tag(head)
-    return tag is not None and tag.cbr
+def tag_kind(head: bytes) -> str | None:
+    """The name of the Xing header in the first frame of ``head`` (bytes from after the ID3v2
+    tags): ``"Info"`` for a stream at a constant bitrate (LAME's CBR, and FFmpeg's muxer's for
+    any CBR stream), ``"Xing"`` for VBR or ABR; None where it has none (LAME's MPEG-2 files at
+    32 and 48 kbps, whose frames are too short for one)."""
+    first = _first_frame(head)
+    if first is None:
+        return None
+    pos = first.offset + 4 + first.side_info
+    name = head[pos : pos + 4]
+    return name.decode() if name in (b"Xing", b"Info") else None
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:

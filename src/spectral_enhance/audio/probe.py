@@ -18,7 +18,7 @@ from .mp3 import (
     id3v2_end,
     parse_itunsmpb,
     read_gapless_info,
-    tagged_constant,
+    tag_kind,
 )
 from .riff import data_chunk
 from .speakers import channel_mask
@@ -69,7 +69,8 @@ class AudioInfo:
     # tag records it or FFmpeg's libmp3lame used it (`mp3.encoder_lowpass`); None: unknown
     speakers: tuple[str, ...] = ()  # FFmpeg's name of each channel's speaker, in order ("FL",
     # "FR", "FC", "LFE", ...), where the file says; (): it does not
-    tagged_cbr: bool = False  # an MP3 whose Xing/Info tag names it CBR (`mp3.tagged_constant`)
+    mp3_tag: str | None = None  # an MP3's Xing header: "Info" (CBR), "Xing" (VBR, ABR), None:
+    # none (`mp3.tag_kind`)
 
 
 def settle_layout(context: Any) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
@@ -244,12 +245,12 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
     bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
     gapless: GaplessInfo | None = None
     trim, expected, filter_hz, held, uncounted = "none", None, None, None, 0
-    tagged_cbr = False
+    mp3_tag = None
     if is_mp3(codec):
         tags = {**container.metadata, **stream.metadata}
         position = handle.tell()  # FFmpeg reads on from here: put it back after
         gapless = read_gapless_info(head)
-        filter_hz, tagged_cbr = encoder_lowpass(head), tagged_constant(head)
+        filter_hz, mp3_tag = encoder_lowpass(head), tag_kind(head)
         if gapless is None:
             gapless = parse_itunsmpb(tags.get("iTunSMPB", ""))
         # bytes before an MP3 stream's first frame; a WAV's MP3 is bounded by its chunk
@@ -303,7 +304,7 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         bit_rate,
         filter_hz,
         speakers,
-        tagged_cbr,
+        mp3_tag,
     )
     warnings: list[str] = []
     if uncounted:

@@ -27,21 +27,24 @@ cost 21 to 23 ms for a 3-minute MP3 where its decode takes 0.3 s (``benchmarks/l
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 
 from ..audio.arrays import checked_rate, float_frames
-from ..audio.mp3 import lame_cut_hz, lame_rate
+from ..audio.mp3 import LAME_FILTER_HZ, lame_cut_hz, lame_rate
 
 if TYPE_CHECKING:
     from ..audio.packets import PacketSizes
     from ..audio.probe import AudioInfo
 
 __all__ = [
+    "ASSUMED_SHARE",
+    "FileCuts",
     "SpectrumMeter",
+    "assumed_filter",
     "average_spectrum",
     "codec_cut",
     "cuts_of_file",
@@ -370,8 +373,9 @@ its cut gains (validation: ``-V6`` +0.008, +0.004 had the share applied; ``-V5``
 def filter_reached(filter_hz: float, constant: bool = False, rate: int | None = None) -> bool:
     """Whether an MP3 whose encoder recorded a low-pass filter of ``filter_hz`` coded its band up
     to it on any music, so that a band ending well under it is the master's (`FILTER_SHARE`):
-    from `FILTER_FROM_HZ` up; under it, a stream its tag names CBR (``constant``) at no more
-    than the rate LAME itself chooses for that filter (`audio.mp3.lame_rate`: 24 kHz for
+    from `FILTER_FROM_HZ` up; under it, a stream at a constant bitrate (``constant``: its tag
+    names it CBR, or its packets are of one size) at no more than the rate LAME itself chooses
+    for that filter (`audio.mp3.lame_rate`: 24 kHz for
     64 kbps' 11 kHz, 32 kHz for 96 kbps' 15.1 kHz). On validation (``scripts/bitrate_cut_check.py
     --against filter``, docs/runs/full-band/cbr-filter-val.txt) LAME's CBR at 64 to 112 kbps
     read 0.97 to 1.0 of their filters on full-band masters, and masters made dark at 0.6 to
@@ -400,6 +404,28 @@ gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 
 LAME's cut) stay rebuilt, and lose as before."""
 
 
+ASSUMED_SHARE = 0.8
+"""An MP3 whose band, without the soft cut, ends under this share of its `assumed_filter`
+ended so in its master (`kept_reason`). Chosen on validation (``scripts/bitrate_cut_check.py
+--against lame-filter``, docs/runs/full-band/lame-filter-val.txt): the largest of 0.8 to 0.95
+with a margin under which no file of a full-band master from ``lame`` at 32 and 48 kbps changes
+(at 0.9 one 32 kbps file, 0.85 to 0.9 of its filter, was kept and lost 0.63); masters made dark
+at 0.44 to 0.67 of the filter gain 1.25 to 2.05 kept, one at 0.87 is still rebuilt."""
+
+
+def assumed_filter(bit_rate: int | None, constant: bool, rate: int | None) -> float | None:
+    """The filter of an MP3 with no Xing header, where LAME's is assumed: at a constant bitrate
+    (``constant``, its packets of one size) and an MPEG-2 rate (16 to 24 kHz: LAME's own for 32
+    to 64 kbps, where its frames at 32 and 48 kbps are too short for its tag, and libshine does
+    not encode), LAME's filter for its bitrate (`audio.mp3.LAME_FILTER_HZ`: 5.5 kHz at 32 kbps);
+    else None. Not at MPEG-2.5's 8 to 12 kHz, where LAME's own files fall short of it: at
+    16 kbps and 8 kHz, 6 of 16 read under 0.8 of it on validation (worst -0.38 had they been
+    kept)."""
+    if not constant or not bit_rate or not rate or not 16_000 <= rate < 32_000:
+        return None
+    return LAME_FILTER_HZ.get(round(bit_rate / 1000))
+
+
 def kept_reason(
     cut: float | None,
     lossless: bool,
@@ -409,26 +435,33 @@ def kept_reason(
     channels: int = 2,
     rate: int | None = None,
     constant: bool = False,
+    untagged: bool = False,
 ) -> str | None:
     """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
     its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
     cut, the band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or
     above `MASTER_BAND_HZ`; any in an MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits
     per second; None: not an MP3, or unknown); one whose cut ``without`` the soft cut
-    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``, where
-    `filter_reached` by a stream at ``rate``, ``constant`` if its tag names it CBR; None: none
-    recorded); and one whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at
-    its bitrate (of ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the
-    edge)."""
+    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``; None: none
+    recorded, and then for an MP3 with no Xing header, ``untagged``, `ASSUMED_SHARE` of the
+    `assumed_filter`),
+    where `filter_reached` by a stream at ``rate``, ``constant`` if its bitrate is; and one
+    whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at its bitrate (of
+    ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the edge)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
         return "a lossless file's own"
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return f"a {mp3_bit_rate / 1000:.0f} kbps MP3's own"
-    recorded = filter_hz if filter_hz and filter_reached(filter_hz, constant, rate) else None
-    if recorded and without is not None and without < FILTER_SHARE * recorded:
-        return f"its master's own, under its encoder's {recorded / 1000:.1f} kHz filter"
+    known = filter_hz or (untagged and assumed_filter(mp3_bit_rate, constant, rate))
+    weighed = known and filter_reached(known, constant, rate)
+    share = FILTER_SHARE if filter_hz else ASSUMED_SHARE
+    if weighed and without is not None and without < share * known:
+        if filter_hz:
+            return f"its master's own, under its encoder's {known / 1000:.1f} kHz filter"
+        kbps = round(mp3_bit_rate / 1000)  # an assumed filter is LAME's at its bitrate
+        return f"its master's own, under the {known / 1000:.1f} kHz filter LAME sets at {kbps} kbps"
     if mp3_bit_rate and without is not None:
         lame = expected_cut(mp3_bit_rate, channels, rate)
         if without < BITRATE_SHARE * lame:
@@ -454,11 +487,19 @@ def codec_cut(cut: float | None, lossless: bool, **weighed: float | None) -> flo
     return None if kept_reason(cut, lossless, **weighed) else cut
 
 
-def file_cut(
-    found: float | None, without: float | None, info: AudioInfo
-) -> tuple[float | None, str | None]:
-    """The cut of the file ``info`` describes (`audio.AudioInfo`), from its cut as
-    `cuts_of_file` finds it with the soft cut (``found``) and ``without``; and, where its band
+class FileCuts(NamedTuple):
+    """What `cuts_of_file` measures of a file: its cut with the soft cut where it applies (what
+    ``enhance`` takes), its cut without it (what `kept_reason` weighs against an encoder's
+    filter), and whether the packets measured were of one size (a constant bitrate)."""
+
+    found: float | None
+    without: float | None
+    constant: bool
+
+
+def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]:
+    """The cut of the file ``info`` describes (`audio.AudioInfo`), from its ``cuts`` as
+    `cuts_of_file` measures them; and, where its band
     ends there at its master's, not at a codec's cut to rebuild above, why (`kept_reason`;
     None: rebuilt). An MP3 whose LAME tag records a filter from `FILTER_FROM_HZ` up had the
     bits to code its band to it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
@@ -468,6 +509,7 @@ def file_cut(
     split."""
     from ..audio import is_lossless, is_mp3
 
+    found, without = cuts.found, cuts.without
     if not is_mp3(info.codec):
         return found, kept_reason(found, is_lossless(info.codec))
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
@@ -480,7 +522,8 @@ def file_cut(
         without,
         info.channels,
         info.sample_rate,
-        info.tagged_cbr,
+        info.mp3_tag == "Info" or (info.mp3_tag is None and cuts.constant),
+        info.mp3_tag is None,
     )
 
 
@@ -496,16 +539,13 @@ def lowpass_of_file(
     or whose excerpts all fall in silence, is decoded whole, one frame every `N_FFT` samples.
     Raises :class:`~spectral_enhance.audio.AudioError` only where that decode does.
     """
-    found, without = cuts_of_file(source, excerpts)
-    return found if soft else without
+    cuts = cuts_of_file(source, excerpts)
+    return cuts.found if soft else cuts.without
 
 
-def cuts_of_file(
-    source: str | os.PathLike | bytes, excerpts: int = EXCERPTS
-) -> tuple[float | None, float | None]:
-    """`lowpass_of_file`'s two answers from one measurement: the cut with the soft cut where
-    it applies (what ``enhance`` takes), and without it (what `kept_reason` weighs against an
-    encoder's recorded filter)."""
+def cuts_of_file(source: str | os.PathLike | bytes, excerpts: int = EXCERPTS) -> FileCuts:
+    """`lowpass_of_file`'s two answers from one measurement, and whether the packets it read
+    were of one size (`FileCuts`)."""
     from ..audio import is_mp3, open_audio, read_excerpts
 
     sampled = read_excerpts(source, excerpts, EXCERPT)
@@ -516,13 +556,14 @@ def cuts_of_file(
             meter.gap()
         if np.any(meter.total + meter.apart_total > 0):
             soft = soft_applies(sampled.codec, sampled.sizes)
-            return meter.cuts(soft, is_mp3(sampled.codec))
+            constant = sampled.sizes.constant
+            return FileCuts(*meter.cuts(soft, is_mp3(sampled.codec)), constant)
     with open_audio(source) as reader:
         meter = SpectrumMeter(reader.info.sample_rate, hop=N_FFT)
         for block in reader.blocks():
             meter.add(block)
     soft = soft_applies(reader.info.codec, reader.packet_sizes)
-    return meter.cuts(soft, is_mp3(reader.info.codec))
+    return FileCuts(*meter.cuts(soft, is_mp3(reader.info.codec)), reader.packet_sizes.constant)
 
 
 def lowpass_of_spectrum(

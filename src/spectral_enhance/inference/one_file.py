@@ -130,7 +130,7 @@ def enhance_file(
                 # needs from its first segment on, measured over the whole file.
                 own_band, why = None, None  # a band end not a codec's cut, and why: kept
                 if lowpass_hz is None:
-                    shown, why = file_cut(*cuts_of_file(source), info)
+                    shown, why = file_cut(cuts_of_file(source), info)
                     if why and enhancer.usable_lowpass(shown) is None:
                         why = None  # a dark signal's fall, under the floor: kept, by that rule
                     cutoff, own_band = (None, shown) if why else (shown, None)
