@@ -375,9 +375,9 @@ def filter_reached(filter_hz: float, constant: bool = False, rate: int | None = 
     to it on any music, so that a band ending well under it is the master's (`FILTER_SHARE`):
     from `FILTER_FROM_HZ` up; under it, a stream at a constant bitrate (``constant``: its tag
     names it CBR, or its packets are of one size) at no more than the rate LAME itself chooses
-    for that filter (`audio.mp3.lame_rate`: 24 kHz for
-    64 kbps' 11 kHz, 32 kHz for 96 kbps' 15.1 kHz). On validation (``scripts/bitrate_cut_check.py
-    --against filter``, docs/runs/full-band/cbr-filter-val.txt) LAME's CBR at 64 to 112 kbps
+    for that filter (`audio.mp3.lame_rate`: 24 kHz for 64 kbps' 11 kHz, 32 kHz for 96 kbps'
+    15.1 kHz). On validation (``scripts/bitrate_cut_check.py --against filter``,
+    docs/runs/full-band/cbr-filter-val.txt) LAME's CBR at 64 to 112 kbps
     read 0.97 to 1.0 of their filters on full-band masters, and masters made dark at 0.6 to
     0.86 of it gained 0.08 to 0.75 kept; resampled to 44.1 kHz (``--resample``) the same bits
     fell short, a 64 kbps file at 0.73 and a 96 kbps one at 0.87 of its filter, which kept
@@ -401,7 +401,7 @@ the encoders that cut lowest (libshine and FFmpeg's libmp3lame at 44.1 kHz, ``la
 libshine file at 64 kbps (0.45 of LAME's cut) and one of FFmpeg's libmp3lame at 32 kbps,
 which lost 0.73 and 0.66. Masters made dark by SoX, 2.5 kHz at 64 kbps and 4 kHz at 96 kbps,
 gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 and 0.53 of
-LAME's cut) stay rebuilt, and lose as before."""
+LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them)."""
 
 
 ASSUMED_SHARE = 0.8
@@ -444,10 +444,10 @@ def kept_reason(
     per second; None: not an MP3, or unknown); one whose cut ``without`` the soft cut
     lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``; None: none
     recorded, and then for an MP3 with no Xing header, ``untagged``, `ASSUMED_SHARE` of the
-    `assumed_filter`),
-    where `filter_reached` by a stream at ``rate``, ``constant`` if its bitrate is; and one
-    whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at its bitrate (of
-    ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the edge)."""
+    `assumed_filter`), where `filter_reached` by a stream at ``rate``, ``constant`` if its
+    bitrate is; and one whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at
+    its bitrate (of ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the
+    edge)."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
