@@ -48,6 +48,35 @@ def assert_as_decoded(output: str, mp3: Path, above: float) -> None:
         assert abs(change) < 0.5, (low, change)
 
 
+def enhanced_pair(
+    tmp_path: Path,
+    source: np.ndarray,
+    end: str,
+    first: list[str],
+    second: list[str],
+    capsys: pytest.CaptureFixture,
+    second_full: bool = False,
+) -> tuple[dict, dict, str]:
+    """``source`` low-passed by SoX at ``end`` (a dark master), made into ``file0.mp3`` and
+    ``file1.mp3`` by the command lines ``first`` and ``second`` (``lame ...`` or ``ffmpeg
+    ...``, without input and output; ``second_full``: the second of the full-band source),
+    both enhanced in one run with ``--json``: their two entries, and the run's lines."""
+    wav = write_wav(tmp_path / "src.wav", source, RATE)
+    master = tmp_path / "master.wav"
+    run("sox", wav, "-b", "16", master, "sinc", f"-{end}")
+    paths = [tmp_path / "file0.mp3", tmp_path / "file1.mp3"]
+    sources = (master, wav if second_full else master)
+    for path, command, given in zip(paths, (first, second), sources, strict=True):
+        if command[0] == "ffmpeg":
+            run("ffmpeg", "-v", "error", "-i", given, *command[1:], path)
+        else:
+            run(*command, given, path)
+    assert main(["enhance", *map(str, paths), "-q", "--json"]) == 0
+    captured = capsys.readouterr()
+    kept, other = json.loads(captured.out)["files"]
+    return kept, other, captured.err
+
+
 @pytest.fixture(scope="module")
 def reference() -> np.ndarray:
     return source(8.0, RATE, channels=2, seed=3)
@@ -114,18 +143,12 @@ def test_an_mp3_whose_band_ends_well_under_its_encoders_filter_is_kept(tmp_path,
     whose band ends at 15 kHz (SoX's low-pass) the file is kept as FFmpeg decodes it, the line
     saying why; of the full-band source it is rebuilt above LAME's cut
     (`dsp.lowpass.kept_reason`, `FILTER_SHARE`)."""
-    wav = write_wav(tmp_path / "src.wav", reference, RATE)
-    master = tmp_path / "master.wav"
-    run("sox", wav, "-b", "16", master, "sinc", "-15k")
-    dark, full = tmp_path / "dark.mp3", tmp_path / "full.mp3"
-    run("lame", "--quiet", "-V", "2", master, dark)
-    run("lame", "--quiet", "-V", "2", wav, full)
-    assert main(["enhance", str(dark), str(full), "-q", "--json"]) == 0
-    captured = capsys.readouterr()
-    kept, rebuilt = json.loads(captured.out)["files"]
+    lame = ["lame", "--quiet", "-V", "2"]
+    kept, rebuilt, err = enhanced_pair(tmp_path, reference, "15k", lame, lame, capsys, True)
+    dark = tmp_path / "file0.mp3"
     assert kept["rebuilt_hz"] is None and kept["own_band_hz"] == pytest.approx(15_000, rel=0.03)
     why = "its master's own, under its encoder's 18.5 kHz filter"
-    assert kept["own_band_why"] == why and f"{why}: kept as it is" in captured.err
+    assert kept["own_band_why"] == why and f"{why}: kept as it is" in err
     assert_as_decoded(kept["output"], dark, 15_500)  # nothing added over 15 kHz
     assert rebuilt["own_band_hz"] is None and 18_000 < rebuilt["rebuilt_hz"][0] < 19_000
 
@@ -137,19 +160,15 @@ def test_lames_cbr_at_its_own_rate_reaches_its_filter(tmp_path, reference, capsy
     rebuilt from 10 kHz as LAME's cut (`dsp.lowpass.filter_reached`). Resampled to 44.1 kHz
     (``--resample 44.1``) the same bits fall short of the filter on some music, so there the
     band end is still taken as the codec's cut and rebuilt from."""
-    wav = write_wav(tmp_path / "src.wav", reference, RATE)
-    master = tmp_path / "master.wav"
-    run("sox", wav, "-b", "16", master, "sinc", "-10k")
-    own, wide = tmp_path / "own.mp3", tmp_path / "wide.mp3"
-    run("lame", "--quiet", "-b", "96", master, own)
-    run("lame", "--quiet", "-b", "96", "--resample", "44.1", master, wide)
-    assert main(["enhance", str(own), str(wide), "-q", "--json"]) == 0
-    captured = capsys.readouterr()
-    kept, rebuilt = json.loads(captured.out)["files"]
+    own = ["lame", "--quiet", "-b", "96"]
+    wide = [*own, "--resample", "44.1"]
+    kept, rebuilt, err = enhanced_pair(tmp_path, reference, "10k", own, wide, capsys)
     why = "its master's own, under its encoder's 15.1 kHz filter"
     assert kept["own_band_hz"] == pytest.approx(10_000, rel=0.05) and kept["own_band_why"] == why
-    assert f"{why}; kept to its 32,000 Hz rate's edge" in captured.err
-    assert_as_decoded(kept["output"], own, 1_000)  # under the master's band end: as it came
+    assert f"{why}; kept to its 32,000 Hz rate's edge" in err
+    assert_as_decoded(
+        kept["output"], tmp_path / "file0.mp3", 1_000
+    )  # under the master's band end: as it came
     assert rebuilt["own_band_hz"] is None
     assert rebuilt["rebuilt_hz"][0] == pytest.approx(10_000, rel=0.05)
     for file, under in ((kept, 60), (rebuilt, 30)):  # 11-15 kHz under the 1-9 kHz band, dB
@@ -207,18 +226,12 @@ def test_lames_mp3_with_no_tag_is_weighed_against_lames_filter(tmp_path, referen
     by FFmpeg's libmp3lame at the same rate (which writes a tag, and runs short of bits under
     LAME's filter) is still rebuilt from 3.5 kHz: 0.63 of LAME's cut is no dark master's for
     `BITRATE_SHARE`."""
-    wav = write_wav(tmp_path / "src.wav", reference, RATE)
-    master = tmp_path / "master.wav"
-    run("sox", wav, "-b", "16", master, "sinc", "-3.5k")
-    lame, ffmpeg = tmp_path / "lame.mp3", tmp_path / "ffmpeg.mp3"
-    run("lame", "--quiet", "-b", "32", master, lame)
-    run("ffmpeg", "-v", "error", "-i", master, "-ar", "16000", "-b:a", "32k", ffmpeg)
-    assert main(["enhance", str(lame), str(ffmpeg), "-q", "--json"]) == 0
-    captured = capsys.readouterr()
-    kept, rebuilt = json.loads(captured.out)["files"]
+    lame = ["lame", "--quiet", "-b", "32"]
+    ffmpeg = ["ffmpeg", "-ar", "16000", "-b:a", "32k"]
+    kept, rebuilt, err = enhanced_pair(tmp_path, reference, "3.5k", lame, ffmpeg, capsys)
     why = "its master's own, under the 5.5 kHz filter LAME sets at 32 kbps"
     assert kept["own_band_hz"] == pytest.approx(3_500, rel=0.1) and kept["own_band_why"] == why
-    assert f"{why}; kept to its 16,000 Hz rate's edge, rebuilding 7.6-22.1 kHz" in captured.err
+    assert f"{why}; kept to its 16,000 Hz rate's edge, rebuilding 7.6-22.1 kHz" in err
     assert rebuilt["own_band_hz"] is None
     assert rebuilt["rebuilt_hz"][0] == pytest.approx(3_500, rel=0.1)
 
