@@ -191,14 +191,24 @@ class _LameTag:
     lame: bytes
 
 
-def _lame_tag(head: bytes) -> _LameTag | None:
-    """The LAME tag of the first frame of ``head`` (bytes from after the ID3v2 tags), or None."""
+def _xing_header(head: bytes) -> tuple[_Frame, int, bytes] | None:
+    """The first frame of ``head`` (bytes from after the ID3v2 tags), where its Xing header
+    starts, and its name (``Xing`` or ``Info``); None where the first frame holds none."""
     first = _first_frame(head)
     if first is None:
         return None
     pos = first.offset + 4 + first.side_info
     name = head[pos : pos + 4]
-    if name not in (b"Xing", b"Info") or len(head) < pos + 8:
+    return (first, pos, name) if name in (b"Xing", b"Info") else None
+
+
+def _lame_tag(head: bytes) -> _LameTag | None:
+    """The LAME tag of the first frame of ``head`` (bytes from after the ID3v2 tags), or None."""
+    found = _xing_header(head)
+    if found is None:
+        return None
+    first, pos, name = found
+    if len(head) < pos + 8:
         return None
     (flags,) = struct.unpack(">I", head[pos + 4 : pos + 8])
     pos += 8
@@ -356,12 +366,8 @@ def tag_kind(head: bytes) -> str | None:
     tags): ``"Info"`` for a stream at a constant bitrate (LAME's CBR, and FFmpeg's muxer's for
     any CBR stream), ``"Xing"`` for VBR or ABR; None where it has none (LAME's MPEG-2 files at
     32 and 48 kbps, whose frames are too short for one)."""
-    first = _first_frame(head)
-    if first is None:
-        return None
-    pos = first.offset + 4 + first.side_info
-    name = head[pos : pos + 4]
-    return name.decode() if name in (b"Xing", b"Info") else None
+    found = _xing_header(head)
+    return None if found is None else found[2].decode()
 
 
 def parse_itunsmpb(value: str) -> GaplessInfo | None:
