@@ -7,7 +7,9 @@ Debian's ``lame``, FFmpeg and SoX: dark masters (the reference low-passed by SoX
 2.5 or 4 kHz, then ``lame`` at its own rate, the way a dark passage or an old master is cut by
 its own band, not by the codec), and the files whose true cut lies lowest under LAME's at their
 bitrate (FFmpeg's libshine and libmp3lame at 44.1 kHz, ``lame --lowpass -1``, LAME's CBR and
-``-V9`` to ``-V7``, 8 and 11.025 kHz MPEG-2.5). Each is enhanced from the file as ``enhance``
+``-V9`` to ``-V7``, 8 and 11.025 kHz MPEG-2.5), and lossy files other than MP3s (FFmpeg's AAC,
+Vorbis and MPEG-1 layer II: the ``aac-``, ``vorbis-`` and ``mp2-`` modes, which
+`dsp.lowpass.BITRATE_CODECS` names or leaves out). Each is enhanced from the file as ``enhance``
 does, with the rule off (with ``--against filter``, a filter under `FILTER_FROM_HZ` not
 weighed, as before `filter_reached`) and with it deciding every MP3 kept (``BITRATE_SHARE`` 0
 and 10), and
@@ -89,6 +91,25 @@ MODES = {  # name: (the master's low-pass in Hz, or None: the reference itself),
     "cbr-dark-11k-lame-96": (11000, "lame:-b,96"),
     "cbr-dark-13k-lame-96": (13000, "lame:-b,96"),
     "cbr-dark-13k-lame-112": (13000, "lame:-b,112"),
+    # lossy files other than MP3s, weighed by their stream's bitrate: FFmpeg's AAC, Vorbis and
+    # MP2, from full-band masters and from dark ones
+    "aac-32": (None, "ffmpeg:-c:a,aac,-b:a,32k"),
+    "aac-48": (None, "ffmpeg:-c:a,aac,-b:a,48k"),
+    "aac-64": (None, "ffmpeg:-c:a,aac,-b:a,64k"),
+    "aac-128": (None, "ffmpeg:-c:a,aac,-b:a,128k"),
+    "aac-64-at-22k": (None, "ffmpeg:-ar,22050,-c:a,aac,-b:a,64k"),
+    "vorbis-48k": (None, "ffmpeg:-c:a,libvorbis,-b:a,48k"),
+    "vorbis-q-1": (None, "ffmpeg:-c:a,libvorbis,-q:a,-1"),
+    "vorbis-q0": (None, "ffmpeg:-c:a,libvorbis,-q:a,0"),
+    "vorbis-q4": (None, "ffmpeg:-c:a,libvorbis,-q:a,4"),
+    "mp2-64": (None, "ffmpeg:-c:a,mp2,-b:a,64k"),
+    "mp2-96": (None, "ffmpeg:-c:a,mp2,-b:a,96k"),
+    "mp2-128": (None, "ffmpeg:-c:a,mp2,-b:a,128k"),
+    "dark-2.5k-aac-64": (2500, "ffmpeg:-c:a,aac,-b:a,64k"),
+    "dark-4k-aac-128": (4000, "ffmpeg:-c:a,aac,-b:a,128k"),
+    "dark-2.5k-vorbis-q0": (2500, "ffmpeg:-c:a,libvorbis,-q:a,0"),
+    "dark-4k-vorbis-q4": (4000, "ffmpeg:-c:a,libvorbis,-q:a,4"),
+    "dark-4k-mp2-128": (4000, "ffmpeg:-c:a,mp2,-b:a,128k"),
 }
 KEPT_ALWAYS = 10.0  # a share under which every MP3's band end lies
 

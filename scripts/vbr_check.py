@@ -56,7 +56,7 @@ MODES = (
 VBR (its muxer's ``Lavc`` tag, no LAME settings in it), and CBR above the dataset's 128 kbps."""
 
 
-SUFFIXES = {"aac": ".m4a", "libvorbis": ".ogg", "libopus": ".opus"}
+SUFFIXES = {"aac": ".m4a", "libvorbis": ".ogg", "libopus": ".opus", "mp2": ".mp2"}
 """The file suffix of FFmpeg's encoders other than libmp3lame (``ffmpeg:-c:a,aac,...``)."""
 
 

@@ -56,15 +56,16 @@ def enhanced_pair(
     second: list[str],
     capsys: pytest.CaptureFixture,
     second_full: bool = False,
+    suffixes: tuple[str, str] = (".mp3", ".mp3"),
 ) -> tuple[dict, dict, str]:
     """``source`` low-passed by SoX at ``end`` (a dark master), made into ``file0.mp3`` and
-    ``file1.mp3`` by the command lines ``first`` and ``second`` (``lame ...`` or ``ffmpeg
-    ...``, without input and output; ``second_full``: the second of the full-band source),
-    both enhanced in one run with ``--json``: their two entries, and the run's lines."""
+    ``file1.mp3`` (or ``suffixes``) by the command lines ``first`` and ``second`` (``lame ...``
+    or ``ffmpeg ...``, without input and output; ``second_full``: the second of the full-band
+    source), both enhanced in one run with ``--json``: their two entries, and the run's lines."""
     wav = write_wav(tmp_path / "src.wav", source, RATE)
     master = tmp_path / "master.wav"
     run("sox", wav, "-b", "16", master, "sinc", f"-{end}")
-    paths = [tmp_path / "file0.mp3", tmp_path / "file1.mp3"]
+    paths = [tmp_path / f"file{i}{suffix}" for i, suffix in enumerate(suffixes)]
     sources = (master, wav if second_full else master)
     for path, command, given in zip(paths, (first, second), sources, strict=True):
         if command[0] == "ffmpeg":
@@ -234,6 +235,25 @@ def test_lames_mp3_with_no_tag_is_weighed_against_lames_filter(tmp_path, referen
     assert f"{why}; kept to its 16,000 Hz rate's edge, rebuilding 7.6-22.1 kHz" in err
     assert rebuilt["own_band_hz"] is None
     assert rebuilt["rebuilt_hz"][0] == pytest.approx(3_500, rel=0.1)
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("aac", ".m4a"), ("libvorbis", ".ogg")])
+def test_a_dark_master_in_aac_or_vorbis_is_no_codec_cut(tmp_path, reference, capsys, codec, suffix):
+    """FFmpeg's AAC and Vorbis at 128 kbps reach past LAME's 16.6 kHz there, so a band ending at
+    2.5 kHz is the master's (`dsp.lowpass.BITRATE_CODECS`): kept as it is. The same master
+    from FFmpeg's MPEG-1 layer II, whose encoder cuts as low as 0.37 of LAME's at some bitrates,
+    is rebuilt from its band end as a cut."""
+    first = ["ffmpeg", "-c:a", codec, "-b:a", "128k"]
+    mp2 = ["ffmpeg", "-c:a", "mp2", "-b:a", "128k"]
+    suffixes = (suffix, ".mp2")
+    kept, rebuilt, err = enhanced_pair(
+        tmp_path, reference, "2.5k", first, mp2, capsys, False, suffixes
+    )
+    assert kept["own_band_hz"] == pytest.approx(2_500, rel=0.1) and kept["rebuilt_hz"] is None
+    assert kept["own_band_why"].startswith("its master's own, far under the 16.6 kHz of LAME at")
+    assert "kept as it is" in err
+    assert rebuilt["own_band_hz"] is None
+    assert rebuilt["rebuilt_hz"][0] == pytest.approx(2_500, rel=0.1)
 
 
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):

@@ -563,7 +563,8 @@ def test_a_band_ending_far_under_lames_cut_at_its_bitrate_is_the_masters():
         "its master's own, far under the 3.8 kHz of LAME at 16 kbps"  # the rate's edge
     )
     assert kept_reason(3_000.0, False, 16_000, without=3_000.0, rate=8_000) is None
-    assert kept_reason(2_400.0, False, None, without=2_400.0) is None  # not an MP3
+    assert kept_reason(2_400.0, False, None, without=2_400.0) is None  # no bitrate known
+    assert kept_reason(2_400.0, False, without=2_400.0, bit_rate=64_000) == far  # AAC, Vorbis
     assert kept_reason(2_400.0, True, without=2_400.0) is None  # lossless: its own rules
 
 

@@ -401,7 +401,20 @@ the encoders that cut lowest (libshine and FFmpeg's libmp3lame at 44.1 kHz, ``la
 libshine file at 64 kbps (0.45 of LAME's cut) and one of FFmpeg's libmp3lame at 32 kbps,
 which lost 0.73 and 0.66. Masters made dark by SoX, 2.5 kHz at 64 kbps and 4 kHz at 96 kbps,
 gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 and 0.53 of
-LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them)."""
+LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them). An AAC
+or Vorbis file's band end is weighed so too (`BITRATE_CODECS`)."""
+
+
+BITRATE_CODECS = ("aac", "vorbis")
+"""FFmpeg's decoders (by their names' start) of the lossy files other than MP3s whose band end
+`BITRATE_SHARE` weighs too, against LAME's cut at their stream's bitrate: their encoders reach
+further than LAME's at the same bits. On validation (``scripts/bitrate_cut_check.py --modes
+aac-32 ... dark-4k-mp2-128``, docs/runs/full-band/other-codecs-val.txt, 16 references) FFmpeg's
+AAC at 32 to 128 kbps read 0.41 to 1.04 of LAME's cut and libvorbis at
+``-q:a -1`` to ``4`` and 48 kbps 0.96 and up, and none of them changes; masters made dark by
+SoX at 2.5 and 4 kHz read 0.06 to 0.26 and gain 1.42 to 2.04 kept. Not MPEG-1 layer II:
+FFmpeg's ``mp2`` ends at 0.37 of LAME's cut at 96 kbps, whatever the music. Not Opus either:
+FFmpeg gives no bitrate for an Ogg Opus stream."""
 
 
 ASSUMED_SHARE = 0.8
@@ -436,6 +449,7 @@ def kept_reason(
     rate: int | None = None,
     constant: bool = False,
     untagged: bool = False,
+    bit_rate: int | None = None,
 ) -> str | None:
     """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
     its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
@@ -447,7 +461,7 @@ def kept_reason(
     `assumed_filter`), where `filter_reached` by a stream at ``rate``, ``constant`` if its
     bitrate is; and one whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at
     its bitrate (of ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the
-    edge)."""
+    edge), an MP3's or (``bit_rate``) another lossy file's."""
     if cut is None:
         return None
     if lossless and cut >= MASTER_BAND_HZ:
@@ -462,10 +476,11 @@ def kept_reason(
             return f"its master's own, under its encoder's {known / 1000:.1f} kHz filter"
         kbps = round(mp3_bit_rate / 1000)  # an assumed filter is LAME's at its bitrate
         return f"its master's own, under the {known / 1000:.1f} kHz filter LAME sets at {kbps} kbps"
-    if mp3_bit_rate and without is not None:
-        lame = expected_cut(mp3_bit_rate, channels, rate)
+    bit_rate = mp3_bit_rate or bit_rate
+    if bit_rate and without is not None:
+        lame = expected_cut(bit_rate, channels, rate)
         if without < BITRATE_SHARE * lame:
-            kbps = mp3_bit_rate / 1000
+            kbps = bit_rate / 1000
             return (
                 f"its master's own, far under the {lame / 1000:.1f} kHz of LAME at {kbps:.0f} kbps"
             )
@@ -499,10 +514,11 @@ class FileCuts(NamedTuple):
 
 def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]:
     """The cut of the file ``info`` describes (`audio.AudioInfo`), from its ``cuts`` as
-    `cuts_of_file` measures them; and, where its band
-    ends there at its master's, not at a codec's cut to rebuild above, why (`kept_reason`;
-    None: rebuilt). An MP3 whose LAME tag records a filter from `FILTER_FROM_HZ` up had the
-    bits to code its band to it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
+    `cuts_of_file` measures them; and, where its band ends there at its master's, not at a
+    codec's cut to rebuild above, why (`kept_reason`; None: rebuilt). Of a lossy file other
+    than an MP3, only an AAC or Vorbis stream's bitrate is weighed (`BITRATE_CODECS`). An MP3
+    whose LAME tag records a filter from `FILTER_FROM_HZ` up had the bits to code its band to
+    it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
     (``scripts/vbr_check.py``, docs/runs/vbr/*-cbr-filter.txt) go so from +0.002 and -0.002 to
     +0.004 and +0.000 on validation, from -0.009 and -0.016 to -0.002 and -0.009 on the
     unheard music (worst clips -0.25 and -0.22 to -0.21 and -0.16), +0.001 each on the test
@@ -510,8 +526,18 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
     from ..audio import is_lossless, is_mp3
 
     found, without = cuts.found, cuts.without
+    if is_lossless(info.codec):
+        return found, kept_reason(found, True)
     if not is_mp3(info.codec):
-        return found, kept_reason(found, is_lossless(info.codec))
+        weighed = info.codec.startswith(BITRATE_CODECS)
+        return found, kept_reason(
+            found,
+            False,
+            without=without,
+            channels=info.channels,
+            rate=info.sample_rate,
+            bit_rate=info.bit_rate if weighed else None,
+        )
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
         found = without
     return found, kept_reason(
