@@ -256,6 +256,27 @@ def test_a_dark_master_in_aac_or_vorbis_is_no_codec_cut(tmp_path, reference, cap
     assert rebuilt["rebuilt_hz"][0] == pytest.approx(2_500, rel=0.1)
 
 
+@pytest.mark.parametrize(
+    ("codec", "suffix", "name"),
+    [("aac", ".m4a", "an AAC"), ("libvorbis", ".ogg", "a Vorbis"), ("libopus", ".opus", "an Opus")],
+)
+def test_an_aac_vorbis_or_opus_band_end_over_16_khz_is_the_masters(
+    tmp_path, reference, capsys, codec, suffix, name
+):
+    """FFmpeg's AAC, Vorbis and Opus reach 16 kHz only with bits to spare: a band ending at
+    17 kHz in their 128 kbps files is the master's, kept as it is, as in a lossless file
+    (`dsp.lowpass.OWN_BAND_CODECS`). LAME's 128 kbps MP3 of the same master, cut at 16.6 kHz
+    by LAME's own filter, is rebuilt over its cut: an MP3's rules are its own."""
+    first = ["ffmpeg", "-c:a", codec, "-b:a", "128k"]
+    lame = ["lame", "--quiet", "-b", "128"]
+    kept, rebuilt, err = enhanced_pair(
+        tmp_path, reference, "17k", first, lame, capsys, False, (suffix, ".mp3")
+    )
+    assert kept["rebuilt_hz"] is None and kept["own_band_why"] == f"{name} file's own"
+    assert f"{name} file's own: kept as it is" in err
+    assert rebuilt["own_band_hz"] is None and rebuilt["rebuilt_hz"][0] > 16_000
+
+
 def test_128_kbps_keeps_its_band_above_11_khz_and_gains_the_rest(tmp_path, reference):
     wav = write_wav(tmp_path / "src.wav", reference, RATE)
     mp3 = tmp_path / "song.mp3"

@@ -489,6 +489,8 @@ def test_a_band_ending_well_under_the_recorded_filter_is_the_masters():
     assert codec_cut(13_100.0, lossless=False, without=13_100.0, **v6) == 13_100.0
     assert kept_reason(16_600.0, False, mp3_bit_rate=256_000) == "a 256 kbps MP3's own"
     assert kept_reason(16_600.0, True) == "a lossless file's own"
+    assert kept_reason(16_600.0, False, own_band="an AAC") == "an AAC file's own"
+    assert kept_reason(15_900.0, False, own_band="an AAC") is None  # under MASTER_BAND_HZ
 
 
 def test_lames_cbr_reaches_a_low_filter_at_its_own_rate_only():

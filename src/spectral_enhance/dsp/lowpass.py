@@ -417,6 +417,19 @@ FFmpeg's ``mp2`` ends at 0.37 of LAME's cut at 96 kbps, whatever the music. Not 
 FFmpeg gives no bitrate for an Ogg Opus stream."""
 
 
+OWN_BAND_CODECS = {"aac": "an AAC", "vorbis": "a Vorbis", "opus": "an Opus"}
+"""FFmpeg's decoders (by their names' start) of the lossy files other than MP3s whose band
+ending at `MASTER_BAND_HZ` or above is their master's, as a lossless file's is, and what the
+file's line calls such a file. Their encoders reach 16 kHz only with bits to spare (FFmpeg's
+AAC at 128 kbps cuts at 17.3 kHz, libvorbis at ``-q:a 4`` at 18.3, libopus at 20), and over
+such a cut the band the model rebuilt lost at every mode measured on validation (``python
+scripts/vbr_check.py data/val6 --split train --modes ...``,
+docs/runs/vbr/other-codecs-own-band-val.txt): FFmpeg's AAC at 128 to 256 kbps, libvorbis at
+``-q:a 4`` to ``8`` and libopus at 160 kbps, -0.015 to -0.022, the most from a master whose own
+band ends at 16.5 kHz. An MP3's rules are its own (`HIGH_BITRATE`, `FILTER_SHARE`): LAME's
+cut at 128 kbps, 16.6 kHz, is over it, and there the band gains on the test split."""
+
+
 ASSUMED_SHARE = 0.8
 """An MP3 whose band, without the soft cut, ends under this share of its `assumed_filter`
 ended so in its master (`kept_reason`). Chosen on validation (``scripts/bitrate_cut_check.py
@@ -450,22 +463,24 @@ def kept_reason(
     constant: bool = False,
     untagged: bool = False,
     bit_rate: int | None = None,
+    own_band: str | None = None,
 ) -> str | None:
-    """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where
-    its master's band ends and not a codec's cut, worded for the file's line; None: a codec's
-    cut, the band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or
-    above `MASTER_BAND_HZ`; any in an MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits
-    per second; None: not an MP3, or unknown); one whose cut ``without`` the soft cut
-    lies under `FILTER_SHARE` of the filter its encoder recorded (``filter_hz``; None: none
-    recorded, and then for an MP3 with no Xing header, ``untagged``, `ASSUMED_SHARE` of the
-    `assumed_filter`), where `filter_reached` by a stream at ``rate``, ``constant`` if its
-    bitrate is; and one whose cut without it lies under `BITRATE_SHARE` of where LAME cuts at
-    its bitrate (of ``channels``; at a ``rate`` whose anti-aliasing edge lies under that, the
-    edge), an MP3's or (``bit_rate``) another lossy file's."""
+    """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where its
+    master's band ends and not a codec's cut, worded for the file's line; None: a codec's cut, the
+    band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or above
+    `MASTER_BAND_HZ`, and so a lossy file's that ``own_band`` names (`OWN_BAND_CODECS`); any in an
+    MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits per second; None: not an MP3, or unknown);
+    one whose cut ``without`` the soft cut lies under `FILTER_SHARE` of the filter its encoder
+    recorded (``filter_hz``; None: none recorded, and then for an MP3 with no Xing header,
+    ``untagged``, `ASSUMED_SHARE` of the `assumed_filter`), where `filter_reached` by a stream at
+    ``rate``, ``constant`` if its bitrate is; and one whose cut without it lies under
+    `BITRATE_SHARE` of where LAME cuts at its bitrate (of ``channels``; at a ``rate`` whose
+    anti-aliasing edge lies under that, the edge), an MP3's or (``bit_rate``) another lossy
+    file's."""
     if cut is None:
         return None
-    if lossless and cut >= MASTER_BAND_HZ:
-        return "a lossless file's own"
+    if (lossless or own_band) and cut >= MASTER_BAND_HZ:
+        return f"{own_band or 'a lossless'} file's own"
     if mp3_bit_rate is not None and mp3_bit_rate >= HIGH_BITRATE:
         return f"a {mp3_bit_rate / 1000:.0f} kbps MP3's own"
     known = filter_hz or (untagged and assumed_filter(mp3_bit_rate, constant, rate))
@@ -516,9 +531,10 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
     """The cut of the file ``info`` describes (`audio.AudioInfo`), from its ``cuts`` as
     `cuts_of_file` measures them; and, where its band ends there at its master's, not at a
     codec's cut to rebuild above, why (`kept_reason`; None: rebuilt). Of a lossy file other
-    than an MP3, only an AAC or Vorbis stream's bitrate is weighed (`BITRATE_CODECS`). An MP3
-    whose LAME tag records a filter from `FILTER_FROM_HZ` up had the bits to code its band to
-    it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
+    than an MP3, only an AAC or Vorbis stream's bitrate is weighed (`BITRATE_CODECS`), and only
+    an AAC, Vorbis or Opus file's band end from `MASTER_BAND_HZ` up is its own
+    (`OWN_BAND_CODECS`). An MP3 whose LAME tag records a filter from `FILTER_FROM_HZ` up had the
+    bits to code its band to it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
     (``scripts/vbr_check.py``, docs/runs/vbr/*-cbr-filter.txt) go so from +0.002 and -0.002 to
     +0.004 and +0.000 on validation, from -0.009 and -0.016 to -0.002 and -0.009 on the
     unheard music (worst clips -0.25 and -0.22 to -0.21 and -0.16), +0.001 each on the test
@@ -530,6 +546,7 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
         return found, kept_reason(found, True)
     if not is_mp3(info.codec):
         weighed = info.codec.startswith(BITRATE_CODECS)
+        names = [name for codec, name in OWN_BAND_CODECS.items() if info.codec.startswith(codec)]
         return found, kept_reason(
             found,
             False,
@@ -537,6 +554,7 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
             channels=info.channels,
             rate=info.sample_rate,
             bit_rate=info.bit_rate if weighed else None,
+            own_band=names[0] if names else None,
         )
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
         found = without
