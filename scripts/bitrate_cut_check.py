@@ -8,7 +8,7 @@ Debian's ``lame``, FFmpeg and SoX: dark masters (the reference low-passed by SoX
 its own band, not by the codec), and the files whose true cut lies lowest under LAME's at their
 bitrate (FFmpeg's libshine and libmp3lame at 44.1 kHz, ``lame --lowpass -1``, LAME's CBR and
 ``-V9`` to ``-V7``, 8 and 11.025 kHz MPEG-2.5), and lossy files other than MP3s (FFmpeg's AAC,
-Vorbis and MPEG-1 layer II: the ``aac-``, ``vorbis-`` and ``mp2-`` modes, which
+Vorbis, Opus and MPEG-1 layer II: the ``aac-``, ``vorbis-``, ``opus-`` and ``mp2-`` modes, which
 `dsp.lowpass.BITRATE_CODECS` names or leaves out). Each is enhanced from the file as ``enhance``
 does, with the rule off (with ``--against filter``, a filter under `FILTER_FROM_HZ` not
 weighed, as before `filter_reached`) and with it deciding every MP3 kept (``BITRATE_SHARE`` 0
@@ -105,6 +105,13 @@ MODES = {  # name: (the master's low-pass in Hz, or None: the reference itself),
     "mp2-64": (None, "ffmpeg:-c:a,mp2,-b:a,64k"),
     "mp2-96": (None, "ffmpeg:-c:a,mp2,-b:a,96k"),
     "mp2-128": (None, "ffmpeg:-c:a,mp2,-b:a,128k"),
+    "opus-16": (None, "ffmpeg:-c:a,libopus,-b:a,16k"),
+    "opus-24": (None, "ffmpeg:-c:a,libopus,-b:a,24k"),
+    "opus-32": (None, "ffmpeg:-c:a,libopus,-b:a,32k"),
+    "opus-64": (None, "ffmpeg:-c:a,libopus,-b:a,64k"),
+    "opus-128": (None, "ffmpeg:-c:a,libopus,-b:a,128k"),
+    "dark-2.5k-opus-64": (2500, "ffmpeg:-c:a,libopus,-b:a,64k"),
+    "dark-4k-opus-128": (4000, "ffmpeg:-c:a,libopus,-b:a,128k"),
     "dark-2.5k-aac-64": (2500, "ffmpeg:-c:a,aac,-b:a,64k"),
     "dark-4k-aac-128": (4000, "ffmpeg:-c:a,aac,-b:a,128k"),
     "dark-2.5k-vorbis-q0": (2500, "ffmpeg:-c:a,libvorbis,-q:a,0"),

@@ -24,6 +24,18 @@ def test_reads_opus(tmp_path):
     assert rate == 48000 and y.shape[1] == 2 and abs(len(y) - len(x)) < 1000
 
 
+def test_an_opus_files_bit_rate_is_its_mean(tmp_path):
+    """Ogg gives an Opus stream no bitrate; the file's mean stands in (`AudioInfo.bit_rate`, which
+    `dsp.lowpass.BITRATE_SHARE` weighs): about what libopus was asked for, not None."""
+    from audio_tools import run, write_wav
+    from spectral_enhance.audio import open_audio
+
+    wav = write_wav(tmp_path / "a.wav", music(4.0, 48000, channels=2), 48000)
+    run("ffmpeg", "-v", "error", "-i", wav, "-c:a", "libopus", "-b:a", "64k", tmp_path / "a.opus")
+    with open_audio(tmp_path / "a.opus") as reader:
+        assert 40_000 < reader.info.bit_rate < 110_000
+
+
 def test_reads_mp3_aligned(tmp_path, song):
     path = tmp_path / "a.mp3"
     path.write_bytes(encode_mp3(song, 22050, 128))

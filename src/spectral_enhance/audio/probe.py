@@ -64,7 +64,7 @@ class AudioInfo:
     # "standard MP3 delay", "MP4 edit list" (its length too), "none"
     expected: int | None
     bit_rate: int | None = None  # bits per second of the audio stream as FFmpeg gives it (a
-    # VBR MP3's mean, from its Xing tag), None where it gives none
+    # VBR MP3's mean, from its Xing tag; an Opus file's mean), None where it gives none
     encoder_lowpass: float | None = None  # Hz: the filter an MP3's encoder set, as its LAME
     # tag records it or FFmpeg's libmp3lame used it (`mp3.encoder_lowpass`); None: unknown
     speakers: tuple[str, ...] = ()  # FFmpeg's name of each channel's speaker, in order ("FL",
@@ -243,6 +243,8 @@ def open_stream(handle: BinaryIO, name: str) -> Opened:
         raise AudioError(name, f"not an audio file (read as {found}: no sample rate)")
     codec = context.name
     bit_rate = stream.bit_rate or None  # the first container's: it read any Xing tag
+    if bit_rate is None and codec == "opus":  # Ogg and WebM give an Opus stream none: the
+        bit_rate = container.bit_rate or None  # file's mean (its bits over its length) instead
     gapless: GaplessInfo | None = None
     trim, expected, filter_hz, held, uncounted = "none", None, None, None, 0
     mp3_tag = None

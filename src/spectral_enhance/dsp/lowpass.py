@@ -401,20 +401,21 @@ the encoders that cut lowest (libshine and FFmpeg's libmp3lame at 44.1 kHz, ``la
 libshine file at 64 kbps (0.45 of LAME's cut) and one of FFmpeg's libmp3lame at 32 kbps,
 which lost 0.73 and 0.66. Masters made dark by SoX, 2.5 kHz at 64 kbps and 4 kHz at 96 kbps,
 gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 and 0.53 of
-LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them). An AAC
-or Vorbis file's band end is weighed so too (`BITRATE_CODECS`)."""
+LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them). An AAC,
+Vorbis or Opus file's band end is weighed so too (`BITRATE_CODECS`)."""
 
 
-BITRATE_CODECS = ("aac", "vorbis")
+BITRATE_CODECS = ("aac", "vorbis", "opus")
 """FFmpeg's decoders (by their names' start) of the lossy files other than MP3s whose band end
-`BITRATE_SHARE` weighs too, against LAME's cut at their stream's bitrate: their encoders reach
-further than LAME's at the same bits. On validation (``scripts/bitrate_cut_check.py --modes
-aac-32 ... dark-4k-mp2-128``, docs/runs/full-band/other-codecs-val.txt, 16 references) FFmpeg's
-AAC at 32 to 128 kbps read 0.41 to 1.04 of LAME's cut and libvorbis at
-``-q:a -1`` to ``4`` and 48 kbps 0.96 and up, and none of them changes; masters made dark by
-SoX at 2.5 and 4 kHz read 0.06 to 0.26 and gain 1.42 to 2.04 kept. Not MPEG-1 layer II:
-FFmpeg's ``mp2`` ends at 0.37 of LAME's cut at 96 kbps, whatever the music. Not Opus either:
-FFmpeg gives no bitrate for an Ogg Opus stream."""
+`BITRATE_SHARE` weighs too, against LAME's cut at their stream's bitrate (an Opus file's mean,
+`audio.AudioInfo.bit_rate`): their encoders reach further than LAME's at the same bits. On
+validation (``scripts/bitrate_cut_check.py --modes aac-32 ... dark-4k-opus-128``,
+docs/runs/full-band/other-codecs-val.txt and opus-val.txt, 16 references) FFmpeg's AAC at 32
+to 128 kbps read 0.41 to 1.04 of LAME's cut, libvorbis at ``-q:a -1`` to ``4`` and 48 kbps
+0.96 and up and libopus at 16 to 128 kbps 1.2 and up (but for a window ending at 1 to 2 kHz,
+kept either way), and none of them changes; masters made dark by SoX at 2.5 and 4 kHz read
+0.06 to 0.26 and gain 1.42 to 2.12 kept. Not MPEG-1 layer II: FFmpeg's ``mp2`` ends at 0.37
+of LAME's cut at 96 kbps, whatever the music."""
 
 
 OWN_BAND_CODECS = {"aac": "an AAC", "vorbis": "a Vorbis", "opus": "an Opus"}
@@ -531,7 +532,7 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
     """The cut of the file ``info`` describes (`audio.AudioInfo`), from its ``cuts`` as
     `cuts_of_file` measures them; and, where its band ends there at its master's, not at a
     codec's cut to rebuild above, why (`kept_reason`; None: rebuilt). Of a lossy file other
-    than an MP3, only an AAC or Vorbis stream's bitrate is weighed (`BITRATE_CODECS`), and only
+    than an MP3, only an AAC, Vorbis or Opus file's bitrate is weighed (`BITRATE_CODECS`), and only
     an AAC, Vorbis or Opus file's band end from `MASTER_BAND_HZ` up is its own
     (`OWN_BAND_CODECS`). An MP3 whose LAME tag records a filter from `FILTER_FROM_HZ` up had the
     bits to code its band to it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
