@@ -9,7 +9,7 @@ its own band, not by the codec), and the files whose true cut lies lowest under 
 bitrate (FFmpeg's libshine and libmp3lame at 44.1 kHz, ``lame --lowpass -1``, LAME's CBR and
 ``-V9`` to ``-V7``, 8 and 11.025 kHz MPEG-2.5), and lossy files other than MP3s (FFmpeg's AAC,
 Vorbis, Opus and MPEG-1 layer II: the ``aac-``, ``vorbis-``, ``opus-`` and ``mp2-`` modes, which
-`dsp.lowpass.BITRATE_CODECS` names or leaves out). Each is enhanced from the file as ``enhance``
+`dsp.lowpass.LOSSY_CODECS` names or leaves out). Each is enhanced from the file as ``enhance``
 does, with the rule off (with ``--against filter``, a filter under `FILTER_FROM_HZ` not
 weighed, as before `filter_reached`) and with it deciding every MP3 kept (``BITRATE_SHARE`` 0
 and 10), and

@@ -244,7 +244,7 @@ def test_a_dark_master_in_aac_vorbis_or_opus_is_no_codec_cut(
     tmp_path, reference, capsys, codec, suffix
 ):
     """FFmpeg's AAC, Vorbis and Opus at 128 kbps reach past LAME's 16.6 kHz there, so a band
-    ending at 2.5 kHz is the master's (`dsp.lowpass.BITRATE_CODECS`; an Opus file's bitrate is
+    ending at 2.5 kHz is the master's (`dsp.lowpass.LOSSY_CODECS`; an Opus file's bitrate is
     its mean over the file, as Ogg gives its stream none): kept as it is. The same master
     from FFmpeg's MPEG-1 layer II, whose encoder cuts as low as 0.37 of LAME's at some bitrates,
     is rebuilt from its band end as a cut."""
@@ -270,7 +270,7 @@ def test_an_aac_vorbis_or_opus_band_end_over_16_khz_is_the_masters(
 ):
     """FFmpeg's AAC, Vorbis and Opus reach 16 kHz only with bits to spare: a band ending at
     17 kHz in their 128 kbps files is the master's, kept as it is, as in a lossless file
-    (`dsp.lowpass.OWN_BAND_CODECS`). LAME's 128 kbps MP3 of the same master, cut at 16.6 kHz
+    (`dsp.lowpass.LOSSY_CODECS`). LAME's 128 kbps MP3 of the same master, cut at 16.6 kHz
     by LAME's own filter, is rebuilt over its cut: an MP3's rules are its own."""
     first = ["ffmpeg", "-c:a", codec, "-b:a", "128k"]
     lame = ["lame", "--quiet", "-b", "128"]

@@ -402,29 +402,27 @@ libshine file at 64 kbps (0.45 of LAME's cut) and one of FFmpeg's libmp3lame at 
 which lost 0.73 and 0.66. Masters made dark by SoX, 2.5 kHz at 64 kbps and 4 kHz at 96 kbps,
 gain 1.97 and 1.59 (all 16 kept); 2.5 kHz at 32 kbps and 4 kHz at 48 kbps (0.44 and 0.53 of
 LAME's cut) stay rebuilt by this rule (made by ``lame``, `assumed_filter` keeps them). An AAC,
-Vorbis or Opus file's band end is weighed so too (`BITRATE_CODECS`)."""
+Vorbis or Opus file's band end is weighed so too (`LOSSY_CODECS`)."""
 
 
-BITRATE_CODECS = ("aac", "vorbis", "opus")
-"""FFmpeg's decoders (by their names' start) of the lossy files other than MP3s whose band end
-`BITRATE_SHARE` weighs too, against LAME's cut at their stream's bitrate (an Opus file's mean,
-`audio.AudioInfo.bit_rate`): their encoders reach further than LAME's at the same bits. On
-validation (``scripts/bitrate_cut_check.py --modes aac-32 ... dark-4k-opus-128``,
+LOSSY_CODECS = {"aac": "an AAC", "vorbis": "a Vorbis", "opus": "an Opus"}
+"""FFmpeg's decoders (by their names' start) of the lossy files other than MP3s that two rules
+weigh, and what the file's line calls such a file. Their encoders reach further than LAME's at
+the same bits, so `BITRATE_SHARE` weighs their band end against LAME's cut at their bitrate
+(`audio.AudioInfo.bit_rate`: an Opus file's mean); and they reach 16 kHz only with bits to
+spare, so a band end at `MASTER_BAND_HZ` or above is their master's, as a lossless file's is.
+
+On validation (``scripts/bitrate_cut_check.py --modes aac-32 ... dark-4k-opus-128``,
 docs/runs/full-band/other-codecs-val.txt and opus-val.txt, 16 references) FFmpeg's AAC at 32
 to 128 kbps read 0.41 to 1.04 of LAME's cut, libvorbis at ``-q:a -1`` to ``4`` and 48 kbps
 0.96 and up and libopus at 16 to 128 kbps 1.2 and up (but for a window ending at 1 to 2 kHz,
 kept either way), and none of them changes; masters made dark by SoX at 2.5 and 4 kHz read
 0.06 to 0.26 and gain 1.42 to 2.12 kept. Not MPEG-1 layer II: FFmpeg's ``mp2`` ends at 0.37
-of LAME's cut at 96 kbps, whatever the music."""
+of LAME's cut at 96 kbps, whatever the music.
 
-
-OWN_BAND_CODECS = {"aac": "an AAC", "vorbis": "a Vorbis", "opus": "an Opus"}
-"""FFmpeg's decoders (by their names' start) of the lossy files other than MP3s whose band
-ending at `MASTER_BAND_HZ` or above is their master's, as a lossless file's is, and what the
-file's line calls such a file. Their encoders reach 16 kHz only with bits to spare (FFmpeg's
-AAC at 128 kbps cuts at 17.3 kHz, libvorbis at ``-q:a 4`` at 18.3, libopus at 20), and over
-such a cut the band the model rebuilt lost at every mode measured on validation (``python
-scripts/vbr_check.py data/val6 --split train --modes ...``,
+Over a cut from 16 kHz up (FFmpeg's AAC at 128 kbps cuts at 17.3 kHz, libvorbis at ``-q:a 4``
+at 18.3, libopus at 20) the band the model rebuilt lost at every mode measured on validation
+(``python scripts/vbr_check.py data/val6 --split train --modes ...``,
 docs/runs/vbr/other-codecs-own-band-val.txt): FFmpeg's AAC at 128 to 256 kbps, libvorbis at
 ``-q:a 4`` to ``8`` and libopus at 160 kbps, -0.015 to -0.022, the most from a master whose own
 band ends at 16.5 kHz. An MP3's rules are its own (`HIGH_BITRATE`, `FILTER_SHARE`): LAME's
@@ -469,7 +467,7 @@ def kept_reason(
     """Why ``cut``, a file's low-pass as its spectrum shows it (`lowpass_of_file`), is where its
     master's band ends and not a codec's cut, worded for the file's line; None: a codec's cut, the
     band above which is rebuilt. A ``lossless`` file's (`audio.is_lossless`) at or above
-    `MASTER_BAND_HZ`, and so a lossy file's that ``own_band`` names (`OWN_BAND_CODECS`); any in an
+    `MASTER_BAND_HZ`, and so a lossy file's that ``own_band`` names (`LOSSY_CODECS`); any in an
     MP3 of `HIGH_BITRATE` or more (``mp3_bit_rate``, bits per second; None: not an MP3, or unknown);
     one whose cut ``without`` the soft cut lies under `FILTER_SHARE` of the filter its encoder
     recorded (``filter_hz``; None: none recorded, and then for an MP3 with no Xing header,
@@ -532,10 +530,10 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
     """The cut of the file ``info`` describes (`audio.AudioInfo`), from its ``cuts`` as
     `cuts_of_file` measures them; and, where its band ends there at its master's, not at a
     codec's cut to rebuild above, why (`kept_reason`; None: rebuilt). Of a lossy file other
-    than an MP3, only an AAC, Vorbis or Opus file's bitrate is weighed (`BITRATE_CODECS`), and only
-    an AAC, Vorbis or Opus file's band end from `MASTER_BAND_HZ` up is its own
-    (`OWN_BAND_CODECS`). An MP3 whose LAME tag records a filter from `FILTER_FROM_HZ` up had the
-    bits to code its band to it: its soft cut is not taken. LAME's CBR at 128 and 160 kbps
+    than an MP3, only an AAC, Vorbis or Opus file is weighed, by its bitrate and by its band end
+    from `MASTER_BAND_HZ` up (`LOSSY_CODECS`). An MP3 whose LAME tag records a filter from
+    `FILTER_FROM_HZ` up had the bits to code its band to it: its soft cut is not taken. LAME's
+    CBR at 128 and 160 kbps
     (``scripts/vbr_check.py``, docs/runs/vbr/*-cbr-filter.txt) go so from +0.002 and -0.002 to
     +0.004 and +0.000 on validation, from -0.009 and -0.016 to -0.002 and -0.009 on the
     unheard music (worst clips -0.25 and -0.22 to -0.21 and -0.16), +0.001 each on the test
@@ -546,16 +544,15 @@ def file_cut(cuts: FileCuts, info: AudioInfo) -> tuple[float | None, str | None]
     if is_lossless(info.codec):
         return found, kept_reason(found, True)
     if not is_mp3(info.codec):
-        weighed = info.codec.startswith(BITRATE_CODECS)
-        names = [name for codec, name in OWN_BAND_CODECS.items() if info.codec.startswith(codec)]
+        name = next((n for c, n in LOSSY_CODECS.items() if info.codec.startswith(c)), None)
         return found, kept_reason(
             found,
             False,
             without=without,
             channels=info.channels,
             rate=info.sample_rate,
-            bit_rate=info.bit_rate if weighed else None,
-            own_band=names[0] if names else None,
+            bit_rate=info.bit_rate if name else None,
+            own_band=name,
         )
     if info.encoder_lowpass and info.encoder_lowpass >= FILTER_FROM_HZ:
         found = without
