@@ -437,6 +437,12 @@ def test_a_full_disk_names_the_output_and_leaves_nothing(tmp_path, identity_mode
             subprocess.run(["umount", str(disk)], check=False)
 
 
+HUNG = 300
+"""Seconds after which a run these tests start or wait for is taken for hung: a bound, not a
+speed test. A run that takes a second here took over 60 s once in a fresh clone's CI, while
+another wrote a 15-minute WAV on a cold disk."""
+
+
 @pytest.fixture(scope="module")
 def long_input(tmp_path_factory):
     """15 minutes of noise at 8 kHz: a couple of seconds of work, a wide window to signal in."""
@@ -452,13 +458,13 @@ def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, s
     command = [sys.executable, "-X", "faulthandler", "-m", "spectral_enhance", "enhance"]
     command += [str(long_input), "-o", str(out), "--model", identity_model, "-q"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HUNG
     while not (out.exists() and any(out.glob("*.part"))) and time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"finished before the signal: {process.stderr.read()}")
         time.sleep(0.01)
     process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=HUNG)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
@@ -477,7 +483,7 @@ def test_a_run_killed_outright_leaves_what_the_next_run_removes(
         return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
 
     def writing(besides: set[Path] = set()) -> list[Path]:  # noqa: B006  read only
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HUNG
         while not (parts := set(out.glob(".*.part")) - besides) and time.monotonic() < deadline:
             time.sleep(0.01)
         return list(parts)
@@ -492,10 +498,14 @@ def test_a_run_killed_outright_leaves_what_the_next_run_removes(
     running = start(long_input)
     (theirs,) = writing({left})
     assert not left.exists()  # the live run's start removed the dead one's
-    assert start(short).wait(timeout=60) == 0
+    running.send_signal(signal.SIGSTOP)  # still writing, and holding its lock, however long
+    short_run = start(short)  # the same output, written meanwhile
+    _, err = short_run.communicate(timeout=HUNG)
+    assert short_run.returncode == 0, err
     assert theirs.exists()  # another run's, still being written: kept
     running.terminate()
-    running.communicate(timeout=60)
+    running.send_signal(signal.SIGCONT)
+    running.communicate(timeout=HUNG)
     assert [p.name for p in out.iterdir()] == [f"{long_input.stem}.enhanced.wav"]
 
 
@@ -512,7 +522,7 @@ def test_an_interrupt_stops_every_job_and_names_what_is_undone(
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HUNG
     while len(list(out.glob(".*.part"))) < 2 and time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"finished before the signal: {process.stderr.read()}")
@@ -521,7 +531,7 @@ def test_an_interrupt_stops_every_job_and_names_what_is_undone(
         os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal(signal.SIGINT)
-    printed, err = process.communicate(timeout=60)
+    printed, err = process.communicate(timeout=HUNG)
     assert process.returncode == 130, err
     assert list(out.iterdir()) == []  # nothing finished after the signal, nothing left over
     statuses = [entry["status"] for entry in json.loads(printed)["files"]]
@@ -547,13 +557,13 @@ def test_a_ctrl_c_while_the_workers_import_stops_the_run_in_its_lines(tmp_path, 
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    deadline = time.monotonic() + 60  # the resource tracker, then two workers
+    deadline = time.monotonic() + HUNG  # the resource tracker, then two workers
     while len(_children(process.pid)) < 3 and time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"finished before the signal: {process.stderr.read()}")
         time.sleep(0.002)
     os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=HUNG)
     assert process.returncode == 130, err
     assert "Traceback" not in err and "leaked" not in err, err
     assert "interrupted: 3 more not begun" in err
