@@ -132,7 +132,9 @@ class LowpassModel:
 def test_a_model_that_takes_the_lowpass_is_told_it_from_the_first_segment(tmp_path):
     model = LowpassModel()
     stft = StftConfig(window_length=2048, hop_length=512, fft_length=2048)
-    enhancer = Enhancer(model, 44100, stft, BlockRule("spectrum", 2, lowpass=True), name="band")
+    enhancer = Enhancer(
+        model, 44100, stft, BlockRule("spectrum", 2, takes_lowpass=True), name="band"
+    )
     sf.write(tmp_path / "cut.wav", noise(20.0, 44100, 7600), 44100, subtype="FLOAT")
     result = enhance_file(enhancer, tmp_path / "cut.wav", tmp_path / "cut.out.wav")
     cut = lowpass_of_file(tmp_path / "cut.wav")

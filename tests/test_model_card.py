@@ -18,7 +18,7 @@ def test_bundled_cards_read_and_write_back_unchanged(name, rate, joint, tmp_path
     """The reader keeps every field the writer writes: a bundled card round-trips exactly."""
     card = ModelCard.read(PRETRAINED / name)
     assert card.name == name and card.sample_rate == rate and card.rule.domain == "spectrum"
-    assert card.rule.lowpass == card.rule.joint_channels == joint  # full-band: told, linked
+    assert card.rule.takes_lowpass == card.rule.joint_channels == joint  # full-band: told, linked
     assert card.rule.noise_band_bins == (8 if joint else 0)  # full-band: laid over noise
     assert card.file("int8") == PRETRAINED / name / "model.int8.onnx"
     original = json.loads((PRETRAINED / name / "card.json").read_text())

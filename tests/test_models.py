@@ -245,7 +245,7 @@ def test_every_architecture_says_how_it_runs_through_the_one_interface() -> None
         rule = block_rule(model)
         assert rule.context > 0, name
         assert (model.stft is None) == (rule.domain == "waveform"), name
-        assert rule.lowpass == (name == "band"), name
+        assert rule.takes_lowpass == (name == "band"), name
 
 
 def test_unit_variance_scale() -> None:

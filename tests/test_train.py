@@ -365,7 +365,7 @@ def test_the_full_band_model_trains_on_batches_of_one_bitrate_and_exports(tmp_pa
     assert load_checkpoint(tmp_path / "run" / "last.pt")["training"]["epoch"] == 2
     export(tmp_path / "run" / "last.pt", tmp_path / "onnx")
     card = ModelCard.read(tmp_path / "onnx")
-    assert card.rule.lowpass and card.stft.fft_length == 2048 and card.sample_rate == 44100
+    assert card.rule.takes_lowpass and card.stft.fft_length == 2048 and card.sample_rate == 44100
     assert card.rule.joint_channels  # trained clip by clip, run with a file's channels together
 
 

@@ -32,30 +32,31 @@ class BlockRule:
 
     ``domain`` is ``spectrum`` (``[batch, 2, frames, bins]`` in and out; ``context`` in frames)
     or ``waveform`` (``[batch, samples]``; ``context`` in samples, and segments must start on
-    multiples of ``multiple`` samples for the model's strided layers to see the same grid).
-    ``lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a second input.
-    ``noise_band_bins``: (with ``lowpass``) the model returns the band's amplitude per band of
-    this many bins, ``[batch, frames, bands]``, which the enhancer lays over noise
-    (:func:`spectral_enhance.dsp.noise.lay_over_noise`); 0: it returns the spectrum.
+    multiples of ``length_multiple`` samples for the model's strided layers to see the same
+    grid). ``takes_lowpass``: the model takes the input's low-pass (in bins, ``[batch]``) as a
+    second input. ``noise_band_bins``: (with ``takes_lowpass``) the model returns the band's
+    amplitude per band of this many bins, ``[batch, frames, bands]``, which the enhancer lays
+    over noise (:func:`spectral_enhance.dsp.noise.lay_over_noise`); 0: it returns the spectrum.
     ``joint_channels``: a file's channels go through the model together, as one batch (they
-    share what it computes), never split over cores.
-    ``prior_frames``, ``prior_band_bins``: (with ``lowpass``) the model takes the tilt rule's
-    envelope, smoothed over so many frames, in bands of so many bins, as its last input
-    (:func:`spectral_enhance.dsp.tilt.band_prior`); 0: it takes none.
-    ``calm``, ``calm_frames``: (with ``noise_band_bins``) the enhancer keeps this share of the
-    rebuilt band's swing about its course over so many frames
-    (:func:`spectral_enhance.dsp.band_level.calm_band`), at most half under a 32 kbps low-pass
-    (:func:`~spectral_enhance.dsp.band_level.calm_share`); 1: all of it.
-    ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in the
-    octave under the low-pass with noise, each band judged by `dsp.holes`' net against its
+    share what it computes), never split over cores. ``prior_frames``, ``prior_band_bins``:
+    (with ``takes_lowpass``) the model takes the tilt rule's envelope, smoothed over so many
+    frames, in bands of so many bins, as its last input
+    (:func:`spectral_enhance.dsp.tilt.band_prior`); 0: it takes none. ``calm``, ``calm_frames``:
+    (with ``noise_band_bins``) the enhancer keeps this share of the rebuilt band's swing about
+    its course over so many frames (:func:`spectral_enhance.dsp.band_level.calm_band`), at most
+    half under a 32 kbps low-pass (:func:`~spectral_enhance.dsp.band_level.calm_share`); 1: all
+    of it. ``holes_frames``: (with ``noise_band_bins``) the enhancer fills the codec's holes in
+    the octave under the low-pass with noise, each band judged by `dsp.holes`' net against its
     loudest over so many frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves
-    them.
+    them. Each field but ``context`` (the model's ``reach``; the card's ``context_frames`` or
+    ``context_samples``) has one name in the model (`models.interface.EnhancementModel`), here
+    and in the card.
     """
 
     domain: str = "spectrum"
     context: int = 0
-    multiple: int = 1
-    lowpass: bool = False
+    length_multiple: int = 1
+    takes_lowpass: bool = False
     joint_channels: bool = False
     noise_band_bins: int = 0
     prior_frames: int = 0
@@ -67,7 +68,7 @@ class BlockRule:
     def to_dict(self) -> dict[str, Any]:
         """The model card's fields for this rule (read back by :meth:`ModelCard.read`)."""
         if self.domain == "spectrum":
-            told = {"takes_lowpass": True} if self.lowpass else {}
+            told = {"takes_lowpass": True} if self.takes_lowpass else {}
             joint = {"joint_channels": True} if self.joint_channels else {}
             noise = {"noise_band_bins": self.noise_band_bins} if self.noise_band_bins else {}
             prior = (
@@ -90,24 +91,20 @@ class BlockRule:
         return {
             "domain": "waveform",
             "context_samples": self.context,
-            "length_multiple": self.multiple,
+            "length_multiple": self.length_multiple,
         }
 
 
 def block_rule(model: Any) -> BlockRule:
     """The `BlockRule` of a built PyTorch model, for its card and for the torch backend, from
     the attributes every model has (:class:`spectral_enhance.models.interface.EnhancementModel`).
-    Every field but the first four is the model's attribute of the same name."""
+    Every field but ``context`` (the model's ``reach``, bounded) is the model's attribute of
+    the same name."""
     from ..models import UNBOUNDED
 
-    named = {
-        "domain": model.domain,
-        "context": TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach,
-        "multiple": model.length_multiple,
-        "lowpass": model.takes_lowpass,
-    }
-    same = {f.name: getattr(model, f.name) for f in fields(BlockRule) if f.name not in named}
-    return BlockRule(**named, **same)
+    context = TFILM_CONTEXT if model.reach == UNBOUNDED else model.reach
+    same = {f.name: getattr(model, f.name) for f in fields(BlockRule) if f.name != "context"}
+    return BlockRule(context=context, **same)
 
 
 @dataclass(frozen=True)
@@ -408,7 +405,7 @@ class _Checker:
             return BlockRule(
                 "spectrum",
                 context,
-                lowpass=lowpass,
+                takes_lowpass=lowpass,
                 joint_channels=joint,
                 noise_band_bins=noise,
                 prior_frames=frames,
@@ -421,7 +418,7 @@ class _Checker:
             multiple = self.value("length_multiple", int, 1)
             if multiple < 1:
                 raise self.fail("length_multiple", f"must be at least 1, not {multiple}")
-            return BlockRule("waveform", self.count("context_samples"), multiple)
+            return BlockRule("waveform", self.count("context_samples"), length_multiple=multiple)
         raise self.fail("domain", f"must be 'spectrum' or 'waveform', not {domain!r}")
 
     def count(self, key: str) -> int:

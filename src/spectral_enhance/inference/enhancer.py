@@ -121,7 +121,7 @@ class Enhancer(SegmentedStream):
             self.unit = hop  # segments are whole numbers of hops (the noise's frames)
         else:
             # Whole multiples of the down-sampling grid, so every segment sees the same grid.
-            grid = rule.multiple
+            grid = rule.length_multiple
             self.margin = -(-rule.context // grid) * grid
             wanted = segment_samples or max(WAVEFORM_SEGMENT, 4 * self.margin)
             self.segment = -(-wanted // grid) * grid
@@ -231,7 +231,7 @@ class Enhancer(SegmentedStream):
         LAME's ``-V7`` (32 kHz, no cut under its edge in 42 of 60 clips), a tie."""
         from ..dsp.lowpass import ANTI_ALIAS
 
-        if lowpass_hz is None and self.rule.lowpass and input_rate < self.sample_rate:
+        if lowpass_hz is None and self.rule.takes_lowpass and input_rate < self.sample_rate:
             return ANTI_ALIAS * input_rate / 2
         return lowpass_hz
 
@@ -310,7 +310,9 @@ class Enhancer(SegmentedStream):
         if isinstance(lowpass_hz, str):
             from ..dsp.lowpass import lowpass_of_frames
 
-            found = lowpass_of_frames(frames, sample_rate, mp3=mp3) if self.rule.lowpass else None
+            found = (
+                lowpass_of_frames(frames, sample_rate, mp3=mp3) if self.rule.takes_lowpass else None
+            )
             lowpass_hz = self.band_end(found, sample_rate)
         out = resample(frames, sample_rate, output_rate)
         if strength:  # at 0 the model is not run, as in `enhance`
@@ -330,7 +332,7 @@ def model_inputs(
     if rule.domain == "waveform":
         return (signal,)
     spec = stft(signal, stft_config)
-    if not rule.lowpass:
+    if not rule.takes_lowpass:
         return (spec,)
     return told_inputs(spec, spec.shape[-1] / 4, rule)
 
@@ -351,7 +353,7 @@ the cut, every kind gained on validation and no clip lost more than 0.034
 
 def lowpass_floor(recipe: dict, rule: BlockRule) -> float:
     """The lowest low-pass (Hz) a model with this recipe and rule rebuilds from (0: any)."""
-    if not rule.lowpass:
+    if not rule.takes_lowpass:
         return 0.0
     from ..dataset.recipe import DegradationRecipe
 

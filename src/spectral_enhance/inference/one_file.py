@@ -175,7 +175,7 @@ def enhance_file(
         cutoff,
         model_rate,
         out_rate,
-        enhancer.rule.lowpass,
+        enhancer.rule.takes_lowpass,
         time.monotonic() - started,
         enhancer.lowpass_floor_hz,
         enhancer.usable_lowpass(told),

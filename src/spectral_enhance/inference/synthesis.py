@@ -57,7 +57,7 @@ class SegmentSynthesis:
         """Enhance one padded segment ``[2 * margin + segment, channels]`` (a last one may be
         shorter) that starts at the stream's sample ``first``; return its middle."""
         middle = slice(self.margin, len(window) - self.margin)
-        if self.rule.lowpass and job.lowpass_hz is None:  # nothing to rebuild
+        if self.rule.takes_lowpass and job.lowpass_hz is None:  # nothing to rebuild
             return np.zeros_like(window[middle]) if job.change else window[middle]
         channels_first = window.T  # a view: the STFT's padding copies it channels first
         if self.rule.domain == "waveform":
@@ -67,7 +67,7 @@ class SegmentSynthesis:
             # takes powers: the noise is laid over it, and the inverse takes it, as it is
             analyse = spectrum if self.rule.noise_band_bins else stft
             spec = analyse(channels_first, self.stft, workers=fft_workers)
-            if self.rule.lowpass:
+            if self.rule.takes_lowpass:
                 cutoff = job.lowpass_hz * self.stft.fft_length / self.sample_rate
                 per_bin = stft_power(spec) if job.mends else None
                 inputs = told_inputs(spec, cutoff, self.rule, per_bin)

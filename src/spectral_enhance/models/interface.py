@@ -13,7 +13,8 @@ fills the codec's holes under the low-pass, each band judged over so many frames
 `dsp.holes.hole_scale`; 0: it leaves them), ``joint_channels`` (a file's channels must go
 through it together, as one batch; such a model has ``link_channels`` too, which training turns
 off, its batches holding different clips) and ``stft`` (its `StftConfig`, None for waveforms).
-The inference side's copy of them is `spectral_enhance.inference.card.BlockRule`.
+The inference side's copy of them, under the same names but ``reach`` (its ``context``), is
+`spectral_enhance.inference.card.BlockRule`.
 """
 
 from __future__ import annotations
