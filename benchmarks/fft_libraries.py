@@ -1,11 +1,12 @@
-"""Which FFT the STFT uses: SciPy's, NumPy's, or pyFFTW's (FFTW) when it is installed.
+"""Which FFT the STFT uses: SciPy's, NumPy's, or pyFFTW's (FFTW) or Intel MKL's when installed.
 
 Times the forward and inverse real FFT of one full-band segment as the enhancer makes it (two
 channels, about 600 frames of 2,048 float32 points: ``Enhancer.segment`` plus its margins at
 hop 1,024), on one thread, as each segment runs. Prints the median of ``--repeats`` calls and
 each library's time over SciPy's. pyFFTW is timed both through its SciPy-like interface (plans
 cached) and as a planned ``FFTW`` object (``FFTW_MEASURE``), its fastest; it is not a
-dependency: ``pip install pyfftw`` to include it.
+dependency: ``pip install pyfftw`` to include it. Nor is Intel's MKL, timed through
+``mkl_fft``'s SciPy interface when installed (``pip install mkl_fft mkl-service``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ def main() -> None:
         )
         real[:], half[:] = x, spec
         calls[f"pyfftw {pyfftw.__version__} (planned)"] = (forward, backward)
+
+    try:
+        import mkl_fft
+        import mkl_fft.interfaces.scipy_fft as mkl_scipy
+    except ImportError:
+        mkl_fft = None
+    if mkl_fft is not None:
+        calls[f"mkl_fft {mkl_fft.__version__} (interface)"] = (
+            lambda: mkl_scipy.rfft(x, axis=-1, workers=1),
+            lambda: mkl_scipy.irfft(spec, axis=-1, workers=1),
+        )
 
     rows, base = [], None
     for name, (rfft, irfft) in calls.items():
