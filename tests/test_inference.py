@@ -194,6 +194,28 @@ def test_a_bare_onnx_file_is_of_its_own_precision_and_another_is_refused(models,
     assert load_system(str(fp32)).name == f"{fp32}@fp32"
 
 
+def test_an_evaluated_model_is_named_and_fingerprinted_by_the_file_it_runs(models):
+    """`evaluate` takes the file, the precision and the card the enhancer loaded (it read the
+    card a second time): an export folder is named for the precision chosen and fingerprinted
+    as its card says; a checkpoint by its own bytes."""
+    from spectral_enhance.evaluation.systems import load_system
+    from spectral_enhance.inference.card import ModelCard, fingerprint
+
+    folder = models["random-onnx"]
+    card, _ = ModelCard.locate(folder, "fp32")
+    for precision in ("fp32", "int8"):
+        system = load_system(f"{folder}@{precision}")
+        assert system.fingerprint == card.fingerprint(precision)
+        assert system.size_bytes == card.file(precision).stat().st_size
+    assert load_system(str(folder)).name == f"{folder}@int8"  # the default, said
+    assert load_system(str(folder)).fingerprint == card.fingerprint("int8")
+    checkpoint = load_system(str(models["random"]))
+    rule = Enhancer.load(models["random"], backend="torch").rule
+    assert checkpoint.name == str(models["random"])
+    assert checkpoint.fingerprint == fingerprint(models["random"], rule)
+    assert card.fingerprint("fp32") != card.fingerprint("int8")
+
+
 def test_cores_in_parallel_give_what_one_core_gives(models):
     """Segments and channels spread over a thread pool come back in place, unchanged."""
     x = music(6.0, 22050, channels=2)

@@ -11,7 +11,7 @@ import numpy as np
 from ..dataset.manifest import clip_cutoff_hz, read_clip
 from ..dataset.recipe import DegradationRecipe
 from ..dsp.replication import band_replication, brick_wall_split, envelope_oracle
-from ..inference.card import ModelCard, fingerprint
+from ..inference.card import fingerprint
 from ..inference.enhancer import Enhancer, find_model
 
 __all__ = [
@@ -157,12 +157,11 @@ def load_system(spec: str) -> System:
     path = find_model(target)
     if path.suffix == ".pt":
         enhancer = Enhancer.load(path, backend="torch")
-        file, mark = path, fingerprint(path, enhancer.rule)
     else:
         enhancer = Enhancer.load(path, precision=precision or None)
-        card, precision = ModelCard.locate(path, precision or None)
-        file, mark = card.file(precision), card.fingerprint(precision)
-    name = spec if "@" in spec or path.suffix == ".pt" else f"{spec}@{precision}"
+    card, file = enhancer.card, enhancer.model_file
+    mark = card.fingerprint(enhancer.precision) if card else fingerprint(file, enhancer.rule)
+    name = spec if "@" in spec or card is None else f"{spec}@{enhancer.precision}"
     return replace(enhancer_system(name, enhancer, file.stat().st_size), fingerprint=mark)
 
 

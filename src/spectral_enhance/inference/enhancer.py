@@ -22,6 +22,7 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -90,6 +91,11 @@ class Enhancer(SegmentedStream):
         self.stft = stft_config
         self.rule = rule
         self.name = name
+        # What `load` read it from: the model's file, and an export's card and the precision
+        # it chose (None: built from a model in hand, or a checkpoint's, which has no card).
+        self.model_file: Path | None = None
+        self.card: ModelCard | None = None
+        self.precision: str | None = None
         # A model told the low-pass rebuilds only from one it learned to: below this, a dark
         # passage's falling spectrum, not a codec's cut (see `usable_lowpass`).
         self.lowpass_floor_hz = lowpass_floor_hz
@@ -160,7 +166,7 @@ class Enhancer(SegmentedStream):
             rule = block_rule(net.model)
             stft_config = StftConfig(**checkpoint["stft"])
             floor = lowpass_floor(checkpoint["recipe"], rule)
-            return cls(
+            enhancer = cls(
                 net,
                 rate,
                 stft_config,
@@ -170,6 +176,8 @@ class Enhancer(SegmentedStream):
                 segment_samples,
                 lowpass_floor_hz=floor,
             )
+            enhancer.model_file = path
+            return enhancer
         if backend != "onnx":
             raise ValueError(f"backend must be 'onnx' or 'torch', not {backend!r}")
         if precision is not None and precision not in PRECISIONS:
@@ -188,7 +196,7 @@ class Enhancer(SegmentedStream):
                 f"first input is {net.input_names[0]!r}); export its checkpoint again"
             )
         workers = threads or usable_cores()
-        return cls(
+        enhancer = cls(
             net,
             card.sample_rate,
             card.stft,
@@ -201,6 +209,8 @@ class Enhancer(SegmentedStream):
             lowpass_floor_hz=lowpass_floor(card.recipe, card.rule),
             hole_net=HoleNet.load(hole_net) if (hole_net := card.hole_net_file()) else None,
         )
+        enhancer.model_file, enhancer.card, enhancer.precision = path, card, precision
+        return enhancer
 
     def process(
         self,
