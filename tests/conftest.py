@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+HUNG = 300.0
+"""Seconds after which a run, a job or the page a test waits for is taken for hung: a bound,
+not a speed test. A fresh clone's CI, its disk cold and another run writing beside it, once
+took over 60 s for a run that takes one here."""
+
 
 def music(seconds: float, rate: int = 22050, channels: int = 1, seed: int = 0) -> np.ndarray:
     """Chords of decaying harmonics plus a little noise: energy across the whole band."""

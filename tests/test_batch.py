@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import music
+from conftest import HUNG, music
 from spectral_enhance.audio import open_audio
 from spectral_enhance.cli import get_parser, main
 from spectral_enhance.inference import one_file
@@ -435,12 +435,6 @@ def test_a_full_disk_names_the_output_and_leaves_nothing(tmp_path, identity_mode
     finally:
         if mounted:
             subprocess.run(["umount", str(disk)], check=False)
-
-
-HUNG = 300
-"""Seconds after which a run these tests start or wait for is taken for hung: a bound, not a
-speed test. A run that takes a second here took over 60 s once in a fresh clone's CI, while
-another wrote a 15-minute WAV on a cold disk."""
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import soundfile as sf
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from conftest import music
+from conftest import HUNG, music
 from spectral_enhance.audio import read_audio
 from spectral_enhance.cli import main
 from spectral_enhance.inference.enhancer import Enhancer
@@ -86,7 +86,7 @@ def page(url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def wait(client: httpx.Client, job_id: str, seconds: float = 30.0) -> dict:
+def wait(client: httpx.Client, job_id: str, seconds: float = HUNG) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = next(j for j in client.get("/api/jobs").json()["jobs"] if j["id"] == job_id)
@@ -403,7 +403,7 @@ def test_queue_positions_then_every_job_done_and_files_removed_at_stop(model, so
     assert [jobs.position(job) for job in queued] == [1, 2, 3]
     assert [j["position"] for j in jobs.describe(sessions[0])] == [1, 3]
     jobs.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + HUNG
     while any(job.state not in FINISHED for job in queued) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [job.state for job in queued] == ["done"] * 3
@@ -627,7 +627,7 @@ def cards_when(driver, count: int, states: tuple[str, ...]) -> list[dict] | None
     return cards if len(cards) == count and all(c["state"] in states for c in cards) else None
 
 
-def wait_for(condition, seconds: float = 30.0, what: str = "the page"):
+def wait_for(condition, seconds: float = HUNG, what: str = "the page"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
