@@ -1,4 +1,5 @@
-"""Audio fixtures made inside the tests: music-like signals with a full-band spectrum."""
+"""Audio fixtures made inside the tests (music-like signals with a full-band spectrum), and the
+bound their waits keep (`HUNG`)."""
 
 from __future__ import annotations
 
