@@ -207,8 +207,9 @@ def test_an_evaluated_model_is_named_and_fingerprinted_by_the_file_it_runs(model
         system = load_system(f"{folder}@{precision}")
         assert system.fingerprint == card.fingerprint(precision)
         assert system.size_bytes == card.file(precision).stat().st_size
-    assert load_system(str(folder)).name == f"{folder}@int8"  # the default, said
-    assert load_system(str(folder)).fingerprint == card.fingerprint("int8")
+    default = load_system(str(folder))
+    assert default.name == f"{folder}@int8"  # the default, said
+    assert default.fingerprint == card.fingerprint("int8")
     checkpoint = load_system(str(models["random"]))
     rule = Enhancer.load(models["random"], backend="torch").rule
     assert checkpoint.name == str(models["random"])
