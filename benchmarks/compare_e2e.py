@@ -4,10 +4,12 @@ Makes a 3-minute 44.1 kHz stereo MP3 (``--kbps``, 128 by default; below 128 at L
 as ``inference_speed.py`` part b), then times ``enhance_file`` (a bundled model, int8, loaded
 once; ``--model``, default ``full-band``) in a fresh process for each tree in turn,
 ``--rounds`` times A B, B A, ..., each process giving the median of 7 runs after one untimed run.
-Prints every round, the median of each tree and the ratio. The same tree against itself
-(``--against src``) shows the machine's own spread: on the 2-core Xeon of model 207 it gave
-0.954 and 0.973 at 48 kbps, 7 rounds each (``results/compare_e2e_same_tree_xeon207*.txt``), so
-a ratio within a twentieth of 1 there says nothing. Issue 11 used it (with
+Prints every round, the median of each tree and the ratio, of wall time and of the process's
+CPU time (all its threads: what the file costs a machine whose cores are all busy). The same
+tree against itself (``--against src``) shows the machine's own spread: on the 2-core Xeon of
+model 207 it gave 0.954 and 0.973 at 48 kbps in wall time, 7 rounds each
+(``results/compare_e2e_same_tree_xeon207*.txt``), so a ratio within a twentieth of 1 there
+says nothing. Issue 11 used it (with
 ``--model spectral-n1``) to check that the FFmpeg input module is not slower than the
 libsndfile reader it replaced:
 
@@ -53,19 +55,23 @@ if sys.argv[4] == "mkl_fft":  # every scipy.fft call, in every thread, goes to M
     import scipy.fft
     scipy.fft.set_global_backend(mkl_fft.interfaces.scipy_fft)
 enhancer = Enhancer.load(sys.argv[3], precision="int8")
-times = []
+times, cpu = [], []
 for _ in range(8):
     out.unlink(missing_ok=True)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     enhance_file(enhancer, mp3, out)
     times.append(time.perf_counter() - start)
-print(statistics.median(times[1:]))
+    cpu.append(time.process_time() - start_cpu)
+print(statistics.median(times[1:]), statistics.median(cpu[1:]))
 """
 
 
-def time_tree(source: Path, mp3: Path, out: Path, model: str, fft: str = "scipy") -> float:
+def time_tree(
+    source: Path, mp3: Path, out: Path, model: str, fft: str = "scipy"
+) -> tuple[float, float]:
     """Median seconds of ``enhance_file`` with the package from ``source`` (a ``src`` folder),
-    its ``scipy.fft`` calls made by ``fft`` (``scipy`` itself or ``mkl_fft``)."""
+    its ``scipy.fft`` calls made by ``fft`` (``scipy`` itself or ``mkl_fft``): wall time, and
+    the process's CPU time (all its threads), which is what two cores share out."""
     done = subprocess.run(
         [sys.executable, "-c", TIMER, str(mp3), str(out), model, fft],
         env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin"},
@@ -73,7 +79,8 @@ def time_tree(source: Path, mp3: Path, out: Path, model: str, fft: str = "scipy"
         text=True,
         check=True,
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    wall, cpu = done.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def main() -> None:
@@ -113,13 +120,17 @@ def main() -> None:
                 run()
             first = "this" if round_ % 2 == 0 else "other"
             print(
-                f"round {round_ + 1} ({first} first): this {this[-1]:.3f} s, "
-                f"other {other[-1]:.3f} s"
+                f"round {round_ + 1} ({first} first): this {this[-1][0]:.3f} s "
+                f"(CPU {this[-1][1]:.3f} s), other {other[-1][0]:.3f} s "
+                f"(CPU {other[-1][1]:.3f} s)"
             )
-    a, b = statistics.median(this), statistics.median(other)
-    print(f"this tree:  median {a:.3f} s, {180 / a:.0f}x real time")
-    print(f"other tree: median {b:.3f} s, {180 / b:.0f}x real time")
-    print(f"this / other: {a / b:.3f}")
+    (a, a_cpu), (b, b_cpu) = (
+        (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+        for t in (this, other)
+    )
+    print(f"this tree:  median {a:.3f} s, {180 / a:.0f}x real time, CPU {a_cpu:.3f} s")
+    print(f"other tree: median {b:.3f} s, {180 / b:.0f}x real time, CPU {b_cpu:.3f} s")
+    print(f"this / other: {a / b:.3f} wall, {a_cpu / b_cpu:.3f} CPU")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
+from audio_tools import ffmpeg_decode, source, write_wav
+from audio_tools import run as audio_run
 from conftest import music
 from spectral_enhance.cli import main
 from spectral_enhance.dsp.lowpass import average_spectrum, lowpass_of_file
@@ -81,6 +84,29 @@ def test_strength_zero_writes_the_input_itself(tmp_path, audible_model):
     np.testing.assert_array_equal(sf.read(tmp_path / "a.enhanced.flac", dtype="float32")[0], x)
     assert run([tmp_path / "a.wav"], audible_model, "--overwrite") == 0  # strength 1 does change
     assert np.abs(sf.read(tmp_path / "a.enhanced.wav", dtype="float32")[0] - x).max() > 1e-3
+
+
+@pytest.mark.parametrize(("made_by", "quality"), [("lame", "HQ"), ("sox", "VHQ")])
+def test_an_input_reaches_the_output_rate_as_its_codec_asks(
+    tmp_path, identity_model, made_by, quality
+):
+    """A lossy input is carried to the output rate by soxr at "HQ" (SoX's own default, 20-bit
+    precision, far under an MP3's error: less work), a lossless one at "VHQ": `lame`'s 32 kHz
+    MP3 and `sox`'s FLAC, written at strength 0, are FFmpeg's decode of them resampled so,
+    exactly, and not the other way."""
+    wav = write_wav(tmp_path / "a.wav", source(2.0, 32000, channels=2), 32000)
+    if made_by == "lame":
+        audio_run("lame", "--quiet", "-b", "96", wav, tmp_path / "a.mp3")  # with its LAME tag
+        made = tmp_path / "a.mp3"
+    else:
+        audio_run("sox", wav, tmp_path / "a.flac")
+        made = tmp_path / "a.flac"
+    assert run([made, "-o", tmp_path / "out"], identity_model, "--strength", "0") == 0
+    y = sf.read(tmp_path / "out" / "a.enhanced.wav", dtype="float32")[0]
+    decoded = ffmpeg_decode(made, 2)
+    other = "VHQ" if quality == "HQ" else "HQ"
+    assert np.abs(y - soxr.resample(decoded, 32000, 44100, quality)).max() < 1e-6
+    assert np.abs(y - soxr.resample(decoded, 32000, 44100, other)).max() > 1e-5
 
 
 def test_the_change_grows_with_strength_in_proportion(tmp_path, audible_model):

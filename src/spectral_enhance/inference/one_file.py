@@ -15,7 +15,7 @@ from ..audio.tags import Tags, read_tags
 from ..audio.write import audio_writer
 from ..dsp.lowpass import cuts_of_file, file_cut
 from .enhancer import Enhancer
-from .mixing import CHANGE_QUALITY, _Mix, checked_strength, default_output_rate
+from .mixing import CHANGE_QUALITY, _Mix, checked_strength, default_output_rate, input_quality
 from .read_ahead import ReadAhead
 from .report import FileResult
 
@@ -76,8 +76,9 @@ def enhance_file(
     with open_audio(source) as reader:
         info = reader.info
         out_rate = output_rate or default_output_rate(info.sample_rate)
-        to_model = StreamResampler(info.sample_rate, model_rate, info.channels)
-        to_output = StreamResampler(info.sample_rate, out_rate, info.channels)
+        quality = input_quality(info.codec)
+        to_model = StreamResampler(info.sample_rate, model_rate, info.channels, quality)
+        to_output = StreamResampler(info.sample_rate, out_rate, info.channels, quality)
         change_to_output = StreamResampler(model_rate, out_rate, info.channels, CHANGE_QUALITY)
         mix = _Mix(strength)
         length = counted_length(source, info) if count_length else info.estimated_samples
