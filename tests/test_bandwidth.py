@@ -418,6 +418,43 @@ def test_the_noises_apart_for_many_channels_are_each_made_once():
     assert noise._apart_table.cache_info().misses == 11
 
 
+def test_segments_asking_for_the_noise_at_once_build_it_once(monkeypatch):
+    """A file's first segments, on a core each, ask for the noise tables together: they are
+    built once, not once a segment (each paid a tenth of a second on a file's first ones)."""
+    import threading
+    import time
+
+    from spectral_enhance.dsp import noise
+    from spectral_enhance.dsp.stft import StftConfig
+
+    built, white = [], noise._white_noise
+
+    def slow_white(seed: int) -> np.ndarray:  # long enough for the others to arrive meanwhile
+        built.append(seed)
+        time.sleep(0.3)
+        return white(seed)
+
+    monkeypatch.setattr(noise, "_white_noise", slow_white)
+    noise._noise_table.cache_clear()
+    noise._apart_table.cache_clear()
+    config, together = StftConfig(256, 128, 256), threading.Barrier(3)
+
+    def segment(apart: int) -> None:
+        together.wait()
+        noise.noise_frames(config, 0, 4, 8, apart=apart)
+
+    threads = [threading.Thread(target=segment, args=(a,)) for a in (0, 0, 1)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        noise._noise_table.cache_clear()  # none of these tables left for other tests
+        noise._apart_table.cache_clear()
+    assert sorted(built) == [0, 1 << 32]  # the noise, and the one apart from it, once each
+
+
 def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
     from spectral_enhance.dsp.noise import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig

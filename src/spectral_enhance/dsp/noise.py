@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,10 @@ __all__ = ["lay_over_noise", "noise_frames"]
 
 NOISE_PERIOD = 1 << 20
 """Samples (23.8 s at 44.1 kHz) after which `noise_frames`' noise repeats."""
+
+_LOOKING_UP = threading.Lock()
+"""Held while `noise_frames` takes a table from its cache: a file's first segments, on a core
+each, ask for the same one at once, and each built it (a tenth of a second, the first file's)."""
 
 
 @functools.lru_cache(maxsize=2)
@@ -108,10 +113,11 @@ def noise_frames(
     the STFT, not drawn frame by frame, so its frames overlap-add to the level they have
     (independent frames would come out louder, and modulated at the hop).
     """
-    if apart:
-        table = _apart_table(config, band_bins, seed, int(apart))
-    else:
-        table = _noise_table(config, band_bins, seed)
+    with _LOOKING_UP:
+        if apart:
+            table = _apart_table(config, band_bins, seed, int(apart))
+        else:
+            table = _noise_table(config, band_bins, seed)
     table, period = table[:, from_bin:to_bin], NOISE_PERIOD // config.hop_length
     start = first % period
     if start + frames <= len(table):  # a view of the table: no copy for a segment
