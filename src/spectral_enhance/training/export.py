@@ -34,13 +34,18 @@ from ..inference.card import CARD_NAME, ModelCard, block_rule, fingerprint
 from ..models import BandScale, count_parameters, exported_graph
 from ..models.checkpoint import load_model
 
-__all__ = ["HOLE_NET_FILE", "TOLERANCES", "export", "metrics_from_evaluation"]
+__all__ = ["HOLE_NET_FILE", "TOLERANCES", "export", "metrics_from_evaluation", "pad_depthwise"]
 
 # Largest error allowed against PyTorch, relative to the largest output magnitude.
 TOLERANCES = {"fp32": 1e-4, "fp16": 1e-2, "int8": 5e-2}
 FP16_SAFE = {"Conv", "LeakyRelu", "Relu"}
 HOLE_NET_FILE = "holes.onnx"
 """The hole net's name in a model's folder (`export`'s ``hole_net``)."""
+
+
+NCHWC_BLOCK = 16
+"""Channels in ONNX Runtime's blocked layout on the CPU (16 with AVX-512, 8 with AVX2): only a
+grouped convolution whose channels are a multiple of its block runs in it (`pad_depthwise`)."""
 
 
 # A graph's inputs by kind, each with its time axis (None: no batch or time axis)
@@ -169,6 +174,80 @@ def parity_waveform(samples: int = 16_384, seed: int = 0) -> np.ndarray:
     return (0.3 * wave / np.abs(wave).max())[None].astype(np.float32)
 
 
+def pad_depthwise(model: onnx.ModelProto, multiple: int = NCHWC_BLOCK) -> int:
+    """Widen each depthwise convolution of ``model`` whose channels are not a multiple of
+    ``multiple``: zero channels padded onto its input, weights and bias, and sliced off its
+    output. It computes the same, and ONNX Runtime runs it in its blocked layout: the full-band
+    model's, over 129 bands, 4 times as fast (docs/speed.md). Returns how many were widened."""
+    graph = model.graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    nodes: list[onnx.NodeProto] = []
+    padded: dict[tuple[str, int], str] = {}  # one pad for the convolutions of one input
+    widened = 0
+    for node in graph.node:
+        channels = _depthwise_channels(node, initializers)
+        wide = -(-channels // multiple) * multiple
+        if wide == channels:  # 0 too: not a depthwise convolution
+            nodes.append(node)
+            continue
+        nodes += _widened(graph, node, initializers, channels, wide, padded)
+        widened += 1
+    if widened:
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return widened
+
+
+def _depthwise_channels(node: onnx.NodeProto, initializers: dict[str, Any]) -> int:
+    """The channels of ``node`` if it is a depthwise convolution of constant weights, else 0."""
+    if node.op_type != "Conv" or node.input[1] not in initializers:
+        return 0
+    group = next((a.i for a in node.attribute if a.name == "group"), 1)
+    dims = initializers[node.input[1]].dims  # [out channels, in channels per group, kernel...]
+    return group if group > 1 and dims[0] == group and dims[1] == 1 else 0
+
+
+def _widened(
+    graph: onnx.GraphProto,
+    node: onnx.NodeProto,
+    initializers: dict[str, Any],
+    channels: int,
+    wide: int,
+    padded: dict[tuple[str, int], str],
+) -> list[onnx.NodeProto]:
+    """`pad_depthwise`'s nodes for one convolution of ``channels`` made ``wide``: a pad of its
+    input (unless ``padded`` has one), the convolution, a slice of its output."""
+    from onnx import helper, numpy_helper
+
+    extra, prefix = wide - channels, node.name or node.output[0]
+
+    def constant(name: str, values: list[int]) -> str:
+        graph.initializer.append(numpy_helper.from_array(np.array(values, np.int64), name))
+        return name
+
+    for name in node.input[1:3]:  # the weights, and the bias if it has one
+        values = numpy_helper.to_array(initializers[name])
+        values = np.concatenate([values, np.zeros((extra, *values.shape[1:]), values.dtype)])
+        initializers[name].CopyFrom(numpy_helper.from_array(values, name))
+    out = []
+    source, rank = node.input[0], len(initializers[node.input[1]].dims)
+    if (source, wide) not in padded:
+        pads = [0] * (2 * rank)
+        pads[rank + 1] = extra  # the end of the channel axis
+        padded[source, wide] = f"{source}/{wide}_channels"
+        pad_inputs = [source, constant(f"{prefix}/pads", pads)]
+        out.append(helper.make_node("Pad", pad_inputs, [padded[source, wide]], f"{prefix}/pad"))
+    result = node.output[0]
+    node.input[0], node.output[0] = padded[source, wide], f"{result}/{wide}_channels"
+    next(a for a in node.attribute if a.name == "group").i = wide
+    kept = [  # the first ``channels`` of the channel axis
+        constant(f"{prefix}/{name}", values)
+        for name, values in (("starts", [0]), ("ends", [channels]), ("axes", [1]))
+    ]
+    out += [node, helper.make_node("Slice", [node.output[0], *kept], [result], f"{prefix}/slice")]
+    return out
+
+
 def _write_onnx(
     model: torch.nn.Module, example: tuple[np.ndarray, ...], paths: dict[str, Path], spectral: bool
 ) -> None:
@@ -183,7 +262,10 @@ def _write_onnx(
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message=".*with a variable length with LSTM.*")
         _export_onnx(model, example, paths["fp32"])
-    onnx.checker.check_model(onnx.load(paths["fp32"]))
+    graph = onnx.load(paths["fp32"])
+    if pad_depthwise(graph):
+        onnx.save(graph, paths["fp32"])
+    onnx.checker.check_model(graph)
     if "fp16" in paths:
         _to_fp16(paths["fp32"], paths["fp16"])
     if "int8" in paths:
