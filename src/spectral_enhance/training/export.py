@@ -225,7 +225,7 @@ def _widened(
         graph.initializer.append(numpy_helper.from_array(np.array(values, np.int64), name))
         return name
 
-    for name in node.input[1:3]:  # the weights, and the bias if it has one
+    for name in filter(None, node.input[1:3]):  # the weights, and the bias if it has one
         values = numpy_helper.to_array(initializers[name])
         values = np.concatenate([values, np.zeros((extra, *values.shape[1:]), values.dtype)])
         initializers[name].CopyFrom(numpy_helper.from_array(values, name))
