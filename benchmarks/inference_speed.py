@@ -1,11 +1,13 @@
 """Inference speed of spectral-enhance on the CPU: the model, whole files, start-up and memory.
 
-a. Model time for one 100,000-sample clip at the model's rate: its padded STFT
-   ``[1, 2, 407, 512]`` through ONNX Runtime (``spectral_enhance.inference.backends.OnnxModel``,
-   which is what the enhancer calls) in each precision of a model folder (default: the bundled
-   ``spectral-n1``), and through PyTorch fp32 if ``--checkpoint`` is given. Median of
-   ``--repeats`` after ``--warmup``; ratio to ONNX Runtime fp32; file size and ratio to fp32.
-   Paper reference: 7.74 ms per clip for N = 1, 20.8 ms for N = 5. Aim: int8 under 3 ms.
+a. Model time for one 100,000-sample clip at the model's rate: its padded STFT (the paper's
+   models: ``[1, 2, 407, 512]``; ``full-band``: its inputs over 99 frames at its hop of 1,024,
+   as the table's head says) through ONNX Runtime
+   (``spectral_enhance.inference.backends.OnnxModel``, which is what the enhancer calls) in each
+   precision of a model folder (default: the bundled ``spectral-n1``), and through PyTorch fp32
+   if ``--checkpoint`` is given. Median of ``--repeats`` after ``--warmup``; ratio to ONNX
+   Runtime fp32; file size and ratio to fp32. Paper reference: 7.74 ms per clip for N = 1,
+   20.8 ms for N = 5. Aim: int8 under 3 ms.
 b. End to end: a 3-minute music-like signal encoded to MP3 (44.1 kHz stereo 128 kbps, and the
    paper's 22.05 kHz mono 32 kbps) through ``enhance_file`` with a loaded ``Enhancer`` (the load
    is timed apart; the allocator set as the CLI sets it, ``keep_freed_memory``; output at the
@@ -157,6 +159,7 @@ def bench_model(args: argparse.Namespace, card: ModelCard) -> list[dict]:
     """Part a: median ms per 100,000-sample clip for each ONNX precision, and PyTorch."""
     clip = music_like(CLIP_SAMPLES, card.sample_rate, channels=1)[:, 0]
     inputs = model_inputs(clip[None], card.rule, card.stft)  # [1, 2, 407, 512] for N = 1
+    shapes = ", ".join(str(list(np.shape(a))) for a in inputs)
     n_blocks = int(card.model_config.get("n_blocks", 1))
     results = []
     for precision in args.precisions or list(card.files):
@@ -175,6 +178,7 @@ def bench_model(args: argparse.Namespace, card: ModelCard) -> list[dict]:
                 "ms": 1000 * median(seconds),
                 "bytes": path.stat().st_size,
                 "file": str(path),
+                "input": shapes,
             }
         )
     if args.checkpoint:
@@ -234,7 +238,7 @@ def print_model(results: list[dict], args: argparse.Namespace) -> None:
         )
     headers = ["model", "backend", "precision", "N", "ms", "vs fp32", "KiB", "size", "paper ms"]
     print(
-        f"a. model time per {CLIP_SAMPLES:,}-sample clip, input [1, 2, 407, 512], median of "
+        f"a. model time per {CLIP_SAMPLES:,}-sample clip, input {results[0]['input']}, median of "
         f"{args.repeats} after {args.warmup} warm-up, threads {args.threads or 'all'}"
     )
     print(table([*headers, "aim"], rows))
