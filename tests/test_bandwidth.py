@@ -455,6 +455,26 @@ def test_segments_asking_for_the_noise_at_once_build_it_once(monkeypatch):
     assert sorted(built) == [0, 1 << 32]  # the noise, and the one apart from it, once each
 
 
+def test_an_enhancer_analyses_the_noise_while_a_file_is_opened():
+    """An enhancer of a noise-filling model (the bundled one), with a pool, has a core analyse
+    the noise (and a second channel's apart from it) while a file is opened and measured: the
+    first segment's wait for it cost a command's first file a tenth of a second."""
+    from spectral_enhance.dsp import noise
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    with noise._LOOKING_UP:  # no build of an earlier test's left running
+        noise._noise_table.cache_clear()
+        noise._apart_table.cache_clear()
+    enhancer = Enhancer.load("full-band", threads=2)
+    with enhancer.analysing_noise():
+        pass  # a file opened and measured: its end waits for the noise
+    assert noise._noise_table.cache_info().currsize == 1
+    assert noise._apart_table.cache_info().currsize == 1
+    built = noise._noise_table.cache_info().misses
+    noise.noise_frames(enhancer.stft, 0, 1, enhancer.rule.noise_band_bins)
+    assert noise._noise_table.cache_info().misses == built  # the enhancer's own noise
+
+
 def test_noise_frames_are_frames_of_one_periodic_noise_at_a_power_of_one_per_band():
     from spectral_enhance.dsp.noise import NOISE_PERIOD, noise_frames
     from spectral_enhance.dsp.stft import StftConfig

@@ -12,7 +12,7 @@ from ..audio.arrays import CHANNELS_AT_MOST
 from .copy_rule import _band_gain, _band_sums, copy_start
 from .stft import StftConfig, power, spectrum
 
-__all__ = ["lay_over_noise", "noise_frames"]
+__all__ = ["analyse_ahead", "lay_over_noise", "noise_frames"]
 
 
 NOISE_PERIOD = 1 << 20
@@ -123,6 +123,13 @@ def noise_frames(
     if start + frames <= len(table):  # a view of the table: no copy for a segment
         return table[None, start : start + frames]
     return np.take(table, np.arange(start, start + frames) % period, axis=0)[None]
+
+
+def analyse_ahead(config: StftConfig, band_bins: int, seed: int = 0) -> None:
+    """Analyse the noise `noise_frames` gives a channel, and a second channel's apart from it,
+    before a stream asks for them (`Enhancer` does, on a core of its pool, as it is made)."""
+    noise_frames(config, 0, 1, band_bins, seed)
+    noise_frames(config, 0, 1, band_bins, seed, apart=1)
 
 
 def lay_over_noise(

@@ -18,10 +18,11 @@ model (`synthesis`); the model runs on a backend (`backends`); the output is mix
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from ..audio.arrays import checked_rate
 from ..dsp.band_level import LEAD_FRAMES
 from ..dsp.holes import HoleGeometry, HoleNet, mended_band
 from ..dsp.model_inputs import told_inputs
+from ..dsp.noise import analyse_ahead
 from ..dsp.stft import StftConfig, stft
 from .backends import OnnxModel, TorchModel, usable_cores
 from .bundled import DEFAULT_MODEL, PRECISIONS, PRETRAINED, bundled_models, find_model
@@ -244,6 +246,21 @@ class Enhancer(SegmentedStream):
         if lowpass_hz is None and self.rule.takes_lowpass and input_rate < self.sample_rate:
             return ANTI_ALIAS * input_rate / 2
         return lowpass_hz
+
+    @contextlib.contextmanager
+    def analysing_noise(self) -> Iterator[None]:
+        """While the block runs (a file opened, its low-pass measured), a core of the pool
+        analyses the noise the rebuilt band is laid over (`dsp.noise.analyse_ahead`), and the
+        block's end waits for it: left to the first segment, it held a command's first file a
+        tenth of a second. Without a pool or a noise to lay, nothing."""
+        if self.pool is None or not self.rule.noise_band_bins:
+            yield
+            return
+        ahead = self.pool.submit(analyse_ahead, self.stft, self.rule.noise_band_bins)
+        try:
+            yield
+        finally:
+            wait([ahead])
 
     def usable_lowpass(self, lowpass_hz: float | None) -> float | None:
         """The low-pass the model rebuilds from for ``lowpass_hz``, or None (nothing is

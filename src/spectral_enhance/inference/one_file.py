@@ -73,7 +73,8 @@ def enhance_file(
     started = time.monotonic()
     strength = checked_strength(strength)
     model_rate = enhancer.sample_rate
-    with open_audio(source) as reader:
+    ahead = enhancer.analysing_noise() if strength else contextlib.nullcontext()
+    with ahead, open_audio(source) as reader:
         info = reader.info
         out_rate = output_rate or default_output_rate(info.sample_rate)
         quality = input_quality(info.codec)
