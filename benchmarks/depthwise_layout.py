@@ -19,12 +19,12 @@ Reproduce (from the repository root, on an otherwise idle machine):
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from harness import machine, median, print_machine, table
+from harness import machine, print_machine, table, time_in_turns
 
 from spectral_enhance.inference.bundled import PRETRAINED
 
@@ -39,16 +39,13 @@ def session(model: bytes | str, threads: int) -> ort.InferenceSession:
 
 def per_call(sessions: dict[str, ort.InferenceSession], feeds: dict, repeats: int) -> dict:
     """Median ms per call of each session, the sessions taking turns round by round."""
-    times: dict[str, list[float]] = {name: [] for name in sessions}
-    for s in sessions.values():  # warm-up
-        s.run(None, feeds)
-    for _ in range(repeats):
-        for name, s in sessions.items():
-            start = time.perf_counter()
-            for _ in range(CALLS):
-                s.run(None, feeds)
-            times[name].append((time.perf_counter() - start) / CALLS * 1000)
-    return {name: median(values) for name, values in times.items()}
+
+    def calls(s: ort.InferenceSession) -> None:
+        for _ in range(CALLS):
+            s.run(None, feeds)
+
+    rounds = time_in_turns({name: partial(calls, s) for name, s in sessions.items()}, repeats)
+    return {name: seconds / CALLS * 1000 for name, seconds in rounds.items()}
 
 
 def lone_convolution(channels: int) -> bytes:

@@ -32,6 +32,7 @@ __all__ = [
     "print_machine",
     "table",
     "time_calls",
+    "time_in_turns",
     "write_json",
 ]
 
@@ -117,6 +118,21 @@ def time_calls(
         call()
         seconds.append(time.perf_counter() - start)
     return seconds
+
+
+def time_in_turns(
+    calls: dict[str, Callable[[], object]], repeats: int, warmup: int = 1
+) -> dict[str, float]:
+    """Median wall seconds of each of ``calls``, the calls taking turns round by round (so a
+    machine whose speed drifts slows them alike), after ``warmup`` untimed rounds."""
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(warmup + repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            if round_ >= warmup:
+                seconds[name].append(time.perf_counter() - start)
+    return {name: median(values) for name, values in seconds.items()}
 
 
 def median(values: Sequence[float]) -> float:

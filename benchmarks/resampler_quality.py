@@ -19,11 +19,11 @@ Reproduce (from the repository root, on an otherwise idle machine):
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 
 import numpy as np
 import soxr
-from harness import machine, median, music_like, print_machine, table
+from harness import machine, music_like, print_machine, table, time_in_turns
 
 SECONDS = 180
 OUTPUT_RATE = 44100
@@ -56,18 +56,6 @@ def level_db(rate: int, share: float, quality: str) -> float:
     return float(10 * np.log10(2 * np.mean(y**2)))
 
 
-def timed(x: np.ndarray, rate: int, repeats: int) -> dict[str, float]:
-    """Median seconds of `streamed` at each quality, the two taking turns (one warm-up each)."""
-    seconds: dict[str, list[float]] = {"VHQ": [], "HQ": []}
-    for turn in range(repeats + 1):
-        for quality in seconds:
-            start = time.perf_counter()
-            streamed(x, rate, quality)
-            if turn:
-                seconds[quality].append(time.perf_counter() - start)
-    return {quality: median(values) for quality, values in seconds.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case (7)")
@@ -76,7 +64,8 @@ def main() -> None:
     rows = []
     for rate in RATES:
         x = (0.5 * music_like(SECONDS * rate, rate)).astype(np.float32)
-        times = timed(x, rate, args.repeats)
+        calls = {q: partial(streamed, x, rate, q) for q in ("VHQ", "HQ")}
+        times = time_in_turns(calls, args.repeats)
         x = low_passed(x, 0.9)
         difference = streamed(x, rate, "HQ") - streamed(x, rate, "VHQ")
         levels = [
