@@ -127,7 +127,8 @@ def noise_frames(
 
 def analyse_ahead(config: StftConfig, band_bins: int, seed: int = 0) -> None:
     """Analyse the noise `noise_frames` gives a channel, and a second channel's apart from it,
-    before a stream asks for them (`Enhancer` does, on a core of its pool, as it is made)."""
+    before a stream asks for them (`Enhancer.analysing_noise` does, on a core of its pool,
+    while a file is opened)."""
     noise_frames(config, 0, 1, band_bins, seed)
     noise_frames(config, 0, 1, band_bins, seed, apart=1)
 
