@@ -248,6 +248,24 @@ def test_every_architecture_says_how_it_runs_through_the_one_interface() -> None
         assert rule.takes_lowpass == (name == "band"), name
 
 
+def test_a_model_that_says_nothing_runs_by_the_cards_default_rule() -> None:
+    """Every field of the card's rule but the model's reach is an attribute of every model,
+    and a model that overrides none of them gives the rule a card would read without them: the
+    defaults are the rule's, not a second list of them."""
+    from dataclasses import fields
+
+    from spectral_enhance.inference.card import BlockRule, block_rule
+    from spectral_enhance.models import EnhancementModel
+
+    class Plain(EnhancementModel):
+        reach = 3
+
+    assert block_rule(Plain()) == BlockRule(context=3)
+    for field in fields(BlockRule):
+        if field.name != "context":
+            assert getattr(EnhancementModel, field.name) == field.default, field.name
+
+
 def test_unit_variance_scale() -> None:
     torch.manual_seed(3)
     spectra = 40.0 * torch.randn(4, 2, 50, 16)

@@ -50,7 +50,7 @@ class BlockRule:
     loudest over so many frames (:func:`spectral_enhance.dsp.holes.hole_scale`); 0: it leaves
     them. Each field but ``context`` (the model's ``reach``; the card's ``context_frames`` or
     ``context_samples``) has one name in the model (`models.interface.EnhancementModel`), here
-    and in the card.
+    and in the card, and one default, here: the model's attributes take theirs from these.
     """
 
     domain: str = "spectrum"

@@ -13,8 +13,9 @@ fills the codec's holes under the low-pass, each band judged over so many frames
 `dsp.holes.hole_scale`; 0: it leaves them), ``joint_channels`` (a file's channels must go
 through it together, as one batch; such a model has ``link_channels`` too, which training turns
 off, its batches holding different clips) and ``stft`` (its `StftConfig`, None for waveforms).
-The inference side's copy of them, under the same names but ``reach`` (its ``context``), is
-`spectral_enhance.inference.card.BlockRule`.
+The inference side reads them from a model's card as a
+`spectral_enhance.inference.card.BlockRule`, under the same names but ``reach`` (its
+``context``); the defaults are that rule's, written there alone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..dsp.stft import StftConfig
+from ..inference.card import BlockRule
 
 __all__ = ["EnhancementModel"]
 
@@ -31,16 +33,17 @@ class EnhancementModel(nn.Module):
     nothing and changes the whole band; each architecture overrides what differs, and gives
     ``reach``."""
 
-    domain: str = "spectrum"
-    length_multiple: int = 1
-    takes_lowpass: bool = False
-    noise_band_bins: int = 0
-    prior_frames: int = 0
-    prior_band_bins: int = 0
-    calm: float = 1.0
-    calm_frames: int = 1
-    holes_frames: int = 0
-    joint_channels: bool = False
+    # `BlockRule`'s defaults (a dataclass keeps each field's default as its class attribute)
+    domain: str = BlockRule.domain
+    length_multiple: int = BlockRule.length_multiple
+    takes_lowpass: bool = BlockRule.takes_lowpass
+    noise_band_bins: int = BlockRule.noise_band_bins
+    prior_frames: int = BlockRule.prior_frames
+    prior_band_bins: int = BlockRule.prior_band_bins
+    calm: float = BlockRule.calm
+    calm_frames: int = BlockRule.calm_frames
+    holes_frames: int = BlockRule.holes_frames
+    joint_channels: bool = BlockRule.joint_channels
     stft: StftConfig | None = None
 
     @property
