@@ -6,7 +6,10 @@ hop 1,024), on one thread, as each segment runs. Prints the median of ``--repeat
 each library's time over SciPy's. pyFFTW is timed both through its SciPy-like interface (plans
 cached) and as a planned ``FFTW`` object (``FFTW_MEASURE``), its fastest; it is not a
 dependency: ``pip install pyfftw`` to include it. Nor is Intel's MKL, timed through
-``mkl_fft``'s SciPy interface when installed (``pip install mkl_fft mkl-service``).
+``mkl_fft``'s SciPy interface when installed (``pip install mkl_fft mkl-service``), nor
+``ducc0`` (``pip install ducc0``). PyTorch's FFT (MKL inside its CPU wheel) is timed where
+training's extra installed it; the enhancer does not import PyTorch (1.4 s on the Xeon of
+model 207, and a dependency only training needs: docs/speed.md).
 """
 
 from __future__ import annotations
@@ -69,6 +72,29 @@ def main() -> None:
         calls[f"mkl_fft {mkl_fft.__version__} (interface)"] = (
             lambda: mkl_scipy.rfft(x, axis=-1, workers=1),
             lambda: mkl_scipy.irfft(spec, axis=-1, workers=1),
+        )
+
+    try:
+        import ducc0
+    except ImportError:
+        ducc0 = None
+    if ducc0 is not None:  # pocketfft's successor, by its author
+        n = shape[-1]
+        calls[f"ducc0 {ducc0.__version__}"] = (
+            lambda: ducc0.fft.r2c(x, axes=(-1,), nthreads=1),
+            lambda: ducc0.fft.c2r(spec, axes=(-1,), lastsize=n, forward=False, inorm=2),
+        )
+
+    try:
+        import torch
+    except ImportError:  # training's extra, not the enhancer's
+        torch = None
+    if torch is not None:  # Intel's MKL inside PyTorch's CPU wheel
+        torch.set_num_threads(1)
+        tx, tspec = torch.from_numpy(x), torch.from_numpy(spec)
+        calls[f"torch.fft {torch.__version__}"] = (
+            lambda: torch.fft.rfft(tx, dim=-1),
+            lambda: torch.fft.irfft(tspec, n=shape[-1], dim=-1),
         )
 
     rows, base = [], None
