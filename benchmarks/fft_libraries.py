@@ -8,7 +8,7 @@ cached) and as a planned ``FFTW`` object (``FFTW_MEASURE``), its fastest; it is 
 dependency: ``pip install pyfftw`` to include it. Nor is Intel's MKL, timed through
 ``mkl_fft``'s SciPy interface when installed (``pip install mkl_fft mkl-service``), nor
 ``ducc0`` (``pip install ducc0``). PyTorch's FFT (MKL inside its CPU wheel) is timed where
-training's extra installed it; the enhancer does not import PyTorch (1.4 s on the Xeon of
+training's extra installed it; the enhancer does not import PyTorch (1.8 to 2.3 s on the Xeon of
 model 207, and a dependency only training needs: docs/speed.md).
 """
 
