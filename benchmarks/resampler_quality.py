@@ -25,10 +25,11 @@ import numpy as np
 import soxr
 from harness import machine, music_like, print_machine, table, time_in_turns
 
+from spectral_enhance.audio.read import BLOCK_SECONDS  # enhance's blocks, as it streams them
+
 SECONDS = 180
 OUTPUT_RATE = 44100
 RATES = (16000, 22050, 24000, 32000)  # LAME's at 32, 48, 64 and 96 kbps
-BLOCK_SECONDS = (1 << 20) / OUTPUT_RATE  # `audio.read.BLOCK_SECONDS`: one block of 2^20
 
 
 def streamed(x: np.ndarray, rate: int, quality: str) -> np.ndarray:

@@ -47,10 +47,11 @@ def main() -> None:
                 encode_mp3(music_like(180 * 44100, 44100), 44100, 48, lame_rate=True)
             )
 
+        enhancers = {model: Enhancer.load(model, precision="int8") for model in args.models}
+
         def output(model: str, strength: float = 1.0) -> np.ndarray:
             target = folder / f"out-{len(list(folder.iterdir()))}.wav"
-            enhancer = Enhancer.load(model, precision="int8")
-            enhance_file(enhancer, source, target, depth="float", strength=strength)
+            enhance_file(enhancers[model], source, target, depth="float", strength=strength)
             return read_audio(target)[0]
 
         dry = output(args.models[0], strength=0.0)
