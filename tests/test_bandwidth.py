@@ -829,6 +829,38 @@ def test_under_a_32_kbps_low_pass_the_band_is_calmed_to_half_its_swing(tmp_path)
     assert 0.65 < swings[0.75, 7600.0] / swings[1.0, 7600.0] < 0.85, swings
 
 
+def test_above_a_128_kbps_low_pass_the_band_is_rebuilt_6_db_fainter(monkeypatch):
+    """`dsp.band_level.band_share`: from `HIGH_CUT_HZ` (between LAME's 112 and 128 kbps
+    low-passes) up, the bundled model's band is laid at half its amplitude; everything under
+    the cut, and any band rebuilt from a lower cut, is as the model makes it."""
+    from spectral_enhance.dsp import band_level
+    from spectral_enhance.dsp.stft import power, spectrum
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    assert band_level.band_share(16_620.0) == band_level.HIGH_CUT_SHARE == 0.5
+    assert band_level.band_share(15_020.0) == 1.0
+    # between the cuts measured in lame's 112 kbps files (up to 15.3 kHz) and its 128 kbps ones
+    # (from 15.97 kHz): a 128 kbps file is never taken for a lower bitrate's
+    assert 15_300.0 < band_level.HIGH_CUT_HZ < 15_950.0
+    assert band_level.band_share(15_970.0) == 0.5
+    enhancer = Enhancer.load()
+    changes = {}
+    for cut in (15_020.0, 16_620.0):
+        x = _lowpassed(4.0, cut)
+        for share in (0.5, 1.0):
+            monkeypatch.setattr(band_level, "HIGH_CUT_SHARE", share)
+            y, _ = enhancer.enhance(x, RATE, lowpass_hz=cut)
+            changes[cut, share] = spectrum(np.ascontiguousarray((y - x).T), enhancer.stft)
+    np.testing.assert_array_equal(changes[15_020.0, 0.5], changes[15_020.0, 1.0])
+    half, full = changes[16_620.0, 0.5], changes[16_620.0, 1.0]
+    cut_bin = int(16_620.0 * enhancer.stft.fft_length / RATE)
+    above, under = np.s_[:, 2:-2, cut_bin + 8 :], np.s_[:, 2:-2, : cut_bin - 40]
+    assert power(full[above]).sum() > 0
+    assert power(half[above]).sum() / power(full[above]).sum() == pytest.approx(0.25, rel=0.02)
+    # what the share takes away lies above the cut: under it the two differ by next to nothing
+    assert power((full - half)[under]).sum() < 1e-4 * power((full - half)[above]).sum()
+
+
 @pytest.mark.parametrize(
     ("right", "expected"), [(0.5, 0.5), (-0.3, 0.0), (-0.9, -0.5), (-1.0, -1.0)]
 )

@@ -8,10 +8,13 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 from .copy_rule import copy_start
 
 __all__ = [
+    "HIGH_CUT_HZ",
+    "HIGH_CUT_SHARE",
     "LEAD_BINS",
     "LEAD_FRAMES",
     "LOW_CUT_CALM",
     "LOW_CUT_HZ",
+    "band_share",
     "calm_band",
     "calm_change",
     "calm_share",
@@ -31,6 +34,26 @@ LOW_CUT_CALM = 0.5
 """The most of the band's swing `calm_band` keeps under a low-pass below `LOW_CUT_HZ`: there the
 model's moments follow the reference's least (a correlation of 0.56 at 32 kbps, 0.70 at 48),
 and 0.5 scored higher than the model's 0.75 on validation (docs/full-band.md)."""
+
+
+HIGH_CUT_HZ = 15_600.0
+"""Between the cuts `enhance` finds in `lame`'s files at 112 kbps (15.03 to 15.27 kHz) and at
+128 kbps (15.97 to 16.58 kHz; `-V5` and `-V6` from 15.88 kHz) on the validation tracks
+(`scripts/lame_file_cuts.py`, docs/runs/full-band/lame-file-cuts.txt). From it up the band
+rebuilt lies where many masters end or hold little, and is laid at `HIGH_CUT_SHARE` of the
+model's amplitude; and no holes are filled under it (`dsp.holes.mended_band`). (At 16 kHz, as
+until 2026-11-28, a 128 kbps file whose cut read 15.97 kHz had its holes filled.)"""
+HIGH_CUT_SHARE = 0.5
+"""The amplitude, against the model's, of the band rebuilt above a low-pass of `HIGH_CUT_HZ` and
+up (6 dB fainter). On `lame`'s 128 kbps files of the validation tracks it scored +0.003 over
+the model's own level, no clip lost over 0.05 where 12 of 108 had, and the worst lost 0.04, not
+0.09 (docs/full-band.md, "Above a 128 kbps cut")."""
+
+
+def band_share(lowpass_hz: float) -> float:
+    """The amplitude, against the model's, at which the band above a low-pass of ``lowpass_hz``
+    is rebuilt: `HIGH_CUT_SHARE` from `HIGH_CUT_HZ` up, all of it under."""
+    return HIGH_CUT_SHARE if lowpass_hz >= HIGH_CUT_HZ else 1.0
 
 
 def calm_share(calm: float, lowpass_hz: float) -> float:

@@ -10,7 +10,7 @@ from itertools import islice
 import numpy as np
 
 from ..audio.arrays import first_non_finite
-from ..dsp.band_level import calm_share
+from ..dsp.band_level import band_share, calm_share
 from .synthesis import SegmentSynthesis, _Job
 
 __all__ = ["SegmentedStream"]
@@ -104,7 +104,8 @@ class SegmentedStream(SegmentSynthesis):
         mends = self.mended_band(lowpass_hz) is not None
         usable = self.usable_lowpass(lowpass_hz)
         calm = self.rule.calm if usable is None else calm_share(self.rule.calm, usable)
-        job = _Job(usable, change, mends, calm)
+        share = 1.0 if usable is None else band_share(usable)
+        job = _Job(usable, change, mends, calm, share)
         flight = _Flight(self, job, progress)
         buffer: np.ndarray | None = None
         pending = 0  # input samples received and not yet cut into segments

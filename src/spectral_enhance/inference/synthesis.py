@@ -24,13 +24,15 @@ __all__ = ["SegmentSynthesis"]
 class _Job:
     """What one stream asks of every segment: the input's low-pass (for a model told it; None:
     nothing to rebuild), whether to return the model's change rather than its output, whether
-    to fill the codec's holes under the low-pass (`Enhancer.mended_band`), and the share of the
-    rebuilt band's swing to keep (`dsp.band_level.calm_share`)."""
+    to fill the codec's holes under the low-pass (`Enhancer.mended_band`), the share of the
+    rebuilt band's swing to keep (`dsp.band_level.calm_share`) and the amplitude it is laid at
+    against the model's (`dsp.band_level.band_share`)."""
 
     lowpass_hz: float | None
     change: bool
     mends: bool = False
     calm: float = 1.0
+    share: float = 1.0
 
 
 class SegmentSynthesis:
@@ -83,6 +85,8 @@ class SegmentSynthesis:
                     )
                     scale = fill_dips(scale, copy_start(inputs[2]) // rule.noise_band_bins)
                     scale = lead_cap(scale, inputs[2], rule.noise_band_bins, inputs[0])
+                    if job.share != 1.0:
+                        scale = scale * np.float32(job.share)
                     # Laid and synthesised only in the frames that make the middle: the
                     # margins' are for the model's reach, 15 % of a segment's frames.
                     kept = self._kept_frames(len(window))
