@@ -1,5 +1,6 @@
 """The batch runner as a user meets it: collisions, skipped inputs, signals, disks and clipping."""
 
+import contextlib
 import errno
 import json
 import os
@@ -464,6 +465,28 @@ def test_a_signal_leaves_no_partial_file(tmp_path, identity_model, long_input, s
     assert list(out.iterdir()) == []
 
 
+def test_a_temporary_output_swept_before_its_lock_is_made_again(tmp_path, monkeypatch):
+    """`atomic_path`: another run's sweep (`remove_leftovers`) that comes between the temporary
+    file's making and its lock takes it for a dead run's and removes it; the maker, finding its
+    file gone once it holds the lock, makes another, which the next sweep leaves alone."""
+    from spectral_enhance import atomic
+
+    target, real_lock, swept = tmp_path / "out.wav", atomic._lock, []
+
+    def lock(handle: int, wait: bool) -> bool:
+        if wait and not swept:  # the maker's first lock: another run sweeps just before it
+            swept.append(atomic.remove_leftovers(target))
+        return real_lock(handle, wait)
+
+    monkeypatch.setattr(atomic, "_lock", lock)
+    with atomic.atomic_path(target) as temp:
+        atomic.remove_leftovers(target)  # a sweep while it is written
+        assert temp.exists()
+        temp.write_bytes(b"data")
+    assert swept and target.read_bytes() == b"data"
+    assert list(tmp_path.iterdir()) == [target]
+
+
 def test_a_run_killed_outright_leaves_what_the_next_run_removes(
     tmp_path, identity_model, long_input
 ):
@@ -476,11 +499,20 @@ def test_a_run_killed_outright_leaves_what_the_next_run_removes(
         command += [str(out), "--model", identity_model, "-q", "--overwrite"]
         return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
 
+    def written(path: Path) -> bool:
+        with contextlib.suppress(FileNotFoundError):
+            return path.stat().st_size > 0
+        return False
+
     def writing(besides: set[Path] = set()) -> list[Path]:  # noqa: B006  read only
+        # a run's temporary output once it has data: it holds its lock from before the first
+        # byte (stopped between making the file and locking it, it would not)
         deadline = time.monotonic() + HUNG
-        while not (parts := set(out.glob(".*.part")) - besides) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if parts := {p for p in out.glob(".*.part") if written(p)} - besides:
+                return list(parts)
             time.sleep(0.01)
-        return list(parts)
+        return []
 
     (short := tmp_path / "short" / long_input.name).parent.mkdir()
     sf.write(short, music(0.5, 8000), 8000)  # another file whose output is the same

@@ -77,10 +77,16 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     _hold_signals()  # a signal between making the file and guarding it would leave it behind
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
-            prefix=_prefix(target.name), suffix=_SUFFIX, dir=target.parent
-        )
-        _lock(handle, wait=True)  # held while the file is made: `remove_leftovers` leaves it
+        while True:
+            handle, name = tempfile.mkstemp(
+                prefix=_prefix(target.name), suffix=_SUFFIX, dir=target.parent
+            )
+            _lock(handle, wait=True)  # held while the file is made: `remove_leftovers` leaves it
+            if os.fstat(handle).st_nlink:
+                break
+            # another run's `remove_leftovers` came between its making and its lock, and took it
+            # for a dead run's: made again, or it would be written unguarded
+            os.close(handle)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(name, 0o666 & ~umask)
