@@ -21,9 +21,9 @@ The net predicts the reference's level over an anchor, the mean of the band's ow
 real one does.
 
 Only in the octave under the low-pass, where the holes are, and only under a low-pass below
-`dsp.band_level.HIGH_CUT_HZ`: LAME's at 96 kbps, not at 128 kbps and up, where filling holes
-gained nothing on validation, took a little from lossless input (whose own roll-off looks like
-a low-pass), and cost a tenth of the time end to end.
+`dsp.band_level.HIGH_CUT_HZ`: LAME's at 112 kbps and less, not at 128 kbps and up, where
+filling holes gained nothing on validation, took a little from lossless input (whose own
+roll-off looks like a low-pass), and cost a tenth of the time end to end.
 """
 
 from __future__ import annotations
