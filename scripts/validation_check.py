@@ -9,7 +9,7 @@ print it. ``--model`` picks the model a check varies or measures.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,14 @@ def check_parser(
     return parser
 
 
-def run_check(args: argparse.Namespace, systems: Sequence[str | System]) -> None:
-    """Score ``systems`` on the check's clips and print the report."""
-    evaluate(args.dataset, systems, args.out, args.split, args.limit)
+def run_check(
+    args: argparse.Namespace,
+    systems: Sequence[str | System],
+    bitrates: Collection[str] | None = None,
+) -> None:
+    """Score ``systems`` on the check's clips (of ``bitrates`` only, if given) and print the
+    report."""
+    evaluate(args.dataset, systems, args.out, args.split, args.limit, bitrates=bitrates)
     print((Path(args.out) / "report.md").read_text())
 
 

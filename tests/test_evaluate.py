@@ -1,3 +1,4 @@
+import csv
 import json
 import shutil
 
@@ -268,6 +269,17 @@ def test_worst_clip_is_the_largest_harm_for_each_metric_direction():
     assert worst_change(before, after, "snr") == {"clip": "b", "change": -3.0}
     assert worst_change(before, after, "lsd") == {"clip": "a", "change": 0.5}
     assert worst_change(before, [], "snr") is None
+
+
+def test_the_clips_of_chosen_bitrates_are_scored_alone(tmp_path):
+    """``bitrates``: only those clips, before ``limit`` spreads them; none there is one line."""
+    data = tiny_full_band_dataset(tmp_path)
+    evaluate(data, ["mp3"], tmp_path / "out", bitrates={"64"}, progress=False)
+    with open(tmp_path / "out" / "results.csv", newline="") as handle:
+        clips = {row["clip"] for row in csv.DictReader(handle)}
+    assert len(clips) == 2 and all(clip.endswith("-64k") for clip in clips)
+    with pytest.raises(ValueError, match=r"0 clips in the 'test' split at 96 kbps"):
+        evaluate(data, ["mp3"], tmp_path / "none", bitrates={"96"}, progress=False)
 
 
 def test_several_bitrates_get_a_table_each_with_oracles(tmp_path):

@@ -34,7 +34,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -125,15 +125,21 @@ def evaluate(
     split: str = "test",
     limit: int = 0,
     progress: bool = True,
+    bitrates: Collection[str] | None = None,
 ) -> dict:
     """Score ``systems`` on the clips of ``split``; write results.csv, results.json, report.md.
 
-    ``systems`` are names for :func:`load_system` or ready :class:`System` objects.
+    ``systems`` are names for :func:`load_system` or ready :class:`System` objects. ``bitrates``
+    (kbps as the manifest writes them, ``"128"``) keeps only those clips, before ``limit``
+    spreads what is left.
     """
     dataset, out_dir = Path(dataset), Path(out_dir)
     rows = read_manifest(dataset, split)
+    if bitrates is not None:
+        rows = [row for row in rows if row["low_bitrate"] in bitrates]
     if not rows:
-        raise ValueError(f"{dataset}: 0 clips in the {split!r} split ({split_counts(dataset)})")
+        at = "" if bitrates is None else f" at {', '.join(sorted(bitrates))} kbps"
+        raise ValueError(f"{dataset}: 0 clips in the {split!r} split{at} ({split_counts(dataset)})")
     if limit:
         rows = spread_sample(rows, limit)
     recipe = read_recipe(dataset)
