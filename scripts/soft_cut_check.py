@@ -16,8 +16,12 @@ its band really ends. On a split's reference clips (the windows `evaluate --limi
    as `evaluate` tells them): how many cuts the soft cut moves, and for the clips it moves,
    Zimtohrli before and after.
 
+``--kbps`` chooses part 1's bitrates, ``--holes-top HZ`` sets `dsp.holes.TOP_HZ` (the low-pass
+from which no holes are filled).
+
 Usage: python scripts/soft_cut_check.py DATASET [--split val] [--limit 60] [--encoder lame]
-       [--unfiltered-only] [--level -50] [--silent 1e-10 1e-6]
+       [--unfiltered-only] [--level -50] [--silent 1e-10 1e-6] [--kbps 96 128]
+       [--holes-top 15600]
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from audio_tools import OTHER_ENCODERS, ffmpeg_decode, lag, other_encoder_mp3
 from spectral_enhance.dataset.manifest import read_clip, read_manifest
-from spectral_enhance.dsp import lowpass
+from spectral_enhance.dsp import holes, lowpass
 from spectral_enhance.evaluation.evaluate import (
     low_bitrate_rows,
     reference_rows,
@@ -62,6 +66,7 @@ def unfiltered_part(
     encoder: str = "libshine",
     level: float | None = None,
     silent: tuple[float, ...] = (lowpass.SILENT_POWER,),
+    kbps_list: tuple[int, ...] = KBPS,
 ) -> None:
     """Part 1: MP3s of every reference with no low-pass filter (``encoder``: `OTHER_ENCODERS`),
     each reference first scaled to an RMS of ``level`` dBFS if given (a quiet passage, where an
@@ -77,7 +82,7 @@ def unfiltered_part(
                 high = high * np.float32(10 ** (level / 20) / np.sqrt(np.mean(high**2)))
             wav = Path(folder) / "ref.wav"
             sf.write(wav, high, rate, subtype="FLOAT")
-            for kbps in KBPS:
+            for kbps in kbps_list:
                 path = Path(folder) / f"{encoder}{kbps}.mp3"
                 other_encoder_mp3(wav, path, encoder, kbps)
                 decoded = ffmpeg_decode(path, 2)
@@ -170,11 +175,16 @@ def main() -> None:
     parser.add_argument(
         "--silent", type=float, nargs="+", default=[lowpass.SILENT_POWER], help="SILENT_POWER"
     )
+    parser.add_argument("--kbps", type=int, nargs="+", default=list(KBPS), help="part 1's")
+    parser.add_argument("--holes-top", type=float, default=holes.TOP_HZ, help="dsp.holes.TOP_HZ")
     args = parser.parse_args()
     lowpass.SOFT_SHARE = args.share
+    holes.TOP_HZ = args.holes_top
     enhancer = Enhancer.load(args.model)
     references = reference_rows(spread_sample(read_manifest(args.dataset, args.split), args.limit))
-    unfiltered_part(enhancer, references, args.encoder, args.level, tuple(args.silent))
+    unfiltered_part(
+        enhancer, references, args.encoder, args.level, tuple(args.silent), tuple(args.kbps)
+    )
     if args.unfiltered_only:
         return
     print()

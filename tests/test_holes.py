@@ -156,3 +156,18 @@ def test_the_running_loudest_is_scipys_maximum_filter_to_the_bit(size, axis):
 def test_a_cut_too_low_for_a_whole_band_in_its_octave_fills_nothing():
     scale, first = hole_scale(np.ones((2, 5, BINS), np.float32), 10.0, BAND, FRAMES_JUDGED, NET)
     assert scale.shape == (2, 5, 0) and first == 1
+
+
+def test_holes_are_filled_under_a_16_khz_cut_where_the_band_above_is_already_laid_fainter():
+    """`lame --lowpass -1` at 96 kbps, short of bits with no filter, reads a cut of 15.6 to
+    16 kHz: its band above is laid fainter (`band_share`), as over LAME's 128 kbps cut, but its
+    holes are filled; from 16 kHz, where LAME's 128 kbps cuts read, none are."""
+    from spectral_enhance.dsp.band_level import HIGH_CUT_SHARE, band_share
+    from spectral_enhance.inference.enhancer import Enhancer
+
+    enhancer = Enhancer.load("full-band")
+    assert band_share(15_800.0) == HIGH_CUT_SHARE < 1.0
+    assert enhancer.mended_band(15_800.0) == (7_900.0, 15_800.0)
+    assert enhancer.mended_band(15_270.0) == (7_635.0, 15_270.0)  # LAME's at 112 kbps
+    assert enhancer.mended_band(16_000.0) is None
+    assert enhancer.mended_band(16_620.0) is None  # LAME's at 128 kbps

@@ -74,7 +74,7 @@ def test_a_dataset_with_no_low_pass_under_the_mended_ones_is_refused(
     import spectral_enhance.training.holes as holes
 
     args, _, _ = fitted
-    monkeypatch.setattr(holes, "HIGH_CUT_HZ", 1000.0)  # no 32 kbps clip's low-pass is under 1 kHz
+    monkeypatch.setattr(holes, "TOP_HZ", 1000.0)  # no 32 kbps clip's low-pass is under 1 kHz
     out = tmp_path / "holes.onnx"
     assert main([*args[:2], "--out", str(out), *args[4:]]) == 1
     error = capsys.readouterr().err

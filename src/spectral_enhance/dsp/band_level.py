@@ -41,8 +41,9 @@ HIGH_CUT_HZ = 15_600.0
 128 kbps (15.97 to 16.58 kHz; `-V5` and `-V6` from 15.88 kHz) on the validation tracks
 (`scripts/lame_file_cuts.py`, docs/runs/full-band/lame-file-cuts.txt). From it up the band
 rebuilt lies where many masters end or hold little, and is laid at `HIGH_CUT_SHARE` of the
-model's amplitude; and no holes are filled under it (`dsp.holes.mended_band`). (At 16 kHz, as
-until 2026-11-28, a 128 kbps file whose cut read 15.97 kHz had its holes filled.)"""
+model's amplitude. (At 16 kHz, as until 2026-11-28, a 128 kbps file whose cut read 15.97 kHz
+had its band laid at the model's level. Holes are filled up to a cut of `dsp.holes.TOP_HZ`,
+16 kHz.)"""
 HIGH_CUT_SHARE = 0.5
 """The amplitude, against the model's, of the band rebuilt above a low-pass of `HIGH_CUT_HZ` and
 up (6 dB fainter). On `lame`'s 128 kbps files of the validation tracks it scored +0.003 over

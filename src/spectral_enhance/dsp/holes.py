@@ -21,9 +21,9 @@ The net predicts the reference's level over an anchor, the mean of the band's ow
 real one does.
 
 Only in the octave under the low-pass, where the holes are, and only under a low-pass below
-`dsp.band_level.HIGH_CUT_HZ`: LAME's at 112 kbps and less, not at 128 kbps and up, where
-filling holes gained nothing on validation, took a little from lossless input (whose own
-roll-off looks like a low-pass), and cost a tenth of the time end to end.
+`TOP_HZ`: LAME's at 112 kbps and less, not at 128 kbps and up, where filling holes gained
+nothing on validation, took a little from lossless input (whose own roll-off looks like a
+low-pass), and cost a tenth of the time end to end.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .band_level import HIGH_CUT_HZ, LOW_CUT_HZ
+from .band_level import LOW_CUT_HZ
 from .stft import StftConfig
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "SECONDS",
     "SPREAD",
     "THRESHOLD_DB",
+    "TOP_HZ",
     "HoleGeometry",
     "HoleNet",
     "band_sums",
@@ -66,6 +67,12 @@ SECONDS = 0.5
 """The span of frames a band's own loudest is taken over."""
 SPREAD = 3
 """Bands either side whose loudest a band is compared with."""
+TOP_HZ = 16_000.0
+"""The low-pass from which no holes are filled: LAME's cut at 128 kbps reads 15.97 to 16.58 kHz
+in its files, at 112 kbps and less 15.3 kHz and under. Not `dsp.band_level.HIGH_CUT_HZ`
+(15.6 kHz), where the band above is laid fainter: an MP3 short of bits with no filter, `lame
+--lowpass -1` at 96 kbps, reads 15.6 to 16 kHz and has holes to fill there (4.398 to 4.431 at
+96 kbps on validation, 128 kbps unchanged; docs/full-band.md, "Above a 128 kbps cut")."""
 FLOOR = np.float32(1e-12)
 """Power added before a log: an empty band reads 120 dB under a power of 1."""
 FEATURE_DB = 60.0
@@ -74,8 +81,8 @@ FEATURE_DB = 60.0
 
 def mended_band(lowpass_hz: float) -> tuple[float, float] | None:
     """The band whose holes are filled under a low-pass at ``lowpass_hz``, in Hz: its octave
-    under it; None from `dsp.band_level.HIGH_CUT_HZ` up."""
-    return (lowpass_hz / 2, lowpass_hz) if lowpass_hz < HIGH_CUT_HZ else None
+    under it; None from `TOP_HZ` up."""
+    return (lowpass_hz / 2, lowpass_hz) if lowpass_hz < TOP_HZ else None
 
 
 def hole_frames(sample_rate: int, hop_length: int) -> int:

@@ -1,7 +1,7 @@
 """Fit the net that finds and levels the codec's holes under the low-pass (`dsp.holes`).
 
 For the training split's MP3 clips whose measured low-pass (`dsp.lowpass.find_lowpass`, as the
-enhancer measures it) is under `dsp.band_level.HIGH_CUT_HZ`, every band of the octave under the
+enhancer measures it) is under `dsp.holes.TOP_HZ`, every band of the octave under the
 low-pass and frame, at a model's STFT: `dsp.holes.hole_features` of the decoded MP3, and the
 reference's level there over the band's anchor (cut to -40..+20 dB). A two-layer perceptron
 (ReLU) learns it by mean squared error, from a fixed seed: the same data gives the same bytes.
@@ -19,10 +19,10 @@ import torch
 
 from ..atomic import atomic_path, refuse_to_replace
 from ..dataset.manifest import read_clip, read_manifest
-from ..dsp.band_level import HIGH_CUT_HZ
 from ..dsp.holes import (
     FLOOR,
     THRESHOLD_DB,
+    TOP_HZ,
     HoleGeometry,
     HoleNet,
     band_sums,
@@ -96,7 +96,7 @@ def hole_cells(
     dataset: str | os.PathLike, split: str, geometry: HoleGeometry, every: int = 1
 ) -> HoleCells | None:
     """The cells of half the bands and frames (drawn with a fixed seed) of every ``every``-th
-    MP3 clip of ``split`` whose low-pass is under `dsp.band_level.HIGH_CUT_HZ` (none if no
+    MP3 clip of ``split`` whose low-pass is under `dsp.holes.TOP_HZ` (none if no
     clip's is)."""
     rate, bins, config = geometry.sample_rate, geometry.band_bins, geometry.stft()
     rng = np.random.default_rng(0)
@@ -108,7 +108,7 @@ def hole_cells(
             raise ValueError(f"{row['clip']}: {row['sample_rate']} Hz, the model's is {rate}")
         low, high = read_clip(row, "low"), read_clip(row, "high")
         lowpass = find_lowpass(low, rate)
-        if lowpass is None or lowpass >= HIGH_CUT_HZ:
+        if lowpass is None or lowpass >= TOP_HZ:
             continue
         cutoff = lowpass * config.fft_length / rate
         sums, first, start = band_sums(power(spectrum(low.T, config)), cutoff, bins)
@@ -182,14 +182,14 @@ def train_holes(
     """Fit a hole net for ``model``'s STFT on ``dataset``'s training split and write it to
     ``out`` (kept unless ``overwrite``; written under a temporary name, renamed when whole).
     Returns the training cells' count and the net's scores on the validation split (none when
-    no clip of it is under `dsp.band_level.HIGH_CUT_HZ`)."""
+    no clip of it is under `dsp.holes.TOP_HZ`)."""
     refuse_to_replace([out], overwrite)
     geometry = hole_geometry(model)
     cells = hole_cells(dataset, "train", geometry, every)
     if cells is None:
         raise ValueError(
             f"{dataset}: no MP3 clip of the training split has a low-pass under "
-            f"{HIGH_CUT_HZ / 1000:g} kHz, where the codec leaves holes"
+            f"{TOP_HZ / 1000:g} kHz, where the codec leaves holes"
         )
     layers = fit_hole_net(cells, hidden, epochs)
     with atomic_path(out) as temp:
