@@ -72,7 +72,8 @@ TOP_HZ = 16_000.0
 in its files, at 112 kbps and less 15.3 kHz and under. Not `dsp.band_level.HIGH_CUT_HZ`
 (15.6 kHz), where the band above is laid fainter: an MP3 short of bits with no filter, `lame
 --lowpass -1` at 96 kbps, reads 15.6 to 16 kHz and has holes to fill there (4.398 to 4.431 at
-96 kbps on validation, 128 kbps unchanged; docs/full-band.md, "Above a 128 kbps cut")."""
+96 kbps on validation, 128 kbps unchanged; docs/full-band.md, "Holes under a cut of 15.6 to
+16 kHz")."""
 FLOOR = np.float32(1e-12)
 """Power added before a log: an empty band reads 120 dB under a power of 1."""
 FEATURE_DB = 60.0
