@@ -4,10 +4,11 @@ For the clips of a split (the whole windows `evaluate --limit` takes) at the cho
 each system's output and the reference are resampled to 48 kHz and scored by ViSQOL's audio mode
 (`visqol-python`, a pure-Python port that matches Google's C++ scores), channel by channel, and
 averaged. Prints the mean and the 95 % confidence interval per bitrate and system, and the worst
-clip's change against the decoded input (`mp3`).
+clip's change against the decoded input (`mp3`), naming the clip; ``--per-clip`` prints every
+clip's change too.
 
 Usage: python scripts/visqol_check.py DATASET [--split test] [--limit 100]
-           [--bitrates 32 48 64] [--systems mp3 full-band oracle-high]
+           [--bitrates 32 48 64] [--systems mp3 full-band oracle-high] [--per-clip]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--bitrates", nargs="+", default=["32", "48", "64"])
     parser.add_argument("--systems", nargs="+", default=["mp3", "full-band", "oracle-high"])
+    parser.add_argument("--per-clip", action="store_true", help="every clip's change too")
     args = parser.parse_args()
     from visqol import VisqolApi
 
@@ -68,13 +70,16 @@ def main() -> None:
             values = np.array(list(column.values()))
             ci = 1.96 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
             cells.append(f"{values.mean():.3f} ± {ci:.3f}")
-        changes = [
-            f"{s.name}: {min(c[k] - columns[0][k] for k in c):+.3f}"
-            for s, c in zip(systems[1:], columns[1:], strict=True)
-        ]
+        changes, clips = [], []
+        for s, column in zip(systems[1:], columns[1:], strict=True):
+            worst = min(column, key=lambda k: column[k] - columns[0][k])
+            changes.append(f"{s.name}: {column[worst] - columns[0][worst]:+.3f} ({worst})")
+            clips += [f"  {k} {s.name}: {column[k] - columns[0][k]:+.3f}" for k in column]
         print(
             f"| {bitrate} | {len(columns[0])} | " + " | ".join(cells) + f" | {', '.join(changes)} |"
         )
+        if args.per_clip:
+            print("\n".join(clips))
 
 
 if __name__ == "__main__":
