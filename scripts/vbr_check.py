@@ -18,7 +18,8 @@ cross-correlation. Prints per mode the means, the worst clip's change and how ma
 lose more than 0.05.
 
 Usage: python scripts/vbr_check.py DATASET [--split val] [--limit 120]
-       [--modes lame:-V0 lame:-V6 ffmpeg:-q:a,6 lame:-b,320 ...] [--filter-shares 0.9 ...]
+       [--modes lame:-V0 lame:-V6 ffmpeg:-q:a,6 lame:-b,320 lameenc:128 ...]
+       [--filter-shares 0.9 ...]
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from validation_check import check_parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from audio_tools import lag
+from audio_tools import lag, lameenc_mp3
 from spectral_enhance.audio import open_audio
 from spectral_enhance.dataset.manifest import read_clip, read_manifest
 from spectral_enhance.dsp import lowpass
@@ -62,9 +63,15 @@ SUFFIXES = {"aac": ".m4a", "libvorbis": ".ogg", "libopus": ".opus", "mp2": ".mp2
 
 def encode(wav: Path, folder: Path, mode: str) -> Path:
     """``wav`` encoded by the encoder and options of ``mode`` (`MODES`; FFmpeg's libmp3lame
-    unless its options name another codec) into ``folder``: the file's path."""
+    unless its options name another codec; ``lameenc:KBPS``, the Python binding's CBR at the
+    input's rate with no tag) into ``folder``: the file's path."""
     encoder, options = mode.split(":", 1)
     options = options.split(",")
+    if encoder == "lameenc":
+        path = folder / "in.mp3"
+        x, rate = sf.read(wav, dtype="float32", always_2d=True)
+        path.write_bytes(lameenc_mp3(x, rate, int(options[0])))
+        return path
     if encoder == "lame":
         path = folder / "in.mp3"
         command = ["lame", "--quiet", *options, str(wav), str(path)]
