@@ -1,12 +1,11 @@
 """Fit the net that finds and levels the codec's holes under the low-pass (`dsp.holes`).
 
 For the training split's MP3 clips whose measured low-pass (`dsp.lowpass.find_lowpass`, as the
-enhancer measures it) is under `dsp.holes.TOP_HZ`, every band of the octave under the
-low-pass and frame, at a model's STFT: `dsp.holes.hole_features` of the decoded MP3, and the
-reference's level there over the band's anchor (cut to -40..+20 dB). A two-layer perceptron
-(ReLU) learns it by mean squared error, from a fixed seed: the same data gives the same bytes.
-``export --hole-net`` then ships the net in the model's folder; it refuses a net of another
-STFT.
+enhancer measures it) is under `dsp.holes.TOP_HZ`, every band of the octave under the low-pass
+and frame, at a model's STFT: `dsp.holes.hole_features` of the decoded MP3, and the reference's
+level there over the band's anchor (cut to -40..+20 dB). A two-layer perceptron (ReLU) learns it
+by mean squared error, from a fixed seed: the same data gives the same bytes. ``export
+--hole-net`` then ships the net in the model's folder; it refuses a net of another STFT.
 """
 
 from __future__ import annotations
@@ -96,8 +95,7 @@ def hole_cells(
     dataset: str | os.PathLike, split: str, geometry: HoleGeometry, every: int = 1
 ) -> HoleCells | None:
     """The cells of half the bands and frames (drawn with a fixed seed) of every ``every``-th
-    MP3 clip of ``split`` whose low-pass is under `dsp.holes.TOP_HZ` (none if no
-    clip's is)."""
+    MP3 clip of ``split`` whose low-pass is under `dsp.holes.TOP_HZ` (none if no clip's is)."""
     rate, bins, config = geometry.sample_rate, geometry.band_bins, geometry.stft()
     rng = np.random.default_rng(0)
     frames = hole_frames(rate, config.hop_length)
