@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from audio_tools import run
 from conftest import music
 from spectral_enhance.atomic import OutputError
 from spectral_enhance.audio import AudioError, find_audio, read_audio, resample, write_audio
@@ -80,6 +81,27 @@ def test_write_clamps_or_rescales(tmp_path):
     np.testing.assert_allclose(clamped, [0.5, 1.0, -1.0, 0.25])
     rescaled, _ = sf.read(write_audio(tmp_path / "r.wav", x, 8000, clip="rescale", depth="float"))
     np.testing.assert_allclose(rescaled, x / 3.0, rtol=1e-6)
+
+
+def test_16_bit_samples_are_rounded_to_the_nearest_step_not_truncated(tmp_path):
+    """libsndfile writes a float as the 16-bit step under it (``floor``); the writer rounds to
+    the nearest, in WAV and FLAC, so a quiet signal keeps no offset of half a step, and clamps
+    full scale. FFmpeg, not our reader, reads them back."""
+    steps = np.array([0.3, 0.7, -0.3, -0.7, 5.5, 6.5, 100.49, -100.51, 32767.6, -32768.4])
+    x = np.concatenate([steps, [1.5 * 32768]]) / 32768
+    for name in ("r.wav", "r.flac"):
+        path = write_audio(tmp_path / name, x, 8000, depth="16")
+        got = _ffmpeg_s16(path)
+        np.testing.assert_array_equal(got, [0, 1, 0, -1, 6, 6, 100, -101, 32767, -32768, 32767])
+    ramp = np.linspace(-0.01, 0.01, 80_000)  # off the grid everywhere: no offset in the mean
+    got = _ffmpeg_s16(write_audio(tmp_path / "ramp.wav", ramp, 8000, depth="16"))
+    assert abs(np.mean(got - ramp * 32768)) < 0.01
+
+
+def _ffmpeg_s16(path):
+    """``path``'s samples as FFmpeg decodes them to signed 16-bit integers."""
+    raw = run("ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-")
+    return np.frombuffer(raw, "<i2").astype(np.int64)
 
 
 def test_write_leaves_no_temporary_file_and_never_partial(tmp_path):

@@ -9,6 +9,7 @@ scales a whole signal down to fit (for whole-array writes, where the peak is kno
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -131,21 +132,19 @@ class AudioSink:
     peak: float = 0.0
     untagged: str | None = None  # why the tags given were not written, once it is closed
     room: int | None = None  # bytes of samples the file can still take (a WAV's 4 GiB)
-    dither: np.random.Generator | None = None  # TPDF dither's source, for 16-bit samples
+    dither: _Dither | None = None  # TPDF dither, for 16-bit samples
 
     def write(self, block: np.ndarray) -> None:
         """Append float ``[n, channels]`` samples, clamping (and counting) beyond [-1, 1]."""
         if not len(block):
             return
-        if not self.floating:
-            magnitude = np.abs(block)
-            over = magnitude > 1.0
-            if over.any():
-                self.clipped += int(np.count_nonzero(over))
-                self.peak = max(self.peak, float(magnitude.max()))
-                block = np.clip(block, -1.0, 1.0)
-        if self.dither is not None and not _on_16_bit_grid(block):
-            block = _dithered(block, self.dither)
+        if not self.floating and (block.min() < -1.0 or block.max() > 1.0):
+            magnitude = np.abs(block)  # only then: its two looks cost a pass each, no array
+            self.clipped += int(np.count_nonzero(magnitude > 1.0))
+            self.peak = max(self.peak, float(magnitude.max()))
+            block = np.clip(block, -1.0, 1.0)
+        if self.handle.subtype == "PCM_16":
+            block = _to_16_bit(block, self.dither)
         if self.room is not None:
             self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
             if self.room < 0:
@@ -160,24 +159,66 @@ class AudioSink:
             raise _failure(self.target, error) from error
 
 
-# libsndfile writes a float x as the 16-bit integer nearest x * 32768, and FFmpeg decodes one
-# as v / 32768: a 16-bit input comes back as it was.
-LSB_16 = 1 / 32768
+STEPS_16 = 32768
+"""16-bit steps in full scale: FFmpeg and libsndfile read a 16-bit sample v as v / 32768."""
+DITHER_PERIOD = 1 << 20
+"""Dither values (11.9 s of 44.1 kHz stereo) after which `_Dither`'s repeat."""
 
 
-def _on_16_bit_grid(block: np.ndarray) -> bool:
-    """Whether every sample of ``block`` is a 16-bit value already (a 16-bit input the model
-    left as it was): rounding then loses nothing, and dither would only add noise."""
-    steps = block / np.float32(LSB_16)
-    return bool(np.abs(steps - np.round(steps)).max() < 1e-3)
+def _to_16_bit(block: np.ndarray, dither: _Dither | None = None) -> np.ndarray:
+    """Float ``block`` as the 16-bit integers nearest ``block * 32768``, full scale clamped, and
+    with ``dither`` (`_Dither`) added first unless every sample lies on that grid already (a
+    16-bit input the model left as it was: rounding then loses nothing, and dither would only
+    add noise). Made here, not by libsndfile, which truncates (``floor``: half a step under,
+    on average) and took longer than this and the dither together."""
+    scaled = np.empty(block.shape, np.float32)  # in C order, as the dither is laid
+    np.multiply(block, np.float32(STEPS_16), out=scaled)
+    if dither is not None and not _on_grid(scaled):
+        dither.add_to(scaled)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -STEPS_16, STEPS_16 - 1, out=scaled)
+    return scaled.astype(np.int16)
 
 
-def _dithered(block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``block`` plus triangular (TPDF) noise of one 16-bit step each side, so the rounding to
-    16 bits leaves noise, not distortion that follows the signal (a fade's last bits, a quiet
-    tail), as SoX does by default; clamped again to full scale, which libsndfile would wrap."""
-    noise = rng.random(block.shape, np.float32) - rng.random(block.shape, np.float32)
-    return np.clip(block + np.float32(LSB_16) * noise, -1.0, 1.0)
+def _on_grid(steps: np.ndarray, head: int = 256) -> bool:
+    """Whether every value of ``steps`` is a whole number (to 1e-3); its first ``head`` values
+    looked at first, which settles it for almost any block of a model's output."""
+
+    def whole(part: np.ndarray) -> bool:
+        return bool(np.abs(part - np.rint(part)).max(initial=0.0) < 1e-3)
+
+    flat = steps.reshape(-1)
+    return whole(flat[:head]) and whole(flat)
+
+
+@functools.lru_cache(maxsize=1)
+def _dither_table(seed: int = 0) -> np.ndarray:
+    """`DITHER_PERIOD` values of triangular (TPDF) noise of one 16-bit step each side, from
+    ``seed``, read-only."""
+    rng = np.random.default_rng(seed)
+    table = rng.random(DITHER_PERIOD, np.float32) - rng.random(DITHER_PERIOD, np.float32)
+    table.flags.writeable = False
+    return table
+
+
+class _Dither:
+    """TPDF dither of one 16-bit step each side, so the rounding to 16 bits leaves noise, not
+    distortion that follows the signal (a fade's last bits, a quiet tail), as SoX does by
+    default. Read in turn from one seeded table (`_dither_table`), so the same input gives
+    the same bytes, and drawn once, not for each block (that was a tenth of a 3-minute
+    file's work)."""
+
+    def __init__(self) -> None:
+        self.table, self.at = _dither_table(), 0
+
+    def add_to(self, steps: np.ndarray) -> None:
+        """Add the next ``steps.size`` values to C-ordered ``steps``, in place."""
+        flat, done = steps.reshape(-1), 0
+        while done < flat.size:
+            take = min(flat.size - done, DITHER_PERIOD - self.at)
+            flat[done : done + take] += self.table[self.at : self.at + take]
+            done += take
+            self.at = (self.at + take) % DITHER_PERIOD
 
 
 @contextlib.contextmanager
@@ -200,7 +241,7 @@ def audio_writer(
     float ``PEAK`` chunk then holds the time of writing, which libsndfile keeps in RF64); any
     other WAV raises :class:`OutputError` at the block that would pass the limit.
 
-    ``dither``: 16-bit samples get TPDF dither (`_dithered`), from a fixed seed, so the same
+    ``dither``: 16-bit samples get TPDF dither (`_Dither`), from a fixed seed, so the same
     input gives the same bytes; a block already on the 16-bit grid is written as it is.
 
     ``speakers``: each channel's speaker, as FFmpeg names them (`AudioInfo.speakers`); a WAV or
@@ -231,7 +272,7 @@ def audio_writer(
         if container == "WAV" and not long_wav:
             sink.room = WAV_LIMIT
         if dither and subtype == "PCM_16":
-            sink.dither = np.random.default_rng(0)
+            sink.dither = _Dither()
         try:
             yield sink
         finally:
