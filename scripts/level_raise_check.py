@@ -6,8 +6,8 @@ On the test split the band comes back 6.7, 6.6 and 5.9 dB under the reference's 
 (``--model``) with its band's amplitude raised by each of ``--raises`` dB (as
 `dsp.band_level.band_share` lays it, after `calm_band`, `fill_dips` and `lead_cap`) for a
 low-pass under ``--below``, beside the model as it ships and the decoded input, on the clips of
-``--bitrates``. The band's power rises by exactly the raise; LSD above the low-pass and
-Zimtohrli say what it costs.
+``--bitrates``. The rebuilt band's power rises by the raise (the MP3's own residue above its
+cut stays); LSD above the low-pass and Zimtohrli say what it costs.
 
 Usage: python scripts/level_raise_check.py DATASET --out FOLDER [--split val] [--limit 120]
            [--model full-band] [--raises 3 4] [--below 12000] [--bitrates 32 48 64]
