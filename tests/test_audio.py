@@ -98,6 +98,17 @@ def test_16_bit_samples_are_rounded_to_the_nearest_step_not_truncated(tmp_path):
     assert abs(np.mean(got - ramp * 32768)) < 0.01
 
 
+def test_24_bit_samples_are_rounded_to_the_nearest_step_not_truncated(tmp_path):
+    """libsndfile's WAV writer truncates 24-bit samples as it does 16-bit ones (its FLAC writer
+    rounds); both come out at the nearest step, read back by FFmpeg, full scale clamped."""
+    steps = np.array([0.3, 0.7, -0.3, -0.7, 5.5, -100.51, 4194302.75, -8388608.4, 1.5 * 2**23])
+    for name in ("r.wav", "r.flac"):
+        path = write_audio(tmp_path / name, steps / 2**23, 8000, depth="24")
+        raw = run("ffmpeg", "-v", "error", "-i", path, "-f", "s32le", "-")
+        got = np.frombuffer(raw, "<i4") >> 8
+        np.testing.assert_array_equal(got, [0, 1, 0, -1, 6, -101, 4194303, -8388608, 8388607])
+
+
 def _ffmpeg_s16(path):
     """``path``'s samples as FFmpeg decodes them to signed 16-bit integers."""
     raw = run("ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-")

@@ -144,7 +144,9 @@ class AudioSink:
             self.peak = max(self.peak, float(magnitude.max()))
             block = np.clip(block, -1.0, 1.0)
         if self.handle.subtype == "PCM_16":
-            block = _to_16_bit(block, self.dither)
+            block = _to_integers(block, 16, self.dither)
+        elif self.handle.subtype == "PCM_24" and self.handle.format != "FLAC":
+            block = _to_integers(block, 24)
         if self.room is not None:
             self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
             if self.room < 0:
@@ -159,25 +161,29 @@ class AudioSink:
             raise _failure(self.target, error) from error
 
 
-STEPS_16 = 32768
-"""16-bit steps in full scale: FFmpeg and libsndfile read a 16-bit sample v as v / 32768."""
 DITHER_PERIOD = 1 << 20
 """Dither values (11.9 s of 44.1 kHz stereo) after which `_Dither`'s repeat."""
 
 
-def _to_16_bit(block: np.ndarray, dither: _Dither | None = None) -> np.ndarray:
-    """Float ``block`` as the 16-bit integers nearest ``block * 32768``, full scale clamped, and
-    with ``dither`` (`_Dither`) added first unless every sample lies on that grid already (a
-    16-bit input the model left as it was: rounding then loses nothing, and dither would only
-    add noise). Made here, not by libsndfile, which truncates (``floor``: half a step under,
-    on average) and took longer than this and the dither together."""
+def _to_integers(block: np.ndarray, bits: int, dither: _Dither | None = None) -> np.ndarray:
+    """Float ``block`` as the ``bits``-bit (16 or 24) integers nearest ``block * 2**(bits -
+    1)`` (FFmpeg and libsndfile read a step as that fraction of full scale), full scale
+    clamped, with ``dither`` (`_Dither`) added first unless every sample lies on that grid
+    already (a 16-bit input the model left as it was: rounding then loses nothing, and dither
+    would only add noise). Made here, not by libsndfile, whose WAV writer truncates (``floor``:
+    half a step under, on average; its FLAC writer rounds) and, at 16 bits, took longer than
+    this and the dither together. 24-bit steps go to libsndfile as the top 24 bits of int32s,
+    which it writes as they are."""
+    steps = np.float32(1 << (bits - 1))
     scaled = np.empty(block.shape, np.float32)  # in C order, as the dither is laid
-    np.multiply(block, np.float32(STEPS_16), out=scaled)
+    np.multiply(block, steps, out=scaled)
     if dither is not None and not _on_grid(scaled):
         dither.add_to(scaled)
     np.rint(scaled, out=scaled)
-    np.clip(scaled, -STEPS_16, STEPS_16 - 1, out=scaled)
-    return scaled.astype(np.int16)
+    np.clip(scaled, -steps, steps - 1, out=scaled)
+    if bits == 16:
+        return scaled.astype(np.int16)
+    return np.left_shift(scaled.astype(np.int32), 32 - bits)
 
 
 def _on_grid(steps: np.ndarray, head: int = 256) -> bool:
