@@ -5,6 +5,7 @@ them alike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     "first_non_finite",
     "float_frames",
     "rate_problem",
+    "to_integers",
 ]
 
 # Integer sample types: (offset, full scale), as WAV files store them.
@@ -90,3 +92,35 @@ def first_non_finite(x: np.ndarray) -> int | None:
             return None
     bad = ~np.isfinite(x)
     return int(np.argwhere(bad)[0][0]) if bad.any() else None
+
+
+def to_integers(
+    block: np.ndarray, bits: int, dither: Callable[[np.ndarray], None] | None = None
+) -> np.ndarray:
+    """Float ``block`` as the ``bits``-bit (16 or 24) integers nearest ``block * 2**(bits -
+    1)`` (FFmpeg and libsndfile read a step as that fraction of full scale, as
+    `INTEGER_SCALES` does), full scale clamped: int16s, or for 24 bits the top 24 bits of
+    int32s, as libsndfile takes them. ``dither`` adds its noise to the steps (C order, in
+    place) before they are rounded, unless every one is whole already (a 16-bit input the
+    model left as it was: rounding then loses nothing, and dither would only add noise)."""
+    steps = np.float32(1 << (bits - 1))
+    scaled = np.empty(block.shape, np.float32)  # in C order, as the dither is laid
+    np.multiply(block, steps, out=scaled)
+    if dither is not None and not _on_grid(scaled):
+        dither(scaled)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -steps, steps - 1, out=scaled)
+    if bits == 16:
+        return scaled.astype(np.int16)
+    return np.left_shift(scaled.astype(np.int32), 32 - bits)
+
+
+def _on_grid(steps: np.ndarray, head: int = 256) -> bool:
+    """Whether every value of ``steps`` is a whole number (to 1e-3); its first ``head`` values
+    looked at first, which settles it for almost any block of a model's output."""
+
+    def whole(part: np.ndarray) -> bool:
+        return bool(np.abs(part - np.rint(part)).max(initial=0.0) < 1e-3)
+
+    flat = steps.reshape(-1)
+    return whole(flat[:head]) and whole(flat)

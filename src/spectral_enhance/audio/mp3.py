@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import lameenc
 import numpy as np
 
+from .arrays import to_integers
 from .rates import resampled_length
 
 __all__ = [
@@ -443,7 +444,7 @@ def encode_mp3(
 
     samples = np.asarray(samples, dtype=np.float32)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
-    pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2")
+    pcm = to_integers(samples, 16).astype("<i2", copy=False)
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate)
     encoder.set_in_sample_rate(sample_rate)

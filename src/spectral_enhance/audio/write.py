@@ -20,6 +20,7 @@ import numpy as np
 import soundfile as sf
 
 from ..atomic import OutputError, atomic_path
+from .arrays import to_integers
 from .formats import BIT_DEPTHS, DEFAULT_DEPTH, FORMATS
 from .speakers import MASK_SPEAKERS, channel_mask
 from .tags import Tags, write_tags
@@ -143,10 +144,13 @@ class AudioSink:
             self.clipped += int(np.count_nonzero(magnitude > 1.0))
             self.peak = max(self.peak, float(magnitude.max()))
             block = np.clip(block, -1.0, 1.0)
+        # Rounded here, not by libsndfile, whose WAV writer truncates (floor: half a step
+        # under, on average); at 16 bits this and the dither took less than it did. Its FLAC
+        # writer rounds, for less than this costs at 24 bits.
         if self.handle.subtype == "PCM_16":
-            block = _to_integers(block, 16, self.dither)
+            block = to_integers(block, 16, self.dither.add_to if self.dither else None)
         elif self.handle.subtype == "PCM_24" and self.handle.format != "FLAC":
-            block = _to_integers(block, 24)
+            block = to_integers(block, 24)
         if self.room is not None:
             self.room -= block.size * SAMPLE_BYTES[self.handle.subtype]
             if self.room < 0:
@@ -163,38 +167,6 @@ class AudioSink:
 
 DITHER_PERIOD = 1 << 20
 """Dither values (11.9 s of 44.1 kHz stereo) after which `_Dither`'s repeat."""
-
-
-def _to_integers(block: np.ndarray, bits: int, dither: _Dither | None = None) -> np.ndarray:
-    """Float ``block`` as the ``bits``-bit (16 or 24) integers nearest ``block * 2**(bits -
-    1)`` (FFmpeg and libsndfile read a step as that fraction of full scale), full scale
-    clamped, with ``dither`` (`_Dither`) added first unless every sample lies on that grid
-    already (a 16-bit input the model left as it was: rounding then loses nothing, and dither
-    would only add noise). Made here, not by libsndfile, whose WAV writer truncates (``floor``:
-    half a step under, on average; its FLAC writer rounds) and, at 16 bits, took longer than
-    this and the dither together. 24-bit steps go to libsndfile as the top 24 bits of int32s,
-    which it writes as they are."""
-    steps = np.float32(1 << (bits - 1))
-    scaled = np.empty(block.shape, np.float32)  # in C order, as the dither is laid
-    np.multiply(block, steps, out=scaled)
-    if dither is not None and not _on_grid(scaled):
-        dither.add_to(scaled)
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, -steps, steps - 1, out=scaled)
-    if bits == 16:
-        return scaled.astype(np.int16)
-    return np.left_shift(scaled.astype(np.int32), 32 - bits)
-
-
-def _on_grid(steps: np.ndarray, head: int = 256) -> bool:
-    """Whether every value of ``steps`` is a whole number (to 1e-3); its first ``head`` values
-    looked at first, which settles it for almost any block of a model's output."""
-
-    def whole(part: np.ndarray) -> bool:
-        return bool(np.abs(part - np.rint(part)).max(initial=0.0) < 1e-3)
-
-    flat = steps.reshape(-1)
-    return whole(flat[:head]) and whole(flat)
 
 
 @functools.lru_cache(maxsize=1)
